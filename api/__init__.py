@@ -1,0 +1,1 @@
+"""The HTTP layer: the FastAPI app, its routers, and the command line."""

@@ -1,0 +1,1 @@
+"""The mock Calendly service: availability, booking, lookup and cancellation."""

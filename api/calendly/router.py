@@ -1,0 +1,134 @@
+"""HTTP routes of the mock Calendly service; thin: validate, call the service, shape the answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, status
+
+from api.calendly.deps import get_service
+from api.calendly.models import (
+    AppointmentTypeOut,
+    AvailabilityOut,
+    AvailabilityQuery,
+    BookingDetails,
+    BookingOut,
+    BookingRequest,
+    CancelRequest,
+    Patient,
+    SlotOut,
+)
+from api.calendly.service import SchedulingService
+from api.calendly.store import Booking
+from core.appointment_types import APPOINTMENT_TYPES
+from core.logging import mask_email
+
+log = logging.getLogger("api.calendly")
+router = APIRouter(prefix="/api/calendly", tags=["Calendly mock"])
+
+AvailabilityService = Annotated[SchedulingService, Depends(get_service("Failed to fetch availability"))]
+BookingService = Annotated[SchedulingService, Depends(get_service("Failed to book the appointment"))]
+LookupService = Annotated[SchedulingService, Depends(get_service("Failed to look up the booking"))]
+
+ERRORS = {
+    400: {"description": "A field is missing or malformed; `detail` names it."},
+    404: {"description": "No such schedule, slot or booking."},
+    500: {"description": "The slot data is empty or corrupt."},
+}
+
+
+def _out(booking: Booking) -> BookingOut:
+    return BookingOut(
+        booking_id=booking.booking_id,
+        status=booking.status,
+        confirmation_code=booking.confirmation_code,
+        details=BookingDetails(
+            appointment_type=booking.appointment_type,
+            date=booking.date,
+            start_time=booking.start_time,
+            end_time=booking.end_time,
+            patient=Patient.model_construct(
+                name=booking.patient_name, email=booking.patient_email, phone=booking.patient_phone
+            ),
+            reason=booking.reason,
+        ),
+    )
+
+
+async def _send_confirmation(request: Request, booking: Booking) -> None:
+    """Stand-in for the external confirmation (e-mail/SMS) a real Calendly would send.
+
+    Runs as a detached asyncio task, so neither the response nor an in-process (ASGI) caller
+    waits for it, and no worker thread is parked.
+    """
+
+    async def deliver() -> None:
+        await asyncio.sleep(request.app.state.confirmation_delay)
+        log.info(
+            "confirmation notice sent",
+            extra={"booking_id": booking.booking_id, "to": mask_email(booking.patient_email)},
+        )
+
+    tasks: set[asyncio.Task[None]] = request.app.state.background
+    task = asyncio.create_task(deliver())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
+@router.get("/appointment-types", response_model=list[AppointmentTypeOut])
+async def appointment_types() -> list[AppointmentTypeOut]:
+    """The appointment types with their duration in minutes."""
+    return [AppointmentTypeOut(key=t.key, minutes=t.minutes, description=t.description) for t in APPOINTMENT_TYPES.values()]
+
+
+@router.get("/availability", response_model=AvailabilityOut, responses=ERRORS)
+async def availability(query: Annotated[AvailabilityQuery, Query()], service: AvailabilityService) -> AvailabilityOut:
+    """Free slots of a type on a date, in time order, and the next later date with a free slot."""
+    result = await service.availability(query.date, query.appointment_type)
+    return AvailabilityOut(
+        date=result.date,
+        appointment_type=result.appointment_type,
+        available_slots=[SlotOut(start_time=s.start_time, end_time=s.end_time) for s in result.slots],
+        next_available=result.next_available,
+    )
+
+
+@router.post(
+    "/book",
+    response_model=BookingOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={**ERRORS, 409: {"description": "The slot is taken; `alternatives` lists up to three free ones."}},
+)
+async def book(body: BookingRequest, request: Request, background: BackgroundTasks, service: BookingService) -> BookingOut:
+    """Book a slot. Exactly one of any number of concurrent requests for a slot succeeds."""
+    booking = await service.book(body)
+    log.info(
+        "booking confirmed",
+        extra={"booking_id": booking.booking_id, "type": booking.appointment_type, "date": booking.date, "start": booking.start_time},
+    )
+    background.add_task(_send_confirmation, request, booking)
+    return _out(booking)
+
+
+@router.get("/bookings/{booking_id}", response_model=BookingOut, responses={403: {"description": "Wrong or missing code."}})
+async def get_booking(
+    booking_id: str,
+    service: LookupService,
+    confirmation_code: Annotated[str | None, Query(max_length=64)] = None,
+) -> BookingOut:
+    """A booking, for whoever holds its confirmation code."""
+    return _out(await service.authorised(booking_id, confirmation_code))
+
+
+@router.post(
+    "/bookings/{booking_id}/cancel",
+    response_model=BookingOut,
+    responses={403: {"description": "Wrong or missing code."}, 409: {"description": "Already cancelled."}},
+)
+async def cancel_booking(booking_id: str, body: CancelRequest, service: LookupService) -> BookingOut:
+    """Cancel a booking; its slot is free again at once."""
+    booking = await service.cancel(booking_id, body.confirmation_code)
+    log.info("booking cancelled", extra={"booking_id": booking.booking_id})
+    return _out(booking)

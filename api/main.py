@@ -1,0 +1,63 @@
+"""The FastAPI application: the scheduling service, and (as they land) chat, widget, playground."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.calendly.deps import Scheduling
+from api.calendly.router import router as calendly_router
+from api.errors import install_error_handlers
+from api.middleware import RequestIdMiddleware
+from core.settings import Settings, get_settings
+
+LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for `settings` (default: the environment's)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduling = Scheduling.from_settings(settings)
+        await scheduling.start()
+        app.state.scheduling = scheduling
+        try:
+            yield
+        finally:
+            for task in list(app.state.background):
+                task.cancel()
+            await asyncio.gather(*app.state.background, return_exceptions=True)
+            await scheduling.stop()
+
+    app = FastAPI(
+        title="Clinic scheduling agent",
+        summary="A Calendly-like scheduling service and the conversational agent that books it.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.background = set()
+    app.state.confirmation_delay = 0.2
+    install_error_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_origin_regex=None if settings.cors_origins else LOCAL_ORIGINS,
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Content-Type", "X-Request-ID", "Authorization"],
+    )
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(calendly_router)
+
+    @app.get("/health", tags=["ops"])
+    async def health() -> dict[str, object]:
+        """Liveness, and whether the slot data is usable."""
+        scheduling: Scheduling = app.state.scheduling
+        return {"status": "ok", "slot_data": "ok" if scheduling.service else "unusable"}
+
+    return app

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every layer shares: settings, the clock, logging."""

@@ -1,0 +1,74 @@
+"""All configuration in one place, read from the environment (and `.env`).
+
+Every field here is documented in `.env.example` and in the README's table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """The one settings class; the environment variable is the upper-cased field name."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # --- scheduling service ---
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'scheduling.db'}"
+    slots_file: Path = PROJECT_ROOT / "data" / "slots.json"
+    schedule_file: Path = PROJECT_ROOT / "data" / "schedule.json"
+    clinic_timezone: str | None = None  # unset: the time zone in SCHEDULE_FILE
+    clinic_name: str = "Riverside Family Clinic"
+    scheduler_now: datetime | None = None  # clinic-local; unset: the real clock
+
+    # --- HTTP server ---
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: str = "INFO"
+
+    # --- agent ---
+    scheduler_base_url: str | None = None  # unset: the same app, in-process (ASGI)
+    scheduler_timeout: float = 10.0
+    scheduler_retries: int = 2
+    llm_provider: Literal["openai", "offline", "stub"] | None = None  # unset: openai if a key is set
+    openai_api_key: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_base_url: str | None = None
+    llm_temperature: float = 0.0
+    checkpoint_url: str | None = None  # unset: an SQLite file beside the bookings database
+    playground_token: str | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("scheduler_now")
+    @classmethod
+    def _naive_local(cls, value: datetime | None) -> datetime | None:
+        # The frozen clock is clinic-local wall time; an offset given by mistake is dropped
+        # after conversion would be ambiguous, so keep only the wall time as written.
+        return value.replace(tzinfo=None) if value is not None else None
+
+    @property
+    def effective_llm_provider(self) -> str:
+        if self.llm_provider:
+            return self.llm_provider
+        return "openai" if self.openai_api_key else "offline"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

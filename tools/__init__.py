@@ -1,0 +1,1 @@
+"""The agent's tools: typed wrappers over the scheduling service's HTTP API."""

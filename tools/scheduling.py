@@ -1,0 +1,150 @@
+"""`check_availability` and `book_slot`: LangChain tools over the scheduling service.
+
+Every outcome, including a refusal or an unreachable service, comes back as a compact JSON
+result that says what happened and what to try next; the tools never raise into the turn.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from langchain_core.tools import BaseTool, StructuredTool
+
+from tools.client import SchedulerClient, ServiceReply
+from tools.schemas import BookSlotArgs, CheckAvailabilityArgs
+
+PARTS_OF_DAY = {"morning": ("00:00", "12:00"), "afternoon": ("12:00", "17:00"), "evening": ("17:00", "24:00")}
+_ERRORS = {400: "invalid_request", 403: "forbidden", 404: "no_schedule", 409: "slot_taken"}
+
+
+def day_label(iso: str) -> str:
+    """'2026-11-25' -> 'Wednesday, November 25': read back so a misheard date shows at once."""
+    d = date.fromisoformat(iso)
+    return f"{d:%A, %B} {d.day}"
+
+
+def time_window(time_of_day: str | None) -> tuple[str, str]:
+    """[earliest, latest) start times for a part of day or an explicit bound."""
+    if not time_of_day:
+        return "00:00", "24:00"
+    if time_of_day in PARTS_OF_DAY:
+        return PARTS_OF_DAY[time_of_day]
+    if time_of_day.startswith("after "):
+        return time_of_day[6:], "24:00"
+    if time_of_day.startswith("before "):
+        return "00:00", time_of_day[7:]
+    earliest, _, latest = time_of_day.partition("-")
+    return earliest, latest
+
+
+def _dump(result: dict[str, Any]) -> str:
+    return json.dumps({k: v for k, v in result.items() if v is not None}, separators=(",", ":"))
+
+
+def _failure(reply: ServiceReply, hint: str) -> dict[str, Any]:
+    """A refusal or outage as a result the model can act on."""
+    if reply.status == 0:
+        return {"ok": False, "error": "service_unavailable", "message": reply.body.get("detail"),
+                "hint": "Apologise, say the booking system is not reachable right now, and offer to try again shortly."}
+    error = _ERRORS.get(reply.status, "service_error")
+    return {"ok": False, "error": error, "message": reply.body.get("detail"), "hint": hint}
+
+
+def build_tools(client: SchedulerClient) -> list[BaseTool]:
+    """The two tools, bound to one scheduling-service client."""
+
+    async def check_availability(date: str, appointment_type: str, time_of_day: str | None = None) -> str:
+        reply = await client.availability(date, appointment_type)
+        if not reply.ok:
+            nxt = reply.body.get("next_available") if reply.status == 404 else None
+            result = _failure(
+                reply,
+                f"Offer {day_label(nxt)} ({nxt}) instead and check it." if nxt
+                else "Ask the patient for another date." if reply.status == 404
+                else "Fix the arguments (see message) and call again.",
+            )
+            result["next_available"] = nxt
+            return _dump(result)
+        earliest, latest = time_window(time_of_day)
+        free = [s["start_time"] for s in reply.body["available_slots"]]
+        matching = [t for t in free if earliest <= t < latest]
+        nxt = reply.body.get("next_available")
+        result: dict[str, Any] = {
+            "ok": True,
+            "date": date,
+            "day": day_label(date),
+            "appointment_type": appointment_type,
+            "time_of_day": time_of_day,
+            "slots": matching,
+            "other_free_that_day": len(free) - len(matching) if time_of_day else None,
+            "next_available": nxt,
+        }
+        if not matching:
+            result["hint"] = (
+                f"Nothing free {time_of_day or 'that day'}; "
+                + (f"{len(free)} other slots are free that day. " if free else "")
+                + (f"Next day with free slots: {day_label(nxt)} ({nxt})." if nxt else "No later free day in the schedule.")
+            )
+        return _dump(result)
+
+    async def book_slot(
+        date: str,
+        start_time: str,
+        appointment_type: str,
+        patient_name: str,
+        patient_email: str,
+        patient_phone: str,
+        reason: str | None = None,
+    ) -> str:
+        reply = await client.book({
+            "appointment_type": appointment_type,
+            "date": date,
+            "start_time": start_time,
+            "patient": {"name": patient_name, "email": patient_email, "phone": patient_phone},
+            "reason": reason,
+        })
+        if reply.ok:
+            details = reply.body["details"]
+            return _dump({
+                "ok": True,
+                "booking_id": reply.body["booking_id"],
+                "confirmation_code": reply.body["confirmation_code"],
+                "appointment_type": details["appointment_type"],
+                "date": details["date"],
+                "day": day_label(details["date"]),
+                "start_time": details["start_time"],
+                "end_time": details["end_time"],
+            })
+        if reply.body.get("timeout"):
+            hint = "The booking may or may not have gone through: do not book again; tell the patient to wait for the confirmation notice or call the clinic."
+        elif reply.status == 409:
+            alts = [a["start_time"] for a in reply.body.get("alternatives", [])]
+            hint = (f"Tell the patient that time was just taken and offer these instead: {', '.join(alts)}." if alts
+                    else "That day is now full: call check_availability for another day.")
+        elif reply.status == 400:
+            hint = "Ask the patient to correct the detail named in the message, then book again after they confirm."
+        else:
+            hint = "Call check_availability and offer a slot it returns."
+        result = _failure(reply, hint)
+        if reply.status == 409:
+            result["alternatives"] = [a["start_time"] for a in reply.body.get("alternatives", [])]
+        return _dump(result)
+
+    return [
+        StructuredTool.from_function(
+            coroutine=check_availability,
+            name="check_availability",
+            description="List the free slots of one appointment type on one day (clinic-local, 24-hour times). "
+            "Always call this before offering times; offer only times it returns.",
+            args_schema=CheckAvailabilityArgs,
+        ),
+        StructuredTool.from_function(
+            coroutine=book_slot,
+            name="book_slot",
+            description="Book one free slot for a patient. Needs the patient's name, e-mail and phone. "
+            "The patient is asked to confirm before it runs.",
+            args_schema=BookSlotArgs,
+        ),
+    ]

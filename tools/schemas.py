@@ -1,0 +1,47 @@
+"""Argument schemas of the tools: the field descriptions are what teaches the model the formats."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from core.appointment_types import APPOINTMENT_TYPES
+
+TypeKey = Literal["consultation", "followup", "physical", "specialist"]
+assert set(TypeKey.__args__) == set(APPOINTMENT_TYPES)  # type: ignore[attr-defined]
+
+_TYPES = "; ".join(f"{t.key} ({t.minutes} min): {t.description}" for t in APPOINTMENT_TYPES.values())
+TIME_OF_DAY_PATTERN = r"^(morning|afternoon|evening|(after|before) ([01]\d|2[0-3]):[0-5]\d|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$"
+
+
+class CheckAvailabilityArgs(BaseModel):
+    """Find free appointment slots on one day."""
+
+    date: str = Field(
+        description="The day to check, as an ISO date YYYY-MM-DD in the clinic's time zone "
+        "(resolve words like 'next Tuesday' against today's date first).",
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+    )
+    appointment_type: TypeKey = Field(description=f"One of the four appointment type keys: {_TYPES}.")
+    time_of_day: str | None = Field(
+        default=None,
+        description="Optional narrowing: 'morning' (before 12:00), 'afternoon' (12:00-17:00), "
+        "'evening' (from 17:00), 'after HH:MM', 'before HH:MM', or a range 'HH:MM-HH:MM' (24-hour).",
+        pattern=TIME_OF_DAY_PATTERN,
+    )
+
+
+class BookSlotArgs(BaseModel):
+    """Book one slot that check_availability returned, after the patient confirmed it."""
+
+    date: str = Field(description="The slot's day, ISO date YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    start_time: str = Field(
+        description="The slot's start time exactly as check_availability returned it, 24-hour HH:MM (e.g. 14:30).",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+    )
+    appointment_type: TypeKey = Field(description="The appointment type key the slot was checked for.")
+    patient_name: str = Field(description="The patient's full name as they gave it.", min_length=1, max_length=120)
+    patient_email: str = Field(description="The patient's e-mail address, e.g. jane@example.com.", min_length=3, max_length=254)
+    patient_phone: str = Field(description="The patient's phone number as they gave it (7 to 15 digits).", min_length=7, max_length=32)
+    reason: str | None = Field(default=None, description="Optional short reason for the visit, in the patient's words.", max_length=500)
