@@ -9,7 +9,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from agent.runtime import AgentRuntime
 from api.calendly.deps import Scheduling
+from api.chat import router as chat_router
 from api.calendly.router import router as calendly_router
 from api.errors import install_error_handlers
 from api.middleware import RequestIdMiddleware
@@ -28,7 +30,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await scheduling.start()
         app.state.scheduling = scheduling
         try:
-            yield
+            async with AgentRuntime.open(settings, scheduler_app=app, clock=scheduling.clock) as runtime:
+                app.state.agent = runtime
+                yield
         finally:
             for task in list(app.state.background):
                 task.cancel()
@@ -53,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestIdMiddleware)
     app.include_router(calendly_router)
+    app.include_router(chat_router)
 
     @app.get("/health", tags=["ops"])
     async def health() -> dict[str, object]:

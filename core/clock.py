@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+import json
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 
@@ -23,3 +25,14 @@ class Clock:
     @property
     def frozen(self) -> bool:
         return self._frozen is not None
+
+
+def clinic_timezone(configured: str | None, schedule_file: Path) -> str:
+    """CLINIC_TIMEZONE if set, else the schedule file's `timezone`, else UTC."""
+    if configured:
+        return configured
+    try:
+        tz = json.loads(schedule_file.read_text(encoding="utf-8")).get("timezone")
+    except (OSError, ValueError, AttributeError):
+        tz = None
+    return tz if isinstance(tz, str) and tz else "UTC"

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.calendly.schedule import ScheduleDataError, SlotSource
 from api.calendly.service import SchedulingService, ServiceError
 from api.calendly.store import BookingStore, make_store
-from core.clock import Clock
+from core.clock import Clock, clinic_timezone
 from core.settings import Settings
 
 log = logging.getLogger("api.calendly")
@@ -29,7 +29,8 @@ class Scheduling:
     clock: Clock = field(init=False)
 
     def __post_init__(self) -> None:
-        self.clock = Clock(self.settings.clinic_timezone or "UTC", self.settings.scheduler_now)
+        tz = clinic_timezone(self.settings.clinic_timezone, self.settings.schedule_file)
+        self.clock = Clock(tz, self.settings.scheduler_now)
 
     async def start(self) -> None:
         await self.store.open()
@@ -43,7 +44,6 @@ class Scheduling:
             self.service, self.error = None, str(exc)
             log.error("slot data unusable: %s", exc)
             return
-        self.clock = Clock(self.settings.clinic_timezone or source.template.timezone, self.settings.scheduler_now)
         self.service, self.error = SchedulingService(source, self.store, self.clock), None
 
     async def stop(self) -> None:

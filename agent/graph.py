@@ -1,0 +1,95 @@
+"""The agent graph: `create_agent` with the project's middleware.
+
+- the system prompt is rendered from the prompt file (or a staff override) on every model call,
+  so "today" is always the clock's today;
+- `book_slot` pauses the run for the patient's explicit yes (human-in-the-loop);
+- per-turn limits on model and tool calls; retries with backoff on transient model errors.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from langchain.agents import AgentState, create_agent
+from langchain.agents.middleware import (
+    HumanInTheLoopMiddleware,
+    ModelCallLimitMiddleware,
+    ModelRequest,
+    ModelRetryMiddleware,
+    ToolCallLimitMiddleware,
+    dynamic_prompt,
+)
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.tools import BaseTool
+from langgraph.types import Checkpointer
+
+from agent.prompts import default_template, render_prompt
+from core.clock import Clock
+
+MODEL_CALLS_PER_TURN = 8
+TOOL_CALLS_PER_TURN = 6
+CONFIRMED_TOOLS = ("book_slot",)
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """Per-run context: a staff prompt override (playground) or None for the shipped prompt."""
+
+    prompt_template: str | None = None
+
+
+class SessionState(AgentState[Any]):
+    """The agent state, plus the patient's answers to confirmations (for the transcript)."""
+
+    answers: Annotated[list[dict[str, Any]], operator.add]
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Transient model errors: connection trouble, timeouts, rate limits, 5xx."""
+    name = type(exc).__name__
+    if name in {"APIConnectionError", "APITimeoutError", "RateLimitError", "InternalServerError", "TimeoutError",
+                "ConnectError", "ReadTimeout", "ConnectionError"}:
+        return True
+    status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and status >= 500
+
+
+def build_graph(
+    model: BaseChatModel,
+    tools: Sequence[BaseTool],
+    *,
+    clock: Clock,
+    clinic_name: str,
+    checkpointer: Checkpointer,
+    retry_delay: float = 0.5,
+) -> Any:
+    """Compile the agent for one model."""
+
+    @dynamic_prompt
+    def system_prompt(request: ModelRequest) -> str:
+        context = request.runtime.context if request.runtime else None
+        template = getattr(context, "prompt_template", None) or default_template()
+        return render_prompt(template, clock=clock, clinic_name=clinic_name)
+
+    return create_agent(
+        model,
+        list(tools),
+        middleware=[
+            system_prompt,
+            ModelCallLimitMiddleware(run_limit=MODEL_CALLS_PER_TURN, exit_behavior="end"),
+            ToolCallLimitMiddleware(run_limit=TOOL_CALLS_PER_TURN, exit_behavior="continue"),
+            ModelRetryMiddleware(
+                max_retries=2, retry_on=_retryable, on_failure="error", initial_delay=retry_delay, max_delay=4.0
+            ),
+            HumanInTheLoopMiddleware(
+                {name: {"allowed_decisions": ["approve", "reject"]} for name in CONFIRMED_TOOLS},
+                description_prefix="Please confirm this booking",
+            ),
+        ],
+        state_schema=SessionState,
+        context_schema=TurnContext,
+        checkpointer=checkpointer,
+    )

@@ -1,0 +1,313 @@
+"""Conversations: one turn at a time per session, state in a LangGraph checkpointer, events out.
+
+`AgentRuntime.open(settings)` wires the tools' HTTP client, the checkpointer and the graph;
+`start_turn` validates a request and starts the run as a task that feeds an event queue, so a
+turn always finishes (and frees its session) even if nobody reads it, and a reader that goes
+away cancels it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+
+from agent import events
+from agent.confirmation import is_affirmative
+from agent.graph import TurnContext, build_graph
+from agent.models import ModelChoice, make_model
+from agent.stub import StubExhausted, StubScript
+from core.clock import Clock, clinic_timezone
+from core.settings import Settings
+from tools.client import SchedulerClient
+from tools.scheduling import build_tools
+
+log = logging.getLogger("agent")
+
+MAX_MESSAGE_CHARS = 2000
+DECLINED_BY_BUTTON = "No, I'd like to change something."
+
+
+class TurnRefused(Exception):
+    """A turn that cannot start; `status` is the HTTP status that fits."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UnknownSession(TurnRefused):
+    status = 404
+
+
+class SessionBusy(TurnRefused):
+    status = 409
+
+
+class NothingPending(TurnRefused):
+    status = 409
+
+
+@dataclass
+class Turn:
+    """A running turn: read `events()` once; closing it early cancels the run."""
+
+    session_id: str
+    queue: asyncio.Queue[events.Event | None]
+    task: asyncio.Task[None] | None = None
+
+    async def events(self) -> AsyncIterator[events.Event]:
+        try:
+            while (event := await self.queue.get()) is not None:
+                yield event
+        finally:
+            if self.task and not self.task.done():
+                self.task.cancel()
+                await asyncio.gather(self.task, return_exceptions=True)
+
+
+@dataclass
+class TurnOptions:
+    """Per-turn overrides (the staff playground): prompt template and model choice."""
+
+    prompt_template: str | None = None
+    choice: ModelChoice | None = None
+
+
+def _checkpoint_path(settings: Settings) -> str | None:
+    if settings.checkpoint_url == "memory":
+        return None
+    if settings.checkpoint_url:
+        return settings.checkpoint_url.removeprefix("sqlite:///")
+    db = settings.database_url.removeprefix("sqlite:///")
+    return str(Path(db).with_name(Path(db).stem + "-sessions.db"))
+
+
+@dataclass
+class AgentRuntime:
+    settings: Settings
+    clock: Clock
+    tools: list[Any]
+    checkpointer: Any
+    stub_script: StubScript | None = None
+    model_hook: Callable[[Any], Any] | None = None  # tests and scripts adjust the model (e.g. stub render)
+    _graphs: dict[ModelChoice, Any] = field(default_factory=dict)
+    _active: set[str] = field(default_factory=set)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        scheduler_app: Any = None,
+        stub_script: StubScript | None = None,
+        clock: Clock | None = None,
+    ) -> AsyncIterator[AgentRuntime]:
+        """Tools reach SCHEDULER_BASE_URL, or `scheduler_app` in-process when that is unset."""
+        async with AsyncExitStack() as stack:
+            if settings.scheduler_base_url:
+                client = SchedulerClient(settings.scheduler_base_url, timeout=settings.scheduler_timeout, retries=settings.scheduler_retries)
+            elif scheduler_app is not None:
+                client = SchedulerClient(app=scheduler_app, timeout=settings.scheduler_timeout, retries=settings.scheduler_retries)
+            else:
+                raise ValueError("no scheduling service: set SCHEDULER_BASE_URL or pass scheduler_app")
+            stack.push_async_callback(client.aclose)
+            path = _checkpoint_path(settings)
+            if path is None:
+                checkpointer: Any = InMemorySaver()
+            else:
+                from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                checkpointer = await stack.enter_async_context(AsyncSqliteSaver.from_conn_string(path))
+                await checkpointer.conn.execute("PRAGMA journal_mode = WAL")
+            clock = clock or Clock(clinic_timezone(settings.clinic_timezone, settings.schedule_file), settings.scheduler_now)
+            runtime = cls(settings, clock, build_tools(client), checkpointer, stub_script)
+            runtime.graph()  # fail at start-up, not on the first patient, if the model is misconfigured
+            try:
+                yield runtime
+            finally:
+                await runtime.shutdown()
+
+    async def shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def graph(self, choice: ModelChoice | None = None) -> Any:
+        """The compiled graph for a model choice (cached; all share one checkpointer)."""
+        choice = choice or ModelChoice(self.settings.effective_llm_provider)
+        if choice not in self._graphs:
+            model = make_model(self.settings, self.clock, choice, stub_script=self.stub_script)
+            if self.model_hook:
+                model = self.model_hook(model) or model
+            self._graphs[choice] = build_graph(
+                model, self.tools, clock=self.clock, clinic_name=self.settings.clinic_name, checkpointer=self.checkpointer
+            )
+        return self._graphs[choice]
+
+    @staticmethod
+    def _config(session_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": session_id}}
+
+    async def exists(self, session_id: str) -> bool:
+        return await self.checkpointer.aget_tuple(self._config(session_id)) is not None
+
+    async def pending(self, session_id: str) -> events.Event | None:
+        """The confirmation the session waits for, if any."""
+        state = await self.graph().aget_state(self._config(session_id))
+        for interrupt in state.interrupts:
+            for request in interrupt.value.get("action_requests", []):
+                call_id = self._pending_call_id(state.values.get("messages", []), request)
+                return events.confirm(call_id, request["name"], request["args"])
+        return None
+
+    @staticmethod
+    def _pending_call_id(messages: list[BaseMessage], request: dict[str, Any]) -> str:
+        for message in reversed(messages):
+            if isinstance(message, AIMessage):
+                for call in message.tool_calls:
+                    if call["name"] == request["name"] and call["args"] == request["args"]:
+                        return str(call["id"])
+                break
+        return ""
+
+    async def start_turn(
+        self,
+        session_id: str | None,
+        message: str | None = None,
+        confirm: bool | None = None,
+        *,
+        options: TurnOptions | None = None,
+        create: bool = False,
+    ) -> Turn:
+        """Validate and start a turn: a message, or the answer to a pending confirmation."""
+        if (message is None) == (confirm is None):
+            raise TurnRefused("send either a message or a confirm answer")
+        if message is not None:
+            message = message.strip()
+            if not message:
+                raise TurnRefused("message: must not be empty")
+            if len(message) > MAX_MESSAGE_CHARS:
+                raise TurnRefused(f"message: must be at most {MAX_MESSAGE_CHARS} characters (got {len(message)})")
+        if session_id is None:
+            session_id = secrets.token_urlsafe(18)
+        elif not create and not await self.exists(session_id):
+            raise UnknownSession(f"session_id: no session {session_id!r} (it may have been deleted); start a new one")
+        if session_id in self._active:
+            raise SessionBusy("this session is still answering the previous message; wait for it to finish")
+        pending = await self.pending(session_id)
+        if confirm is not None and pending is None:
+            raise NothingPending("confirm: there is no booking waiting for confirmation in this session")
+        self._active.add(session_id)
+        turn = Turn(session_id, asyncio.Queue())
+        turn.task = asyncio.create_task(self._run(turn, message, confirm, pending, options or TurnOptions()))
+        self._tasks.add(turn.task)
+        turn.task.add_done_callback(self._tasks.discard)
+        return turn
+
+    async def _run(
+        self, turn: Turn, message: str | None, confirm: bool | None, pending: events.Event | None, options: TurnOptions
+    ) -> None:
+        emit = turn.queue.put_nowait
+        try:
+            emit(events.session(turn.session_id))
+            if pending is not None:
+                answer = message if message is not None else ("yes" if confirm else DECLINED_BY_BUTTON)
+                approved = bool(confirm) if confirm is not None else is_affirmative(answer)
+                decision = {"type": "approve"} if approved else {"type": "reject", "message": answer}
+                graph_input: Any = Command(
+                    resume={"decisions": [decision]},
+                    update={"answers": [{"tool_call_id": pending["id"], "text": answer, "approved": approved}]},
+                )
+            else:
+                graph_input = {"messages": [HumanMessage(message or "")]}
+            await self._stream(turn.session_id, graph_input, options, emit)
+        except asyncio.CancelledError:
+            log.info("turn cancelled", extra={"session": turn.session_id[:6]})
+            raise
+        except StubExhausted as exc:
+            emit(events.error(str(exc), retryable=False))
+        except Exception:
+            log.exception("turn failed", extra={"session": turn.session_id[:6]})
+            emit(events.error(events.MODEL_UNAVAILABLE, retryable=True))
+        finally:
+            self._active.discard(turn.session_id)
+            emit(None)
+
+    async def _stream(self, session_id: str, graph_input: Any, options: TurnOptions, emit: Callable[[Any], None]) -> None:
+        graph = self.graph(options.choice)
+        reply: list[str] = []
+        booking: dict[str, Any] | None = None
+        async for mode, data in graph.astream(
+            graph_input,
+            self._config(session_id),
+            stream_mode=["messages", "updates"],
+            context=TurnContext(prompt_template=options.prompt_template),
+        ):
+            if mode == "messages":
+                chunk, meta = data
+                if isinstance(chunk, (AIMessageChunk, AIMessage)) and meta.get("langgraph_node") == "model":
+                    if text := chunk.text:
+                        reply.append(text)
+                        emit(events.token(text))
+                continue
+            for node, update in data.items():
+                for msg in (update or {}).get("messages", []) if isinstance(update, dict) else []:
+                    if node == "model" and isinstance(msg, AIMessage):
+                        if reply and msg.tool_calls and not reply[-1].endswith(("\n", " ")):
+                            reply.append("\n")
+                        for call in msg.tool_calls:
+                            emit(events.tool_call(str(call["id"]), call["name"], call["args"]))
+                    elif isinstance(msg, ToolMessage):
+                        result = events.tool_result(msg.tool_call_id, str(msg.name), msg.content, msg.status)
+                        emit(result)
+                        if result["name"] == "book_slot" and result["ok"]:
+                            booking = result["data"]
+        # A run paused for the patient's yes ends here; the interrupt lives in the checkpoint.
+        if pending := await self.pending(session_id):
+            emit(pending)
+        emit(events.done("".join(reply).strip(), booking, pending))
+
+    async def transcript(self, session_id: str) -> dict[str, Any]:
+        """The conversation as the patient and staff see it (UnknownSession if none)."""
+        if not await self.exists(session_id):
+            raise UnknownSession(f"session_id: no session {session_id!r}")
+        state = await self.graph().aget_state(self._config(session_id))
+        answers = {a["tool_call_id"]: a for a in state.values.get("answers", [])}
+        entries: list[dict[str, Any]] = []
+        for msg in state.values.get("messages", []):
+            if isinstance(msg, HumanMessage):
+                entries.append({"role": "user", "text": msg.text})
+            elif isinstance(msg, AIMessage):
+                if msg.text:
+                    entries.append({"role": "assistant", "text": msg.text})
+                for call in msg.tool_calls:
+                    entries.append({"role": "tool_call", "id": call["id"], "name": call["name"], "args": call["args"]})
+            elif isinstance(msg, ToolMessage):
+                if answer := answers.get(msg.tool_call_id):
+                    entries.append({"role": "user", "text": answer["text"], "confirmation": answer["approved"]})
+                result = events.tool_result(msg.tool_call_id, str(msg.name), msg.content, msg.status)
+                entries.append({"role": "tool_result", **{k: v for k, v in result.items() if k != "type"}})
+        return {"session_id": session_id, "messages": entries, "pending": await self.pending(session_id)}
+
+    async def forget(self, session_id: str) -> None:
+        """Delete every checkpoint of the session (the patient's right to be forgotten)."""
+        if not await self.exists(session_id):
+            raise UnknownSession(f"session_id: no session {session_id!r}")
+        if session_id in self._active:
+            raise SessionBusy("this session is answering a message; delete it when the turn has finished")
+        await self.checkpointer.adelete_thread(session_id)

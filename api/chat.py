@@ -1,0 +1,91 @@
+"""The chat endpoint: a turn of the agent streamed as Server-Sent Events, plus transcripts.
+
+Each agent event becomes one SSE event whose `event:` is its type and whose `data:` is the
+JSON object. A refused turn (bad input, unknown session, busy session, nothing to confirm)
+is answered with a 4xx before any streaming starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Request, Response, status
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.runtime import AgentRuntime, Turn, TurnOptions, TurnRefused
+from api.calendly.service import ServiceError
+
+router = APIRouter(prefix="/api/chat", tags=["chat"])
+
+
+class ChatRequest(BaseModel):
+    """A patient's message, or (`confirm`) their answer to a pending booking by button."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: str | None = Field(default=None, max_length=100, description="Omit to start a new session.")
+    message: str | None = Field(default=None, description="The patient's message (1 to 2,000 characters).")
+    confirm: bool | None = Field(default=None, description="Answer to a pending confirmation: true books it.")
+
+
+def get_runtime(request: Request) -> AgentRuntime:
+    return request.app.state.agent
+
+
+Runtime = Annotated[AgentRuntime, Depends(get_runtime)]
+
+
+async def refused_as_http(coro: object) -> object:
+    try:
+        return await coro  # type: ignore[misc]
+    except TurnRefused as exc:
+        raise ServiceError(exc.status, exc.message) from exc
+
+
+def turn_options(request: Request) -> TurnOptions | None:
+    """Per-session overrides: none for patients (the playground router supplies its own)."""
+    return None
+
+
+async def start_turn(
+    body: Annotated[ChatRequest, Body()], runtime: Runtime, options: Annotated[TurnOptions | None, Depends(turn_options)]
+) -> Turn:
+    """Runs before the stream opens, so refusals get a proper status code."""
+    return await refused_as_http(runtime.start_turn(body.session_id, body.message, body.confirm, options=options))  # type: ignore[return-value]
+
+
+async def stream(turn: Turn) -> AsyncIterator[ServerSentEvent]:
+    """The turn's events as SSE; leaving early (client gone) cancels the run."""
+    async for event in turn.events():
+        yield ServerSentEvent(event=event["type"], data=event)
+
+
+@router.post(
+    "",
+    response_class=EventSourceResponse,
+    responses={
+        200: {"description": "`text/event-stream` of session, token, tool_call, tool_result, confirm, done|error."},
+        400: {"description": "Empty, too long or malformed input."},
+        404: {"description": "Unknown session id."},
+        409: {"description": "A turn is already running in this session, or nothing waits for confirmation."},
+    },
+)
+async def chat(turn: Annotated[Turn, Depends(start_turn)]) -> AsyncIterator[ServerSentEvent]:
+    """Send a message (or a confirmation) and stream the agent's turn."""
+    async for sse in stream(turn):
+        yield sse
+
+
+@router.get("/{session_id}")
+async def transcript(session_id: str, runtime: Runtime) -> dict[str, object]:
+    """The conversation so far, and the confirmation it waits for, if any."""
+    return await refused_as_http(runtime.transcript(session_id))  # type: ignore[return-value]
+
+
+@router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def forget(session_id: str, runtime: Runtime) -> Response:
+    """Forget the conversation entirely (the patient's right to be forgotten)."""
+    await refused_as_http(runtime.forget(session_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
