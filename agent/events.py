@@ -1,8 +1,8 @@
 """The one event format every view of a conversation consumes (terminal, SSE, scripts, widget).
 
 `session` {session_id} · `token` {text} · `tool_call` {id, name, args} ·
-`tool_result` {id, name, ok, data} · `confirm` {id, name, args, summary} ·
-`done` {reply, booking | null, pending} · `error` {message, retryable}.
+`tool_result` {id, name, ok, data, ms} · `confirm` {id, name, args, summary} ·
+`done` {reply, booking | null, pending, usage} · `error` {message, retryable}.
 Every turn ends with exactly one `done` or `error`.
 """
 
@@ -49,8 +49,11 @@ def confirm(call_id: str, name: str, args: dict[str, Any]) -> Event:
     return {"type": "confirm", "id": call_id, "name": name, "args": args, "summary": booking_summary(args)}
 
 
-def done(reply: str, booking: dict[str, Any] | None, pending: Event | None = None) -> Event:
-    return {"type": "done", "reply": reply, "booking": booking, "pending": pending}
+def done(
+    reply: str, booking: dict[str, Any] | None, pending: Event | None = None, usage: dict[str, int] | None = None
+) -> Event:
+    """`pending` is the confirm event the session now waits for; `usage` the model's tokens this turn."""
+    return {"type": "done", "reply": reply, "booking": booking, "pending": pending, "usage": usage}
 
 
 def error(message: str, retryable: bool) -> Event:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -94,6 +95,22 @@ def _checkpoint_path(settings: Settings) -> str | None:
     return str(Path(db).with_name(Path(db).stem + "-sessions.db"))
 
 
+async def _sqlite_checkpointer(path: str, stack: AsyncExitStack) -> Any:
+    """An AsyncSqliteSaver on a WAL connection that waits for, not fails on, other writers."""
+    import aiosqlite
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = await aiosqlite.connect(path, timeout=30.0)
+    stack.push_async_callback(conn.close)
+    await conn.execute("PRAGMA busy_timeout = 30000")
+    await conn.execute("PRAGMA journal_mode = WAL")
+    await conn.execute("PRAGMA synchronous = NORMAL")
+    saver = AsyncSqliteSaver(conn)
+    await saver.setup()
+    return saver
+
+
 @dataclass
 class AgentRuntime:
     settings: Settings
@@ -115,6 +132,7 @@ class AgentRuntime:
         scheduler_app: Any = None,
         stub_script: StubScript | None = None,
         clock: Clock | None = None,
+        model_hook: Callable[[Any], Any] | None = None,
     ) -> AsyncIterator[AgentRuntime]:
         """Tools reach SCHEDULER_BASE_URL, or `scheduler_app` in-process when that is unset."""
         async with AsyncExitStack() as stack:
@@ -129,13 +147,9 @@ class AgentRuntime:
             if path is None:
                 checkpointer: Any = InMemorySaver()
             else:
-                from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-                checkpointer = await stack.enter_async_context(AsyncSqliteSaver.from_conn_string(path))
-                await checkpointer.conn.execute("PRAGMA journal_mode = WAL")
+                checkpointer = await _sqlite_checkpointer(path, stack)
             clock = clock or Clock(clinic_timezone(settings.clinic_timezone, settings.schedule_file), settings.scheduler_now)
-            runtime = cls(settings, clock, build_tools(client), checkpointer, stub_script)
+            runtime = cls(settings, clock, build_tools(client), checkpointer, stub_script, model_hook)
             runtime.graph()  # fail at start-up, not on the first patient, if the model is misconfigured
             try:
                 yield runtime
@@ -252,6 +266,8 @@ class AgentRuntime:
         graph = self.graph(options.choice)
         reply: list[str] = []
         booking: dict[str, Any] | None = None
+        usage = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+        started: dict[str, float] = {}
         async for mode, data in graph.astream(
             graph_input,
             self._config(session_id),
@@ -261,6 +277,8 @@ class AgentRuntime:
             if mode == "messages":
                 chunk, meta = data
                 if isinstance(chunk, (AIMessageChunk, AIMessage)) and meta.get("langgraph_node") == "model":
+                    for key in usage:
+                        usage[key] += int((chunk.usage_metadata or {}).get(key, 0) or 0)
                     if text := chunk.text:
                         reply.append(text)
                         emit(events.token(text))
@@ -271,16 +289,19 @@ class AgentRuntime:
                         if reply and msg.tool_calls and not reply[-1].endswith(("\n", " ")):
                             reply.append("\n")
                         for call in msg.tool_calls:
+                            started[str(call["id"])] = time.perf_counter()
                             emit(events.tool_call(str(call["id"]), call["name"], call["args"]))
                     elif isinstance(msg, ToolMessage):
                         result = events.tool_result(msg.tool_call_id, str(msg.name), msg.content, msg.status)
+                        if msg.tool_call_id in started:
+                            result["ms"] = round((time.perf_counter() - started[msg.tool_call_id]) * 1000, 1)
                         emit(result)
                         if result["name"] == "book_slot" and result["ok"]:
                             booking = result["data"]
         # A run paused for the patient's yes ends here; the interrupt lives in the checkpoint.
         if pending := await self.pending(session_id):
             emit(pending)
-        emit(events.done("".join(reply).strip(), booking, pending))
+        emit(events.done("".join(reply).strip(), booking, pending, usage))
 
     async def transcript(self, session_id: str) -> dict[str, Any]:
         """The conversation as the patient and staff see it (UnknownSession if none)."""

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from core.logging import configure_logging
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -22,6 +22,19 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chat(args: argparse.Namespace) -> int:
+    from api.terminal import chat_main
+
+    overrides: dict[str, object] = {}
+    if args.now:
+        overrides["scheduler_now"] = args.now
+    if args.provider:
+        overrides["llm_provider"] = args.provider
+    settings = Settings(**overrides)  # the environment, with the flags on top  # type: ignore[arg-type]
+    configure_logging("INFO" if args.verbose else "WARNING")
+    return chat_main(settings, jsonl=args.jsonl, verbose=args.verbose, session_id=args.session)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scheduling-agent", description="Clinic scheduling agent.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -29,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="interface to bind (default: HOST setting)")
     serve.add_argument("--port", type=int, help="port to bind (default: PORT setting)")
     serve.set_defaults(func=_serve)
+    chat = commands.add_parser("chat", help="talk to the agent in the terminal")
+    chat.add_argument("--jsonl", action="store_true", help="one message per stdin line; print events as JSON lines")
+    chat.add_argument("--verbose", action="store_true", help="show tool calls and results")
+    chat.add_argument("--now", help="freeze the clock (clinic-local ISO datetime), overrides SCHEDULER_NOW")
+    chat.add_argument("--provider", choices=["openai", "offline", "stub"], help="overrides LLM_PROVIDER")
+    chat.add_argument("--session", help="continue (or start) the session with this id")
+    chat.set_defaults(func=_chat)
     return parser
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from agent.runtime import AgentRuntime
+from agent.stub import StubScript
 from api.calendly.deps import Scheduling
 from api.chat import router as chat_router
 from api.calendly.router import router as calendly_router
@@ -20,8 +22,16 @@ from core.settings import Settings, get_settings
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for `settings` (default: the environment's)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    stub_script: StubScript | None = None,
+    model_hook: Callable[[Any], Any] | None = None,
+) -> FastAPI:
+    """Build the app for `settings` (default: the environment's).
+
+    `stub_script` feeds the `stub` model and `model_hook` may adjust the model (tests, scripts).
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -30,7 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await scheduling.start()
         app.state.scheduling = scheduling
         try:
-            async with AgentRuntime.open(settings, scheduler_app=app, clock=scheduling.clock) as runtime:
+            async with AgentRuntime.open(
+                settings, scheduler_app=app, clock=scheduling.clock, stub_script=stub_script, model_hook=model_hook
+            ) as runtime:
                 app.state.agent = runtime
                 yield
         finally:
