@@ -139,8 +139,8 @@ async def test_second_message_while_a_turn_runs_gets_409_and_disconnect_cancels(
         runtime = server.app.state.agent
         await asyncio.to_thread(wait_until, lambda: not runtime._active, 10.0, 0.02, "the turn to end")
         assert not server.gate.is_set()
-        response = await client.post("/api/chat", json={"session_id": sid, "message": "are you there?"})
         server.gate.set()
+        response = await client.post("/api/chat", json={"session_id": sid, "message": "are you there?"})
         assert response.status_code == 200 and '"reply": "Still here."' in response.text
         transcript = (await client.get(f"/api/chat/{sid}")).json()["messages"]
         assert [m["text"] for m in transcript] == ["hi", "are you there?", "Still here."], "no half reply was kept"
