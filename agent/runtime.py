@@ -217,24 +217,31 @@ class AgentRuntime:
                 raise TurnRefused("message: must not be empty")
             if len(message) > MAX_MESSAGE_CHARS:
                 raise TurnRefused(f"message: must be at most {MAX_MESSAGE_CHARS} characters (got {len(message)})")
-        if session_id is None:
-            session_id = secrets.token_urlsafe(18)
-        elif not create and not await self.exists(session_id):
-            raise UnknownSession(f"session_id: no session {session_id!r} (it may have been deleted); start a new one")
         if session_id in self._active:
             raise SessionBusy("this session is still answering the previous message; wait for it to finish")
+        new = session_id is None or not await self.exists(session_id)
+        if session_id is None:
+            session_id = secrets.token_urlsafe(18)
+        elif new and not create:
+            raise UnknownSession(f"session_id: no session {session_id!r} (it may have been deleted); start a new one")
         pending = await self.pending(session_id)
         if confirm is not None and pending is None:
             raise NothingPending("confirm: there is no booking waiting for confirmation in this session")
         self._active.add(session_id)
         turn = Turn(session_id, asyncio.Queue())
-        turn.task = asyncio.create_task(self._run(turn, message, confirm, pending, options or TurnOptions()))
+        turn.task = asyncio.create_task(self._run(turn, message, confirm, pending, options or TurnOptions(), new))
         self._tasks.add(turn.task)
         turn.task.add_done_callback(self._tasks.discard)
         return turn
 
     async def _run(
-        self, turn: Turn, message: str | None, confirm: bool | None, pending: events.Event | None, options: TurnOptions
+        self,
+        turn: Turn,
+        message: str | None,
+        confirm: bool | None,
+        pending: events.Event | None,
+        options: TurnOptions,
+        new: bool,
     ) -> None:
         emit = turn.queue.put_nowait
         try:
@@ -249,7 +256,7 @@ class AgentRuntime:
                 )
             else:
                 graph_input = {"messages": [HumanMessage(message or "")]}
-            await self._stream(turn.session_id, graph_input, options, emit)
+            await self._stream(turn.session_id, graph_input, options, emit, new)
         except asyncio.CancelledError:
             log.info("turn cancelled", extra={"session": turn.session_id[:6]})
             raise
@@ -262,7 +269,9 @@ class AgentRuntime:
             self._active.discard(turn.session_id)
             emit(None)
 
-    async def _stream(self, session_id: str, graph_input: Any, options: TurnOptions, emit: Callable[[Any], None]) -> None:
+    async def _stream(
+        self, session_id: str, graph_input: Any, options: TurnOptions, emit: Callable[[Any], None], new: bool
+    ) -> None:
         graph = self.graph(options.choice)
         reply: list[str] = []
         booking: dict[str, Any] | None = None
@@ -273,6 +282,9 @@ class AgentRuntime:
             self._config(session_id),
             stream_mode=["messages", "updates"],
             context=TurnContext(prompt_template=options.prompt_template),
+            # Later turns save one checkpoint at the end (a cancelled turn leaves no trace); a
+            # session's first turn saves as it goes, so the session exists from its first event.
+            durability="async" if new else "exit",
         ):
             if mode == "messages":
                 chunk, meta = data

@@ -45,6 +45,8 @@ def _dump(result: dict[str, Any]) -> str:
 
 def _failure(reply: ServiceReply, hint: str) -> dict[str, Any]:
     """A refusal or outage as a result the model can act on."""
+    if reply.status == 0 and reply.body.get("timeout"):
+        return {"ok": False, "error": "timeout", "message": reply.body.get("detail"), "hint": hint}
     if reply.status == 0:
         return {"ok": False, "error": "service_unavailable", "message": reply.body.get("detail"),
                 "hint": "Apologise, say the booking system is not reachable right now, and offer to try again shortly."}
