@@ -180,14 +180,18 @@ class AgentRuntime:
     async def exists(self, session_id: str) -> bool:
         return await self.checkpointer.aget_tuple(self._config(session_id)) is not None
 
-    async def pending(self, session_id: str) -> events.Event | None:
-        """The confirmation the session waits for, if any."""
+    async def _state(self, session_id: str) -> tuple[bool, events.Event | None]:
+        """Whether the session exists, and the confirmation it waits for (one checkpoint read)."""
         state = await self.graph().aget_state(self._config(session_id))
         for interrupt in state.interrupts:
             for request in interrupt.value.get("action_requests", []):
                 call_id = self._pending_call_id(state.values.get("messages", []), request)
-                return events.confirm(call_id, request["name"], request["args"])
-        return None
+                return True, events.confirm(call_id, request["name"], request["args"])
+        return state.created_at is not None, None
+
+    async def pending(self, session_id: str) -> events.Event | None:
+        """The confirmation the session waits for, if any."""
+        return (await self._state(session_id))[1]
 
     @staticmethod
     def _pending_call_id(messages: list[BaseMessage], request: dict[str, Any]) -> str:
@@ -217,14 +221,24 @@ class AgentRuntime:
                 raise TurnRefused("message: must not be empty")
             if len(message) > MAX_MESSAGE_CHARS:
                 raise TurnRefused(f"message: must be at most {MAX_MESSAGE_CHARS} characters (got {len(message)})")
-        if session_id in self._active:
-            raise SessionBusy("this session is still answering the previous message; wait for it to finish")
-        new = session_id is None or not await self.exists(session_id)
         if session_id is None:
-            session_id = secrets.token_urlsafe(18)
-        elif new and not create:
-            raise UnknownSession(f"session_id: no session {session_id!r} (it may have been deleted); start a new one")
-        pending = await self.pending(session_id)
+            session_id, new, pending = secrets.token_urlsafe(18), True, None
+        elif session_id in self._active:
+            raise SessionBusy("this session is still answering the previous message; wait for it to finish")
+        else:
+            self._active.add(session_id)  # claimed before any await: a concurrent request sees it busy
+            try:
+                exists, pending = await self._state(session_id)
+            except BaseException:
+                self._active.discard(session_id)
+                raise
+            new = not exists
+            if new and not create:
+                self._active.discard(session_id)
+                raise UnknownSession(f"session_id: no session {session_id!r} (it may have been deleted); start a new one")
+            if confirm is not None and pending is None:
+                self._active.discard(session_id)
+                raise NothingPending("confirm: there is no booking waiting for confirmation in this session")
         if confirm is not None and pending is None:
             raise NothingPending("confirm: there is no booking waiting for confirmation in this session")
         self._active.add(session_id)
