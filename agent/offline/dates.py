@@ -107,7 +107,8 @@ def find_day(text: str, today: date) -> DayMatch | None:
         (rf"\b(?:the\s+)?{_ORD}\s+(?:of\s+)?{_MONTH_RE}\b(?:,?\s+(\d{{4}}))?", "day_month"),
         (r"(?<![\d/])(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?(?![\d/])", "numeric"),
         (r"\b(?:the\s+)?day\s+after\s+tomorrow\b", "after_tomorrow"),
-        (r"\b(?:today|tonight|this\s+(?:morning|afternoon|evening))\b", "today"),
+        # only "this" is consumed, so "afternoon" / "tonight" still give the part of day
+        (r"\btoday\b|\bthis(?=\s+(?:morning|afternoon|evening)\b)|\b(?=tonight\b)", "today"),
         (r"\b(?:tomorrow|tmrw|tmr)\b", "tomorrow"),
         (r"\byesterday\b", "yesterday"),
         (rf"\bnext\s+week(?:'?s)?\s+{_WEEKDAY_RE}\b", "next_weekday"),

@@ -142,7 +142,7 @@ async def test_full_day_moves_to_the_next_available_day(chat: Chat) -> None:
     new = await chat.say("I need to see a specialist tomorrow")
     assert [a["date"] for a in chat.calls(new, "check_availability")] == ["2026-11-24", "2026-11-26"]
     offer = str(new[-1].content)
-    assert "no free specialist visit times on Tuesday, November 24" in offer
+    assert "no free specialist times on Tuesday, November 24" in offer
     assert "Thursday, November 26" in offer and "10:00" in offer
     assert "full name" in await chat.reply("the first one")
     await chat.say("Jane Roe, jane@example.com, 555 0100")
@@ -185,6 +185,7 @@ async def test_invalid_email_is_corrected_before_booking(chat: Chat) -> None:
     assert "'jane@example' doesn't look complete" in text
     await chat.say("sorry, it's jane@example.com")
     assert chat.pending is not None and chat.pending["args"]["patient_email"] == "jane@example.com"
+    assert chat.pending["args"]["patient_name"] == "Jane Roe"
     await chat.say("yes")
     (booking,) = await chat.bookings()
     assert booking.patient_email == "jane@example.com" and booking.start_time == "09:00"

@@ -1,0 +1,156 @@
+"""`OfflineChatModel`: the rule-based, network-free chat model the agent uses by default.
+
+It is a real LangChain chat model: the agent graph binds the two tools to it, it answers with
+real tool calls (so the same tools, service, confirmation step and streaming run as with an
+LLM), and text replies stream word by word. It keeps no state: each call folds the messages it
+is given (see `state.py`) and asks the policy for the next step (see `policy.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import ConfigDict
+
+from agent.offline import replies
+from agent.offline.policy import Action, decide
+from agent.offline.state import derive_state, text_of
+from core.clock import Clock
+
+MODEL_NAME = "offline-rules"
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _pieces(text: str) -> list[str]:
+    """Word-sized stream pieces whose concatenation is exactly `text`."""
+    return re.findall(r"\S+\s*|\s+", text) or [text]
+
+
+class OfflineChatModel(BaseChatModel):
+    """A deterministic scheduling assistant that speaks through the agent's real tools."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    clock: Clock
+    clinic_name: str = "the clinic"
+    tool_names: tuple[str, ...] = ()
+
+    @property
+    def _llm_type(self) -> str:
+        return MODEL_NAME
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": MODEL_NAME, "clinic_name": self.clinic_name}
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """A copy that knows the tool names; tool calls for tools it was not given are never made."""
+        names = tuple(t.name if isinstance(t, BaseTool) else convert_to_openai_tool(t)["function"]["name"] for t in tools)
+        return self.model_copy(update={"tool_names": names})
+
+    # --- the decision ----------------------------------------------------------------------
+
+    def _act(self, messages: list[BaseMessage]) -> tuple[str, dict[str, Any] | None, UsageMetadata]:
+        """(reply text, tool call or None, usage) for this history."""
+        state = derive_state(messages, self.clock.today())
+        action: Action = decide(state, self.clinic_name)
+        call: dict[str, Any] | None = None
+        text = action.text or ""
+        if action.tool:
+            if self.tool_names and action.tool not in self.tool_names:
+                text = replies.service_down()
+            else:
+                call = {"name": action.tool, "args": action.args or {}, "id": f"call_{uuid.uuid4().hex}", "type": "tool_call"}
+        prompt = sum(_words(text_of(m)) for m in messages)
+        produced = _words(text) + (_words(json.dumps(call["args"])) + 1 if call else 0)
+        usage = UsageMetadata(input_tokens=prompt, output_tokens=produced, total_tokens=prompt + produced)
+        return text, call, usage
+
+    def _message(self, messages: list[BaseMessage]) -> AIMessage:
+        text, call, usage = self._act(messages)
+        return AIMessage(
+            content=text,
+            tool_calls=[call] if call else [],
+            usage_metadata=usage,
+            response_metadata={"model_name": MODEL_NAME, "finish_reason": "tool_calls" if call else "stop"},
+        )
+
+    def _chunks(self, messages: list[BaseMessage]) -> Iterator[ChatGenerationChunk]:
+        text, call, usage = self._act(messages)
+        if text:
+            for piece in _pieces(text):
+                yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+        tool_chunks = []
+        if call:
+            tool_chunks = [{"name": call["name"], "args": json.dumps(call["args"]), "id": call["id"], "index": 0, "type": "tool_call_chunk"}]
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(
+                content="",
+                tool_call_chunks=tool_chunks,
+                usage_metadata=usage,
+                response_metadata={"model_name": MODEL_NAME, "finish_reason": "tool_calls" if call else "stop"},
+                chunk_position="last",
+            )
+        )
+
+    # --- BaseChatModel ---------------------------------------------------------------------
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self._message(messages))])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return self._generate(messages, stop, **kwargs)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        # the base class reports each chunk to the callbacks (token streaming) itself
+        yield from self._chunks(messages)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        for chunk in self._chunks(messages):
+            yield chunk

@@ -1,0 +1,315 @@
+"""Reading one patient utterance into the facts the policy needs.
+
+Each extractor removes what it consumed before the next runs, so a phone number is never read
+as a time, "the 3rd one" never as a date and "good morning" never as a part of day. Order:
+e-mail, explicit picks, date, phone, appointment type, greeting, times, other picks, name.
+Yes/no reuse `agent.confirmation`, the same strict reader the confirmation step uses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from agent.confirmation import is_affirmative, is_negative
+from agent.offline.dates import find_day
+from agent.offline.times import find_times, parse_clock
+
+EMAIL_OK = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")  # as the service checks
+_EMAIL = re.compile(r"[^\s,;:<>()\"']*@[^\s,;:<>()\"']*")
+_PHONE = re.compile(r"(?<![\w:/@.])\+?\(?\d[\d\s().-]{2,24}\d\)?(?![\w:/@])")
+_NAME_WORD = r"[^\W\d_][^\W\d_'\-]*(?:['\-][^\W\d_]+)*"
+
+TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("physical", r"\b(?:physicals?(?:\s+exam(?:ination)?)?|check[\s-]?ups?|annual(?:\s+(?:exam|check|visit|physical))?|"
+                 r"yearly\s+(?:exam|check|visit|physical)|wellness\s+(?:exam|visit|check)|medical\s+exam)\b"),
+    ("followup", r"\b(?:follow[\s-]?ups?|(?:my\s+|the\s+)?(?:test|lab|blood\s+test)\s+results?|results)\b"),
+    ("specialist", r"\b(?:specialists?|cardiologist|dermatologist|neurologist|orthopa?edi[a-z]*|gyn(?:a)?ecologist|"
+                   r"endocrinologist|allergist|rheumatologist|urologist)\b"),
+    ("consultation", r"\b(?:consultations?|consult|first\s+visit|new\s+patient|general\s+practitioner|gp)\b"),
+)
+_GENERIC_VISIT = r"\b(?:appointments?|see\s+(?:a|the|my|your)\s+(?:doctor|gp|physician)|see\s+someone|a\s+doctor|visit)\b"
+_NOT_TYPE = r"\b(?:instead\s+of|rather\s+than|not)\s+(?:a|an|the|my)?\s*"
+
+_ORDINALS = {
+    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
+    "fifth": 4, "5th": 4, "last": -1, "final": -1, "earliest": 0, "latest": -1,
+}
+_ORD_ALT = "|".join(_ORDINALS)
+_STRONG_PICK = re.compile(rf"\b(?:the\s+)?({_ORD_ALT})\s+(?:one|slot|time|option|choice|of\s+(?:those|them|these))\b")
+_WEAK_PICK = re.compile(rf"\b(?:the\s+)?({_ORD_ALT})\b")
+_NUMBERED_PICK = re.compile(r"(?:\b(?:option|number|no\.?|choice)\s*|#\s*)(\d)\b")
+
+_GREETING = re.compile(r"^\W*(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day))\b(?:\s+there)?\W*")
+_FLAGS: dict[str, str] = {
+    "thanks": r"\b(?:thanks|thank\s+you|thx|ty|cheers|much\s+appreciated)\b",
+    "bye": r"\b(?:bye|goodbye|good\s+bye|see\s+you|that'?s\s+all|nothing\s+else|that\s+is\s+all)\b",
+    "help": r"\b(?:what\s+can\s+you\s+do|help|what\s+(?:kinds?|types?|sorts?)\b|which\s+(?:types?|kinds?)|"
+            r"what\s+do\s+you\s+offer|what\s+are\s+(?:the|my)\s+options|who\s+are\s+you|what\s+are\s+you)\b",
+    "injection": r"\b(?:ignore\s+(?:all\s+|your\s+|the\s+|previous\s+|prior\s+|any\s+|above\s+|earlier\s+)*(?:instructions|rules|prompts?|guidelines)|"
+                 r"(?:book|reserve|take|grab)\s+(?:up\s+)?(?:every|all|each|the\s+whole|\d{2,}\s+(?:slots|appointments|times))\b|"
+                 r"system\s+prompt|you\s+are\s+now|developer\s+mode|jailbreak|disregard\s+(?:your|all|the|previous)|"
+                 r"forget\s+(?:your|all|the|previous)\s+(?:rules|instructions)|pretend\s+(?:you|to\s+be)|admin\s+mode|"
+                 r"(?:delete|cancel|wipe)\s+(?:all|every(?:one)?|the\s+database)|other\s+patients?'?s?)\b",
+    "cancel": r"\b(?:cancel|reschedule|move|change)\s+(?:my|the|an|our|this|that)\s+(?:existing\s+)?(?:appointment|booking|visit|reservation)\b",
+    "medical": r"\b(?:should\s+i\s+(?:take|be\s+worried|worry|go\s+to)|is\s+(?:it|this|that)\s+(?:serious|normal|dangerous|contagious)|"
+               r"what\s+(?:medicine|medication|drug|dose|dosage)|how\s+(?:much|many)\s+(?:ibuprofen|paracetamol|tylenol|aspirin|pills)|"
+               r"diagnos\w*|prescri\w*|ibuprofen|paracetamol|tylenol|aspirin|antibiotics?|dosage|side\s+effects?|"
+               r"treat(?:ment)?\s+for|cure\s+for|medical\s+advice)\b",
+    "off_topic": r"\b(?:weather|forecast|news|joke|sports?|football|soccer|stocks?|recipe|movie|politics?|capital\s+of|who\s+won|"
+                 r"bitcoin|poem|story|essay|translate|homework|lottery|horoscope)\b",
+    "later": r"\b(?:later(?:\s+in\s+the\s+day|\s+on)?|anything\s+later)\b(?!\s+than)",
+    "earlier": r"\b(?:earlier(?:\s+in\s+the\s+day|\s+on)?|anything\s+earlier)\b(?!\s+than)",
+    "retry": r"\b(?:try\s+again|retry|again\s+please|one\s+more\s+time|try\s+it\s+again)\b",
+    "earliest": r"\b(?:earliest|soonest|as\s+soon\s+as\s+possible|asap|first\s+available|next\s+available|first\s+free|next\s+free)\b",
+    "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|come\s+in|"
+                     r"anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
+}
+_REASON = re.compile(r"\b(?:because(?:\s+of)?|the\s+reason\s+is|reason\s*(?:is|:)|it'?s\s+(?:about|for)|regarding)\s+([^.;!?\n]{3,200})")
+
+# words that are never part of a name given as a bare line
+_NOT_NAME = set(
+    """
+    yes yeah yep no nope ok okay sure thanks thank you please hi hello hey book booking booked appointment appointments
+    visit slot slots time times today tomorrow next this that these those them it is are was be am i me my mine we us our
+    a an the and or but with for of to in on at by from as if so then than also just actually instead maybe really
+    can could would will shall should like want need do does did have has any anything something some available free
+    works work fine good great perfect correct right wrong urgent morning afternoon evening night noon first second third
+    last one two three email e-mail mail phone number mobile cell name address call contact here there please what when
+    where which who why how make change still only not nothing else all every doctor specialist physical consultation
+    follow followup check up checkup results test annual week weekend day days monday tuesday wednesday thursday friday
+    saturday sunday january february march april may june july august september october november december earlier later
+    after before between around about sorry hmm um uh well go ahead confirm cancel stop wait help bye goodbye
+    thx cheers hello hi hiya
+    """.split()
+)
+
+
+@dataclass
+class Utterance:
+    """What one patient message says; everything optional."""
+
+    text: str
+    type: str | None = None
+    generic_visit: bool = False
+    day: date | None = None
+    past_day: date | None = None
+    day_note: str | None = None
+    window: str | None = None
+    any_time: bool = False
+    times: tuple[str, ...] = ()
+    ordinal: int | None = None
+    bare_number: int | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    bad_email: str | None = None
+    bad_phone: str | None = None
+    reason: str | None = None
+    yes: bool = False
+    no: bool = False
+    greeting: bool = False
+    thanks: bool = False
+    bye: bool = False
+    help: bool = False
+    injection: bool = False
+    cancel: bool = False
+    medical: bool = False
+    off_topic: bool = False
+    retry: bool = False
+    later: bool = False
+    earlier: bool = False
+    earliest: bool = False
+    wants_booking: bool = False
+
+    @property
+    def has_details(self) -> bool:
+        return bool(self.name or self.email or self.phone or self.bad_email or self.bad_phone)
+
+    @property
+    def has_slot_facts(self) -> bool:
+        """Something that changes or picks the slot being looked for."""
+        return bool(self.type or self.day or self.past_day or self.window or self.any_time or self.times
+                    or self.later or self.earlier
+                    or self.ordinal is not None or self.bare_number is not None or self.earliest)
+
+    @property
+    def off_topic_only(self) -> bool:
+        """Medical advice, the weather...: nothing in it asks for a visit (a bare day does not)."""
+        asks = (self.type or self.generic_visit or self.wants_booking or self.has_details or self.times
+                or self.ordinal is not None or self.earliest)
+        return (self.off_topic or self.medical) and not asks
+
+    @property
+    def understood(self) -> bool:
+        return bool(self.has_slot_facts or self.has_details or self.yes or self.no or self.greeting or self.thanks
+                    or self.bye or self.help or self.injection or self.cancel or self.medical or self.off_topic
+                    or self.retry or self.wants_booking or self.generic_visit)
+
+
+def _cut(text: str, span: tuple[int, int]) -> str:
+    """Blank a consumed span (keeping offsets, so later spans stay valid)."""
+    start, end = span
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def _find_email(u: Utterance, text: str) -> str:
+    for m in _EMAIL.finditer(text):
+        candidate = m[0].strip(".")
+        if EMAIL_OK.match(candidate):
+            u.email = candidate
+        elif len(candidate) > 1:
+            u.bad_email = candidate
+        return _cut(text, m.span())
+    return text
+
+
+def _find_phone(u: Utterance, text: str, phone_expected: bool) -> str:
+    phoneish = phone_expected or re.search(r"\b(?:phone|number|cell|mobile|tel|call|reach)\b", text) is not None
+    for m in _PHONE.finditer(text):
+        candidate = m[0].strip()
+        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", candidate):
+            continue  # an impossible ISO date ("2026-02-30") is not a phone number
+        digits = sum(ch.isdigit() for ch in candidate)
+        if 7 <= digits <= 15:
+            u.phone = candidate
+        elif digits >= 5 or (phoneish and digits >= 4):
+            u.bad_phone = candidate
+        else:
+            continue
+        return _cut(text, m.span())
+    return text
+
+
+def _find_type(u: Utterance, text: str) -> str:
+    for _, pattern in TYPE_PATTERNS:
+        for m in re.finditer(_NOT_TYPE + pattern, text):
+            text = _cut(text, m.span())  # "instead of the consultation" names the type not wanted
+    found: tuple[int, str, tuple[int, int]] | None = None
+    for key, pattern in TYPE_PATTERNS:
+        m = re.search(pattern, text)
+        if m and (found is None or m.start() < found[0]):
+            found = (m.start(), key, m.span())
+    if found:
+        u.type = found[1]
+        text = _cut(text, found[2])
+    u.generic_visit = re.search(_GENERIC_VISIT, text) is not None
+    return text
+
+
+def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
+    """Explicit ("my name is ..."), introduced ("I'm Jane Roe") or a bare name line among details.
+
+    `rest` is the message with e-mail, phone, dates and times already blanked out, so
+    "it's jane@example.com" never yields a name.
+    """
+    words = rf"({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}})"
+    if m := re.search(rf"(?i)\b(?:my\s+name\s+is|my\s+name'?s|name\s*(?:is|:)|call\s+me|full\s+name\s*(?:is|:)?)[ \t]+{words}", rest):
+        u.name = _clean_name(m[1], strict=False)
+        if u.name:
+            return
+    if m := re.search(rf"(?i)\b(?:i'?m|i\s+am|this\s+is|it'?s)[ \t]{{1,2}}{words}", rest):
+        candidate = _clean_name(m[1], strict=not details_expected, need_capitals=not details_expected)
+        if candidate:
+            u.name = candidate
+            return
+    if not (details_expected or u.email or u.phone or u.bad_email or u.bad_phone):
+        return
+    social = u.bye or u.thanks or u.help or u.cancel or u.injection or u.off_topic or u.medical or u.greeting
+    if social and not (u.email or u.phone):
+        return  # "bye" or "thanks" on its own is not a name
+    labels = r"(?i)\b(?:my\s+)?(?:full\s+)?(?:name|e-?mail(?:\s+address)?|phone(?:\s+number)?|number|mobile|cell)\s*(?:is|:)?|\b(?:and|it'?s|i'?m|i\s+am|this\s+is|sure|ok(?:ay)?|here\s+you\s+go)\b"
+    for segment in re.split(r"[,;\n/.!?]|\s-\s", re.sub(labels, ",", rest)):
+        candidate = _clean_name(segment, strict=True)
+        tokens = segment.split()
+        if candidate is None and tokens and tokens[0].lower() in _NOT_NAME:
+            while tokens and tokens[0].lower() in _NOT_NAME:
+                tokens.pop(0)  # "please Jane Roe", "for Jane Roe": capitals then say it is a name
+            candidate = _clean_name(" ".join(tokens), strict=True, need_capitals=True) if tokens else None
+        if candidate and (len(candidate.split()) >= 2 or details_expected):
+            u.name = candidate
+            return
+
+
+def _clean_name(raw: str, strict: bool, need_capitals: bool = False) -> str | None:
+    """A plausible personal name from `raw`, or None; all-lower-case input is title-cased."""
+    tokens = re.findall(_NAME_WORD, raw)
+    if not tokens:
+        return None
+    if not strict:
+        # stop at the first word that is clearly not part of a name ("... and my email is")
+        kept = []
+        for token in tokens:
+            if token.lower() in _NOT_NAME:
+                break
+            kept.append(token)
+        tokens = kept
+    stripped = re.sub(rf"{_NAME_WORD}", "", raw).strip(" .!?'\"")
+    if strict and stripped:
+        return None
+    if not tokens or len(tokens) > 4 or any(t.lower() in _NOT_NAME for t in tokens):
+        return None
+    if need_capitals and not all(t[0].isupper() for t in tokens):
+        return None
+    name = " ".join(tokens)
+    return name.title() if name.islower() else name
+
+
+def parse(text: str, today: date, *, details_expected: bool = False, phone_expected: bool = False) -> Utterance:
+    """All the facts in one message; `details_expected` when the last question asked for name/e-mail/phone."""
+    u = Utterance(text=text)
+    low = " ".join(text.lower().replace("’", "'").split())
+    u.yes, u.no = is_affirmative(low), is_negative(low)
+    for flag, pattern in _FLAGS.items():
+        if re.search(pattern, low):
+            setattr(u, flag, True)
+    if m := _REASON.search(text):
+        u.reason = m[1].strip()
+
+    rest = _find_email(u, low)
+    if m := _STRONG_PICK.search(rest):
+        u.ordinal = _ORDINALS[m[1]]
+        rest = _cut(rest, m.span())
+    if m := _NUMBERED_PICK.search(rest):
+        u.ordinal = int(m[1]) - 1
+        rest = _cut(rest, m.span())
+    if found := find_day(rest, today):
+        if found.day < today:
+            u.past_day = found.day
+        else:
+            u.day, u.day_note = found.day, found.note
+        rest = _cut(rest, found.span)
+    rest = _find_phone(u, rest, phone_expected)
+    rest = _find_type(u, rest)
+    if m := _GREETING.match(rest):
+        u.greeting = True
+        rest = _cut(rest, m.span())
+    times = find_times(rest)
+    u.window, u.times, u.any_time = times.window, times.readings, times.any_time
+    for span in times.spans:
+        rest = _cut(rest, span)
+    if u.window or u.times:
+        u.later = u.earlier = False
+    if u.ordinal is None and (m := _WEAK_PICK.search(rest)):
+        u.ordinal = _ORDINALS[m[1]]
+        rest = _cut(rest, m.span())
+    if m := re.fullmatch(r"\W*(?:the\s+)?(\d{1,2})(?:\s+(?:one|please))?\W*", rest):
+        number = int(m[1])
+        if 1 <= number <= 24 and not u.times:
+            u.bare_number = number
+    _find_name(u, _original_rest(text, rest), details_expected)
+    return u
+
+
+def _original_rest(original: str, rest: str) -> str:
+    """The original-case characters of `original` wherever `rest` still has text."""
+    original = " ".join(original.replace("’", "'").split())
+    if len(original) != len(rest):
+        return rest
+    return "".join(o if r != " " else " " for o, r in zip(original, rest))
+
+
+def hour_readings(number: int) -> tuple[str, ...]:
+    """A bare number as a clock hour ("9" -> 09:00 then 21:00)."""
+    return parse_clock(str(number))

@@ -1,0 +1,289 @@
+"""The next step, given the conversation state: one tool call or one reply.
+
+Rules that keep it safe, whatever the patient types:
+* book_slot only for a slot some check_availability result of this conversation returned,
+  and only with name, e-mail and phone all known; never twice in one turn after a failure.
+* It never asks "shall I book?": the graph's confirmation step does that when book_slot runs.
+* A day that is full or has no schedule is followed by a check of the next available day
+  (at most MAX_CHAIN tool results per patient turn), so the patient gets times, not a question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from agent.offline import replies as say
+from agent.offline.state import BOOK, CHECK, Event, State, Turn
+from agent.offline.times import say as say_time
+
+MAX_CHAIN = 4
+DEFAULT_TYPE = "consultation"
+
+
+@dataclass(frozen=True)
+class Action:
+    """Either a reply text or one tool call."""
+
+    text: str | None = None
+    tool: str | None = None
+    args: dict[str, Any] | None = None
+
+
+def _reply(text: str) -> Action:
+    return Action(text=text)
+
+
+def _check(day: date, type_key: str, window: str | None) -> Action:
+    args: dict[str, Any] = {"date": day.isoformat(), "appointment_type": type_key}
+    if window:
+        args["time_of_day"] = window
+    return Action(tool=CHECK, args=args)
+
+
+def _wanted_key(state: State) -> tuple[date, str, str | None] | None:
+    if state.day is None:
+        return None
+    return state.day, state.type or DEFAULT_TYPE, state.window
+
+
+def _book(state: State, turn: Turn) -> Action | None:
+    """The book_slot call, if every guard holds."""
+    offer, slot = state.offer, state.chosen
+    if offer is None or slot is None or state.missing:
+        return None
+    if not state.was_returned(offer.day, offer.type, slot):
+        return None
+    if any(e.name == BOOK for e in turn.events):
+        return None
+    args: dict[str, Any] = {
+        "date": offer.day.isoformat(),
+        "start_time": slot,
+        "appointment_type": offer.type,
+        "patient_name": state.name,
+        "patient_email": state.email,
+        "patient_phone": state.phone,
+    }
+    if state.reason:
+        args["reason"] = state.reason[:500]
+    return Action(tool=BOOK, args=args)
+
+
+def decide(state: State, clinic: str) -> Action:
+    """The next action for the latest message in the history."""
+    turn = state.turn
+    if turn is None:
+        return _reply(say.greeting(clinic))
+    if not turn.events:
+        return _after_patient(state, turn, clinic)
+    event = turn.events[-1]
+    if event.name == CHECK:
+        return _after_check(state, turn, event)
+    if event.name == BOOK:
+        return _after_book(state, turn, event)
+    return _reply(say.tool_problem())
+
+
+# --- after the patient spoke ---------------------------------------------------------------
+
+
+def _after_patient(state: State, turn: Turn, clinic: str) -> Action:
+    u = turn.utterance
+    if u.injection:
+        return _reply(say.injection())
+    if u.off_topic_only:
+        return _reply(say.out_of_scope(medical=u.medical))
+    if u.past_day and not u.day:
+        return _reply(say.past_day(u.past_day))
+    if u.bad_email:
+        return _reply(say.bad_detail("email", u.bad_email))
+    if u.bad_phone:
+        return _reply(say.bad_detail("phone", u.bad_phone))
+    if (u.retry or u.yes) and state.retry_call and not u.has_slot_facts:
+        name, args = state.retry_call
+        if name == CHECK or not state.missing:
+            return Action(tool=name, args=args)
+    key = _wanted_key(state)
+    if key and key != state.checked:
+        return _check(*key)
+    social = (u.bye or u.thanks or u.help or u.cancel or u.no) and not (u.has_details or u.has_slot_facts)
+    if state.chosen and state.offer and not social:
+        if state.missing:
+            return _reply(say.ask_details(state.offer.type, state.offer.day, state.chosen, state.missing, state.name, False))
+        if action := _book(state, turn):
+            return action
+    return _reply(_prefix(state, turn) + _conversation_reply(state, turn, clinic))
+
+
+def _conversation_reply(state: State, turn: Turn, clinic: str) -> str:
+    """A reply when there is nothing to look up or book."""
+    u = turn.utterance
+    offer = state.offer if state.offer and (state.offer.day, state.offer.type) == (state.day, state.type) else None
+    if turn.rejected and not u.has_slot_facts and not u.has_details:
+        return say.declined_at_confirmation()
+    if turn.bad_pick and offer:
+        return say.bad_pick(offer.offered)
+    if offer and u.times and not state.chosen:
+        return say.time_taken_nearby(u.times[0], offer.type, offer.day, offer.offered)
+    if offer and state.time and u.bare_number is not None and not state.chosen:
+        return say.time_taken_nearby(state.time[0], offer.type, offer.day, offer.offered)
+    if u.has_details:
+        if offer:
+            return f"Thanks{', ' + state.name.split()[0] if state.name else ''}. " + say.which_time(offer.offered)
+        return say.thanks_for_details(state.name)
+    if u.yes:
+        return say.which_time(offer.offered) if offer else say.what_then()
+    if u.no:
+        return say.declined_offer() if offer else say.goodbye() if state.bookings else say.anything_else()
+    if u.thanks:
+        return say.welcome(state.bookings[-1] if state.bookings else None)
+    if u.bye:
+        return say.goodbye()
+    if u.help:
+        return say.capabilities()
+    if u.cancel:
+        return say.cancel_info()
+    if u.greeting:
+        return say.greeting(clinic)
+    if state.day is None and (u.type or u.generic_visit or u.wants_booking or u.window or u.times or u.earliest):
+        when = say.window_phrase(u.window) if u.window else f" at {say_time(u.times[0])}" if u.times else ""
+        return say.ask_day(state.type, when)
+    if offer and u.understood:
+        return say.which_time(offer.offered)
+    return say.not_understood()
+
+
+# --- after a tool result -------------------------------------------------------------------
+
+
+def _after_check(state: State, turn: Turn, event: Event) -> Action:
+    res, args = event.result, event.args
+    if res is None:
+        return _reply(say.tool_problem())
+    type_key = str(args.get("appointment_type", DEFAULT_TYPE))
+    day = date.fromisoformat(str(args["date"]))
+    window = args.get("time_of_day")
+    room = len(turn.events) < MAX_CHAIN
+    nxt = date.fromisoformat(res["next_available"]) if res.get("next_available") else None
+    if res.get("ok"):
+        slots = res.get("slots") or []
+        if slots:
+            return _after_slots(state, turn, event)
+        if window and res.get("other_free_that_day") and room:
+            return _check(day, type_key, None)
+        if nxt and room:
+            return _check(nxt, type_key, window)
+        return _reply(_prefix(state, turn) + _history(turn) + say.nothing_free(type_key, day, window, nxt))
+    error = res.get("error")
+    if error == "no_schedule":
+        if "in the past" in str(res.get("message", "")):
+            return _reply(say.past_day(day))
+        if nxt and room:
+            return _check(nxt, type_key, window)
+        return _reply(_prefix(state, turn) + _history(turn) + say.no_schedule(type_key, day, nxt))
+    if error == "service_unavailable":
+        return _reply(say.service_down())
+    return _reply(say.tool_problem())
+
+
+def _after_slots(state: State, turn: Turn, event: Event) -> Action:
+    """A check returned times: book, ask for details, or offer them."""
+    offer = state.offer
+    assert offer is not None
+    lead = _prefix(state, turn) + _history(turn)
+    if state.chosen:
+        if not state.missing and (action := _book(state, turn)):
+            return action
+        if state.missing:
+            return _reply(lead + say.ask_details(offer.type, offer.day, state.chosen, state.missing, state.name, True)
+                          + _type_note(state, turn))
+    if state.time and not state.chosen and not any(e.name == BOOK for e in turn.events):
+        return _reply(lead + say.time_taken_nearby(state.time[0], offer.type, offer.day, offer.offered) + _type_note(state, turn))
+    intro = _offer_intro(turn, event)
+    text = say.offer(offer.type, offer.day, offer.window, offer.offered, len(offer.slots), intro)
+    return _reply(lead + text + _type_note(state, turn))
+
+
+def _after_book(state: State, turn: Turn, event: Event) -> Action:
+    res, args = event.result, event.args
+    if res is None:
+        return _reply(say.tool_problem())
+    if res.get("ok"):
+        return _reply(say.booked(res))
+    error, message = res.get("error"), str(res.get("message") or "")
+    day = date.fromisoformat(str(args["date"]))
+    if error == "slot_taken":
+        if len(turn.events) < MAX_CHAIN:
+            return _check(day, str(args["appointment_type"]), None)
+        alternatives = [a for a in res.get("alternatives", []) if isinstance(a, str)]
+        tail = f" Free alternatives that day: {say.times(alternatives)}." if alternatives else " That day is now full."
+        return _reply(say.slot_taken(str(args["start_time"]), day) + tail)
+    if error == "invalid_request":
+        field_name = message.split(":", 1)[0]
+        for kind in ("email", "phone", "name"):
+            if kind in field_name:
+                value = args.get(f"patient_{kind}")
+                return _reply(say.rejected_detail(kind, str(value) if value else None))
+        return _reply(f"Sorry, the booking system refused that request: {message} Which other time would you like?")
+    if error == "service_unavailable":
+        return _reply(say.booking_unknown() if "did not answer in time" in message else say.service_down())
+    if len(turn.events) < MAX_CHAIN:
+        return _check(day, str(args["appointment_type"]), None)
+    return _reply(say.tool_problem())
+
+
+# --- pieces of replies ---------------------------------------------------------------------
+
+
+def _prefix(state: State, turn: Turn) -> str:
+    """Greeting, medical-advice note and a read-back of 'next week' for this turn."""
+    u = turn.utterance
+    parts = []
+    if u.greeting and u.has_slot_facts:
+        parts.append("Hello!")
+    if u.medical:
+        parts.append(say.medical_note().strip())
+    if u.day_note and u.day:
+        parts.append(f"{u.day_note[0].upper()}{u.day_note[1:]} on {say.day_label(u.day)}, so I looked at that day.")
+    return " ".join(parts) + (" " if parts else "")
+
+
+def _history(turn: Turn) -> str:
+    """What the earlier tool results of this turn found, before the last one."""
+    out = []
+    for e in turn.events[:-1]:
+        res = e.result or {}
+        type_key = str(e.args.get("appointment_type", DEFAULT_TYPE))
+        try:
+            day = date.fromisoformat(str(e.args.get("date")))
+        except ValueError:
+            continue
+        if e.name == CHECK and res.get("ok") and not res.get("slots"):
+            out.append(f"There are no free {say.TYPE_ADJ.get(type_key, type_key)} times on {say.day_label(day)}"
+                       f"{say.window_phrase(e.args.get('time_of_day'))}.")
+        elif e.name == CHECK and res.get("error") == "no_schedule":
+            out.append(f"There are no {say.TYPE_ADJ.get(type_key, type_key)} appointments on {say.day_label(day)}.")
+        elif e.name == BOOK and res.get("error") == "slot_taken":
+            out.append(say.slot_taken(str(e.args.get("start_time")), day))
+    return " ".join(out) + (" " if out else "")
+
+
+def _offer_intro(turn: Turn, event: Event) -> str:
+    """How to introduce the offered times when earlier results of this turn moved the search."""
+    earlier = turn.events[:-1]
+    if not earlier:
+        return ""
+    day = say.day_label(date.fromisoformat(str(event.args["date"])))
+    window = say.window_phrase(event.args.get("time_of_day"))
+    type_name = say.TYPE_ADJ.get(str(event.args.get("appointment_type")), "")
+    if earlier[-1].name == BOOK:
+        return f"Free {type_name} times near it on {day}:"
+    if earlier[0].args.get("date") == event.args.get("date"):
+        return f"Other free {type_name} times on {day}:"
+    return f"The next day with free {type_name} times{window} is {day}:"
+
+
+def _type_note(state: State, turn: Turn) -> str:
+    return say.default_type_note() if state.type_defaulted_turn == turn.index else ""
+

@@ -1,0 +1,326 @@
+"""The conversation so far, folded from the message history.
+
+The model keeps no memory between calls (the graph's checkpointer keeps the history), so every
+call replays the messages in order: patient texts update the request, the model's own tool
+calls record what it asked, tool results record what the service said. A rejected booking
+("User rejected the tool call for `book_slot` with reason: ...") is replayed as the patient's
+next message, which is what it is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+
+from agent.offline.nlu import Utterance, hour_readings, parse
+
+REJECTED = re.compile(r"^User rejected the tool call for `(?P<tool>[\w-]+)`(?: with reason: (?P<reason>.*))?", re.S)
+CHECK, BOOK = "check_availability", "book_slot"
+DETAILS = ("name", "email", "phone")
+
+
+def minutes(hh_mm: str) -> int:
+    return int(hh_mm[:2]) * 60 + int(hh_mm[3:])
+
+
+def choose_offer(slots: Sequence[str], near: str | None = None, most: int = 5) -> list[str]:
+    """The times to read out: all if few, the three nearest a wanted time, else spread over the day."""
+    if near:
+        nearest = sorted(slots, key=lambda s: (abs(minutes(s) - minutes(near)), s))[:3]
+        return sorted(nearest)
+    if len(slots) <= most:
+        return list(slots)
+    picks = sorted({round(i * (len(slots) - 1) / (most - 1)) for i in range(most)})
+    return [slots[i] for i in picks]
+
+
+@dataclass
+class Offer:
+    """The last successful availability check and the times read out from it."""
+
+    day: date
+    type: str
+    window: str | None
+    slots: list[str]
+    offered: list[str]
+
+
+@dataclass
+class Event:
+    """One tool result in the current turn, with the call that produced it."""
+
+    name: str
+    args: dict[str, Any]
+    result: dict[str, Any] | None  # parsed JSON; None when the content was not JSON
+    text: str
+    error: bool
+
+
+@dataclass
+class Turn:
+    """The latest patient message (or rejection reason) and the tool results since."""
+
+    utterance: Utterance
+    index: int
+    rejected: bool = False
+    bad_pick: bool = False
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass
+class State:
+    """Everything the policy needs; built fresh by `derive_state` on every model call."""
+
+    today: date
+    type: str | None = None
+    type_defaulted_turn: int | None = None  # the turn in which consultation was assumed
+    day: date | None = None
+    window: str | None = None
+    time: tuple[str, ...] = ()  # a wanted clock time, every reading
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    reason: str | None = None
+    bad_email: str | None = None
+    bad_phone: str | None = None
+    checked: tuple[date, str, str | None] | None = None
+    returned: dict[tuple[date, str], set[str]] = field(default_factory=dict)
+    offer: Offer | None = None
+    chosen: str | None = None
+    bookings: list[dict[str, Any]] = field(default_factory=list)
+    retry_call: tuple[str, dict[str, Any]] | None = None
+    suggested: date | None = None  # a next-available day offered but not yet checked
+    pending_pick: int | None = None  # "the earliest ... in the afternoon": pick 0 / -1 once checked
+    turn: Turn | None = None
+    turns: int = 0
+    pending: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def missing(self) -> list[str]:
+        return [d for d in DETAILS if not getattr(self, d)]
+
+    @property
+    def details_expected(self) -> bool:
+        return self.chosen is not None and bool(self.missing)
+
+    def was_returned(self, day: date, type_key: str, slot: str) -> bool:
+        return slot in self.returned.get((day, type_key), set())
+
+
+def text_of(message: BaseMessage) -> str:
+    """Plain text of a message whose content may be a list of blocks."""
+    content = message.content
+    if isinstance(content, str):
+        return content
+    parts = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(block)
+        elif isinstance(block, dict) and block.get("type") == "text":
+            parts.append(str(block.get("text", "")))
+    return " ".join(parts)
+
+
+def _json(text: str) -> dict[str, Any] | None:
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Turn:
+    """Fold one patient message into the request and details; returns the new turn."""
+    state.turns += 1
+    turn = Turn(utterance=u, index=state.turns, rejected=rejected)
+    state.turn = turn
+    if u.injection or u.off_topic_only:
+        return turn  # nothing from such a message is acted on
+    chosen_before = state.chosen
+    details_before = (state.name, state.email, state.phone)
+
+    changed = False
+    if u.type and u.type != state.type:
+        state.type, state.type_defaulted_turn, changed = u.type, None, True
+    if u.day and u.day != state.day:
+        state.day, changed = u.day, True
+    elif u.earliest and not u.day and (changed or not (state.offer and u.ordinal is not None)):
+        # "earliest available": search from today; "the earliest (one)" picks from the offer
+        if state.day != state.today or state.window:
+            state.day, state.window, changed = state.today, None, True
+    elif u.yes and state.suggested and not u.has_slot_facts:
+        state.day, changed = state.suggested, True
+    if (u.later or u.earlier) and not u.window:
+        # "anything later?" = the afternoon (the evening when already there); "earlier" = the morning
+        u.window = "morning" if u.earlier else "evening" if state.window in ("afternoon", "after 13:00", "after 15:00") else "afternoon"
+    if u.window and u.window != state.window:
+        state.window, state.time, changed = u.window, (), True
+    elif u.any_time and state.window:
+        state.window, changed = None, True
+    if u.times:
+        state.time = u.times
+        known = state.returned.get((state.day, state.type), set()) if state.day and state.type else set()
+        if state.window and not any(t in known for t in u.times):
+            state.window, changed = None, True  # look at the whole day for that time
+    if changed or u.times:
+        state.chosen = None
+    if changed:
+        state.pending_pick = u.ordinal if u.ordinal in (0, -1) and not u.times else None
+
+    offer = state.offer
+    if offer and (offer.day, offer.type) == (state.day, state.type):
+        slots_here = state.returned.get((offer.day, offer.type), set())
+        if u.times:
+            state.chosen = next((t for t in u.times if t in slots_here), None)
+            if state.chosen is None and offer.window is None:
+                offer.offered = choose_offer(offer.slots, u.times[0])
+        elif u.bare_number is not None and not changed:
+            match = next((t for t in hour_readings(u.bare_number) if t in slots_here), None)
+            if match:
+                state.chosen, state.time = match, (match,)
+            elif 1 <= u.bare_number <= len(offer.offered):
+                state.chosen = offer.offered[u.bare_number - 1]
+            else:
+                turn.bad_pick = True
+        elif u.ordinal is not None and not changed:
+            if -len(offer.offered) <= u.ordinal < len(offer.offered):
+                state.chosen = offer.offered[u.ordinal]
+            else:
+                turn.bad_pick = True
+        elif u.yes and len(offer.offered) == 1 and not changed:
+            state.chosen = offer.offered[0]
+    elif u.bare_number is not None and state.day:
+        state.time = hour_readings(u.bare_number)
+
+    if u.name:
+        one_word = state.name and " " not in state.name and " " not in u.name and u.name != state.name
+        state.name = f"{state.name} {u.name}" if one_word else u.name  # "Jane", then "Roe"
+    if u.email:
+        state.email, state.bad_email = u.email, None
+    elif u.bad_email:
+        state.email, state.bad_email = None, u.bad_email
+    if u.phone:
+        state.phone, state.bad_phone = u.phone, None
+    elif u.bad_phone:
+        state.phone, state.bad_phone = None, u.bad_phone
+    if u.reason:
+        state.reason = u.reason
+
+    if rejected and state.chosen == chosen_before and (state.name, state.email, state.phone) == details_before:
+        state.chosen = None  # a plain "no" at confirmation: do not book the same thing again
+    return turn
+
+
+def _absorb_check(state: State, args: dict[str, Any], result: dict[str, Any] | None) -> None:
+    if not result or not result.get("ok"):
+        if result and result.get("error") == "service_unavailable":
+            state.retry_call = (CHECK, args)
+        state.offer = None
+        if result and result.get("next_available"):
+            state.suggested = date.fromisoformat(result["next_available"])
+        return
+    state.retry_call = None
+    day = date.fromisoformat(result["date"])
+    type_key = result["appointment_type"]
+    slots = [s for s in result.get("slots", []) if isinstance(s, str)]
+    state.returned.setdefault((day, type_key), set()).update(slots)
+    if not slots:
+        state.offer = None
+        if result.get("next_available"):
+            state.suggested = date.fromisoformat(result["next_available"])
+        return
+    near = state.time[0] if state.time else None
+    state.offer = Offer(day, type_key, result.get("time_of_day"), slots, choose_offer(slots, near))
+    if state.time:
+        state.chosen = next((t for t in state.time if t in slots), None)
+    elif state.pending_pick is not None:
+        state.chosen = slots[state.pending_pick]
+    state.pending_pick = None
+
+
+def _absorb_book(state: State, args: dict[str, Any], result: dict[str, Any] | None) -> None:
+    if result and result.get("ok"):
+        state.bookings.append(result)
+        state.chosen, state.offer, state.time, state.retry_call, state.reason = None, None, (), None, None
+        return
+    state.chosen = None
+    if not result:
+        return
+    error, message = result.get("error"), str(result.get("message") or "")
+    if error == "slot_taken":
+        day = date.fromisoformat(args["date"])
+        state.returned.get((day, args["appointment_type"]), set()).discard(args["start_time"])
+        state.time, state.checked = (args["start_time"],), None
+    elif error == "invalid_request":
+        field_name = message.split(":", 1)[0]
+        if "email" in field_name:
+            state.bad_email, state.email = state.email, None
+        elif "phone" in field_name:
+            state.bad_phone, state.phone = state.phone, None
+        elif "name" in field_name:
+            state.name = None
+        else:
+            state.checked = None
+            return
+        state.chosen = args.get("start_time")  # the slot still stands; only the detail needs fixing
+    elif error == "service_unavailable" and "did not answer in time" not in message:
+        state.retry_call = (BOOK, args)
+    elif error != "service_unavailable":
+        state.checked = None
+
+
+def derive_state(messages: Sequence[BaseMessage], today: date) -> State:
+    """Replay the history into a State."""
+    state = State(today=today)
+    for message in messages:
+        if isinstance(message, HumanMessage):
+            u = parse(text_of(message), today, details_expected=state.details_expected,
+                      phone_expected=state.details_expected and not state.phone)
+            apply_utterance(state, u)
+        elif isinstance(message, AIMessage):
+            for call in message.tool_calls:
+                args = dict(call.get("args") or {})
+                state.pending[call.get("id") or ""] = (call["name"], args)
+                if call["name"] == CHECK:
+                    _record_check_call(state, args)
+        elif isinstance(message, ToolMessage):
+            _absorb_tool_message(state, message)
+    return state
+
+
+def _record_check_call(state: State, args: dict[str, Any]) -> None:
+    """What the model asked the service becomes the current request (it may have moved the day)."""
+    try:
+        day = date.fromisoformat(str(args.get("date")))
+    except ValueError:
+        return
+    type_key = str(args.get("appointment_type"))
+    if state.type is None:
+        state.type_defaulted_turn = state.turns
+    state.type = type_key
+    state.day, state.window, state.suggested = day, args.get("time_of_day"), None
+    state.checked = (day, type_key, state.window)
+
+
+def _absorb_tool_message(state: State, message: ToolMessage) -> None:
+    name, args = state.pending.pop(message.tool_call_id, (message.name or "", {}))
+    text = text_of(message)
+    rejected = REJECTED.match(text.strip()) if message.status == "error" else None
+    if rejected:
+        reason = (rejected.group("reason") or "").strip()
+        u = parse(reason or "no", state.today, details_expected=state.details_expected)
+        apply_utterance(state, u, rejected=True)
+        return
+    result = _json(text)
+    if name == CHECK:
+        _absorb_check(state, args, result)
+    elif name == BOOK:
+        _absorb_book(state, args, result)
+    if state.turn is not None:
+        state.turn.events.append(Event(name, args, result, text, message.status == "error"))

@@ -1,0 +1,158 @@
+"""The offline model's reading of dates, times and details (today: Monday 2026-11-23)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from agent.offline.dates import find_day
+from agent.offline.nlu import parse
+from agent.offline.times import find_times, in_window
+
+MONDAY = date(2026, 11, 23)
+SUNDAY = date(2026, 11, 29)
+
+DAYS = [
+    ("today", MONDAY, "2026-11-23"),
+    ("tomorrow", MONDAY, "2026-11-24"),
+    ("the day after tomorrow", MONDAY, "2026-11-25"),
+    ("Tuesday", MONDAY, "2026-11-24"),
+    ("this Tuesday", MONDAY, "2026-11-24"),
+    ("next Tuesday", MONDAY, "2026-12-01"),  # the Tuesday of next week
+    ("Tuesday next week", MONDAY, "2026-12-01"),
+    ("Monday", MONDAY, "2026-11-30"),  # a bare weekday is never today
+    ("this Monday", MONDAY, "2026-11-23"),
+    ("next Monday", MONDAY, "2026-11-30"),
+    ("this Friday", MONDAY, "2026-11-27"),
+    ("next Friday", MONDAY, "2026-12-04"),
+    ("next Tuesday", SUNDAY, "2026-12-01"),  # said on a Sunday, next week is the coming week
+    ("this Tuesday", SUNDAY, "2026-12-01"),
+    ("next week", MONDAY, "2026-11-30"),
+    ("in two weeks", MONDAY, "2026-12-07"),
+    ("in 3 days", MONDAY, "2026-11-26"),
+    ("in a week", MONDAY, "2026-11-30"),
+    ("this weekend", MONDAY, "2026-11-28"),
+    ("Nov 25", MONDAY, "2026-11-25"),
+    ("November 25th", MONDAY, "2026-11-25"),
+    ("25 November", MONDAY, "2026-11-25"),
+    ("the 3rd of December", MONDAY, "2026-12-03"),
+    ("12/3", MONDAY, "2026-12-03"),
+    ("12/3/2026", MONDAY, "2026-12-03"),
+    ("2026-12-03", MONDAY, "2026-12-03"),
+    ("the 3rd", MONDAY, "2026-12-03"),
+    ("on the 23rd", MONDAY, "2026-11-23"),
+    ("January 5", MONDAY, "2027-01-05"),  # far back this year: next year's
+    ("Nov 2", MONDAY, "2026-11-02"),  # a little back: stays past, so the patient is told
+    ("yesterday", MONDAY, "2026-11-22"),
+    ("last Friday", MONDAY, "2026-11-20"),
+]
+
+
+@pytest.mark.parametrize(("text", "today", "expected"), DAYS)
+def test_relative_and_absolute_days(text: str, today: date, expected: str) -> None:
+    found = find_day(text.lower(), today)
+    assert found is not None and found.day.isoformat() == expected
+
+
+@pytest.mark.parametrize("text", ["I'm free", "at 10:30", "555 0100", "a physical", "the second one"])
+def test_no_day_where_there_is_none(text: str) -> None:
+    assert find_day(text.lower(), MONDAY) is None
+
+
+TIMES = [
+    ("10:30", None, ("10:30", "22:30")),
+    ("half past ten", None, ("10:30", "22:30")),
+    ("quarter past 9", None, ("09:15", "21:15")),
+    ("quarter to 3", None, ("14:45", "02:45")),
+    ("2pm", None, ("14:00",)),
+    ("2:30 p.m.", None, ("14:30",)),
+    ("at 9", None, ("09:00", "21:00")),
+    ("at 3", None, ("15:00", "03:00")),
+    ("noon", None, ("12:00",)),
+    ("14:30", None, ("14:30",)),
+    ("morning", "morning", ()),
+    ("in the afternoon", "afternoon", ()),
+    ("evening", "evening", ()),
+    ("after 3", "after 15:00", ()),
+    ("after 10am", "after 10:00", ()),
+    ("before 11", "before 11:00", ()),
+    ("before noon", "before 12:00", ()),
+    ("between 2 and 4", "14:00-16:00", ()),
+    ("from 9 to 11", "09:00-11:00", ()),
+    ("after lunch", "after 13:00", ()),
+]
+
+
+@pytest.mark.parametrize(("text", "window", "readings"), TIMES)
+def test_times_and_parts_of_day(text: str, window: str | None, readings: tuple[str, ...]) -> None:
+    found = find_times(text.lower())
+    assert found.window == window and found.readings == readings
+
+
+def test_windows_match_the_tools_rules() -> None:
+    assert in_window("11:30", "morning") and not in_window("12:00", "morning")
+    assert in_window("15:00", "after 15:00") and not in_window("11:00", "before 11:00")
+    assert in_window("14:00", "14:00-16:00") and not in_window("16:00", "14:00-16:00")
+
+
+@pytest.mark.parametrize(("text", "type_key"), [
+    ("a check-up", "physical"), ("my checkup", "physical"), ("physical exam", "physical"), ("my annual", "physical"),
+    ("a follow up", "followup"), ("follow-up", "followup"), ("to discuss my test results", "followup"),
+    ("see a specialist", "specialist"), ("a dermatologist", "specialist"),
+    ("a consultation", "consultation"), ("first visit", "consultation"),
+    ("a physical instead of the consultation", "physical"),
+])
+def test_appointment_type_synonyms(text: str, type_key: str) -> None:
+    assert parse(text, MONDAY).type == type_key
+
+
+@pytest.mark.parametrize("text", ["see a doctor", "I need an appointment", "can I see someone"])
+def test_generic_visits_have_no_type(text: str) -> None:
+    u = parse(text, MONDAY)
+    assert u.type is None and (u.generic_visit or u.wants_booking)
+
+
+@pytest.mark.parametrize(("text", "expected", "details_expected"), [
+    ("I'm Jane Roe", ("Jane Roe", None, None), False),
+    ("my name is jane roe", ("Jane Roe", None, None), False),
+    ("Jane Roe, jane@example.com, 555 0100", ("Jane Roe", "jane@example.com", "555 0100"), False),
+    ("jane@example.com 555-010-0199 Jane Roe", ("Jane Roe", "jane@example.com", "555-010-0199"), False),
+    ("+1 (555) 123-4567", (None, None, "+1 (555) 123-4567"), True),
+    ("Jane", ("Jane", None, None), True),
+    ("I am Jane Doe and my number is 555 123 4567", ("Jane Doe", None, "555 123 4567"), False),
+    ("I'm looking for an appointment tomorrow", (None, None, None), False),
+    ("I'm free in the afternoon", (None, None, None), True),
+    ("this is urgent", (None, None, None), True),
+])
+def test_names_emails_and_phones(text: str, expected: tuple[str | None, ...], details_expected: bool) -> None:
+    u = parse(text, MONDAY, details_expected=details_expected)
+    assert (u.name, u.email, u.phone) == expected
+
+
+def test_a_phone_number_is_not_read_as_a_time_or_date() -> None:
+    u = parse("555 0100", MONDAY)
+    assert u.phone == "555 0100" and not u.times and u.day is None
+
+
+@pytest.mark.parametrize(("text", "ordinal"), [
+    ("the first one", 0), ("second", 1), ("the 3rd one", 2), ("the last one", -1), ("option 2", 1), ("#4", 3),
+])
+def test_picks(text: str, ordinal: int) -> None:
+    u = parse(text, MONDAY)
+    assert u.ordinal == ordinal and u.day is None
+
+
+@pytest.mark.parametrize(("text", "yes", "no"), [
+    ("yes", True, False), ("ok, book it", True, False), ("no", False, True),
+    ("no, something in the afternoon", False, True), ("yes but at 10", False, False),
+])
+def test_yes_and_no_reuse_the_confirmation_reader(text: str, yes: bool, no: bool) -> None:
+    u = parse(text, MONDAY)
+    assert (u.yes, u.no) == (yes, no)
+
+
+def test_good_morning_is_a_greeting_not_a_part_of_day() -> None:
+    u = parse("Good morning! Anything on Thursday afternoon?", MONDAY)
+    assert u.greeting and u.window == "afternoon"
+    assert parse("Good morning", MONDAY).window is None
