@@ -1,0 +1,840 @@
+/*!
+ * Clinic booking chat widget: plain ES2020, no dependencies, no build step.
+ *
+ * Embed:  <script src="https://clinic.example/static/widget.js" data-api="https://clinic.example" defer></script>
+ *    or:  <clinic-chat api="https://clinic.example" mode="inline"></clinic-chat>  (after loading the script)
+ *
+ * Script attributes: data-api (default: the script's origin), data-mode ("floating" | "inline"),
+ * data-heading, data-subheading, data-greeting, data-open (start open), data-mount="none" (only
+ * define <clinic-chat>, don't add one). Element attributes: api, mode, heading, subheading,
+ * greeting, open. JS: ClinicChat.open() / .close() / .reset().
+ *
+ * The chat endpoint streams Server-Sent Events over a POST, so the stream is read with
+ * fetch() + a ReadableStream parser (EventSource can only GET).
+ */
+(() => {
+  "use strict";
+
+  const script = document.currentScript;
+  const SCRIPT_SRC = script && script.src ? script.src : new URL("/static/widget.js", location.href).href;
+  const SCRIPT_DATA = (script && script.dataset) || {};
+  const CSS_URL = new URL("widget.css", SCRIPT_SRC).href;
+  const DEFAULT_API = SCRIPT_DATA.api || new URL(SCRIPT_SRC).origin;
+  const TAG = "clinic-chat";
+
+  if (customElements.get(TAG)) return; // loaded twice: the first copy is in charge
+
+  const TYPE_LABELS = {
+    consultation: "Consultation",
+    followup: "Follow-up visit",
+    physical: "Physical exam",
+    specialist: "Specialist visit",
+  };
+  const TOOL_STATUS = {
+    check_availability: "Checking availability…",
+    book_slot: "Booking your appointment…",
+  };
+  const DEFAULTS = {
+    heading: "Book an appointment",
+    subheading: "Online booking assistant",
+    greeting:
+      "Hello! I can book you an appointment. What kind of visit do you need, and which day suits you?",
+  };
+  const MAX_QUICK_REPLIES = 8;
+  const DECLINE_TEXT = "No, I'd like to change something.";
+  // What the patient's bubble says for the Confirm / Change buttons: the same words the server's
+  // transcript keeps for them, so a reload shows the same conversation.
+  const CONFIRM_TEXT = "yes";
+
+  const ICONS = {
+    chat:
+      '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3zm5 0a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3zm5 0a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3z"/></svg>',
+    close:
+      '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="currentColor" d="M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z"/></svg>',
+    send:
+      '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="currentColor" d="M3 20.5v-7l9-1.5-9-1.5v-7L22 12z"/></svg>',
+    compose:
+      '<svg viewBox="0 0 24 24" width="19" height="19" aria-hidden="true" focusable="false"><path fill="currentColor" d="M5 3h9l-2 2H5v14h14v-7l2-2v9a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm13.6-.4 2.8 2.8L12.8 14H10v-2.8z"/></svg>',
+    cross:
+      '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false"><path fill="currentColor" d="M10 3h4v7h7v4h-7v7h-4v-7H3v-4h7z"/></svg>',
+    check:
+      '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="currentColor" d="M9.5 16.2 5.3 12l-1.4 1.4 5.6 5.6L20.1 8.4 18.7 7z"/></svg>',
+    alert:
+      '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="currentColor" d="M1 21h22L12 2zm12-3h-2v-2h2zm0-4h-2v-4h2z"/></svg>',
+  };
+
+  // ------------------------------------------------------------------ helpers
+
+  const pad2 = (n) => String(n).padStart(2, "0");
+
+  /** Every clock time written in `text` ("9:00", "09:00", "2:30 pm", "14:30", "2 pm"), as candidates "HH:MM". */
+  function timesIn(text) {
+    const found = [];
+    const re = /\b(\d{1,2})(?::([0-5]\d))?\s*([ap])\.?\s?m\b\.?|\b(\d{1,2}):([0-5]\d)(?![\d:])/gi;
+    for (const m of String(text || "").matchAll(re)) {
+      if (m[1] !== undefined) {
+        const h = Number(m[1]);
+        if (h < 1 || h > 12) continue;
+        const hour = (h % 12) + (m[3].toLowerCase() === "p" ? 12 : 0);
+        found.push([`${pad2(hour)}:${m[2] || "00"}`]);
+      } else {
+        const h = Number(m[4]);
+        if (h > 23) continue;
+        // "2:30" at a clinic is 14:30; "09:30" (zero-padded) or "14:30" is exactly that.
+        const candidates = [`${pad2(h)}:${m[5]}`];
+        if (m[4].length === 1 && h >= 1 && h <= 11) candidates.push(`${pad2(h + 12)}:${m[5]}`);
+        found.push(candidates);
+      }
+    }
+    return found;
+  }
+
+  /** Slots of `availability` named in `reply`, minus those the patient's own last message named. */
+  function offeredSlots(reply, availability, lastUserText) {
+    if (!availability || !Array.isArray(availability.slots) || !availability.slots.length) return [];
+    const free = new Set(availability.slots);
+    const pick = (candidates) => candidates.find((c) => free.has(c));
+    const chosen = new Set(timesIn(lastUserText).map(pick).filter(Boolean));
+    const named = new Set(timesIn(reply).map(pick).filter(Boolean));
+    return availability.slots.filter((s) => named.has(s) && !chosen.has(s)).slice(0, MAX_QUICK_REPLIES);
+  }
+
+  /** "09:00" -> "9:00 am"; "14:30" -> "2:30 pm". */
+  function friendlyTime(hhmm) {
+    const [h, m] = hhmm.split(":").map(Number);
+    return `${((h + 11) % 12) + 1}:${pad2(m)} ${h < 12 ? "am" : "pm"}`;
+  }
+
+  /** Parse a text/event-stream body into {type, data} objects. */
+  async function* sseEvents(body) {
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    const parse = (block) => {
+      let type = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (!line || line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        let value = colon < 0 ? "" : line.slice(colon + 1);
+        if (value.startsWith(" ")) value = value.slice(1);
+        if (field === "event") type = value;
+        else if (field === "data") data.push(value);
+      }
+      if (!data.length) return null;
+      try {
+        return { type, data: JSON.parse(data.join("\n")) };
+      } catch {
+        return null;
+      }
+    };
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        // Normalise line ends, keeping a trailing "\r" until we know whether "\n" follows.
+        const keep = buffer.endsWith("\r") ? 1 : 0;
+        buffer = buffer.slice(0, buffer.length - keep).replace(/\r\n?/g, "\n") + (keep ? "\r" : "");
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const event = parse(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+          if (event) yield event;
+        }
+      }
+    } finally {
+      reader.cancel().catch(() => {});
+    }
+  }
+
+  const storage = {
+    get(key) {
+      try {
+        return sessionStorage.getItem(key);
+      } catch {
+        return null;
+      }
+    },
+    set(key, value) {
+      try {
+        if (value == null) sessionStorage.removeItem(key);
+        else sessionStorage.setItem(key, value);
+      } catch {
+        /* storage disabled: the conversation just won't survive a reload */
+      }
+    },
+  };
+
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v == null || v === false) continue;
+      if (k === "class") node.className = v;
+      else if (k === "text") node.textContent = v;
+      else if (k === "html") node.innerHTML = v; // only ever our constant icons
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v === true ? "" : v);
+    }
+    for (const child of children) if (child != null) node.append(child);
+    return node;
+  }
+
+  let instances = 0;
+
+  // ------------------------------------------------------------------ the element
+
+  class ClinicChat extends HTMLElement {
+    constructor() {
+      super();
+      this.uid = `cc${++instances}`;
+      this.sessionId = null;
+      this.availability = null; // the latest successful check_availability result
+      this.lastUserText = "";
+      this.busy = false;
+      this.generation = 0; // bumped by reset(): late events of an abandoned turn are ignored
+      this.controller = null;
+      this.shownBookings = new Set();
+      this.built = false;
+    }
+
+    get api() {
+      return (this.getAttribute("api") || DEFAULT_API).replace(/\/+$/, "");
+    }
+
+    get mode() {
+      return this.getAttribute("mode") === "floating" ? "floating" : "inline";
+    }
+
+    get storageKey() {
+      return `clinic-chat:${this.api}`;
+    }
+
+    connectedCallback() {
+      if (this.built) return;
+      this.built = true;
+      if (!this.hasAttribute("mode")) this.setAttribute("mode", "inline");
+      this.build();
+      const open = this.mode === "inline" || this.hasAttribute("open") || storage.get(`${this.storageKey}:open`) === "1";
+      if (open) this.open({ focus: false });
+      this.restore();
+    }
+
+    disconnectedCallback() {
+      // A removed widget stops reading its stream (the server then cancels the turn).
+      if (this.controller) this.controller.abort();
+    }
+
+    // -------------------------------------------------------------- DOM
+
+    build() {
+      const id = (name) => `${this.uid}-${name}`;
+      const root = this.attachShadow({ mode: "open" });
+      const hide = el("style", { text: ":host{visibility:hidden}" }); // until our stylesheet is in
+      const link = el("link", { rel: "stylesheet", href: CSS_URL });
+      link.addEventListener("error", () => hide.remove());
+      link.addEventListener("load", () => hide.remove());
+
+      const heading = this.getAttribute("heading") || DEFAULTS.heading;
+      const subheading = this.getAttribute("subheading") || DEFAULTS.subheading;
+
+      this.launcher = el("button", {
+        type: "button",
+        class: "cc-launcher",
+        "aria-expanded": "false",
+        "aria-controls": id("panel"),
+        html: ICONS.chat,
+        onclick: () => this.open(),
+      });
+      this.launcher.append(el("span", { text: heading }));
+
+      this.log = el("div", {
+        class: "cc-log",
+        id: id("log"),
+        role: "region",
+        "aria-label": "Conversation",
+        tabindex: "0",
+      });
+      this.typing = el(
+        "div",
+        { class: "cc-typing", hidden: true },
+        el("span", { class: "cc-dots", "aria-hidden": "true" }, el("i"), el("i"), el("i")),
+        (this.typingLabel = el("span", { class: "cc-typing-label", text: "Assistant is typing…" }))
+      );
+      this.live = el("div", { class: "cc-sr-only", "aria-live": "polite", "aria-atomic": "true" });
+
+      this.input = el("input", {
+        id: id("input"),
+        class: "cc-input",
+        type: "text",
+        name: "message",
+        autocomplete: "off",
+        maxlength: "2000",
+        placeholder: "Type your message…",
+        enterkeyhint: "send",
+      });
+      this.sendButton = el("button", { type: "submit", class: "cc-send", html: ICONS.send });
+      this.sendButton.append(el("span", { class: "cc-send-label", text: "Send" }));
+      this.form = el(
+        "form",
+        { class: "cc-form", onsubmit: (e) => this.onSubmit(e) },
+        el("label", { for: id("input"), class: "cc-sr-only", text: "Your message" }),
+        this.input,
+        this.sendButton
+      );
+
+      const newButton = el("button", {
+        type: "button",
+        class: "cc-icon-button cc-new",
+        html: ICONS.compose,
+        title: "New conversation",
+        onclick: () => this.reset(),
+      });
+      newButton.append(el("span", { class: "cc-new-label", text: "New conversation" }));
+      this.closeButton = el("button", {
+        type: "button",
+        class: "cc-icon-button cc-close",
+        "aria-label": "Close chat",
+        title: "Close chat",
+        html: ICONS.close,
+        onclick: () => this.close(),
+      });
+
+      this.panel = el(
+        "section",
+        {
+          class: "cc-panel",
+          id: id("panel"),
+          "aria-labelledby": id("title"),
+          hidden: true,
+          onkeydown: (e) => {
+            if (e.key === "Escape" && this.mode === "floating") {
+              e.stopPropagation();
+              this.close();
+            }
+          },
+        },
+        el(
+          "header",
+          { class: "cc-header" },
+          el("div", { class: "cc-avatar", "aria-hidden": "true", html: ICONS.cross }),
+          el(
+            "div",
+            { class: "cc-titles" },
+            el("h2", { id: id("title"), class: "cc-title", text: heading }),
+            el("p", { class: "cc-subtitle", text: subheading })
+          ),
+          newButton,
+          this.mode === "floating" ? this.closeButton : null
+        ),
+        this.log,
+        this.live,
+        this.form
+      );
+      root.append(hide, link);
+      if (this.mode === "floating") root.append(this.launcher);
+      root.append(this.panel);
+    }
+
+    open({ focus = true } = {}) {
+      this.panel.hidden = false;
+      this.launcher.hidden = true;
+      this.launcher.setAttribute("aria-expanded", "true");
+      if (this.mode === "floating") storage.set(`${this.storageKey}:open`, "1");
+      this.scrollToEnd(true);
+      if (focus) this.input.focus();
+    }
+
+    close() {
+      if (this.mode !== "floating") return;
+      this.panel.hidden = true;
+      this.launcher.hidden = false;
+      this.launcher.setAttribute("aria-expanded", "false");
+      storage.set(`${this.storageKey}:open`, null);
+      this.launcher.focus();
+    }
+
+    scrollToEnd(force = false) {
+      const log = this.log;
+      const near = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+      if (force || near || this.busy) log.scrollTop = log.scrollHeight;
+    }
+
+    append(node) {
+      if (this.typing.isConnected && !this.typing.hidden) this.log.insertBefore(node, this.typing);
+      else this.log.append(node);
+      this.scrollToEnd();
+      return node;
+    }
+
+    bubble(role, text) {
+      const who = role === "user" ? "You" : "Assistant";
+      const body = el("div", { class: "cc-text", text: text || "" });
+      const row = el(
+        "div",
+        { class: `cc-msg cc-${role}`, "data-role": role },
+        el("span", { class: "cc-sr-only", text: `${who}: ` }),
+        body
+      );
+      this.append(row);
+      row.textNode = body;
+      return row;
+    }
+
+    setTyping(on, label) {
+      if (on) {
+        this.typingLabel.textContent = label || "Assistant is typing…";
+        this.typing.hidden = false;
+        this.log.append(this.typing);
+        this.scrollToEnd();
+      } else {
+        this.typing.hidden = true;
+      }
+    }
+
+    announce(text) {
+      this.live.textContent = "";
+      // A fresh text node after a tick, so an identical message is still announced.
+      setTimeout(() => {
+        this.live.textContent = text;
+      }, 60);
+    }
+
+    clearTransient() {
+      for (const node of this.log.querySelectorAll(".cc-quick, .cc-error")) node.remove();
+      for (const card of this.log.querySelectorAll(".cc-confirm:not(.cc-answered)")) this.retireConfirm(card);
+    }
+
+    retireConfirm(card, answer) {
+      card.classList.add("cc-answered");
+      for (const b of card.querySelectorAll("button")) b.disabled = true;
+      if (answer) card.dataset.answer = answer;
+    }
+
+    greet() {
+      this.bubble("assistant", this.getAttribute("greeting") || DEFAULTS.greeting).classList.add("cc-greeting");
+    }
+
+    quickReplies(slots) {
+      if (!slots.length) return;
+      const group = el("div", { class: "cc-quick", role: "group", "aria-label": "Suggested times" });
+      for (const slot of slots) {
+        group.append(
+          el("button", {
+            type: "button",
+            class: "cc-chip",
+            "data-slot": slot,
+            title: `Choose ${friendlyTime(slot)}`,
+            text: slot,
+            onclick: () => this.sendMessage(slot),
+          })
+        );
+      }
+      this.append(group);
+    }
+
+    confirmCard(pending) {
+      const card = el(
+        "div",
+        { class: "cc-confirm", role: "group", "aria-label": "Confirm your booking" },
+        el("p", { class: "cc-confirm-title", text: "Please confirm" }),
+        el("p", { class: "cc-confirm-summary", text: pending.summary || "Book this appointment?" })
+      );
+      const confirm = el("button", {
+        type: "button",
+        class: "cc-button cc-primary",
+        html: ICONS.check,
+        onclick: () => {
+          this.retireConfirm(card, "confirm");
+          this.send({ confirm: true }, CONFIRM_TEXT);
+        },
+      });
+      confirm.append(el("span", { text: "Confirm" }));
+      const change = el("button", {
+        type: "button",
+        class: "cc-button cc-secondary",
+        text: "Change",
+        onclick: () => {
+          this.retireConfirm(card, "change");
+          this.send({ confirm: false }, DECLINE_TEXT);
+        },
+      });
+      card.append(el("div", { class: "cc-actions" }, confirm, change));
+      this.append(card);
+      return card;
+    }
+
+    bookingCard(booking) {
+      if (!booking || !booking.booking_id || this.shownBookings.has(booking.booking_id)) return;
+      this.shownBookings.add(booking.booking_id);
+      this.availability = null; // those slots are history now
+      const row = (label, value, key) =>
+        [el("dt", { text: label }), el("dd", { "data-field": key, text: value || "—" })];
+      const time = booking.end_time ? `${booking.start_time} – ${booking.end_time}` : booking.start_time;
+      const card = el(
+        "section",
+        { class: "cc-booking", "aria-label": "Appointment booked", "data-booking-id": booking.booking_id },
+        el(
+          "p",
+          { class: "cc-booking-title" },
+          el("span", { class: "cc-booking-icon", html: ICONS.check }),
+          el("span", { text: "Appointment booked" })
+        ),
+        el(
+          "dl",
+          {},
+          ...row("Type", TYPE_LABELS[booking.appointment_type] || booking.appointment_type, "type"),
+          ...row("Date", booking.day || booking.date, "date"),
+          ...row("Time", time, "time"),
+          ...row("Booking ID", booking.booking_id, "booking_id"),
+          ...row("Confirmation code", booking.confirmation_code, "confirmation_code")
+        ),
+        el("p", {
+          class: "cc-booking-note",
+          text: "Keep your confirmation code: you need it to look up or cancel this booking.",
+        })
+      );
+      this.append(card);
+    }
+
+    showError(message, retry) {
+      const box = el(
+        "div",
+        { class: "cc-error", role: "alert" },
+        el("span", { class: "cc-error-icon", html: ICONS.alert }),
+        el("p", { class: "cc-error-text", text: message })
+      );
+      if (retry) {
+        box.append(
+          el("button", {
+            type: "button",
+            class: "cc-button cc-secondary cc-retry",
+            text: "Retry",
+            onclick: () => {
+              box.remove();
+              this.input.focus();
+              retry();
+            },
+          })
+        );
+      }
+      this.append(box);
+    }
+
+    // -------------------------------------------------------------- conversation
+
+    setSession(id) {
+      this.sessionId = id;
+      storage.set(this.storageKey, id);
+    }
+
+    onSubmit(event) {
+      event.preventDefault();
+      const text = this.input.value.trim();
+      if (!text || this.busy) return;
+      this.input.value = "";
+      this.sendMessage(text);
+    }
+
+    sendMessage(text) {
+      return this.send({ message: text }, text);
+    }
+
+    /** Send one request (a message or a confirm answer), echoing `echo` as the patient's bubble. */
+    async send(request, echo) {
+      if (this.busy) return;
+      this.clearTransient();
+      if (echo) {
+        this.bubble("user", echo);
+        if (request.message !== undefined) this.lastUserText = request.message;
+      }
+      if (!this.panel.contains(this.shadowRoot.activeElement) || this.shadowRoot.activeElement?.disabled) {
+        this.input.focus();
+      }
+      await this.run(request);
+    }
+
+    async run(request) {
+      const generation = this.generation;
+      const stale = () => generation !== this.generation;
+      const retry = () => this.run(request);
+      this.busy = true;
+      this.log.setAttribute("aria-busy", "true");
+      this.setTyping(true);
+      const controller = (this.controller = new AbortController());
+      let reply = null; // the assistant bubble being streamed
+      let streamed = "";
+      let pending = null;
+      let finished = false;
+
+      const fail = (message, canRetry) => {
+        if (reply) reply.remove(); // a half reply is not in the transcript either
+        this.showError(message, canRetry ? retry : null);
+      };
+
+      try {
+        let response;
+        try {
+          const body = { ...request };
+          if (this.sessionId) body.session_id = this.sessionId;
+          response = await fetch(`${this.api}/api/chat`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+            body: JSON.stringify(body),
+            signal: controller.signal,
+          });
+        } catch {
+          if (stale()) return;
+          fail("Can't reach the clinic's booking assistant right now. Check your connection, then retry.", true);
+          return;
+        }
+        if (stale()) return;
+        if (!response.ok) {
+          let detail = "";
+          try {
+            detail = (await response.json()).detail || "";
+          } catch {
+            /* not JSON */
+          }
+          if (stale()) return;
+          this.refused(response.status, detail, request, retry);
+          return;
+        }
+        try {
+          for await (const event of sseEvents(response.body)) {
+            if (stale()) return;
+            const data = event.data || {};
+            switch (event.type) {
+              case "session":
+                if (data.session_id) this.setSession(data.session_id);
+                break;
+              case "token":
+                if (!data.text) break;
+                this.setTyping(false);
+                if (!reply) reply = this.bubble("assistant", "");
+                streamed += data.text;
+                reply.textNode.textContent = streamed;
+                reply.classList.add("cc-streaming");
+                this.scrollToEnd();
+                break;
+              case "tool_call":
+                if (reply && streamed && !/\s$/.test(streamed)) streamed += "\n";
+                this.setTyping(true, TOOL_STATUS[data.name]);
+                break;
+              case "tool_result":
+                this.toolResult(data);
+                break;
+              case "confirm":
+                pending = data;
+                break;
+              case "done": {
+                finished = true;
+                this.setTyping(false);
+                const text = (data.reply || "").trim();
+                if (text) {
+                  if (!reply) reply = this.bubble("assistant", "");
+                  reply.textNode.textContent = text;
+                } else if (reply && !streamed.trim()) {
+                  reply.remove();
+                  reply = null;
+                }
+                if (reply) reply.classList.remove("cc-streaming");
+                if (data.booking) this.bookingCard(data.booking);
+                pending = data.pending || pending;
+                const spoken = [text];
+                if (data.booking) spoken.push(`Appointment booked. Confirmation code ${data.booking.confirmation_code}.`);
+                if (pending) {
+                  this.confirmCard(pending);
+                  spoken.push(`${pending.summary || ""} Choose Confirm or Change, or type your answer.`);
+                } else {
+                  const slots = offeredSlots(text, this.availability, this.lastUserText);
+                  this.quickReplies(slots);
+                  if (slots.length) spoken.push(`Suggested times: ${slots.join(", ")}.`);
+                }
+                this.announce(spoken.filter(Boolean).join(" "));
+                break;
+              }
+              case "error":
+                finished = true;
+                this.setTyping(false);
+                fail(data.message || "Sorry, something went wrong.", data.retryable !== false);
+                break;
+              default:
+                break;
+            }
+            if (finished) break;
+          }
+        } catch {
+          /* the stream broke: handled below */
+        }
+        if (stale()) return;
+        if (!finished) {
+          this.setTyping(false);
+          fail("The connection was interrupted before the reply finished. Please retry.", true);
+        }
+      } finally {
+        if (!stale()) {
+          this.busy = false;
+          this.controller = null;
+          this.log.removeAttribute("aria-busy");
+          this.setTyping(false);
+          this.scrollToEnd();
+        }
+      }
+    }
+
+    /** A 4xx/5xx before streaming: say what happened, offer a retry when it can help. */
+    refused(status, detail, request, retry) {
+      this.setTyping(false);
+      if (status === 404 && this.sessionId) {
+        this.setSession(null); // the server no longer knows this conversation
+        if (request.confirm !== undefined) {
+          this.showError("This conversation has expired. Please start again and tell me what you'd like to book.", null);
+        } else {
+          this.showError("This conversation has expired. Retry to continue in a new conversation.", retry);
+        }
+      } else if (status === 409) {
+        const busy = /still answering|busy/i.test(detail);
+        this.showError(
+          busy
+            ? "The assistant is still answering your previous message. Wait a moment, then retry."
+            : detail || "That can't be done right now.",
+          busy ? retry : null
+        );
+      } else if (status >= 400 && status < 500) {
+        this.showError(detail ? `Sorry, that message couldn't be sent: ${detail}` : "Sorry, that message couldn't be sent.", null);
+      } else {
+        this.showError("The booking assistant is having trouble right now. Please retry in a moment.", retry);
+      }
+    }
+
+    toolResult(data) {
+      if (!data || !data.ok || !data.data) return;
+      if (data.name === "check_availability") this.availability = data.data;
+      else if (data.name === "book_slot") this.bookingCard(data.data);
+    }
+
+    /** On load: re-render the stored session's transcript (404: start fresh). */
+    async restore() {
+      const id = storage.get(this.storageKey);
+      if (!id) {
+        this.greet();
+        return;
+      }
+      const generation = this.generation;
+      this.sessionId = id; // a message sent while loading continues this conversation
+      this.setTyping(true, "Loading your conversation…");
+      let response;
+      try {
+        response = await fetch(`${this.api}/api/chat/${encodeURIComponent(id)}`, { headers: { Accept: "application/json" } });
+      } catch {
+        response = null;
+      }
+      if (generation !== this.generation) return;
+      this.setTyping(false);
+      if (response && response.status === 404) {
+        this.setSession(null);
+        this.greet();
+        return;
+      }
+      let transcript = null;
+      try {
+        if (response && response.ok) transcript = await response.json();
+      } catch {
+        transcript = null;
+      }
+      if (generation !== this.generation) return;
+      if (!transcript) {
+        this.showError("Couldn't load your conversation. Check your connection, then retry.", () => this.restore());
+        return;
+      }
+      this.greet();
+      let last = null; // the assistant bubble that later assistant text of the same turn joins
+      let lastText = "";
+      let endsWithReply = false;
+      for (const entry of transcript.messages || []) {
+        if (entry.role === "user") {
+          this.bubble("user", entry.text);
+          if (!("confirmation" in entry)) this.lastUserText = entry.text || "";
+          last = null;
+          endsWithReply = false;
+        } else if (entry.role === "assistant") {
+          if (last) last.textNode.textContent += `\n${entry.text}`;
+          else last = this.bubble("assistant", entry.text);
+          lastText = last.textNode.textContent;
+          endsWithReply = true;
+        } else if (entry.role === "tool_result") {
+          if (entry.ok && entry.name === "book_slot") {
+            this.bookingCard(entry.data);
+            last = null;
+            endsWithReply = false;
+          } else {
+            this.toolResult(entry);
+          }
+        }
+      }
+      if (transcript.pending) this.confirmCard(transcript.pending);
+      else if (endsWithReply) this.quickReplies(offeredSlots(lastText, this.availability, this.lastUserText));
+      this.scrollToEnd(true);
+    }
+
+    /** Forget this conversation (here and on the server) and start a new one. */
+    async reset() {
+      this.generation++;
+      if (this.controller) this.controller.abort();
+      this.controller = null;
+      this.busy = false;
+      this.log.removeAttribute("aria-busy");
+      const old = this.sessionId || storage.get(this.storageKey);
+      this.setSession(null);
+      this.availability = null;
+      this.lastUserText = "";
+      this.shownBookings.clear();
+      this.setTyping(false);
+      this.log.replaceChildren();
+      this.greet();
+      this.announce("Started a new conversation.");
+      this.input.value = "";
+      this.input.focus();
+      if (old) this.forget(old);
+    }
+
+    async forget(id, attempt = 0) {
+      try {
+        const response = await fetch(`${this.api}/api/chat/${encodeURIComponent(id)}`, { method: "DELETE" });
+        // 409: the turn we just abandoned is still winding down on the server.
+        if (response.status === 409 && attempt < 3) setTimeout(() => this.forget(id, attempt + 1), 500);
+      } catch {
+        /* best effort */
+      }
+    }
+  }
+
+  customElements.define(TAG, ClinicChat);
+
+  function widgets() {
+    return Array.from(document.querySelectorAll(TAG));
+  }
+
+  window.ClinicChat = {
+    open: () => widgets()[0]?.open(),
+    close: () => widgets()[0]?.close(),
+    reset: () => widgets()[0]?.reset(),
+  };
+
+  function mount() {
+    if (SCRIPT_DATA.mount === "none" || widgets().length) return;
+    const widget = document.createElement(TAG);
+    widget.setAttribute("mode", SCRIPT_DATA.mode === "inline" ? "inline" : "floating");
+    if (SCRIPT_DATA.api) widget.setAttribute("api", SCRIPT_DATA.api);
+    for (const name of ["heading", "subheading", "greeting"]) {
+      if (SCRIPT_DATA[name]) widget.setAttribute(name, SCRIPT_DATA[name]);
+    }
+    if (SCRIPT_DATA.open !== undefined && SCRIPT_DATA.open !== "false") widget.setAttribute("open", "");
+    document.body.append(widget);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount, { once: true });
+  else mount();
+})();

@@ -1,0 +1,100 @@
+"""Fixtures shared by every test: real servers reached over real HTTP.
+
+`live_server(**settings)`   -> LiveServer: create_app(Settings(...)) under uvicorn in a thread,
+                               with `.url`, `.settings`, `.app`, `.logs` (its log records),
+                               `.client()` / `.async_client()` (httpx, base_url set).
+`shared_live_server`        -> one LiveServer with the defaults for a whole test module, for
+                               tests that change nothing (no bookings): saves a start per test.
+`serve_process(name, **settings)` -> ServeProcess: `scheduling-agent serve` as a subprocess,
+                               with `.url`, `.stop()` (SIGTERM), `.start()`, `.kill()`,
+                               `.log_text()` / `.log_entries()` / `.wait_for_log()` (its stderr).
+
+All default to the shipped data files, a fresh temporary SQLite database per server (pass
+`database_url=` to share one), and the clinic clock frozen at Monday 2026-11-23 09:00
+(`scheduler_now=None` for the real clock). Nothing is read from the environment or `.env`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.servers import (
+    LiveServer,
+    LiveServers,
+    ServeProcess,
+    serve_env,
+    settings_defaults,
+    sqlite_url,
+)
+
+LiveServerFactory = Callable[..., LiveServer]
+ServeProcessFactory = Callable[..., ServeProcess]
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServerFactory]:
+    """Factory: `live_server(database_url=None, app_factory=None, **settings)` -> a running LiveServer.
+
+    `settings` are Settings fields (e.g. `slots_file=`, `scheduler_now=`, `cors_origins=`);
+    `app_factory(settings)` replaces `api.main.create_app`. Every server is stopped on teardown.
+    """
+    servers = LiveServers(tmp_path)
+    yield servers.start
+    servers.close()
+
+
+@pytest.fixture(scope="module")
+def shared_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One default live server for the module's read-only tests (they must not book)."""
+    servers = LiveServers(tmp_path_factory.mktemp("shared-live-server"))
+    yield servers.start()
+    servers.close()
+
+
+@pytest.fixture
+def serve_process(tmp_path: Path) -> Iterator[ServeProcessFactory]:
+    """Factory: `serve_process(name=None, *, database_url=None, env=None, start=True, **settings)`.
+
+    `settings` become environment variables (`slots_file=...` -> SLOTS_FILE; None removes one);
+    `env` adds raw variables. The process is started and healthy on return unless start=False.
+    Each process gets its own working directory (no `.env` there) and stderr log file.
+    Every process still running at teardown is killed.
+    """
+    processes: list[ServeProcess] = []
+    numbers = itertools.count(1)
+
+    def start(
+        name: str | None = None,
+        *,
+        database_url: str | None = None,
+        env: dict[str, str] | None = None,
+        start: bool = True,
+        **settings: Any,
+    ) -> ServeProcess:
+        name = name or f"serve-{next(numbers)}"
+        workdir = tmp_path / name
+        workdir.mkdir()
+        values = {**settings_defaults(), **settings}
+        variables = {k.upper(): _env_value(v) for k, v in values.items() if v is not None}
+        variables["DATABASE_URL"] = database_url or sqlite_url(workdir / "bookings.db")
+        variables.update(env or {})
+        process = ServeProcess(serve_env(variables), workdir, name)
+        processes.append(process)
+        if start:
+            process.start()
+        return process
+
+    yield start
+    for process in processes:
+        process.kill()
+
+
+def _env_value(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
