@@ -189,6 +189,9 @@ def _find_type(u: Utterance, text: str) -> str:
     found: tuple[int, str, tuple[int, int]] | None = None
     for key, pattern in TYPE_PATTERNS:
         m = re.search(pattern, text)
+        if m and key == "specialist":  # "a check-up with a specialist" asks for the specialist
+            found = (m.start(), key, m.span())
+            break
         if m and (found is None or m.start() < found[0]):
             found = (m.start(), key, m.span())
     if found:

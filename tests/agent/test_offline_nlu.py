@@ -100,6 +100,7 @@ def test_windows_match_the_tools_rules() -> None:
     ("a check-up", "physical"), ("my checkup", "physical"), ("physical exam", "physical"), ("my annual", "physical"),
     ("a follow up", "followup"), ("follow-up", "followup"), ("to discuss my test results", "followup"),
     ("see a specialist", "specialist"), ("a dermatologist", "specialist"),
+    ("a checkup with a specialist on Thursday", "specialist"), ("a follow-up with my dermatologist", "specialist"),
     ("a consultation", "consultation"), ("first visit", "consultation"),
     ("a physical instead of the consultation", "physical"),
 ])
