@@ -1,4 +1,4 @@
-"""`scheduling-agent`: the command line (serve; later chat and test-script)."""
+"""`scheduling-agent`: the command line (serve, chat, test-script)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,13 @@ def _chat(args: argparse.Namespace) -> int:
     return chat_main(settings, jsonl=args.jsonl, verbose=args.verbose, session_id=args.session)
 
 
+def _test_script(args: argparse.Namespace) -> int:
+    from api.scripts.cli import test_script_main
+
+    configure_logging("ERROR")  # the report is the output; the app's own logs would bury it
+    return test_script_main(args.paths, verbose=args.verbose)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scheduling-agent", description="Clinic scheduling agent.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -49,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--provider", choices=["openai", "offline", "stub"], help="overrides LLM_PROVIDER")
     chat.add_argument("--session", help="continue (or start) the session with this id")
     chat.set_defaults(func=_chat)
+    test_script = commands.add_parser(
+        "test-script", help="run conversation scripts (YAML files, or folders of them) and report per turn"
+    )
+    test_script.add_argument("paths", nargs="+", metavar="PATH", help="a script file or a folder of *.yaml scripts")
+    test_script.add_argument("-v", "--verbose", action="store_true", help="show every turn's tool calls and reply, not only failures")
+    test_script.set_defaults(func=_test_script)
     return parser
 
 

@@ -17,6 +17,8 @@ from api.chat import router as chat_router
 from api.calendly.router import router as calendly_router
 from api.errors import install_error_handlers
 from api.middleware import RequestIdMiddleware
+from api.playground import router as playground_router
+from api.widget import router as widget_router
 from core.settings import Settings, get_settings
 
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
@@ -70,6 +72,8 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     app.include_router(calendly_router)
     app.include_router(chat_router)
+    app.include_router(playground_router)  # 404 unless PLAYGROUND_TOKEN is set
+    app.include_router(widget_router)
 
     @app.get("/health", tags=["ops"])
     async def health() -> dict[str, object]:
