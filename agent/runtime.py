@@ -296,9 +296,9 @@ class AgentRuntime:
             self._config(session_id),
             stream_mode=["messages", "updates"],
             context=TurnContext(prompt_template=options.prompt_template),
-            # Later turns save one checkpoint at the end (a cancelled turn leaves no trace); a
-            # session's first turn saves as it goes, so the session exists from its first event.
-            durability="async" if new else "exit",
+            # One checkpoint per turn, written at its end: a turn is saved whole or not at all
+            # (a cancelled turn leaves no trace), and SQLite sees one write per turn, not ten.
+            durability="exit",
         ):
             if mode == "messages":
                 chunk, meta = data

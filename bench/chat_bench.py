@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/b.db", "SCHEDULER_NOW": NOW, "LOG_LEVEL": "WARNING",
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/b.db", "SCHEDULER_NOW": NOW,
                "PYTHONPATH": str(ROOT)}
         server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "chat_bench_server.py"), str(args.port), str(args.latency)],
                                   env=env, cwd=tmp)

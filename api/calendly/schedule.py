@@ -180,8 +180,10 @@ class SlotSource:
 
     def days_after(self, day: date, today: date) -> list[date]:
         """Dates after `day` up to the horizon that may have slots, in order."""
-        start = max(day + timedelta(days=1), today)
         end = self.last_day(today)
+        if day >= end:  # nothing after it (and date.max + 1 day would overflow: a 500)
+            return []
+        start = max(day + timedelta(days=1), today)
         return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 

@@ -40,11 +40,15 @@ def free_times(client: httpx.Client, date: str, appointment_type: str = "consult
     return [slot["start_time"] for slot in response.json()["available_slots"]]
 
 
-def book(client: httpx.Client, date: str, start_time: str, appointment_type: str = "consultation", **kw: Any) -> httpx.Response:
+def book(
+    client: httpx.Client, date: str, start_time: str, appointment_type: str = "consultation", **kw: Any
+) -> httpx.Response:
     return client.post(f"{API}/book", json=booking_body(date, start_time, appointment_type, **kw))
 
 
-def book_ok(client: httpx.Client, date: str, start_time: str, appointment_type: str = "consultation", **kw: Any) -> dict[str, Any]:
+def book_ok(
+    client: httpx.Client, date: str, start_time: str, appointment_type: str = "consultation", **kw: Any
+) -> dict[str, Any]:
     response = book(client, date, start_time, appointment_type, **kw)
     assert response.status_code == 201, response.text
     return response.json()

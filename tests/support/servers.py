@@ -72,7 +72,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.02, what: str = "condition") -> Any:
+def wait_until(
+    predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.02, what: str = "condition"
+) -> Any:
     """Poll `predicate` until it returns something truthy; fail the test after `timeout` s."""
     deadline = time.monotonic() + timeout
     while True:
@@ -136,7 +138,8 @@ class LogCapture(logging.Handler):
     def find(self, message: str, **fields: Any) -> list[logging.LogRecord]:
         """Records whose message contains `message` and whose extras equal `fields`."""
         return [
-            r for r in self.snapshot()
+            r
+            for r in self.snapshot()
             if message in r.getMessage() and all(getattr(r, k, object()) == v for k, v in fields.items())
         ]
 
@@ -332,7 +335,12 @@ class ServeProcess:
                 )
             self.starts += 1
             proc, url = self.proc, self.url
-            wait_until(lambda: proc.poll() is not None or _health_ok(url), timeout, interval=0.05, what=f"{url}/health")
+            wait_until(
+                lambda proc=proc, url=url: proc.poll() is not None or _health_ok(url),
+                timeout,
+                interval=0.05,
+                what=f"{url}/health",
+            )
             if proc.poll() is None:
                 return self
             last_error = self.log_text()[offset:]
@@ -386,7 +394,8 @@ class ServeProcess:
     def wait_for_log(self, message: str, timeout: float = 5.0, **fields: Any) -> dict[str, Any]:
         def found() -> list[dict[str, Any]]:
             return [
-                e for e in self.log_entries()
+                e
+                for e in self.log_entries()
                 if message in str(e.get("msg", "")) and all(e.get(k) == v for k, v in fields.items())
             ]
 
