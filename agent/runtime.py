@@ -296,9 +296,10 @@ class AgentRuntime:
             self._config(session_id),
             stream_mode=["messages", "updates"],
             context=TurnContext(prompt_template=options.prompt_template),
-            # One checkpoint per turn, written at its end: a turn is saved whole or not at all
-            # (a cancelled turn leaves no trace), and SQLite sees one write per turn, not ten.
-            durability="exit",
+            # Later turns write one checkpoint, at their end: saved whole or not at all (a
+            # cancelled turn leaves no trace). A session's first turn saves as it goes, so the
+            # session exists, and stays usable, even if that first turn is cancelled.
+            durability="async" if new else "exit",
         ):
             if mode == "messages":
                 chunk, meta = data

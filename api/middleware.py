@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import random
 import re
-import secrets
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -12,11 +12,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.logging import request_id_var
 
 log = logging.getLogger("api.access")
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestIdMiddleware:
-    """Sets `request_id_var` (from `X-Request-ID` if sane), echoes it, logs one line per request."""
+    """Sets `request_id_var` (from `X-Request-ID` if sane), echoes it, logs one line per request
+    (successful reads at DEBUG, everything else at INFO)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -25,8 +27,8 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SAFE_ID.match(incoming) else secrets.token_hex(8)
+        incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode("latin-1")
+        request_id = incoming if _SAFE_ID.match(incoming) else f"{random.getrandbits(64):016x}"  # an id, not a secret
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
@@ -42,8 +44,12 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if log.isEnabledFor(logging.INFO):
-                log.info(
+            # Reads that succeed are the bulk of the traffic and tell little: DEBUG. Changes,
+            # refusals and failures: INFO.
+            level = logging.DEBUG if scope["method"] in _READS and status < 400 else logging.INFO
+            if log.isEnabledFor(level):
+                log.log(
+                    level,
                     "%s %s %s",
                     scope["method"],
                     scope["path"],

@@ -54,15 +54,20 @@ class Scheduling:
         return cls(settings, make_store(settings.database_url))
 
 
+async def require_service(request: Request, failure: str) -> SchedulingService:
+    """The service, or a 500 with `failure` while the slot data is broken."""
+    scheduling: Scheduling = request.app.state.scheduling
+    if scheduling.service is None:
+        await scheduling.reload()  # the file may have been fixed since
+    if scheduling.service is None:
+        raise ServiceError(500, failure)
+    return scheduling.service
+
+
 def get_service(failure: str) -> Callable[[Request], object]:
     """A dependency that yields the service, or a 500 with `failure` while the data is broken."""
 
     async def dependency(request: Request) -> SchedulingService:
-        scheduling: Scheduling = request.app.state.scheduling
-        if scheduling.service is None:
-            await scheduling.reload()  # the file may have been fixed since
-        if scheduling.service is None:
-            raise ServiceError(500, failure)
-        return scheduling.service
+        return await require_service(request, failure)
 
     return dependency

@@ -16,7 +16,7 @@ _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
 
 
-def _iso_date(value: object) -> date:
+def iso_date(value: object) -> date:
     if isinstance(value, date):
         return value
     text = str(value).strip()
@@ -28,7 +28,7 @@ def _iso_date(value: object) -> date:
     raise ValueError(f"must be a real calendar date in YYYY-MM-DD format, got {value!r}")
 
 
-def _type_key(value: object) -> str:
+def type_key(value: object) -> str:
     text = str(value).strip().lower()
     if text not in TYPE_KEYS:
         raise ValueError(f"must be one of {', '.join(TYPE_KEYS)}; got {value!r}")
@@ -64,16 +64,9 @@ def _name(value: str) -> str:
     return text
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-TypeKey = Annotated[str, BeforeValidator(_type_key)]
+IsoDate = Annotated[date, BeforeValidator(iso_date)]
+TypeKey = Annotated[str, BeforeValidator(type_key)]
 HHMM = Annotated[str, BeforeValidator(_hhmm)]
-
-
-class AvailabilityQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    date: IsoDate = Field(description="Date in YYYY-MM-DD format (clinic-local).")
-    appointment_type: TypeKey = Field(description=f"One of: {', '.join(TYPE_KEYS)}.")
 
 
 class SlotOut(BaseModel):

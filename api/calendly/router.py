@@ -3,32 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response, status
 
-from api.calendly.deps import get_service
+from api.calendly.deps import get_service, require_service
 from api.calendly.models import (
     AppointmentTypeOut,
     AvailabilityOut,
-    AvailabilityQuery,
     BookingDetails,
     BookingOut,
     BookingRequest,
     CancelRequest,
     Patient,
-    SlotOut,
+    iso_date,
+    type_key,
 )
-from api.calendly.service import SchedulingService
+from api.calendly.service import Availability, SchedulingService, ServiceError
 from api.calendly.store import Booking
-from core.appointment_types import APPOINTMENT_TYPES
+from core.appointment_types import APPOINTMENT_TYPES, TYPE_KEYS
 from core.logging import mask_email
 
 log = logging.getLogger("api.calendly")
 router = APIRouter(prefix="/api/calendly", tags=["Calendly mock"])
 
-AvailabilityService = Annotated[SchedulingService, Depends(get_service("Failed to fetch availability"))]
 BookingService = Annotated[SchedulingService, Depends(get_service("Failed to book the appointment"))]
 LookupService = Annotated[SchedulingService, Depends(get_service("Failed to look up the booking"))]
 
@@ -83,16 +84,69 @@ async def appointment_types() -> list[AppointmentTypeOut]:
     return [AppointmentTypeOut(key=t.key, minutes=t.minutes, description=t.description) for t in APPOINTMENT_TYPES.values()]
 
 
-@router.get("/availability", response_model=AvailabilityOut, responses=ERRORS)
-async def availability(query: Annotated[AvailabilityQuery, Query()], service: AvailabilityService) -> AvailabilityOut:
-    """Free slots of a type on a date, in time order, and the next later date with a free slot."""
-    result = await service.availability(query.date, query.appointment_type)
-    return AvailabilityOut(
-        date=result.date,
-        appointment_type=result.appointment_type,
-        available_slots=[SlotOut(start_time=s.start_time, end_time=s.end_time) for s in result.slots],
-        next_available=result.next_available,
-    )
+def _query(name: str, value: str | None, parse: Callable[[object], Any]) -> Any:
+    """One query parameter through the same validators as the models, as a 400 naming it."""
+    if value is None or not value.strip():
+        raise ServiceError(400, f"{name}: is required")
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise ServiceError(400, f"{name}: {exc}") from None
+
+
+_AVAILABILITY_PARAMS = {
+    "parameters": [
+        {"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"},
+         "description": "Date in YYYY-MM-DD format (clinic-local)."},
+        {"name": "appointment_type", "in": "query", "required": True,
+         "schema": {"type": "string", "enum": list(TYPE_KEYS)}, "description": "The appointment type key."},
+    ]
+}
+
+
+@router.get("/availability", response_model=AvailabilityOut, responses=ERRORS, openapi_extra=_AVAILABILITY_PARAMS)
+async def availability(request: Request) -> Response:
+    """Free slots of a type on a date, in time order, and the next later date with a free slot.
+
+    The hottest route, so it skips FastAPI's parameter machinery (~50 µs a request): the two
+    query parameters (documented above) go through the models' own validators, and the answer
+    is written as JSON directly.
+    """
+    date = request.query_params.get("date")
+    appointment_type = request.query_params.get("appointment_type")
+    problems, day, kind = [], None, None
+    for name, value, parse in (("date", date, iso_date), ("appointment_type", appointment_type, type_key)):
+        try:
+            parsed = _query(name, value, parse)
+        except ServiceError as exc:
+            problems.append(exc.detail)
+            continue
+        day, kind = (parsed, kind) if name == "date" else (day, parsed)
+    if problems:
+        raise ServiceError(400, "; ".join(problems))
+    service = await require_service(request, "Failed to fetch availability")
+    result = await service.availability(day, kind)
+    return Response(_availability_json(result), media_type="application/json")
+
+
+_bodies: dict[int, tuple[Availability, bytes]] = {}
+
+
+def _availability_json(result: Availability) -> bytes:
+    """The JSON of an answer, serialised once per cached answer (the service reuses them)."""
+    memo = _bodies.get(id(result))
+    if memo is not None and memo[0] is result:
+        return memo[1]
+    body = json.dumps({
+        "date": result.date.isoformat(),
+        "appointment_type": result.appointment_type,
+        "available_slots": [{"start_time": s.start_time, "end_time": s.end_time, "available": True} for s in result.slots],
+        "next_available": result.next_available.isoformat() if result.next_available else None,
+    }, separators=(",", ":")).encode()
+    if len(_bodies) > 1000:
+        _bodies.clear()
+    _bodies[id(result)] = (result, body)
+    return body
 
 
 @router.post(

@@ -7,6 +7,7 @@ its results and ServiceErrors to HTTP.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
@@ -41,24 +42,29 @@ def _day(d: date) -> str:
 
 
 class SchedulingService:
-    """Availability and bookings over slot data, a store and the clinic clock."""
+    """Availability and bookings over slot data, a store and the clinic clock.
 
-    def __init__(self, source: SlotSource, store: BookingStore, clock: Clock) -> None:
+    Availability answers are cached for `cache_seconds` (and per clock minute, since past
+    slots drop out as time goes on). This process's bookings and cancellations clear the cache
+    at once; another process's show within `cache_seconds`. A booking itself is always decided
+    by the database, so a stale read can offer a taken slot but never book it twice.
+    """
+
+    def __init__(self, source: SlotSource, store: BookingStore, clock: Clock, cache_seconds: float = 1.0) -> None:
         self.source = source
         self.store = store
         self.clock = clock
+        self.cache_seconds = cache_seconds
+        self._cache: dict[tuple[date, str, datetime], tuple[float, Availability | ServiceError]] = {}
 
     def _free(self, slots: tuple[Slot, ...], day: date, booked: set[str], now: datetime) -> list[Slot]:
+        if day != now.date():
+            return [s for s in slots if s.available and s.start_time not in booked]
         return [s for s in slots if s.available and s.start_time not in booked and not is_past(day, s.start_time, now)]
 
-    async def _next_available(self, appointment_type: str, after: date, now: datetime) -> date | None:
-        today = now.date()
-        days = self.source.days_after(after, today)
-        if not days:
-            return None
-        booked = await self.store.booked_times(appointment_type, days[0], days[-1])
+    def _first_free_day(self, appointment_type: str, days: list[date], booked: dict[str, set[str]], now: datetime) -> date | None:
         for day in days:
-            slots = self.source.slots_for(day, appointment_type, today)
+            slots = self.source.slots_for(day, appointment_type, now.date())
             if slots and self._free(slots, day, booked.get(day.isoformat(), set()), now):
                 return day
         return None
@@ -66,19 +72,42 @@ class SchedulingService:
     async def availability(self, day: date, appointment_type: str) -> Availability:
         """Free slots in time order, or ServiceError 404 (carrying next_available)."""
         now = self.clock.now()
-        slots = self.source.slots_for(day, appointment_type, now.date())
+        key = (day, appointment_type, now.replace(second=0, microsecond=0))
+        cached = self._cache.get(key)
+        if cached is None or cached[0] < time.monotonic():
+            try:
+                result: Availability | ServiceError = await self._availability(day, appointment_type, now)
+            except ServiceError as exc:
+                result = exc
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            cached = self._cache[key] = (time.monotonic() + self.cache_seconds, result)
+        if isinstance(cached[1], ServiceError):
+            refusal = cached[1]
+            raise ServiceError(refusal.status, refusal.detail, **refusal.extra)  # a fresh one: no traceback build-up
+        return cached[1]
+
+    async def _availability(self, day: date, appointment_type: str, now: datetime) -> Availability:
+        today = now.date()
+        slots = self.source.slots_for(day, appointment_type, today)
+        later = self.source.days_after(day, today)
+        first, last = (day if slots is not None else (later[0] if later else day)), (later[-1] if later else day)
+        booked = await self.store.booked_times(appointment_type, first, last)  # one query for both answers
+        nxt = self._first_free_day(appointment_type, later, booked, now)
         if slots is None:
-            nxt = await self._next_available(appointment_type, day, now)
-            reason = "is in the past" if day < now.date() else "has no schedule"
+            reason = "is in the past" if day < today else "has no schedule"
             raise ServiceError(
                 404,
                 f"No availability for '{appointment_type}' on {_day(day)}: the date {reason}."
                 + (f" The next date with free '{appointment_type}' slots is {_day(nxt)}." if nxt else ""),
                 next_available=nxt.isoformat() if nxt else None,
             )
-        booked = await self.store.booked_times(appointment_type, day, day)
         free = self._free(slots, day, booked.get(day.isoformat(), set()), now)
-        return Availability(day, appointment_type, free, await self._next_available(appointment_type, day, now))
+        return Availability(day, appointment_type, free, nxt)
+
+    def forget_cached(self) -> None:
+        """Drop cached availability (after this process changed a booking)."""
+        self._cache.clear()
 
     async def book(self, request: BookingRequest) -> Booking:
         """Book a free slot: 404 no such slot, 400 past, 409 taken (with alternatives)."""
@@ -108,6 +137,8 @@ class SchedulingService:
                 return booking
             except SlotTaken:
                 pass
+            finally:
+                self.forget_cached()
         booked = await self.store.booked_times(type_key, day, day)
         free = self._free(slots, day, booked.get(day.isoformat(), set()), now)
         wanted = int(start[:2]) * 60 + int(start[3:])
@@ -138,5 +169,6 @@ class SchedulingService:
         cancelled_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         if not await self.store.cancel(booking_id, cancelled_at):
             raise ServiceError(409, f"Booking {booking_id} is already cancelled.")
+        self.forget_cached()
         booking.status, booking.cancelled_at = "cancelled", cancelled_at
         return booking

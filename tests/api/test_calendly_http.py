@@ -41,14 +41,23 @@ def test_every_response_carries_a_request_id(server) -> None:
 @pytest.mark.parametrize("incoming", ["abc-123", "req.2026_11_24-XYZ", "a" * 64])
 def test_a_sane_incoming_request_id_is_echoed_and_logged(server, incoming: str) -> None:
     with server.client() as client:
-        response = client.get("/health", headers={"X-Request-ID": incoming})
-    assert response.headers["x-request-id"] == incoming
+        response = client.post("/api/calendly/book", json={}, headers={"X-Request-ID": incoming})
+    assert response.status_code == 400 and response.headers["x-request-id"] == incoming
     # The access line is written once the response is out: wait for it.
     logged = wait_until(
-        lambda: [r for r in server.logs.find("GET /health 200") if f'"request_id": "{incoming}"' in r.json_line],
+        lambda: [r for r in server.logs.find("POST /api/calendly/book 400") if f'"request_id": "{incoming}"' in r.json_line],
         what=f"the access line of request {incoming}",
     )
     assert logged[0].levelname == "INFO"
+
+
+def test_successful_reads_are_logged_at_debug_only(server) -> None:
+    marker = "read-at-debug"
+    with server.client() as client:
+        assert client.get("/health", headers={"X-Request-ID": marker}).status_code == 200
+        assert client.post("/api/calendly/book", json={}, headers={"X-Request-ID": marker + "-2"}).status_code == 400
+    wait_until(lambda: server.logs.find("POST /api/calendly/book 400"), what="the POST's access line")
+    assert not [r for r in server.logs.find("GET /health 200") if marker + '"' in r.json_line]
 
 
 @pytest.mark.parametrize("incoming", ["", "has spaces", "a" * 65, "semi;colon", "line\\nbreak", "<script>"])
