@@ -24,7 +24,7 @@ from langgraph.types import Command
 
 from agent import events
 from agent.confirmation import is_affirmative
-from agent.graph import TurnContext, build_graph
+from agent.graph import CONFIRMED_TOOLS, TurnContext, build_graph
 from agent.models import ModelChoice, make_model
 from agent.stub import StubExhausted, StubScript
 from core.clock import Clock, clinic_timezone
@@ -121,6 +121,7 @@ class AgentRuntime:
     model_hook: Callable[[Any], Any] | None = None  # tests and scripts adjust the model (e.g. stub render)
     _graphs: dict[ModelChoice, Any] = field(default_factory=dict)
     _active: set[str] = field(default_factory=set)
+    _unsaved: set[str] = field(default_factory=set)  # sessions started here with no checkpoint yet
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
@@ -178,6 +179,8 @@ class AgentRuntime:
         return {"configurable": {"thread_id": session_id}}
 
     async def exists(self, session_id: str) -> bool:
+        if session_id in self._unsaved:
+            return True
         return await self.checkpointer.aget_tuple(self._config(session_id)) is not None
 
     async def _state(self, session_id: str) -> tuple[bool, events.Event | None]:
@@ -232,7 +235,7 @@ class AgentRuntime:
             except BaseException:
                 self._active.discard(session_id)
                 raise
-            new = not exists
+            new = not exists and session_id not in self._unsaved
             if new and not create:
                 self._active.discard(session_id)
                 raise UnknownSession(f"session_id: no session {session_id!r} (it may have been deleted); start a new one")
@@ -242,8 +245,10 @@ class AgentRuntime:
         if confirm is not None and pending is None:
             raise NothingPending("confirm: there is no booking waiting for confirmation in this session")
         self._active.add(session_id)
+        if new:
+            self._unsaved.add(session_id)
         turn = Turn(session_id, asyncio.Queue())
-        turn.task = asyncio.create_task(self._run(turn, message, confirm, pending, options or TurnOptions(), new))
+        turn.task = asyncio.create_task(self._run(turn, message, confirm, pending, options or TurnOptions()))
         self._tasks.add(turn.task)
         turn.task.add_done_callback(self._tasks.discard)
         return turn
@@ -255,7 +260,6 @@ class AgentRuntime:
         confirm: bool | None,
         pending: events.Event | None,
         options: TurnOptions,
-        new: bool,
     ) -> None:
         emit = turn.queue.put_nowait
         try:
@@ -270,7 +274,7 @@ class AgentRuntime:
                 )
             else:
                 graph_input = {"messages": [HumanMessage(message or "")]}
-            await self._stream(turn.session_id, graph_input, options, emit, new)
+            await self._stream(turn.session_id, graph_input, options, emit)
         except asyncio.CancelledError:
             log.info("turn cancelled", extra={"session": turn.session_id[:6]})
             raise
@@ -284,22 +288,23 @@ class AgentRuntime:
             emit(None)
 
     async def _stream(
-        self, session_id: str, graph_input: Any, options: TurnOptions, emit: Callable[[Any], None], new: bool
+        self, session_id: str, graph_input: Any, options: TurnOptions, emit: Callable[[Any], None]
     ) -> None:
         graph = self.graph(options.choice)
         reply: list[str] = []
         booking: dict[str, Any] | None = None
         usage = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
         started: dict[str, float] = {}
+        gated_calls = 0  # calls that may have paused the run for a confirmation
         async for mode, data in graph.astream(
             graph_input,
             self._config(session_id),
             stream_mode=["messages", "updates"],
             context=TurnContext(prompt_template=options.prompt_template),
-            # Later turns write one checkpoint, at their end: saved whole or not at all (a
-            # cancelled turn leaves no trace). A session's first turn saves as it goes, so the
-            # session exists, and stays usable, even if that first turn is cancelled.
-            durability="async" if new else "exit",
+            # One checkpoint per turn, written at its end: a turn is saved whole or not at all (a
+            # cancelled turn leaves no trace) and SQLite sees one write per turn, not ten. A new
+            # session whose first turn is cancelled stays usable through `_unsaved`.
+            durability="exit",
         ):
             if mode == "messages":
                 chunk, meta = data
@@ -317,6 +322,7 @@ class AgentRuntime:
                             reply.append("\n")
                         for call in msg.tool_calls:
                             started[str(call["id"])] = time.perf_counter()
+                            gated_calls += call["name"] in CONFIRMED_TOOLS
                             emit(events.tool_call(str(call["id"]), call["name"], call["args"]))
                     elif isinstance(msg, ToolMessage):
                         result = events.tool_result(msg.tool_call_id, str(msg.name), msg.content, msg.status)
@@ -326,8 +332,10 @@ class AgentRuntime:
                         if result["name"] == "book_slot" and result["ok"]:
                             booking = result["data"]
         # A run paused for the patient's yes ends here; the interrupt lives in the checkpoint.
-        if pending := await self.pending(session_id):
+        pending = await self.pending(session_id) if gated_calls else None
+        if pending:
             emit(pending)
+        self._unsaved.discard(session_id)
         emit(events.done("".join(reply).strip(), booking, pending, usage))
 
     async def transcript(self, session_id: str) -> dict[str, Any]:
@@ -358,4 +366,5 @@ class AgentRuntime:
             raise UnknownSession(f"session_id: no session {session_id!r}")
         if session_id in self._active:
             raise SessionBusy("this session is answering a message; delete it when the turn has finished")
+        self._unsaved.discard(session_id)
         await self.checkpointer.adelete_thread(session_id)
