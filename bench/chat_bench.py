@@ -126,8 +126,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/b.db", "SCHEDULER_NOW": NOW,
                "PYTHONPATH": str(ROOT)}
+        log = open(Path(tmp) / "server.log", "w")  # the server's JSON log lines, out of the report
         server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "chat_bench_server.py"), str(args.port), str(args.latency)],
-                                  env=env, cwd=tmp)
+                                  env=env, cwd=tmp, stderr=log)
         try:
             url = f"http://127.0.0.1:{args.port}"
             for _ in range(200):
@@ -140,6 +141,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(10)
+            log.close()
 
 
 if __name__ == "__main__":
