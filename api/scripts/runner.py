@@ -21,12 +21,11 @@ from typing import Any
 
 import httpx
 from langchain_core.messages import BaseMessage, ToolMessage
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from agent.runtime import AgentRuntime, TurnOptions, TurnRefused
 from agent.stub import StubChatModel, StubScript
 from api.scripts.schema import Script, ScriptError, ScriptTurn, load_script
-from core.settings import Settings
+from core.settings import ExplicitSettings, Settings
 
 TURN_TIMEOUT = 60.0
 MISSING = "<missing>"
@@ -35,21 +34,6 @@ SHIPPED_SLOTS = Settings.model_fields["slots_file"].default
 SHIPPED_SCHEDULE = Settings.model_fields["schedule_file"].default
 _PLACEHOLDER = re.compile(r"\{\{\s*booking\.(\w+)\s*\}\}")
 _EXHAUSTED = "the stub model ran out of replies"
-
-
-class ScriptSettings(Settings):
-    """Settings from keyword arguments only: a script runs the same on every machine."""
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
 
 
 # --------------------------------------------------------------------------- results
@@ -231,7 +215,7 @@ def script_model_hook(model: Any) -> Any:
 # --------------------------------------------------------------------------- running
 
 
-def _settings(script: Script, workdir: Path) -> ScriptSettings:
+def _settings(script: Script, workdir: Path) -> ExplicitSettings:
     slots_file, schedule_file = SHIPPED_SLOTS, SHIPPED_SCHEDULE
     if script.slots is not None:
         shipped = json.loads(Path(SHIPPED_SCHEDULE).read_text(encoding="utf-8"))
@@ -241,7 +225,7 @@ def _settings(script: Script, workdir: Path) -> ScriptSettings:
             json.dumps({"timezone": shipped["timezone"], "horizon_days": shipped["horizon_days"], "hours": {}}),
             encoding="utf-8",
         )
-    return ScriptSettings(
+    return ExplicitSettings(
         database_url=f"sqlite:///{workdir / 'bookings.db'}",
         checkpoint_url="memory",
         slots_file=slots_file,

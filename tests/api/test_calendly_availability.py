@@ -19,22 +19,6 @@ from tests.support.calendly import API, availability, book_ok, free_times
 TUESDAY = "2026-11-24"
 
 
-@pytest.fixture
-def shared_client(shared_live_server):
-    """A client of the module's shared server: for tests that book nothing."""
-    with shared_live_server.client() as client:
-        yield client
-
-
-@pytest.fixture
-def server(live_server):
-    return live_server()
-
-
-@pytest.fixture
-def client(server):
-    with server.client() as client:
-        yield client
 
 
 def _minutes(hhmm: str) -> int:

@@ -16,22 +16,6 @@ from tests.support.calendly import API, PATIENT, book, book_ok, booking_body, fr
 TUESDAY = "2026-11-24"
 
 
-@pytest.fixture
-def shared_client(shared_live_server):
-    """A client of the module's shared server: for tests that book nothing."""
-    with shared_live_server.client() as client:
-        yield client
-
-
-@pytest.fixture
-def server(live_server):
-    return live_server()
-
-
-@pytest.fixture
-def client(server):
-    with server.client() as client:
-        yield client
 
 
 # --------------------------------------------------------------------------- 201

@@ -30,10 +30,9 @@ from typing import Any
 
 import httpx
 import uvicorn
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from core.logging import JsonFormatter
-from core.settings import Settings
+from core.settings import ExplicitSettings, Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = PROJECT_ROOT / "data"
@@ -46,19 +45,7 @@ STARTUP_TIMEOUT = 20.0
 SETTINGS_ENV = frozenset(name.upper() for name in Settings.model_fields)
 
 
-class IsolatedSettings(Settings):
-    """Settings taken only from keyword arguments: no environment variables, no `.env`."""
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
+IsolatedSettings = ExplicitSettings  # settings only from what the test passes
 
 
 def sqlite_url(path: Path) -> str:
