@@ -137,12 +137,15 @@ class AgentRuntime:
     ) -> AsyncIterator[AgentRuntime]:
         """Tools reach SCHEDULER_BASE_URL, or `scheduler_app` in-process when that is unset."""
         async with AsyncExitStack() as stack:
-            if settings.scheduler_base_url:
-                client = SchedulerClient(settings.scheduler_base_url, timeout=settings.scheduler_timeout, retries=settings.scheduler_retries)
-            elif scheduler_app is not None:
-                client = SchedulerClient(app=scheduler_app, timeout=settings.scheduler_timeout, retries=settings.scheduler_retries)
-            else:
+            base_url = settings.scheduler_base_url
+            if not base_url and scheduler_app is None:
                 raise ValueError("no scheduling service: set SCHEDULER_BASE_URL or pass scheduler_app")
+            client = SchedulerClient(
+                base_url,
+                app=None if base_url else scheduler_app,
+                timeout=settings.scheduler_timeout,
+                retries=settings.scheduler_retries,
+            )
             stack.push_async_callback(client.aclose)
             path = _checkpoint_path(settings)
             if path is None:
@@ -166,6 +169,9 @@ class AgentRuntime:
         """The compiled graph for a model choice (cached; all share one checkpointer)."""
         choice = choice or ModelChoice(self.settings.effective_llm_provider)
         if choice not in self._graphs:
+            if len(self._graphs) >= 32:  # playground choices (model, temperature) must not pile up
+                default = ModelChoice(self.settings.effective_llm_provider)
+                self._graphs = {default: self._graphs[default]} if default in self._graphs else {}
             model = make_model(self.settings, self.clock, choice, stub_script=self.stub_script)
             if self.model_hook:
                 model = self.model_hook(model) or model
@@ -225,26 +231,12 @@ class AgentRuntime:
             if len(message) > MAX_MESSAGE_CHARS:
                 raise TurnRefused(f"message: must be at most {MAX_MESSAGE_CHARS} characters (got {len(message)})")
         if session_id is None:
-            session_id, new, pending = secrets.token_urlsafe(18), True, None
-        elif session_id in self._active:
-            raise SessionBusy("this session is still answering the previous message; wait for it to finish")
-        else:
-            self._active.add(session_id)  # claimed before any await: a concurrent request sees it busy
-            try:
-                exists, pending = await self._state(session_id)
-            except BaseException:
-                self._active.discard(session_id)
-                raise
-            new = not exists and session_id not in self._unsaved
-            if new and not create:
-                self._active.discard(session_id)
-                raise UnknownSession(f"session_id: no session {session_id!r} (it may have been deleted); start a new one")
-            if confirm is not None and pending is None:
-                self._active.discard(session_id)
+            if confirm is not None:
                 raise NothingPending("confirm: there is no booking waiting for confirmation in this session")
-        if confirm is not None and pending is None:
-            raise NothingPending("confirm: there is no booking waiting for confirmation in this session")
-        self._active.add(session_id)
+            session_id, new, pending = secrets.token_urlsafe(18), True, None
+            self._active.add(session_id)
+        else:
+            new, pending = await self._claim(session_id, confirm, create)
         if new:
             self._unsaved.add(session_id)
         turn = Turn(session_id, asyncio.Queue())
@@ -252,6 +244,24 @@ class AgentRuntime:
         self._tasks.add(turn.task)
         turn.task.add_done_callback(self._tasks.discard)
         return turn
+
+    async def _claim(self, session_id: str, confirm: bool | None, create: bool) -> tuple[bool, events.Event | None]:
+        """Mark the session busy before any await (a racing request then gets 409), check it,
+        and release it again if the turn is refused. Returns (new session, pending confirm)."""
+        if session_id in self._active:
+            raise SessionBusy("this session is still answering the previous message; wait for it to finish")
+        self._active.add(session_id)
+        try:
+            exists, pending = await self._state(session_id)
+            new = not exists and session_id not in self._unsaved
+            if new and not create:
+                raise UnknownSession(f"session_id: no session {session_id!r} (it may have been deleted); start a new one")
+            if confirm is not None and pending is None:
+                raise NothingPending("confirm: there is no booking waiting for confirmation in this session")
+        except BaseException:
+            self._active.discard(session_id)
+            raise
+        return new, pending
 
     async def _run(
         self,

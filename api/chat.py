@@ -14,8 +14,7 @@ from fastapi import APIRouter, Body, Depends, Request, Response, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.runtime import AgentRuntime, Turn, TurnOptions, TurnRefused
-from api.calendly.service import ServiceError
+from agent.runtime import AgentRuntime, Turn, TurnOptions
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
 
@@ -37,13 +36,6 @@ def get_runtime(request: Request) -> AgentRuntime:
 Runtime = Annotated[AgentRuntime, Depends(get_runtime)]
 
 
-async def refused_as_http(coro: object) -> object:
-    try:
-        return await coro  # type: ignore[misc]
-    except TurnRefused as exc:
-        raise ServiceError(exc.status, exc.message) from exc
-
-
 def turn_options(request: Request) -> TurnOptions | None:
     """Per-session overrides: none for patients (the playground router supplies its own)."""
     return None
@@ -52,8 +44,8 @@ def turn_options(request: Request) -> TurnOptions | None:
 async def start_turn(
     body: Annotated[ChatRequest, Body()], runtime: Runtime, options: Annotated[TurnOptions | None, Depends(turn_options)]
 ) -> Turn:
-    """Runs before the stream opens, so refusals get a proper status code."""
-    return await refused_as_http(runtime.start_turn(body.session_id, body.message, body.confirm, options=options))  # type: ignore[return-value]
+    """Runs before the stream opens, so a refusal (TurnRefused) gets its own status code."""
+    return await runtime.start_turn(body.session_id, body.message, body.confirm, options=options)
 
 
 async def stream(turn: Turn) -> AsyncIterator[ServerSentEvent]:
@@ -81,11 +73,11 @@ async def chat(turn: Annotated[Turn, Depends(start_turn)]) -> AsyncIterator[Serv
 @router.get("/{session_id}")
 async def transcript(session_id: str, runtime: Runtime) -> dict[str, object]:
     """The conversation so far, and the confirmation it waits for, if any."""
-    return await refused_as_http(runtime.transcript(session_id))  # type: ignore[return-value]
+    return await runtime.transcript(session_id)
 
 
 @router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def forget(session_id: str, runtime: Runtime) -> Response:
     """Forget the conversation entirely (the patient's right to be forgotten)."""
-    await refused_as_http(runtime.forget(session_id))
+    await runtime.forget(session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -33,7 +33,7 @@ from agent.models import ModelChoice
 from agent.prompts import default_template
 from agent.runtime import AgentRuntime, Turn, TurnOptions
 from api.calendly.service import ServiceError
-from api.chat import refused_as_http, stream
+from api.chat import stream
 from api.errors import validation_message
 from api.scripts.export import export_script
 from core.settings import Settings
@@ -211,9 +211,7 @@ async def start_playground_turn(request: Request, runtime: Runtime) -> Turn:
     else:
         session_id, create = body.session_id, False
         _session(request, session_id)  # only the playground's own sessions, never a patient's
-    turn: Turn = await refused_as_http(  # type: ignore[assignment]
-        runtime.start_turn(session_id, body.message, body.confirm, options=options, create=create)
-    )
+    turn: Turn = await runtime.start_turn(session_id, body.message, body.confirm, options=options, create=create)
     if create:
         sessions[session_id] = chosen
         while len(sessions) > MAX_SESSIONS:
@@ -248,7 +246,7 @@ async def chat(request: Request, turn: Annotated[Turn, Depends(start_playground_
 async def session(request: Request, session_id: str, runtime: Runtime) -> dict[str, Any]:
     """The session's transcript (tool calls and results included) and its settings."""
     kept = _session(request, session_id)
-    transcript = await refused_as_http(runtime.transcript(session_id))
+    transcript = await runtime.transcript(session_id)
     return {
         **transcript,  # type: ignore[dict-item]
         "settings": {"provider": kept.provider, "model": kept.model, "temperature": kept.temperature,
