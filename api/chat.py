@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Depends, Request, Response, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.runtime import AgentRuntime, Turn, TurnOptions
+from agent.runtime import AgentRuntime, Turn
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
 
@@ -36,16 +36,9 @@ def get_runtime(request: Request) -> AgentRuntime:
 Runtime = Annotated[AgentRuntime, Depends(get_runtime)]
 
 
-def turn_options(request: Request) -> TurnOptions | None:
-    """Per-session overrides: none for patients (the playground router supplies its own)."""
-    return None
-
-
-async def start_turn(
-    body: Annotated[ChatRequest, Body()], runtime: Runtime, options: Annotated[TurnOptions | None, Depends(turn_options)]
-) -> Turn:
+async def start_turn(body: Annotated[ChatRequest, Body()], runtime: Runtime) -> Turn:
     """Runs before the stream opens, so a refusal (TurnRefused) gets its own status code."""
-    return await runtime.start_turn(body.session_id, body.message, body.confirm, options=options)
+    return await runtime.start_turn(body.session_id, body.message, body.confirm)
 
 
 async def stream(turn: Turn) -> AsyncIterator[ServerSentEvent]:

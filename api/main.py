@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
-from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -42,10 +43,17 @@ def create_app(
         await scheduling.start()
         app.state.scheduling = scheduling
         try:
-            async with AgentRuntime.open(
-                settings, scheduler_app=app, clock=scheduling.clock, stub_script=stub_script, model_hook=model_hook
-            ) as runtime:
-                app.state.agent = runtime
+            async with AsyncExitStack() as stack:
+                app.state.agent = await stack.enter_async_context(AgentRuntime.open(
+                    settings, scheduler_app=app, clock=scheduling.clock, stub_script=stub_script, model_hook=model_hook
+                ))
+                if settings.playground_token:
+                    # Staff sessions live apart from patients' (in memory, gone on restart): a
+                    # patient's endpoint can never reach one, and dropping one frees it entirely.
+                    app.state.playground_agent = await stack.enter_async_context(AgentRuntime.open(
+                        settings.model_copy(update={"checkpoint_url": "memory"}), scheduler_app=app,
+                        clock=scheduling.clock, stub_script=stub_script, model_hook=model_hook,
+                    ))
                 yield
         finally:
             for task in list(app.state.background):
@@ -60,6 +68,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.background = set()
+    app.state.playground_sessions = OrderedDict()
     app.state.confirmation_delay = 0.2
     install_error_handlers(app)
     app.add_middleware(

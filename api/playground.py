@@ -16,6 +16,8 @@ prompt, provider, model and temperature chosen here apply to the playground sess
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import secrets
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -31,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.models import ModelChoice
 from agent.prompts import default_template
-from agent.runtime import AgentRuntime, Turn, TurnOptions
+from agent.runtime import AgentRuntime, Turn, TurnOptions, TurnRefused
 from api.calendly.service import ServiceError
 from api.chat import stream
 from api.errors import validation_message
@@ -74,7 +76,9 @@ page_router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/playground", tags=["playground"], dependencies=[Depends(require_staff)])
 
 
+@functools.cache
 def _page() -> str:
+    """The page with its CSS and JS inlined, read once."""
     html = (STATIC_DIR / "playground.html").read_text(encoding="utf-8")
     css = (STATIC_DIR / "playground.css").read_text(encoding="utf-8")
     js = (STATIC_DIR / "playground.js").read_text(encoding="utf-8")
@@ -110,10 +114,7 @@ class PlaygroundSession:
 
 
 def _sessions(request: Request) -> OrderedDict[str, PlaygroundSession]:
-    state = request.app.state
-    if not hasattr(state, "playground_sessions"):
-        state.playground_sessions = OrderedDict()
-    return state.playground_sessions  # type: ignore[no-any-return]
+    return request.app.state.playground_sessions  # type: ignore[no-any-return]
 
 
 def _session(request: Request, session_id: str) -> PlaygroundSession:
@@ -134,7 +135,8 @@ def providers(settings: Settings) -> list[str]:
 
 
 def get_runtime(request: Request) -> AgentRuntime:
-    return request.app.state.agent
+    """The playground's own runtime: in-memory sessions, never a patient's."""
+    return request.app.state.playground_agent
 
 
 Runtime = Annotated[AgentRuntime, Depends(get_runtime)]
@@ -186,7 +188,8 @@ def _options(request: Request, body: PlaygroundChatRequest) -> tuple[str, TurnOp
     if provider not in names:
         raise ServiceError(400, f"provider: must be one of {', '.join(names)}; got {provider!r}")
     if provider == "openai":
-        choice = ModelChoice("openai", body.model or settings.openai_model, body.temperature)
+        temperature = None if body.temperature is None else round(body.temperature, 2)  # bounds the graph cache
+        choice = ModelChoice("openai", body.model or settings.openai_model, temperature)
     else:
         choice = ModelChoice(provider)  # the offline and stub models take neither a name nor a temperature
     template = body.prompt if body.prompt and body.prompt.strip() and body.prompt != default_template() else None
@@ -212,14 +215,17 @@ async def start_playground_turn(request: Request, runtime: Runtime) -> Turn:
         session_id, create = body.session_id, False
         _session(request, session_id)  # only the playground's own sessions, never a patient's
     turn: Turn = await runtime.start_turn(session_id, body.message, body.confirm, options=options, create=create)
-    if create:
-        sessions[session_id] = chosen
-        while len(sessions) > MAX_SESSIONS:
-            sessions.popitem(last=False)
+    kept = sessions.get(session_id)
+    if kept is None:  # new, or evicted by a concurrent request meanwhile
+        kept = sessions[session_id] = chosen
     else:
-        kept = sessions[session_id]
         kept.provider, kept.model, kept.temperature, kept.prompt = chosen.provider, chosen.model, chosen.temperature, chosen.prompt
-    sessions[session_id].turns += 1
+        sessions.move_to_end(session_id)
+    kept.turns += 1
+    while len(sessions) > MAX_SESSIONS:  # the least recently used go, with their conversation
+        old, _ = sessions.popitem(last=False)
+        with contextlib.suppress(TurnRefused):
+            await runtime.forget(old)
     return turn
 
 

@@ -6,10 +6,10 @@ graph, tools and scheduling service with only the model replaced, `report` print
 """
 
 from api.scripts.report import format_result, format_summary
-from api.scripts.runner import ScriptResult, run_path, run_paths, run_script
+from api.scripts.runner import ScriptResult, run_path, run_script
 from api.scripts.schema import Script, ScriptError, find_scripts, load_script, load_text
 
 __all__ = [
     "Script", "ScriptError", "ScriptResult", "find_scripts", "format_result", "format_summary",
-    "load_script", "load_text", "run_path", "run_paths", "run_script",
+    "load_script", "load_text", "run_path", "run_script",
 ]

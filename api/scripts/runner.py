@@ -107,8 +107,6 @@ def matches(expected: Any, actual: Any) -> bool:
         return isinstance(actual, list) and len(expected) == len(actual) and all(map(matches, expected, actual))
     if isinstance(expected, bool) or isinstance(actual, bool):
         return expected is actual
-    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
-        return expected == actual
     return expected == actual
 
 
@@ -477,7 +475,3 @@ async def run_path(path: Path | str) -> ScriptResult:
     except ScriptError as exc:
         return ScriptResult(Path(path), Path(path).stem, error=str(exc))
     return await run_script(script)
-
-
-async def run_paths(paths: list[Path]) -> list[ScriptResult]:
-    return [await run_path(p) for p in paths]

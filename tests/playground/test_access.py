@@ -109,3 +109,23 @@ async def test_the_edited_prompt_reaches_the_model_for_that_session_only(tmp_pat
         assert summary["settings"] == {"provider": "offline", "model": None, "temperature": None, "custom_prompt": False}
         assert summary["turns"] == 2
         assert [m["role"] for m in summary["messages"]][:3] == ["user", "tool_call", "tool_result"]
+
+
+async def test_staff_sessions_are_apart_from_patients_and_evicted_whole(tmp_path: Path, monkeypatch) -> None:
+    from api import playground
+
+    monkeypatch.setattr(playground, "MAX_SESSIONS", 2)
+    async with running_app(settings_for(tmp_path)) as (app, client):
+        first = (await turn(client, message="hello"))[0]["session_id"]
+        assert first.startswith("pg-")
+        # A patient's endpoint never reaches a staff session, and the staff runtime is not the patients'.
+        assert (await client.get(f"/api/chat/{first}")).status_code == 404
+        assert (await client.post("/api/chat", json={"session_id": first, "message": "hi"})).status_code == 404
+        assert app.state.playground_agent is not app.state.agent
+        staff_runtime = app.state.playground_agent
+        assert await staff_runtime.exists(first)
+        await turn(client, message="hello again")
+        await turn(client, message="and again")  # a third session: the least recently used one goes
+        assert not await staff_runtime.exists(first), "its conversation is forgotten, not only its settings"
+        gone = await client.get(f"/api/playground/sessions/{first}", headers=STAFF)
+        assert gone.status_code == 404
