@@ -91,8 +91,8 @@ class SchedulingService:
         today = now.date()
         slots = self.source.slots_for(day, appointment_type, today)
         later = self.source.days_after(day, today)
-        first, last = (day if slots is not None else (later[0] if later else day)), (later[-1] if later else day)
-        booked = await self.store.booked_times(appointment_type, first, last)  # one query for both answers
+        span = ([day] if slots is not None else []) + later  # one query for the day and what follows
+        booked = await self.store.booked_times(appointment_type, span[0], span[-1]) if span else {}
         nxt = self._first_free_day(appointment_type, later, booked, now)
         if slots is None:
             reason = "is in the past" if day < today else "has no schedule"
