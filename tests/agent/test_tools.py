@@ -92,6 +92,13 @@ async def test_book_slot_invalid_email_and_missing_slot(tools) -> None:
     assert missing["ok"] is False and missing["error"] == "no_schedule"
 
 
+def failing_client(handler, retries: int) -> SchedulerClient:
+    """A client whose every request meets `handler` (which raises a transport error)."""
+    client = SchedulerClient("http://scheduler.test", retries=retries, backoff=0.001)
+    client._http = httpx.AsyncClient(base_url="http://scheduler.test", transport=httpx.MockTransport(handler))
+    return client
+
+
 async def test_service_unreachable_gives_guidance_after_bounded_retries() -> None:
     attempts = 0
 
@@ -100,8 +107,7 @@ async def test_service_unreachable_gives_guidance_after_bounded_retries() -> Non
         attempts += 1
         raise httpx.ConnectError("refused", request=request)
 
-    client = SchedulerClient("http://scheduler.test", retries=2, backoff=0.001)
-    client._http = httpx.AsyncClient(base_url="http://scheduler.test", transport=httpx.MockTransport(refuse))
+    client = failing_client(refuse, retries=2)
     check, book = build_tools(client)
     result = await call(check, date="2026-11-24", appointment_type="followup")
     assert result == {"ok": False, "error": "service_unavailable", "message": result["message"], "hint": result["hint"]}
@@ -128,8 +134,7 @@ async def test_booking_is_not_retried_after_a_timeout() -> None:
         attempts += 1
         raise httpx.ReadTimeout("slow", request=request)
 
-    client = SchedulerClient("http://scheduler.test", retries=3, backoff=0.001)
-    client._http = httpx.AsyncClient(base_url="http://scheduler.test", transport=httpx.MockTransport(slow))
+    client = failing_client(slow, retries=3)
     _, book = build_tools(client)
     result = await call(book, date="2026-11-24", start_time="09:00", appointment_type="followup", **PATIENT)
     await client.aclose()

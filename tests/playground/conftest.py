@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,6 +11,7 @@ import httpx
 import pytest
 
 from api.main import create_app
+from tests.support.sse import parse_text
 from tests.support.servers import DEFAULT_NOW, SCHEDULE_FILE, SLOTS_FILE, IsolatedSettings, sqlite_url
 
 TOKEN = "staff-secret-token"
@@ -79,12 +79,8 @@ async def running_app(settings: IsolatedSettings, **app_kwargs: Any) -> AsyncIte
 
 
 def parse_sse(text: str) -> list[dict[str, Any]]:
-    events = []
-    for block in text.replace("\r\n", "\n").split("\n\n"):
-        data = "\n".join(line[5:].lstrip() for line in block.splitlines() if line.startswith("data:"))
-        if data:
-            events.append(json.loads(data))
-    return events
+    """The data of every event in a stream body."""
+    return [event["data"] for event in parse_text(text)]
 
 
 async def turn(

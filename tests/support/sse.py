@@ -26,26 +26,39 @@ def parse_block(block: list[str]) -> dict[str, Any] | None:
     return {"event": event, "data": json.loads("\n".join(data))}
 
 
+class _Blocks:
+    """Collects lines into events: `feed` returns an event at each blank line that ends one."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def feed(self, line: str) -> dict[str, Any] | None:
+        if line:
+            self.lines.append(line)
+            return None
+        block, self.lines = self.lines, []
+        return parse_block(block)
+
+
+def parse_text(text: str) -> list[dict[str, Any]]:
+    """Every event of a complete stream body."""
+    blocks = _Blocks()
+    lines = text.replace("\r\n", "\n").split("\n") + [""]
+    return [event for line in lines if (event := blocks.feed(line)) is not None]
+
+
 def iter_events(response: httpx.Response) -> Iterator[dict[str, Any]]:
-    block: list[str] = []
+    blocks = _Blocks()
     for line in response.iter_lines():
-        if line == "":
-            if (parsed := parse_block(block)) is not None:
-                yield parsed
-            block = []
-        else:
-            block.append(line)
+        if (event := blocks.feed(line)) is not None:
+            yield event
 
 
 async def aiter_events(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
-    block: list[str] = []
+    blocks = _Blocks()
     async for line in response.aiter_lines():
-        if line == "":
-            if (parsed := parse_block(block)) is not None:
-                yield parsed
-            block = []
-        else:
-            block.append(line)
+        if (event := blocks.feed(line)) is not None:
+            yield event
 
 
 def chat(client: httpx.Client, **body: Any) -> list[dict[str, Any]]:
