@@ -192,11 +192,15 @@ class AgentRuntime:
     async def _state(self, session_id: str) -> tuple[bool, events.Event | None]:
         """Whether the session exists, and the confirmation it waits for (one checkpoint read)."""
         state = await self.graph().aget_state(self._config(session_id))
+        return state.created_at is not None, self._pending_in(state)
+
+    def _pending_in(self, state: Any) -> events.Event | None:
+        """The confirm event of a state snapshot paused at a gated tool call, if it is."""
         for interrupt in state.interrupts:
             for request in interrupt.value.get("action_requests", []):
                 call_id = self._pending_call_id(state.values.get("messages", []), request)
-                return True, events.confirm(call_id, request["name"], request["args"])
-        return state.created_at is not None, None
+                return events.confirm(call_id, request["name"], request["args"])
+        return None
 
     async def pending(self, session_id: str) -> events.Event | None:
         """The confirmation the session waits for, if any."""
@@ -350,9 +354,9 @@ class AgentRuntime:
 
     async def transcript(self, session_id: str) -> dict[str, Any]:
         """The conversation as the patient and staff see it (UnknownSession if none)."""
-        if not await self.exists(session_id):
+        state = await self.graph().aget_state(self._config(session_id))  # the one read
+        if state.created_at is None and session_id not in self._unsaved:
             raise UnknownSession(f"session_id: no session {session_id!r}")
-        state = await self.graph().aget_state(self._config(session_id))
         answers = {a["tool_call_id"]: a for a in state.values.get("answers", [])}
         entries: list[dict[str, Any]] = []
         for msg in state.values.get("messages", []):
@@ -368,7 +372,7 @@ class AgentRuntime:
                     entries.append({"role": "user", "text": answer["text"], "confirmation": answer["approved"]})
                 result = events.tool_result(msg.tool_call_id, str(msg.name), msg.content, msg.status)
                 entries.append({"role": "tool_result", **{k: v for k, v in result.items() if k != "type"}})
-        return {"session_id": session_id, "messages": entries, "pending": await self.pending(session_id)}
+        return {"session_id": session_id, "messages": entries, "pending": self._pending_in(state)}
 
     async def forget(self, session_id: str) -> None:
         """Delete every checkpoint of the session (the patient's right to be forgotten)."""
