@@ -3,7 +3,8 @@
 - the system prompt is rendered from the prompt file (or a staff override) on every model call,
   so "today" is always the clock's today;
 - `book_slot` pauses the run for the patient's explicit yes (human-in-the-loop);
-- per-turn limits on model and tool calls; retries with backoff on transient model errors.
+- per-message limits on model and tool calls (agent/limits.py: no extra graph nodes);
+  retries with backoff on transient model errors.
 """
 
 from __future__ import annotations
@@ -16,16 +17,15 @@ from typing import Annotated, Any
 from langchain.agents import AgentState, create_agent
 from langchain.agents.middleware import (
     HumanInTheLoopMiddleware,
-    ModelCallLimitMiddleware,
     ModelRequest,
     ModelRetryMiddleware,
-    ToolCallLimitMiddleware,
     dynamic_prompt,
 )
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.tools import BaseTool
 from langgraph.types import Checkpointer
 
+from agent.limits import TurnLimitsMiddleware
 from agent.prompts import default_template, render_prompt
 from core.clock import Clock
 
@@ -79,8 +79,7 @@ def build_graph(
         list(tools),
         middleware=[
             system_prompt,
-            ModelCallLimitMiddleware(run_limit=MODEL_CALLS_PER_TURN, exit_behavior="end"),
-            ToolCallLimitMiddleware(run_limit=TOOL_CALLS_PER_TURN, exit_behavior="continue"),
+            TurnLimitsMiddleware(model_calls=MODEL_CALLS_PER_TURN, tool_calls=TOOL_CALLS_PER_TURN),
             ModelRetryMiddleware(
                 max_retries=2, retry_on=_retryable, on_failure="error", initial_delay=retry_delay, max_delay=4.0
             ),

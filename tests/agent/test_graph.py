@@ -12,14 +12,18 @@ BOOK = {"tool_calls": [{"name": "book_slot", "args": {
 
 
 def types(events: list[dict]) -> list[str]:
-    return [e["type"] for e in events]
+    """Event types, a run of `token` events counted once (tokens that queue up go out merged)."""
+    out: list[str] = []
+    for event in events:
+        if not (event["type"] == "token" and out and out[-1] == "token"):
+            out.append(event["type"])
+    return out
 
 
 async def offer_and_request_booking(agent_app) -> str:
     agent_app.script.extend([CHECK, OFFER])
     first = await agent_app.turn(None, "Can I get a follow-up next Tuesday morning?")
-    words = len(OFFER["text"].split())
-    assert types(first) == ["session", "tool_call", "tool_result", *["token"] * words, "done"]
+    assert types(first) == ["session", "tool_call", "tool_result", "token", "done"]
     assert "".join(e["text"] for e in first if e["type"] == "token") == OFFER["text"]
     assert first[2]["ok"] and "09:00" in first[2]["data"]["slots"]
     session_id = first[0]["session_id"]
@@ -92,12 +96,34 @@ async def test_bad_tool_arguments_come_back_to_the_model(agent_app) -> None:
 
 
 async def test_model_call_limit_ends_a_runaway_turn(agent_app) -> None:
+    from agent.graph import MODEL_CALLS_PER_TURN
+    from agent.limits import MODEL_LIMIT_REPLY
+
     loop = {"tool_calls": [{"name": "check_availability", "args": {"date": "2026-12-01", "appointment_type": "followup"}}]}
     agent_app.script.extend([loop] * 20)
     events = await agent_app.turn(None, "loop forever")
     calls = [e for e in events if e["type"] == "tool_call"]
-    assert events[-1]["type"] == "done"
-    assert len(calls) <= 8 and len(agent_app.script.queue) >= 12
+    assert events[-1]["type"] == "done" and events[-1]["reply"] == MODEL_LIMIT_REPLY
+    assert len(calls) == MODEL_CALLS_PER_TURN and len(agent_app.script.queue) == 20 - MODEL_CALLS_PER_TURN
+    agent_app.script.queue.clear()
+    agent_app.script.extend([{"text": "Hello again."}])
+    again = await agent_app.turn(events[0]["session_id"], "hello")
+    assert again[-1]["reply"] == "Hello again.", "the next message starts a fresh count"
+
+
+async def test_tool_call_limit_refuses_the_calls_beyond_it_and_the_model_answers(agent_app) -> None:
+    from agent.graph import TOOL_CALLS_PER_TURN
+
+    many = {"tool_calls": [{"name": "check_availability", "args": {"date": f"2026-12-0{day}", "appointment_type": "followup"}}
+                           for day in range(1, 9)]}
+    agent_app.script.extend([many, {"text": "Here is what I found."}])
+    events = await agent_app.turn(None, "every day next week")
+    results = [e for e in events if e["type"] == "tool_result"]
+    assert len(results) == 8
+    refused = {r["id"] for r in results if r["data"].get("error") == "tool_call_limit" and not r["ok"]}
+    calls = [e["id"] for e in events if e["type"] == "tool_call"]
+    assert refused == set(calls[TOOL_CALLS_PER_TURN:]), "the calls beyond the limit, in the model's order"
+    assert events[-1]["type"] == "done" and events[-1]["reply"] == "Here is what I found."
 
 
 async def test_transient_model_errors_are_retried_then_apologised(agent_app, monkeypatch) -> None:
