@@ -1,9 +1,9 @@
 """Conversations: one turn at a time per session, state in a LangGraph checkpointer, events out.
 
-`AgentRuntime.open(settings)` wires the tools' HTTP client, the checkpointer and the graph;
-`start_turn` validates a request and starts the run as a task that feeds an event queue, so a
-turn always finishes (and frees its session) even if nobody reads it, and a reader that goes
-away cancels it.
+`AgentRuntime.open(settings)` wires the tools' HTTP client, the checkpointer, the session table
+and the graph; `start_turn` validates a request, leases the session (agent/sessions.py: shared by
+every worker process) and starts the run as a task that feeds an event queue, so a turn always
+finishes (and frees its session) even if nobody reads it, and a reader that goes away cancels it.
 """
 
 from __future__ import annotations
@@ -18,14 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from agent import events
+from agent import events, tracing
 from agent.confirmation import is_affirmative
-from agent.graph import CONFIRMED_TOOLS, TurnContext, build_graph
+from agent.graph import TurnContext, build_graph
 from agent.models import ModelChoice, make_model
+from agent.sessions import UNKNOWN, Busy, SessionTable
 from agent.stub import StubExhausted, StubScript
 from core.clock import Clock, clinic_timezone
 from core.settings import Settings
@@ -36,6 +38,7 @@ log = logging.getLogger("agent")
 
 MAX_MESSAGE_CHARS = 2000
 DECLINED_BY_BUTTON = "No, I'd like to change something."
+BUSY = "this session is still answering the previous message; wait for it to finish"
 
 
 class TurnRefused(Exception):
@@ -69,13 +72,34 @@ class Turn:
     task: asyncio.Task[None] | None = None
 
     async def events(self) -> AsyncIterator[events.Event]:
+        """The turn's events. Tokens that queued up while the reader was busy (a loaded server)
+        go out as one `token` event: the same text in fewer, larger writes."""
+        held: events.Event | None = None
         try:
-            while (event := await self.queue.get()) is not None:
+            while True:
+                event = held if held is not None else await self.queue.get()
+                held = None
+                if event is None:
+                    return
+                if event["type"] == "token" and not self.queue.empty():
+                    texts = [event["text"]]
+                    while not self.queue.empty():
+                        following = self.queue.get_nowait()
+                        if following is None or following["type"] != "token":
+                            held = following if following is not None else _END
+                            break
+                        texts.append(following["text"])
+                    event = events.token("".join(texts))
                 yield event
+                if held is _END:
+                    return
         finally:
             if self.task and not self.task.done():
                 self.task.cancel()
                 await asyncio.gather(self.task, return_exceptions=True)
+
+
+_END: events.Event = {"type": "end"}  # the queue's end, met while gathering tokens
 
 
 @dataclass
@@ -97,7 +121,6 @@ def _checkpoint_path(settings: Settings) -> str | None:
 
 async def _sqlite_checkpointer(path: str, stack: AsyncExitStack) -> Any:
     """An AsyncSqliteSaver on a WAL connection that waits for, not fails on, other writers."""
-    import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -117,11 +140,11 @@ class AgentRuntime:
     clock: Clock
     tools: list[Any]
     checkpointer: Any
+    sessions: SessionTable
     stub_script: StubScript | None = None
     model_hook: Callable[[Any], Any] | None = None  # tests and scripts adjust the model (e.g. stub render)
     _graphs: dict[ModelChoice, Any] = field(default_factory=dict)
-    _active: set[str] = field(default_factory=set)
-    _unsaved: set[str] = field(default_factory=set)  # sessions started here with no checkpoint yet
+    _active: set[str] = field(default_factory=set)  # sessions with a turn running in this process
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
@@ -136,6 +159,7 @@ class AgentRuntime:
         model_hook: Callable[[Any], Any] | None = None,
     ) -> AsyncIterator[AgentRuntime]:
         """Tools reach SCHEDULER_BASE_URL, or `scheduler_app` in-process when that is unset."""
+        tracing.install()
         async with AsyncExitStack() as stack:
             base_url = settings.scheduler_base_url
             if not base_url and scheduler_app is None:
@@ -152,8 +176,9 @@ class AgentRuntime:
                 checkpointer: Any = InMemorySaver()
             else:
                 checkpointer = await _sqlite_checkpointer(path, stack)
+            sessions = await stack.enter_async_context(SessionTable.open(path))
             clock = clock or Clock(clinic_timezone(settings.clinic_timezone, settings.schedule_file), settings.scheduler_now)
-            runtime = cls(settings, clock, build_tools(client), checkpointer, stub_script, model_hook)
+            runtime = cls(settings, clock, build_tools(client), checkpointer, sessions, stub_script, model_hook)
             runtime.graph()  # fail at start-up, not on the first patient, if the model is misconfigured
             try:
                 yield runtime
@@ -185,7 +210,7 @@ class AgentRuntime:
         return {"configurable": {"thread_id": session_id}}
 
     async def exists(self, session_id: str) -> bool:
-        if session_id in self._unsaved:
+        if await self.sessions.known(session_id):
             return True
         return await self.checkpointer.aget_tuple(self._config(session_id)) is not None
 
@@ -196,15 +221,15 @@ class AgentRuntime:
 
     def _pending_in(self, state: Any) -> events.Event | None:
         """The confirm event of a state snapshot paused at a gated tool call, if it is."""
-        for interrupt in state.interrupts:
+        return self._confirm_for(state.interrupts, state.values.get("messages", []))
+
+    def _confirm_for(self, interrupts: Any, messages: list[BaseMessage]) -> events.Event | None:
+        """The confirm event for the human-in-the-loop interrupts of a run, if any."""
+        for interrupt in interrupts:
             for request in interrupt.value.get("action_requests", []):
-                call_id = self._pending_call_id(state.values.get("messages", []), request)
+                call_id = self._pending_call_id(messages, request)
                 return events.confirm(call_id, request["name"], request["args"])
         return None
-
-    async def pending(self, session_id: str) -> events.Event | None:
-        """The confirmation the session waits for, if any."""
-        return (await self._state(session_id))[1]
 
     @staticmethod
     def _pending_call_id(messages: list[BaseMessage], request: dict[str, Any]) -> str:
@@ -237,35 +262,52 @@ class AgentRuntime:
         if session_id is None:
             if confirm is not None:
                 raise NothingPending("confirm: there is no booking waiting for confirmation in this session")
-            session_id, new, pending = secrets.token_urlsafe(18), True, None
+            session_id, pending = secrets.token_urlsafe(18), None
             self._active.add(session_id)
+            try:
+                await self.sessions.create(session_id)
+            except BaseException:
+                self._active.discard(session_id)
+                raise
         else:
-            new, pending = await self._claim(session_id, confirm, create)
-        if new:
-            self._unsaved.add(session_id)
+            pending = await self._claim(session_id, confirm, create)
         turn = Turn(session_id, asyncio.Queue())
         turn.task = asyncio.create_task(self._run(turn, message, confirm, pending, options or TurnOptions()))
         self._tasks.add(turn.task)
         turn.task.add_done_callback(self._tasks.discard)
         return turn
 
-    async def _claim(self, session_id: str, confirm: bool | None, create: bool) -> tuple[bool, events.Event | None]:
-        """Mark the session busy before any await (a racing request then gets 409), check it,
-        and release it again if the turn is refused. Returns (new session, pending confirm)."""
+    async def _claim(self, session_id: str, confirm: bool | None, create: bool) -> events.Event | None:
+        """Lease the session (busy here: 409 before any await; busy in another worker: 409 from
+        the table), check the request against it, and give the lease back if the turn is
+        refused. Returns the confirmation the session waits for."""
         if session_id in self._active:
-            raise SessionBusy("this session is still answering the previous message; wait for it to finish")
+            raise SessionBusy(BUSY)
         self._active.add(session_id)
+        leased, pending = False, UNKNOWN
         try:
-            exists, pending = await self._state(session_id)
-            new = not exists and session_id not in self._unsaved
-            if new and not create:
-                raise UnknownSession(f"session_id: no session {session_id!r} (it may have been deleted); start a new one")
+            try:
+                lease = await self.sessions.claim(session_id)
+                if lease is None:
+                    # Unknown to the table: a session saved before the table existed, or none.
+                    saved = await self.checkpointer.aget_tuple(self._config(session_id)) is not None
+                    if not saved and not create:
+                        raise UnknownSession(
+                            f"session_id: no session {session_id!r} (it may have been deleted); start a new one"
+                        )
+                    lease = await self.sessions.create(session_id, pending=UNKNOWN if saved else None)
+            except (Busy, aiosqlite.IntegrityError):
+                raise SessionBusy(BUSY) from None
+            leased = True
+            pending = lease.pending if lease.pending is not UNKNOWN else (await self._state(session_id))[1]
             if confirm is not None and pending is None:
                 raise NothingPending("confirm: there is no booking waiting for confirmation in this session")
         except BaseException:
             self._active.discard(session_id)
+            if leased:  # refused: the session stays as it was
+                await asyncio.shield(self.sessions.release(session_id, pending))
             raise
-        return new, pending
+        return pending
 
     async def _run(
         self,
@@ -276,6 +318,7 @@ class AgentRuntime:
         options: TurnOptions,
     ) -> None:
         emit = turn.queue.put_nowait
+        after: Any = UNKNOWN  # what the session waits for once this turn is over
         try:
             emit(events.session(turn.session_id))
             if pending is not None:
@@ -288,28 +331,45 @@ class AgentRuntime:
                 )
             else:
                 graph_input = {"messages": [HumanMessage(message or "")]}
-            await self._stream(turn.session_id, graph_input, options, emit)
+            done = await self._stream(turn.session_id, graph_input, options, emit)
+            after = done["pending"]
+            await self._release(turn.session_id, after)  # free before `done`: the next message may follow at once
+            emit(done)
         except asyncio.CancelledError:
             log.info("turn cancelled", extra={"session": turn.session_id[:6]})
             raise
         except StubExhausted as exc:
+            await self._release(turn.session_id, after)
             emit(events.error(str(exc), retryable=False))
         except Exception:
             log.exception("turn failed", extra={"session": turn.session_id[:6]})
+            await self._release(turn.session_id, after)
             emit(events.error(events.MODEL_UNAVAILABLE, retryable=True))
         finally:
-            self._active.discard(turn.session_id)
+            if turn.session_id in self._active:  # cancelled, or the release itself failed
+                await asyncio.shield(self._release(turn.session_id, UNKNOWN))
             emit(None)
+
+    async def _release(self, session_id: str, pending: Any) -> None:
+        """Give the session back; if the table cannot be written, its lease runs out by itself."""
+        try:
+            await self.sessions.release(session_id, pending)
+        except Exception:
+            log.exception("session release failed", extra={"session": session_id[:6]})
+        finally:
+            self._active.discard(session_id)
 
     async def _stream(
         self, session_id: str, graph_input: Any, options: TurnOptions, emit: Callable[[Any], None]
-    ) -> None:
+    ) -> events.Event:
+        """Run the graph, emit its events as they come, and return the turn's `done` event."""
         graph = self.graph(options.choice)
         reply: list[str] = []
         booking: dict[str, Any] | None = None
         usage = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
         started: dict[str, float] = {}
-        gated_calls = 0  # calls that may have paused the run for a confirmation
+        model_messages: list[BaseMessage] = []
+        pending: events.Event | None = None
         async for mode, data in graph.astream(
             graph_input,
             self._config(session_id),
@@ -330,13 +390,16 @@ class AgentRuntime:
                         emit(events.token(text))
                 continue
             for node, update in data.items():
+                if node == "__interrupt__":  # paused for the patient's yes; it lives in the checkpoint
+                    pending = self._confirm_for(update, model_messages)
+                    continue
                 for msg in (update or {}).get("messages", []) if isinstance(update, dict) else []:
                     if node == "model" and isinstance(msg, AIMessage):
+                        model_messages.append(msg)
                         if reply and msg.tool_calls and not reply[-1].endswith(("\n", " ")):
                             reply.append("\n")
                         for call in msg.tool_calls:
                             started[str(call["id"])] = time.perf_counter()
-                            gated_calls += call["name"] in CONFIRMED_TOOLS
                             emit(events.tool_call(str(call["id"]), call["name"], call["args"]))
                     elif isinstance(msg, ToolMessage):
                         result = events.tool_result(msg.tool_call_id, str(msg.name), msg.content, msg.status)
@@ -345,17 +408,14 @@ class AgentRuntime:
                         emit(result)
                         if result["name"] == "book_slot" and result["ok"]:
                             booking = result["data"]
-        # A run paused for the patient's yes ends here; the interrupt lives in the checkpoint.
-        pending = await self.pending(session_id) if gated_calls else None
         if pending:
             emit(pending)
-        self._unsaved.discard(session_id)
-        emit(events.done("".join(reply).strip(), booking, pending, usage))
+        return events.done("".join(reply).strip(), booking, pending, usage)
 
     async def transcript(self, session_id: str) -> dict[str, Any]:
         """The conversation as the patient and staff see it (UnknownSession if none)."""
-        state = await self.graph().aget_state(self._config(session_id))  # the one read
-        if state.created_at is None and session_id not in self._unsaved:
+        state = await self.graph().aget_state(self._config(session_id))  # the one checkpoint read
+        if state.created_at is None and not await self.sessions.known(session_id):
             raise UnknownSession(f"session_id: no session {session_id!r}")
         answers = {a["tool_call_id"]: a for a in state.values.get("answers", [])}
         entries: list[dict[str, Any]] = []
@@ -378,7 +438,7 @@ class AgentRuntime:
         """Delete every checkpoint of the session (the patient's right to be forgotten)."""
         if not await self.exists(session_id):
             raise UnknownSession(f"session_id: no session {session_id!r}")
-        if session_id in self._active:
+        if session_id in self._active or await self.sessions.busy(session_id):
             raise SessionBusy("this session is answering a message; delete it when the turn has finished")
-        self._unsaved.discard(session_id)
         await self.checkpointer.adelete_thread(session_id)
+        await self.sessions.forget(session_id)

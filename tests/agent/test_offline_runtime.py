@@ -40,7 +40,7 @@ async def test_offline_model_books_end_to_end(app: Any) -> None:
     assert first[1]["args"] == {"date": "2026-12-01", "appointment_type": "followup", "time_of_day": "morning"}
     tokens = [e["text"] for e in first if e["type"] == "token"]
     done = first[-1]
-    assert done["type"] == "done" and len(tokens) > 10
+    assert done["type"] == "done" and tokens  # merged into fewer events when they queue up
     assert "".join(tokens).strip() == done["reply"].strip()
     assert "Tuesday, December 1" in done["reply"] and "8:30" in done["reply"]
     assert done["usage"]["output_tokens"] > 0 and done["usage"]["input_tokens"] > 0

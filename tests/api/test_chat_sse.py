@@ -3,72 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-from typing import Any
 
-import httpx
-import pytest
-
-from agent.stub import StubChatModel, StubScript
-from api.main import create_app
 from tests.support.servers import wait_until
 from tests.support.sse import aiter_events, chat
-
-CHECK = {"tool_calls": [{"name": "check_availability", "args": {"date": "2026-12-01", "appointment_type": "followup"}}]}
-OFFER = {"text": "Tuesday, December 1: 8:30, 9:00 or 9:30. Which would you like?"}
-BOOK = {"tool_calls": [{"name": "book_slot", "args": {
-    "date": "2026-12-01", "start_time": "09:00", "appointment_type": "followup",
-    "patient_name": "Jane Roe", "patient_email": "jane@example.com", "patient_phone": "555 0100"}}]}
-
-
-class GatedStub(StubChatModel):
-    """Streams its first word, then waits for the test to open the gate before the rest."""
-
-    gate: Any = None
-    first_sent: Any = None
-    outcome: Any = None  # a list shared with the test (typed Any so pydantic does not copy it)
-
-    async def _astream(self, messages, stop=None, run_manager=None, **kwargs):
-        first = True
-        try:
-            async for chunk in super()._astream(messages, stop, run_manager, **kwargs):
-                yield chunk
-                if first and chunk.message.content:
-                    first = False
-                    self.first_sent.set()
-                    for _ in range(750):  # up to 15 s, in small awaits so cancellation lands
-                        if self.gate.is_set():
-                            break
-                        await asyncio.sleep(0.02)
-            self.outcome.append("finished")
-        except asyncio.CancelledError:
-            self.outcome.append("cancelled")
-            raise
-
-
-@pytest.fixture
-def stub_server(live_server):
-    """A live server whose model is a stub fed by `server.script` (optionally gated)."""
-
-    def start(gated: bool = False, **settings: Any):
-        script = StubScript()
-        gate, first_sent, outcome = threading.Event(), threading.Event(), []
-
-        def hook(model: StubChatModel) -> StubChatModel:
-            if not gated:
-                return model
-            return GatedStub(script=model.script, gate=gate, first_sent=first_sent, outcome=outcome)
-
-        server = live_server(
-            llm_provider="stub",
-            app_factory=lambda s: create_app(s, stub_script=script, model_hook=hook),
-            **settings,
-        )
-        server.script, server.gate, server.first_sent, server.outcome = script, gate, first_sent, outcome
-        return server
-
-    return start
-
+from tests.support.stub_turns import BOOK, CHECK, OFFER
 
 def types(events: list[dict]) -> list[str]:
     return [e["type"] for e in events]

@@ -1,0 +1,142 @@
+"""Which chat sessions exist, which one is answering now, and what each waits for: in SQLite.
+
+The conversation itself lives in the LangGraph checkpointer; this small table is what several
+worker processes (or servers) sharing one sessions database must agree on before a turn runs:
+
+- a turn *leases* its session with one conditional UPDATE, so of two racing messages, in any
+  two processes, exactly one gets the session and the other a 409;
+- a session exists from its first message, before its first checkpoint is written, so one whose
+  first turn was cut off is still usable;
+- the confirmation the session waits for (`pending`) is stored when a turn ends, so starting a
+  turn needs no checkpoint read. SQL NULL means "not known" (the turn failed or was cut off, or
+  its worker died holding the lease): the runtime then reads it from the checkpoint.
+
+A lease left by a worker that died expires after `LEASE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+LEASE_SECONDS = 300.0
+UNKNOWN: Any = object()  # `pending` not known: read it from the checkpoint
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS chat_sessions (
+    session_id  TEXT PRIMARY KEY,
+    created_at  REAL NOT NULL,
+    lease_until REAL NOT NULL DEFAULT 0,  -- 0: free; else busy until then (unix time)
+    lease_owner TEXT,
+    pending     TEXT                      -- JSON (a confirm event or null); NULL: not known
+)
+"""
+
+
+class Busy(Exception):
+    """Another turn holds the session."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A claimed session: `new` if it was created by this claim; `pending` (or UNKNOWN)."""
+
+    session_id: str
+    new: bool
+    pending: Any
+
+
+class SessionTable:
+    """The `chat_sessions` table on its own connection (its own thread: never blocks the loop)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, path: str | None) -> AsyncIterator[SessionTable]:
+        """`path` None: a private in-memory table (one process, e.g. the staff playground)."""
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path or ":memory:", timeout=30.0, isolation_level=None)
+        try:
+            await conn.execute("PRAGMA busy_timeout = 30000")
+            if path is not None:
+                await conn.execute("PRAGMA journal_mode = WAL")
+                await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute(SCHEMA)
+            table = cls(conn)
+            try:
+                yield table
+            finally:
+                await table.release_all()
+        finally:
+            await conn.close()
+
+    async def claim(self, session_id: str) -> Lease | None:
+        """Lease an existing session. None: no such session. Raises Busy if a turn holds it."""
+        now = time.time()
+        # One statement decides: only a free (or expired) lease is taken. An expired lease was
+        # left by a dead worker, so what that session waits for is not known any more.
+        async with self.conn.execute(
+            "UPDATE chat_sessions SET pending = CASE WHEN lease_until = 0 THEN pending END,"
+            " lease_until = ?, lease_owner = ? WHERE session_id = ? AND lease_until < ? RETURNING pending",
+            (now + LEASE_SECONDS, self.owner, session_id, now),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is not None:
+            return Lease(session_id, False, UNKNOWN if row[0] is None else json.loads(row[0]))
+        if await self.known(session_id):
+            raise Busy(session_id)
+        return None
+
+    async def create(self, session_id: str, *, pending: Any = None) -> Lease:
+        """Register a new session, leased to the caller (`pending` UNKNOWN: adopt an old one)."""
+        now = time.time()
+        await self.conn.execute(
+            "INSERT INTO chat_sessions (session_id, created_at, lease_until, lease_owner, pending) VALUES (?, ?, ?, ?, ?)",
+            (session_id, now, now + LEASE_SECONDS, self.owner, _dump(pending)),
+        )
+        return Lease(session_id, pending is not UNKNOWN, pending)
+
+    async def release(self, session_id: str, pending: Any) -> None:
+        """End this worker's turn; `pending` is what the session now waits for (or UNKNOWN)."""
+        await self.conn.execute(
+            "UPDATE chat_sessions SET lease_until = 0, lease_owner = NULL, pending = ? WHERE session_id = ? AND lease_owner = ?",
+            (_dump(pending), session_id, self.owner),
+        )
+
+    async def release_all(self) -> None:
+        """On shutdown: free this worker's sessions (their turns were cancelled)."""
+        await self.conn.execute(
+            "UPDATE chat_sessions SET lease_until = 0, lease_owner = NULL, pending = NULL WHERE lease_owner = ?",
+            (self.owner,),
+        )
+
+    async def known(self, session_id: str) -> bool:
+        async with self.conn.execute("SELECT 1 FROM chat_sessions WHERE session_id = ?", (session_id,)) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def busy(self, session_id: str) -> bool:
+        async with self.conn.execute(
+            "SELECT 1 FROM chat_sessions WHERE session_id = ? AND lease_until >= ?", (session_id, time.time())
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def forget(self, session_id: str) -> None:
+        await self.conn.execute("DELETE FROM chat_sessions WHERE session_id = ?", (session_id,))
+
+
+def _dump(pending: Any) -> str | None:
+    return None if pending is UNKNOWN else json.dumps(pending)

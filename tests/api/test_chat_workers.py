@@ -1,0 +1,114 @@
+"""Several workers, one sessions database: the session table keeps one turn per session across
+processes, and any worker can continue any session. Each server here is a separate app with its
+own runtime and its own SQLite connections, as a worker process would have."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+from tests.support.sse import aiter_events, chat
+from tests.support.stub_turns import BOOK, CHECK, OFFER
+
+
+def sessions_db(database_url: str) -> Path:
+    db = Path(database_url.removeprefix("sqlite:///"))
+    return db.with_name(db.stem + "-sessions.db")
+
+
+async def test_a_session_busy_in_one_worker_is_refused_by_another_and_continues_there(stub_server, tmp_path) -> None:
+    database_url = f"sqlite:///{tmp_path}/shared.db"
+    a = stub_server(gated=True, database_url=database_url)
+    b = stub_server(database_url=database_url)
+    a.script.extend([OFFER])
+    b.script.extend([{"text": "Hello from the other worker."}])
+    async with a.async_client(timeout=30) as on_a, b.async_client(timeout=30) as on_b:
+        async with on_a.stream("POST", "/api/chat", json={"message": "hi"}) as response:
+            stream = aiter_events(response)
+            sid = (await anext(stream))["data"]["session_id"]
+            async for sse in stream:
+                if sse["event"] == "token":
+                    break
+            busy = await on_b.post("/api/chat", json={"session_id": sid, "message": "again"})
+            assert busy.status_code == 409 and "still answering" in busy.json()["detail"]
+            forget = await on_b.delete(f"/api/chat/{sid}")
+            assert forget.status_code == 409, "a running session cannot be deleted from another worker either"
+            a.gate.set()
+            rest = [sse["data"] async for sse in stream]
+        assert rest[-1]["type"] == "done" and rest[-1]["reply"] == OFFER["text"]
+        response = await on_b.post("/api/chat", json={"session_id": sid, "message": "are you there?"})
+        assert response.status_code == 200 and "Hello from the other worker." in response.text
+        transcript = (await on_a.get(f"/api/chat/{sid}")).json()["messages"]
+        assert [m["text"] for m in transcript] == ["hi", OFFER["text"], "are you there?", "Hello from the other worker."]
+
+
+def test_a_confirmation_asked_by_one_worker_is_answered_through_another(stub_server, tmp_path) -> None:
+    database_url = f"sqlite:///{tmp_path}/shared.db"
+    a = stub_server(database_url=database_url)
+    b = stub_server(database_url=database_url)
+    a.script.extend([CHECK, OFFER, BOOK])
+    b.script.extend([{"text": "Booked."}])
+    with a.client() as on_a, b.client() as on_b:
+        sid = chat(on_a, message="A follow-up next Tuesday?")[0]["session_id"]
+        asked = chat(on_a, session_id=sid, message="9:00, Jane Roe, jane@example.com, 555 0100")
+        assert asked[-1]["pending"]["name"] == "book_slot"
+        answered = chat(on_b, session_id=sid, confirm=True)
+    assert answered[-1]["type"] == "done" and answered[-1]["booking"]["start_time"] == "09:00"
+
+
+def test_racing_first_messages_to_one_session_from_two_workers_get_one_turn(stub_server, tmp_path) -> None:
+    database_url = f"sqlite:///{tmp_path}/shared.db"
+    a = stub_server(database_url=database_url)
+    b = stub_server(database_url=database_url)
+    a.script.extend([{"text": "From A."}] * 10)
+    b.script.extend([{"text": "From B."}] * 10)
+    with a.client() as on_a, b.client() as on_b:
+        sid = chat(on_a, message="hi")[0]["session_id"]
+
+    async def race() -> list[int]:
+        async with a.async_client(timeout=30) as ca, b.async_client(timeout=30) as cb:
+            posts = [c.post("/api/chat", json={"session_id": sid, "message": f"race {i}"}) for i, c in enumerate([ca, cb] * 5)]
+            return [r.status_code for r in await asyncio.gather(*posts)]
+
+    statuses = asyncio.run(race())
+    assert set(statuses) <= {200, 409} and 200 in statuses
+    with a.client() as on_a:
+        texts = [m["text"] for m in on_a.get(f"/api/chat/{sid}").json()["messages"]]
+    # Every accepted turn ran alone: each patient message is followed by exactly its reply.
+    assert len(texts) == 2 * (1 + statuses.count(200))
+    assert all(reply in ("From A.", "From B.") for reply in texts[1::2])
+
+
+def test_a_lease_left_by_a_dead_worker_expires_and_what_it_waited_for_is_read_back(stub_server, tmp_path) -> None:
+    database_url = f"sqlite:///{tmp_path}/shared.db"
+    a = stub_server(database_url=database_url)
+    a.script.extend([CHECK, OFFER, BOOK, {"text": "Booked."}])
+    with a.client() as on_a:
+        sid = chat(on_a, message="A follow-up next Tuesday?")[0]["session_id"]
+        chat(on_a, session_id=sid, message="9:00, Jane Roe, jane@example.com, 555 0100")
+        # A worker died mid-turn: its lease is still there, and what the session waits for is unknown.
+        with sqlite3.connect(sessions_db(database_url)) as db:
+            db.execute("UPDATE chat_sessions SET lease_owner = 'dead:1:x', lease_until = ?, pending = NULL"
+                       " WHERE session_id = ?", (time.time() + 60, sid))
+        busy = on_a.post("/api/chat", json={"session_id": sid, "confirm": True})
+        assert busy.status_code == 409
+        with sqlite3.connect(sessions_db(database_url)) as db:
+            db.execute("UPDATE chat_sessions SET lease_until = ? WHERE session_id = ?", (time.time() - 1, sid))
+        answered = chat(on_a, session_id=sid, confirm=True)  # the pending booking is read from the checkpoint
+    assert answered[-1]["type"] == "done" and answered[-1]["booking"]["start_time"] == "09:00"
+
+
+def test_a_session_saved_before_the_session_table_existed_is_adopted(stub_server, tmp_path) -> None:
+    database_url = f"sqlite:///{tmp_path}/shared.db"
+    a = stub_server(database_url=database_url)
+    a.script.extend([CHECK, OFFER, BOOK, {"text": "Booked."}])
+    with a.client() as on_a:
+        sid = chat(on_a, message="A follow-up next Tuesday?")[0]["session_id"]
+        chat(on_a, session_id=sid, message="9:00, Jane Roe, jane@example.com, 555 0100")
+        with sqlite3.connect(sessions_db(database_url)) as db:
+            db.execute("DELETE FROM chat_sessions")  # as an older version left it: checkpoints only
+        assert on_a.get(f"/api/chat/{sid}").json()["pending"]["name"] == "book_slot"
+        answered = chat(on_a, session_id=sid, confirm=True)
+    assert answered[-1]["type"] == "done" and answered[-1]["booking"]["start_time"] == "09:00"
