@@ -18,7 +18,19 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     host = args.host or settings.host
     port = args.port or settings.port
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    workers = args.workers or settings.workers
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+        return 0
+    if settings.playground_token:
+        print(
+            "scheduling-agent serve: the staff playground keeps its sessions in one process's memory, so it "
+            f"needs WORKERS=1 (got {workers}). Serve staff from a separate single-worker instance, or unset PLAYGROUND_TOKEN.",
+            file=sys.stderr,
+        )
+        return 2
+    uvicorn.run("api.main:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                log_config=None, access_log=False)
     return 0
 
 
@@ -42,12 +54,20 @@ def _test_script(args: argparse.Namespace) -> int:
     return test_script_main(args.paths, verbose=args.verbose)
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scheduling-agent", description="Clinic scheduling agent.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the HTTP server (API, chat, widget)")
     serve.add_argument("--host", help="interface to bind (default: HOST setting)")
     serve.add_argument("--port", type=int, help="port to bind (default: PORT setting)")
+    serve.add_argument("--workers", type=_positive, help="worker processes (default: WORKERS setting, 1)")
     serve.set_defaults(func=_serve)
     chat = commands.add_parser("chat", help="talk to the agent in the terminal")
     chat.add_argument("--jsonl", action="store_true", help="one message per stdin line; print events as JSON lines")

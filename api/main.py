@@ -20,6 +20,7 @@ from api.errors import install_error_handlers
 from api.middleware import RequestIdMiddleware
 from api.playground import router as playground_router
 from api.widget import router as widget_router
+from core.logging import configure_logging
 from core.settings import Settings, get_settings
 
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
@@ -91,3 +92,11 @@ def create_app(
         return {"status": "ok", "slot_data": "ok" if scheduling.service else "unusable"}
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for the environment's settings: uvicorn's factory for `serve` worker processes,
+    each of which imports this module afresh (so each configures its own logging)."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     # --- HTTP server ---
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(default=1, ge=1)  # `serve` worker processes (chat sessions are shared in SQLite)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
 

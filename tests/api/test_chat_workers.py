@@ -9,6 +9,9 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
+from tests.support.servers import wait_until
 from tests.support.sse import aiter_events, chat
 from tests.support.stub_turns import BOOK, CHECK, OFFER
 
@@ -112,3 +115,28 @@ def test_a_session_saved_before_the_session_table_existed_is_adopted(stub_server
         assert on_a.get(f"/api/chat/{sid}").json()["pending"]["name"] == "book_slot"
         answered = chat(on_a, session_id=sid, confirm=True)
     assert answered[-1]["type"] == "done" and answered[-1]["booking"]["start_time"] == "09:00"
+
+
+def test_serve_with_two_workers_books_through_any_of_them(serve_process) -> None:
+    server = serve_process(workers=2)
+    wait_until(lambda: len(server.children()) >= 2, 20.0, 0.1, "two worker processes")
+    messages = ["Hi! Can I get a follow-up next Tuesday morning?", "9:00 please. Jane Roe, jane@example.com, 555 0100", "yes"]
+    sid = None
+    for message in messages:
+        with server.client() as client:  # a new connection per turn: the kernel spreads them over the workers
+            events = chat(client, session_id=sid, message=message)
+        sid = events[0]["session_id"]
+        assert events[-1]["type"] == "done", events[-1]
+    assert events[-1]["booking"]["start_time"] == "09:00"
+    booking = events[-1]["booking"]
+    with server.client() as client:
+        stored = client.get(f"/api/calendly/bookings/{booking['booking_id']}",
+                            params={"confirmation_code": booking["confirmation_code"]})
+    assert stored.status_code == 200 and stored.json()["details"]["start_time"] == "09:00"
+    assert server.stop() == 0
+
+
+def test_serve_refuses_several_workers_with_the_playground(serve_process) -> None:
+    server = serve_process(workers=2, playground_token="staff-secret", start=False)
+    with pytest.raises(RuntimeError, match="needs WORKERS=1"):
+        server.start(timeout=20)

@@ -11,6 +11,7 @@ keeps its stderr (the JSON log lines) in a file; it can be stopped with SIGTERM 
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import itertools
 import json
@@ -319,6 +320,7 @@ class ServeProcess:
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=stderr,
+                    start_new_session=True,  # its own process group: `kill` reaches worker processes too
                 )
             self.starts += 1
             proc, url = self.proc, self.url
@@ -353,9 +355,19 @@ class ServeProcess:
         return self.start()
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+
+    def children(self) -> list[int]:
+        """Pids of the processes it started (uvicorn's workers), from /proc."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError):
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == self.pid:
+                    found.append(int(stat.parent.name))
+        return found
 
     def client(self, **kwargs: Any) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=kwargs.pop("timeout", 10.0), **kwargs)
