@@ -89,14 +89,13 @@ class SessionTable:
         now = time.time()
         # One statement decides: only a free (or expired) lease is taken. An expired lease was
         # left by a dead worker, so what that session waits for is not known any more.
-        async with self.conn.execute(
+        rows = await self.conn.execute_fetchall(  # one hand-off to the connection's thread
             "UPDATE chat_sessions SET pending = CASE WHEN lease_until = 0 THEN pending END,"
             " lease_until = ?, lease_owner = ? WHERE session_id = ? AND lease_until < ? RETURNING pending",
             (now + LEASE_SECONDS, self.owner, session_id, now),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is not None:
-            return Lease(session_id, False, UNKNOWN if row[0] is None else json.loads(row[0]))
+        )
+        for (pending,) in rows:
+            return Lease(session_id, False, UNKNOWN if pending is None else json.loads(pending))
         if await self.known(session_id):
             raise Busy(session_id)
         return None
@@ -125,14 +124,12 @@ class SessionTable:
         )
 
     async def known(self, session_id: str) -> bool:
-        async with self.conn.execute("SELECT 1 FROM chat_sessions WHERE session_id = ?", (session_id,)) as cursor:
-            return await cursor.fetchone() is not None
+        return bool(await self.conn.execute_fetchall("SELECT 1 FROM chat_sessions WHERE session_id = ?", (session_id,)))
 
     async def busy(self, session_id: str) -> bool:
-        async with self.conn.execute(
+        return bool(await self.conn.execute_fetchall(
             "SELECT 1 FROM chat_sessions WHERE session_id = ? AND lease_until >= ?", (session_id, time.time())
-        ) as cursor:
-            return await cursor.fetchone() is not None
+        ))
 
     async def forget(self, session_id: str) -> None:
         await self.conn.execute("DELETE FROM chat_sessions WHERE session_id = ?", (session_id,))

@@ -7,6 +7,7 @@ is answered with a 4xx before any streaming starts.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -42,9 +43,10 @@ async def start_turn(body: Annotated[ChatRequest, Body()], runtime: Runtime) -> 
 
 
 async def stream(turn: Turn) -> AsyncIterator[ServerSentEvent]:
-    """The turn's events as SSE; leaving early (client gone) cancels the run."""
+    """The turn's events as SSE; leaving early (client gone) cancels the run. Events are plain
+    JSON already, so they are dumped once here rather than walked by `jsonable_encoder`."""
     async for event in turn.events():
-        yield ServerSentEvent(event=event["type"], data=event)
+        yield ServerSentEvent(event=event["type"], raw_data=json.dumps(event))
 
 
 @router.post(
