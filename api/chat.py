@@ -30,7 +30,8 @@ class ChatRequest(BaseModel):
     confirm: bool | None = Field(default=None, description="Answer to a pending confirmation: true books it.")
 
 
-def get_runtime(request: Request) -> AgentRuntime:
+async def get_runtime(request: Request) -> AgentRuntime:
+    """async on purpose: FastAPI runs a plain-def dependency in its thread pool (a hand-off per request)."""
     return request.app.state.agent
 
 

@@ -61,8 +61,8 @@ def _authorised(request: Request, token: str) -> bool:
     return scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), token.encode())
 
 
-def require_staff(request: Request) -> None:
-    """404 while the playground is off; 401 without the right bearer token."""
+async def require_staff(request: Request) -> None:
+    """404 while the playground is off; 401 without the right bearer token. (async: no thread-pool hand-off)"""
     token = _token(request)
     if not _authorised(request, token):
         raise HTTPException(
@@ -134,8 +134,8 @@ def providers(settings: Settings) -> list[str]:
     return names
 
 
-def get_runtime(request: Request) -> AgentRuntime:
-    """The playground's own runtime: in-memory sessions, never a patient's."""
+async def get_runtime(request: Request) -> AgentRuntime:
+    """The playground's own runtime: in-memory sessions, never a patient's. (async: no thread-pool hand-off)"""
     return request.app.state.playground_agent
 
 
