@@ -21,6 +21,18 @@ def sessions_db(database_url: str) -> Path:
     return db.with_name(db.stem + "-sessions.db")
 
 
+def ask_to_book(client) -> str:
+    """Two turns that leave a session waiting for the patient's yes (script: CHECK, OFFER, BOOK)."""
+    sid = chat(client, message="A follow-up next Tuesday?")[0]["session_id"]
+    asked = chat(client, session_id=sid, message="9:00, Jane Roe, jane@example.com, 555 0100")
+    assert asked[-1]["pending"]["name"] == "book_slot"
+    return sid
+
+
+def assert_booked(events: list[dict]) -> None:
+    assert events[-1]["type"] == "done" and events[-1]["booking"]["start_time"] == "09:00", events[-1]
+
+
 async def test_a_session_busy_in_one_worker_is_refused_by_another_and_continues_there(stub_server, tmp_path) -> None:
     database_url = f"sqlite:///{tmp_path}/shared.db"
     a = stub_server(gated=True, database_url=database_url)
@@ -54,11 +66,8 @@ def test_a_confirmation_asked_by_one_worker_is_answered_through_another(stub_ser
     a.script.extend([CHECK, OFFER, BOOK])
     b.script.extend([{"text": "Booked."}])
     with a.client() as on_a, b.client() as on_b:
-        sid = chat(on_a, message="A follow-up next Tuesday?")[0]["session_id"]
-        asked = chat(on_a, session_id=sid, message="9:00, Jane Roe, jane@example.com, 555 0100")
-        assert asked[-1]["pending"]["name"] == "book_slot"
-        answered = chat(on_b, session_id=sid, confirm=True)
-    assert answered[-1]["type"] == "done" and answered[-1]["booking"]["start_time"] == "09:00"
+        sid = ask_to_book(on_a)
+        assert_booked(chat(on_b, session_id=sid, confirm=True))
 
 
 def test_racing_first_messages_to_one_session_from_two_workers_get_one_turn(stub_server, tmp_path) -> None:
@@ -84,37 +93,37 @@ def test_racing_first_messages_to_one_session_from_two_workers_get_one_turn(stub
     assert all(reply in ("From A.", "From B.") for reply in texts[1::2])
 
 
-def test_a_lease_left_by_a_dead_worker_expires_and_what_it_waited_for_is_read_back(stub_server, tmp_path) -> None:
+@pytest.fixture
+def waiting(stub_server, tmp_path):
+    """(client, session id, sql): a session waiting for the patient's yes, and a way to run a
+    statement on the sessions database behind the server's back."""
     database_url = f"sqlite:///{tmp_path}/shared.db"
-    a = stub_server(database_url=database_url)
-    a.script.extend([CHECK, OFFER, BOOK, {"text": "Booked."}])
-    with a.client() as on_a:
-        sid = chat(on_a, message="A follow-up next Tuesday?")[0]["session_id"]
-        chat(on_a, session_id=sid, message="9:00, Jane Roe, jane@example.com, 555 0100")
-        # A worker died mid-turn: its lease is still there, and what the session waits for is unknown.
+    server = stub_server(database_url=database_url)
+    server.script.extend([CHECK, OFFER, BOOK, {"text": "Booked."}])
+
+    def sql(statement: str, *params: object) -> None:
         with sqlite3.connect(sessions_db(database_url)) as db:
-            db.execute("UPDATE chat_sessions SET lease_owner = 'dead:1:x', lease_until = ?, pending = NULL"
-                       " WHERE session_id = ?", (time.time() + 60, sid))
-        busy = on_a.post("/api/chat", json={"session_id": sid, "confirm": True})
-        assert busy.status_code == 409
-        with sqlite3.connect(sessions_db(database_url)) as db:
-            db.execute("UPDATE chat_sessions SET lease_until = ? WHERE session_id = ?", (time.time() - 1, sid))
-        answered = chat(on_a, session_id=sid, confirm=True)  # the pending booking is read from the checkpoint
-    assert answered[-1]["type"] == "done" and answered[-1]["booking"]["start_time"] == "09:00"
+            db.execute(statement, params)
+
+    with server.client() as client:
+        yield client, ask_to_book(client), sql
 
 
-def test_a_session_saved_before_the_session_table_existed_is_adopted(stub_server, tmp_path) -> None:
-    database_url = f"sqlite:///{tmp_path}/shared.db"
-    a = stub_server(database_url=database_url)
-    a.script.extend([CHECK, OFFER, BOOK, {"text": "Booked."}])
-    with a.client() as on_a:
-        sid = chat(on_a, message="A follow-up next Tuesday?")[0]["session_id"]
-        chat(on_a, session_id=sid, message="9:00, Jane Roe, jane@example.com, 555 0100")
-        with sqlite3.connect(sessions_db(database_url)) as db:
-            db.execute("DELETE FROM chat_sessions")  # as an older version left it: checkpoints only
-        assert on_a.get(f"/api/chat/{sid}").json()["pending"]["name"] == "book_slot"
-        answered = chat(on_a, session_id=sid, confirm=True)
-    assert answered[-1]["type"] == "done" and answered[-1]["booking"]["start_time"] == "09:00"
+def test_a_lease_left_by_a_dead_worker_expires_and_what_it_waited_for_is_read_back(waiting) -> None:
+    client, sid, sql = waiting
+    # A worker died mid-turn: its lease is still there, and what the session waits for is unknown.
+    sql("UPDATE chat_sessions SET lease_owner = 'dead:1:x', lease_until = ?, pending = NULL WHERE session_id = ?",
+        time.time() + 60, sid)
+    assert client.post("/api/chat", json={"session_id": sid, "confirm": True}).status_code == 409
+    sql("UPDATE chat_sessions SET lease_until = ? WHERE session_id = ?", time.time() - 1, sid)
+    assert_booked(chat(client, session_id=sid, confirm=True))  # what it waits for is read from the checkpoint
+
+
+def test_a_session_saved_before_the_session_table_existed_is_adopted(waiting) -> None:
+    client, sid, sql = waiting
+    sql("DELETE FROM chat_sessions")  # as an older version left it: checkpoints only
+    assert client.get(f"/api/chat/{sid}").json()["pending"]["name"] == "book_slot"
+    assert_booked(chat(client, session_id=sid, confirm=True))
 
 
 def test_serve_with_two_workers_books_through_any_of_them(serve_process) -> None:
