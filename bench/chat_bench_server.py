@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.messages.tool import tool_call_chunk
@@ -77,12 +78,26 @@ class BenchModel(BaseChatModel):
             yield ChatGenerationChunk(message=chunk)
 
 
-def main() -> None:
-    port, latency = int(sys.argv[1]), float(sys.argv[2])
+def make_app() -> FastAPI:
+    """The app with the benchmark model, latency from `BENCH_LATENCY`.
+
+    A module-level factory because uvicorn spawns its workers: each imports this module and
+    builds its own app, so each configures its own logging here.
+    """
     settings = Settings(llm_provider="stub")
     configure_logging(settings.log_level)
-    app = create_app(settings, model_hook=lambda _model: BenchModel(latency=latency))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    latency = float(os.environ.get("BENCH_LATENCY", "1.0"))
+    return create_app(settings, model_hook=lambda _model: BenchModel(latency=latency))
+
+
+def main() -> None:
+    """`chat_bench_server.py PORT LATENCY [WORKERS]`: serve until SIGTERM."""
+    port, latency = int(sys.argv[1]), float(sys.argv[2])
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    os.environ["BENCH_LATENCY"] = str(latency)  # inherited by the spawned workers
+    configure_logging(Settings(llm_provider="stub").log_level)  # the parent's own lines (workers > 1)
+    uvicorn.run("chat_bench_server:make_app", factory=True, workers=workers, host="127.0.0.1", port=port,
+                log_config=None, access_log=False)
 
 
 if __name__ == "__main__":
