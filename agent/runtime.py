@@ -27,7 +27,7 @@ from agent import events, tracing
 from agent.confirmation import is_affirmative
 from agent.graph import TurnContext, build_graph
 from agent.models import ModelChoice, make_model
-from agent.sessions import UNKNOWN, Busy, SessionTable
+from agent.sessions import LEASE_SECONDS, UNKNOWN, Busy, SessionTable
 from agent.stub import StubExhausted, StubScript
 from core.clock import Clock, clinic_timezone
 from core.settings import Settings
@@ -39,6 +39,10 @@ log = logging.getLogger("agent")
 MAX_MESSAGE_CHARS = 2000
 DECLINED_BY_BUTTON = "No, I'd like to change something."
 BUSY = "this session is still answering the previous message; wait for it to finish"
+# A turn ends well before its session's lease can run out, so no other worker ever runs the same
+# session at the same time, however slow the model is.
+TURN_SECONDS = LEASE_SECONDS - 60
+TOO_SLOW = "Sorry, that took too long to answer. Please send your message again."
 
 
 class TurnRefused(Exception):
@@ -319,6 +323,7 @@ class AgentRuntime:
     ) -> None:
         emit = turn.queue.put_nowait
         after: Any = UNKNOWN  # what the session waits for once this turn is over
+        deadline = asyncio.timeout(TURN_SECONDS)
         try:
             emit(events.session(turn.session_id))
             if pending is not None:
@@ -331,20 +336,25 @@ class AgentRuntime:
                 )
             else:
                 graph_input = {"messages": [HumanMessage(message or "")]}
-            done = await self._stream(turn.session_id, graph_input, options, emit)
+            async with deadline:
+                done = await self._stream(turn.session_id, graph_input, options, emit)
             after = done["pending"]
             await self._release(turn.session_id, after)  # free before `done`: the next message may follow at once
             emit(done)
         except asyncio.CancelledError:
             log.info("turn cancelled", extra={"session": turn.session_id[:6]})
             raise
-        except StubExhausted as exc:
+        except Exception as exc:
+            if isinstance(exc, StubExhausted):
+                reason, retryable = str(exc), False
+            elif isinstance(exc, TimeoutError) and deadline.expired():
+                log.warning("turn timed out", extra={"session": turn.session_id[:6], "seconds": TURN_SECONDS})
+                reason, retryable = TOO_SLOW, True
+            else:
+                log.exception("turn failed", extra={"session": turn.session_id[:6]})
+                reason, retryable = events.MODEL_UNAVAILABLE, True
             await self._release(turn.session_id, after)
-            emit(events.error(str(exc), retryable=False))
-        except Exception:
-            log.exception("turn failed", extra={"session": turn.session_id[:6]})
-            await self._release(turn.session_id, after)
-            emit(events.error(events.MODEL_UNAVAILABLE, retryable=True))
+            emit(events.error(reason, retryable=retryable))
         finally:
             if turn.session_id in self._active:  # cancelled, or the release itself failed
                 await asyncio.shield(self._release(turn.session_id, UNKNOWN))

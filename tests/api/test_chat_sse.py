@@ -142,3 +142,19 @@ def test_sessions_and_pending_confirmations_survive_a_restart(stub_server, tmp_p
         assert transcript["messages"][0] == {"role": "user", "text": "A follow-up next Tuesday?"}
         events = chat(client, session_id=sid, message="yes")
         assert events[-1]["type"] == "done" and events[-1]["booking"]["start_time"] == "09:00"
+
+
+def test_a_turn_that_outlives_its_deadline_ends_with_an_error_and_frees_the_session(stub_server, monkeypatch) -> None:
+    from agent import runtime
+
+    monkeypatch.setattr(runtime, "TURN_SECONDS", 0.5)  # the real one is a minute under the lease
+    server = stub_server(gated=True)  # the model stops after its first word until the gate opens
+    server.script.extend([OFFER, {"text": "Back again."}])
+    with server.client(timeout=30) as client:
+        events = chat(client, message="hi")
+        assert types(events) == ["session", "token", "error"]
+        assert events[-1] == {"type": "error", "message": runtime.TOO_SLOW, "retryable": True}
+        server.gate.set()
+        again = chat(client, session_id=events[0]["session_id"], message="hello?")
+    assert again[-1]["type"] == "done" and again[-1]["reply"] == "Back again."
+    assert server.outcome[0] == "cancelled"
