@@ -29,6 +29,7 @@ from agent.graph import TurnContext, build_graph
 from agent.models import ModelChoice, make_model
 from agent.sessions import LEASE_SECONDS, UNKNOWN, Busy, SessionTable
 from agent.stub import StubExhausted, StubScript
+from core import sqlite
 from core.clock import Clock, clinic_timezone
 from core.settings import Settings
 from tools.client import SchedulerClient
@@ -127,12 +128,8 @@ async def _sqlite_checkpointer(path: str, stack: AsyncExitStack) -> Any:
     """An AsyncSqliteSaver on a WAL connection that waits for, not fails on, other writers."""
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = await aiosqlite.connect(path, timeout=30.0)
+    conn = await sqlite.connect(path, synchronous="NORMAL", timeout=30.0)
     stack.push_async_callback(conn.close)
-    await conn.execute("PRAGMA busy_timeout = 30000")
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute("PRAGMA synchronous = NORMAL")
     saver = AsyncSqliteSaver(conn)
     await saver.setup()
     return saver

@@ -24,10 +24,11 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from core import sqlite
 
 LEASE_SECONDS = 300.0
 UNKNOWN: Any = object()  # `pending` not known: read it from the checkpoint
@@ -67,14 +68,8 @@ class SessionTable:
     @asynccontextmanager
     async def open(cls, path: str | None) -> AsyncIterator[SessionTable]:
         """`path` None: a private in-memory table (one process, e.g. the staff playground)."""
-        if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path or ":memory:", timeout=30.0, isolation_level=None)
+        conn = await sqlite.connect(path, synchronous="NORMAL", timeout=30.0, isolation_level=None)
         try:
-            await conn.execute("PRAGMA busy_timeout = 30000")
-            if path is not None:
-                await conn.execute("PRAGMA journal_mode = WAL")
-                await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute(SCHEMA)
             table = cls(conn)
             try:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import aiosqlite
 
+from core import sqlite
+
 
 class SlotTaken(Exception):
     """Another confirmed booking holds that slot."""
@@ -114,12 +116,8 @@ class SqliteBookingStore(BookingStore):
         return self._db
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self.path, isolation_level=None, timeout=10.0)
+        self._db = await sqlite.connect(self.path, synchronous="FULL", timeout=10.0, isolation_level=None)
         self._db.row_factory = sqlite3.Row
-        await self._db.execute("PRAGMA busy_timeout = 10000")
-        await self._db.execute("PRAGMA journal_mode = WAL")
-        await self._db.execute("PRAGMA synchronous = FULL")
         await self._db.executescript(_SCHEMA)
 
     async def close(self) -> None:
