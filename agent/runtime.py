@@ -79,32 +79,31 @@ class Turn:
     async def events(self) -> AsyncIterator[events.Event]:
         """The turn's events. Tokens that queued up while the reader was busy (a loaded server)
         go out as one `token` event: the same text in fewer, larger writes."""
-        held: events.Event | None = None
+        held: Any = _NOTHING  # an event taken from the queue while gathering tokens
         try:
             while True:
-                event = held if held is not None else await self.queue.get()
-                held = None
+                event = await self.queue.get() if held is _NOTHING else held
+                held = _NOTHING
                 if event is None:
                     return
-                if event["type"] == "token" and not self.queue.empty():
+                if event["type"] == "token":
                     texts = [event["text"]]
-                    while not self.queue.empty():
+                    while held is _NOTHING and not self.queue.empty():
                         following = self.queue.get_nowait()
-                        if following is None or following["type"] != "token":
-                            held = following if following is not None else _END
-                            break
-                        texts.append(following["text"])
-                    event = events.token("".join(texts))
+                        if following is not None and following["type"] == "token":
+                            texts.append(following["text"])
+                        else:
+                            held = following
+                    if len(texts) > 1:
+                        event = events.token("".join(texts))
                 yield event
-                if held is _END:
-                    return
         finally:
             if self.task and not self.task.done():
                 self.task.cancel()
                 await asyncio.gather(self.task, return_exceptions=True)
 
 
-_END: events.Event = {"type": "end"}  # the queue's end, met while gathering tokens
+_NOTHING: Any = object()
 
 
 @dataclass
@@ -319,7 +318,6 @@ class AgentRuntime:
         options: TurnOptions,
     ) -> None:
         emit = turn.queue.put_nowait
-        after: Any = UNKNOWN  # what the session waits for once this turn is over
         deadline = asyncio.timeout(TURN_SECONDS)
         try:
             emit(events.session(turn.session_id))
@@ -335,8 +333,7 @@ class AgentRuntime:
                 graph_input = {"messages": [HumanMessage(message or "")]}
             async with deadline:
                 done = await self._stream(turn.session_id, graph_input, options, emit)
-            after = done["pending"]
-            await self._release(turn.session_id, after)  # free before `done`: the next message may follow at once
+            await self._release(turn.session_id, done["pending"])  # free before `done`: the next message may follow at once
             emit(done)
         except asyncio.CancelledError:
             log.info("turn cancelled", extra={"session": turn.session_id[:6]})
@@ -350,7 +347,7 @@ class AgentRuntime:
             else:
                 log.exception("turn failed", extra={"session": turn.session_id[:6]})
                 reason, retryable = events.MODEL_UNAVAILABLE, True
-            await self._release(turn.session_id, after)
+            await self._release(turn.session_id, UNKNOWN)  # how far the run got is not known here
             emit(events.error(reason, retryable=retryable))
         finally:
             if turn.session_id in self._active:  # cancelled, or the release itself failed

@@ -50,10 +50,8 @@ class Busy(Exception):
 
 @dataclass(frozen=True)
 class Lease:
-    """A claimed session: `new` if it was created by this claim; `pending` (or UNKNOWN)."""
+    """A claimed session and the confirmation it waits for (a confirm event, None, or UNKNOWN)."""
 
-    session_id: str
-    new: bool
     pending: Any
 
 
@@ -90,7 +88,7 @@ class SessionTable:
             (now + LEASE_SECONDS, self.owner, session_id, now),
         )
         for (pending,) in rows:
-            return Lease(session_id, False, UNKNOWN if pending is None else json.loads(pending))
+            return Lease(UNKNOWN if pending is None else json.loads(pending))
         if await self.known(session_id):
             raise Busy(session_id)
         return None
@@ -102,7 +100,7 @@ class SessionTable:
             "INSERT INTO chat_sessions (session_id, created_at, lease_until, lease_owner, pending) VALUES (?, ?, ?, ?, ?)",
             (session_id, now, now + LEASE_SECONDS, self.owner, _dump(pending)),
         )
-        return Lease(session_id, pending is not UNKNOWN, pending)
+        return Lease(pending)
 
     async def release(self, session_id: str, pending: Any) -> None:
         """End this worker's turn; `pending` is what the session now waits for (or UNKNOWN)."""

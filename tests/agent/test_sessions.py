@@ -14,13 +14,13 @@ async def test_claim_release_and_forget(tmp_path) -> None:
     async with SessionTable.open(str(tmp_path / "s.db")) as table:
         assert await table.claim("nope") is None
         lease = await table.create("s1")
-        assert lease.new and lease.pending is None
+        assert lease.pending is None
         with pytest.raises(Busy):
             await table.claim("s1")
         assert await table.busy("s1")
         await table.release("s1", {"type": "confirm", "id": "c1"})
         again = await table.claim("s1")
-        assert again is not None and not again.new and again.pending == {"type": "confirm", "id": "c1"}
+        assert again is not None and again.pending == {"type": "confirm", "id": "c1"}
         await table.release("s1", UNKNOWN)  # a failed turn: what it waits for is not known
         assert (await table.claim("s1")).pending is UNKNOWN
         await table.release("s1", None)
