@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
@@ -19,8 +20,9 @@ def _serve(args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     workers = args.workers or settings.workers
+    options: dict[str, Any] = {"host": host, "port": port, "log_config": None, "access_log": False}
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+        uvicorn.run(create_app(settings), **options)
         return 0
     if settings.playground_token:
         print(
@@ -29,8 +31,7 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    uvicorn.run("api.main:app_from_environment", factory=True, workers=workers, host=host, port=port,
-                log_config=None, access_log=False)
+    uvicorn.run("api.main:app_from_environment", factory=True, workers=workers, **options)
     return 0
 
 
