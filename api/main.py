@@ -20,6 +20,7 @@ from api.errors import install_error_handlers
 from api.middleware import RequestIdMiddleware
 from api.playground import router as playground_router
 from api.widget import router as widget_router
+from core.gc_tuning import tune_after_startup
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 
@@ -55,6 +56,7 @@ def create_app(
                         settings.model_copy(update={"checkpoint_url": "memory"}), scheduler_app=app,
                         clock=scheduling.clock, stub_script=stub_script, model_hook=model_hook,
                     ))
+                tune_after_startup()
                 yield
         finally:
             for task in list(app.state.background):

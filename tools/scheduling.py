@@ -2,9 +2,11 @@
 
 Every outcome, including a refusal or an unreachable service, comes back as a compact JSON
 result that says what happened and what to try next; the tools never raise into the turn.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here: LangChain resolves a tool function's type hints on
+every call (looking for a RunnableConfig parameter), and string annotations cost it about 0.1 ms
+per call to evaluate; real ones a sixth of that.
+"""
 
 import json
 from datetime import date
