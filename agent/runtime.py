@@ -27,7 +27,7 @@ from agent import events, tracing
 from agent.confirmation import is_affirmative
 from agent.graph import TurnContext, build_graph
 from agent.models import ModelChoice, make_model
-from agent.sessions import LEASE_SECONDS, UNKNOWN, Busy, SessionTable
+from agent.sessions import UNKNOWN, Busy, SessionTable
 from agent.stub import StubExhausted, StubScript
 from core import sqlite
 from core.clock import Clock, clinic_timezone
@@ -40,9 +40,9 @@ log = logging.getLogger("agent")
 MAX_MESSAGE_CHARS = 2000
 DECLINED_BY_BUTTON = "No, I'd like to change something."
 BUSY = "this session is still answering the previous message; wait for it to finish"
-# A turn ends well before its session's lease can run out, so no other worker ever runs the same
-# session at the same time, however slow the model is.
-TURN_SECONDS = LEASE_SECONDS - 60
+# However slow the model, a turn ends (and frees its session) within this. A turn whose lease was
+# lost to another worker (agent/sessions.py) is cut off the same way at once.
+TURN_SECONDS = 240.0
 TOO_SLOW = "Sorry, that took too long to answer. Please send your message again."
 
 
@@ -145,6 +145,7 @@ class AgentRuntime:
     model_hook: Callable[[Any], Any] | None = None  # tests and scripts adjust the model (e.g. stub render)
     _graphs: dict[ModelChoice, Any] = field(default_factory=dict)
     _active: set[str] = field(default_factory=set)  # sessions with a turn running in this process
+    _deadlines: dict[str, asyncio.Timeout] = field(default_factory=dict)  # of the running turns
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
@@ -179,6 +180,7 @@ class AgentRuntime:
             sessions = await stack.enter_async_context(SessionTable.open(path))
             clock = clock or Clock(clinic_timezone(settings.clinic_timezone, settings.schedule_file), settings.scheduler_now)
             runtime = cls(settings, clock, build_tools(client), checkpointer, sessions, stub_script, model_hook)
+            sessions.on_lost = runtime._lease_lost
             runtime.graph()  # fail at start-up, not on the first patient, if the model is misconfigured
             try:
                 yield runtime
@@ -332,6 +334,7 @@ class AgentRuntime:
             else:
                 graph_input = {"messages": [HumanMessage(message or "")]}
             async with deadline:
+                self._deadlines[turn.session_id] = deadline
                 done = await self._stream(turn.session_id, graph_input, options, emit)
             await self._release(turn.session_id, done["pending"])  # free before `done`: the next message may follow at once
             emit(done)
@@ -350,9 +353,15 @@ class AgentRuntime:
             await self._release(turn.session_id, UNKNOWN)  # how far the run got is not known here
             emit(events.error(reason, retryable=retryable))
         finally:
+            self._deadlines.pop(turn.session_id, None)
             if turn.session_id in self._active:  # cancelled, or the release itself failed
                 await asyncio.shield(self._release(turn.session_id, UNKNOWN))
             emit(None)
+
+    def _lease_lost(self, session_id: str) -> None:
+        """Another worker leased this session (ours ran out): end our turn now, as if too slow."""
+        if deadline := self._deadlines.get(session_id):
+            deadline.reschedule(asyncio.get_running_loop().time())
 
     async def _release(self, session_id: str, pending: Any) -> None:
         """Give the session back; if the table cannot be written, its lease runs out by itself."""

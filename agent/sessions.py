@@ -11,18 +11,23 @@ worker processes (or servers) sharing one sessions database must agree on before
   turn needs no checkpoint read. SQL NULL means "not known" (the turn failed or was cut off, or
   its worker died holding the lease): the runtime then reads it from the checkpoint.
 
-A lease left by a worker that died expires after `LEASE_SECONDS`.
+A lease is short (`LEASE_SECONDS`) and renewed every `RENEW_SECONDS` while its turn runs, so one
+left by a worker that died (killed, crashed, its machine gone) frees its session within half a
+minute. A lease this worker failed to renew in time (its loop or the database stalled) and another
+took over is reported to `on_lost`, which cuts that turn off: never two turns on one session.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +35,10 @@ import aiosqlite
 
 from core import sqlite
 
-LEASE_SECONDS = 300.0
+log = logging.getLogger("agent.sessions")
+
+LEASE_SECONDS = 30.0
+RENEW_SECONDS = 10.0  # a third of the lease: two renewals can fail before it runs out
 UNKNOWN: Any = object()  # `pending` not known: read it from the checkpoint
 
 SCHEMA = """
@@ -61,6 +69,8 @@ class SessionTable:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.held: set[str] = set()  # sessions this worker leases now (turns running)
+        self.on_lost: Callable[[str], None] | None = None
 
     @classmethod
     @asynccontextmanager
@@ -70,9 +80,13 @@ class SessionTable:
         try:
             await conn.execute(SCHEMA)
             table = cls(conn)
+            heartbeat = asyncio.create_task(table._heartbeat())
             try:
                 yield table
             finally:
+                heartbeat.cancel()
+                with suppress(asyncio.CancelledError):
+                    await heartbeat
                 await table.release_all()
         finally:
             await conn.close()
@@ -88,6 +102,7 @@ class SessionTable:
             (now + LEASE_SECONDS, self.owner, session_id, now),
         )
         for (pending,) in rows:
+            self.held.add(session_id)
             return Lease(UNKNOWN if pending is None else json.loads(pending))
         if await self.known(session_id):
             raise Busy(session_id)
@@ -100,10 +115,13 @@ class SessionTable:
             "INSERT INTO chat_sessions (session_id, created_at, lease_until, lease_owner, pending) VALUES (?, ?, ?, ?, ?)",
             (session_id, now, now + LEASE_SECONDS, self.owner, _dump(pending)),
         )
+        self.held.add(session_id)
         return Lease(pending)
 
     async def release(self, session_id: str, pending: Any) -> None:
-        """End this worker's turn; `pending` is what the session now waits for (or UNKNOWN)."""
+        """End this worker's turn; `pending` is what the session now waits for (or UNKNOWN).
+        If the statement fails, the lease is no longer renewed and runs out by itself."""
+        self.held.discard(session_id)
         await self.conn.execute(
             "UPDATE chat_sessions SET lease_until = 0, lease_owner = NULL, pending = ? WHERE session_id = ? AND lease_owner = ?",
             (_dump(pending), session_id, self.owner),
@@ -111,10 +129,39 @@ class SessionTable:
 
     async def release_all(self) -> None:
         """On shutdown: free this worker's sessions (their turns were cancelled)."""
+        self.held.clear()
         await self.conn.execute(
             "UPDATE chat_sessions SET lease_until = 0, lease_owner = NULL, pending = NULL WHERE lease_owner = ?",
             (self.owner,),
         )
+
+    async def renew(self) -> set[str]:
+        """Extend the leases this worker holds, in one statement; returns those it no longer
+        holds (another worker took them over after they ran out)."""
+        held = set(self.held)
+        if not held:
+            return set()
+        rows = await self.conn.execute_fetchall(
+            "UPDATE chat_sessions SET lease_until = ? WHERE lease_owner = ? AND lease_until > 0"
+            " AND session_id IN (SELECT value FROM json_each(?)) RETURNING session_id",
+            (time.time() + LEASE_SECONDS, self.owner, json.dumps(sorted(held))),
+        )
+        lost = (held - {sid for (sid,) in rows}) & self.held  # and not released meanwhile
+        self.held -= lost
+        return lost
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_SECONDS)
+            try:
+                lost = await self.renew()
+            except Exception:  # the database is unwritable now: the next beat tries again
+                log.exception("session lease renewal failed")
+                continue
+            for session_id in lost:
+                log.warning("session lease lost to another worker", extra={"session": session_id[:6]})
+                if self.on_lost:
+                    self.on_lost(session_id)
 
     async def known(self, session_id: str) -> bool:
         return bool(await self.conn.execute_fetchall("SELECT 1 FROM chat_sessions WHERE session_id = ?", (session_id,)))

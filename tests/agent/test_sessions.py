@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 from contextlib import AsyncExitStack
 
 import pytest
 
+from agent import sessions
 from agent.sessions import UNKNOWN, Busy, SessionTable
 
 
@@ -60,3 +63,53 @@ async def test_an_in_memory_table_is_private(tmp_path) -> None:
     async with SessionTable.open(None) as a, SessionTable.open(None) as b:
         await a.create("s1")
         assert await a.known("s1") and not await b.known("s1")
+
+
+def lease_until(path: str, session_id: str) -> float:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT lease_until FROM chat_sessions WHERE session_id = ?", (session_id,)).fetchone()[0]
+
+
+async def test_renewing_extends_only_the_leases_this_worker_holds(tmp_path) -> None:
+    path = str(tmp_path / "s.db")
+    async with SessionTable.open(path) as other, SessionTable.open(path) as table:
+        await table.create("mine")
+        await other.create("theirs")
+        await table.create("done")
+        await table.release("done", None)
+        before = {sid: lease_until(path, sid) for sid in ("mine", "theirs")}
+        await asyncio.sleep(0.05)
+        assert await table.renew() == set()
+        assert lease_until(path, "mine") > before["mine"]
+        assert lease_until(path, "theirs") == before["theirs"] and lease_until(path, "done") == 0
+
+
+async def test_a_lease_taken_over_after_it_ran_out_is_reported_lost_once(tmp_path) -> None:
+    path = str(tmp_path / "s.db")
+    async with SessionTable.open(path) as other, SessionTable.open(path) as table:
+        await table.create("s1")
+        with sqlite3.connect(path) as db:  # our lease ran out (a stalled worker)...
+            db.execute("UPDATE chat_sessions SET lease_until = ? WHERE session_id = 's1'", (time.time() - 1,))
+        assert await other.claim("s1") is not None  # ...and another worker took the session
+        assert await table.renew() == {"s1"}
+        assert await table.renew() == set() and "s1" in other.held
+        await table.release("s1", None)  # our late release does not free their lease
+        with pytest.raises(Busy):
+            await table.claim("s1")
+
+
+async def test_the_heartbeat_keeps_a_long_turn_leased_and_reports_a_lost_one(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(sessions, "LEASE_SECONDS", 0.4)
+    monkeypatch.setattr(sessions, "RENEW_SECONDS", 0.1)
+    path = str(tmp_path / "s.db")
+    lost: list[str] = []
+    async with SessionTable.open(path) as other, SessionTable.open(path) as table:
+        table.on_lost = lost.append
+        await table.create("long")
+        await table.create("stolen")
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE chat_sessions SET lease_owner = 'elsewhere' WHERE session_id = 'stolen'")
+        await asyncio.sleep(1.0)  # two and a half leases
+        with pytest.raises(Busy):
+            await other.claim("long")
+        assert lost == ["stolen"]

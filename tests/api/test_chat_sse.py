@@ -147,7 +147,7 @@ def test_sessions_and_pending_confirmations_survive_a_restart(stub_server, tmp_p
 def test_a_turn_that_outlives_its_deadline_ends_with_an_error_and_frees_the_session(stub_server, monkeypatch) -> None:
     from agent import runtime
 
-    monkeypatch.setattr(runtime, "TURN_SECONDS", 0.5)  # the real one is a minute under the lease
+    monkeypatch.setattr(runtime, "TURN_SECONDS", 0.5)  # the real one is 4 minutes
     server = stub_server(gated=True)  # the model stops after its first word until the gate opens
     server.script.extend([OFFER, {"text": "Back again."}])
     with server.client(timeout=30) as client:

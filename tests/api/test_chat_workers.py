@@ -126,6 +126,43 @@ def test_a_session_saved_before_the_session_table_existed_is_adopted(waiting) ->
     assert_booked(chat(client, session_id=sid, confirm=True))
 
 
+async def test_a_turn_outlasting_its_lease_keeps_the_session_and_one_whose_lease_is_taken_ends(
+    stub_server, tmp_path, monkeypatch
+) -> None:
+    from agent import runtime, sessions
+
+    monkeypatch.setattr(sessions, "LEASE_SECONDS", 0.6)
+    monkeypatch.setattr(sessions, "RENEW_SECONDS", 0.15)
+    database_url = f"sqlite:///{tmp_path}/shared.db"
+    a = stub_server(gated=True, database_url=database_url)
+    b = stub_server(database_url=database_url)
+    a.script.extend([OFFER])
+    b.script.extend([{"text": "Hello from the other worker."}])
+
+    def sql(statement: str, *params: object) -> None:
+        with sqlite3.connect(sessions_db(database_url)) as db:
+            db.execute(statement, params)
+
+    async with a.async_client(timeout=30) as on_a, b.async_client(timeout=30) as on_b:
+        async with on_a.stream("POST", "/api/chat", json={"message": "hi"}) as response:
+            stream = aiter_events(response)
+            sid = (await anext(stream))["data"]["session_id"]
+            async for sse in stream:
+                if sse["event"] == "token":
+                    break
+            await asyncio.sleep(1.5)  # two and a half leases: renewed while the turn runs
+            assert (await on_b.post("/api/chat", json={"session_id": sid, "message": "again"})).status_code == 409
+            # The worker stalled past its lease and another took the session: its turn must end.
+            sql("UPDATE chat_sessions SET lease_owner = 'elsewhere', lease_until = ? WHERE session_id = ?",
+                time.time() + 0.5, sid)
+            rest = [sse["data"] async for sse in stream]
+        assert rest[-1] == {"type": "error", "message": runtime.TOO_SLOW, "retryable": True}
+        assert a.outcome == ["cancelled"]
+        await asyncio.sleep(0.6)  # the other lease is not renewed (nobody runs it) and runs out
+        response = await on_b.post("/api/chat", json={"session_id": sid, "message": "are you there?"})
+        assert response.status_code == 200 and "Hello from the other worker." in response.text
+
+
 def test_serve_with_two_workers_books_through_any_of_them(serve_process) -> None:
     server = serve_process(workers=2)
     wait_until(lambda: len(server.children()) >= 2, 20.0, 0.1, "two worker processes")
