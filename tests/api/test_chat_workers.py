@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -33,19 +36,44 @@ def assert_booked(events: list[dict]) -> None:
     assert events[-1]["type"] == "done" and events[-1]["booking"]["start_time"] == "09:00", events[-1]
 
 
-async def test_a_session_busy_in_one_worker_is_refused_by_another_and_continues_there(stub_server, tmp_path) -> None:
-    database_url = f"sqlite:///{tmp_path}/shared.db"
-    a = stub_server(gated=True, database_url=database_url)
-    b = stub_server(database_url=database_url)
-    a.script.extend([OFFER])
-    b.script.extend([{"text": "Hello from the other worker."}])
+def run_sql(database_url: str, statement: str, *params: object) -> None:
+    """A statement on the sessions database, behind the servers' backs."""
+    with sqlite3.connect(sessions_db(database_url)) as db:
+        db.execute(statement, params)
+
+
+@pytest.fixture
+def gated_and_free(stub_server, tmp_path):
+    """Start (a, b, database url): two servers on one database; a's model holds its reply after
+    the first word until its gate opens, b's answers at once."""
+
+    def start():
+        database_url = f"sqlite:///{tmp_path}/shared.db"
+        a = stub_server(gated=True, database_url=database_url)
+        b = stub_server(database_url=database_url)
+        a.script.extend([OFFER])
+        b.script.extend([{"text": "Hello from the other worker."}])
+        return a, b, database_url
+
+    return start
+
+
+@asynccontextmanager
+async def replying(client) -> AsyncIterator[tuple[str, AsyncIterator[dict]]]:
+    """A first message whose reply has begun to stream: (its session id, the rest of its events)."""
+    async with client.stream("POST", "/api/chat", json={"message": "hi"}) as response:
+        stream = aiter_events(response)
+        sid = (await anext(stream))["data"]["session_id"]
+        async for sse in stream:
+            if sse["event"] == "token":
+                break
+        yield sid, stream
+
+
+async def test_a_session_busy_in_one_worker_is_refused_by_another_and_continues_there(gated_and_free) -> None:
+    a, b, _ = gated_and_free()
     async with a.async_client(timeout=30) as on_a, b.async_client(timeout=30) as on_b:
-        async with on_a.stream("POST", "/api/chat", json={"message": "hi"}) as response:
-            stream = aiter_events(response)
-            sid = (await anext(stream))["data"]["session_id"]
-            async for sse in stream:
-                if sse["event"] == "token":
-                    break
+        async with replying(on_a) as (sid, stream):
             busy = await on_b.post("/api/chat", json={"session_id": sid, "message": "again"})
             assert busy.status_code == 409 and "still answering" in busy.json()["detail"]
             forget = await on_b.delete(f"/api/chat/{sid}")
@@ -100,13 +128,8 @@ def waiting(stub_server, tmp_path):
     database_url = f"sqlite:///{tmp_path}/shared.db"
     server = stub_server(database_url=database_url)
     server.script.extend([CHECK, OFFER, BOOK, {"text": "Booked."}])
-
-    def sql(statement: str, *params: object) -> None:
-        with sqlite3.connect(sessions_db(database_url)) as db:
-            db.execute(statement, params)
-
     with server.client() as client:
-        yield client, ask_to_book(client), sql
+        yield client, ask_to_book(client), partial(run_sql, database_url)
 
 
 def test_a_lease_left_by_a_dead_worker_expires_and_what_it_waited_for_is_read_back(waiting) -> None:
@@ -127,34 +150,20 @@ def test_a_session_saved_before_the_session_table_existed_is_adopted(waiting) ->
 
 
 async def test_a_turn_outlasting_its_lease_keeps_the_session_and_one_whose_lease_is_taken_ends(
-    stub_server, tmp_path, monkeypatch
+    gated_and_free, monkeypatch
 ) -> None:
     from agent import runtime, sessions
 
     monkeypatch.setattr(sessions, "LEASE_SECONDS", 0.6)
     monkeypatch.setattr(sessions, "RENEW_SECONDS", 0.15)
-    database_url = f"sqlite:///{tmp_path}/shared.db"
-    a = stub_server(gated=True, database_url=database_url)
-    b = stub_server(database_url=database_url)
-    a.script.extend([OFFER])
-    b.script.extend([{"text": "Hello from the other worker."}])
-
-    def sql(statement: str, *params: object) -> None:
-        with sqlite3.connect(sessions_db(database_url)) as db:
-            db.execute(statement, params)
-
+    a, b, database_url = gated_and_free()  # after the patch: their heartbeats beat that fast
     async with a.async_client(timeout=30) as on_a, b.async_client(timeout=30) as on_b:
-        async with on_a.stream("POST", "/api/chat", json={"message": "hi"}) as response:
-            stream = aiter_events(response)
-            sid = (await anext(stream))["data"]["session_id"]
-            async for sse in stream:
-                if sse["event"] == "token":
-                    break
+        async with replying(on_a) as (sid, stream):
             await asyncio.sleep(1.5)  # two and a half leases: renewed while the turn runs
             assert (await on_b.post("/api/chat", json={"session_id": sid, "message": "again"})).status_code == 409
             # The worker stalled past its lease and another took the session: its turn must end.
-            sql("UPDATE chat_sessions SET lease_owner = 'elsewhere', lease_until = ? WHERE session_id = ?",
-                time.time() + 0.5, sid)
+            run_sql(database_url, "UPDATE chat_sessions SET lease_owner = 'elsewhere', lease_until = ? WHERE session_id = ?",
+                    time.time() + 0.5, sid)
             rest = [sse["data"] async for sse in stream]
         assert rest[-1] == {"type": "error", "message": runtime.TOO_SLOW, "retryable": True}
         assert a.outcome == ["cancelled"]
