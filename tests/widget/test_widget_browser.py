@@ -507,6 +507,22 @@ def sse(*events: tuple[str, dict[str, Any]]) -> str:
     return "".join(f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n" for name, data in events)
 
 
+def fails_then_retries(
+    page: Page, handler: Any, message: str, alert_text: str, reply: str, *, while_failed: Any = None
+) -> None:
+    """Send `message` while `handler` answers the chat endpoint: the alert names the failure
+    (`while_failed` checks more then); with the real server back, Retry gets `reply`."""
+    page.route("**/api/chat", handler)
+    say(page, message)
+    expect(page.get_by_role("alert")).to_contain_text(alert_text)
+    if while_failed:
+        while_failed()
+    page.unroute("**/api/chat")
+    page.get_by_role("button", name="Retry").click()
+    expect(assistant(page).last).to_have_text(f"Assistant: {reply}")
+    wait_idle(page)
+
+
 def test_errors_show_a_message_and_retry_resends(clinic: Any, context: Any) -> None:
     server = clinic([
         {"text": "Hello! Which day would suit you?"},
@@ -521,52 +537,32 @@ def test_errors_show_a_message_and_retry_resends(clinic: Any, context: Any) -> N
     retry = page.get_by_role("button", name="Retry")
 
     # The server cannot be reached (fetch fails).
-    page.route("**/api/chat", lambda route: route.abort("connectionrefused"))
-    say(page, "Hello")
-    expect(alert).to_contain_text("Can't reach the clinic's booking assistant")
-    expect(retry).to_be_visible()
-    shot(page, "widget-error.png")
-    page.unroute("**/api/chat")
-    retry.click()
-    expect(assistant(page).last).to_have_text("Assistant: Hello! Which day would suit you?")
+    def offers_retry() -> None:
+        expect(retry).to_be_visible()
+        shot(page, "widget-error.png")
+
+    fails_then_retries(page, lambda route: route.abort("connectionrefused"), "Hello",
+                       "Can't reach the clinic's booking assistant", "Hello! Which day would suit you?",
+                       while_failed=offers_retry)
     expect(alert).to_have_count(0)
     expect(user(page)).to_have_count(1)  # a retry does not repeat the patient's message
-    wait_idle(page)
 
     # The stream is cut before `done`: the half reply goes, the error and Retry come.
-    page.route("**/api/chat", lambda route: route.fulfill(
+    fails_then_retries(page, lambda route: route.fulfill(
         status=200, content_type=SSE, body=sse(("token", {"text": "Tuesday "}), ("token", {"text": "wor"}))
-    ))
-    say(page, "Tuesday")
-    expect(alert).to_contain_text("interrupted")
-    expect(assistant(page)).to_have_count(2)  # greeting + first reply: no half reply left
-    page.unroute("**/api/chat")
-    retry.click()
-    expect(assistant(page).last).to_have_text("Assistant: Tuesday works. Morning or afternoon?")
-    wait_idle(page)
+    ), "Tuesday", "interrupted", "Tuesday works. Morning or afternoon?",
+        while_failed=lambda: expect(assistant(page)).to_have_count(2))  # greeting + first reply: no half reply left
 
     # The session is busy (409).
-    page.route("**/api/chat", lambda route: route.fulfill(
+    fails_then_retries(page, lambda route: route.fulfill(
         status=409, json={"detail": "this session is still answering the previous message; wait for it to finish"}
-    ))
-    say(page, "Morning")
-    expect(alert).to_contain_text("still answering your previous message")
-    page.unroute("**/api/chat")
-    retry.click()
-    expect(assistant(page).last).to_have_text("Assistant: Morning it is. Which type of visit?")
-    wait_idle(page)
+    ), "Morning", "still answering your previous message", "Morning it is. Which type of visit?")
 
     # An `error` event (the model is unavailable), retryable.
-    page.route("**/api/chat", lambda route: route.fulfill(status=200, content_type=SSE, body=sse(
+    fails_then_retries(page, lambda route: route.fulfill(status=200, content_type=SSE, body=sse(
         ("token", {"text": "Let me "}),
         ("error", {"message": "Sorry, the assistant is unavailable right now. Please try again in a moment.", "retryable": True}),
-    )))
-    say(page, "A follow-up")
-    expect(alert).to_contain_text("the assistant is unavailable right now")
-    page.unroute("**/api/chat")
-    retry.click()
-    expect(assistant(page).last).to_have_text("Assistant: A follow-up, noted.")
-    wait_idle(page)
+    )), "A follow-up", "the assistant is unavailable right now", "A follow-up, noted.")
 
     # A refusal that a retry cannot fix: the message, no Retry.
     page.route("**/api/chat", lambda route: route.fulfill(
