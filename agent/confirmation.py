@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+DECLINED_BY_BUTTON = "No, I'd like to change something."  # a "no" by button, as the model and the transcript read it
 _YES = re.compile(
     r"^(yes|yeah|yep|yup|ya|sure thing|sure|ok|okay|k|confirm|confirmed|correct|right|affirmative|absolutely|definitely|"
     r"please do|do it|go ahead|book it|book that|sounds good|that works|perfect|great|y)"
@@ -31,3 +32,4 @@ def is_affirmative(text: str) -> bool:
 def is_negative(text: str) -> bool:
     """A plain no or a request to stop/wait."""
     return bool(_NO.match(_norm(text)))
+

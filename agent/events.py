@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tools.scheduling import day_label
+from core.formats import day_label
 
 Event = dict[str, Any]
 TERMINAL = ("done", "error")

@@ -1,9 +1,11 @@
 """Conversations: one turn at a time per session, state in a LangGraph checkpointer, events out.
 
-`AgentRuntime.open(settings)` wires the tools' HTTP client, the checkpointer, the session table
-and the graph; `start_turn` validates a request, leases the session (agent/sessions.py: shared by
-every worker process) and starts the run as a task that feeds an event queue, so a turn always
-finishes (and frees its session) even if nobody reads it, and a reader that goes away cancels it.
+`AgentRuntime.open(settings, clock=..., tools=...)` wires the checkpointer, the session table and
+the graphs around the tools it is given; `start_turn` validates a request, leases the session
+(agent/sessions.py: shared by every worker process) and starts the run as a task that feeds an
+event queue, so a turn always finishes (and frees its session) even if nobody reads it, and a
+reader that goes away cancels it. The run itself becomes events in agent/stream.py; reading a
+session back is agent/history.py.
 """
 
 from __future__ import annotations
@@ -11,34 +13,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiosqlite
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
-from langgraph.checkpoint.memory import InMemorySaver
+from langchain_core.messages import HumanMessage
+from langchain_core.tools import BaseTool
 from langgraph.types import Command
 
 from agent import events, tracing
-from agent.confirmation import is_affirmative
+from agent.checkpoints import checkpoint_path, open_checkpointer
+from agent.confirmation import DECLINED_BY_BUTTON, is_affirmative
 from agent.graph import TurnContext, build_graph
+from agent.history import SessionHistory
 from agent.models import ModelChoice, make_model
+from agent.models.stub import StubExhausted, StubScript
 from agent.sessions import UNKNOWN, Busy, SessionTable
-from agent.stub import StubExhausted, StubScript
-from core import sqlite
-from core.clock import Clock, clinic_timezone
+from agent.stream import run_graph
+from agent.turn import NothingPending, RunningTurn, SessionBusy, TurnOptions, TurnRefused, UnknownSession
+from core.clock import Clock
 from core.settings import Settings
-from tools.client import SchedulerClient
-from tools.scheduling import build_tools
 
 log = logging.getLogger("agent")
 
 MAX_MESSAGE_CHARS = 2000
-DECLINED_BY_BUTTON = "No, I'd like to change something."
 BUSY = "this session is still answering the previous message; wait for it to finish"
 # However slow the model, a turn ends (and frees its session) within this. A turn whose lease was
 # lost to another worker (agent/sessions.py) is cut off the same way at once.
@@ -46,99 +46,11 @@ TURN_SECONDS = 240.0
 TOO_SLOW = "Sorry, that took too long to answer. Please send your message again."
 
 
-class TurnRefused(Exception):
-    """A turn that cannot start; `status` is the HTTP status that fits."""
-
-    status = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class UnknownSession(TurnRefused):
-    status = 404
-
-
-class SessionBusy(TurnRefused):
-    status = 409
-
-
-class NothingPending(TurnRefused):
-    status = 409
-
-
-@dataclass
-class Turn:
-    """A running turn: read `events()` once; closing it early cancels the run."""
-
-    session_id: str
-    queue: asyncio.Queue[events.Event | None]
-    task: asyncio.Task[None] | None = None
-
-    async def events(self) -> AsyncIterator[events.Event]:
-        """The turn's events. Tokens that queued up while the reader was busy (a loaded server)
-        go out as one `token` event: the same text in fewer, larger writes."""
-        held: Any = _NOTHING  # an event taken from the queue while gathering tokens
-        try:
-            while True:
-                event = await self.queue.get() if held is _NOTHING else held
-                held = _NOTHING
-                if event is None:
-                    return
-                if event["type"] == "token":
-                    texts = [event["text"]]
-                    while held is _NOTHING and not self.queue.empty():
-                        following = self.queue.get_nowait()
-                        if following is not None and following["type"] == "token":
-                            texts.append(following["text"])
-                        else:
-                            held = following
-                    if len(texts) > 1:
-                        event = events.token("".join(texts))
-                yield event
-        finally:
-            if self.task and not self.task.done():
-                self.task.cancel()
-                await asyncio.gather(self.task, return_exceptions=True)
-
-
-_NOTHING: Any = object()
-
-
-@dataclass
-class TurnOptions:
-    """Per-turn overrides (the staff playground): prompt template and model choice."""
-
-    prompt_template: str | None = None
-    choice: ModelChoice | None = None
-
-
-def _checkpoint_path(settings: Settings) -> str | None:
-    if settings.checkpoint_url == "memory":
-        return None
-    if settings.checkpoint_url:
-        return settings.checkpoint_url.removeprefix("sqlite:///")
-    db = settings.database_url.removeprefix("sqlite:///")
-    return str(Path(db).with_name(Path(db).stem + "-sessions.db"))
-
-
-async def _sqlite_checkpointer(path: str, stack: AsyncExitStack) -> Any:
-    """An AsyncSqliteSaver on a WAL connection that waits for, not fails on, other writers."""
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-    conn = await sqlite.connect(path, synchronous="NORMAL", timeout=30.0)
-    stack.push_async_callback(conn.close)
-    saver = AsyncSqliteSaver(conn)
-    await saver.setup()
-    return saver
-
-
 @dataclass
 class AgentRuntime:
     settings: Settings
     clock: Clock
-    tools: list[Any]
+    tools: Sequence[BaseTool]
     checkpointer: Any
     sessions: SessionTable
     stub_script: StubScript | None = None
@@ -154,32 +66,19 @@ class AgentRuntime:
         cls,
         settings: Settings,
         *,
-        scheduler_app: Any = None,
+        clock: Clock,
+        tools: Sequence[BaseTool],
         stub_script: StubScript | None = None,
-        clock: Clock | None = None,
         model_hook: Callable[[Any], Any] | None = None,
     ) -> AsyncIterator[AgentRuntime]:
-        """Tools reach SCHEDULER_BASE_URL, or `scheduler_app` in-process when that is unset."""
+        """The runtime for `settings`, calling `tools`; its checkpointer and session table are
+        closed on exit."""
         tracing.install()
         async with AsyncExitStack() as stack:
-            base_url = settings.scheduler_base_url
-            if not base_url and scheduler_app is None:
-                raise ValueError("no scheduling service: set SCHEDULER_BASE_URL or pass scheduler_app")
-            client = SchedulerClient(
-                base_url,
-                app=None if base_url else scheduler_app,
-                timeout=settings.scheduler_timeout,
-                retries=settings.scheduler_retries,
-            )
-            stack.push_async_callback(client.aclose)
-            path = _checkpoint_path(settings)
-            if path is None:
-                checkpointer: Any = InMemorySaver()
-            else:
-                checkpointer = await _sqlite_checkpointer(path, stack)
+            path = checkpoint_path(settings)
+            checkpointer = await open_checkpointer(path, stack)
             sessions = await stack.enter_async_context(SessionTable.open(path))
-            clock = clock or Clock(clinic_timezone(settings.clinic_timezone, settings.schedule_file), settings.scheduler_now)
-            runtime = cls(settings, clock, build_tools(client), checkpointer, sessions, stub_script, model_hook)
+            runtime = cls(settings, clock, tools, checkpointer, sessions, stub_script, model_hook)
             sessions.on_lost = runtime._lease_lost
             runtime.graph()  # fail at start-up, not on the first patient, if the model is misconfigured
             try:
@@ -216,32 +115,10 @@ class AgentRuntime:
             return True
         return await self.checkpointer.aget_tuple(self._config(session_id)) is not None
 
-    async def _state(self, session_id: str) -> tuple[bool, events.Event | None]:
-        """Whether the session exists, and the confirmation it waits for (one checkpoint read)."""
+    async def _read(self, session_id: str) -> tuple[bool, SessionHistory]:
+        """Whether a checkpoint exists, and the history it holds (one checkpoint read)."""
         state = await self.graph().aget_state(self._config(session_id))
-        return state.created_at is not None, self._pending_in(state)
-
-    def _pending_in(self, state: Any) -> events.Event | None:
-        """The confirm event of a state snapshot paused at a gated tool call, if it is."""
-        return self._confirm_for(state.interrupts, state.values.get("messages", []))
-
-    def _confirm_for(self, interrupts: Any, messages: list[BaseMessage]) -> events.Event | None:
-        """The confirm event for the human-in-the-loop interrupts of a run, if any."""
-        for interrupt in interrupts:
-            for request in interrupt.value.get("action_requests", []):
-                call_id = self._pending_call_id(messages, request)
-                return events.confirm(call_id, request["name"], request["args"])
-        return None
-
-    @staticmethod
-    def _pending_call_id(messages: list[BaseMessage], request: dict[str, Any]) -> str:
-        for message in reversed(messages):
-            if isinstance(message, AIMessage):
-                for call in message.tool_calls:
-                    if call["name"] == request["name"] and call["args"] == request["args"]:
-                        return str(call["id"])
-                break
-        return ""
+        return state.created_at is not None, SessionHistory.from_state(session_id, state)
 
     async def start_turn(
         self,
@@ -251,7 +128,7 @@ class AgentRuntime:
         *,
         options: TurnOptions | None = None,
         create: bool = False,
-    ) -> Turn:
+    ) -> RunningTurn:
         """Validate and start a turn: a message, or the answer to a pending confirmation."""
         if (message is None) == (confirm is None):
             raise TurnRefused("send either a message or a confirm answer")
@@ -273,7 +150,7 @@ class AgentRuntime:
                 raise
         else:
             pending = await self._claim(session_id, confirm, create)
-        turn = Turn(session_id, asyncio.Queue())
+        turn = RunningTurn(session_id, asyncio.Queue())
         turn.task = asyncio.create_task(self._run(turn, message, confirm, pending, options or TurnOptions()))
         self._tasks.add(turn.task)
         turn.task.add_done_callback(self._tasks.discard)
@@ -301,7 +178,7 @@ class AgentRuntime:
             except (Busy, aiosqlite.IntegrityError):
                 raise SessionBusy(BUSY) from None
             leased = True
-            pending = lease.pending if lease.pending is not UNKNOWN else (await self._state(session_id))[1]
+            pending = lease.pending if lease.pending is not UNKNOWN else (await self._read(session_id))[1].pending
             if confirm is not None and pending is None:
                 raise NothingPending("confirm: there is no booking waiting for confirmation in this session")
         except BaseException:
@@ -311,9 +188,22 @@ class AgentRuntime:
             raise
         return pending
 
+    @staticmethod
+    def _graph_input(message: str | None, confirm: bool | None, pending: events.Event | None) -> Any:
+        """A new patient message, or the answer that resumes a run paused for confirmation."""
+        if pending is None:
+            return {"messages": [HumanMessage(message or "")]}
+        answer = message if message is not None else ("yes" if confirm else DECLINED_BY_BUTTON)
+        approved = bool(confirm) if confirm is not None else is_affirmative(answer)
+        decision = {"type": "approve"} if approved else {"type": "reject", "message": answer}
+        return Command(
+            resume={"decisions": [decision]},
+            update={"answers": [{"tool_call_id": pending["id"], "text": answer, "approved": approved}]},
+        )
+
     async def _run(
         self,
-        turn: Turn,
+        turn: RunningTurn,
         message: str | None,
         confirm: bool | None,
         pending: events.Event | None,
@@ -323,19 +213,13 @@ class AgentRuntime:
         deadline = asyncio.timeout(TURN_SECONDS)
         try:
             emit(events.session(turn.session_id))
-            if pending is not None:
-                answer = message if message is not None else ("yes" if confirm else DECLINED_BY_BUTTON)
-                approved = bool(confirm) if confirm is not None else is_affirmative(answer)
-                decision = {"type": "approve"} if approved else {"type": "reject", "message": answer}
-                graph_input: Any = Command(
-                    resume={"decisions": [decision]},
-                    update={"answers": [{"tool_call_id": pending["id"], "text": answer, "approved": approved}]},
-                )
-            else:
-                graph_input = {"messages": [HumanMessage(message or "")]}
+            graph_input = self._graph_input(message, confirm, pending)
             async with deadline:
                 self._deadlines[turn.session_id] = deadline
-                done = await self._stream(turn.session_id, graph_input, options, emit)
+                done = await run_graph(
+                    self.graph(options.choice), graph_input, self._config(turn.session_id),
+                    TurnContext(prompt_template=options.prompt_template), emit,
+                )
             await self._release(turn.session_id, done["pending"])  # free before `done`: the next message may follow at once
             emit(done)
         except asyncio.CancelledError:
@@ -372,80 +256,17 @@ class AgentRuntime:
         finally:
             self._active.discard(session_id)
 
-    async def _stream(
-        self, session_id: str, graph_input: Any, options: TurnOptions, emit: Callable[[Any], None]
-    ) -> events.Event:
-        """Run the graph, emit its events as they come, and return the turn's `done` event."""
-        graph = self.graph(options.choice)
-        reply: list[str] = []
-        booking: dict[str, Any] | None = None
-        usage = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
-        started: dict[str, float] = {}
-        model_messages: list[BaseMessage] = []
-        pending: events.Event | None = None
-        async for mode, data in graph.astream(
-            graph_input,
-            self._config(session_id),
-            stream_mode=["messages", "updates"],
-            context=TurnContext(prompt_template=options.prompt_template),
-            # One checkpoint per turn, written at its end: a turn is saved whole or not at all (a
-            # cancelled turn leaves no trace) and SQLite sees one write per turn, not ten. A new
-            # session whose first turn is cancelled stays usable through `_unsaved`.
-            durability="exit",
-        ):
-            if mode == "messages":
-                chunk, meta = data
-                if isinstance(chunk, (AIMessageChunk, AIMessage)) and meta.get("langgraph_node") == "model":
-                    for key in usage:
-                        usage[key] += int((chunk.usage_metadata or {}).get(key, 0) or 0)
-                    if text := chunk.text:
-                        reply.append(text)
-                        emit(events.token(text))
-                continue
-            for node, update in data.items():
-                if node == "__interrupt__":  # paused for the patient's yes; it lives in the checkpoint
-                    pending = self._confirm_for(update, model_messages)
-                    continue
-                for msg in (update or {}).get("messages", []) if isinstance(update, dict) else []:
-                    if node == "model" and isinstance(msg, AIMessage):
-                        model_messages.append(msg)
-                        if reply and msg.tool_calls and not reply[-1].endswith(("\n", " ")):
-                            reply.append("\n")
-                        for call in msg.tool_calls:
-                            started[str(call["id"])] = time.perf_counter()
-                            emit(events.tool_call(str(call["id"]), call["name"], call["args"]))
-                    elif isinstance(msg, ToolMessage):
-                        result = events.tool_result(msg.tool_call_id, str(msg.name), msg.content, msg.status)
-                        if msg.tool_call_id in started:
-                            result["ms"] = round((time.perf_counter() - started[msg.tool_call_id]) * 1000, 1)
-                        emit(result)
-                        if result["name"] == "book_slot" and result["ok"]:
-                            booking = result["data"]
-        if pending:
-            emit(pending)
-        return events.done("".join(reply).strip(), booking, pending, usage)
+    async def history(self, session_id: str) -> SessionHistory:
+        """The session's conversation and what it waits for (UnknownSession if none)."""
+        saved, history = await self._read(session_id)
+        if not saved and not await self.sessions.known(session_id):
+            raise UnknownSession(f"session_id: no session {session_id!r}")
+        return history
 
     async def transcript(self, session_id: str) -> dict[str, Any]:
         """The conversation as the patient and staff see it (UnknownSession if none)."""
-        state = await self.graph().aget_state(self._config(session_id))  # the one checkpoint read
-        if state.created_at is None and not await self.sessions.known(session_id):
-            raise UnknownSession(f"session_id: no session {session_id!r}")
-        answers = {a["tool_call_id"]: a for a in state.values.get("answers", [])}
-        entries: list[dict[str, Any]] = []
-        for msg in state.values.get("messages", []):
-            if isinstance(msg, HumanMessage):
-                entries.append({"role": "user", "text": msg.text})
-            elif isinstance(msg, AIMessage):
-                if msg.text:
-                    entries.append({"role": "assistant", "text": msg.text})
-                for call in msg.tool_calls:
-                    entries.append({"role": "tool_call", "id": call["id"], "name": call["name"], "args": call["args"]})
-            elif isinstance(msg, ToolMessage):
-                if answer := answers.get(msg.tool_call_id):
-                    entries.append({"role": "user", "text": answer["text"], "confirmation": answer["approved"]})
-                result = events.tool_result(msg.tool_call_id, str(msg.name), msg.content, msg.status)
-                entries.append({"role": "tool_result", **{k: v for k, v in result.items() if k != "type"}})
-        return {"session_id": session_id, "messages": entries, "pending": self._pending_in(state)}
+        history = await self.history(session_id)
+        return {"session_id": session_id, "messages": history.transcript(), "pending": history.pending}
 
     async def forget(self, session_id: str) -> None:
         """Delete every checkpoint of the session (the patient's right to be forgotten)."""

@@ -11,11 +11,13 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Response, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.runtime import AgentRuntime, Turn
+from agent.events import Event
+from agent.turn import RunningTurn
+from api.deps import Runtime
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
 
@@ -30,24 +32,17 @@ class ChatRequest(BaseModel):
     confirm: bool | None = Field(default=None, description="Answer to a pending confirmation: true books it.")
 
 
-async def get_runtime(request: Request) -> AgentRuntime:
-    """async on purpose: FastAPI runs a plain-def dependency in its thread pool (a hand-off per request)."""
-    return request.app.state.agent
-
-
-Runtime = Annotated[AgentRuntime, Depends(get_runtime)]
-
-
-async def start_turn(body: Annotated[ChatRequest, Body()], runtime: Runtime) -> Turn:
+async def start_turn(body: Annotated[ChatRequest, Body()], runtime: Runtime) -> RunningTurn:
     """Runs before the stream opens, so a refusal (TurnRefused) gets its own status code."""
     return await runtime.start_turn(body.session_id, body.message, body.confirm)
 
 
-async def stream(turn: Turn) -> AsyncIterator[ServerSentEvent]:
-    """The turn's events as SSE; leaving early (client gone) cancels the run. Events are plain
-    JSON already, so they are dumped once here rather than walked by `jsonable_encoder`."""
+async def stream(turn: RunningTurn) -> AsyncIterator[tuple[Event, ServerSentEvent]]:
+    """The turn's events, each with its SSE form; leaving early (client gone) cancels the run.
+    Events are plain JSON already, so they are dumped once here rather than walked by
+    `jsonable_encoder`."""
     async for event in turn.events():
-        yield ServerSentEvent(event=event["type"], raw_data=json.dumps(event))
+        yield event, ServerSentEvent(event=event["type"], raw_data=json.dumps(event))
 
 
 @router.post(
@@ -60,9 +55,9 @@ async def stream(turn: Turn) -> AsyncIterator[ServerSentEvent]:
         409: {"description": "A turn is already running in this session, or nothing waits for confirmation."},
     },
 )
-async def chat(turn: Annotated[Turn, Depends(start_turn)]) -> AsyncIterator[ServerSentEvent]:
+async def chat(turn: Annotated[RunningTurn, Depends(start_turn)]) -> AsyncIterator[ServerSentEvent]:
     """Send a message (or a confirmation) and stream the agent's turn."""
-    async for sse in stream(turn):
+    async for _, sse in stream(turn):
         yield sse
 
 

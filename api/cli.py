@@ -49,10 +49,11 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _test_script(args: argparse.Namespace) -> int:
-    from api.scripts.cli import test_script_main
+    from api.main import create_app
+    from conversations.cli import test_script_main
 
     configure_logging("ERROR")  # the report is the output; the app's own logs would bury it
-    return test_script_main(args.paths, verbose=args.verbose)
+    return test_script_main(args.paths, app_factory=create_app, verbose=args.verbose)
 
 
 def _positive(text: str) -> int:

@@ -1,9 +1,12 @@
-"""The FastAPI application: the scheduling service, and (as they land) chat, widget, playground."""
+"""The FastAPI application and its one composition root.
+
+`create_app(settings)` builds the clock and the scheduling service, mounts the service's routes,
+and on start-up (the lifespan) the tools' HTTP client, the tools and the agent runtimes, once
+each; handlers receive them through api/deps.py.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -11,18 +14,22 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from agent.models.stub import StubScript
 from agent.runtime import AgentRuntime
-from agent.stub import StubScript
-from api.calendly.deps import Scheduling
 from api.chat import router as chat_router
-from api.calendly.router import router as calendly_router
+from api.deps import AppServices, Scheduler
 from api.errors import install_error_handlers
 from api.middleware import RequestIdMiddleware
-from api.playground import router as playground_router
+from api.playground.router import router as playground_router
+from api.playground.sessions import StaffSessions
 from api.widget import router as widget_router
+from core.clock import Clock, clinic_timezone
 from core.gc_tuning import tune_after_startup
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from scheduler.service import SchedulerService
+from tools.http import SchedulerHttpClient
+from tools.scheduling import build_tools
 
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
 
@@ -38,41 +45,44 @@ def create_app(
     `stub_script` feeds the `stub` model and `model_hook` may adjust the model (tests, scripts).
     """
     settings = settings or get_settings()
+    clock = Clock(clinic_timezone(settings.clinic_timezone, settings.schedule_file), settings.scheduler_now)
+    scheduler = SchedulerService.from_settings(settings, clock)
+    services = AppServices(settings, clock, scheduler, StaffSessions())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        scheduling = Scheduling.from_settings(settings)
-        await scheduling.start()
-        app.state.scheduling = scheduling
+        await scheduler.start()
         try:
             async with AsyncExitStack() as stack:
-                app.state.agent = await stack.enter_async_context(AgentRuntime.open(
-                    settings, scheduler_app=app, clock=scheduling.clock, stub_script=stub_script, model_hook=model_hook
+                base_url = settings.scheduler_base_url  # unset: this app, in-process (ASGI)
+                client = SchedulerHttpClient(
+                    base_url, app=None if base_url else app,
+                    timeout=settings.scheduler_timeout, retries=settings.scheduler_retries,
+                )
+                stack.push_async_callback(client.aclose)
+                tools = build_tools(client)
+                services.runtime = await stack.enter_async_context(AgentRuntime.open(
+                    settings, clock=clock, tools=tools, stub_script=stub_script, model_hook=model_hook,
                 ))
                 if settings.playground_token:
                     # Staff sessions live apart from patients' (in memory, gone on restart): a
                     # patient's endpoint can never reach one, and dropping one frees it entirely.
-                    app.state.playground_agent = await stack.enter_async_context(AgentRuntime.open(
-                        settings.model_copy(update={"checkpoint_url": "memory"}), scheduler_app=app,
-                        clock=scheduling.clock, stub_script=stub_script, model_hook=model_hook,
+                    services.playground = await stack.enter_async_context(AgentRuntime.open(
+                        settings.model_copy(update={"checkpoint_url": "memory"}), clock=clock, tools=tools,
+                        stub_script=stub_script, model_hook=model_hook,
                     ))
                 tune_after_startup()
                 yield
         finally:
-            for task in list(app.state.background):
-                task.cancel()
-            await asyncio.gather(*app.state.background, return_exceptions=True)
-            await scheduling.stop()
+            services.runtime = services.playground = None
+            await scheduler.stop()
 
     app = FastAPI(
         title="Clinic scheduling agent",
         summary="A Calendly-like scheduling service and the conversational agent that books it.",
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.background = set()
-    app.state.playground_sessions = OrderedDict()
-    app.state.confirmation_delay = 0.2
+    app.state.services = services
     install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,
@@ -82,16 +92,15 @@ def create_app(
         allow_headers=["Content-Type", "X-Request-ID", "Authorization"],
     )
     app.add_middleware(RequestIdMiddleware)
-    app.include_router(calendly_router)
+    app.include_router(scheduler.router())
     app.include_router(chat_router)
     app.include_router(playground_router)  # 404 unless PLAYGROUND_TOKEN is set
     app.include_router(widget_router)
 
     @app.get("/health", tags=["ops"])
-    async def health() -> dict[str, object]:
+    async def health(service: Scheduler) -> dict[str, object]:
         """Liveness, and whether the slot data is usable."""
-        scheduling: Scheduling = app.state.scheduling
-        return {"status": "ok", "slot_data": "ok" if scheduling.service else "unusable"}
+        return {"status": "ok", "slot_data": "ok" if service.healthy else "unusable"}
 
     return app
 

@@ -11,7 +11,8 @@ import json
 import sys
 from typing import Any, TextIO
 
-from agent.runtime import AgentRuntime, TurnRefused
+from agent.turn import TurnRefused
+from api.deps import runtime_of
 from api.main import create_app
 from core.settings import Settings
 
@@ -65,7 +66,7 @@ async def run_chat(settings: Settings, *, jsonl: bool, verbose: bool, session_id
     app = create_app(settings)
     failures = 0
     async with app.router.lifespan_context(app):
-        runtime: AgentRuntime = app.state.agent
+        runtime = runtime_of(app)
         create = session_id is not None
         show = (lambda e: stdout.write(json.dumps(e) + "\n") and stdout.flush()) if jsonl else Printer(stdout, verbose)
         if not jsonl:

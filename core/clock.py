@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 import json
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 

@@ -5,6 +5,8 @@
                                `.client()` / `.async_client()` (httpx, base_url set).
 `shared_live_server`        -> one LiveServer with the defaults for a whole test module, for
                                tests that change nothing (no bookings): saves a start per test.
+`server` / `client`         -> a default LiveServer of the test's own, and an httpx client of it;
+`shared_client`             -> a client of `shared_live_server`.
 `serve_process(name, **settings)` -> ServeProcess: `scheduling-agent serve` as a subprocess,
                                with `.url`, `.stop()` (SIGTERM), `.start()`, `.kill()`,
                                `.log_text()` / `.log_entries()` / `.wait_for_log()` (its stderr).
@@ -92,6 +94,26 @@ def serve_process(tmp_path: Path) -> Iterator[ServeProcessFactory]:
     yield start
     for process in processes:
         process.kill()
+
+
+@pytest.fixture
+def shared_client(shared_live_server: LiveServer) -> Iterator[Any]:
+    """A client of the module's shared server: for tests that book nothing."""
+    with shared_live_server.client() as client:
+        yield client
+
+
+@pytest.fixture
+def server(live_server: LiveServerFactory) -> LiveServer:
+    """A default live server of its own."""
+    return live_server()
+
+
+@pytest.fixture
+def client(server: LiveServer) -> Iterator[Any]:
+    """A client of `server`."""
+    with server.client() as client:
+        yield client
 
 
 def _env_value(value: Any) -> str:

@@ -9,36 +9,15 @@ per call to evaluate; real ones a sixth of that.
 """
 
 import json
-from datetime import date
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool
 
-from tools.client import SchedulerClient, ServiceReply
+from core.formats import day_label, time_window
+from tools.http import SchedulerHttpClient, ServiceReply
 from tools.schemas import BookSlotArgs, CheckAvailabilityArgs
 
-PARTS_OF_DAY = {"morning": ("00:00", "12:00"), "afternoon": ("12:00", "17:00"), "evening": ("17:00", "24:00")}
 _ERRORS = {400: "invalid_request", 403: "forbidden", 404: "no_schedule", 409: "slot_taken"}
-
-
-def day_label(iso: str) -> str:
-    """'2026-11-25' -> 'Wednesday, November 25': read back so a misheard date shows at once."""
-    d = date.fromisoformat(iso)
-    return f"{d:%A, %B} {d.day}"
-
-
-def time_window(time_of_day: str | None) -> tuple[str, str]:
-    """[earliest, latest) start times for a part of day or an explicit bound."""
-    if not time_of_day:
-        return "00:00", "24:00"
-    if time_of_day in PARTS_OF_DAY:
-        return PARTS_OF_DAY[time_of_day]
-    if time_of_day.startswith("after "):
-        return time_of_day[6:], "24:00"
-    if time_of_day.startswith("before "):
-        return "00:00", time_of_day[7:]
-    earliest, _, latest = time_of_day.partition("-")
-    return earliest, latest
 
 
 def _dump(result: dict[str, Any]) -> str:
@@ -56,7 +35,7 @@ def _failure(reply: ServiceReply, hint: str) -> dict[str, Any]:
     return {"ok": False, "error": error, "message": reply.body.get("detail"), "hint": hint}
 
 
-def build_tools(client: SchedulerClient) -> list[BaseTool]:
+def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
     """The two tools, bound to one scheduling-service client."""
 
     async def check_availability(date: str, appointment_type: str, time_of_day: str | None = None) -> str:

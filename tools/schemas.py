@@ -7,12 +7,12 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from core.appointment_types import APPOINTMENT_TYPES
+from core.formats import DATE_PATTERN, HHMM_PATTERN, TIME_OF_DAY_PATTERN
 
 TypeKey = Literal["consultation", "followup", "physical", "specialist"]
 assert set(TypeKey.__args__) == set(APPOINTMENT_TYPES)  # type: ignore[attr-defined]
 
 _TYPES = "; ".join(f"{t.key} ({t.minutes} min): {t.description}" for t in APPOINTMENT_TYPES.values())
-TIME_OF_DAY_PATTERN = r"^(morning|afternoon|evening|(after|before) ([01]\d|2[0-3]):[0-5]\d|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$"
 
 
 class CheckAvailabilityArgs(BaseModel):
@@ -21,7 +21,7 @@ class CheckAvailabilityArgs(BaseModel):
     date: str = Field(
         description="The day to check, as an ISO date YYYY-MM-DD in the clinic's time zone "
         "(resolve words like 'next Tuesday' against today's date first).",
-        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        pattern=DATE_PATTERN,
     )
     appointment_type: TypeKey = Field(description=f"One of the four appointment type keys: {_TYPES}.")
     time_of_day: str | None = Field(
@@ -35,10 +35,10 @@ class CheckAvailabilityArgs(BaseModel):
 class BookSlotArgs(BaseModel):
     """Book one slot that check_availability returned, after the patient confirmed it."""
 
-    date: str = Field(description="The slot's day, ISO date YYYY-MM-DD.", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    date: str = Field(description="The slot's day, ISO date YYYY-MM-DD.", pattern=DATE_PATTERN)
     start_time: str = Field(
         description="The slot's start time exactly as check_availability returned it, 24-hour HH:MM (e.g. 14:30).",
-        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        pattern=f"^{HHMM_PATTERN}$",
     )
     appointment_type: TypeKey = Field(description="The appointment type key the slot was checked for.")
     patient_name: str = Field(description="The patient's full name as they gave it.", min_length=1, max_length=120)

@@ -9,22 +9,19 @@ is given (see `state.py`) and asks the policy for the next step (see `policy.py`
 from __future__ import annotations
 
 import json
-import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict
 
+from agent.models.base import StreamingChatModel
 from agent.offline import replies
 from agent.offline.policy import Action, decide
 from agent.offline.state import derive_state, text_of
@@ -37,12 +34,7 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def _pieces(text: str) -> list[str]:
-    """Word-sized stream pieces whose concatenation is exactly `text`."""
-    return re.findall(r"\S+\s*|\s+", text) or [text]
-
-
-class OfflineChatModel(BaseChatModel):
+class OfflineChatModel(StreamingChatModel):
     """A deterministic scheduling assistant that speaks through the agent's real tools."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -88,7 +80,7 @@ class OfflineChatModel(BaseChatModel):
         usage = UsageMetadata(input_tokens=prompt, output_tokens=produced, total_tokens=prompt + produced)
         return text, call, usage
 
-    def _message(self, messages: list[BaseMessage]) -> AIMessage:
+    def _reply(self, messages: list[BaseMessage]) -> AIMessage:
         text, call, usage = self._act(messages)
         return AIMessage(
             content=text,
@@ -96,61 +88,3 @@ class OfflineChatModel(BaseChatModel):
             usage_metadata=usage,
             response_metadata={"model_name": MODEL_NAME, "finish_reason": "tool_calls" if call else "stop"},
         )
-
-    def _chunks(self, messages: list[BaseMessage]) -> Iterator[ChatGenerationChunk]:
-        text, call, usage = self._act(messages)
-        if text:
-            for piece in _pieces(text):
-                yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
-        tool_chunks = []
-        if call:
-            tool_chunks = [{"name": call["name"], "args": json.dumps(call["args"]), "id": call["id"], "index": 0, "type": "tool_call_chunk"}]
-        yield ChatGenerationChunk(
-            message=AIMessageChunk(
-                content="",
-                tool_call_chunks=tool_chunks,
-                usage_metadata=usage,
-                response_metadata={"model_name": MODEL_NAME, "finish_reason": "tool_calls" if call else "stop"},
-                chunk_position="last",
-            )
-        )
-
-    # --- BaseChatModel ---------------------------------------------------------------------
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self._message(messages))])
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._generate(messages, stop, **kwargs)
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        # the base class reports each chunk to the callbacks (token streaming) itself
-        yield from self._chunks(messages)
-
-    async def _astream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[ChatGenerationChunk]:
-        for chunk in self._chunks(messages):
-            yield chunk

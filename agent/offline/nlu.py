@@ -15,8 +15,8 @@ from datetime import date
 from agent.confirmation import is_affirmative, is_negative
 from agent.offline.dates import find_day
 from agent.offline.times import find_times, parse_clock
+from core.formats import is_email
 
-EMAIL_OK = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")  # as the service checks
 _EMAIL = re.compile(r"[^\s,;:<>()\"']*@[^\s,;:<>()\"']*")
 _PHONE = re.compile(r"(?<![\w:/@.])\+?\(?\d[\d\s().-]{2,24}\d\)?(?![\w:/@])")
 _NAME_WORD = r"[^\W\d_][^\W\d_'\-]*(?:['\-][^\W\d_]+)*"
@@ -157,7 +157,7 @@ def _cut(text: str, span: tuple[int, int]) -> str:
 def _find_email(u: Utterance, text: str) -> str:
     for m in _EMAIL.finditer(text):
         candidate = m[0].strip(".")
-        if EMAIL_OK.match(candidate):
+        if is_email(candidate):
             u.email = candidate
         elif len(candidate) > 1:
             u.bad_email = candidate
@@ -310,7 +310,7 @@ def _original_rest(original: str, rest: str) -> str:
     original = " ".join(original.replace("’", "'").split())
     if len(original) != len(rest):
         return rest
-    return "".join(o if r != " " else " " for o, r in zip(original, rest))
+    return "".join(o if r != " " else " " for o, r in zip(original, rest, strict=True))
 
 
 def hour_readings(number: int) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from typing import Any
 from agent.offline import replies as say
 from agent.offline.state import BOOK, CHECK, Event, State, Turn
 from agent.offline.times import say as say_time
+from core.formats import day_label
 
 MAX_CHAIN = 4
 DEFAULT_TYPE = "consultation"
@@ -245,7 +246,7 @@ def _prefix(state: State, turn: Turn) -> str:
     if u.medical:
         parts.append(say.medical_note().strip())
     if u.day_note and u.day:
-        parts.append(f"{u.day_note[0].upper()}{u.day_note[1:]} on {say.day_label(u.day)}, so I looked at that day.")
+        parts.append(f"{u.day_note[0].upper()}{u.day_note[1:]} on {day_label(u.day)}, so I looked at that day.")
     return " ".join(parts) + (" " if parts else "")
 
 
@@ -260,10 +261,10 @@ def _history(turn: Turn) -> str:
         except ValueError:
             continue
         if e.name == CHECK and res.get("ok") and not res.get("slots"):
-            out.append(f"There are no free {say.TYPE_ADJ.get(type_key, type_key)} times on {say.day_label(day)}"
+            out.append(f"There are no free {say.TYPE_ADJ.get(type_key, type_key)} times on {day_label(day)}"
                        f"{say.window_phrase(e.args.get('time_of_day'))}.")
         elif e.name == CHECK and res.get("error") == "no_schedule":
-            out.append(f"There are no {say.TYPE_ADJ.get(type_key, type_key)} appointments on {say.day_label(day)}.")
+            out.append(f"There are no {say.TYPE_ADJ.get(type_key, type_key)} appointments on {day_label(day)}.")
         elif e.name == BOOK and res.get("error") == "slot_taken":
             out.append(say.slot_taken(str(e.args.get("start_time")), day))
     return " ".join(out) + (" " if out else "")
@@ -274,7 +275,7 @@ def _offer_intro(turn: Turn, event: Event) -> str:
     earlier = turn.events[:-1]
     if not earlier:
         return ""
-    day = say.day_label(date.fromisoformat(str(event.args["date"])))
+    day = day_label(date.fromisoformat(str(event.args["date"])))
     window = say.window_phrase(event.args.get("time_of_day"))
     type_name = say.TYPE_ADJ.get(str(event.args.get("appointment_type")), "")
     if earlier[-1].name == BOOK:

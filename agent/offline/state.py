@@ -19,14 +19,11 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from agent.offline.nlu import Utterance, hour_readings, parse
+from core.formats import minutes
 
 REJECTED = re.compile(r"^User rejected the tool call for `(?P<tool>[\w-]+)`(?: with reason: (?P<reason>.*))?", re.S)
 CHECK, BOOK = "check_availability", "book_slot"
 DETAILS = ("name", "email", "phone")
-
-
-def minutes(hh_mm: str) -> int:
-    return int(hh_mm[:2]) * 60 + int(hh_mm[3:])
 
 
 def choose_offer(slots: Sequence[str], near: str | None = None, most: int = 5) -> list[str]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from core.formats import hhmm
+
 _WORD_HOURS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "noon": 12, "midday": 12,
@@ -28,11 +30,6 @@ _CLOCK = (
     rf"|{_HOUR}\s*o'?\s?clock"
     rf"|noon|midday)"
 )
-
-
-def hhmm(minutes: int) -> str:
-    """Minutes after midnight as the tools' 24-hour 'HH:MM'."""
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def say(hh_mm: str) -> str:
@@ -158,19 +155,3 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     for start, end in spans:
         chars[start:end] = " " * (end - start)
     return "".join(chars)
-
-
-def in_window(slot: str, window: str | None) -> bool:
-    """Whether an 'HH:MM' slot start lies in a tool window (same rules as the tool)."""
-    if not window:
-        return True
-    parts = {"morning": ("00:00", "12:00"), "afternoon": ("12:00", "17:00"), "evening": ("17:00", "24:00")}
-    if window in parts:
-        lo, hi = parts[window]
-    elif window.startswith("after "):
-        lo, hi = window[6:], "24:00"
-    elif window.startswith("before "):
-        lo, hi = "00:00", window[7:]
-    else:
-        lo, _, hi = window.partition("-")
-    return lo <= slot < hi

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from agent.models.stub import StubScript
 from agent.runtime import AgentRuntime
-from agent.stub import StubScript
+from api.deps import runtime_of, services
 from api.main import create_app
 from core.settings import Settings
 
@@ -26,7 +27,7 @@ class AgentApp:
         return [event async for event in turn.events()]
 
     async def bookings(self) -> list[Any]:
-        return await self.app.state.scheduling.store.all()
+        return await services(self.app).scheduler.bookings()
 
 
 @pytest.fixture
@@ -39,4 +40,4 @@ async def agent_app(tmp_path: Path) -> AsyncIterator[AgentApp]:
     )
     app = create_app(settings, stub_script=script)
     async with app.router.lifespan_context(app):
-        yield AgentApp(app, app.state.agent, script)
+        yield AgentApp(app, runtime_of(app), script)

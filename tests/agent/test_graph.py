@@ -127,16 +127,16 @@ async def test_tool_call_limit_refuses_the_calls_beyond_it_and_the_model_answers
 
 
 async def test_transient_model_errors_are_retried_then_apologised(agent_app, monkeypatch) -> None:
-    from agent import stub
+    from agent.models import stub
 
     calls = 0
 
-    def flaky(self):
+    def flaky(self, messages):
         nonlocal calls
         calls += 1
         raise ConnectionError("model endpoint unreachable")
 
-    monkeypatch.setattr(stub.StubChatModel, "_message", flaky)
+    monkeypatch.setattr(stub.StubChatModel, "_reply", flaky)
     events = await agent_app.turn(None, "hello")
     assert calls == 3  # first try and two retries with backoff
     assert events[-1] == {"type": "error", "message": events[-1]["message"], "retryable": True}

@@ -21,10 +21,11 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from agent.offline import OfflineChatModel
+from api.deps import services
 from api.main import create_app
 from core.clock import Clock
 from core.settings import Settings
-from tools.client import SchedulerClient
+from tools.http import SchedulerHttpClient
 from tools.scheduling import build_tools
 
 CLOCK = Clock("America/New_York", datetime(2026, 11, 23, 9, 0))
@@ -67,7 +68,7 @@ class Chat:
         return [c["args"] for m in messages if isinstance(m, AIMessage) for c in m.tool_calls if c["name"] == name]
 
     async def bookings(self) -> list[Any]:
-        return await self.app.state.scheduling.store.all()
+        return await services(self.app).scheduler.bookings()
 
     async def book_directly(self, day: str, start: str, type_key: str, email: str = "other@example.com") -> None:
         """Another patient books through the HTTP API."""
@@ -83,7 +84,7 @@ class Chat:
 async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
     app = create_app(Settings(scheduler_now="2026-11-23T09:00:00", database_url=f"sqlite:///{tmp_path}/b.db"))
     async with app.router.lifespan_context(app):
-        client = SchedulerClient(app=app)
+        client = SchedulerHttpClient(app=app)
         model = OfflineChatModel(clock=CLOCK, clinic_name="Riverside Family Clinic")
         graph = create_agent(
             model,

@@ -561,9 +561,10 @@ FAKE_SLOTS = ["09:00", "10:00", "11:00", "13:00", "14:00", "15:00", "16:00"]
 
 def fake_check(args: dict[str, Any]) -> dict[str, Any]:
     """A small stand-in service: closed on Sundays, seven slots a day otherwise."""
-    from datetime import date as date_cls, timedelta
+    from datetime import date as date_cls
+    from datetime import timedelta
 
-    from agent.offline.times import in_window
+    from core.formats import in_window
 
     day = date_cls.fromisoformat(args["date"])
     if day.weekday() == 6:

@@ -8,7 +8,8 @@ import pytest
 
 from agent.offline.dates import find_day
 from agent.offline.nlu import parse
-from agent.offline.times import find_times, in_window
+from agent.offline.times import find_times
+from core.formats import in_window
 
 MONDAY = date(2026, 11, 23)
 SUNDAY = date(2026, 11, 29)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from api.deps import runtime_of, services
 from api.main import create_app
 from core.settings import Settings
 
@@ -25,7 +26,7 @@ async def app(tmp_path: Path) -> AsyncIterator[Any]:
 
 
 async def turn(app: Any, session_id: str | None, message: str | None = None, confirm: bool | None = None) -> list[dict]:
-    started = await app.state.agent.start_turn(session_id, message, confirm)
+    started = await runtime_of(app).start_turn(session_id, message, confirm)
     return [event async for event in started.events()]
 
 
@@ -48,10 +49,10 @@ async def test_offline_model_books_end_to_end(app: Any) -> None:
     second = await turn(app, session_id, "9:00 please. Jane Roe, jane@example.com, 555 0100")
     assert kinds(second) == ["session", "tool_call", "confirm", "done"]
     assert second[2]["args"]["start_time"] == "09:00"
-    assert await app.state.scheduling.store.all() == []
+    assert await services(app).scheduler.bookings() == []
 
     third = await turn(app, session_id, "yes")
-    (booking,) = await app.state.scheduling.store.all()
+    (booking,) = await services(app).scheduler.bookings()
     assert third[-1]["booking"]["booking_id"] == booking.booking_id
     assert booking.confirmation_code in third[-1]["reply"] and "9:00" in third[-1]["reply"]
 
@@ -61,4 +62,4 @@ async def test_declining_by_button_reaches_the_model(app: Any) -> None:
     assert first[-1]["pending"] is not None
     second = await turn(app, first[0]["session_id"], confirm=False)
     assert "haven't booked anything" in second[-1]["reply"]
-    assert await app.state.scheduling.store.all() == []
+    assert await services(app).scheduler.bookings() == []

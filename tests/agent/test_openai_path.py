@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from api.deps import runtime_of
 from api.main import create_app
 from core.settings import Settings
 
@@ -77,7 +78,7 @@ async def test_openai_streams_a_tool_call_then_text(openai_server: str, tmp_path
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        turn = await app.state.agent.start_turn(None, "A follow-up next Tuesday morning, please")
+        turn = await runtime_of(app).start_turn(None, "A follow-up next Tuesday morning, please")
         events = [e async for e in turn.events()]
 
     kinds = [e["type"] for e in events]

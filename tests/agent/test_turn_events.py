@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from agent import events
-from agent.runtime import Turn
+from agent.turn import RunningTurn as Turn
 
 
 async def _read(turn: Turn) -> list[dict]:

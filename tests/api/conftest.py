@@ -1,5 +1,5 @@
-"""Fixtures of the API tests: a server per test or one shared per module, and `stub_server`
-(a live server whose model is a scripted stub, optionally held mid-reply by the test)."""
+"""Fixtures of the API tests: `stub_server`, a live server whose model is a scripted stub,
+optionally held mid-reply by the test."""
 
 from __future__ import annotations
 
@@ -8,27 +8,9 @@ from typing import Any
 
 import pytest
 
-from agent.stub import StubChatModel, StubScript
+from agent.models.stub import StubChatModel, StubScript
 from api.main import create_app
 from tests.support.stub_turns import GatedStub
-
-
-@pytest.fixture
-def shared_client(shared_live_server):
-    """A client of the module's shared server: for tests that book nothing."""
-    with shared_live_server.client() as client:
-        yield client
-
-
-@pytest.fixture
-def server(live_server):
-    return live_server()
-
-
-@pytest.fixture
-def client(server):
-    with server.client() as client:
-        yield client
 
 
 @pytest.fixture

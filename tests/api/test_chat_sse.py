@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from api.deps import runtime_of
 from tests.support.servers import wait_until
 from tests.support.sse import aiter_events, chat
 from tests.support.stub_turns import BOOK, CHECK, OFFER
+
 
 def types(events: list[dict]) -> list[str]:
     return [e["type"] for e in events]
@@ -74,7 +76,7 @@ async def test_second_message_while_a_turn_runs_gets_409_and_disconnect_cancels(
             assert busy.status_code == 409 and "still answering" in busy.json()["detail"]
         # Leaving the `stream` block closed the connection mid-turn: the run ends although the
         # model is still held at the gate, and the session is free again.
-        runtime = server.app.state.agent
+        runtime = runtime_of(server.app)
         await asyncio.to_thread(wait_until, lambda: not runtime._active, 10.0, 0.02, "the turn to end")
         assert not server.gate.is_set()
         server.gate.set()

@@ -104,7 +104,7 @@ def test_racing_first_messages_to_one_session_from_two_workers_get_one_turn(stub
     b = stub_server(database_url=database_url)
     a.script.extend([{"text": "From A."}] * 10)
     b.script.extend([{"text": "From B."}] * 10)
-    with a.client() as on_a, b.client() as on_b:
+    with a.client() as on_a, b.client():
         sid = chat(on_a, message="hi")[0]["session_id"]
 
     async def race() -> list[int]:

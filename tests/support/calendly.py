@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from api.calendly.store import sqlite_path
+from scheduler.store import sqlite_path
 
 API = "/api/calendly"
 PATIENT = {"name": "Jane Roe", "email": "jane.roe@example.com", "phone": "+1 (555) 123-4567"}

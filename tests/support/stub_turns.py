@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from agent.stub import StubChatModel
+from agent.models.stub import StubChatModel
 
 CHECK = {"tool_calls": [{"name": "check_availability", "args": {"date": "2026-12-01", "appointment_type": "followup"}}]}
 OFFER = {"text": "Tuesday, December 1: 8:30, 9:00 or 9:30. Which would you like?"}

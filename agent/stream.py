@@ -1,0 +1,89 @@
+"""One run of the agent graph turned into the project's events, as the run goes.
+
+LangGraph streams two things at once here: the model's message chunks (`messages`: the reply's
+tokens) and each node's state update (`updates`: the model's tool calls, the tools' results and
+the human-in-the-loop pause). This module maps both onto the event format of agent/events.py
+and returns the turn's `done` event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
+
+from agent import events
+from agent.history import pending_confirmation
+
+USAGE_KEYS = ("input_tokens", "output_tokens", "total_tokens")
+
+
+class _Collector:
+    """What a turn has produced so far: the reply, the booking, the usage, the pause."""
+
+    def __init__(self, emit: Callable[[events.Event], None]) -> None:
+        self.emit = emit
+        self.reply: list[str] = []
+        self.booking: dict[str, Any] | None = None
+        self.usage = dict.fromkeys(USAGE_KEYS, 0)
+        self.started: dict[str, float] = {}
+        self.model_messages: list[BaseMessage] = []
+        self.pending: events.Event | None = None
+
+    def chunk(self, chunk: Any, meta: dict[str, Any]) -> None:
+        if not isinstance(chunk, (AIMessageChunk, AIMessage)) or meta.get("langgraph_node") != "model":
+            return
+        for key in USAGE_KEYS:
+            self.usage[key] += int((chunk.usage_metadata or {}).get(key, 0) or 0)
+        if text := chunk.text:
+            self.reply.append(text)
+            self.emit(events.token(text))
+
+    def update(self, node: str, update: Any) -> None:
+        if node == "__interrupt__":  # paused for the patient's yes; it lives in the checkpoint
+            self.pending = pending_confirmation(update, self.model_messages)
+            return
+        for msg in (update or {}).get("messages", []) if isinstance(update, dict) else []:
+            if node == "model" and isinstance(msg, AIMessage):
+                self.model_messages.append(msg)
+                if self.reply and msg.tool_calls and not self.reply[-1].endswith(("\n", " ")):
+                    self.reply.append("\n")
+                for call in msg.tool_calls:
+                    self.started[str(call["id"])] = time.perf_counter()
+                    self.emit(events.tool_call(str(call["id"]), call["name"], call["args"]))
+            elif isinstance(msg, ToolMessage):
+                result = events.tool_result(msg.tool_call_id, str(msg.name), msg.content, msg.status)
+                if msg.tool_call_id in self.started:
+                    result["ms"] = round((time.perf_counter() - self.started[msg.tool_call_id]) * 1000, 1)
+                self.emit(result)
+                if result["name"] == "book_slot" and result["ok"]:
+                    self.booking = result["data"]
+
+    def done(self) -> events.Event:
+        if self.pending:
+            self.emit(self.pending)
+        return events.done("".join(self.reply).strip(), self.booking, self.pending, self.usage)
+
+
+async def run_graph(
+    graph: Any, graph_input: Any, config: dict[str, Any], context: Any, emit: Callable[[events.Event], None]
+) -> events.Event:
+    """Run the graph, emit its events as they come, and return the turn's `done` event."""
+    collector = _Collector(emit)
+    async for mode, data in graph.astream(
+        graph_input,
+        config,
+        stream_mode=["messages", "updates"],
+        context=context,
+        # One checkpoint per turn, written at its end: a turn is saved whole or not at all (a
+        # cancelled turn leaves no trace) and SQLite sees one write per turn, not ten.
+        durability="exit",
+    ):
+        if mode == "messages":
+            collector.chunk(*data)
+        else:
+            for node, update in data.items():
+                collector.update(node, update)
+    return collector.done()

@@ -1,1 +1,0 @@
-"""The mock Calendly service: availability, booking, lookup and cancellation."""

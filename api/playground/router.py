@@ -1,0 +1,248 @@
+"""The prompt playground for staff: `/playground` and `/api/playground/*`.
+
+Off (every route answers 404) unless PLAYGROUND_TOKEN is set. When on, every request must
+carry `Authorization: Bearer <PLAYGROUND_TOKEN>`, else 401; the page itself is answered with
+401 too, but its body is the sign-in form, which keeps the token in the tab's sessionStorage
+and sends it with every API call. Patients' chat (`/api/chat`) never sees the overrides: the
+prompt, provider, model and temperature chosen here apply to the playground session only.
+
+    GET  /playground                              the page (HTML, CSS and JS inline)
+    GET  /api/playground/config                   default prompt, providers, clinic clock
+    GET  /api/playground/prompt                   the shipped prompt template
+    POST /api/playground/chat                     a turn, as the same SSE stream as /api/chat
+    GET  /api/playground/sessions/{id}            the session's transcript and settings
+    GET  /api/playground/sessions/{id}/export     the session as a YAML test script (download)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agent.models import ModelChoice
+from agent.prompts import default_template
+from agent.turn import RunningTurn, TurnOptions, TurnRefused
+from api.chat import stream
+from api.deps import ClockDep, PlaygroundRuntime, Scheduler, SettingsDep, StaffSessionsDep
+from api.playground.export import export_script
+from api.playground.sessions import SESSION_PREFIX, PlaygroundSession, StaffSessions
+from core.clock import Clock
+from core.errors import validation_message
+from core.settings import Settings
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
+# --------------------------------------------------------------------------- access
+
+
+def _token(settings: Settings) -> str:
+    if not settings.playground_token:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Not Found")
+    return settings.playground_token
+
+
+def _authorised(request: Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), token.encode())
+
+
+async def require_staff(request: Request, settings: SettingsDep) -> None:
+    """404 while the playground is off; 401 without the right bearer token."""
+    if not _authorised(request, _token(settings)):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "the playground needs the staff token: Authorization: Bearer <PLAYGROUND_TOKEN>",
+            headers={"WWW-Authenticate": 'Bearer realm="playground"'},
+        )
+
+
+page_router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/playground", tags=["playground"], dependencies=[Depends(require_staff)])
+
+
+@functools.cache
+def _page() -> str:
+    """The page with its CSS and JS inlined, read once."""
+    html = (STATIC_DIR / "playground.html").read_text(encoding="utf-8")
+    css = (STATIC_DIR / "playground.css").read_text(encoding="utf-8")
+    js = (STATIC_DIR / "playground.js").read_text(encoding="utf-8")
+    html = html.replace('<link rel="stylesheet" href="playground.css">', f"<style>\n{css}</style>")
+    return html.replace('<script src="playground.js"></script>', f"<script>\n{js}</script>")
+
+
+@page_router.get("/playground")
+async def page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """The page: 401 (with the sign-in form as its body) without the token, 200 with it."""
+    token = _token(settings)
+    code = status.HTTP_200_OK if _authorised(request, token) else status.HTTP_401_UNAUTHORIZED
+    headers = {**NO_STORE, "X-Frame-Options": "DENY"}
+    if code == status.HTTP_401_UNAUTHORIZED:
+        headers["WWW-Authenticate"] = 'Bearer realm="playground"'
+    return HTMLResponse(_page(), status_code=code, headers=headers)
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def _session(sessions: StaffSessions, session_id: str) -> PlaygroundSession:
+    found = sessions.get(session_id)
+    if found is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"session_id: no playground session {session_id!r} (sessions are kept until the server restarts)",
+        )
+    return found
+
+
+def providers(settings: Settings) -> list[str]:
+    """The models staff may pick: the offline model always, OpenAI(-compatible) when configured."""
+    names = ["offline"]
+    if settings.openai_api_key or settings.openai_base_url:
+        names.append("openai")
+    if settings.llm_provider == "stub":
+        names.append("stub")
+    return names
+
+
+def _default_provider(settings: Settings) -> str:
+    provider = settings.effective_llm_provider
+    return provider if provider in providers(settings) else "offline"
+
+
+@api.get("/config")
+async def config(settings: SettingsDep, clock: ClockDep) -> dict[str, Any]:
+    """What the page needs to start: the shipped prompt, the providers, the clinic clock."""
+    return {
+        "prompt": default_template(),
+        "providers": providers(settings),
+        "default_provider": _default_provider(settings),
+        "default_model": settings.openai_model,
+        "default_temperature": settings.llm_temperature,
+        "clinic_name": settings.clinic_name,
+        "now": clock.now().replace(tzinfo=None, microsecond=0).isoformat(),
+        "timezone": str(clock.tz),
+    }
+
+
+@api.get("/prompt")
+async def prompt() -> dict[str, str]:
+    """The shipped system prompt template (`agent/system_prompt.md`)."""
+    return {"prompt": default_template()}
+
+
+class PlaygroundChatRequest(BaseModel):
+    """A staff message (or confirmation answer) with the session's prompt and model settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: str | None = Field(default=None, max_length=100, description="Omit to start a new playground session.")
+    message: str | None = Field(default=None, description="The message (1 to 2,000 characters).")
+    confirm: bool | None = Field(default=None, description="Answer to a pending confirmation: true books it.")
+    prompt: str | None = Field(default=None, max_length=50_000, description="System prompt template; omit for the shipped one.")
+    provider: str | None = Field(default=None, description="offline, or openai when configured; omit for the default.")
+    model: str | None = Field(default=None, max_length=100, description="Model name (openai only).")
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0, description="Sampling temperature (openai only).")
+
+
+def _options(settings: Settings, clock: Clock, body: PlaygroundChatRequest) -> tuple[TurnOptions, PlaygroundSession]:
+    names = providers(settings)
+    provider = body.provider or _default_provider(settings)
+    if provider not in names:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"provider: must be one of {', '.join(names)}; got {provider!r}")
+    if provider == "openai":
+        temperature = None if body.temperature is None else round(body.temperature, 2)  # bounds the graph cache
+        choice = ModelChoice("openai", body.model or settings.openai_model, temperature)
+    else:
+        choice = ModelChoice(provider)  # the offline and stub models take neither a name nor a temperature
+    template = body.prompt if body.prompt and body.prompt.strip() and body.prompt != default_template() else None
+    chosen = PlaygroundSession(
+        now=clock.now(), provider=provider, model=choice.model, temperature=choice.temperature, prompt=template,
+    )
+    return TurnOptions(prompt_template=template, choice=choice), chosen
+
+
+async def start_playground_turn(
+    request: Request, runtime: PlaygroundRuntime, settings: SettingsDep, clock: ClockDep, sessions: StaffSessionsDep
+) -> RunningTurn:
+    """Parsed here, after the token check, so no request without the token learns anything but 401."""
+    try:
+        body = PlaygroundChatRequest.model_validate(await request.json())
+    except ValueError as exc:
+        errors = exc.errors() if isinstance(exc, ValidationError) else [{"type": "json_invalid", "loc": ("body",)}]
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, validation_message(list(errors))) from None
+    options, chosen = _options(settings, clock, body)
+    if body.session_id is None:
+        session_id, create = sessions.new_id(), True
+    else:
+        session_id, create = body.session_id, False
+        _session(sessions, session_id)  # only the playground's own sessions, never a patient's
+    turn = await runtime.start_turn(session_id, body.message, body.confirm, options=options, create=create)
+    sessions.record_turn(session_id, chosen)
+    for old in sessions.evict():  # the least recently used go, with their conversation
+        with contextlib.suppress(TurnRefused):
+            await runtime.forget(old)
+    return turn
+
+
+@api.post(
+    "/chat",
+    response_class=EventSourceResponse,
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": PlaygroundChatRequest.model_json_schema()}}}
+    },
+    responses={200: {"description": "The same `text/event-stream` as /api/chat."}, 401: {"description": "No or wrong staff token."}},
+)
+async def chat(
+    turn: Annotated[RunningTurn, Depends(start_playground_turn)], sessions: StaffSessionsDep
+) -> AsyncIterator[ServerSentEvent]:
+    """A playground turn with this session's prompt and model; streams the agent's events."""
+    kept = sessions.get(turn.session_id)
+    async for event, sse in stream(turn):
+        if kept is not None and event["type"] == "done" and event.get("usage"):
+            kept.add_usage(event["usage"])
+        yield sse
+
+
+@api.get("/sessions/{session_id}")
+async def session(session_id: str, runtime: PlaygroundRuntime, sessions: StaffSessionsDep) -> dict[str, Any]:
+    """The session's transcript (tool calls and results included) and its settings."""
+    kept = _session(sessions, session_id)
+    transcript = await runtime.transcript(session_id)
+    return {
+        **transcript,
+        "settings": {"provider": kept.provider, "model": kept.model, "temperature": kept.temperature,
+                     "custom_prompt": kept.prompt is not None},
+        "usage": kept.usage,
+        "turns": kept.turns,
+    }
+
+
+@api.get("/sessions/{session_id}/export", response_class=Response, responses={200: {"content": {"application/x-yaml": {}}}})
+async def export(session_id: str, runtime: PlaygroundRuntime, scheduler: Scheduler, sessions: StaffSessionsDep) -> Response:
+    """The session as a conversation script (YAML) that `scheduling-agent test-script` replays."""
+    kept = _session(sessions, session_id)
+    text = await export_script(
+        await runtime.history(session_id), scheduler,
+        now=kept.now, prompt=kept.prompt, provider=kept.provider if kept.provider != "openai" else f"openai {kept.model}",
+    )
+    filename = f"playground-{session_id.removeprefix(SESSION_PREFIX)[:12]}.yaml"
+    return Response(
+        text, media_type="application/x-yaml",
+        headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+router = APIRouter()
+router.include_router(page_router)
+router.include_router(api)

@@ -1,0 +1,125 @@
+"""Request and response models of the scheduling API: validation happens here, at the boundary."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from core.appointment_types import TYPE_KEYS
+from core.formats import DATE_PATTERN, is_email, is_hhmm
+
+_DATE = re.compile(DATE_PATTERN)
+_PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
+
+
+def iso_date(value: object) -> date:
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if _DATE.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ValueError(f"must be a real calendar date in YYYY-MM-DD format, got {value!r}")
+
+
+def type_key(value: object) -> str:
+    text = str(value).strip().lower()
+    if text not in TYPE_KEYS:
+        raise ValueError(f"must be one of {', '.join(TYPE_KEYS)}; got {value!r}")
+    return text
+
+
+def _start_time(value: object) -> str:
+    text = str(value).strip()
+    if not is_hhmm(text):
+        raise ValueError(f"must be a 24-hour time HH:MM, got {value!r}")
+    return text
+
+
+def _email(value: str) -> str:
+    text = value.strip()
+    if not is_email(text):
+        raise ValueError(f"must be a valid e-mail address like name@example.com, got {value!r}")
+    return text
+
+
+def _phone(value: str) -> str:
+    text = value.strip()
+    digits = sum(ch.isdigit() for ch in text)
+    if not _PHONE_CHARS.match(text) or not 7 <= digits <= 15:
+        raise ValueError("must be a phone number of 7 to 15 digits (spaces, dashes, brackets and a leading + allowed)")
+    return text
+
+
+def _name(value: str) -> str:
+    text = " ".join(value.split())
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
+IsoDate = Annotated[date, BeforeValidator(iso_date)]
+TypeKey = Annotated[str, BeforeValidator(type_key)]
+HHMM = Annotated[str, BeforeValidator(_start_time)]
+
+
+class SlotOut(BaseModel):
+    start_time: str
+    end_time: str
+    available: bool = True
+
+
+class AvailabilityOut(BaseModel):
+    date: date
+    appointment_type: str
+    available_slots: list[SlotOut]
+    next_available: date | None
+
+
+class Patient(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(max_length=120), AfterValidator(_name)]
+    email: Annotated[str, AfterValidator(_email)]
+    phone: Annotated[str, Field(max_length=32), AfterValidator(_phone)]
+
+
+class BookingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    appointment_type: TypeKey
+    date: IsoDate
+    start_time: HHMM
+    patient: Patient
+    reason: Annotated[str | None, Field(max_length=500)] = None
+
+
+class BookingDetails(BaseModel):
+    appointment_type: str
+    date: date
+    start_time: str
+    end_time: str
+    patient: Patient
+    reason: str | None = None
+
+
+class BookingOut(BaseModel):
+    booking_id: str
+    status: str
+    confirmation_code: str
+    details: BookingDetails
+
+
+class CancelRequest(BaseModel):
+    confirmation_code: str = Field(min_length=1, max_length=64)
+
+
+class AppointmentTypeOut(BaseModel):
+    key: str
+    minutes: int
+    description: str

@@ -1,0 +1,89 @@
+"""The scheduling service as one object: its store, its slot data, its rules and its
+background work, started and stopped together. The app that mounts it knows only this.
+
+    service = SchedulerService.from_settings(settings, clock)
+    app.include_router(service.router())      # /api/calendly
+    await service.start(); ...; await service.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from core.clock import Clock
+from core.settings import Settings
+from scheduler.errors import ServiceError
+from scheduler.notices import Notices
+from scheduler.rules import BookingRules, DayPlan
+from scheduler.slots import ScheduleDataError, SlotSource
+from scheduler.store import Booking, BookingStore, make_store
+
+log = logging.getLogger("scheduler")
+
+
+class SchedulerService:
+    """The service's parts; `rules` is None while the slot data cannot be read."""
+
+    def __init__(self, settings: Settings, clock: Clock, store: BookingStore, notices: Notices | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.store = store
+        self.notices = notices or Notices()
+        self.rules: BookingRules | None = None
+        self.error: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock) -> SchedulerService:
+        return cls(settings, clock, make_store(settings.database_url))
+
+    def router(self) -> APIRouter:
+        """The HTTP routes (`/api/calendly/...`), bound to this service."""
+        from scheduler.router import build_router
+
+        return build_router(self)
+
+    async def start(self) -> None:
+        await self.store.open()
+        await self.reload()
+
+    async def reload(self) -> None:
+        """(Re)read the slot data; on failure keep serving and log the cause."""
+        try:
+            source = await run_in_threadpool(SlotSource.load, self.settings.slots_file, self.settings.schedule_file)
+        except ScheduleDataError as exc:
+            self.rules, self.error = None, str(exc)
+            log.error("slot data unusable: %s", exc)
+            return
+        self.rules, self.error = BookingRules(source, self.store, self.clock), None
+
+    async def stop(self) -> None:
+        await self.notices.stop()
+        await self.store.close()
+
+    @property
+    def healthy(self) -> bool:
+        """Whether the slot data is usable."""
+        return self.rules is not None
+
+    async def require_rules(self, failure: str) -> BookingRules:
+        """The rules, or a 500 with `failure` while the slot data is broken (re-read first: the
+        file may have been fixed since)."""
+        if self.rules is None:
+            await self.reload()
+        if self.rules is None:
+            raise ServiceError(500, failure)
+        return self.rules
+
+    # --- snapshots for staff tools and scripts ------------------------------------------
+
+    async def bookings(self) -> list[Booking]:
+        """Every booking, oldest first."""
+        return await self.store.all()
+
+    async def day_plan(self, day: date, appointment_type: str) -> DayPlan | None:
+        """The day's slots and bookings (None: no schedule that day, or no usable slot data)."""
+        return await self.rules.day_plan(day, appointment_type) if self.rules else None

@@ -1,0 +1,142 @@
+"""The tools against the running scheduling service, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from tools.http import SchedulerHttpClient
+from tools.scheduling import build_tools
+
+PATIENT = {"patient_name": "Jane Roe", "patient_email": "jane@example.com", "patient_phone": "555 0100"}
+
+
+def test_schemas_teach_the_formats() -> None:
+    check, book = build_tools(SchedulerHttpClient("http://127.0.0.1:1"))
+    c = check.tool_call_schema.model_json_schema()
+    b = book.tool_call_schema.model_json_schema()
+    assert set(c["required"]) == {"date", "appointment_type"}
+    assert set(b["required"]) == {"date", "start_time", "appointment_type", "patient_name", "patient_email", "patient_phone"}
+    assert "YYYY-MM-DD" in c["properties"]["date"]["description"]
+    assert "HH:MM" in b["properties"]["start_time"]["description"]
+    assert set(c["properties"]["appointment_type"]["enum"]) == {"consultation", "followup", "physical", "specialist"}
+    assert "morning" in c["properties"]["time_of_day"]["description"]
+    for schema in (c, b):
+        for name, prop in schema["properties"].items():
+            assert prop.get("description"), f"{name} has no description"
+
+
+@pytest.fixture
+async def tools(live_server):
+    server = live_server()
+    client = SchedulerHttpClient(server.url, retries=1, backoff=0.01)
+    yield server, build_tools(client)
+    await client.aclose()
+
+
+async def call(tool, **args) -> dict:
+    return json.loads(await tool.ainvoke(args))
+
+
+async def test_check_availability_success_and_time_of_day(tools) -> None:
+    _, (check, _) = tools
+    everything = await call(check, date="2026-11-24", appointment_type="specialist")
+    afternoon = await call(check, date="2026-11-24", appointment_type="specialist", time_of_day="afternoon")
+    after_three = await call(check, date="2026-11-24", appointment_type="specialist", time_of_day="after 15:00")
+    assert everything["ok"] and everything["day"] == "Tuesday, November 24"
+    assert everything["slots"] == ["10:00", "11:00", "13:00", "14:00", "15:00", "16:00"]
+    assert afternoon["slots"] == ["13:00", "14:00", "15:00", "16:00"] and afternoon["other_free_that_day"] == 2
+    assert after_three["slots"] == ["15:00", "16:00"]
+    assert everything["next_available"] == "2026-11-26"
+
+
+async def test_check_availability_no_schedule_points_to_next_date(tools) -> None:
+    _, (check, _) = tools
+    result = await call(check, date="2026-11-29", appointment_type="specialist")  # a Sunday
+    assert result["ok"] is False and result["error"] == "no_schedule"
+    assert result["next_available"] == "2026-12-01"
+    assert "Tuesday, December 1" in result["hint"]
+
+
+async def test_check_availability_bad_argument_is_a_result_not_an_exception(tools) -> None:
+    server, (check, _) = tools
+    # The schema rejects a non-ISO date before any HTTP call: LangChain reports it to the model.
+    with pytest.raises(ValidationError):
+        await check.ainvoke({"date": "tomorrow", "appointment_type": "followup"})
+    client = SchedulerHttpClient(server.url)
+    reply = await client.availability("2026-13-45", "followup")
+    await client.aclose()
+    assert reply.status == 400 and "date" in reply.body["detail"]
+
+
+async def test_book_slot_success_then_taken_offers_alternatives(tools) -> None:
+    _, (check, book) = tools
+    first = await call(book, date="2026-11-24", start_time="14:00", appointment_type="specialist", **PATIENT)
+    assert first["ok"] and first["booking_id"].startswith("APPT-20261124-") and len(first["confirmation_code"]) == 8
+    again = await call(book, date="2026-11-24", start_time="14:00", appointment_type="specialist", **PATIENT)
+    assert again["ok"] is False and again["error"] == "slot_taken"
+    assert again["alternatives"] and "14:00" not in again["alternatives"]
+    assert all(alt in again["hint"] for alt in again["alternatives"])
+    after = await call(check, date="2026-11-24", appointment_type="specialist")
+    assert "14:00" not in after["slots"]
+
+
+async def test_book_slot_invalid_email_and_missing_slot(tools) -> None:
+    _, (_, book) = tools
+    bad = await call(book, date="2026-11-24", start_time="15:00", appointment_type="specialist",
+                     patient_name="Jane", patient_email="jane-at-example", patient_phone="555 0100")
+    assert bad["error"] == "invalid_request" and "patient.email" in bad["message"]
+    missing = await call(book, date="2026-11-24", start_time="15:30", appointment_type="specialist", **PATIENT)
+    assert missing["ok"] is False and missing["error"] == "no_schedule"
+
+
+def failing_client(handler, retries: int) -> SchedulerHttpClient:
+    """A client whose every request meets `handler` (which raises a transport error)."""
+    client = SchedulerHttpClient("http://scheduler.test", retries=retries, backoff=0.001)
+    client._http = httpx.AsyncClient(base_url="http://scheduler.test", transport=httpx.MockTransport(handler))
+    return client
+
+
+async def test_service_unreachable_gives_guidance_after_bounded_retries() -> None:
+    attempts = 0
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+        raise httpx.ConnectError("refused", request=request)
+
+    client = failing_client(refuse, retries=2)
+    check, book = build_tools(client)
+    result = await call(check, date="2026-11-24", appointment_type="followup")
+    assert result == {"ok": False, "error": "service_unavailable", "message": result["message"], "hint": result["hint"]}
+    assert attempts == 3 and "not reachable" in result["hint"]
+    booked = await call(book, date="2026-11-24", start_time="09:00", appointment_type="followup", **PATIENT)
+    assert booked["error"] == "service_unavailable"
+    await client.aclose()
+
+
+async def test_real_unreachable_port() -> None:
+    client = SchedulerHttpClient("http://127.0.0.1:9", retries=1, backoff=0.001)
+    check, _ = build_tools(client)
+    result = await call(check, date="2026-11-24", appointment_type="followup")
+    await client.aclose()
+    assert result["error"] == "service_unavailable" and "ConnectError" in result["message"]
+
+
+async def test_booking_is_not_retried_after_a_timeout() -> None:
+    """A timed-out booking may have happened: retrying could book twice, so it is not retried."""
+    attempts = 0
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+        raise httpx.ReadTimeout("slow", request=request)
+
+    client = failing_client(slow, retries=3)
+    _, book = build_tools(client)
+    result = await call(book, date="2026-11-24", start_time="09:00", appointment_type="followup", **PATIENT)
+    await client.aclose()
+    assert attempts == 1 and "do not book again" in result["hint"]

@@ -1,0 +1,94 @@
+"""Async HTTP client of the scheduling service, with bounded retries of transient failures.
+
+By default it talks to the same app in-process through httpx's ASGI transport; give it a
+base URL and it talks to any host instead, unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+log = logging.getLogger("tools.http")
+
+RETRY_STATUSES = {502, 503, 504}
+
+
+@dataclass(frozen=True)
+class ServiceReply:
+    """Status and JSON body of a service answer; status 0 means no answer at all."""
+
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class SchedulerHttpClient:
+    """The calls the tools make to the scheduling service, over one pooled httpx.AsyncClient."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        app: Any = None,
+        timeout: float = 10.0,
+        retries: int = 2,
+        backoff: float = 0.2,
+    ) -> None:
+        if (base_url is None) == (app is None):
+            raise ValueError("give exactly one of base_url or app")
+        transport = httpx.ASGITransport(app=app) if app is not None else None
+        self._http = httpx.AsyncClient(
+            base_url=(base_url or "http://scheduler.internal").rstrip("/"),
+            transport=transport,
+            timeout=timeout,
+        )
+        self.retries = retries
+        self.backoff = backoff
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _request(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> ServiceReply:
+        """Send with retries; a non-idempotent call is retried only if it never reached the server."""
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.request(method, path, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                failure: str = f"cannot reach the scheduling service ({type(exc).__name__})"
+            except httpx.TimeoutException as exc:
+                if not idempotent:
+                    return ServiceReply(0, {"detail": f"the scheduling service did not answer in time ({type(exc).__name__})", "timeout": True})
+                failure = f"the scheduling service did not answer in time ({type(exc).__name__})"
+            except httpx.TransportError as exc:
+                failure = f"connection to the scheduling service failed ({type(exc).__name__})"
+            else:
+                if response.status_code not in RETRY_STATUSES or attempt >= self.retries:
+                    try:
+                        body = response.json()
+                    except ValueError:
+                        body = {"detail": response.text[:200]}
+                    return ServiceReply(response.status_code, body if isinstance(body, dict) else {"data": body})
+                failure = f"the scheduling service answered {response.status_code}"
+            if attempt >= self.retries:
+                log.warning("giving up after %d attempts: %s", attempt + 1, failure)
+                return ServiceReply(0, {"detail": failure})
+            attempt += 1
+            await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+
+    async def availability(self, date: str, appointment_type: str) -> ServiceReply:
+        return await self._request(
+            "GET", "/api/calendly/availability", idempotent=True,
+            params={"date": date, "appointment_type": appointment_type},
+        )
+
+    async def book(self, payload: dict[str, Any]) -> ServiceReply:
+        return await self._request("POST", "/api/calendly/book", idempotent=False, json=payload)
