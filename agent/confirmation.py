@@ -32,4 +32,3 @@ def is_affirmative(text: str) -> bool:
 def is_negative(text: str) -> bool:
     """A plain no or a request to stop/wait."""
     return bool(_NO.match(_norm(text)))
-

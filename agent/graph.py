@@ -50,8 +50,16 @@ class SessionState(AgentState[Any]):
 def _retryable(exc: BaseException) -> bool:
     """Transient model errors: connection trouble, timeouts, rate limits, 5xx."""
     name = type(exc).__name__
-    if name in {"APIConnectionError", "APITimeoutError", "RateLimitError", "InternalServerError", "TimeoutError",
-                "ConnectError", "ReadTimeout", "ConnectionError"}:
+    if name in {
+        "APIConnectionError",
+        "APITimeoutError",
+        "RateLimitError",
+        "InternalServerError",
+        "TimeoutError",
+        "ConnectError",
+        "ReadTimeout",
+        "ConnectionError",
+    }:
         return True
     status = getattr(exc, "status_code", None)
     return isinstance(status, int) and status >= 500

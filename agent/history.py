@@ -88,8 +88,12 @@ class SessionHistory:
     @classmethod
     def from_state(cls, session_id: str, state: Any) -> SessionHistory:
         messages = list(state.values.get("messages", []))
-        return cls(session_id, messages, list(state.values.get("answers", [])),
-                   pending_confirmation(state.interrupts, messages))
+        return cls(
+            session_id,
+            messages,
+            list(state.values.get("answers", [])),
+            pending_confirmation(state.interrupts, messages),
+        )
 
     def transcript(self) -> list[dict[str, Any]]:
         """The conversation as the patient and staff see it, tool calls and results included."""
@@ -130,7 +134,9 @@ class SessionHistory:
                 turn.replies.append(ModelReply(str(message.text), calls, latest))
                 turn.calls.extend(calls)
             elif isinstance(message, ToolMessage):
-                turn.results.append(events.tool_result(message.tool_call_id, str(message.name), message.content, message.status))
+                turn.results.append(
+                    events.tool_result(message.tool_call_id, str(message.name), message.content, message.status)
+                )
                 turn.answered.add(message.tool_call_id)
                 latest = booking_result(message) or latest
         return turns
@@ -141,9 +147,12 @@ class SessionHistory:
         made = []
         for message in self.messages:
             if (result := booking_result(message)) is not None:
-                made.append({
-                    "date": result.get("date"), "start_time": result.get("start_time"),
-                    "appointment_type": result.get("appointment_type"),
-                    "patient_email": args.get(str(getattr(message, "tool_call_id", "")), {}).get("patient_email"),
-                })
+                made.append(
+                    {
+                        "date": result.get("date"),
+                        "start_time": result.get("start_time"),
+                        "appointment_type": result.get("appointment_type"),
+                        "patient_email": args.get(str(getattr(message, "tool_call_id", "")), {}).get("patient_email"),
+                    }
+                )
         return made

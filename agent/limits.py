@@ -18,8 +18,7 @@ from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResp
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 MODEL_LIMIT_REPLY = (
-    "I'm sorry, I couldn't finish that request. Could you tell me again, in one message, "
-    "what you would like to book?"
+    "I'm sorry, I couldn't finish that request. Could you tell me again, in one message, what you would like to book?"
 )
 TOOL_LIMIT_RESULT = (
     '{"ok": false, "error": "tool_call_limit", "message": "Too many tool calls for this message; '

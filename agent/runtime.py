@@ -102,7 +102,11 @@ class AgentRuntime:
             if self.model_hook:
                 model = self.model_hook(model) or model
             self._graphs[choice] = build_graph(
-                model, self.tools, clock=self.clock, clinic_name=self.settings.clinic_name, checkpointer=self.checkpointer
+                model,
+                self.tools,
+                clock=self.clock,
+                clinic_name=self.settings.clinic_name,
+                checkpointer=self.checkpointer,
             )
         return self._graphs[choice]
 
@@ -217,10 +221,15 @@ class AgentRuntime:
             async with deadline:
                 self._deadlines[turn.session_id] = deadline
                 done = await run_graph(
-                    self.graph(options.choice), graph_input, self._config(turn.session_id),
-                    TurnContext(prompt_template=options.prompt_template), emit,
+                    self.graph(options.choice),
+                    graph_input,
+                    self._config(turn.session_id),
+                    TurnContext(prompt_template=options.prompt_template),
+                    emit,
                 )
-            await self._release(turn.session_id, done["pending"])  # free before `done`: the next message may follow at once
+            await self._release(
+                turn.session_id, done["pending"]
+            )  # free before `done`: the next message may follow at once
             emit(done)
         except asyncio.CancelledError:
             log.info("turn cancelled", extra={"session": turn.session_id[:6]})

@@ -167,9 +167,11 @@ class SessionTable:
         return bool(await self.conn.execute_fetchall("SELECT 1 FROM chat_sessions WHERE session_id = ?", (session_id,)))
 
     async def busy(self, session_id: str) -> bool:
-        return bool(await self.conn.execute_fetchall(
-            "SELECT 1 FROM chat_sessions WHERE session_id = ? AND lease_until >= ?", (session_id, time.time())
-        ))
+        return bool(
+            await self.conn.execute_fetchall(
+                "SELECT 1 FROM chat_sessions WHERE session_id = ? AND lease_until >= ?", (session_id, time.time())
+            )
+        )
 
     async def forget(self, session_id: str) -> None:
         await self.conn.execute("DELETE FROM chat_sessions WHERE session_id = ?", (session_id,))

@@ -18,7 +18,12 @@ from langsmith.utils import tracing_is_enabled
 
 
 async def _inline_unless_tracing(
-    default: Callable[..., Awaitable[Any]], ctx: contextvars.Context, func: Callable[..., Any], /, *args: Any, **kwargs: Any
+    default: Callable[..., Awaitable[Any]],
+    ctx: contextvars.Context,
+    func: Callable[..., Any],
+    /,
+    *args: Any,
+    **kwargs: Any,
 ) -> Any:
     if tracing_is_enabled():
         return await default(ctx, func, *args, **kwargs)

@@ -82,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
         "test-script", help="run conversation scripts (YAML files, or folders of them) and report per turn"
     )
     test_script.add_argument("paths", nargs="+", metavar="PATH", help="a script file or a folder of *.yaml scripts")
-    test_script.add_argument("-v", "--verbose", action="store_true", help="show every turn's tool calls and reply, not only failures")
+    test_script.add_argument(
+        "-v", "--verbose", action="store_true", help="show every turn's tool calls and reply, not only failures"
+    )
     test_script.set_defaults(func=_test_script)
     return parser
 

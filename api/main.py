@@ -56,21 +56,34 @@ def create_app(
             async with AsyncExitStack() as stack:
                 base_url = settings.scheduler_base_url  # unset: this app, in-process (ASGI)
                 client = SchedulerHttpClient(
-                    base_url, app=None if base_url else app,
-                    timeout=settings.scheduler_timeout, retries=settings.scheduler_retries,
+                    base_url,
+                    app=None if base_url else app,
+                    timeout=settings.scheduler_timeout,
+                    retries=settings.scheduler_retries,
                 )
                 stack.push_async_callback(client.aclose)
                 tools = build_tools(client)
-                services.runtime = await stack.enter_async_context(AgentRuntime.open(
-                    settings, clock=clock, tools=tools, stub_script=stub_script, model_hook=model_hook,
-                ))
+                services.runtime = await stack.enter_async_context(
+                    AgentRuntime.open(
+                        settings,
+                        clock=clock,
+                        tools=tools,
+                        stub_script=stub_script,
+                        model_hook=model_hook,
+                    )
+                )
                 if settings.playground_token:
                     # Staff sessions live apart from patients' (in memory, gone on restart): a
                     # patient's endpoint can never reach one, and dropping one frees it entirely.
-                    services.playground = await stack.enter_async_context(AgentRuntime.open(
-                        settings.model_copy(update={"checkpoint_url": "memory"}), clock=clock, tools=tools,
-                        stub_script=stub_script, model_hook=model_hook,
-                    ))
+                    services.playground = await stack.enter_async_context(
+                        AgentRuntime.open(
+                            settings.model_copy(update={"checkpoint_url": "memory"}),
+                            clock=clock,
+                            tools=tools,
+                            stub_script=stub_script,
+                            model_hook=model_hook,
+                        )
+                    )
                 tune_after_startup()
                 yield
         finally:

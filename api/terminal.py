@@ -62,7 +62,9 @@ class Printer:
         self.out.flush()
 
 
-async def run_chat(settings: Settings, *, jsonl: bool, verbose: bool, session_id: str | None, stdin: TextIO, stdout: TextIO) -> int:
+async def run_chat(
+    settings: Settings, *, jsonl: bool, verbose: bool, session_id: str | None, stdin: TextIO, stdout: TextIO
+) -> int:
     app = create_app(settings)
     failures = 0
     async with app.router.lifespan_context(app):
@@ -97,6 +99,8 @@ async def run_chat(settings: Settings, *, jsonl: bool, verbose: bool, session_id
 
 def chat_main(settings: Settings, *, jsonl: bool, verbose: bool, session_id: str | None) -> int:
     try:
-        return asyncio.run(run_chat(settings, jsonl=jsonl, verbose=verbose, session_id=session_id, stdin=sys.stdin, stdout=sys.stdout))
+        return asyncio.run(
+            run_chat(settings, jsonl=jsonl, verbose=verbose, session_id=session_id, stdin=sys.stdin, stdout=sys.stdout)
+        )
     except KeyboardInterrupt:
         return 130

@@ -48,14 +48,19 @@ def prompt_tokens() -> dict[str, int]:
     prompt = render_prompt(default_template(), clock=clock, clinic_name=Settings().clinic_name)
     tools = build_tools(SchedulerHttpClient("http://127.0.0.1:1"))
     schemas = json.dumps([convert_to_openai_tool(t) for t in tools])
-    return {"system_prompt": len(enc.encode(prompt)), "tool_schemas": len(enc.encode(schemas)),
-            "total": len(enc.encode(prompt)) + len(enc.encode(schemas))}
+    return {
+        "system_prompt": len(enc.encode(prompt)),
+        "tool_schemas": len(enc.encode(schemas)),
+        "total": len(enc.encode(prompt)) + len(enc.encode(schemas)),
+    }
 
 
 async def ours(turns: int) -> list[float]:
     script = StubScript()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(database_url=f"sqlite:///{Path(tmp) / 'b.db'}", scheduler_now=NOW, llm_provider="stub", log_level="WARNING")
+        settings = Settings(
+            database_url=f"sqlite:///{Path(tmp) / 'b.db'}", scheduler_now=NOW, llm_provider="stub", log_level="WARNING"
+        )
         app = create_app(settings, stub_script=script)
         async with app.router.lifespan_context(app):
             runtime = runtime_of(app)
@@ -80,16 +85,28 @@ async def bare(turns: int) -> list[float]:
         return '{"ok":true}'
 
     tools = [
-        StructuredTool.from_function(coroutine=check_availability, name="check_availability", description="no-op", args_schema=CheckAvailabilityArgs),
-        StructuredTool.from_function(coroutine=book_slot, name="book_slot", description="no-op", args_schema=BookSlotArgs),
+        StructuredTool.from_function(
+            coroutine=check_availability,
+            name="check_availability",
+            description="no-op",
+            args_schema=CheckAvailabilityArgs,
+        ),
+        StructuredTool.from_function(
+            coroutine=book_slot, name="book_slot", description="no-op", args_schema=BookSlotArgs
+        ),
     ]
-    graph = create_agent(StubChatModel(script=script), tools, system_prompt="You book appointments.", checkpointer=InMemorySaver())
+    graph = create_agent(
+        StubChatModel(script=script), tools, system_prompt="You book appointments.", checkpointer=InMemorySaver()
+    )
     times = []
     for i in range(turns):
         script.extend(TURN)
         start = time.perf_counter()
-        async for _ in graph.astream({"messages": [{"role": "user", "content": f"hi {i}"}]},
-                                     {"configurable": {"thread_id": f"t{i}"}}, stream_mode=["messages", "updates"]):
+        async for _ in graph.astream(
+            {"messages": [{"role": "user", "content": f"hi {i}"}]},
+            {"configurable": {"thread_id": f"t{i}"}},
+            stream_mode=["messages", "updates"],
+        ):
             pass
         times.append(time.perf_counter() - start)
     return times
@@ -100,8 +117,10 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=200)
     args = parser.parse_args()
     tokens = prompt_tokens()
-    print(f"prompt size (cl100k_base): system prompt {tokens['system_prompt']} + tool schemas "
-          f"{tokens['tool_schemas']} = {tokens['total']} tokens")
+    print(
+        f"prompt size (cl100k_base): system prompt {tokens['system_prompt']} + tool schemas "
+        f"{tokens['tool_schemas']} = {tokens['total']} tokens"
+    )
     asyncio.run(bare(10))  # warm-up: imports, caches
     asyncio.run(ours(10))
     bare_t = asyncio.run(bare(args.turns))

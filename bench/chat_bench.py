@@ -61,8 +61,10 @@ class Connection:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         payload = json.dumps(body).encode()
-        self.writer.write(b"POST /api/chat HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                          b"Content-Length: %d\r\n\r\n%s" % (self.host.encode(), len(payload), payload))
+        self.writer.write(
+            b"POST /api/chat HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (self.host.encode(), len(payload), payload)
+        )
         assert self.reader is not None
         status = await self.reader.readline()
         assert b" 200 " in status, status
@@ -119,8 +121,10 @@ async def slots(client: httpx.AsyncClient, count: int) -> list[tuple[str, str]]:
             break
         day = nxt
     if len(found) < count:
-        raise SystemExit(f"only {len(found)} free consultation slots in the {HORIZON_DAYS}-day horizon for up to "
-                         f"{count} conversations: use fewer --sessions, a shorter --duration or a longer --latency")
+        raise SystemExit(
+            f"only {len(found)} free consultation slots in the {HORIZON_DAYS}-day horizon for up to "
+            f"{count} conversations: use fewer --sessions, a shorter --duration or a longer --latency"
+        )
     return found[:count]
 
 
@@ -163,8 +167,10 @@ def delay_line(delays: list[float]) -> str:
     if not delays:
         return "  model first token -> client token event: no replies"
     ms = sorted(x * 1000 for x in delays)
-    return (f"  model first token -> client token event: p50 {statistics.median(ms):.1f} ms, "
-            f"p99 {ms[max(int(len(ms) * 0.99) - 1, 0)]:.1f} ms over {len(ms)} replies")
+    return (
+        f"  model first token -> client token event: p50 {statistics.median(ms):.1f} ms, "
+        f"p99 {ms[max(int(len(ms) * 0.99) - 1, 0)]:.1f} ms over {len(ms)} replies"
+    )
 
 
 async def burst(host: str, port: int, chosen: list[tuple[str, str]], latency: float, pid: int) -> None:
@@ -179,22 +185,34 @@ async def burst(host: str, port: int, chosen: list[tuple[str, str]], latency: fl
     turns = 3 * sessions
     ideal_wall = 4 * latency
     print(f"{sessions} concurrent sessions x 3 turns, model latency {latency:.2f} s per call")
-    print(f"  completed turns/s: {turns / wall:7.1f}   ideal: {turns / ideal_wall:7.1f}   ratio: {ideal_wall / wall:.2f} (target >= 0.9)")
+    print(
+        f"  completed turns/s: {turns / wall:7.1f}   ideal: {turns / ideal_wall:7.1f}   ratio: {ideal_wall / wall:.2f} (target >= 0.9)"
+    )
     print(cpu_line(cpu, client, turns))
     print(f"  wall time: {wall:.2f} s (ideal {ideal_wall:.2f} s)")
     print(delay_line([x for _, d in record for x in d]))
 
 
-async def steady(host: str, port: int, chosen: list[tuple[str, str]], sessions: int, latency: float,
-                 duration: float, seed: int, pid: int) -> None:
+async def steady(
+    host: str,
+    port: int,
+    chosen: list[tuple[str, str]],
+    sessions: int,
+    latency: float,
+    duration: float,
+    seed: int,
+    pid: int,
+) -> None:
     """A closed loop: N sessions, each running conversations back to back, measured after a warm-up."""
     rng = random.Random(seed)
     offsets = [rng.uniform(0, 4 * latency) for _ in range(sessions)]
     t0 = time.monotonic()
     window = (t0 + max(offsets) + 4 * latency, t0 + duration)
     if window[1] <= window[0]:
-        raise SystemExit(f"--duration {duration} s leaves no measurement window after the start offsets and "
-                         f"the {4 * latency:.1f} s warm-up: use a longer --duration")
+        raise SystemExit(
+            f"--duration {duration} s leaves no measurement window after the start offsets and "
+            f"the {4 * latency:.1f} s warm-up: use a longer --duration"
+        )
     free: Iterator[tuple[int, tuple[str, str]]] = enumerate(chosen, start=sessions)  # p<n>: not the burst's
     record: Turns = []
 
@@ -227,8 +245,10 @@ async def steady(host: str, port: int, chosen: list[tuple[str, str]], sessions: 
     counted = [(at, d) for at, d in record if window[0] <= at <= window[1]]
     span = window[1] - window[0]
     rate, ideal = len(counted) / span, sessions * 3 / (4 * latency)
-    print(f"steady: {sessions} sessions in a closed loop for {duration:.0f} s, model latency {latency:.2f} s per call, "
-          f"measured over the last {span:.1f} s")
+    print(
+        f"steady: {sessions} sessions in a closed loop for {duration:.0f} s, model latency {latency:.2f} s per call, "
+        f"measured over the last {span:.1f} s"
+    )
     print(f"  completed turns/s: {rate:7.1f}   ideal: {ideal:7.1f}   ratio: {rate / ideal:.2f} (target >= 0.9)")
     print(cpu_line(cpu, client, len(counted)))
     print(f"  turns in the window: {len(counted)} ({len(record)} in the run)")
@@ -271,18 +291,29 @@ def wait_ready(url: str, server: subprocess.Popen[bytes], workers: int, log: Pat
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=200)
-    parser.add_argument("--latency", type=float, nargs="+", default=[1.0, 2.0, 3.0],
-                        help="model latency per call (s); several values: one server and run each")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="uvicorn worker processes (default: one per CPU, like WORKERS in production)")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        nargs="+",
+        default=[1.0, 2.0, 3.0],
+        help="model latency per call (s); several values: one server and run each",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="uvicorn worker processes (default: one per CPU, like WORKERS in production)",
+    )
     parser.add_argument("--mode", choices=("burst", "steady", "both"), default="both")
     parser.add_argument("--duration", type=float, default=30.0, help="length of the steady run (s)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the steady start offsets")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     for latency in args.latency:
-        print(f"chat bench: sessions {args.sessions}, latency {latency:.2f} s, workers {args.workers}, "
-              f"mode {args.mode}, duration {args.duration:.0f} s (steady)")
+        print(
+            f"chat bench: sessions {args.sessions}, latency {latency:.2f} s, workers {args.workers}, "
+            f"mode {args.mode}, duration {args.duration:.0f} s (steady)"
+        )
         bench_one(args, latency)
 
 
@@ -291,13 +322,28 @@ def bench_one(args: argparse.Namespace, latency: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         schedule = json.loads((ROOT / "data" / "schedule.json").read_text()) | {"horizon_days": HORIZON_DAYS}
         (Path(tmp) / "schedule.json").write_text(json.dumps(schedule))
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/b.db", "SCHEDULER_NOW": NOW,
-               "SCHEDULE_FILE": f"{tmp}/schedule.json", "PYTHONPATH": f"{ROOT / 'bench'}{os.pathsep}{ROOT}"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp}/b.db",
+            "SCHEDULER_NOW": NOW,
+            "SCHEDULE_FILE": f"{tmp}/schedule.json",
+            "PYTHONPATH": f"{ROOT / 'bench'}{os.pathsep}{ROOT}",
+        }
         log_path = Path(tmp) / "server.log"
         log = open(log_path, "w")  # the server's JSON log lines, out of the report
-        server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "chat_bench_server.py"), str(args.port),
-                                   str(latency), str(args.workers)],
-                                  env=env, cwd=tmp, stderr=log, start_new_session=True)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "chat_bench_server.py"),
+                str(args.port),
+                str(latency),
+                str(args.workers),
+            ],
+            env=env,
+            cwd=tmp,
+            stderr=log,
+            start_new_session=True,
+        )
         try:
             url = f"http://127.0.0.1:{args.port}"
             wait_ready(url, server, args.workers, log_path)

@@ -44,30 +44,64 @@ class BenchModel(BaseChatModel):
         if isinstance(last, ToolMessage):
             data = json.loads(last.content) if str(last.content).startswith("{") else {}
             if last.name == "check_availability":
-                return AIMessage(content=f"On {data.get('day')} I have {', '.join(data.get('slots', [])[:3])} free. Which one?")
+                return AIMessage(
+                    content=f"On {data.get('day')} I have {', '.join(data.get('slots', [])[:3])} free. Which one?"
+                )
             return AIMessage(content=f"Booked: {data.get('booking_id')}, code {data.get('confirmation_code')}.")
         words = str(last.content).split() if isinstance(last, HumanMessage) else []
         call_id = f"call_{uuid.uuid4().hex[:10]}"
         if words[:1] == ["check"]:
-            return AIMessage(content="", tool_calls=[{"name": "check_availability", "id": call_id,
-                                                      "args": {"date": words[1], "appointment_type": "consultation"}}])
+            return AIMessage(
+                content="",
+                tool_calls=[
+                    {
+                        "name": "check_availability",
+                        "id": call_id,
+                        "args": {"date": words[1], "appointment_type": "consultation"},
+                    }
+                ],
+            )
         if words[:1] == ["book"]:
-            return AIMessage(content="", tool_calls=[{"name": "book_slot", "id": call_id, "args": {
-                "date": words[1], "start_time": words[2], "appointment_type": "consultation",
-                "patient_name": "Bench Patient", "patient_email": words[3], "patient_phone": "555 0100"}}])
+            return AIMessage(
+                content="",
+                tool_calls=[
+                    {
+                        "name": "book_slot",
+                        "id": call_id,
+                        "args": {
+                            "date": words[1],
+                            "start_time": words[2],
+                            "appointment_type": "consultation",
+                            "patient_name": "Bench Patient",
+                            "patient_email": words[3],
+                            "patient_phone": "555 0100",
+                        },
+                    }
+                ],
+            )
         return AIMessage(content="How can I help?")
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
         time.sleep(self.latency)
         return ChatResult(generations=[ChatGeneration(message=self._decide(messages))])
 
-    async def _astream(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any) -> AsyncIterator[ChatGenerationChunk]:
+    async def _astream(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> AsyncIterator[ChatGenerationChunk]:
         message = self._decide(messages)
         await asyncio.sleep(self.latency)
         if message.tool_calls:
-            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=[
-                tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
-                for i, c in enumerate(message.tool_calls)]))
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content="",
+                    tool_call_chunks=[
+                        tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
+                        for i, c in enumerate(message.tool_calls)
+                    ],
+                )
+            )
             return
         words = str(message.content).split(" ")
         for i, word in enumerate(words):
@@ -96,8 +130,15 @@ def main() -> None:
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     os.environ["BENCH_LATENCY"] = str(latency)  # inherited by the spawned workers
     configure_logging(Settings(llm_provider="stub").log_level)  # the parent's own lines (workers > 1)
-    uvicorn.run("chat_bench_server:make_app", factory=True, workers=workers, host="127.0.0.1", port=port,
-                log_config=None, access_log=False)
+    uvicorn.run(
+        "chat_bench_server:make_app",
+        factory=True,
+        workers=workers,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

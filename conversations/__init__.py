@@ -13,6 +13,14 @@ from conversations.runner import ScriptResult, run_path, run_script
 from conversations.schema import Script, ScriptError, find_scripts, load_script, load_text
 
 __all__ = [
-    "Script", "ScriptError", "ScriptResult", "find_scripts", "format_result", "format_summary",
-    "load_script", "load_text", "run_path", "run_script",
+    "Script",
+    "ScriptError",
+    "ScriptResult",
+    "find_scripts",
+    "format_result",
+    "format_summary",
+    "load_script",
+    "load_text",
+    "run_path",
+    "run_script",
 ]

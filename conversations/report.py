@@ -21,7 +21,9 @@ def _short(text: str, limit: int = WIDTH) -> str:
 def _dump(value: Any) -> list[str]:
     if value is None:
         return ["(none)"]
-    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False, width=WIDTH).splitlines()
+    return yaml.safe_dump(
+        value, sort_keys=False, allow_unicode=True, default_flow_style=False, width=WIDTH
+    ).splitlines()
 
 
 def diff(expected: Any, actual: Any) -> list[str]:
@@ -99,7 +101,8 @@ def format_result(result: ScriptResult, verbose: bool = False) -> str:
     extra = ""
     if not result.passed and result.turns:
         extra = f": {failed} of {len(result.turns) + result.not_run} turns failed" + (
-            ", end checks failed" if any(not c.ok for c in result.end_checks) else "")
+            ", end checks failed" if any(not c.ok for c in result.end_checks) else ""
+        )
     lines.append(f"  {verdict}{extra} ({result.seconds:.2f} s)")
     return "\n".join(lines)
 
@@ -107,6 +110,8 @@ def format_result(result: ScriptResult, verbose: bool = False) -> str:
 def format_summary(results: list[ScriptResult]) -> str:
     passed = sum(r.passed for r in results)
     failed = [r for r in results if not r.passed]
-    lines = [f"{passed} passed, {len(failed)} failed, {len(results)} script(s) in {sum(r.seconds for r in results):.1f} s"]
+    lines = [
+        f"{passed} passed, {len(failed)} failed, {len(results)} script(s) in {sum(r.seconds for r in results):.1f} s"
+    ]
     lines += [f"  FAIL {r.path}: {r.name}" for r in failed]
     return "\n".join(lines)

@@ -33,7 +33,11 @@ from core.settings import ExplicitSettings, Settings
 
 TURN_TIMEOUT = 60.0
 MISSING = "<missing>"
-OTHER_PATIENT = {"patient_name": "Other Patient", "patient_email": "other.patient@example.com", "patient_phone": "555 0199"}
+OTHER_PATIENT = {
+    "patient_name": "Other Patient",
+    "patient_email": "other.patient@example.com",
+    "patient_phone": "555 0199",
+}
 SHIPPED_SLOTS = Settings.model_fields["slots_file"].default
 SHIPPED_SCHEDULE = Settings.model_fields["schedule_file"].default
 _PLACEHOLDER = re.compile(r"\{\{\s*booking\.(\w+)\s*\}\}")
@@ -96,8 +100,10 @@ class ScriptResult:
     @property
     def passed(self) -> bool:
         return (
-            self.error is None and self.not_run == 0
-            and all(t.passed for t in self.turns) and all(c.ok for c in self.end_checks)
+            self.error is None
+            and self.not_run == 0
+            and all(t.passed for t in self.turns)
+            and all(c.ok for c in self.end_checks)
         )
 
 
@@ -123,9 +129,11 @@ def matches(expected: Any, actual: Any) -> bool:
 def project(expected: Any, actual: Any) -> Any:
     """`actual` cut down to what `expected` mentions, so a diff shows only what matters."""
     if isinstance(expected, dict) and isinstance(actual, dict):
-        return {k: project(v, actual[k]) if k in actual else (None if v is None else MISSING) for k, v in expected.items()}
+        return {
+            k: project(v, actual[k]) if k in actual else (None if v is None else MISSING) for k, v in expected.items()
+        }
     if isinstance(expected, list) and isinstance(actual, list):
-        return [project(e, a) for e, a in zip(expected, actual, strict=False)] + actual[len(expected):]
+        return [project(e, a) for e, a in zip(expected, actual, strict=False)] + actual[len(expected) :]
     return actual
 
 
@@ -166,12 +174,15 @@ def check_bookings(what: str, line: int, expected: list[dict[str, Any]], actual:
         remaining.remove(best)
         paired.append(shown[best])
     paired += [shown[j] for j in remaining]
-    message = f"expected {len(expected)} booking(s), found {len(actual)}" if len(expected) != len(actual) else "the bookings differ"
+    message = (
+        f"expected {len(expected)} booking(s), found {len(actual)}"
+        if len(expected) != len(actual)
+        else "the bookings differ"
+    )
     return Check(what, line, False, message, expected, paired)
 
 
 # --------------------------------------------------------------------------- the stub model for scripts
-
 
 
 def fill_placeholders(text: str, booking: dict[str, Any] | None) -> str:
@@ -242,15 +253,24 @@ class _Conversation:
         async with httpx.AsyncClient(transport=transport, base_url="http://scripts.internal") as client:
             for book in turn.before_book:
                 values = {**OTHER_PATIENT, **{k: v for k, v in book.items() if k != "_line"}}
-                response = await client.post("/api/calendly/book", json={
-                    "appointment_type": values["appointment_type"],
-                    "date": values["date"],
-                    "start_time": values["start_time"],
-                    "patient": {"name": values["patient_name"], "email": values["patient_email"], "phone": values["patient_phone"]},
-                    "reason": values.get("reason"),
-                })
+                response = await client.post(
+                    "/api/calendly/book",
+                    json={
+                        "appointment_type": values["appointment_type"],
+                        "date": values["date"],
+                        "start_time": values["start_time"],
+                        "patient": {
+                            "name": values["patient_name"],
+                            "email": values["patient_email"],
+                            "phone": values["patient_phone"],
+                        },
+                        "reason": values.get("reason"),
+                    },
+                )
                 if response.status_code != 201:
-                    detail = response.json().get("detail", response.text) if response.content else response.reason_phrase
+                    detail = (
+                        response.json().get("detail", response.text) if response.content else response.reason_phrase
+                    )
                     result.problem = (
                         f"before.book (line {book['_line']}): the scheduling service refused to book "
                         f"{values['appointment_type']} {values['date']} {values['start_time']}: {response.status_code} {detail}"
@@ -325,7 +345,11 @@ class _Conversation:
             result.problem = (
                 f"{_plural(len(left), 'stub reply', 'stub replies')} of this turn {'was' if len(left) == 1 else 'were'} "
                 f"never used{where}: the turn ended after the model's {_ordinal(used)} reply"
-                + (" (a confirmation is pending: the next reply belongs to the turn that answers it)" if result.confirm else "")
+                + (
+                    " (a confirmation is pending: the next reply belongs to the turn that answers it)"
+                    if result.confirm
+                    else ""
+                )
                 + f"; unused: {json.dumps(left)}"
             )
 
@@ -334,7 +358,9 @@ class _Conversation:
         self.check(turn, result)
         if "bookings" in turn.expect:
             result.checks.append(
-                check_bookings("expect.bookings", turn.expect_lines["bookings"], turn.expect["bookings"], await _bookings(self.app))
+                check_bookings(
+                    "expect.bookings", turn.expect_lines["bookings"], turn.expect["bookings"], await _bookings(self.app)
+                )
             )
 
     def check(self, turn: ScriptTurn, r: TurnResult) -> None:
@@ -352,33 +378,93 @@ class _Conversation:
             else:
                 add(Check("expect.error", line("error"), True))
         elif expected_error not in (False, None) and not r.error:
-            add(Check("expect.error", line("error"), False, "expected the turn to end with an error; it ended normally", diff=False))
+            add(
+                Check(
+                    "expect.error",
+                    line("error"),
+                    False,
+                    "expected the turn to end with an error; it ended normally",
+                    diff=False,
+                )
+            )
 
         calls = r.tool_calls
         if "tool_calls" in e:
             ok = matches(e["tool_calls"], calls)
-            msg = "" if ok else (f"expected {_plural(len(e['tool_calls']), 'tool call')}, got {len(calls)}"
-                                 if len(e["tool_calls"]) != len(calls) else "the tool calls differ")
-            add(Check("expect.tool_calls", line("tool_calls"), ok, msg, e["tool_calls"], project(e["tool_calls"], calls)))
+            msg = (
+                ""
+                if ok
+                else (
+                    f"expected {_plural(len(e['tool_calls']), 'tool call')}, got {len(calls)}"
+                    if len(e["tool_calls"]) != len(calls)
+                    else "the tool calls differ"
+                )
+            )
+            add(
+                Check(
+                    "expect.tool_calls", line("tool_calls"), ok, msg, e["tool_calls"], project(e["tool_calls"], calls)
+                )
+            )
         if e.get("no_tool_calls"):
-            add(Check("expect.no_tool_calls", line("no_tool_calls"), not calls,
-                      "" if not calls else f"expected no tool calls, got {len(calls)}", [], calls))
+            add(
+                Check(
+                    "expect.no_tool_calls",
+                    line("no_tool_calls"),
+                    not calls,
+                    "" if not calls else f"expected no tool calls, got {len(calls)}",
+                    [],
+                    calls,
+                )
+            )
         if "tool_results" in e:
             results = [{k: v for k, v in res.items() if v is not None or k != "error"} for res in r.tool_results]
             ok = matches(e["tool_results"], results)
-            msg = "" if ok else (f"expected {_plural(len(e['tool_results']), 'tool result')}, got {len(results)}"
-                                 if len(e["tool_results"]) != len(results) else "the tool results differ")
-            shown = [{k: v for k, v in res.items() if k != "data"} if i >= len(e["tool_results"]) else res
-                     for i, res in enumerate(results)]
-            add(Check("expect.tool_results", line("tool_results"), ok, msg, e["tool_results"], project(e["tool_results"], shown)))
+            msg = (
+                ""
+                if ok
+                else (
+                    f"expected {_plural(len(e['tool_results']), 'tool result')}, got {len(results)}"
+                    if len(e["tool_results"]) != len(results)
+                    else "the tool results differ"
+                )
+            )
+            shown = [
+                {k: v for k, v in res.items() if k != "data"} if i >= len(e["tool_results"]) else res
+                for i, res in enumerate(results)
+            ]
+            add(
+                Check(
+                    "expect.tool_results",
+                    line("tool_results"),
+                    ok,
+                    msg,
+                    e["tool_results"],
+                    project(e["tool_results"], shown),
+                )
+            )
         if "confirm" in e:
             want = e["confirm"]
             if want is True:
-                add(Check("expect.confirm", line("confirm"), r.confirm is not None,
-                          "expected a confirmation to be pending; none is", diff=False))
+                add(
+                    Check(
+                        "expect.confirm",
+                        line("confirm"),
+                        r.confirm is not None,
+                        "expected a confirmation to be pending; none is",
+                        diff=False,
+                    )
+                )
             elif want is False:
-                add(Check("expect.confirm", line("confirm"), r.confirm is None,
-                          f"expected no pending confirmation; {r.confirm and r.confirm['name']} is pending", None, r.confirm))
+                add(
+                    Check(
+                        "expect.confirm",
+                        line("confirm"),
+                        r.confirm is None,
+                        f"expected no pending confirmation; {r.confirm and r.confirm['name']} is pending",
+                        None,
+                        r.confirm,
+                    )
+                )
             else:
                 ok = r.confirm is not None and matches(want, r.confirm)
                 if ok:
@@ -387,28 +473,75 @@ class _Conversation:
                     msg = "expected a confirmation to be pending; none is"
                 else:
                     msg = "the pending confirmation differs"
-                add(Check("expect.confirm", line("confirm"), ok, msg, want, project(want, r.confirm) if r.confirm else None))
+                add(
+                    Check(
+                        "expect.confirm",
+                        line("confirm"),
+                        ok,
+                        msg,
+                        want,
+                        project(want, r.confirm) if r.confirm else None,
+                    )
+                )
         reply = r.reply or ""
         for text in e.get("reply_contains", []):
-            add(Check("expect.reply_contains", line("reply_contains"), text.lower() in reply.lower(),
-                      f"the reply does not contain {text!r}", text, reply, diff=False))
+            add(
+                Check(
+                    "expect.reply_contains",
+                    line("reply_contains"),
+                    text.lower() in reply.lower(),
+                    f"the reply does not contain {text!r}",
+                    text,
+                    reply,
+                    diff=False,
+                )
+            )
         for text in e.get("reply_not_contains", []):
-            add(Check("expect.reply_not_contains", line("reply_not_contains"), text.lower() not in reply.lower(),
-                      f"the reply contains {text!r}", text, reply, diff=False))
+            add(
+                Check(
+                    "expect.reply_not_contains",
+                    line("reply_not_contains"),
+                    text.lower() not in reply.lower(),
+                    f"the reply contains {text!r}",
+                    text,
+                    reply,
+                    diff=False,
+                )
+            )
         if "reply_matches" in e:
-            add(Check("expect.reply_matches", line("reply_matches"), re.search(e["reply_matches"], reply) is not None,
-                      f"the reply does not match /{e['reply_matches']}/", e["reply_matches"], reply, diff=False))
+            add(
+                Check(
+                    "expect.reply_matches",
+                    line("reply_matches"),
+                    re.search(e["reply_matches"], reply) is not None,
+                    f"the reply does not match /{e['reply_matches']}/",
+                    e["reply_matches"],
+                    reply,
+                    diff=False,
+                )
+            )
         if "booking" in e:
             want = e["booking"]
             if want is True:
                 ok, msg = r.booking is not None, "expected a booking this turn; none was made"
             elif want is False:
-                ok, msg = r.booking is None, f"expected no booking this turn; {r.booking and r.booking.get('booking_id')} was made"
+                ok, msg = (
+                    r.booking is None,
+                    f"expected no booking this turn; {r.booking and r.booking.get('booking_id')} was made",
+                )
             else:
                 ok = r.booking is not None and matches(want, r.booking)
                 msg = "expected a booking this turn; none was made" if r.booking is None else "the booking differs"
-            add(Check("expect.booking", line("booking"), ok, "" if ok else msg,
-                      want, project(want, r.booking) if isinstance(want, dict) and r.booking else r.booking))
+            add(
+                Check(
+                    "expect.booking",
+                    line("booking"),
+                    ok,
+                    "" if ok else msg,
+                    want,
+                    project(want, r.booking) if isinstance(want, dict) and r.booking else r.booking,
+                )
+            )
 
 
 def _ordinal(n: int) -> str:
@@ -441,9 +574,14 @@ async def run_script(script: Script, app_factory: AppFactory) -> ScriptResult:
                         break
                 else:
                     if "bookings" in script.end:
-                        result.end_checks.append(check_bookings(
-                            "end.bookings", script.end_lines.get("bookings", 0), script.end["bookings"], await _bookings(app)
-                        ))
+                        result.end_checks.append(
+                            check_bookings(
+                                "end.bookings",
+                                script.end_lines.get("bookings", 0),
+                                script.end["bookings"],
+                                await _bookings(app),
+                            )
+                        )
         except ImportError as exc:
             result.error = f"the {script.llm} model is not available: {exc}"
         except Exception as exc:  # set-up failures: report them, do not crash a whole run

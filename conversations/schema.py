@@ -42,16 +42,16 @@ TURN_KEYS = ("user", "confirm", "note", "before", "stub", "expect")
 REPLY_KEYS = ("text", "tool_calls")
 CALL_KEYS = ("name", "args", "id")
 EXPECT_KEYS = (
-    "tool_calls",          # the turn's tool calls, exactly these, in order; args matched as a subset
-    "no_tool_calls",       # true: the model called no tool this turn
-    "tool_results",        # the turn's tool results, exactly these, in order: {name, ok, error, data (subset)}
-    "confirm",             # a mapping {name, args (subset)} or true: a confirmation is pending; false: none is
-    "reply_contains",      # a string or a list: each appears in the reply (case-insensitive)
+    "tool_calls",  # the turn's tool calls, exactly these, in order; args matched as a subset
+    "no_tool_calls",  # true: the model called no tool this turn
+    "tool_results",  # the turn's tool results, exactly these, in order: {name, ok, error, data (subset)}
+    "confirm",  # a mapping {name, args (subset)} or true: a confirmation is pending; false: none is
+    "reply_contains",  # a string or a list: each appears in the reply (case-insensitive)
     "reply_not_contains",  # a string or a list: none appears in the reply (case-insensitive)
-    "reply_matches",       # a regular expression searched in the reply
-    "error",               # true / a substring: the turn ended with an error; false (default): it did not
-    "booking",             # true / false / a mapping (subset): a booking was made this turn
-    "bookings",            # exactly these bookings exist after this turn (subset of fields each)
+    "reply_matches",  # a regular expression searched in the reply
+    "error",  # true / a substring: the turn ended with an error; false (default): it did not
+    "booking",  # true / false / a mapping (subset): a booking was made this turn
+    "bookings",  # exactly these bookings exist after this turn (subset of fields each)
 )
 RESULT_KEYS = ("name", "ok", "error", "data")
 BOOK_KEYS = ("date", "start_time", "appointment_type", "patient_name", "patient_email", "patient_phone", "reason")
@@ -124,7 +124,9 @@ class _Builder:
             for key_node, value_node in node.value:
                 key = self.build(key_node)
                 if not isinstance(key, (str, int, float, bool)) and key is not None:
-                    self.problems.append(Problem(self.path, key_node.start_mark.line + 1, "a key must be a plain value"))
+                    self.problems.append(
+                        Problem(self.path, key_node.start_mark.line + 1, "a key must be a plain value")
+                    )
                     continue
                 key = str(key) if not isinstance(key, str) else key
                 if key in out:
@@ -285,7 +287,10 @@ class _Checker:
                 if key not in TOOLS[tool]:
                     close = difflib.get_close_matches(key, TOOLS[tool], n=1)
                     hint = f" (did you mean {close[0]!r}?)" if close else ""
-                    self.fail(args.lines[key], f"{what}: {tool} has no argument {key!r}{hint}; it takes {', '.join(TOOLS[tool])}")
+                    self.fail(
+                        args.lines[key],
+                        f"{what}: {tool} has no argument {key!r}{hint}; it takes {', '.join(TOOLS[tool])}",
+                    )
         return plain(args)
 
     def call(self, value: Any, line: int, what: str, *, args_required: bool) -> dict[str, Any] | None:
@@ -345,7 +350,9 @@ def validate(data: Any, path: Path | str) -> Script:
         if required not in top:
             c.fail(top.line, f"`{required}` is required")
     name = c.string(top.get("name"), _line(top, "name"), "name") if "name" in top else None
-    description = c.string(top["description"], _line(top, "description"), "description") if "description" in top else None
+    description = (
+        c.string(top["description"], _line(top, "description"), "description") if "description" in top else None
+    )
     prompt = c.string(top["prompt"], _line(top, "prompt"), "prompt") if "prompt" in top else None
 
     now: datetime | None = None
@@ -353,7 +360,10 @@ def validate(data: Any, path: Path | str) -> Script:
         try:
             now = datetime.fromisoformat(str(top["now"]))
         except ValueError:
-            c.fail(_line(top, "now"), f"now: expected a clinic-local ISO date-time like 2026-11-23T09:00:00, got {top['now']!r}")
+            c.fail(
+                _line(top, "now"),
+                f"now: expected a clinic-local ISO date-time like 2026-11-23T09:00:00, got {top['now']!r}",
+            )
         else:
             now = now.replace(tzinfo=None)
 
@@ -395,8 +405,17 @@ def validate(data: Any, path: Path | str) -> Script:
         raise ScriptError(c.problems)
     assert name is not None and now is not None
     return Script(
-        path=Path(path), name=name, now=now, llm=llm, turns=turns, description=description, prompt=prompt,
-        slots=slots, end=end, end_lines=end_lines, line=_line(top, "name"),
+        path=Path(path),
+        name=name,
+        now=now,
+        llm=llm,
+        turns=turns,
+        description=description,
+        prompt=prompt,
+        slots=slots,
+        end=end,
+        end_lines=end_lines,
+        line=_line(top, "name"),
     )
 
 
@@ -429,8 +448,15 @@ def _turn(c: _Checker, raw: Any, line: int, index: int, llm: str) -> ScriptTurn 
         c.fail(turn_map.line, f"{what}: give either `user` (a message) or `confirm` (true/false)")
     if "user" in turn_map:
         if isinstance(turn_map["user"], bool):  # YAML reads a bare yes/no/on/off as a boolean
-            c.fail(turn_map.lines["user"], f'{what}.user: YAML read this as {turn_map["user"]}; quote the message, e.g. user: "yes"')
-        turn.user = c.string(turn_map["user"], turn_map.lines["user"], f"{what}.user") if not isinstance(turn_map["user"], bool) else None
+            c.fail(
+                turn_map.lines["user"],
+                f'{what}.user: YAML read this as {turn_map["user"]}; quote the message, e.g. user: "yes"',
+            )
+        turn.user = (
+            c.string(turn_map["user"], turn_map.lines["user"], f"{what}.user")
+            if not isinstance(turn_map["user"], bool)
+            else None
+        )
         if turn.user is not None:
             turn.user = turn.user.strip()
     if "confirm" in turn_map:
@@ -504,7 +530,8 @@ def _expect(c: _Checker, e: MarkedDict, what: str) -> dict[str, Any]:
             calls = c.seq(value, line, here)
             if calls is not None:
                 out[key] = [
-                    call for k, raw in enumerate(calls)
+                    call
+                    for k, raw in enumerate(calls)
                     if (call := c.call(raw, calls.lines[k], f"{here}[{k}]", args_required=False))
                 ]
         elif key == "no_tool_calls":

@@ -23,9 +23,7 @@ PARTS_OF_DAY: dict[str, tuple[str, str]] = {
     "afternoon": ("12:00", "17:00"),
     "evening": ("17:00", "24:00"),
 }
-TIME_OF_DAY_PATTERN = (
-    rf"^(morning|afternoon|evening|(after|before) {HHMM_PATTERN}|{HHMM_PATTERN}-{HHMM_PATTERN})$"
-)
+TIME_OF_DAY_PATTERN = rf"^(morning|afternoon|evening|(after|before) {HHMM_PATTERN}|{HHMM_PATTERN}-{HHMM_PATTERN})$"
 
 
 def is_hhmm(text: str) -> bool:

@@ -20,7 +20,9 @@ async def connect(
     in-memory database. `isolation_level=None` is autocommit (sqlite3's meaning)."""
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = await aiosqlite.connect(":memory:" if path is None else path, timeout=timeout, isolation_level=isolation_level)
+    conn = await aiosqlite.connect(
+        ":memory:" if path is None else path, timeout=timeout, isolation_level=isolation_level
+    )
     try:
         await conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         if path is not None:

@@ -31,7 +31,10 @@ class Notices:
 
     async def _deliver(self, booking: Booking) -> None:
         await asyncio.sleep(self.delay)
-        log.info("confirmation notice sent", extra={"booking_id": booking.booking_id, "to": mask_email(booking.patient_email)})
+        log.info(
+            "confirmation notice sent",
+            extra={"booking_id": booking.booking_id, "to": mask_email(booking.patient_email)},
+        )
 
     @property
     def pending(self) -> int:

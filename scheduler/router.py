@@ -96,10 +96,20 @@ def _query(name: str, value: str | None, parse: Callable[[object], Any]) -> Any:
 
 _AVAILABILITY_PARAMS = {
     "parameters": [
-        {"name": "date", "in": "query", "required": True, "schema": {"type": "string", "format": "date"},
-         "description": "Date in YYYY-MM-DD format (clinic-local)."},
-        {"name": "appointment_type", "in": "query", "required": True,
-         "schema": {"type": "string", "enum": list(TYPE_KEYS)}, "description": "The appointment type key."},
+        {
+            "name": "date",
+            "in": "query",
+            "required": True,
+            "schema": {"type": "string", "format": "date"},
+            "description": "Date in YYYY-MM-DD format (clinic-local).",
+        },
+        {
+            "name": "appointment_type",
+            "in": "query",
+            "required": True,
+            "schema": {"type": "string", "enum": list(TYPE_KEYS)},
+            "description": "The appointment type key.",
+        },
     ]
 }
 
@@ -111,12 +121,17 @@ def _availability_json(result: Availability) -> bytes:
     memo = _bodies.get(id(result))
     if memo is not None and memo[0] is result:
         return memo[1]
-    body = json.dumps({
-        "date": result.date.isoformat(),
-        "appointment_type": result.appointment_type,
-        "available_slots": [{"start_time": s.start_time, "end_time": s.end_time, "available": True} for s in result.slots],
-        "next_available": result.next_available.isoformat() if result.next_available else None,
-    }, separators=(",", ":")).encode()
+    body = json.dumps(
+        {
+            "date": result.date.isoformat(),
+            "appointment_type": result.appointment_type,
+            "available_slots": [
+                {"start_time": s.start_time, "end_time": s.end_time, "available": True} for s in result.slots
+            ],
+            "next_available": result.next_available.isoformat() if result.next_available else None,
+        },
+        separators=(",", ":"),
+    ).encode()
     if len(_bodies) > 1000:
         _bodies.clear()
     _bodies[id(result)] = (result, body)
@@ -139,7 +154,10 @@ def build_router(service: "SchedulerService") -> APIRouter:
     @router.get("/appointment-types", response_model=list[AppointmentTypeOut])
     async def appointment_types() -> list[AppointmentTypeOut]:
         """The appointment types with their duration in minutes."""
-        return [AppointmentTypeOut(key=t.key, minutes=t.minutes, description=t.description) for t in APPOINTMENT_TYPES.values()]
+        return [
+            AppointmentTypeOut(key=t.key, minutes=t.minutes, description=t.description)
+            for t in APPOINTMENT_TYPES.values()
+        ]
 
     @router.get("/availability", response_model=AvailabilityOut, responses=ERRORS, openapi_extra=_AVAILABILITY_PARAMS)
     async def availability(request: Request) -> Response:
@@ -174,12 +192,19 @@ def build_router(service: "SchedulerService") -> APIRouter:
         booking = await rules.book(body)
         log.info(
             "booking confirmed",
-            extra={"booking_id": booking.booking_id, "type": booking.appointment_type, "date": booking.date, "start": booking.start_time},
+            extra={
+                "booking_id": booking.booking_id,
+                "type": booking.appointment_type,
+                "date": booking.date,
+                "start": booking.start_time,
+            },
         )
         service.notices.confirm(booking)
         return _out(booking)
 
-    @router.get("/bookings/{booking_id}", response_model=BookingOut, responses={403: {"description": "Wrong or missing code."}})
+    @router.get(
+        "/bookings/{booking_id}", response_model=BookingOut, responses={403: {"description": "Wrong or missing code."}}
+    )
     async def get_booking(
         booking_id: str,
         rules: lookup_rules,

@@ -62,7 +62,9 @@ class BookingRules:
             return [s for s in slots if s.available and s.start_time not in booked]
         return [s for s in slots if s.available and s.start_time not in booked and not is_past(day, s.start_time, now)]
 
-    def _first_free_day(self, appointment_type: str, days: list[date], booked: dict[str, set[str]], now: datetime) -> date | None:
+    def _first_free_day(
+        self, appointment_type: str, days: list[date], booked: dict[str, set[str]], now: datetime
+    ) -> date | None:
         for day in days:
             slots = self.source.slots_for(day, appointment_type, now.date())
             if slots and self._free(slots, day, booked.get(day.isoformat(), set()), now):
@@ -155,9 +157,14 @@ class BookingRules:
         raise ServiceError(
             409,
             f"The '{type_key}' slot at {start} on {_day(day)} is already taken."
-            + (" Free alternatives that day: " + ", ".join(s.start_time for s in alternatives) + "."
-               if alternatives else " No other slots are free that day."),
-            alternatives=[{"start_time": s.start_time, "end_time": s.end_time, "available": True} for s in alternatives],
+            + (
+                " Free alternatives that day: " + ", ".join(s.start_time for s in alternatives) + "."
+                if alternatives
+                else " No other slots are free that day."
+            ),
+            alternatives=[
+                {"start_time": s.start_time, "end_time": s.end_time, "available": True} for s in alternatives
+            ],
         )
 
     async def authorised(self, booking_id: str, confirmation_code: str | None) -> Booking:

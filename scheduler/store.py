@@ -99,7 +99,7 @@ def sqlite_path(database_url: str) -> Path:
     prefix = "sqlite:///"
     if not database_url.startswith(prefix):
         raise ValueError(f"DATABASE_URL must start with {prefix!r}, got {database_url!r}")
-    return Path(database_url[len(prefix):])
+    return Path(database_url[len(prefix) :])
 
 
 class SqliteBookingStore(BookingStore):
@@ -155,8 +155,7 @@ class SqliteBookingStore(BookingStore):
 
     async def cancel(self, booking_id: str, cancelled_at: str) -> bool:
         cursor = await self.db.execute(
-            "UPDATE bookings SET status = 'cancelled', cancelled_at = ?"
-            " WHERE booking_id = ? AND status = 'confirmed'",
+            "UPDATE bookings SET status = 'cancelled', cancelled_at = ? WHERE booking_id = ? AND status = 'confirmed'",
             (cancelled_at, booking_id),
         )
         return cursor.rowcount == 1

@@ -66,7 +66,13 @@ class SchedulerHttpClient:
                 failure: str = f"cannot reach the scheduling service ({type(exc).__name__})"
             except httpx.TimeoutException as exc:
                 if not idempotent:
-                    return ServiceReply(0, {"detail": f"the scheduling service did not answer in time ({type(exc).__name__})", "timeout": True})
+                    return ServiceReply(
+                        0,
+                        {
+                            "detail": f"the scheduling service did not answer in time ({type(exc).__name__})",
+                            "timeout": True,
+                        },
+                    )
                 failure = f"the scheduling service did not answer in time ({type(exc).__name__})"
             except httpx.TransportError as exc:
                 failure = f"connection to the scheduling service failed ({type(exc).__name__})"
@@ -86,7 +92,9 @@ class SchedulerHttpClient:
 
     async def availability(self, date: str, appointment_type: str) -> ServiceReply:
         return await self._request(
-            "GET", "/api/calendly/availability", idempotent=True,
+            "GET",
+            "/api/calendly/availability",
+            idempotent=True,
             params={"date": date, "appointment_type": appointment_type},
         )
 

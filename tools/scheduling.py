@@ -29,8 +29,12 @@ def _failure(reply: ServiceReply, hint: str) -> dict[str, Any]:
     if reply.status == 0 and reply.body.get("timeout"):
         return {"ok": False, "error": "timeout", "message": reply.body.get("detail"), "hint": hint}
     if reply.status == 0:
-        return {"ok": False, "error": "service_unavailable", "message": reply.body.get("detail"),
-                "hint": "Apologise, say the booking system is not reachable right now, and offer to try again shortly."}
+        return {
+            "ok": False,
+            "error": "service_unavailable",
+            "message": reply.body.get("detail"),
+            "hint": "Apologise, say the booking system is not reachable right now, and offer to try again shortly.",
+        }
     error = _ERRORS.get(reply.status, "service_error")
     return {"ok": False, "error": error, "message": reply.body.get("detail"), "hint": hint}
 
@@ -44,8 +48,10 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
             nxt = reply.body.get("next_available") if reply.status == 404 else None
             result = _failure(
                 reply,
-                f"Offer {day_label(nxt)} ({nxt}) instead and check it." if nxt
-                else "Ask the patient for another date." if reply.status == 404
+                f"Offer {day_label(nxt)} ({nxt}) instead and check it."
+                if nxt
+                else "Ask the patient for another date."
+                if reply.status == 404
                 else "Fix the arguments (see message) and call again.",
             )
             result["next_available"] = nxt
@@ -68,7 +74,11 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
             result["hint"] = (
                 f"Nothing free {time_of_day or 'that day'}; "
                 + (f"{len(free)} other slots are free that day. " if free else "")
-                + (f"Next day with free slots: {day_label(nxt)} ({nxt})." if nxt else "No later free day in the schedule.")
+                + (
+                    f"Next day with free slots: {day_label(nxt)} ({nxt})."
+                    if nxt
+                    else "No later free day in the schedule."
+                )
             )
         return _dump(result)
 
@@ -81,31 +91,38 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
         patient_phone: str,
         reason: str | None = None,
     ) -> str:
-        reply = await client.book({
-            "appointment_type": appointment_type,
-            "date": date,
-            "start_time": start_time,
-            "patient": {"name": patient_name, "email": patient_email, "phone": patient_phone},
-            "reason": reason,
-        })
+        reply = await client.book(
+            {
+                "appointment_type": appointment_type,
+                "date": date,
+                "start_time": start_time,
+                "patient": {"name": patient_name, "email": patient_email, "phone": patient_phone},
+                "reason": reason,
+            }
+        )
         if reply.ok:
             details = reply.body["details"]
-            return _dump({
-                "ok": True,
-                "booking_id": reply.body["booking_id"],
-                "confirmation_code": reply.body["confirmation_code"],
-                "appointment_type": details["appointment_type"],
-                "date": details["date"],
-                "day": day_label(details["date"]),
-                "start_time": details["start_time"],
-                "end_time": details["end_time"],
-            })
+            return _dump(
+                {
+                    "ok": True,
+                    "booking_id": reply.body["booking_id"],
+                    "confirmation_code": reply.body["confirmation_code"],
+                    "appointment_type": details["appointment_type"],
+                    "date": details["date"],
+                    "day": day_label(details["date"]),
+                    "start_time": details["start_time"],
+                    "end_time": details["end_time"],
+                }
+            )
         if reply.body.get("timeout"):
             hint = "The booking may or may not have gone through: do not book again; tell the patient to wait for the confirmation notice or call the clinic."
         elif reply.status == 409:
             alts = [a["start_time"] for a in reply.body.get("alternatives", [])]
-            hint = (f"Tell the patient that time was just taken and offer these instead: {', '.join(alts)}." if alts
-                    else "That day is now full: call check_availability for another day.")
+            hint = (
+                f"Tell the patient that time was just taken and offer these instead: {', '.join(alts)}."
+                if alts
+                else "That day is now full: call check_availability for another day."
+            )
         elif reply.status == 400:
             hint = "Ask the patient to correct the detail named in the message, then book again after they confirm."
         else:

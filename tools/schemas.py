@@ -42,6 +42,12 @@ class BookSlotArgs(BaseModel):
     )
     appointment_type: TypeKey = Field(description="The appointment type key the slot was checked for.")
     patient_name: str = Field(description="The patient's full name as they gave it.", min_length=1, max_length=120)
-    patient_email: str = Field(description="The patient's e-mail address, e.g. jane@example.com.", min_length=3, max_length=254)
-    patient_phone: str = Field(description="The patient's phone number as they gave it (7 to 15 digits).", min_length=7, max_length=32)
-    reason: str | None = Field(default=None, description="Optional short reason for the visit, in the patient's words.", max_length=500)
+    patient_email: str = Field(
+        description="The patient's e-mail address, e.g. jane@example.com.", min_length=3, max_length=254
+    )
+    patient_phone: str = Field(
+        description="The patient's phone number as they gave it (7 to 15 digits).", min_length=7, max_length=32
+    )
+    reason: str | None = Field(
+        default=None, description="Optional short reason for the visit, in the patient's words.", max_length=500
+    )

@@ -35,8 +35,20 @@ _WEEKDAY_RE = r"(mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:r|rs|rsday)?|fr
 _MONTH_RE = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _ORD = r"(\d{1,2})(?:st|nd|rd|th)?"
 _NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "couple of": 2, "few": 3,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "couple of": 2,
+    "few": 3,
 }
 _ROLL_OVER_DAYS = 60  # a yearless date further back than this means next year's
 
@@ -120,7 +132,10 @@ def find_day(text: str, today: date) -> DayMatch | None:
         (r"\b(?:this|the)\s+weekend\b", "weekend"),
         (r"\b(?:the\s+)?week\s+after\s+next\b", "week_after_next"),
         (r"\bnext\s+week\b", "next_week"),
-        (r"\bin\s+(\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple\s+of|a\s+few)\s+(days?|weeks?)\b", "in_n"),
+        (
+            r"\bin\s+(\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple\s+of|a\s+few)\s+(days?|weeks?)\b",
+            "in_n",
+        ),
         (r"\bin\s+a\s+fortnight\b", "fortnight"),
         (rf"\b{_WEEKDAY_RE}\b", "weekday"),
         (r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b", "dom"),
@@ -191,7 +206,11 @@ def _resolve(kind: object, m: re.Match[str], today: date) -> tuple[date, str | N
         return today + timedelta(days=14), None
     if kind == "in_n":
         amount = " ".join(m[1].split())
-        n = int(amount) if amount.isdigit() else _NUMBER_WORDS.get(amount.removeprefix("a ") if amount != "a" else amount, 1)
+        n = (
+            int(amount)
+            if amount.isdigit()
+            else _NUMBER_WORDS.get(amount.removeprefix("a ") if amount != "a" else amount, 1)
+        )
         return today + timedelta(days=n * (7 if m[2].startswith("week") else 1)), None
     if kind == "dom":
         day = _next_day_of_month(int(m[1]), today)

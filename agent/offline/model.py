@@ -59,7 +59,9 @@ class OfflineChatModel(StreamingChatModel):
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """A copy that knows the tool names; tool calls for tools it was not given are never made."""
-        names = tuple(t.name if isinstance(t, BaseTool) else convert_to_openai_tool(t)["function"]["name"] for t in tools)
+        names = tuple(
+            t.name if isinstance(t, BaseTool) else convert_to_openai_tool(t)["function"]["name"] for t in tools
+        )
         return self.model_copy(update={"tool_names": names})
 
     # --- the decision ----------------------------------------------------------------------
@@ -74,7 +76,12 @@ class OfflineChatModel(StreamingChatModel):
             if self.tool_names and action.tool not in self.tool_names:
                 text = replies.service_down()
             else:
-                call = {"name": action.tool, "args": action.args or {}, "id": f"call_{uuid.uuid4().hex}", "type": "tool_call"}
+                call = {
+                    "name": action.tool,
+                    "args": action.args or {},
+                    "id": f"call_{uuid.uuid4().hex}",
+                    "type": "tool_call",
+                }
         prompt = sum(_words(text_of(m)) for m in messages)
         produced = _words(text) + (_words(json.dumps(call["args"])) + 1 if call else 0)
         usage = UsageMetadata(input_tokens=prompt, output_tokens=produced, total_tokens=prompt + produced)

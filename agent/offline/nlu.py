@@ -22,51 +22,75 @@ _PHONE = re.compile(r"(?<![\w:/@.])\+?\(?\d[\d\s().-]{2,24}\d\)?(?![\w:/@])")
 _NAME_WORD = r"[^\W\d_][^\W\d_'\-]*(?:['\-][^\W\d_]+)*"
 
 TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("physical", r"\b(?:physicals?(?:\s+exam(?:ination)?)?|check[\s-]?ups?|annual(?:\s+(?:exam|check|visit|physical))?|"
-                 r"yearly\s+(?:exam|check|visit|physical)|wellness\s+(?:exam|visit|check)|medical\s+exam)\b"),
+    (
+        "physical",
+        r"\b(?:physicals?(?:\s+exam(?:ination)?)?|check[\s-]?ups?|annual(?:\s+(?:exam|check|visit|physical))?|"
+        r"yearly\s+(?:exam|check|visit|physical)|wellness\s+(?:exam|visit|check)|medical\s+exam)\b",
+    ),
     ("followup", r"\b(?:follow[\s-]?ups?|(?:my\s+|the\s+)?(?:test|lab|blood\s+test)\s+results?|results)\b"),
-    ("specialist", r"\b(?:specialists?|cardiologist|dermatologist|neurologist|orthopa?edi[a-z]*|gyn(?:a)?ecologist|"
-                   r"endocrinologist|allergist|rheumatologist|urologist)\b"),
+    (
+        "specialist",
+        r"\b(?:specialists?|cardiologist|dermatologist|neurologist|orthopa?edi[a-z]*|gyn(?:a)?ecologist|"
+        r"endocrinologist|allergist|rheumatologist|urologist)\b",
+    ),
     ("consultation", r"\b(?:consultations?|consult|first\s+visit|new\s+patient|general\s+practitioner|gp)\b"),
 )
-_GENERIC_VISIT = r"\b(?:appointments?|see\s+(?:a|the|my|your)\s+(?:doctor|gp|physician)|see\s+someone|a\s+doctor|visit)\b"
+_GENERIC_VISIT = (
+    r"\b(?:appointments?|see\s+(?:a|the|my|your)\s+(?:doctor|gp|physician)|see\s+someone|a\s+doctor|visit)\b"
+)
 _NOT_TYPE = r"\b(?:instead\s+of|rather\s+than|not)\s+(?:a|an|the|my)?\s*"
 
 _ORDINALS = {
-    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
-    "fifth": 4, "5th": 4, "last": -1, "final": -1, "earliest": 0, "latest": -1,
+    "first": 0,
+    "1st": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+    "fifth": 4,
+    "5th": 4,
+    "last": -1,
+    "final": -1,
+    "earliest": 0,
+    "latest": -1,
 }
 _ORD_ALT = "|".join(_ORDINALS)
 _STRONG_PICK = re.compile(rf"\b(?:the\s+)?({_ORD_ALT})\s+(?:one|slot|time|option|choice|of\s+(?:those|them|these))\b")
 _WEAK_PICK = re.compile(rf"\b(?:the\s+)?({_ORD_ALT})\b")
 _NUMBERED_PICK = re.compile(r"(?:\b(?:option|number|no\.?|choice)\s*|#\s*)(\d)\b")
 
-_GREETING = re.compile(r"^\W*(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day))\b(?:\s+there)?\W*")
+_GREETING = re.compile(
+    r"^\W*(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day))\b(?:\s+there)?\W*"
+)
 _FLAGS: dict[str, str] = {
     "thanks": r"\b(?:thanks|thank\s+you|thx|ty|cheers|much\s+appreciated)\b",
     "bye": r"\b(?:bye|goodbye|good\s+bye|see\s+you|that'?s\s+all|nothing\s+else|that\s+is\s+all)\b",
     "help": r"\b(?:what\s+can\s+you\s+do|help|what\s+(?:kinds?|types?|sorts?)\b|which\s+(?:types?|kinds?)|"
-            r"what\s+do\s+you\s+offer|what\s+are\s+(?:the|my)\s+options|who\s+are\s+you|what\s+are\s+you)\b",
+    r"what\s+do\s+you\s+offer|what\s+are\s+(?:the|my)\s+options|who\s+are\s+you|what\s+are\s+you)\b",
     "injection": r"\b(?:ignore\s+(?:all\s+|your\s+|the\s+|previous\s+|prior\s+|any\s+|above\s+|earlier\s+)*(?:instructions|rules|prompts?|guidelines)|"
-                 r"(?:book|reserve|take|grab)\s+(?:up\s+)?(?:every|all|each|the\s+whole|\d{2,}\s+(?:slots|appointments|times))\b|"
-                 r"system\s+prompt|you\s+are\s+now|developer\s+mode|jailbreak|disregard\s+(?:your|all|the|previous)|"
-                 r"forget\s+(?:your|all|the|previous)\s+(?:rules|instructions)|pretend\s+(?:you|to\s+be)|admin\s+mode|"
-                 r"(?:delete|cancel|wipe)\s+(?:all|every(?:one)?|the\s+database)|other\s+patients?'?s?)\b",
+    r"(?:book|reserve|take|grab)\s+(?:up\s+)?(?:every|all|each|the\s+whole|\d{2,}\s+(?:slots|appointments|times))\b|"
+    r"system\s+prompt|you\s+are\s+now|developer\s+mode|jailbreak|disregard\s+(?:your|all|the|previous)|"
+    r"forget\s+(?:your|all|the|previous)\s+(?:rules|instructions)|pretend\s+(?:you|to\s+be)|admin\s+mode|"
+    r"(?:delete|cancel|wipe)\s+(?:all|every(?:one)?|the\s+database)|other\s+patients?'?s?)\b",
     "cancel": r"\b(?:cancel|reschedule|move|change)\s+(?:my|the|an|our|this|that)\s+(?:existing\s+)?(?:appointment|booking|visit|reservation)\b",
     "medical": r"\b(?:should\s+i\s+(?:take|be\s+worried|worry|go\s+to)|is\s+(?:it|this|that)\s+(?:serious|normal|dangerous|contagious)|"
-               r"what\s+(?:medicine|medication|drug|dose|dosage)|how\s+(?:much|many)\s+(?:ibuprofen|paracetamol|tylenol|aspirin|pills)|"
-               r"diagnos\w*|prescri\w*|ibuprofen|paracetamol|tylenol|aspirin|antibiotics?|dosage|side\s+effects?|"
-               r"treat(?:ment)?\s+for|cure\s+for|medical\s+advice)\b",
+    r"what\s+(?:medicine|medication|drug|dose|dosage)|how\s+(?:much|many)\s+(?:ibuprofen|paracetamol|tylenol|aspirin|pills)|"
+    r"diagnos\w*|prescri\w*|ibuprofen|paracetamol|tylenol|aspirin|antibiotics?|dosage|side\s+effects?|"
+    r"treat(?:ment)?\s+for|cure\s+for|medical\s+advice)\b",
     "off_topic": r"\b(?:weather|forecast|news|joke|sports?|football|soccer|stocks?|recipe|movie|politics?|capital\s+of|who\s+won|"
-                 r"bitcoin|poem|story|essay|translate|homework|lottery|horoscope)\b",
+    r"bitcoin|poem|story|essay|translate|homework|lottery|horoscope)\b",
     "later": r"\b(?:later(?:\s+in\s+the\s+day|\s+on)?|anything\s+later)\b(?!\s+than)",
     "earlier": r"\b(?:earlier(?:\s+in\s+the\s+day|\s+on)?|anything\s+earlier)\b(?!\s+than)",
     "retry": r"\b(?:try\s+again|retry|again\s+please|one\s+more\s+time|try\s+it\s+again)\b",
     "earliest": r"\b(?:earliest|soonest|as\s+soon\s+as\s+possible|asap|first\s+available|next\s+available|first\s+free|next\s+free)\b",
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|come\s+in|"
-                     r"anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
+    r"anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
 }
-_REASON = re.compile(r"\b(?:because(?:\s+of)?|the\s+reason\s+is|reason\s*(?:is|:)|it'?s\s+(?:about|for)|regarding)\s+([^.;!?\n]{3,200})")
+_REASON = re.compile(
+    r"\b(?:because(?:\s+of)?|the\s+reason\s+is|reason\s*(?:is|:)|it'?s\s+(?:about|for)|regarding)\s+([^.;!?\n]{3,200})"
+)
 
 # words that are never part of a name given as a bare line
 _NOT_NAME = set(
@@ -130,22 +154,53 @@ class Utterance:
     @property
     def has_slot_facts(self) -> bool:
         """Something that changes or picks the slot being looked for."""
-        return bool(self.type or self.day or self.past_day or self.window or self.any_time or self.times
-                    or self.later or self.earlier
-                    or self.ordinal is not None or self.bare_number is not None or self.earliest)
+        return bool(
+            self.type
+            or self.day
+            or self.past_day
+            or self.window
+            or self.any_time
+            or self.times
+            or self.later
+            or self.earlier
+            or self.ordinal is not None
+            or self.bare_number is not None
+            or self.earliest
+        )
 
     @property
     def off_topic_only(self) -> bool:
         """Medical advice, the weather...: nothing in it asks for a visit (a bare day does not)."""
-        asks = (self.type or self.generic_visit or self.wants_booking or self.has_details or self.times
-                or self.ordinal is not None or self.earliest)
+        asks = (
+            self.type
+            or self.generic_visit
+            or self.wants_booking
+            or self.has_details
+            or self.times
+            or self.ordinal is not None
+            or self.earliest
+        )
         return (self.off_topic or self.medical) and not asks
 
     @property
     def understood(self) -> bool:
-        return bool(self.has_slot_facts or self.has_details or self.yes or self.no or self.greeting or self.thanks
-                    or self.bye or self.help or self.injection or self.cancel or self.medical or self.off_topic
-                    or self.retry or self.wants_booking or self.generic_visit)
+        return bool(
+            self.has_slot_facts
+            or self.has_details
+            or self.yes
+            or self.no
+            or self.greeting
+            or self.thanks
+            or self.bye
+            or self.help
+            or self.injection
+            or self.cancel
+            or self.medical
+            or self.off_topic
+            or self.retry
+            or self.wants_booking
+            or self.generic_visit
+        )
 
 
 def _cut(text: str, span: tuple[int, int]) -> str:
@@ -208,7 +263,9 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
     "it's jane@example.com" never yields a name.
     """
     words = rf"({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}})"
-    if m := re.search(rf"(?i)\b(?:my\s+name\s+is|my\s+name'?s|name\s*(?:is|:)|call\s+me|full\s+name\s*(?:is|:)?)[ \t]+{words}", rest):
+    if m := re.search(
+        rf"(?i)\b(?:my\s+name\s+is|my\s+name'?s|name\s*(?:is|:)|call\s+me|full\s+name\s*(?:is|:)?)[ \t]+{words}", rest
+    ):
         u.name = _clean_name(m[1], strict=False)
         if u.name:
             return

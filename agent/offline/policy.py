@@ -111,7 +111,9 @@ def _after_patient(state: State, turn: Turn, clinic: str) -> Action:
     social = (u.bye or u.thanks or u.help or u.cancel or u.no) and not (u.has_details or u.has_slot_facts)
     if state.chosen and state.offer and not social:
         if state.missing:
-            return _reply(say.ask_details(state.offer.type, state.offer.day, state.chosen, state.missing, state.name, False))
+            return _reply(
+                say.ask_details(state.offer.type, state.offer.day, state.chosen, state.missing, state.name, False)
+            )
         if action := _book(state, turn):
             return action
     return _reply(_prefix(state, turn) + _conversation_reply(state, turn, clinic))
@@ -197,10 +199,15 @@ def _after_slots(state: State, turn: Turn, event: Event) -> Action:
         if not state.missing and (action := _book(state, turn)):
             return action
         if state.missing:
-            return _reply(lead + say.ask_details(offer.type, offer.day, state.chosen, state.missing, state.name, True)
-                          + _type_note(state, turn))
+            return _reply(
+                lead
+                + say.ask_details(offer.type, offer.day, state.chosen, state.missing, state.name, True)
+                + _type_note(state, turn)
+            )
     if state.time and not state.chosen and not any(e.name == BOOK for e in turn.events):
-        return _reply(lead + say.time_taken_nearby(state.time[0], offer.type, offer.day, offer.offered) + _type_note(state, turn))
+        return _reply(
+            lead + say.time_taken_nearby(state.time[0], offer.type, offer.day, offer.offered) + _type_note(state, turn)
+        )
     intro = _offer_intro(turn, event)
     text = say.offer(offer.type, offer.day, offer.window, offer.offered, len(offer.slots), intro)
     return _reply(lead + text + _type_note(state, turn))
@@ -261,8 +268,10 @@ def _history(turn: Turn) -> str:
         except ValueError:
             continue
         if e.name == CHECK and res.get("ok") and not res.get("slots"):
-            out.append(f"There are no free {say.TYPE_ADJ.get(type_key, type_key)} times on {day_label(day)}"
-                       f"{say.window_phrase(e.args.get('time_of_day'))}.")
+            out.append(
+                f"There are no free {say.TYPE_ADJ.get(type_key, type_key)} times on {day_label(day)}"
+                f"{say.window_phrase(e.args.get('time_of_day'))}."
+            )
         elif e.name == CHECK and res.get("error") == "no_schedule":
             out.append(f"There are no {say.TYPE_ADJ.get(type_key, type_key)} appointments on {day_label(day)}.")
         elif e.name == BOOK and res.get("error") == "slot_taken":
@@ -287,4 +296,3 @@ def _offer_intro(turn: Turn, event: Event) -> str:
 
 def _type_note(state: State, turn: Turn) -> str:
     return say.default_type_note() if state.type_defaulted_turn == turn.index else ""
-

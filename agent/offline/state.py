@@ -155,7 +155,13 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Tu
         state.day, changed = state.suggested, True
     if (u.later or u.earlier) and not u.window:
         # "anything later?" = the afternoon (the evening when already there); "earlier" = the morning
-        u.window = "morning" if u.earlier else "evening" if state.window in ("afternoon", "after 13:00", "after 15:00") else "afternoon"
+        u.window = (
+            "morning"
+            if u.earlier
+            else "evening"
+            if state.window in ("afternoon", "after 13:00", "after 15:00")
+            else "afternoon"
+        )
     if u.window and u.window != state.window:
         state.window, state.time, changed = u.window, (), True
     elif u.any_time and state.window:
@@ -277,8 +283,12 @@ def derive_state(messages: Sequence[BaseMessage], today: date) -> State:
     state = State(today=today)
     for message in messages:
         if isinstance(message, HumanMessage):
-            u = parse(text_of(message), today, details_expected=state.details_expected,
-                      phone_expected=state.details_expected and not state.phone)
+            u = parse(
+                text_of(message),
+                today,
+                details_expected=state.details_expected,
+                phone_expected=state.details_expected and not state.phone,
+            )
             apply_utterance(state, u)
         elif isinstance(message, AIMessage):
             for call in message.tool_calls:

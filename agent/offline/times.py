@@ -17,8 +17,20 @@ from dataclasses import dataclass, field
 from core.formats import hhmm
 
 _WORD_HOURS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "noon": 12, "midday": 12,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "noon": 12,
+    "midday": 12,
 }
 _HOUR = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midday)"
 _MERIDIEM = r"(a\.?\s?m\.?|p\.?\s?m\.?)"
@@ -116,7 +128,9 @@ def find_times(text: str) -> TimeMatch:
         if bound:
             window = f"after {bound}"
             spans.append(m.span())
-    if window is None and (m := re.search(rf"\b(?:before|earlier than|by|until|no later than)\s+(?P<b>{bound_expr}|lunch)\b", text)):
+    if window is None and (
+        m := re.search(rf"\b(?:before|earlier than|by|until|no later than)\s+(?P<b>{bound_expr}|lunch)\b", text)
+    ):
         bound = "12:00" if m["b"] == "lunch" else _bound(m["b"])
         if bound:
             window = f"before {bound}"
@@ -135,12 +149,16 @@ def find_times(text: str) -> TimeMatch:
                 window = value
                 spans.append(m.span())
                 break
-    if re.search(r"\b(?:any\s*time|whenever|any\s+time\s+of\s+(?:the\s+)?day|doesn'?t\s+matter|no\s+preference)\b", text):
+    if re.search(
+        r"\b(?:any\s*time|whenever|any\s+time\s+of\s+(?:the\s+)?day|doesn'?t\s+matter|no\s+preference)\b", text
+    ):
         any_time = True
 
     readings: tuple[str, ...] = ()
     masked = _mask(text, spans)
-    for m in re.finditer(rf"(?:(?:\b(?:at|around|about)\s+|@\s*)(?:{_CLOCK}|{_HOUR}(?![\d:/.]|\s*(?:st|nd|rd|th)\b))|\b{_CLOCK})", masked):
+    for m in re.finditer(
+        rf"(?:(?:\b(?:at|around|about)\s+|@\s*)(?:{_CLOCK}|{_HOUR}(?![\d:/.]|\s*(?:st|nd|rd|th)\b))|\b{_CLOCK})", masked
+    ):
         found = parse_clock(m[0])
         if found:
             readings = found

@@ -70,7 +70,11 @@ async def slot_snapshot(
                 continue
             taken = {t for t in plan.booked if (day_text, type_key, t) not in mine}
             snapshot.setdefault(day_text, {})[type_key] = [
-                {"start_time": s.start_time, "end_time": s.end_time, "available": s.available and s.start_time not in taken}
+                {
+                    "start_time": s.start_time,
+                    "end_time": s.end_time,
+                    "available": s.available and s.start_time not in taken,
+                }
                 for s in plan.slots
             ]
     return snapshot
@@ -135,13 +139,13 @@ async def export_script(
     script["slots"] = await slot_snapshot(scheduler, turns, bookings)
     replied = [t for t in turns if t.replies]
     if len(replied) < len(turns):  # a turn that ended in an error before the model answered
-        script["description"] += (
-            f" {len(turns) - len(replied)} turn(s) without a model reply (an error) are left out."
-        )
+        script["description"] += f" {len(turns) - len(replied)} turn(s) without a model reply (an error) are left out."
     script["turns"] = [{**t.input, "stub": _stub(t), "expect": _expect(t)} for t in replied]
     script["end"] = {"bookings": bookings}
     header = (
         f"# Exported from the prompt playground, session {session_id}.\n"
         "# Replay: scheduling-agent test-script THIS_FILE  (or put it in tests/conversations/)\n"
     )
-    return header + yaml.dump(script, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=120)
+    return header + yaml.dump(
+        script, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=120
+    )

@@ -149,7 +149,9 @@ class PlaygroundChatRequest(BaseModel):
     session_id: str | None = Field(default=None, max_length=100, description="Omit to start a new playground session.")
     message: str | None = Field(default=None, description="The message (1 to 2,000 characters).")
     confirm: bool | None = Field(default=None, description="Answer to a pending confirmation: true books it.")
-    prompt: str | None = Field(default=None, max_length=50_000, description="System prompt template; omit for the shipped one.")
+    prompt: str | None = Field(
+        default=None, max_length=50_000, description="System prompt template; omit for the shipped one."
+    )
     provider: str | None = Field(default=None, description="offline, or openai when configured; omit for the default.")
     model: str | None = Field(default=None, max_length=100, description="Model name (openai only).")
     temperature: float | None = Field(default=None, ge=0.0, le=2.0, description="Sampling temperature (openai only).")
@@ -159,7 +161,9 @@ def _options(settings: Settings, clock: Clock, body: PlaygroundChatRequest) -> t
     names = providers(settings)
     provider = body.provider or _default_provider(settings)
     if provider not in names:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"provider: must be one of {', '.join(names)}; got {provider!r}")
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, f"provider: must be one of {', '.join(names)}; got {provider!r}"
+        )
     if provider == "openai":
         temperature = None if body.temperature is None else round(body.temperature, 2)  # bounds the graph cache
         choice = ModelChoice("openai", body.model or settings.openai_model, temperature)
@@ -167,7 +171,11 @@ def _options(settings: Settings, clock: Clock, body: PlaygroundChatRequest) -> t
         choice = ModelChoice(provider)  # the offline and stub models take neither a name nor a temperature
     template = body.prompt if body.prompt and body.prompt.strip() and body.prompt != default_template() else None
     chosen = PlaygroundSession(
-        now=clock.now(), provider=provider, model=choice.model, temperature=choice.temperature, prompt=template,
+        now=clock.now(),
+        provider=provider,
+        model=choice.model,
+        temperature=choice.temperature,
+        prompt=template,
     )
     return TurnOptions(prompt_template=template, choice=choice), chosen
 
@@ -199,9 +207,15 @@ async def start_playground_turn(
     "/chat",
     response_class=EventSourceResponse,
     openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": PlaygroundChatRequest.model_json_schema()}}}
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": PlaygroundChatRequest.model_json_schema()}},
+        }
     },
-    responses={200: {"description": "The same `text/event-stream` as /api/chat."}, 401: {"description": "No or wrong staff token."}},
+    responses={
+        200: {"description": "The same `text/event-stream` as /api/chat."},
+        401: {"description": "No or wrong staff token."},
+    },
 )
 async def chat(
     turn: Annotated[RunningTurn, Depends(start_playground_turn)], sessions: StaffSessionsDep
@@ -221,24 +235,36 @@ async def session(session_id: str, runtime: PlaygroundRuntime, sessions: StaffSe
     transcript = await runtime.transcript(session_id)
     return {
         **transcript,
-        "settings": {"provider": kept.provider, "model": kept.model, "temperature": kept.temperature,
-                     "custom_prompt": kept.prompt is not None},
+        "settings": {
+            "provider": kept.provider,
+            "model": kept.model,
+            "temperature": kept.temperature,
+            "custom_prompt": kept.prompt is not None,
+        },
         "usage": kept.usage,
         "turns": kept.turns,
     }
 
 
-@api.get("/sessions/{session_id}/export", response_class=Response, responses={200: {"content": {"application/x-yaml": {}}}})
-async def export(session_id: str, runtime: PlaygroundRuntime, scheduler: Scheduler, sessions: StaffSessionsDep) -> Response:
+@api.get(
+    "/sessions/{session_id}/export", response_class=Response, responses={200: {"content": {"application/x-yaml": {}}}}
+)
+async def export(
+    session_id: str, runtime: PlaygroundRuntime, scheduler: Scheduler, sessions: StaffSessionsDep
+) -> Response:
     """The session as a conversation script (YAML) that `scheduling-agent test-script` replays."""
     kept = _session(sessions, session_id)
     text = await export_script(
-        await runtime.history(session_id), scheduler,
-        now=kept.now, prompt=kept.prompt, provider=kept.provider if kept.provider != "openai" else f"openai {kept.model}",
+        await runtime.history(session_id),
+        scheduler,
+        now=kept.now,
+        prompt=kept.prompt,
+        provider=kept.provider if kept.provider != "openai" else f"openai {kept.model}",
     )
     filename = f"playground-{session_id.removeprefix(SESSION_PREFIX)[:12]}.yaml"
     return Response(
-        text, media_type="application/x-yaml",
+        text,
+        media_type="application/x-yaml",
         headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

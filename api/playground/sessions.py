@@ -53,7 +53,12 @@ class StaffSessions:
         if kept is None:
             kept = self._sessions[session_id] = chosen
         else:
-            kept.provider, kept.model, kept.temperature, kept.prompt = chosen.provider, chosen.model, chosen.temperature, chosen.prompt
+            kept.provider, kept.model, kept.temperature, kept.prompt = (
+                chosen.provider,
+                chosen.model,
+                chosen.temperature,
+                chosen.prompt,
+            )
             self._sessions.move_to_end(session_id)
         kept.turns += 1
         return kept

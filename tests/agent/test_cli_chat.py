@@ -20,7 +20,12 @@ def chat(tmp_path: Path, *lines: str, extra: tuple[str, ...] = ()) -> tuple[list
     env["DATABASE_URL"] = f"sqlite:///{db}"
     proc = subprocess.run(
         [str(CLI), "chat", "--jsonl", "--now", "2026-11-23T09:00:00", "--provider", "offline", *extra],
-        input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return [json.loads(line) for line in proc.stdout.splitlines()], db
@@ -37,12 +42,20 @@ def turns(events: list[dict]) -> list[list[dict]]:
 
 def stored(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT booking_id, confirmation_code, date, start_time, appointment_type, patient_email, status FROM bookings").fetchall()
+        return conn.execute(
+            "SELECT booking_id, confirmation_code, date, start_time, appointment_type, patient_email, status FROM bookings"
+        ).fetchall()
 
 
 def test_greeting_to_confirmation_code(tmp_path: Path) -> None:
-    events, db = chat(tmp_path, "Hello!", "Can I get a follow-up next Tuesday morning?", "the first one",
-                      "Jane Roe, jane@example.com, 555 0100", "yes")
+    events, db = chat(
+        tmp_path,
+        "Hello!",
+        "Can I get a follow-up next Tuesday morning?",
+        "the first one",
+        "Jane Roe, jane@example.com, 555 0100",
+        "yes",
+    )
     each = turns(events)
     assert len(each) == 5 and all(t[-1]["type"] == "done" for t in each)
     assert len({t[0]["session_id"] for t in each}) == 1, "one session across the lines"
@@ -51,20 +64,34 @@ def test_greeting_to_confirmation_code(tmp_path: Path) -> None:
     assert "Tuesday, December 1" in each[1][-1]["reply"]
     assert [e["type"] for e in each[3]][-2:] == ["confirm", "done"]
     assert each[3][-1]["pending"]["name"] == "book_slot"
-    assert not any(e["type"] == "tool_result" and e["name"] == "book_slot" for e in each[3]), "not booked before the yes"
+    assert not any(e["type"] == "tool_result" and e["name"] == "book_slot" for e in each[3]), (
+        "not booked before the yes"
+    )
     final = each[4][-1]
     booking = final["booking"]
     ((booking_id, code, date, start, kind, email, status),) = stored(db)
     assert (booking["booking_id"], booking["confirmation_code"]) == (booking_id, code)
-    assert (date, start, kind, email, status) == ("2026-12-01", booking["start_time"], "followup", "jane@example.com", "confirmed")
+    assert (date, start, kind, email, status) == (
+        "2026-12-01",
+        booking["start_time"],
+        "followup",
+        "jane@example.com",
+        "confirmed",
+    )
     assert booking_id in final["reply"] and code in final["reply"]
     tokens = "".join(e["text"] for e in each[4] if e["type"] == "token")
     assert tokens.strip() == final["reply"], "the reply streamed as tokens"
 
 
 def test_no_at_confirmation_then_another_time(tmp_path: Path) -> None:
-    events, db = chat(tmp_path, "I need a physical this Friday afternoon", "14:30",
-                      "My name is Sam Lee, sam@example.org, +1 212 555 0199", "no, make it 13:45 instead", "yes")
+    events, db = chat(
+        tmp_path,
+        "I need a physical this Friday afternoon",
+        "14:30",
+        "My name is Sam Lee, sam@example.org, +1 212 555 0199",
+        "no, make it 13:45 instead",
+        "yes",
+    )
     each = turns(events)
     first_confirm = next(e for e in each[2] if e["type"] == "confirm")
     assert first_confirm["args"]["start_time"] == "14:30" and first_confirm["args"]["date"] == "2026-11-27"
@@ -76,7 +103,9 @@ def test_no_at_confirmation_then_another_time(tmp_path: Path) -> None:
 
 def test_session_flag_continues_a_conversation(tmp_path: Path) -> None:
     first, _ = chat(tmp_path, "Can I see a specialist on Thursday?", extra=("--session", "demo-session"))
-    second, db = chat(tmp_path, "the last one", "Ann Smith, ann@example.com, 555 0123", "yes", extra=("--session", "demo-session"))
+    second, db = chat(
+        tmp_path, "the last one", "Ann Smith, ann@example.com, 555 0123", "yes", extra=("--session", "demo-session")
+    )
     assert {e["session_id"] for e in first + second if e["type"] == "session"} == {"demo-session"}
     ((_, _, date, _, kind, _, _),) = stored(db)
     assert (date, kind) == ("2026-11-26", "specialist")

@@ -4,11 +4,30 @@ from __future__ import annotations
 
 from agent.events import TERMINAL
 
-CHECK = {"tool_calls": [{"name": "check_availability", "args": {"date": "2026-12-01", "appointment_type": "followup", "time_of_day": "morning"}}]}
+CHECK = {
+    "tool_calls": [
+        {
+            "name": "check_availability",
+            "args": {"date": "2026-12-01", "appointment_type": "followup", "time_of_day": "morning"},
+        }
+    ]
+}
 OFFER = {"text": "Tuesday, December 1: 8:30, 9:00 or 9:30. Which would you like?"}
-BOOK = {"tool_calls": [{"name": "book_slot", "args": {
-    "date": "2026-12-01", "start_time": "09:00", "appointment_type": "followup",
-    "patient_name": "Jane Roe", "patient_email": "jane@example.com", "patient_phone": "555 0100"}}]}
+BOOK = {
+    "tool_calls": [
+        {
+            "name": "book_slot",
+            "args": {
+                "date": "2026-12-01",
+                "start_time": "09:00",
+                "appointment_type": "followup",
+                "patient_name": "Jane Roe",
+                "patient_email": "jane@example.com",
+                "patient_phone": "555 0100",
+            },
+        }
+    ]
+}
 
 
 def types(events: list[dict]) -> list[str]:
@@ -45,7 +64,11 @@ async def test_yes_books_and_reports_the_booking(agent_app) -> None:
     assert types(third)[:2] == ["session", "tool_result"] and third[-1]["type"] == "done"
     (booking,) = await agent_app.bookings()
     assert (booking.date, booking.start_time, booking.appointment_type, booking.patient_email) == (
-        "2026-12-01", "09:00", "followup", "jane@example.com")
+        "2026-12-01",
+        "09:00",
+        "followup",
+        "jane@example.com",
+    )
     assert third[-1]["booking"]["booking_id"] == booking.booking_id
     assert third[-1]["booking"]["confirmation_code"] == booking.confirmation_code
     assert third[-1]["pending"] is None
@@ -85,10 +108,16 @@ async def test_every_turn_ends_with_exactly_one_terminal_event_even_on_failure(a
 
 
 async def test_bad_tool_arguments_come_back_to_the_model(agent_app) -> None:
-    agent_app.script.extend([
-        {"tool_calls": [{"name": "check_availability", "args": {"date": "next tuesday", "appointment_type": "followup"}}]},
-        {"text": "Let me use the right date format."},
-    ])
+    agent_app.script.extend(
+        [
+            {
+                "tool_calls": [
+                    {"name": "check_availability", "args": {"date": "next tuesday", "appointment_type": "followup"}}
+                ]
+            },
+            {"text": "Let me use the right date format."},
+        ]
+    )
     events = await agent_app.turn(None, "next tuesday")
     result = next(e for e in events if e["type"] == "tool_result")
     assert result["ok"] is False and "date" in result["data"]["message"]
@@ -99,7 +128,9 @@ async def test_model_call_limit_ends_a_runaway_turn(agent_app) -> None:
     from agent.graph import MODEL_CALLS_PER_TURN
     from agent.limits import MODEL_LIMIT_REPLY
 
-    loop = {"tool_calls": [{"name": "check_availability", "args": {"date": "2026-12-01", "appointment_type": "followup"}}]}
+    loop = {
+        "tool_calls": [{"name": "check_availability", "args": {"date": "2026-12-01", "appointment_type": "followup"}}]
+    }
     agent_app.script.extend([loop] * 20)
     events = await agent_app.turn(None, "loop forever")
     calls = [e for e in events if e["type"] == "tool_call"]
@@ -114,8 +145,12 @@ async def test_model_call_limit_ends_a_runaway_turn(agent_app) -> None:
 async def test_tool_call_limit_refuses_the_calls_beyond_it_and_the_model_answers(agent_app) -> None:
     from agent.graph import TOOL_CALLS_PER_TURN
 
-    many = {"tool_calls": [{"name": "check_availability", "args": {"date": f"2026-12-0{day}", "appointment_type": "followup"}}
-                           for day in range(1, 9)]}
+    many = {
+        "tool_calls": [
+            {"name": "check_availability", "args": {"date": f"2026-12-0{day}", "appointment_type": "followup"}}
+            for day in range(1, 9)
+        ]
+    }
     agent_app.script.extend([many, {"text": "Here is what I found."}])
     events = await agent_app.turn(None, "every day next week")
     results = [e for e in events if e["type"] == "tool_result"]

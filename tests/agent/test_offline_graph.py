@@ -52,7 +52,7 @@ class Chat:
         out = await self.graph.ainvoke(graph_input, self.config)
         interrupts = out.get("__interrupt__") or []
         self.pending = interrupts[0].value["action_requests"][0] if interrupts else None
-        new = out["messages"][self.seen:]
+        new = out["messages"][self.seen :]
         self.seen = len(out["messages"])
         return new
 
@@ -74,9 +74,15 @@ class Chat:
         """Another patient books through the HTTP API."""
         transport = httpx.ASGITransport(app=self.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            response = await http.post("/api/calendly/book", json={
-                "appointment_type": type_key, "date": day, "start_time": start,
-                "patient": {"name": "Other Patient", "email": email, "phone": "555 0199"}})
+            response = await http.post(
+                "/api/calendly/book",
+                json={
+                    "appointment_type": type_key,
+                    "date": day,
+                    "start_time": start,
+                    "patient": {"name": "Other Patient", "email": email, "phone": "555 0199"},
+                },
+            )
             assert response.status_code == 201, response.text
 
 
@@ -101,7 +107,8 @@ async def test_greeting_to_confirmation_code(chat: Chat) -> None:
     assert "Riverside Family Clinic" in await chat.reply("Hello!")
     new = await chat.say("Can I see a specialist next Tuesday afternoon?")
     assert chat.calls(new, "check_availability") == [
-        {"date": "2026-12-01", "appointment_type": "specialist", "time_of_day": "afternoon"}]
+        {"date": "2026-12-01", "appointment_type": "specialist", "time_of_day": "afternoon"}
+    ]
     offer = str(new[-1].content)
     assert "Tuesday, December 1" in offer and "13:00, 14:00, 15:00 and 16:00" in offer
     assert "full name, e-mail address and phone number" in await chat.reply("the second one")
@@ -115,7 +122,11 @@ async def test_greeting_to_confirmation_code(chat: Chat) -> None:
     done = str(new[-1].content)
     assert booking.booking_id in done and booking.confirmation_code in done
     assert "Tuesday, December 1 at 14:00" in done
-    assert (booking.patient_name, booking.patient_email, booking.patient_phone) == ("Jane Roe", "jane@example.com", "555 0100")
+    assert (booking.patient_name, booking.patient_email, booking.patient_phone) == (
+        "Jane Roe",
+        "jane@example.com",
+        "555 0100",
+    )
     assert "See you on Tuesday, December 1" in await chat.reply("thanks!")
 
 
@@ -203,8 +214,9 @@ async def test_injection_books_nothing(chat: Chat) -> None:
 async def test_text_replies_stream_token_by_token(chat: Chat) -> None:
     tokens: list[str] = []
     usage = 0
-    async for chunk, meta in chat.graph.astream({"messages": [{"role": "user", "content": "specialist on Thursday"}]},
-                                                chat.config, stream_mode="messages"):
+    async for chunk, meta in chat.graph.astream(
+        {"messages": [{"role": "user", "content": "specialist on Thursday"}]}, chat.config, stream_mode="messages"
+    ):
         if isinstance(chunk, AIMessageChunk) and meta.get("langgraph_node") == "model":
             if chunk.content:
                 tokens.append(str(chunk.content))

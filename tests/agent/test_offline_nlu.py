@@ -97,14 +97,25 @@ def test_windows_match_the_tools_rules() -> None:
     assert in_window("14:00", "14:00-16:00") and not in_window("16:00", "14:00-16:00")
 
 
-@pytest.mark.parametrize(("text", "type_key"), [
-    ("a check-up", "physical"), ("my checkup", "physical"), ("physical exam", "physical"), ("my annual", "physical"),
-    ("a follow up", "followup"), ("follow-up", "followup"), ("to discuss my test results", "followup"),
-    ("see a specialist", "specialist"), ("a dermatologist", "specialist"),
-    ("a checkup with a specialist on Thursday", "specialist"), ("a follow-up with my dermatologist", "specialist"),
-    ("a consultation", "consultation"), ("first visit", "consultation"),
-    ("a physical instead of the consultation", "physical"),
-])
+@pytest.mark.parametrize(
+    ("text", "type_key"),
+    [
+        ("a check-up", "physical"),
+        ("my checkup", "physical"),
+        ("physical exam", "physical"),
+        ("my annual", "physical"),
+        ("a follow up", "followup"),
+        ("follow-up", "followup"),
+        ("to discuss my test results", "followup"),
+        ("see a specialist", "specialist"),
+        ("a dermatologist", "specialist"),
+        ("a checkup with a specialist on Thursday", "specialist"),
+        ("a follow-up with my dermatologist", "specialist"),
+        ("a consultation", "consultation"),
+        ("first visit", "consultation"),
+        ("a physical instead of the consultation", "physical"),
+    ],
+)
 def test_appointment_type_synonyms(text: str, type_key: str) -> None:
     assert parse(text, MONDAY).type == type_key
 
@@ -115,18 +126,21 @@ def test_generic_visits_have_no_type(text: str) -> None:
     assert u.type is None and (u.generic_visit or u.wants_booking)
 
 
-@pytest.mark.parametrize(("text", "expected", "details_expected"), [
-    ("I'm Jane Roe", ("Jane Roe", None, None), False),
-    ("my name is jane roe", ("Jane Roe", None, None), False),
-    ("Jane Roe, jane@example.com, 555 0100", ("Jane Roe", "jane@example.com", "555 0100"), False),
-    ("jane@example.com 555-010-0199 Jane Roe", ("Jane Roe", "jane@example.com", "555-010-0199"), False),
-    ("+1 (555) 123-4567", (None, None, "+1 (555) 123-4567"), True),
-    ("Jane", ("Jane", None, None), True),
-    ("I am Jane Doe and my number is 555 123 4567", ("Jane Doe", None, "555 123 4567"), False),
-    ("I'm looking for an appointment tomorrow", (None, None, None), False),
-    ("I'm free in the afternoon", (None, None, None), True),
-    ("this is urgent", (None, None, None), True),
-])
+@pytest.mark.parametrize(
+    ("text", "expected", "details_expected"),
+    [
+        ("I'm Jane Roe", ("Jane Roe", None, None), False),
+        ("my name is jane roe", ("Jane Roe", None, None), False),
+        ("Jane Roe, jane@example.com, 555 0100", ("Jane Roe", "jane@example.com", "555 0100"), False),
+        ("jane@example.com 555-010-0199 Jane Roe", ("Jane Roe", "jane@example.com", "555-010-0199"), False),
+        ("+1 (555) 123-4567", (None, None, "+1 (555) 123-4567"), True),
+        ("Jane", ("Jane", None, None), True),
+        ("I am Jane Doe and my number is 555 123 4567", ("Jane Doe", None, "555 123 4567"), False),
+        ("I'm looking for an appointment tomorrow", (None, None, None), False),
+        ("I'm free in the afternoon", (None, None, None), True),
+        ("this is urgent", (None, None, None), True),
+    ],
+)
 def test_names_emails_and_phones(text: str, expected: tuple[str | None, ...], details_expected: bool) -> None:
     u = parse(text, MONDAY, details_expected=details_expected)
     assert (u.name, u.email, u.phone) == expected
@@ -137,18 +151,32 @@ def test_a_phone_number_is_not_read_as_a_time_or_date() -> None:
     assert u.phone == "555 0100" and not u.times and u.day is None
 
 
-@pytest.mark.parametrize(("text", "ordinal"), [
-    ("the first one", 0), ("second", 1), ("the 3rd one", 2), ("the last one", -1), ("option 2", 1), ("#4", 3),
-])
+@pytest.mark.parametrize(
+    ("text", "ordinal"),
+    [
+        ("the first one", 0),
+        ("second", 1),
+        ("the 3rd one", 2),
+        ("the last one", -1),
+        ("option 2", 1),
+        ("#4", 3),
+    ],
+)
 def test_picks(text: str, ordinal: int) -> None:
     u = parse(text, MONDAY)
     assert u.ordinal == ordinal and u.day is None
 
 
-@pytest.mark.parametrize(("text", "yes", "no"), [
-    ("yes", True, False), ("ok, book it", True, False), ("no", False, True),
-    ("no, something in the afternoon", False, True), ("yes but at 10", False, False),
-])
+@pytest.mark.parametrize(
+    ("text", "yes", "no"),
+    [
+        ("yes", True, False),
+        ("ok, book it", True, False),
+        ("no", False, True),
+        ("no, something in the afternoon", False, True),
+        ("yes but at 10", False, False),
+    ],
+)
 def test_yes_and_no_reuse_the_confirmation_reader(text: str, yes: bool, no: bool) -> None:
     u = parse(text, MONDAY)
     assert (u.yes, u.no) == (yes, no)

@@ -21,7 +21,10 @@ REPLY = "Tuesday, December 1 has 9:00 and 9:30 free. Which one suits you?"
 
 def _chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
     body = {
-        "id": "chatcmpl-local", "object": "chat.completion.chunk", "created": 0, "model": "local-model",
+        "id": "chatcmpl-local",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "local-model",
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }
     return f"data: {json.dumps(body)}\n\n".encode()
@@ -42,10 +45,24 @@ class FakeOpenAI(BaseHTTPRequestHandler):
         answered = any(m["role"] == "tool" for m in body["messages"])
         if not answered:
             args = json.dumps({"date": "2026-12-01", "appointment_type": "followup", "time_of_day": "morning"})
-            self.wfile.write(_chunk({"role": "assistant", "content": None, "tool_calls": [
-                {"index": 0, "id": "call_local1", "type": "function", "function": {"name": "check_availability", "arguments": ""}}]}))
+            self.wfile.write(
+                _chunk(
+                    {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {
+                                "index": 0,
+                                "id": "call_local1",
+                                "type": "function",
+                                "function": {"name": "check_availability", "arguments": ""},
+                            }
+                        ],
+                    }
+                )
+            )
             for i in range(0, len(args), 16):  # the arguments arrive in pieces, as from a real server
-                self.wfile.write(_chunk({"tool_calls": [{"index": 0, "function": {"arguments": args[i:i + 16]}}]}))
+                self.wfile.write(_chunk({"tool_calls": [{"index": 0, "function": {"arguments": args[i : i + 16]}}]}))
             self.wfile.write(_chunk({}, "tool_calls"))
         else:
             self.wfile.write(_chunk({"role": "assistant", "content": ""}))

@@ -11,14 +11,22 @@ from core.clock import Clock
 def test_prompt_is_a_file_with_the_rules() -> None:
     text = PROMPT_FILE.read_text()
     assert PROMPT_FILE.suffix == ".md" and text == default_template()
-    for rule in ("Offer only times that `check_availability` returned", "full name, e-mail address and phone number",
-                 "booking id and the confirmation code", "Stay on scheduling", "three to five", "weekday"):
+    for rule in (
+        "Offer only times that `check_availability` returned",
+        "full name, e-mail address and phone number",
+        "booking id and the confirmation code",
+        "Stay on scheduling",
+        "three to five",
+        "weekday",
+    ):
         assert rule in text, rule
 
 
 def test_render_uses_the_clock_and_leaves_other_braces_alone() -> None:
     clock = Clock("America/New_York", datetime(2026, 11, 25, 14, 5))
-    rendered = render_prompt(default_template() + "\nExample: {\"date\": \"{{unknown}}\"}", clock=clock, clinic_name="Test Clinic")
+    rendered = render_prompt(
+        default_template() + '\nExample: {"date": "{{unknown}}"}', clock=clock, clinic_name="Test Clinic"
+    )
     assert "Test Clinic" in rendered and "Today is Wednesday, 2026-11-25" in rendered
     assert "America/New_York" in rendered and "14:05" in rendered
     assert "- followup (15 min)" in rendered and "- specialist (60 min)" in rendered

@@ -14,8 +14,15 @@ async def _read(turn: Turn) -> list[dict]:
 
 async def test_tokens_waiting_in_the_queue_are_merged_and_nothing_else_is() -> None:
     turn = Turn("s", asyncio.Queue())
-    for event in [events.session("s"), events.token("Hel"), events.token("lo "), events.token("there"),
-                  events.tool_call("c1", "check_availability", {}), events.token("Bye"), events.done("Hello there Bye", None)]:
+    for event in [
+        events.session("s"),
+        events.token("Hel"),
+        events.token("lo "),
+        events.token("there"),
+        events.tool_call("c1", "check_availability", {}),
+        events.token("Bye"),
+        events.done("Hello there Bye", None),
+    ]:
         turn.queue.put_nowait(event)
     turn.queue.put_nowait(None)
     got = await _read(turn)

@@ -27,8 +27,10 @@ def test_a_booking_conversation_over_sse(stub_server) -> None:
         third = chat(client, session_id=sid, confirm=True)
         assert types(third)[:2] == ["session", "tool_result"] and types(third)[-1] == "done"
         booking = third[-1]["booking"]
-        stored = client.get(f"/api/calendly/bookings/{booking['booking_id']}",
-                            params={"confirmation_code": booking["confirmation_code"]})
+        stored = client.get(
+            f"/api/calendly/bookings/{booking['booking_id']}",
+            params={"confirmation_code": booking["confirmation_code"]},
+        )
         assert stored.status_code == 200 and stored.json()["details"]["start_time"] == "09:00"
         for events in (first, second, third):
             assert sum(e["type"] in ("done", "error") for e in events) == 1 and events[0]["type"] == "session"
@@ -133,7 +135,9 @@ def test_sessions_and_pending_confirmations_survive_a_restart(stub_server, tmp_p
     first.script.extend([CHECK, OFFER, BOOK])
     with first.client() as client:
         sid = chat(client, message="A follow-up next Tuesday?")[0]["session_id"]
-        assert types(chat(client, session_id=sid, message="9:00, Jane Roe, jane@example.com, 555 0100"))[-2] == "confirm"
+        assert (
+            types(chat(client, session_id=sid, message="9:00, Jane Roe, jane@example.com, 555 0100"))[-2] == "confirm"
+        )
     first.stop()
 
     second = stub_server(database_url=database_url)

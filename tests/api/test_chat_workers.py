@@ -84,7 +84,12 @@ async def test_a_session_busy_in_one_worker_is_refused_by_another_and_continues_
         response = await on_b.post("/api/chat", json={"session_id": sid, "message": "are you there?"})
         assert response.status_code == 200 and "Hello from the other worker." in response.text
         transcript = (await on_a.get(f"/api/chat/{sid}")).json()["messages"]
-        assert [m["text"] for m in transcript] == ["hi", OFFER["text"], "are you there?", "Hello from the other worker."]
+        assert [m["text"] for m in transcript] == [
+            "hi",
+            OFFER["text"],
+            "are you there?",
+            "Hello from the other worker.",
+        ]
 
 
 def test_a_confirmation_asked_by_one_worker_is_answered_through_another(stub_server, tmp_path) -> None:
@@ -109,7 +114,10 @@ def test_racing_first_messages_to_one_session_from_two_workers_get_one_turn(stub
 
     async def race() -> list[int]:
         async with a.async_client(timeout=30) as ca, b.async_client(timeout=30) as cb:
-            posts = [c.post("/api/chat", json={"session_id": sid, "message": f"race {i}"}) for i, c in enumerate([ca, cb] * 5)]
+            posts = [
+                c.post("/api/chat", json={"session_id": sid, "message": f"race {i}"})
+                for i, c in enumerate([ca, cb] * 5)
+            ]
             return [r.status_code for r in await asyncio.gather(*posts)]
 
     statuses = asyncio.run(race())
@@ -135,8 +143,11 @@ def waiting(stub_server, tmp_path):
 def test_a_lease_left_by_a_dead_worker_expires_and_what_it_waited_for_is_read_back(waiting) -> None:
     client, sid, sql = waiting
     # A worker died mid-turn: its lease is still there, and what the session waits for is unknown.
-    sql("UPDATE chat_sessions SET lease_owner = 'dead:1:x', lease_until = ?, pending = NULL WHERE session_id = ?",
-        time.time() + 60, sid)
+    sql(
+        "UPDATE chat_sessions SET lease_owner = 'dead:1:x', lease_until = ?, pending = NULL WHERE session_id = ?",
+        time.time() + 60,
+        sid,
+    )
     assert client.post("/api/chat", json={"session_id": sid, "confirm": True}).status_code == 409
     sql("UPDATE chat_sessions SET lease_until = ? WHERE session_id = ?", time.time() - 1, sid)
     assert_booked(chat(client, session_id=sid, confirm=True))  # what it waits for is read from the checkpoint
@@ -162,8 +173,12 @@ async def test_a_turn_outlasting_its_lease_keeps_the_session_and_one_whose_lease
             await asyncio.sleep(1.5)  # two and a half leases: renewed while the turn runs
             assert (await on_b.post("/api/chat", json={"session_id": sid, "message": "again"})).status_code == 409
             # The worker stalled past its lease and another took the session: its turn must end.
-            run_sql(database_url, "UPDATE chat_sessions SET lease_owner = 'elsewhere', lease_until = ? WHERE session_id = ?",
-                    time.time() + 0.5, sid)
+            run_sql(
+                database_url,
+                "UPDATE chat_sessions SET lease_owner = 'elsewhere', lease_until = ? WHERE session_id = ?",
+                time.time() + 0.5,
+                sid,
+            )
             rest = [sse["data"] async for sse in stream]
         assert rest[-1] == {"type": "error", "message": runtime.TOO_SLOW, "retryable": True}
         assert a.outcome == ["cancelled"]
@@ -175,7 +190,11 @@ async def test_a_turn_outlasting_its_lease_keeps_the_session_and_one_whose_lease
 def test_serve_with_two_workers_books_through_any_of_them(serve_process) -> None:
     server = serve_process(workers=2)
     wait_until(lambda: len(server.children()) >= 2, 20.0, 0.1, "two worker processes")
-    messages = ["Hi! Can I get a follow-up next Tuesday morning?", "9:00 please. Jane Roe, jane@example.com, 555 0100", "yes"]
+    messages = [
+        "Hi! Can I get a follow-up next Tuesday morning?",
+        "9:00 please. Jane Roe, jane@example.com, 555 0100",
+        "yes",
+    ]
     sid = None
     for message in messages:
         with server.client() as client:  # a new connection per turn: the kernel spreads them over the workers
@@ -185,8 +204,10 @@ def test_serve_with_two_workers_books_through_any_of_them(serve_process) -> None
     assert events[-1]["booking"]["start_time"] == "09:00"
     booking = events[-1]["booking"]
     with server.client() as client:
-        stored = client.get(f"/api/calendly/bookings/{booking['booking_id']}",
-                            params={"confirmation_code": booking["confirmation_code"]})
+        stored = client.get(
+            f"/api/calendly/bookings/{booking['booking_id']}",
+            params={"confirmation_code": booking["confirmation_code"]},
+        )
     assert stored.status_code == 200 and stored.json()["details"]["start_time"] == "09:00"
     assert server.stop() == 0
 

@@ -61,7 +61,10 @@ def check_reply() -> list[dict[str, Any]]:
         {
             "text": "Let me check Tuesday morning for you.",
             "tool_calls": [
-                {"name": "check_availability", "args": {"date": DAY, "appointment_type": "followup", "time_of_day": "morning"}}
+                {
+                    "name": "check_availability",
+                    "args": {"date": DAY, "appointment_type": "followup", "time_of_day": "morning"},
+                }
             ],
         },
         {"text": OFFER},
@@ -78,7 +81,9 @@ def book_reply(time_: str) -> dict[str, Any]:
 
 
 def booked_reply(time_: str) -> dict[str, Any]:
-    return {"text": f"You're all set for Tuesday, December 1 at {time_}. The details are on their way to jane@example.com."}
+    return {
+        "text": f"You're all set for Tuesday, December 1 at {time_}. The details are on their way to jane@example.com."
+    }
 
 
 def whole_booking(time_: str = "09:00") -> list[dict[str, Any]]:
@@ -368,9 +373,9 @@ def test_book_a_slot_streaming_slot_buttons_confirm_and_card(clinic: Any, contex
     shot(page, "widget-booked.png")
 
     rows = server.bookings()
-    assert [(r["booking_id"], r["confirmation_code"], r["date"], r["start_time"], r["patient_email"]) for r in rows] == [
-        (booking_id, code, DAY, "09:00", "jane@example.com")
-    ]
+    assert [
+        (r["booking_id"], r["confirmation_code"], r["date"], r["start_time"], r["patient_email"]) for r in rows
+    ] == [(booking_id, code, DAY, "09:00", "jane@example.com")]
     with httpx.Client(base_url=server.url) as http:
         stored = http.get(f"/api/calendly/bookings/{booking_id}", params={"confirmation_code": code})
         assert stored.status_code == 200 and stored.json()["status"] == "confirmed"
@@ -379,15 +384,21 @@ def test_book_a_slot_streaming_slot_buttons_confirm_and_card(clinic: Any, contex
     # A reload shows the same conversation, booking card included.
     before = transcript_texts(page)
     page.reload()
-    expect(page.get_by_role("region", name="Appointment booked").locator("[data-field=confirmation_code]")).to_have_text(code)
+    expect(
+        page.get_by_role("region", name="Appointment booked").locator("[data-field=confirmation_code]")
+    ).to_have_text(code)
     assert transcript_texts(page) == before
 
 
 def test_change_declines_the_pending_booking(clinic: Any, context: Any) -> None:
-    server = clinic([
-        *check_reply(), details_reply("09:00"), book_reply("09:00"),
-        {"text": "No problem, nothing is booked. What would you like to change?"},
-    ])
+    server = clinic(
+        [
+            *check_reply(),
+            details_reply("09:00"),
+            book_reply("09:00"),
+            {"text": "No problem, nothing is booked. What would you like to change?"},
+        ]
+    )
     page = context().new_page()
     page.goto(server.url)
     launcher(page).click()
@@ -464,7 +475,9 @@ def test_reload_keeps_the_conversation_and_a_typed_yes_confirms(clinic: Any, con
 
     # And after the booking, a reload shows the card again (and offers no stale times).
     page.reload()
-    expect(page.get_by_role("region", name="Appointment booked").locator("[data-field=confirmation_code]")).to_have_text(code)
+    expect(
+        page.get_by_role("region", name="Appointment booked").locator("[data-field=confirmation_code]")
+    ).to_have_text(code)
     expect(assistant(page).last).to_contain_text("You're all set")
     assert chips(page).count() == 0
     assert page.locator(".cc-confirm:not(.cc-answered)").count() == 0
@@ -524,12 +537,14 @@ def fails_then_retries(
 
 
 def test_errors_show_a_message_and_retry_resends(clinic: Any, context: Any) -> None:
-    server = clinic([
-        {"text": "Hello! Which day would suit you?"},
-        {"text": "Tuesday works. Morning or afternoon?"},
-        {"text": "Morning it is. Which type of visit?"},
-        {"text": "A follow-up, noted."},
-    ])
+    server = clinic(
+        [
+            {"text": "Hello! Which day would suit you?"},
+            {"text": "Tuesday works. Morning or afternoon?"},
+            {"text": "Morning it is. Which type of visit?"},
+            {"text": "A follow-up, noted."},
+        ]
+    )
     page = context().new_page()
     page.goto(server.url)
     launcher(page).click()
@@ -541,33 +556,67 @@ def test_errors_show_a_message_and_retry_resends(clinic: Any, context: Any) -> N
         expect(retry).to_be_visible()
         shot(page, "widget-error.png")
 
-    fails_then_retries(page, lambda route: route.abort("connectionrefused"), "Hello",
-                       "Can't reach the clinic's booking assistant", "Hello! Which day would suit you?",
-                       while_failed=offers_retry)
+    fails_then_retries(
+        page,
+        lambda route: route.abort("connectionrefused"),
+        "Hello",
+        "Can't reach the clinic's booking assistant",
+        "Hello! Which day would suit you?",
+        while_failed=offers_retry,
+    )
     expect(alert).to_have_count(0)
     expect(user(page)).to_have_count(1)  # a retry does not repeat the patient's message
 
     # The stream is cut before `done`: the half reply goes, the error and Retry come.
-    fails_then_retries(page, lambda route: route.fulfill(
-        status=200, content_type=SSE, body=sse(("token", {"text": "Tuesday "}), ("token", {"text": "wor"}))
-    ), "Tuesday", "interrupted", "Tuesday works. Morning or afternoon?",
-        while_failed=lambda: expect(assistant(page)).to_have_count(2))  # greeting + first reply: no half reply left
+    fails_then_retries(
+        page,
+        lambda route: route.fulfill(
+            status=200, content_type=SSE, body=sse(("token", {"text": "Tuesday "}), ("token", {"text": "wor"}))
+        ),
+        "Tuesday",
+        "interrupted",
+        "Tuesday works. Morning or afternoon?",
+        while_failed=lambda: expect(assistant(page)).to_have_count(2),
+    )  # greeting + first reply: no half reply left
 
     # The session is busy (409).
-    fails_then_retries(page, lambda route: route.fulfill(
-        status=409, json={"detail": "this session is still answering the previous message; wait for it to finish"}
-    ), "Morning", "still answering your previous message", "Morning it is. Which type of visit?")
+    fails_then_retries(
+        page,
+        lambda route: route.fulfill(
+            status=409, json={"detail": "this session is still answering the previous message; wait for it to finish"}
+        ),
+        "Morning",
+        "still answering your previous message",
+        "Morning it is. Which type of visit?",
+    )
 
     # An `error` event (the model is unavailable), retryable.
-    fails_then_retries(page, lambda route: route.fulfill(status=200, content_type=SSE, body=sse(
-        ("token", {"text": "Let me "}),
-        ("error", {"message": "Sorry, the assistant is unavailable right now. Please try again in a moment.", "retryable": True}),
-    )), "A follow-up", "the assistant is unavailable right now", "A follow-up, noted.")
+    fails_then_retries(
+        page,
+        lambda route: route.fulfill(
+            status=200,
+            content_type=SSE,
+            body=sse(
+                ("token", {"text": "Let me "}),
+                (
+                    "error",
+                    {
+                        "message": "Sorry, the assistant is unavailable right now. Please try again in a moment.",
+                        "retryable": True,
+                    },
+                ),
+            ),
+        ),
+        "A follow-up",
+        "the assistant is unavailable right now",
+        "A follow-up, noted.",
+    )
 
     # A refusal that a retry cannot fix: the message, no Retry.
-    page.route("**/api/chat", lambda route: route.fulfill(
-        status=400, json={"detail": "message: must be at most 2000 characters (got 2001)"}
-    ))
+    page.route(
+        "**/api/chat",
+        lambda route: route.fulfill(status=400, json={"detail": "message: must be at most 2000 characters (got 2001)"}),
+    )
     say(page, "x" * 30)
     expect(alert).to_contain_text("must be at most 2000 characters")
     expect(retry).to_have_count(0)

@@ -102,7 +102,9 @@ async def test_a_failing_expectation_fails_its_turn_with_a_diff() -> None:
 
 
 async def test_reply_expectations_show_the_actual_reply() -> None:
-    result = await run_text(script_text().replace('reply_contains: ["9:00"]', 'reply_contains: ["9:15"]\n      reply_matches: "^Sorry"'))
+    result = await run_text(
+        script_text().replace('reply_contains: ["9:00"]', 'reply_contains: ["9:15"]\n      reply_matches: "^Sorry"')
+    )
     report = format_result(result)
     assert "FAIL expect.reply_contains (line 18): the reply does not contain '9:15'" in report
     assert "FAIL expect.reply_matches (line 19): the reply does not match /^Sorry/" in report
@@ -115,7 +117,10 @@ async def test_a_stub_that_runs_out_of_replies_fails_with_a_clear_message() -> N
     assert not result.passed
     first = result.turns[0]
     assert first.problem is not None
-    assert "the stub ran out of replies: the model was called 2 times this turn, but the turn's `stub` has 1 reply (line 11)" in first.problem
+    assert (
+        "the stub ran out of replies: the model was called 2 times this turn, but the turn's `stub` has 1 reply (line 11)"
+        in first.problem
+    )
     assert result.not_run == 2 and len(result.turns) == 1
     report = format_result(result)
     assert "SKIP 2 later turn(s) not run" in report
@@ -132,7 +137,9 @@ async def test_a_reply_never_consumed_fails_with_a_clear_message() -> None:
     assert not result.passed
     second = result.turns[1]
     assert second.problem is not None
-    assert second.problem.startswith("1 stub reply of this turn was never used (line 24): the turn ended after the model's 1st reply")
+    assert second.problem.startswith(
+        "1 stub reply of this turn was never used (line 24): the turn ended after the model's 1st reply"
+    )
     assert "a confirmation is pending" in second.problem
     assert '"text": "One more thing"' in second.problem
     assert result.not_run == 1
@@ -142,27 +149,43 @@ async def test_an_unexpected_error_or_a_missing_one_fails() -> None:
     # `confirm` with nothing pending is refused by the runtime: the script cannot go on.
     text = script_text().replace('  - user: "Yes. Jane Roe, jane@example.com, 555 0100"', "  - confirm: true")
     result = await run_text(text)
-    assert result.turns[1].problem == "the turn was refused: confirm: there is no booking waiting for confirmation in this session"
+    assert (
+        result.turns[1].problem
+        == "the turn was refused: confirm: there is no booking waiting for confirmation in this session"
+    )
     # An `error` expectation on a turn that ends normally fails.
-    result = await run_text(script_text().replace("      confirm: {name: book_slot}", "      confirm: {name: book_slot}\n      error: true"))
-    assert "FAIL expect.error (line 26): expected the turn to end with an error; it ended normally" in format_result(result)
+    result = await run_text(
+        script_text().replace("      confirm: {name: book_slot}", "      confirm: {name: book_slot}\n      error: true")
+    )
+    assert "FAIL expect.error (line 26): expected the turn to end with an error; it ended normally" in format_result(
+        result
+    )
 
 
 async def test_before_book_takes_the_slot_and_counts_in_the_bookings() -> None:
-    text = script_text().replace(
-        '  - user: "yes"\n',
-        '  - user: "yes"\n    before:\n      book: {date: "2026-12-01", start_time: "09:00", appointment_type: followup}\n',
-    ).replace(
-        "tool_results: [{name: book_slot, ok: true}]",
-        "tool_results: [{name: book_slot, ok: false, error: slot_taken}]\n      booking: false",
-    ).replace("patient_email: jane@example.com}\n", "patient_email: other.patient@example.com}\n")
+    text = (
+        script_text()
+        .replace(
+            '  - user: "yes"\n',
+            '  - user: "yes"\n    before:\n      book: {date: "2026-12-01", start_time: "09:00", appointment_type: followup}\n',
+        )
+        .replace(
+            "tool_results: [{name: book_slot, ok: true}]",
+            "tool_results: [{name: book_slot, ok: false, error: slot_taken}]\n      booking: false",
+        )
+        .replace("patient_email: jane@example.com}\n", "patient_email: other.patient@example.com}\n")
+    )
     result = await run_text(text)
     assert result.passed, format_result(result)
     # Booking a slot that does not exist is reported, with the line of the `book`.
-    bad = text.replace('book: {date: "2026-12-01", start_time: "09:00"', 'book: {date: "2026-12-01", start_time: "10:00"')
+    bad = text.replace(
+        'book: {date: "2026-12-01", start_time: "09:00"', 'book: {date: "2026-12-01", start_time: "10:00"'
+    )
     result = await run_text(bad)
     assert result.turns[2].problem is not None
-    assert result.turns[2].problem.startswith("before.book (line 28): the scheduling service refused to book followup 2026-12-01 10:00: 404")  # line of `book:`
+    assert result.turns[2].problem.startswith(
+        "before.book (line 28): the scheduling service refused to book followup 2026-12-01 10:00: 404"
+    )  # line of `book:`
 
 
 async def test_the_shipped_example_scripts_load() -> None:
@@ -176,7 +199,9 @@ async def test_the_shipped_example_scripts_load() -> None:
 
 
 def test_bad_yaml_is_reported_with_file_and_line() -> None:
-    text = script_text().replace("      confirm: {name: book_slot}\n", "      confirm: {name: book_slot}\n     reply: misaligned\n")
+    text = script_text().replace(
+        "      confirm: {name: book_slot}\n", "      confirm: {name: book_slot}\n     reply: misaligned\n"
+    )
     assert problems_of(text) == [
         "bad.yaml:26: invalid YAML: expected <block end>, but found '<block mapping start>' (while parsing a block mapping)"
     ]
@@ -186,7 +211,10 @@ def test_unknown_keys_and_tools_are_reported_with_file_and_line() -> None:
     text = (
         script_text()
         .replace("    expect:\n      confirm", "    expct:\n      confirm")
-        .replace("{name: check_availability, args: {date: \"2026-12-01\"", "{name: check_availabilty, args: {date: \"2026-12-01\"")
+        .replace(
+            '{name: check_availability, args: {date: "2026-12-01"',
+            '{name: check_availabilty, args: {date: "2026-12-01"',
+        )
         .replace("patient_name: Jane Roe", "patient_nam: Jane Roe")
     )
     assert problems_of(text, "tests/conversations/x.yaml") == [
@@ -205,17 +233,42 @@ def test_unknown_keys_and_tools_are_reported_with_file_and_line() -> None:
     [
         ('now: "2026-11-23T09:00:00"', 'now: "next monday"', "bad.yaml:2: now: expected a clinic-local ISO date-time"),
         ("llm: stub", "llm: gpt", "bad.yaml:3: llm: expected one of stub, offline, got 'gpt'"),
-        ('end_time: "09:30", available: false', 'end_time: "09:00", available: false',
-         "bad.yaml:8: slots[2026-12-01][followup][1]: end_time is not after start_time"),
+        (
+            'end_time: "09:30", available: false',
+            'end_time: "09:00", available: false',
+            "bad.yaml:8: slots[2026-12-01][followup][1]: end_time is not after start_time",
+        ),
         ("    followup:\n", "    checkup:\n", "bad.yaml:6: slots[2026-12-01][checkup]: unknown appointment type"),
-        ('reply_contains: ["9:00"]', 'reply_contains: {a: 1}', "bad.yaml:18: turn 1.expect.reply_contains: expected a string or a list"),
-        ('reply_contains: ["9:00"]', 'reply_matches: "(9:00"', "bad.yaml:18: turn 1.expect.reply_matches: not a valid regular expression"),
-        ("tool_results: [{name: book_slot, ok: true}]", "tool_results: [{name: book_slot, ok: yes_please}]",
-         "bad.yaml:30: turn 3.expect.tool_results[0].ok: expected true or false"),
-        ('  - user: "yes"\n', '  - user: "yes"\n    confirm: true\n', "bad.yaml:26: turn 3: give either `user` (a message) or `confirm`"),
-        ("    - {date: \"2026-12-01\", start_time", "    - {dat: \"2026-12-01\", start_time",
-         "bad.yaml:33: unknown key 'dat' in end.bookings[0] (did you mean 'date'?)"),
-        ('      - text: "Booked!', '      - txt: "Booked!', "bad.yaml:28: unknown key 'txt' in turn 3.stub[0] (did you mean 'text'?)"),
+        (
+            'reply_contains: ["9:00"]',
+            "reply_contains: {a: 1}",
+            "bad.yaml:18: turn 1.expect.reply_contains: expected a string or a list",
+        ),
+        (
+            'reply_contains: ["9:00"]',
+            'reply_matches: "(9:00"',
+            "bad.yaml:18: turn 1.expect.reply_matches: not a valid regular expression",
+        ),
+        (
+            "tool_results: [{name: book_slot, ok: true}]",
+            "tool_results: [{name: book_slot, ok: yes_please}]",
+            "bad.yaml:30: turn 3.expect.tool_results[0].ok: expected true or false",
+        ),
+        (
+            '  - user: "yes"\n',
+            '  - user: "yes"\n    confirm: true\n',
+            "bad.yaml:26: turn 3: give either `user` (a message) or `confirm`",
+        ),
+        (
+            '    - {date: "2026-12-01", start_time',
+            '    - {dat: "2026-12-01", start_time',
+            "bad.yaml:33: unknown key 'dat' in end.bookings[0] (did you mean 'date'?)",
+        ),
+        (
+            '      - text: "Booked!',
+            '      - txt: "Booked!',
+            "bad.yaml:28: unknown key 'txt' in turn 3.stub[0] (did you mean 'text'?)",
+        ),
         ("llm: stub\n", "llm: stub\nname: Again\n", "bad.yaml:4: duplicate key 'name'"),
         ("turns:", "turn_list:", "bad.yaml:9: unknown key 'turn_list' in the script (did you mean 'turns'?)"),
         ("turns:", "turn_list:", "bad.yaml:1: `turns` is required"),
@@ -230,11 +283,16 @@ def test_script_mistakes_name_their_line(old: str, new: str, expected: str) -> N
 
 def test_offline_scripts_have_no_stub() -> None:
     problems = problems_of(script_text().replace("llm: stub", "llm: offline"))
-    assert problems[0] == "bad.yaml:11: turn 1.stub: only scripts with `llm: stub` have stub replies (this one is llm: offline)"
+    assert (
+        problems[0]
+        == "bad.yaml:11: turn 1.stub: only scripts with `llm: stub` have stub replies (this one is llm: offline)"
+    )
 
 
 def test_unquoted_dates_and_times_stay_as_written() -> None:
-    script = load_text(script_text().replace('{date: "2026-12-01", start_time: "09:00"', "{date: 2026-12-01, start_time: 9:00"))
+    script = load_text(
+        script_text().replace('{date: "2026-12-01", start_time: "09:00"', "{date: 2026-12-01, start_time: 9:00")
+    )
     call = script.turns[1].stub[0]["tool_calls"][0]  # type: ignore[index]
     assert call["args"]["date"] == "2026-12-01" and call["args"]["start_time"] == "9:00"
 
@@ -244,7 +302,9 @@ def test_unquoted_dates_and_times_stay_as_written() -> None:
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     assert CLI.exists(), f"{CLI} is missing: install the project into the venv running the tests"
-    return subprocess.run([str(CLI), "test-script", *args], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    return subprocess.run(
+        [str(CLI), "test-script", *args], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT
+    )
 
 
 def test_the_command_reports_per_turn_and_exits_non_zero_on_any_failure(tmp_path: Path) -> None:
@@ -253,7 +313,9 @@ def test_the_command_reports_per_turn_and_exits_non_zero_on_any_failure(tmp_path
     folder = tmp_path / "more"
     folder.mkdir()
     (folder / "failing.yaml").write_text(script_text(date="2026-12-02"), encoding="utf-8")
-    (folder / "invalid.yaml").write_text(script_text().replace("    expect:\n      confirm", "    expct:\n      confirm"), encoding="utf-8")
+    (folder / "invalid.yaml").write_text(
+        script_text().replace("    expect:\n      confirm", "    expct:\n      confirm"), encoding="utf-8"
+    )
 
     passing = run_cli(str(good))
     assert passing.returncode == 0, passing.stdout + passing.stderr
@@ -270,7 +332,6 @@ def test_the_command_reports_per_turn_and_exits_non_zero_on_any_failure(tmp_path
     assert "Traceback" not in out + mixed.stderr
 
 
-
 def test_the_command_exits_2_when_there_is_nothing_to_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["test-script", str(tmp_path / "nope.yaml")]) == 2
     assert f"{tmp_path / 'nope.yaml'}: no such file or folder" in capsys.readouterr().out
@@ -279,13 +340,18 @@ def test_the_command_exits_2_when_there_is_nothing_to_run(tmp_path: Path, capsys
 
 
 def test_the_pytest_plugin_fails_an_item_with_the_report(tmp_path: Path) -> None:
-    (tmp_path / "conftest.py").write_text("from tests.support.conversation_plugin import pytest_collect_file, pytest_configure  # noqa\n")
+    (tmp_path / "conftest.py").write_text(
+        "from tests.support.conversation_plugin import pytest_collect_file, pytest_configure  # noqa\n"
+    )
     (tmp_path / "good.yaml").write_text(script_text(), encoding="utf-8")
     (tmp_path / "bad.yaml").write_text(script_text(date="2026-12-02"), encoding="utf-8")
     (tmp_path / "broken.yaml").write_text("name: [unclosed\n", encoding="utf-8")
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(tmp_path)],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},  # the plugin lives with this repository's tests
     )
     out = run.stdout

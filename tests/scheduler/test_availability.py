@@ -19,8 +19,6 @@ from tests.support.calendly import API, availability, book_ok, free_times
 TUESDAY = "2026-11-24"
 
 
-
-
 def _minutes(hhmm: str) -> int:
     return int(hhmm[:2]) * 60 + int(hhmm[3:])
 

@@ -17,8 +17,6 @@ from tests.support.calendly import API, PATIENT, book, book_ok, booking_body, fr
 TUESDAY = "2026-11-24"
 
 
-
-
 # --------------------------------------------------------------------------- 201
 
 

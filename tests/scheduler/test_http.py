@@ -45,7 +45,9 @@ def test_a_sane_incoming_request_id_is_echoed_and_logged(server, incoming: str) 
     assert response.status_code == 400 and response.headers["x-request-id"] == incoming
     # The access line is written once the response is out: wait for it.
     logged = wait_until(
-        lambda: [r for r in server.logs.find("POST /api/calendly/book 400") if f'"request_id": "{incoming}"' in r.json_line],
+        lambda: [
+            r for r in server.logs.find("POST /api/calendly/book 400") if f'"request_id": "{incoming}"' in r.json_line
+        ],
         what=f"the access line of request {incoming}",
     )
     assert logged[0].levelname == "INFO"

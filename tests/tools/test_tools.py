@@ -19,7 +19,14 @@ def test_schemas_teach_the_formats() -> None:
     c = check.tool_call_schema.model_json_schema()
     b = book.tool_call_schema.model_json_schema()
     assert set(c["required"]) == {"date", "appointment_type"}
-    assert set(b["required"]) == {"date", "start_time", "appointment_type", "patient_name", "patient_email", "patient_phone"}
+    assert set(b["required"]) == {
+        "date",
+        "start_time",
+        "appointment_type",
+        "patient_name",
+        "patient_email",
+        "patient_phone",
+    }
     assert "YYYY-MM-DD" in c["properties"]["date"]["description"]
     assert "HH:MM" in b["properties"]["start_time"]["description"]
     assert set(c["properties"]["appointment_type"]["enum"]) == {"consultation", "followup", "physical", "specialist"}
@@ -86,8 +93,15 @@ async def test_book_slot_success_then_taken_offers_alternatives(tools) -> None:
 
 async def test_book_slot_invalid_email_and_missing_slot(tools) -> None:
     _, (_, book) = tools
-    bad = await call(book, date="2026-11-24", start_time="15:00", appointment_type="specialist",
-                     patient_name="Jane", patient_email="jane-at-example", patient_phone="555 0100")
+    bad = await call(
+        book,
+        date="2026-11-24",
+        start_time="15:00",
+        appointment_type="specialist",
+        patient_name="Jane",
+        patient_email="jane-at-example",
+        patient_phone="555 0100",
+    )
     assert bad["error"] == "invalid_request" and "patient.email" in bad["message"]
     missing = await call(book, date="2026-11-24", start_time="15:30", appointment_type="specialist", **PATIENT)
     assert missing["ok"] is False and missing["error"] == "no_schedule"

@@ -31,8 +31,14 @@ async def test_every_route_is_404_while_no_token_is_configured(tmp_path: Path) -
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}, {"Authorization": TOKEN},
-     {"Authorization": f"Bearer {TOKEN}x"}, {"Authorization": "Bearer "}],
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Authorization": TOKEN},
+        {"Authorization": f"Bearer {TOKEN}x"},
+        {"Authorization": "Bearer "},
+    ],
     ids=["none", "wrong", "basic-scheme", "no-scheme", "longer", "empty"],
 )
 async def test_requests_without_the_token_get_401(tmp_path: Path, headers: dict[str, str]) -> None:
@@ -67,7 +73,9 @@ async def test_with_the_token_the_api_answers(tmp_path: Path) -> None:
         assert config["now"] == "2026-11-23T09:00:00"
         assert (await client.get("/api/playground/prompt", headers=STAFF)).json()["prompt"] == config["prompt"]
         refused = await client.post("/api/playground/chat", headers=STAFF, json={"message": "hi", "provider": "openai"})
-        assert refused.status_code == 400 and refused.json()["detail"] == "provider: must be one of offline; got 'openai'"
+        assert (
+            refused.status_code == 400 and refused.json()["detail"] == "provider: must be one of offline; got 'openai'"
+        )
         unknown = await client.post("/api/playground/chat", headers=STAFF, json={"message": "hi", "temprature": 1})
         assert unknown.status_code == 400 and "temprature: is not an accepted field" in unknown.json()["detail"]
 
@@ -85,8 +93,11 @@ async def test_the_edited_prompt_reaches_the_model_for_that_session_only(tmp_pat
         session_id = events[0]["session_id"]
         assert session_id.startswith("pg-")
         assert prompt_log.prompts, "the model was not called"
-        assert all(p == "You are a TEST assistant of Riverside Family Clinic. Today is Monday, 2026-11-23. Playground marker 7731."
-                   for p in prompt_log.prompts)
+        assert all(
+            p
+            == "You are a TEST assistant of Riverside Family Clinic. Today is Monday, 2026-11-23. Playground marker 7731."
+            for p in prompt_log.prompts
+        )
 
         # A patient at the same time gets the shipped prompt.
         prompt_log.prompts.clear()
@@ -98,7 +109,9 @@ async def test_the_edited_prompt_reaches_the_model_for_that_session_only(tmp_pat
 
         # The playground continues only its own sessions, never a patient's.
         patient_session = patient[0]["session_id"]
-        foreign = await client.post("/api/playground/chat", headers=STAFF, json={"session_id": patient_session, "message": "hi"})
+        foreign = await client.post(
+            "/api/playground/chat", headers=STAFF, json={"session_id": patient_session, "message": "hi"}
+        )
         assert foreign.status_code == 404
 
         # Resetting the prompt in the same session goes back to the shipped one.
@@ -107,7 +120,12 @@ async def test_the_edited_prompt_reaches_the_model_for_that_session_only(tmp_pat
         assert prompt_log.prompts and all(p.startswith("You are the scheduling assistant") for p in prompt_log.prompts)
 
         summary = (await client.get(f"/api/playground/sessions/{session_id}", headers=STAFF)).json()
-        assert summary["settings"] == {"provider": "offline", "model": None, "temperature": None, "custom_prompt": False}
+        assert summary["settings"] == {
+            "provider": "offline",
+            "model": None,
+            "temperature": None,
+            "custom_prompt": False,
+        }
         assert summary["turns"] == 2
         assert [m["role"] for m in summary["messages"]][:3] == ["user", "tool_call", "tool_result"]
 

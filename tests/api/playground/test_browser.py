@@ -23,8 +23,14 @@ from tests.api.playground.conftest import TOKEN, PromptLog
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = PROJECT_ROOT / "artifacts" / "playground.png"
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 MARKER = "Playground marker 5150: mention parking."
 
@@ -32,7 +38,9 @@ MARKER = "Playground marker 5150: mention parking."
 def chromium_path() -> str:
     found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
     if not found:
-        pytest.fail("chromium is not installed: run `bash scripts/ensure-chromium.sh` (Debian's chromium; no browser is downloaded)")
+        pytest.fail(
+            "chromium is not installed: run `bash scripts/ensure-chromium.sh` (Debian's chromium; no browser is downloaded)"
+        )
     return found
 
 
@@ -48,7 +56,9 @@ def test_edit_chat_trace_export_and_replay(live_server: Any, tmp_path: Path, pro
     executable = chromium_path()
     server = live_server(
         app_factory=lambda settings: create_app(settings, model_hook=prompt_log.hook()),
-        playground_token=TOKEN, llm_provider="offline", checkpoint_url="memory",
+        playground_token=TOKEN,
+        llm_provider="offline",
+        checkpoint_url="memory",
     )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
@@ -99,7 +109,9 @@ def test_edit_chat_trace_export_and_replay(live_server: Any, tmp_path: Path, pro
             expect(second.locator("li.tool")).to_have_count(0)
             third = send(page, "Jane Roe, jane@example.com, 555 010 0100", 3)
             expect(third.locator("li.tool .tool-name")).to_have_text("book_slot")
-            expect(third.locator("li.tool .result-state")).to_have_text("awaiting confirmation")  # not run before the yes
+            expect(third.locator("li.tool .result-state")).to_have_text(
+                "awaiting confirmation"
+            )  # not run before the yes
             expect(third.locator(".reply")).to_have_text("(no text: the patient is asked to confirm)")
             expect(third.locator("li.confirm .confirm-state")).to_have_text("waiting for the patient")
             expect(page.locator("#confirm-bar")).to_be_visible()
@@ -142,7 +154,10 @@ def test_edit_chat_trace_export_and_replay(live_server: Any, tmp_path: Path, pro
     script = load_script(exported)
     assert script.llm == "stub" and script.prompt is not None and MARKER in script.prompt
     assert [t.user for t in script.turns] == [
-        "Hi, I'd like a consultation tomorrow morning", "10:00 please", "Jane Roe, jane@example.com, 555 010 0100", "yes",
+        "Hi, I'd like a consultation tomorrow morning",
+        "10:00 please",
+        "Jane Roe, jane@example.com, 555 010 0100",
+        "yes",
     ]
     result = asyncio.run(run_script(script, create_app))
     assert result.passed, format_result(result, verbose=True)

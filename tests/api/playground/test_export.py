@@ -34,7 +34,9 @@ async def test_an_exported_booking_replays_green(tmp_path: Path) -> None:
         first = await turn(client, message="Hi, I'd like a consultation tomorrow morning", prompt=prompt)
         session_id = first[0]["session_id"]
         await turn(client, session_id=session_id, message="10:00 please", prompt=prompt)
-        pending = await turn(client, session_id=session_id, message="Jane Roe, jane@example.com, 555 010 0100", prompt=prompt)
+        pending = await turn(
+            client, session_id=session_id, message="Jane Roe, jane@example.com, 555 010 0100", prompt=prompt
+        )
         assert pending[-1]["pending"]["name"] == "book_slot"
         done = await turn(client, session_id=session_id, confirm=True, prompt=prompt)
         booking = done[-1]["booking"]
@@ -48,8 +50,14 @@ async def test_an_exported_booking_replays_green(tmp_path: Path) -> None:
     assert script["turns"][3]["user"] == "yes"  # the button's answer, which replays the same
     # The model's actual replies are the stub: a tool call, then the offer it made.
     first_turn = script["turns"][0]
-    assert first_turn["stub"][0] == {"tool_calls": [{"name": "check_availability", "args": {
-        "date": "2026-11-24", "appointment_type": "consultation", "time_of_day": "morning"}}]}
+    assert first_turn["stub"][0] == {
+        "tool_calls": [
+            {
+                "name": "check_availability",
+                "args": {"date": "2026-11-24", "appointment_type": "consultation", "time_of_day": "morning"},
+            }
+        ]
+    }
     assert "Tuesday, November 24" in first_turn["stub"][1]["text"]
     assert first_turn["expect"]["tool_results"] == [{"name": "check_availability", "ok": True}]
     assert script["turns"][1]["expect"] == {"no_tool_calls": True}
@@ -57,9 +65,17 @@ async def test_an_exported_booking_replays_green(tmp_path: Path) -> None:
     last = script["turns"][3]
     assert last["expect"]["tool_results"] == [{"name": "book_slot", "ok": True}]
     assert booking["booking_id"] not in text and booking["confirmation_code"] not in text
-    assert "{{booking.booking_id}}" in last["stub"][0]["text"] and "{{booking.confirmation_code}}" in last["stub"][0]["text"]
+    assert (
+        "{{booking.booking_id}}" in last["stub"][0]["text"]
+        and "{{booking.confirmation_code}}" in last["stub"][0]["text"]
+    )
     assert script["end"]["bookings"] == [
-        {"date": "2026-11-24", "start_time": "10:00", "appointment_type": "consultation", "patient_email": "jane@example.com"}
+        {
+            "date": "2026-11-24",
+            "start_time": "10:00",
+            "appointment_type": "consultation",
+            "patient_email": "jane@example.com",
+        }
     ]
     # Only the day the conversation looked at is in the snapshot, with the booked slot free again.
     assert list(script["slots"]) == ["2026-11-24"]
@@ -79,10 +95,15 @@ async def test_an_export_with_a_decline_and_a_taken_slot_replays_green(tmp_path:
         again = await turn(client, session_id=session_id, message="Book 10:30 after all")
         assert again[-1]["pending"] is not None
         # Another patient takes 10:30 before the yes: the booking fails with 409.
-        other = await client.post("/api/calendly/book", json={
-            "appointment_type": "physical", "date": "2026-11-27", "start_time": "10:30",
-            "patient": {"name": "Other Person", "email": "other@example.com", "phone": "555 000 1111"},
-        })
+        other = await client.post(
+            "/api/calendly/book",
+            json={
+                "appointment_type": "physical",
+                "date": "2026-11-27",
+                "start_time": "10:30",
+                "patient": {"name": "Other Person", "email": "other@example.com", "phone": "555 000 1111"},
+            },
+        )
         assert other.status_code == 201, other.text
         taken = await turn(client, session_id=session_id, message="yes")
         results = [e for e in taken if e["type"] == "tool_result"]
@@ -97,4 +118,3 @@ async def test_an_export_with_a_decline_and_a_taken_slot_replays_green(tmp_path:
     assert script["end"]["bookings"] == []
 
     await replay(path)
-
