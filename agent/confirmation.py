@@ -10,9 +10,10 @@ import re
 
 DECLINED_BY_BUTTON = "No, I'd like to change something."  # a "no" by button, as the model and the transcript read it
 _YES = re.compile(
-    r"^(yes|yeah|yep|yup|ya|sure thing|sure|ok|okay|k|confirm|confirmed|correct|right|affirmative|absolutely|definitely|"
-    r"please do|do it|go ahead|book it|book that|sounds good|that works|perfect|great|y)"
-    r"(\s+(please|thanks|thank you|go ahead|book it|do it|that's right|that is right|confirm|sounds good|that works|perfect|great))*$"
+    r"^(yes|yeah|yep|yup|ya|sure thing|sure|ok|okay|k|confirm|confirmed|correct|right|affirmative|absolutely|"
+    r"definitely|please do|do it|go ahead|book it|book that|sounds good|that works|perfect|great|y)"
+    r"(\s+(please|thanks|thank you|go ahead|book it|do it|that's right|that is right|confirm|sounds good|"
+    r"that works|perfect|great))*$"
 )
 _NO = re.compile(r"^(no|nope|nah|n|cancel|stop|don'?t|do not|wait|not yet|never ?mind)\b")
 

@@ -112,7 +112,8 @@ class SessionTable:
         """Register a new session, leased to the caller (`pending` UNKNOWN: adopt an old one)."""
         now = time.time()
         await self.conn.execute(
-            "INSERT INTO chat_sessions (session_id, created_at, lease_until, lease_owner, pending) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO chat_sessions (session_id, created_at, lease_until, lease_owner, pending) "
+            "VALUES (?, ?, ?, ?, ?)",
             (session_id, now, now + LEASE_SECONDS, self.owner, _dump(pending)),
         )
         self.held.add(session_id)
@@ -123,7 +124,8 @@ class SessionTable:
         If the statement fails, the lease is no longer renewed and runs out by itself."""
         self.held.discard(session_id)
         await self.conn.execute(
-            "UPDATE chat_sessions SET lease_until = 0, lease_owner = NULL, pending = ? WHERE session_id = ? AND lease_owner = ?",
+            "UPDATE chat_sessions SET lease_until = 0, lease_owner = NULL, pending = ? "
+            "WHERE session_id = ? AND lease_owner = ?",
             (_dump(pending), session_id, self.owner),
         )
 

@@ -27,7 +27,8 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.playground_token:
         print(
             "scheduling-agent serve: the staff playground keeps its sessions in one process's memory, so it "
-            f"needs WORKERS=1 (got {workers}). Serve staff from a separate single-worker instance, or unset PLAYGROUND_TOKEN.",
+            f"needs WORKERS=1 (got {workers}). "
+            "Serve staff from a separate single-worker instance, or unset PLAYGROUND_TOKEN.",
             file=sys.stderr,
         )
         return 2

@@ -160,7 +160,10 @@ def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
 def cpu_line(server: float, client: float, turns: int) -> str:
     """The load generator runs on the same machine: its CPU is shown beside the server's."""
     turns = max(turns, 1)
-    return f"  server CPU per turn: {server / turns * 1000:.1f} ms   (this client: {client / turns * 1000:.1f} ms, same machine)"
+    return (
+        f"  server CPU per turn: {server / turns * 1000:.1f} ms   "
+        f"(this client: {client / turns * 1000:.1f} ms, same machine)"
+    )
 
 
 def delay_line(delays: list[float]) -> str:
@@ -186,7 +189,8 @@ async def burst(host: str, port: int, chosen: list[tuple[str, str]], latency: fl
     ideal_wall = 4 * latency
     print(f"{sessions} concurrent sessions x 3 turns, model latency {latency:.2f} s per call")
     print(
-        f"  completed turns/s: {turns / wall:7.1f}   ideal: {turns / ideal_wall:7.1f}   ratio: {ideal_wall / wall:.2f} (target >= 0.9)"
+        f"  completed turns/s: {turns / wall:7.1f}   ideal: {turns / ideal_wall:7.1f}   "
+        f"ratio: {ideal_wall / wall:.2f} (target >= 0.9)"
     )
     print(cpu_line(cpu, client, turns))
     print(f"  wall time: {wall:.2f} s (ideal {ideal_wall:.2f} s)")

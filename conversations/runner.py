@@ -273,7 +273,8 @@ class _Conversation:
                     )
                     result.problem = (
                         f"before.book (line {book['_line']}): the scheduling service refused to book "
-                        f"{values['appointment_type']} {values['date']} {values['start_time']}: {response.status_code} {detail}"
+                        f"{values['appointment_type']} {values['date']} {values['start_time']}: "
+                        f"{response.status_code} {detail}"
                     )
                     return False
         return True
@@ -343,7 +344,8 @@ class _Conversation:
             lines = [r.get("_line") for r in (turn.stub or [])][used:]
             where = f" (line {', '.join(str(n) for n in lines if n)})" if any(lines) else ""
             result.problem = (
-                f"{_plural(len(left), 'stub reply', 'stub replies')} of this turn {'was' if len(left) == 1 else 'were'} "
+                f"{_plural(len(left), 'stub reply', 'stub replies')} of this turn "
+                f"{'was' if len(left) == 1 else 'were'} "
                 f"never used{where}: the turn ended after the model's {_ordinal(used)} reply"
                 + (
                     " (a confirmation is pending: the next reply belongs to the turn that answers it)"

@@ -115,7 +115,10 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
                 }
             )
         if reply.body.get("timeout"):
-            hint = "The booking may or may not have gone through: do not book again; tell the patient to wait for the confirmation notice or call the clinic."
+            hint = (
+                "The booking may or may not have gone through: do not book again; "
+                "tell the patient to wait for the confirmation notice or call the clinic."
+            )
         elif reply.status == 409:
             alts = [a["start_time"] for a in reply.body.get("alternatives", [])]
             hint = (

@@ -69,24 +69,29 @@ _FLAGS: dict[str, str] = {
     "bye": r"\b(?:bye|goodbye|good\s+bye|see\s+you|that'?s\s+all|nothing\s+else|that\s+is\s+all)\b",
     "help": r"\b(?:what\s+can\s+you\s+do|help|what\s+(?:kinds?|types?|sorts?)\b|which\s+(?:types?|kinds?)|"
     r"what\s+do\s+you\s+offer|what\s+are\s+(?:the|my)\s+options|who\s+are\s+you|what\s+are\s+you)\b",
-    "injection": r"\b(?:ignore\s+(?:all\s+|your\s+|the\s+|previous\s+|prior\s+|any\s+|above\s+|earlier\s+)*(?:instructions|rules|prompts?|guidelines)|"
+    "injection": r"\b(?:ignore\s+(?:all\s+|your\s+|the\s+|previous\s+|prior\s+|any\s+|above\s+|earlier\s+)*"
+    r"(?:instructions|rules|prompts?|guidelines)|"
     r"(?:book|reserve|take|grab)\s+(?:up\s+)?(?:every|all|each|the\s+whole|\d{2,}\s+(?:slots|appointments|times))\b|"
     r"system\s+prompt|you\s+are\s+now|developer\s+mode|jailbreak|disregard\s+(?:your|all|the|previous)|"
     r"forget\s+(?:your|all|the|previous)\s+(?:rules|instructions)|pretend\s+(?:you|to\s+be)|admin\s+mode|"
     r"(?:delete|cancel|wipe)\s+(?:all|every(?:one)?|the\s+database)|other\s+patients?'?s?)\b",
-    "cancel": r"\b(?:cancel|reschedule|move|change)\s+(?:my|the|an|our|this|that)\s+(?:existing\s+)?(?:appointment|booking|visit|reservation)\b",
-    "medical": r"\b(?:should\s+i\s+(?:take|be\s+worried|worry|go\s+to)|is\s+(?:it|this|that)\s+(?:serious|normal|dangerous|contagious)|"
+    "cancel": r"\b(?:cancel|reschedule|move|change)\s+(?:my|the|an|our|this|that)\s+(?:existing\s+)?"
+    r"(?:appointment|booking|visit|reservation)\b",
+    "medical": r"\b(?:should\s+i\s+(?:take|be\s+worried|worry|go\s+to)|"
+    r"is\s+(?:it|this|that)\s+(?:serious|normal|dangerous|contagious)|"
     r"what\s+(?:medicine|medication|drug|dose|dosage)|how\s+(?:much|many)\s+(?:ibuprofen|paracetamol|tylenol|aspirin|pills)|"
     r"diagnos\w*|prescri\w*|ibuprofen|paracetamol|tylenol|aspirin|antibiotics?|dosage|side\s+effects?|"
     r"treat(?:ment)?\s+for|cure\s+for|medical\s+advice)\b",
-    "off_topic": r"\b(?:weather|forecast|news|joke|sports?|football|soccer|stocks?|recipe|movie|politics?|capital\s+of|who\s+won|"
+    "off_topic": r"\b(?:weather|forecast|news|joke|sports?|football|soccer|stocks?|recipe|movie|politics?|"
+    r"capital\s+of|who\s+won|"
     r"bitcoin|poem|story|essay|translate|homework|lottery|horoscope)\b",
     "later": r"\b(?:later(?:\s+in\s+the\s+day|\s+on)?|anything\s+later)\b(?!\s+than)",
     "earlier": r"\b(?:earlier(?:\s+in\s+the\s+day|\s+on)?|anything\s+earlier)\b(?!\s+than)",
     "retry": r"\b(?:try\s+again|retry|again\s+please|one\s+more\s+time|try\s+it\s+again)\b",
-    "earliest": r"\b(?:earliest|soonest|as\s+soon\s+as\s+possible|asap|first\s+available|next\s+available|first\s+free|next\s+free)\b",
-    "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|come\s+in|"
-    r"anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
+    "earliest": r"\b(?:earliest|soonest|as\s+soon\s+as\s+possible|asap|first\s+available|next\s+available|"
+    r"first\s+free|next\s+free)\b",
+    "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
+    r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
 }
 _REASON = re.compile(
     r"\b(?:because(?:\s+of)?|the\s+reason\s+is|reason\s*(?:is|:)|it'?s\s+(?:about|for)|regarding)\s+([^.;!?\n]{3,200})"
@@ -96,16 +101,16 @@ _REASON = re.compile(
 _NOT_NAME = set(
     """
     yes yeah yep no nope ok okay sure thanks thank you please hi hello hey book booking booked appointment appointments
-    visit slot slots time times today tomorrow next this that these those them it is are was be am i me my mine we us our
-    a an the and or but with for of to in on at by from as if so then than also just actually instead maybe really
+    visit slot slots time times today tomorrow next this that these those them it is are was be am i me my mine we us
+    our a an the and or but with for of to in on at by from as if so then than also just actually instead maybe really
     can could would will shall should like want need do does did have has any anything something some available free
-    works work fine good great perfect correct right wrong urgent morning afternoon evening night noon first second third
-    last one two three email e-mail mail phone number mobile cell name address call contact here there please what when
-    where which who why how make change still only not nothing else all every doctor specialist physical consultation
-    follow followup check up checkup results test annual week weekend day days monday tuesday wednesday thursday friday
-    saturday sunday january february march april may june july august september october november december earlier later
-    after before between around about sorry hmm um uh well go ahead confirm cancel stop wait help bye goodbye
-    thx cheers hello hi hiya
+    works work fine good great perfect correct right wrong urgent morning afternoon evening night noon first second
+    third last one two three email e-mail mail phone number mobile cell name address call contact here there please
+    what when where which who why how make change still only not nothing else all every doctor specialist physical
+    consultation follow followup check up checkup results test annual week weekend day days monday tuesday wednesday
+    thursday friday saturday sunday january february march april may june july august september october november
+    december earlier later after before between around about sorry hmm um uh well go ahead confirm cancel stop wait
+    help bye goodbye thx cheers hello hi hiya
     """.split()
 )
 
@@ -279,7 +284,10 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
     social = u.bye or u.thanks or u.help or u.cancel or u.injection or u.off_topic or u.medical or u.greeting
     if social and not (u.email or u.phone):
         return  # "bye" or "thanks" on its own is not a name
-    labels = r"(?i)\b(?:my\s+)?(?:full\s+)?(?:name|e-?mail(?:\s+address)?|phone(?:\s+number)?|number|mobile|cell)\s*(?:is|:)?|\b(?:and|it'?s|i'?m|i\s+am|this\s+is|sure|ok(?:ay)?|here\s+you\s+go)\b"
+    labels = (
+        r"(?i)\b(?:my\s+)?(?:full\s+)?(?:name|e-?mail(?:\s+address)?|phone(?:\s+number)?|number|mobile|cell)\s*(?:is|:)?"
+        r"|\b(?:and|it'?s|i'?m|i\s+am|this\s+is|sure|ok(?:ay)?|here\s+you\s+go)\b"
+    )
     for segment in re.split(r"[,;\n/.!?]|\s-\s", re.sub(labels, ",", rest)):
         candidate = _clean_name(segment, strict=True)
         tokens = segment.split()

@@ -160,7 +160,10 @@ def ask_details(
 
 def bad_detail(kind: str, value: str) -> str:
     if kind == "email":
-        return f"The e-mail address '{value}' doesn't look complete. Could you give me a corrected one, like name@example.com?"
+        return (
+            f"The e-mail address '{value}' doesn't look complete. "
+            "Could you give me a corrected one, like name@example.com?"
+        )
     return (
         f"The phone number '{value}' doesn't look right (it needs 7 to 15 digits). Could you give me a corrected one?"
     )
@@ -173,15 +176,19 @@ def rejected_detail(kind: str, value: str | None) -> str:
             f"The booking system didn't accept the e-mail address{shown}. Could you give me a corrected e-mail address?"
         )
     if kind == "phone":
-        return f"The booking system didn't accept the phone number{shown} (it needs 7 to 15 digits). Could you give me a corrected phone number?"
+        return (
+            f"The booking system didn't accept the phone number{shown} (it needs 7 to 15 digits). "
+            "Could you give me a corrected phone number?"
+        )
     return "The booking system didn't accept the name. Could you give me your full name again?"
 
 
 def booked(result: dict[str, object]) -> str:
     d = date.fromisoformat(str(result["date"]))
     return (
-        f"You're booked: {a_type(str(result['appointment_type']))} on {day_label(d)} at {say(str(result['start_time']))}"
-        f"–{say(str(result['end_time']))}. Your booking ID is {result['booking_id']} and your confirmation code is "
+        f"You're booked: {a_type(str(result['appointment_type']))} on {day_label(d)} "
+        f"at {say(str(result['start_time']))}–{say(str(result['end_time']))}. "
+        f"Your booking ID is {result['booking_id']} and your confirmation code is "
         f"{result['confirmation_code']}. Is there anything else I can help with?"
     )
 
@@ -225,7 +232,10 @@ def no_schedule(type_key: str, d: date, nxt: date | None) -> str:
 def welcome(last_booking: dict[str, object] | None) -> str:
     if last_booking:
         d = date.fromisoformat(str(last_booking["date"]))
-        return f"You're welcome! See you on {day_label(d)} at {say(str(last_booking['start_time']))}. Anything else I can help with?"
+        return (
+            f"You're welcome! See you on {day_label(d)} at {say(str(last_booking['start_time']))}. "
+            "Anything else I can help with?"
+        )
     return "You're welcome! Is there anything else I can help with?"
 
 

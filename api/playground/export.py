@@ -130,7 +130,9 @@ async def export_script(
     local_now = now.replace(tzinfo=None, microsecond=0)
     script: dict[str, Any] = {
         "name": name or f"Playground session {session_id[:12]}",
-        "description": f"Exported from the prompt playground ({provider or 'model'}); the stub replays the model's replies.",
+        "description": (
+            f"Exported from the prompt playground ({provider or 'model'}); the stub replays the model's replies."
+        ),
         "now": local_now.isoformat(),
         "llm": "stub",
     }

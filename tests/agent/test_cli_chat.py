@@ -43,7 +43,8 @@ def turns(events: list[dict]) -> list[list[dict]]:
 def stored(db: Path) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute(
-            "SELECT booking_id, confirmation_code, date, start_time, appointment_type, patient_email, status FROM bookings"
+            "SELECT booking_id, confirmation_code, date, start_time, appointment_type, patient_email, status "
+            "FROM bookings"
         ).fetchall()
 
 

@@ -161,7 +161,8 @@ def context(browser: Browser | None) -> Iterator[Any]:
     def new(**options: Any) -> BrowserContext:
         if browser is None:
             pytest.fail(
-                f"Chromium not found (looked for {os.environ.get('CHROMIUM_PATH') or CHROMIUM + ' and `chromium` on PATH'}): "
+                "Chromium not found "
+                f"(looked for {os.environ.get('CHROMIUM_PATH') or CHROMIUM + ' and `chromium` on PATH'}): "
                 "the widget's browser tests need Debian's chromium (no browser is downloaded). "
                 "Install it with `bash scripts/ensure-chromium.sh` (`make test` runs it)."
             )
@@ -775,7 +776,8 @@ def test_custom_element_on_a_third_party_site(clinic: Any, context: Any, partner
       <meta name="viewport" content="width=device-width, initial-scale=1"></head>
       <body style="font: 20px Georgia, serif; color: purple; max-width: 480px; margin: 24px auto">
       <h1>A partner's page</h1>
-      <clinic-chat api="{server.url}" heading="Ask Riverside" greeting="Hi from the partner page! What can I book?"></clinic-chat>
+      <clinic-chat api="{server.url}" heading="Ask Riverside"
+        greeting="Hi from the partner page! What can I book?"></clinic-chat>
       <script src="{server.url}/static/widget.js" defer></script></body></html>"""
     page = context().new_page()
     page.goto(f"{partner.origin}/")

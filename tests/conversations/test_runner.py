@@ -19,7 +19,6 @@ from api.main import create_app
 from conversations import ScriptError, format_result, load_script, load_text, run_script
 from conversations.runner import ScriptResult
 
-
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).with_name("scheduling-agent")
 
@@ -118,8 +117,8 @@ async def test_a_stub_that_runs_out_of_replies_fails_with_a_clear_message() -> N
     first = result.turns[0]
     assert first.problem is not None
     assert (
-        "the stub ran out of replies: the model was called 2 times this turn, but the turn's `stub` has 1 reply (line 11)"
-        in first.problem
+        "the stub ran out of replies: the model was called 2 times this turn, but the turn's `stub` has 1 reply "
+        "(line 11)" in first.problem
     )
     assert result.not_run == 2 and len(result.turns) == 1
     report = format_result(result)
@@ -167,7 +166,9 @@ async def test_before_book_takes_the_slot_and_counts_in_the_bookings() -> None:
         script_text()
         .replace(
             '  - user: "yes"\n',
-            '  - user: "yes"\n    before:\n      book: {date: "2026-12-01", start_time: "09:00", appointment_type: followup}\n',
+            '  - user: "yes"\n'
+            "    before:\n"
+            '      book: {date: "2026-12-01", start_time: "09:00", appointment_type: followup}\n',
         )
         .replace(
             "tool_results: [{name: book_slot, ok: true}]",
@@ -203,7 +204,8 @@ def test_bad_yaml_is_reported_with_file_and_line() -> None:
         "      confirm: {name: book_slot}\n", "      confirm: {name: book_slot}\n     reply: misaligned\n"
     )
     assert problems_of(text) == [
-        "bad.yaml:26: invalid YAML: expected <block end>, but found '<block mapping start>' (while parsing a block mapping)"
+        "bad.yaml:26: invalid YAML: expected <block end>, but found '<block mapping start>' "
+        "(while parsing a block mapping)"
     ]
 
 
@@ -223,7 +225,8 @@ def test_unknown_keys_and_tools_are_reported_with_file_and_line() -> None:
         "tests/conversations/x.yaml:17: turn 1.expect.tool_calls[0].name: unknown tool 'check_availabilty' "
         "(did you mean 'check_availability'?); the tools are check_availability, book_slot",
         "tests/conversations/x.yaml:23: turn 2.stub[0].tool_calls[0].args: book_slot has no argument 'patient_nam' "
-        "(did you mean 'patient_name'?); it takes date, start_time, appointment_type, patient_name, patient_email, patient_phone, reason",
+        "(did you mean 'patient_name'?); it takes date, start_time, appointment_type, patient_name, patient_email, "
+        "patient_phone, reason",
         "tests/conversations/x.yaml:24: unknown key 'expct' in turn 2 (did you mean 'expect'?)",
     ]
 

@@ -95,7 +95,10 @@ async def test_the_edited_prompt_reaches_the_model_for_that_session_only(tmp_pat
         assert prompt_log.prompts, "the model was not called"
         assert all(
             p
-            == "You are a TEST assistant of Riverside Family Clinic. Today is Monday, 2026-11-23. Playground marker 7731."
+            == (
+                "You are a TEST assistant of Riverside Family Clinic. Today is Monday, 2026-11-23. "
+                "Playground marker 7731."
+            )
             for p in prompt_log.prompts
         )
 

@@ -39,7 +39,8 @@ def chromium_path() -> str:
     found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
     if not found:
         pytest.fail(
-            "chromium is not installed: run `bash scripts/ensure-chromium.sh` (Debian's chromium; no browser is downloaded)"
+            "chromium is not installed: run `bash scripts/ensure-chromium.sh` "
+            "(Debian's chromium; no browser is downloaded)"
         )
     return found
 
@@ -116,7 +117,8 @@ def test_edit_chat_trace_export_and_replay(live_server: Any, tmp_path: Path, pro
             expect(third.locator("li.confirm .confirm-state")).to_have_text("waiting for the patient")
             expect(page.locator("#confirm-bar")).to_be_visible()
             expect(page.locator("#confirm-summary")).to_have_text(
-                "Book a consultation appointment on Tuesday, November 24 at 10:00 for Jane Roe, jane@example.com, 555 010 0100?"
+                "Book a consultation appointment on Tuesday, November 24 at 10:00 "
+                "for Jane Roe, jane@example.com, 555 010 0100?"
             )
 
             # Turn 4: the button confirms; the booking runs and its result shows.
