@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date as Date
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -15,13 +15,13 @@ _DATE = re.compile(DATE_PATTERN)
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
 
 
-def iso_date(value: object) -> date:
-    if isinstance(value, date):
+def iso_date(value: object) -> Date:
+    if isinstance(value, Date):
         return value
     text = str(value).strip()
     if _DATE.match(text):
         try:
-            return date.fromisoformat(text)
+            return Date.fromisoformat(text)
         except ValueError:
             pass
     raise ValueError(f"must be a real calendar date in YYYY-MM-DD format, got {value!r}")
@@ -63,7 +63,7 @@ def _name(value: str) -> str:
     return text
 
 
-IsoDate = Annotated[date, BeforeValidator(iso_date)]
+IsoDate = Annotated[Date, BeforeValidator(iso_date)]
 TypeKey = Annotated[str, BeforeValidator(type_key)]
 HHMM = Annotated[str, BeforeValidator(_start_time)]
 
@@ -75,10 +75,10 @@ class SlotOut(BaseModel):
 
 
 class AvailabilityOut(BaseModel):
-    date: date
+    date: Date
     appointment_type: str
     available_slots: list[SlotOut]
-    next_available: date | None
+    next_available: Date | None
 
 
 class Patient(BaseModel):
@@ -101,7 +101,7 @@ class BookingRequest(BaseModel):
 
 class BookingDetails(BaseModel):
     appointment_type: str
-    date: date
+    date: Date
     start_time: str
     end_time: str
     patient: Patient

@@ -9,7 +9,8 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
+from datetime import date as Date
 
 from core.clock import Clock
 from core.formats import day_label, minutes
@@ -23,10 +24,10 @@ _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out ove
 
 @dataclass(frozen=True)
 class Availability:
-    date: date
+    date: Date
     appointment_type: str
     slots: list[Slot]
-    next_available: date | None
+    next_available: Date | None
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class DayPlan:
     booked: frozenset[str]
 
 
-def _day(d: date) -> str:
+def _day(d: Date) -> str:
     return day_label(d, year=True)
 
 
@@ -55,23 +56,23 @@ class BookingRules:
         self.store = store
         self.clock = clock
         self.cache_seconds = cache_seconds
-        self._cache: dict[tuple[date, str, datetime], tuple[float, Availability | ServiceError]] = {}
+        self._cache: dict[tuple[Date, str, datetime], tuple[float, Availability | ServiceError]] = {}
 
-    def _free(self, slots: tuple[Slot, ...], day: date, booked: set[str], now: datetime) -> list[Slot]:
+    def _free(self, slots: tuple[Slot, ...], day: Date, booked: set[str], now: datetime) -> list[Slot]:
         if day != now.date():
             return [s for s in slots if s.available and s.start_time not in booked]
         return [s for s in slots if s.available and s.start_time not in booked and not is_past(day, s.start_time, now)]
 
     def _first_free_day(
-        self, appointment_type: str, days: list[date], booked: dict[str, set[str]], now: datetime
-    ) -> date | None:
+        self, appointment_type: str, days: list[Date], booked: dict[str, set[str]], now: datetime
+    ) -> Date | None:
         for day in days:
             slots = self.source.slots_for(day, appointment_type, now.date())
             if slots and self._free(slots, day, booked.get(day.isoformat(), set()), now):
                 return day
         return None
 
-    async def availability(self, day: date, appointment_type: str) -> Availability:
+    async def availability(self, day: Date, appointment_type: str) -> Availability:
         """Free slots in time order, or ServiceError 404 (carrying next_available)."""
         now = self.clock.now()
         key = (day, appointment_type, now.replace(second=0, microsecond=0))
@@ -89,7 +90,7 @@ class BookingRules:
             raise ServiceError(refusal.status, refusal.detail, **refusal.extra)  # a fresh one: no traceback build-up
         return cached[1]
 
-    async def _availability(self, day: date, appointment_type: str, now: datetime) -> Availability:
+    async def _availability(self, day: Date, appointment_type: str, now: datetime) -> Availability:
         today = now.date()
         slots = self.source.slots_for(day, appointment_type, today)
         later = self.source.days_after(day, today)
@@ -107,7 +108,7 @@ class BookingRules:
         free = self._free(slots, day, booked.get(day.isoformat(), set()), now)
         return Availability(day, appointment_type, free, nxt)
 
-    async def day_plan(self, day: date, appointment_type: str) -> DayPlan | None:
+    async def day_plan(self, day: Date, appointment_type: str) -> DayPlan | None:
         """The day's slots (taken ones included) and its bookings; None: no schedule that day."""
         slots = self.source.slots_for(day, appointment_type, self.clock.today())
         if slots is None:
