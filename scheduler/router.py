@@ -10,7 +10,7 @@ No `from __future__ import annotations` here: the routes' dependencies are bound
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -50,7 +50,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 class ServiceRoute(APIRoute):
     """Answers a ServiceError as `{"detail", ...extra}` with its status, and bad input as 400."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
@@ -73,7 +73,7 @@ def _out(booking: Booking) -> BookingOut:
         confirmation_code=booking.confirmation_code,
         details=BookingDetails(
             appointment_type=booking.appointment_type,
-            date=booking.date,  # type: ignore[arg-type]  # ISO text; pydantic parses it
+            date=booking.date,  # ISO text; pydantic parses it
             start_time=booking.start_time,
             end_time=booking.end_time,
             patient=Patient.model_construct(

@@ -348,10 +348,10 @@ def test_confirmation_notice_is_sent_after_the_response(server, client: httpx.Cl
     assert server.logs.find("booking confirmed", booking_id=booking_id)
 
     notice = server.logs.wait_for("confirmation notice sent", booking_id=booking_id)
-    assert notice.to == "j***@example.com"  # type: ignore[attr-defined]
+    assert notice.to == "j***@example.com"
     assert notice.levelname == "INFO"
     # Logged in the booking request's context: same request id as the response.
-    assert f'"request_id": "{response.headers["x-request-id"]}"' in notice.json_line  # type: ignore[attr-defined]
+    assert f'"request_id": "{response.headers["x-request-id"]}"' in notice.json_line
     # ... and after the request's own access line.
     messages = server.logs.messages()
     assert messages.index("POST /api/calendly/book 201") < messages.index("confirmation notice sent")
