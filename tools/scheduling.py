@@ -46,7 +46,7 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
         reply = await client.availability(date, appointment_type)
         if not reply.ok:
             nxt = reply.body.get("next_available") if reply.status == 404 else None
-            result = _failure(
+            result: dict[str, Any] = _failure(
                 reply,
                 f"Offer {day_label(nxt)} ({nxt}) instead and check it."
                 if nxt
@@ -60,7 +60,7 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
         free = [s["start_time"] for s in reply.body["available_slots"]]
         matching = [t for t in free if earliest <= t < latest]
         nxt = reply.body.get("next_available")
-        result: dict[str, Any] = {
+        result = {
             "ok": True,
             "date": date,
             "day": day_label(date),

@@ -244,8 +244,8 @@ def _find_phone(u: Utterance, text: str, phone_expected: bool) -> str:
 
 def _find_type(u: Utterance, text: str) -> str:
     for _, pattern in TYPE_PATTERNS:
-        for m in re.finditer(_NOT_TYPE + pattern, text):
-            text = _cut(text, m.span())  # "instead of the consultation" names the type not wanted
+        for unwanted in re.finditer(_NOT_TYPE + pattern, text):
+            text = _cut(text, unwanted.span())  # "instead of the consultation" names the type not wanted
     found: tuple[int, str, tuple[int, int]] | None = None
     for key, pattern in TYPE_PATTERNS:
         m = re.search(pattern, text)

@@ -70,8 +70,8 @@ def _readings(hour: int, minute: int, meridiem: str | None) -> tuple[str, ...]:
     if meridiem:
         if hour > 12 or hour == 0:
             return ()
-        pm = meridiem.startswith("p")
-        h24 = (hour % 12) + (12 if pm else 0)
+        after_noon = meridiem.startswith("p")
+        h24 = (hour % 12) + (12 if after_noon else 0)
         return (hhmm(h24 * 60 + minute),)
     if hour == 0 or hour >= 13:
         return (hhmm(hour * 60 + minute),)
