@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
 
 from agent import events
 from agent.history import pending_confirmation
 
-USAGE_KEYS = ("input_tokens", "output_tokens", "total_tokens")
+UsageKey = Literal["input_tokens", "output_tokens", "total_tokens"]
+USAGE_KEYS: tuple[UsageKey, ...] = ("input_tokens", "output_tokens", "total_tokens")
 
 
 class _Collector:
@@ -27,7 +28,7 @@ class _Collector:
         self.emit = emit
         self.reply: list[str] = []
         self.booking: dict[str, Any] | None = None
-        self.usage = dict.fromkeys(USAGE_KEYS, 0)
+        self.usage: dict[str, int] = dict.fromkeys(USAGE_KEYS, 0)
         self.started: dict[str, float] = {}
         self.model_messages: list[BaseMessage] = []
         self.pending: events.Event | None = None
@@ -35,8 +36,9 @@ class _Collector:
     def chunk(self, chunk: Any, meta: dict[str, Any]) -> None:
         if not isinstance(chunk, (AIMessageChunk, AIMessage)) or meta.get("langgraph_node") != "model":
             return
-        for key in USAGE_KEYS:
-            self.usage[key] += int((chunk.usage_metadata or {}).get(key, 0) or 0)
+        if usage := chunk.usage_metadata:
+            for key in USAGE_KEYS:
+                self.usage[key] += int(usage.get(key, 0) or 0)
         if text := chunk.text:
             self.reply.append(text)
             self.emit(events.token(text))
