@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from langchain_core.language_models.chat_models import BaseChatModel
+from pydantic import SecretStr
 
 from agent.models.stub import StubChatModel, StubScript
 from core.clock import Clock
@@ -41,7 +42,7 @@ def make_model(
             raise ModelConfigError("LLM_PROVIDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)")
         return ChatOpenAI(
             model=choice.model or settings.openai_model,
-            api_key=settings.openai_api_key or "not-needed",  # local servers ignore the key
+            api_key=SecretStr(settings.openai_api_key or "not-needed"),  # local servers ignore the key
             base_url=settings.openai_base_url,
             temperature=temperature,
             streaming=True,

@@ -58,7 +58,7 @@ class StubChatModel(StreamingChatModel):
     def _llm_type(self) -> str:
         return "stub"
 
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> StubChatModel:  # type: ignore[override]
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> StubChatModel:
         return self
 
     def _reply(self, messages: list[BaseMessage]) -> AIMessage:
