@@ -44,7 +44,7 @@ def _chat(args: argparse.Namespace) -> int:
         overrides["scheduler_now"] = args.now
     if args.provider:
         overrides["llm_provider"] = args.provider
-    settings = Settings(**overrides)  # the environment, with the flags on top  # type: ignore[arg-type]
+    settings = Settings.model_validate(overrides)  # the environment, with the flags on top
     configure_logging("INFO" if args.verbose else "WARNING")
     return chat_main(settings, jsonl=args.jsonl, verbose=args.verbose, session_id=args.session)
 
