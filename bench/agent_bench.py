@@ -23,7 +23,7 @@ from langchain_core.tools import StructuredTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agent.models.stub import StubChatModel, StubScript
+from agent.models.stub import Reply, StubChatModel, StubScript
 from agent.prompts import default_template, render_prompt
 from api.deps import runtime_of
 from api.main import create_app
@@ -34,7 +34,7 @@ from tools.scheduling import build_tools
 from tools.schemas import BookSlotArgs, CheckAvailabilityArgs
 
 NOW = "2026-11-23T09:00:00"
-TURN = [
+TURN: list[Reply] = [
     {"tool_calls": [{"name": "check_availability", "args": {"date": "2026-12-01", "appointment_type": "followup"}}]},
     {"text": "Tuesday, December 1: 8:30, 9:00 or 9:30. Which would you like?"},
 ]

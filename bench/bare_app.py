@@ -15,7 +15,12 @@ from fastapi import FastAPI
 
 app = FastAPI(title="bare baseline")
 
-STATIC = {"date": "2026-11-24", "appointment_type": "consultation", "available_slots": [], "next_available": None}
+STATIC: dict[str, object] = {
+    "date": "2026-11-24",
+    "appointment_type": "consultation",
+    "available_slots": [],
+    "next_available": None,
+}
 
 
 @app.get("/api/calendly/availability")

@@ -124,9 +124,11 @@ class Server:
 
     def cpu_seconds(self) -> float | None:
         """CPU time (user + system, all threads) the server process has used so far (Linux)."""
+        if self.proc is None:
+            return None
         try:
             fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, AttributeError, IndexError):
+        except (OSError, IndexError):
             return None
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 

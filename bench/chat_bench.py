@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -57,7 +58,7 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def post_sse(self, body: dict) -> tuple[list[dict], list[float]]:
+    async def post_sse(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[float]]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         payload = json.dumps(body).encode()
@@ -70,7 +71,9 @@ class Connection:
         assert b" 200 " in status, status
         while (await self.reader.readline()) not in (b"\r\n", b""):
             pass  # headers: the stream is chunked
-        events, delays, buffer = [], [], b""
+        events: list[dict[str, Any]] = []
+        delays: list[float] = []
+        buffer = b""
         while True:
             size = int((await self.reader.readline()).strip(), 16)
             chunk = await self.reader.readexactly(size + 2)
@@ -110,7 +113,8 @@ async def conversation(host: str, port: int, date: str, start: str, n: int, turn
 
 async def slots(client: httpx.AsyncClient, count: int) -> list[tuple[str, str]]:
     """`count` distinct free consultation slots (one per conversation)."""
-    found, day = [], "2026-11-24"
+    found: list[tuple[str, str]] = []
+    day = "2026-11-24"
     while len(found) < count:
         r = await client.get("/api/calendly/availability", params={"date": day, "appointment_type": "consultation"})
         body = r.json()

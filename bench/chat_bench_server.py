@@ -36,13 +36,13 @@ class BenchModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "bench"
 
-    def bind_tools(self, tools: Any, **kwargs: Any) -> BenchModel:  # type: ignore[override]
+    def bind_tools(self, tools: Any, **kwargs: Any) -> BenchModel:
         return self
 
     def _decide(self, messages: list[BaseMessage]) -> AIMessage:
         last = messages[-1]
         if isinstance(last, ToolMessage):
-            data = json.loads(last.content) if str(last.content).startswith("{") else {}
+            data = json.loads(last.content) if isinstance(last.content, str) and last.content.startswith("{") else {}
             if last.name == "check_availability":
                 return AIMessage(
                     content=f"On {data.get('day')} I have {', '.join(data.get('slots', [])[:3])} free. Which one?"
