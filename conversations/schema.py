@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
 from scheduler.slots import ScheduleDataError, parse_slots
 from scheduler.store import Booking
@@ -61,7 +62,12 @@ END_KEYS = ("bookings",)
 
 def _tool_args() -> dict[str, tuple[str, ...]]:
     """Tool name -> its argument names (the tools' own schemas; no client is needed to read them)."""
-    return {t.name: tuple(t.args_schema.model_fields) for t in build_tools(None)}  # type: ignore[arg-type, union-attr]
+    args: dict[str, tuple[str, ...]] = {}
+    for tool in build_tools(None):  # type: ignore[arg-type]  # only the schemas are read; the client is never called
+        schema = tool.args_schema
+        assert isinstance(schema, type) and issubclass(schema, BaseModel), tool.name
+        args[tool.name] = tuple(schema.model_fields)
+    return args
 
 
 TOOLS = _tool_args()
@@ -70,14 +76,14 @@ TOOLS = _tool_args()
 # --------------------------------------------------------------------------- YAML with line numbers
 
 
-class MarkedDict(dict):  # type: ignore[type-arg]
+class MarkedDict(dict[str, Any]):
     """A YAML mapping that remembers its line and each key's line (1-based)."""
 
     line: int = 0
     lines: dict[str, int]
 
 
-class MarkedList(list):  # type: ignore[type-arg]
+class MarkedList(list[Any]):
     """A YAML sequence that remembers its line and each item's line (1-based)."""
 
     line: int = 0
@@ -386,10 +392,11 @@ def validate(data: Any, path: Path | str) -> Script:
     raw_turns = c.seq(top.get("turns"), _line(top, "turns"), "turns") if "turns" in top else None
     if raw_turns is not None and not raw_turns:
         c.fail(_line(top, "turns"), "turns: a script needs at least one turn")
-    for i, raw in enumerate(raw_turns or []):
-        turn = _turn(c, raw, raw_turns.lines[i], i + 1, llm)  # type: ignore[union-attr]
-        if turn is not None:
-            turns.append(turn)
+    if raw_turns is not None:
+        for i, raw in enumerate(raw_turns):
+            turn = _turn(c, raw, raw_turns.lines[i], i + 1, llm)
+            if turn is not None:
+                turns.append(turn)
 
     end: dict[str, Any] = {}
     end_lines: dict[str, int] = {}
@@ -507,10 +514,11 @@ def _turn(c: _Checker, raw: Any, line: int, index: int, llm: str) -> ScriptTurn 
                 if "tool_calls" in reply:
                     calls = c.seq(reply["tool_calls"], reply.lines["tool_calls"], f"{rwhat}.tool_calls")
                     out["tool_calls"] = []
-                    for k, raw_call in enumerate(calls or []):
-                        call = c.call(raw_call, calls.lines[k], f"{rwhat}.tool_calls[{k}]", args_required=True)  # type: ignore[union-attr]
-                        if call:
-                            out["tool_calls"].append(call)
+                    if calls is not None:
+                        for k, raw_call in enumerate(calls):
+                            call = c.call(raw_call, calls.lines[k], f"{rwhat}.tool_calls[{k}]", args_required=True)
+                            if call:
+                                out["tool_calls"].append(call)
                 turn.stub.append(out)
 
     if "expect" in turn_map:
