@@ -69,9 +69,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]  # typeshed's generic over the stream
+class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever `sys.stderr` is at the time of the record (it may be replaced later,
     by a test runner capturing output, say), like logging's own last-resort handler."""
+
+    _scheduling_agent = False  # configure_logging() marks its own handler, to replace it when called again
 
     def __init__(self) -> None:
         super().__init__()
@@ -93,7 +95,7 @@ def configure_logging(level: str = "INFO") -> None:
             root.removeHandler(handler)
     handler = _StderrHandler()
     handler.setFormatter(JsonFormatter())
-    handler._scheduling_agent = True  # type: ignore[attr-defined]
+    handler._scheduling_agent = True
     root.addHandler(handler)
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "aiosqlite", "openai", "uvicorn.access"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -10,7 +10,7 @@ from core.appointment_types import APPOINTMENT_TYPES
 from core.formats import DATE_PATTERN, HHMM_PATTERN, TIME_OF_DAY_PATTERN
 
 TypeKey = Literal["consultation", "followup", "physical", "specialist"]
-assert set(TypeKey.__args__) == set(APPOINTMENT_TYPES)  # type: ignore[attr-defined]
+assert set(get_args(TypeKey)) == set(APPOINTMENT_TYPES)
 
 _TYPES = "; ".join(f"{t.key} ({t.minutes} min): {t.description}" for t in APPOINTMENT_TYPES.values())
 
