@@ -37,8 +37,11 @@ def model() -> OfflineChatModel:
     return OfflineChatModel(clock=CLOCK, clinic_name="Riverside Family Clinic")
 
 
-def ask(*messages: BaseMessage | str) -> AIMessage:
-    history = [SystemMessage("You are a scheduling assistant.")]
+Turn = BaseMessage | str  # what ask() takes: a message, or the patient's text
+
+
+def ask(*messages: Turn) -> AIMessage:
+    history: list[BaseMessage] = [SystemMessage("You are a scheduling assistant.")]
     history += [HumanMessage(m) if isinstance(m, str) else m for m in messages]
     return model().invoke(history)
 
@@ -270,7 +273,7 @@ def test_picking_a_slot_then_asking_for_all_missing_details(text: str, slot: str
 
 @pytest.mark.parametrize(("text", "slot"), PICKS[:6])
 def test_picking_a_slot_with_known_details_books_it(text: str, slot: str) -> None:
-    history = ["I'm Jane Roe, jane@example.com, 555 0100. What's free tomorrow?", *OFFERED, text]
+    history: list[Turn] = ["I'm Jane Roe, jane@example.com, 555 0100. What's free tomorrow?", *OFFERED, text]
     name, args = tool_call(ask(*history))
     assert name == "book_slot" and args["start_time"] == slot and args["date"] == "2026-11-24"
 
@@ -291,7 +294,7 @@ def test_out_of_range_pick_repeats_the_offer() -> None:
 
 
 def test_time_not_returned_is_never_booked() -> None:
-    history = [
+    history: list[Turn] = [
         f"{JANE}. What's free tomorrow?",
         *checked("2026-11-24", "consultation", ["09:00", "09:30"]),
         "10:00 please",
@@ -301,7 +304,7 @@ def test_time_not_returned_is_never_booked() -> None:
 
 
 def test_a_time_outside_the_checked_window_is_checked_for_the_whole_day() -> None:
-    history = [
+    history: list[Turn] = [
         "specialist tomorrow afternoon",
         *checked("2026-11-24", "specialist", ["13:00", "14:00"], "afternoon", other=2),
         "what about 10:00?",
@@ -312,7 +315,7 @@ def test_a_time_outside_the_checked_window_is_checked_for_the_whole_day() -> Non
 
 # --- details across turns ------------------------------------------------------------------
 
-PICKED = ["What's free tomorrow?", *OFFERED, "the first one"]
+PICKED: list[Turn] = ["What's free tomorrow?", *OFFERED, "the first one"]
 
 DETAILS = [
     (["Jane Roe"], "e-mail address and phone number"),
@@ -416,7 +419,7 @@ BOOK_ARGS = {
     "patient_email": "jane@example.com",
     "patient_phone": "555 0100",
 }
-BOOKING_PENDING = [*PICKED, JANE, call("book_slot", BOOK_ARGS, "b1")]
+BOOKING_PENDING: list[Turn] = [*PICKED, JANE, call("book_slot", BOOK_ARGS, "b1")]
 
 
 def rejected(reason: str | None) -> ToolMessage:
@@ -523,7 +526,7 @@ def test_invalid_detail_from_the_service_asks_for_a_correction(message: str, ask
 
 
 def test_full_day_checks_the_next_available_day_and_says_so() -> None:
-    first = ["specialist tomorrow", *checked("2026-11-24", "specialist", [], nxt="2026-11-26")]
+    first: list[Turn] = ["specialist tomorrow", *checked("2026-11-24", "specialist", [], nxt="2026-11-26")]
     name, args = tool_call(ask(*first))
     assert args == {"date": "2026-11-26", "appointment_type": "specialist"}
     out = reply(ask(*first, *checked("2026-11-26", "specialist", ["10:00", "11:00"], call_id="c2")))
@@ -539,7 +542,7 @@ def test_no_schedule_checks_the_suggested_day() -> None:
         "hint": "Offer Tuesday, December 1 (2026-12-01) instead and check it.",
         "next_available": "2026-12-01",
     }
-    history = [
+    history: list[Turn] = [
         "specialist on Sunday",
         call("check_availability", {"date": "2026-11-29", "appointment_type": "specialist"}, "c1"),
         result("c1", closed),
@@ -551,7 +554,7 @@ def test_no_schedule_checks_the_suggested_day() -> None:
 
 
 def test_empty_part_of_day_falls_back_to_the_rest_of_that_day() -> None:
-    history = ["specialist tomorrow evening", *checked("2026-11-24", "specialist", [], "evening", other=6)]
+    history: list[Turn] = ["specialist tomorrow evening", *checked("2026-11-24", "specialist", [], "evening", other=6)]
     name, args = tool_call(ask(*history))
     assert args == {"date": "2026-11-24", "appointment_type": "specialist"}
     out = reply(ask(*history, *checked("2026-11-24", "specialist", SPECIALIST_TUE, call_id="c2")))
@@ -566,7 +569,7 @@ def test_service_unavailable_apologises_and_try_again_retries() -> None:
         "message": "cannot reach the scheduling service (ConnectError)",
         "hint": "Apologise",
     }
-    history = [
+    history: list[Turn] = [
         "What's free tomorrow?",
         call("check_availability", {"date": "2026-11-24", "appointment_type": "consultation"}, "c1"),
         result("c1", down),
@@ -589,7 +592,7 @@ def test_booking_timeout_warns_not_to_book_again() -> None:
 
 def test_tool_validation_error_text_is_handled() -> None:
     error = "Error invoking tool 'check_availability' with kwargs {...} with error:\n date: String should match pattern"
-    history = [
+    history: list[Turn] = [
         "What's free tomorrow?",
         call("check_availability", {"date": "2026-11-24", "appointment_type": "consultation"}, "c1"),
         result("c1", error, status="error"),
@@ -604,7 +607,7 @@ def test_past_day_from_the_service_is_reported() -> None:
         "message": "No availability ... the date is in the past.",
         "next_available": "2026-11-23",
     }
-    history = [
+    history: list[Turn] = [
         "hi",
         call("check_availability", {"date": "2026-11-20", "appointment_type": "consultation"}, "c1"),
         result("c1", past),
@@ -617,7 +620,7 @@ def test_past_day_from_the_service_is_reported() -> None:
 
 async def test_text_streams_word_by_word_with_usage() -> None:
     chunks = [c async for c in model().astream([HumanMessage("hello")])]
-    texts = [c.content for c in chunks if c.content]
+    texts = [c.content for c in chunks if isinstance(c.content, str) and c.content]
     assert len(texts) > 10
     assert "".join(texts).startswith("Hello! I'm the scheduling assistant")
     usage = [c.usage_metadata for c in chunks if c.usage_metadata]
@@ -632,7 +635,7 @@ async def test_tool_call_streams_as_one_chunk_with_an_id() -> None:
         merged = merged + c
     assert not merged.content
     (tc,) = merged.tool_calls
-    assert tc["name"] == "check_availability" and tc["id"].startswith("call_")
+    assert tc["name"] == "check_availability" and tc["id"] is not None and tc["id"].startswith("call_")
     assert tc["args"] == {"date": "2026-11-24", "appointment_type": "specialist"}
 
 
@@ -664,7 +667,7 @@ def test_bind_tools_returns_a_model_that_knows_the_tool_names() -> None:
 
 
 def test_anything_later_looks_at_the_afternoon_and_earlier_at_the_morning() -> None:
-    history = ["consultation on Friday", *checked("2026-11-27", "consultation", CONSULT_DAY)]
+    history: list[Turn] = ["consultation on Friday", *checked("2026-11-27", "consultation", CONSULT_DAY)]
     assert tool_call(ask(*history, "do you have anything later?"))[1].get("time_of_day") == "afternoon"
     assert tool_call(ask(*history, "anything earlier?"))[1].get("time_of_day") == "morning"
 
@@ -721,7 +724,7 @@ def test_after_too_many_empty_days_it_asks_and_yes_checks_the_suggested_day() ->
 
 
 def test_insisting_on_a_time_never_returned_books_nothing() -> None:
-    history = [
+    history: list[Turn] = [
         JANE,
         "specialist tomorrow",
         *checked("2026-11-24", "specialist", ["13:00", "14:00"]),
