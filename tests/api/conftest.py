@@ -19,7 +19,8 @@ def stub_server(live_server):
 
     def start(gated: bool = False, **settings: Any):
         script = StubScript()
-        gate, first_sent, outcome = threading.Event(), threading.Event(), []
+        gate, first_sent = threading.Event(), threading.Event()
+        outcome: list[str] = []  # what the gated turn did: finished or cancelled
 
         def hook(model: StubChatModel) -> StubChatModel:
             if not gated:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -21,6 +21,9 @@ from api.main import create_app
 from conversations.report import format_result
 from conversations.runner import ScriptResult, run_script
 from conversations.schema import ScriptError, load_script
+
+if TYPE_CHECKING:
+    from _pytest._code.code import TerminalRepr  # what Item.repr_failure returns; pytest does not export it
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -57,10 +60,10 @@ class ScriptItem(pytest.Item):
         if not result.passed:
             raise ScriptFailed(format_result(result))
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, ScriptFailed):
             return excinfo.value.report
-        return super().repr_failure(excinfo)  # type: ignore[return-value]
+        return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         line = self.script.line - 1 if self.script is not None else 0

@@ -105,7 +105,7 @@ class LogCapture(logging.Handler):
         if _SERVER_TAG.get() != self.tag:
             return
         # Format now, in the emitting context, so the request id is the one in force.
-        record.json_line = self._formatter.format(record)  # type: ignore[attr-defined]
+        record.json_line = self._formatter.format(record)
         with self._lock_records:
             self.records.append(record)
 
@@ -118,7 +118,7 @@ class LogCapture(logging.Handler):
 
     def lines(self) -> list[str]:
         """The records as the server's JSON-lines log would print them (masked)."""
-        return [r.json_line for r in self.snapshot()]  # type: ignore[attr-defined]
+        return [r.json_line for r in self.snapshot()]  # type: ignore[attr-defined]  # set by emit() on each record
 
     def text(self) -> str:
         return "\n".join(self.lines())
@@ -179,7 +179,9 @@ class LiveServer:
 def start_live_server(settings: Settings, app_factory: Callable[[Settings], Any] | None = None) -> LiveServer:
     """Build the app for `settings`, serve it in a thread, and return once /health answers."""
     if app_factory is None:
-        from api.main import create_app as app_factory  # late: tests may patch modules first
+        from api.main import create_app  # late: tests may patch modules first
+
+        app_factory = create_app
 
     app = app_factory(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -324,18 +326,17 @@ class ServeProcess:
                 )
             self.starts += 1
             proc, url = self.proc, self.url
-            wait_until(
-                lambda proc=proc, url=url: proc.poll() is not None or _health_ok(url),
-                timeout,
-                interval=0.05,
-                what=f"{url}/health",
-            )
+
+            def exited_or_up(proc: subprocess.Popen[bytes] = proc, url: str = url) -> bool:
+                return proc.poll() is not None or _health_ok(url)
+
+            wait_until(exited_or_up, timeout, interval=0.05, what=f"{url}/health")
             if proc.poll() is None:
                 return self
             last_error = self.log_text()[offset:]
             if "address already in use" not in last_error.lower():
                 break
-        raise RuntimeError(f"scheduling-agent serve exited with {self.proc.returncode}:\n{last_error}")
+        raise RuntimeError(f"scheduling-agent serve exited with {proc.returncode}:\n{last_error}")
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM (graceful: lifespan shutdown runs), SIGKILL after `timeout`; the exit code."""
