@@ -158,6 +158,7 @@ async def test_full_day_moves_to_the_next_available_day(chat: Chat) -> None:
     assert "Thursday, November 26" in offer and "10:00" in offer
     assert "full name" in await chat.reply("the first one")
     await chat.say("Jane Roe, jane@example.com, 555 0100")
+    assert chat.pending is not None
     assert chat.pending["args"]["date"] == "2026-11-26" and chat.pending["args"]["start_time"] == "10:00"
     await chat.say("yes")
     assert len(await chat.bookings()) == 7
@@ -220,7 +221,8 @@ async def test_text_replies_stream_token_by_token(chat: Chat) -> None:
         if isinstance(chunk, AIMessageChunk) and meta.get("langgraph_node") == "model":
             if chunk.content:
                 tokens.append(str(chunk.content))
-            usage += (chunk.usage_metadata or {}).get("output_tokens", 0)
+            if chunk.usage_metadata:
+                usage += chunk.usage_metadata.get("output_tokens", 0)
     text = "".join(tokens)
     assert len(tokens) > 10 and "Thursday, November 26" in text
     assert usage >= len(text.split())

@@ -25,7 +25,8 @@ async def test_claim_release_and_forget(tmp_path) -> None:
         again = await table.claim("s1")
         assert again is not None and again.pending == {"type": "confirm", "id": "c1"}
         await table.release("s1", UNKNOWN)  # a failed turn: what it waits for is not known
-        assert (await table.claim("s1")).pending is UNKNOWN
+        again = await table.claim("s1")
+        assert again is not None and again.pending is UNKNOWN
         await table.release("s1", None)
         await table.forget("s1")
         assert not await table.known("s1") and await table.claim("s1") is None

@@ -20,7 +20,7 @@ async def test_startup_freezes_the_heap_and_raises_the_young_threshold(tmp_path)
             assert gc.get_threshold()[0] == YOUNG_THRESHOLD
             gc.collect(0)
             young = gc.get_stats()[0]["collections"]
-            kept = [[] for _ in range(5000)]  # with the default threshold: seven young collections
+            kept: list[list[object]] = [[] for _ in range(5000)]  # with the default threshold: seven young collections
             assert gc.get_stats()[0]["collections"] == young
             del kept
     finally:

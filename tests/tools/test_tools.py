@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
-from pydantic import ValidationError
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel, ValidationError
 
 from tools.http import SchedulerHttpClient
 from tools.scheduling import build_tools
@@ -14,10 +16,16 @@ from tools.scheduling import build_tools
 PATIENT = {"patient_name": "Jane Roe", "patient_email": "jane@example.com", "patient_phone": "555 0100"}
 
 
+def json_schema(tool: BaseTool) -> dict[str, Any]:
+    schema = tool.tool_call_schema
+    assert isinstance(schema, type) and issubclass(schema, BaseModel), schema
+    return schema.model_json_schema()
+
+
 def test_schemas_teach_the_formats() -> None:
     check, book = build_tools(SchedulerHttpClient("http://127.0.0.1:1"))
-    c = check.tool_call_schema.model_json_schema()
-    b = book.tool_call_schema.model_json_schema()
+    c = json_schema(check)
+    b = json_schema(book)
     assert set(c["required"]) == {"date", "appointment_type"}
     assert set(b["required"]) == {
         "date",

@@ -143,6 +143,7 @@ async def test_staff_sessions_are_apart_from_patients_and_evicted_whole(tmp_path
         assert (await client.post("/api/chat", json={"session_id": first, "message": "hi"})).status_code == 404
         assert services(app).playground is not runtime_of(app)
         staff_runtime = services(app).playground
+        assert staff_runtime is not None
         assert await staff_runtime.exists(first)
         await turn(client, message="hello again")
         await turn(client, message="and again")  # a third session: the least recently used one goes
