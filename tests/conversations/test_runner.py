@@ -296,7 +296,9 @@ def test_unquoted_dates_and_times_stay_as_written() -> None:
     script = load_text(
         script_text().replace('{date: "2026-12-01", start_time: "09:00"', "{date: 2026-12-01, start_time: 9:00")
     )
-    call = script.turns[1].stub[0]["tool_calls"][0]  # type: ignore[index]
+    stub = script.turns[1].stub
+    assert stub is not None
+    call = stub[0]["tool_calls"][0]
     assert call["args"]["date"] == "2026-12-01" and call["args"]["start_time"] == "9:00"
 
 
