@@ -254,26 +254,9 @@
     $("turns").scrollTop = $("turns").scrollHeight;
   }
 
-  function readEvents(res, onEvent) {
-    var reader = res.body.getReader();
-    var decoder = new TextDecoder();
-    var buffer = "";
-    function pump() {
-      return reader.read().then(function (chunk) {
-        if (chunk.done) return;
-        buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n/g, "\n");
-        var cut;
-        while ((cut = buffer.indexOf("\n\n")) >= 0) {
-          var block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          var data = block.split("\n").filter(function (l) { return l.indexOf("data:") === 0; })
-            .map(function (l) { return l.slice(5).replace(/^ /, ""); }).join("\n");
-          if (data) onEvent(JSON.parse(data));
-        }
-        return pump();
-      });
-    }
-    return pump();
+  /** The widget's SSE reader (window.ClinicChat.sseEvents, from /static/widget.js). */
+  async function readEvents(res, onEvent) {
+    for await (var event of window.ClinicChat.sseEvents(res.body)) onEvent(event.data);
   }
 
   function send(input) {

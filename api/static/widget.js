@@ -821,6 +821,8 @@
     open: () => widgets()[0]?.open(),
     close: () => widgets()[0]?.close(),
     reset: () => widgets()[0]?.reset(),
+    // The one reader of this service's event streams: the staff playground uses it too.
+    sseEvents,
   };
 
   function mount() {
