@@ -8,29 +8,29 @@ model's monotonic clock (`@<t>|`), so the client can measure first-token deliver
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
-from langchain_core.messages.tool import tool_call_chunk
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
+from agent.models.base import StreamingChatModel
 from api.main import create_app
 from core.logging import configure_logging
 from core.settings import Settings
 
 
-class BenchModel(BaseChatModel):
-    latency: float = 1.0
+def _call(name: str, args: dict[str, Any]) -> AIMessage:
+    return AIMessage(content="", tool_calls=[{"name": name, "id": f"call_{uuid.uuid4().hex[:10]}", "args": args}])
+
+
+class BenchModel(StreamingChatModel):
+    """Decides from the last message; `reply_delay` is the model's latency per call."""
 
     @property
     def _llm_type(self) -> str:
@@ -39,77 +39,32 @@ class BenchModel(BaseChatModel):
     def bind_tools(self, tools: Any, **kwargs: Any) -> BenchModel:
         return self
 
-    def _decide(self, messages: list[BaseMessage]) -> AIMessage:
+    def _reply(self, messages: list[BaseMessage]) -> AIMessage:
         last = messages[-1]
         if isinstance(last, ToolMessage):
             data = json.loads(last.content) if isinstance(last.content, str) and last.content.startswith("{") else {}
             if last.name == "check_availability":
-                return AIMessage(
-                    content=f"On {data.get('day')} I have {', '.join(data.get('slots', [])[:3])} free. Which one?"
-                )
-            return AIMessage(content=f"Booked: {data.get('booking_id')}, code {data.get('confirmation_code')}.")
+                text = f"On {data.get('day')} I have {', '.join(data.get('slots', [])[:3])} free. Which one?"
+            else:
+                text = f"Booked: {data.get('booking_id')}, code {data.get('confirmation_code')}."
+            # the first token carries the model's clock: the client measures first-token delivery
+            return AIMessage(content=f"@{time.monotonic():.6f}|{text}")
         words = str(last.content).split() if isinstance(last, HumanMessage) else []
-        call_id = f"call_{uuid.uuid4().hex[:10]}"
         if words[:1] == ["check"]:
-            return AIMessage(
-                content="",
-                tool_calls=[
-                    {
-                        "name": "check_availability",
-                        "id": call_id,
-                        "args": {"date": words[1], "appointment_type": "consultation"},
-                    }
-                ],
-            )
+            return _call("check_availability", {"date": words[1], "appointment_type": "consultation"})
         if words[:1] == ["book"]:
-            return AIMessage(
-                content="",
-                tool_calls=[
-                    {
-                        "name": "book_slot",
-                        "id": call_id,
-                        "args": {
-                            "date": words[1],
-                            "start_time": words[2],
-                            "appointment_type": "consultation",
-                            "patient_name": "Bench Patient",
-                            "patient_email": words[3],
-                            "patient_phone": "555 0100",
-                        },
-                    }
-                ],
+            return _call(
+                "book_slot",
+                {
+                    "date": words[1],
+                    "start_time": words[2],
+                    "appointment_type": "consultation",
+                    "patient_name": "Bench Patient",
+                    "patient_email": words[3],
+                    "patient_phone": "555 0100",
+                },
             )
-        return AIMessage(content="How can I help?")
-
-    def _generate(
-        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
-    ) -> ChatResult:
-        time.sleep(self.latency)
-        return ChatResult(generations=[ChatGeneration(message=self._decide(messages))])
-
-    async def _astream(
-        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
-    ) -> AsyncIterator[ChatGenerationChunk]:
-        message = self._decide(messages)
-        await asyncio.sleep(self.latency)
-        if message.tool_calls:
-            yield ChatGenerationChunk(
-                message=AIMessageChunk(
-                    content="",
-                    tool_call_chunks=[
-                        tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
-                        for i, c in enumerate(message.tool_calls)
-                    ],
-                )
-            )
-            return
-        words = str(message.content).split(" ")
-        for i, word in enumerate(words):
-            text = (f"@{time.monotonic():.6f}|" if i == 0 else "") + word + (" " if i < len(words) - 1 else "")
-            chunk = AIMessageChunk(content=text)
-            if run_manager:
-                await run_manager.on_llm_new_token(text, chunk=ChatGenerationChunk(message=chunk))
-            yield ChatGenerationChunk(message=chunk)
+        return AIMessage(content=f"@{time.monotonic():.6f}|How can I help?")
 
 
 def make_app() -> FastAPI:
@@ -121,7 +76,7 @@ def make_app() -> FastAPI:
     settings = Settings(llm_provider="stub")
     configure_logging(settings.log_level)
     latency = float(os.environ.get("BENCH_LATENCY", "1.0"))
-    return create_app(settings, model_hook=lambda _model: BenchModel(latency=latency))
+    return create_app(settings, model_hook=lambda _model: BenchModel(reply_delay=latency))
 
 
 def main() -> None:

@@ -392,21 +392,7 @@ class _Conversation:
 
         calls = r.tool_calls
         if "tool_calls" in e:
-            ok = matches(e["tool_calls"], calls)
-            msg = (
-                ""
-                if ok
-                else (
-                    f"expected {_plural(len(e['tool_calls']), 'tool call')}, got {len(calls)}"
-                    if len(e["tool_calls"]) != len(calls)
-                    else "the tool calls differ"
-                )
-            )
-            add(
-                Check(
-                    "expect.tool_calls", line("tool_calls"), ok, msg, e["tool_calls"], project(e["tool_calls"], calls)
-                )
-            )
+            add(_in_order("expect.tool_calls", line("tool_calls"), e["tool_calls"], calls, "tool call"))
         if e.get("no_tool_calls"):
             add(
                 Check(
@@ -420,29 +406,12 @@ class _Conversation:
             )
         if "tool_results" in e:
             results = [{k: v for k, v in res.items() if v is not None or k != "error"} for res in r.tool_results]
-            ok = matches(e["tool_results"], results)
-            msg = (
-                ""
-                if ok
-                else (
-                    f"expected {_plural(len(e['tool_results']), 'tool result')}, got {len(results)}"
-                    if len(e["tool_results"]) != len(results)
-                    else "the tool results differ"
-                )
-            )
             shown = [
                 {k: v for k, v in res.items() if k != "data"} if i >= len(e["tool_results"]) else res
                 for i, res in enumerate(results)
             ]
             add(
-                Check(
-                    "expect.tool_results",
-                    line("tool_results"),
-                    ok,
-                    msg,
-                    e["tool_results"],
-                    project(e["tool_results"], shown),
-                )
+                _in_order("expect.tool_results", line("tool_results"), e["tool_results"], results, "tool result", shown)
             )
         if "confirm" in e:
             want = e["confirm"]
@@ -544,6 +513,21 @@ class _Conversation:
                     project(want, r.booking) if isinstance(want, dict) and r.booking else r.booking,
                 )
             )
+
+
+def _in_order(
+    what: str, line: int, expected: list[Any], actual: list[Any], noun: str, shown: list[Any] | None = None
+) -> Check:
+    """Exactly these items, in order, each matched as a subset; the diff shows `shown` (default
+    `actual`) cut down to what is expected."""
+    ok = matches(expected, actual)
+    if ok:
+        message = ""
+    elif len(expected) != len(actual):
+        message = f"expected {_plural(len(expected), noun)}, got {len(actual)}"
+    else:
+        message = f"the {noun}s differ"
+    return Check(what, line, ok, message, expected, project(expected, actual if shown is None else shown))
 
 
 def _ordinal(n: int) -> str:

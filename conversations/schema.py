@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel
@@ -36,6 +36,8 @@ from pydantic import BaseModel
 from scheduler.slots import ScheduleDataError, parse_slots
 from scheduler.store import Booking
 from tools.scheduling import build_tools
+
+_T = TypeVar("_T")
 
 LLMS = ("stub", "offline")
 SCRIPT_KEYS = ("name", "description", "now", "llm", "prompt", "slots", "turns", "end")
@@ -242,17 +244,18 @@ class _Checker:
                 hint = f" (did you mean {close[0]!r}?)" if close else f" (expected one of: {', '.join(allowed)})"
                 self.fail(mapping.lines[key], f"unknown key {key!r} in {what}{hint}")
 
-    def mapping(self, value: Any, line: int, what: str) -> MarkedDict | None:
-        if not isinstance(value, MarkedDict):
-            self.fail(line, f"{what}: expected a mapping, got {_kind(value)}")
+    def typed(self, value: Any, line: int, what: str, kind: type[_T], expected: str) -> _T | None:
+        """`value` if it is a `kind`; else a failure `<what>: expected <expected>, got <kind>`."""
+        if not isinstance(value, kind):
+            self.fail(line, f"{what}: expected {expected}, got {_kind(value)}")
             return None
         return value
 
+    def mapping(self, value: Any, line: int, what: str) -> MarkedDict | None:
+        return self.typed(value, line, what, MarkedDict, "a mapping")
+
     def seq(self, value: Any, line: int, what: str) -> MarkedList | None:
-        if not isinstance(value, MarkedList):
-            self.fail(line, f"{what}: expected a list, got {_kind(value)}")
-            return None
-        return value
+        return self.typed(value, line, what, MarkedList, "a list")
 
     def string(self, value: Any, line: int, what: str) -> str | None:
         if not isinstance(value, str) or not value.strip():
@@ -270,10 +273,7 @@ class _Checker:
         return None
 
     def boolean(self, value: Any, line: int, what: str) -> bool | None:
-        if not isinstance(value, bool):
-            self.fail(line, f"{what}: expected true or false, got {_kind(value)}")
-            return None
-        return value
+        return self.typed(value, line, what, bool, "true or false")
 
     def tool_name(self, value: Any, line: int, what: str) -> str | None:
         name = self.string(value, line, what)

@@ -17,6 +17,14 @@ EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{
 EMAIL = re.compile(rf"^{EMAIL_PATTERN}$")
 EMAIL_MAX = 254
 
+# Numbers patients spell out ("in two weeks", "at three"); the offline model reads both forms.
+NUMBER_WORDS: dict[str, int] = {
+    word: n
+    for n, word in enumerate(
+        ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"), start=1
+    )
+}
+
 # Parts of the day as [earliest, latest) start times; the tools' `time_of_day` names.
 PARTS_OF_DAY: dict[str, tuple[str, str]] = {
     "morning": ("00:00", "12:00"),

@@ -8,10 +8,12 @@ A date present in `slots.json` replaces the template for that date.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from core.appointment_types import APPOINTMENT_TYPES
 from core.formats import hhmm, is_hhmm, minutes
@@ -49,6 +51,18 @@ def _load_json(path: Path) -> object:
         raise ScheduleDataError(f"{path}: not valid JSON ({exc})") from exc
 
 
+def _by_type(mapping: dict[str, Any], where: str, kind: type, expected: str) -> Iterator[tuple[str, Any, str]]:
+    """(type key, value, its path) of an object keyed by appointment type; `where` has a `{}`
+    for the key. An unknown type or a value that is not a `kind` is a ScheduleDataError."""
+    for type_key, value in mapping.items():
+        here = where.format(type_key)
+        if type_key not in APPOINTMENT_TYPES:
+            raise ScheduleDataError(f"{here}: unknown appointment type")
+        if not isinstance(value, kind):
+            raise ScheduleDataError(f"{here}: expected {expected}")
+        yield type_key, value, here
+
+
 def parse_slots(data: object, where: str = "slots") -> dict[date, dict[str, tuple[Slot, ...]]]:
     """Validate data in the original `slots.json` format and index it by date and type."""
     if not isinstance(data, dict):
@@ -62,12 +76,7 @@ def parse_slots(data: object, where: str = "slots") -> dict[date, dict[str, tupl
         if not isinstance(types, dict):
             raise ScheduleDataError(f"{where}[{day_text}]: expected an object keyed by type")
         out[day] = {}
-        for type_key, slots in types.items():
-            here = f"{where}[{day_text}][{type_key}]"
-            if type_key not in APPOINTMENT_TYPES:
-                raise ScheduleDataError(f"{here}: unknown appointment type")
-            if not isinstance(slots, list):
-                raise ScheduleDataError(f"{here}: expected a list of slots")
+        for type_key, slots, here in _by_type(types, f"{where}[{day_text}][{{}}]", list, "a list of slots"):
             parsed = []
             for i, slot in enumerate(slots):
                 if not isinstance(slot, dict) or not isinstance(slot.get("available", True), bool):
@@ -102,11 +111,7 @@ class WeeklyTemplate:
         if not isinstance(types, dict):
             raise ScheduleDataError(f"{where}.hours: expected an object keyed by appointment type")
         hours: dict[str, dict[int, tuple[tuple[int, int], ...]]] = {}
-        for type_key, week in types.items():
-            if type_key not in APPOINTMENT_TYPES:
-                raise ScheduleDataError(f"{where}.hours.{type_key}: unknown appointment type")
-            if not isinstance(week, dict):
-                raise ScheduleDataError(f"{where}.hours.{type_key}: expected an object keyed by weekday")
+        for type_key, week, _ in _by_type(types, f"{where}.hours.{{}}", dict, "an object keyed by weekday"):
             hours[type_key] = {}
             for day_name, windows in week.items():
                 here = f"{where}.hours.{type_key}.{day_name}"

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.browser import browser, context  # noqa: F401  # fixtures for the browser tests
 from tests.support.servers import (
     LiveServer,
     LiveServers,

@@ -30,6 +30,8 @@ from datetime import date, datetime, timedelta
 
 import dateparser
 
+from core.formats import NUMBER_WORDS
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY_RE = r"(mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:r|rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)"
 _MONTH_RE = (
@@ -37,22 +39,7 @@ _MONTH_RE = (
     r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
 _ORD = r"(\d{1,2})(?:st|nd|rd|th)?"
-_NUMBER_WORDS = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "couple of": 2,
-    "few": 3,
-}
+_NUMBER_WORDS = {**NUMBER_WORDS, "a": 1, "an": 1, "couple of": 2, "few": 3}
 _ROLL_OVER_DAYS = 60  # a yearless date further back than this means next year's
 
 

@@ -116,7 +116,30 @@ _NOT_NAME = set(
 
 
 @dataclass
-class Utterance:
+class PatientDetails:
+    """The patient's details as given so far (by one message, or by the whole conversation)."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    bad_email: str | None = None  # given but not valid: asked again
+    bad_phone: str | None = None
+    reason: str | None = None
+
+    @property
+    def has_details(self) -> bool:
+        return bool(self.name or self.email or self.phone or self.bad_email or self.bad_phone)
+
+
+# What makes an utterance change or pick the slot being looked for, ask for a visit, or be
+# understood at all (the flags below; `ordinal` and `bare_number` count when not None).
+_SLOT_FACTS = ("type", "day", "past_day", "window", "any_time", "times", "later", "earlier", "earliest")
+_ASKS_FOR_VISIT = ("type", "generic_visit", "wants_booking", "has_details", "times", "earliest")
+_SOCIAL = ("yes", "no", "greeting", "thanks", "bye", "help", "injection", "cancel", "medical", "off_topic", "retry")
+
+
+@dataclass(kw_only=True)
+class Utterance(PatientDetails):
     """What one patient message says; everything optional."""
 
     text: str
@@ -130,12 +153,6 @@ class Utterance:
     times: tuple[str, ...] = ()
     ordinal: int | None = None
     bare_number: int | None = None
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    bad_email: str | None = None
-    bad_phone: str | None = None
-    reason: str | None = None
     yes: bool = False
     no: bool = False
     greeting: bool = False
@@ -152,60 +169,23 @@ class Utterance:
     earliest: bool = False
     wants_booking: bool = False
 
-    @property
-    def has_details(self) -> bool:
-        return bool(self.name or self.email or self.phone or self.bad_email or self.bad_phone)
+    def _any(self, flags: tuple[str, ...]) -> bool:
+        return any(getattr(self, flag) for flag in flags)
 
     @property
     def has_slot_facts(self) -> bool:
         """Something that changes or picks the slot being looked for."""
-        return bool(
-            self.type
-            or self.day
-            or self.past_day
-            or self.window
-            or self.any_time
-            or self.times
-            or self.later
-            or self.earlier
-            or self.ordinal is not None
-            or self.bare_number is not None
-            or self.earliest
-        )
+        return self._any(_SLOT_FACTS) or self.ordinal is not None or self.bare_number is not None
 
     @property
     def off_topic_only(self) -> bool:
         """Medical advice, the weather...: nothing in it asks for a visit (a bare day does not)."""
-        asks = (
-            self.type
-            or self.generic_visit
-            or self.wants_booking
-            or self.has_details
-            or self.times
-            or self.ordinal is not None
-            or self.earliest
-        )
+        asks = self._any(_ASKS_FOR_VISIT) or self.ordinal is not None
         return (self.off_topic or self.medical) and not asks
 
     @property
     def understood(self) -> bool:
-        return bool(
-            self.has_slot_facts
-            or self.has_details
-            or self.yes
-            or self.no
-            or self.greeting
-            or self.thanks
-            or self.bye
-            or self.help
-            or self.injection
-            or self.cancel
-            or self.medical
-            or self.off_topic
-            or self.retry
-            or self.wants_booking
-            or self.generic_visit
-        )
+        return self.has_slot_facts or self.has_details or self._any(_SOCIAL) or self.wants_booking or self.generic_visit
 
 
 def _cut(text: str, span: tuple[int, int]) -> str:

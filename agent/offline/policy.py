@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from agent.offline import replies as say
-from agent.offline.state import BOOK, CHECK, Event, State, Turn
+from agent.offline.state import BOOK, CHECK, Event, PatientTurn, State
 from agent.offline.times import say as say_time
 from core.formats import day_label
 
@@ -49,7 +49,7 @@ def _wanted_key(state: State) -> tuple[date, str, str | None] | None:
     return state.day, state.type or DEFAULT_TYPE, state.window
 
 
-def _book(state: State, turn: Turn) -> Action | None:
+def _book(state: State, turn: PatientTurn) -> Action | None:
     """The book_slot call, if every guard holds."""
     offer, slot = state.offer, state.chosen
     if offer is None or slot is None or state.missing:
@@ -89,7 +89,7 @@ def decide(state: State, clinic: str) -> Action:
 # --- after the patient spoke ---------------------------------------------------------------
 
 
-def _after_patient(state: State, turn: Turn, clinic: str) -> Action:
+def _after_patient(state: State, turn: PatientTurn, clinic: str) -> Action:
     u = turn.utterance
     if u.injection:
         return _reply(say.injection())
@@ -119,7 +119,7 @@ def _after_patient(state: State, turn: Turn, clinic: str) -> Action:
     return _reply(_prefix(state, turn) + _conversation_reply(state, turn, clinic))
 
 
-def _conversation_reply(state: State, turn: Turn, clinic: str) -> str:
+def _conversation_reply(state: State, turn: PatientTurn, clinic: str) -> str:
     """A reply when there is nothing to look up or book."""
     u = turn.utterance
     offer = state.offer if state.offer and (state.offer.day, state.offer.type) == (state.day, state.type) else None
@@ -160,7 +160,7 @@ def _conversation_reply(state: State, turn: Turn, clinic: str) -> str:
 # --- after a tool result -------------------------------------------------------------------
 
 
-def _after_check(state: State, turn: Turn, event: Event) -> Action:
+def _after_check(state: State, turn: PatientTurn, event: Event) -> Action:
     res, args = event.result, event.args
     if res is None:
         return _reply(say.tool_problem())
@@ -190,7 +190,7 @@ def _after_check(state: State, turn: Turn, event: Event) -> Action:
     return _reply(say.tool_problem())
 
 
-def _after_slots(state: State, turn: Turn, event: Event) -> Action:
+def _after_slots(state: State, turn: PatientTurn, event: Event) -> Action:
     """A check returned times: book, ask for details, or offer them."""
     offer = state.offer
     assert offer is not None
@@ -213,7 +213,7 @@ def _after_slots(state: State, turn: Turn, event: Event) -> Action:
     return _reply(lead + text + _type_note(state, turn))
 
 
-def _after_book(state: State, turn: Turn, event: Event) -> Action:
+def _after_book(state: State, turn: PatientTurn, event: Event) -> Action:
     res, args = event.result, event.args
     if res is None:
         return _reply(say.tool_problem())
@@ -244,7 +244,7 @@ def _after_book(state: State, turn: Turn, event: Event) -> Action:
 # --- pieces of replies ---------------------------------------------------------------------
 
 
-def _prefix(state: State, turn: Turn) -> str:
+def _prefix(state: State, turn: PatientTurn) -> str:
     """Greeting, medical-advice note and a read-back of 'next week' for this turn."""
     u = turn.utterance
     parts = []
@@ -257,7 +257,7 @@ def _prefix(state: State, turn: Turn) -> str:
     return " ".join(parts) + (" " if parts else "")
 
 
-def _history(turn: Turn) -> str:
+def _history(turn: PatientTurn) -> str:
     """What the earlier tool results of this turn found, before the last one."""
     out = []
     for e in turn.events[:-1]:
@@ -279,7 +279,7 @@ def _history(turn: Turn) -> str:
     return " ".join(out) + (" " if out else "")
 
 
-def _offer_intro(turn: Turn, event: Event) -> str:
+def _offer_intro(turn: PatientTurn, event: Event) -> str:
     """How to introduce the offered times when earlier results of this turn moved the search."""
     earlier = turn.events[:-1]
     if not earlier:
@@ -294,5 +294,5 @@ def _offer_intro(turn: Turn, event: Event) -> str:
     return f"The next day with free {type_name} times{window} is {day}:"
 
 
-def _type_note(state: State, turn: Turn) -> str:
+def _type_note(state: State, turn: PatientTurn) -> str:
     return say.default_type_note() if state.type_defaulted_turn == turn.index else ""

@@ -13,12 +13,7 @@ from agent.offline.times import say
 from core.appointment_types import APPOINTMENT_TYPES
 from core.formats import day_label
 
-TYPE_NAMES = {
-    "consultation": "consultation",
-    "followup": "follow-up",
-    "physical": "physical",
-    "specialist": "specialist visit",
-}
+TYPE_NAMES = {t.key: t.label for t in APPOINTMENT_TYPES.values()}
 TYPE_ADJ = {**TYPE_NAMES, "specialist": "specialist"}  # "free specialist times", "no specialist appointments"
 EXAMPLE = "For example: 'a follow-up next Tuesday morning' or 'a physical on Friday, November 27 at 10:30'."
 DETAIL_NAMES = {"name": "full name", "email": "e-mail address", "phone": "phone number"}

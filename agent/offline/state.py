@@ -18,7 +18,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
-from agent.offline.nlu import Utterance, hour_readings, parse
+from agent.offline.nlu import PatientDetails, Utterance, hour_readings, parse
 from core.formats import minutes
 
 REJECTED = re.compile(r"^User rejected the tool call for `(?P<tool>[\w-]+)`(?: with reason: (?P<reason>.*))?", re.S)
@@ -60,7 +60,7 @@ class Event:
 
 
 @dataclass
-class Turn:
+class PatientTurn:
     """The latest patient message (or rejection reason) and the tool results since."""
 
     utterance: Utterance
@@ -70,8 +70,8 @@ class Turn:
     events: list[Event] = field(default_factory=list)
 
 
-@dataclass
-class State:
+@dataclass(kw_only=True)
+class State(PatientDetails):
     """Everything the policy needs; built fresh by `derive_state` on every model call."""
 
     today: date
@@ -80,12 +80,6 @@ class State:
     day: date | None = None
     window: str | None = None
     time: tuple[str, ...] = ()  # a wanted clock time, every reading
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    reason: str | None = None
-    bad_email: str | None = None
-    bad_phone: str | None = None
     checked: tuple[date, str, str | None] | None = None
     returned: dict[tuple[date, str], set[str]] = field(default_factory=dict)
     offer: Offer | None = None
@@ -94,7 +88,7 @@ class State:
     retry_call: tuple[str, dict[str, Any]] | None = None
     suggested: date | None = None  # a next-available day offered but not yet checked
     pending_pick: int | None = None  # "the earliest ... in the afternoon": pick 0 / -1 once checked
-    turn: Turn | None = None
+    turn: PatientTurn | None = None
     turns: int = 0
     pending: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
@@ -132,10 +126,10 @@ def _json(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Turn:
+def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> PatientTurn:
     """Fold one patient message into the request and details; returns the new turn."""
     state.turns += 1
-    turn = Turn(utterance=u, index=state.turns, rejected=rejected)
+    turn = PatientTurn(utterance=u, index=state.turns, rejected=rejected)
     state.turn = turn
     if u.injection or u.off_topic_only:
         return turn  # nothing from such a message is acted on

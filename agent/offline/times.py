@@ -14,24 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from core.formats import hhmm
+from core.formats import NUMBER_WORDS, hhmm
 
-_WORD_HOURS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "noon": 12,
-    "midday": 12,
-}
+_WORD_HOURS = {**NUMBER_WORDS, "noon": 12, "midday": 12}
 _HOUR = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midday)"
 _MERIDIEM = r"(a\.?\s?m\.?|p\.?\s?m\.?)"
 # one time expression: "10:30", "2pm", "2:30 p.m.", "9 o'clock", "noon", "half past ten", "quarter to 3"

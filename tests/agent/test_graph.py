@@ -3,31 +3,11 @@
 from __future__ import annotations
 
 from agent.events import TERMINAL
+from tests.support import stub_turns
+from tests.support.stub_turns import BOOK, CHECK_ARGS, OFFER
 
-CHECK = {
-    "tool_calls": [
-        {
-            "name": "check_availability",
-            "args": {"date": "2026-12-01", "appointment_type": "followup", "time_of_day": "morning"},
-        }
-    ]
-}
-OFFER = {"text": "Tuesday, December 1: 8:30, 9:00 or 9:30. Which would you like?"}
-BOOK = {
-    "tool_calls": [
-        {
-            "name": "book_slot",
-            "args": {
-                "date": "2026-12-01",
-                "start_time": "09:00",
-                "appointment_type": "followup",
-                "patient_name": "Jane Roe",
-                "patient_email": "jane@example.com",
-                "patient_phone": "555 0100",
-            },
-        }
-    ]
-}
+# The shared turns, the check narrowed to the morning (the offer names morning times).
+CHECK = {"tool_calls": [{**stub_turns.CHECK["tool_calls"][0], "args": {**CHECK_ARGS, "time_of_day": "morning"}}]}
 
 
 def types(events: list[dict]) -> list[str]:

@@ -14,22 +14,7 @@ from core.clock import Clock
 
 CLOCK = Clock("America/New_York", datetime(2026, 11, 23, 9, 0))
 SPECIALIST_TUE = ["10:00", "11:00", "13:00", "14:00", "15:00", "16:00"]
-CONSULT_DAY = [
-    "09:00",
-    "09:30",
-    "10:00",
-    "10:30",
-    "11:00",
-    "11:30",
-    "13:00",
-    "13:30",
-    "14:00",
-    "14:30",
-    "15:00",
-    "15:30",
-    "16:00",
-    "16:30",
-]
+CONSULT_DAY = "09:00 09:30 10:00 10:30 11:00 11:30 13:00 13:30 14:00 14:30 15:00 15:30 16:00 16:30".split()
 JANE = "Jane Roe, jane@example.com, 555 0100"
 
 
@@ -55,6 +40,21 @@ def result(
 ) -> ToolMessage:
     content = body if isinstance(body, str) else json.dumps(body)
     return ToolMessage(content=content, tool_call_id=call_id, name=name, status=status)
+
+
+def failed_check(
+    outcome: dict[str, Any] | str,
+    *,
+    day: str = "2026-11-24",
+    said: str = "What's free tomorrow?",
+    status: str = "success",
+) -> list[Turn]:
+    """The patient asks, the model checks `day`, and the check comes back with `outcome`."""
+    return [
+        said,
+        call("check_availability", {"date": day, "appointment_type": "consultation"}, "c1"),
+        result("c1", outcome, status=status),
+    ]
 
 
 def availability(
@@ -569,11 +569,7 @@ def test_service_unavailable_apologises_and_try_again_retries() -> None:
         "message": "cannot reach the scheduling service (ConnectError)",
         "hint": "Apologise",
     }
-    history: list[Turn] = [
-        "What's free tomorrow?",
-        call("check_availability", {"date": "2026-11-24", "appointment_type": "consultation"}, "c1"),
-        result("c1", down),
-    ]
+    history = failed_check(down)
     out = reply(ask(*history))
     assert "can't reach the booking system" in out
     name, args = tool_call(ask(*history, AIMessage(out), "try again"))
@@ -592,12 +588,7 @@ def test_booking_timeout_warns_not_to_book_again() -> None:
 
 def test_tool_validation_error_text_is_handled() -> None:
     error = "Error invoking tool 'check_availability' with kwargs {...} with error:\n date: String should match pattern"
-    history: list[Turn] = [
-        "What's free tomorrow?",
-        call("check_availability", {"date": "2026-11-24", "appointment_type": "consultation"}, "c1"),
-        result("c1", error, status="error"),
-    ]
-    assert "something went wrong" in reply(ask(*history))
+    assert "something went wrong" in reply(ask(*failed_check(error, status="error")))
 
 
 def test_past_day_from_the_service_is_reported() -> None:
@@ -607,12 +598,7 @@ def test_past_day_from_the_service_is_reported() -> None:
         "message": "No availability ... the date is in the past.",
         "next_available": "2026-11-23",
     }
-    history: list[Turn] = [
-        "hi",
-        call("check_availability", {"date": "2026-11-20", "appointment_type": "consultation"}, "c1"),
-        result("c1", past),
-    ]
-    assert "Friday, November 20 is in the past" in reply(ask(*history))
+    assert "Friday, November 20 is in the past" in reply(ask(*failed_check(past, day="2026-11-20", said="hi")))
 
 
 # --- streaming, usage, tool binding --------------------------------------------------------

@@ -9,37 +9,23 @@ fail, not skip, without it. Screenshots go to artifacts/ (gitignored).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from agent.models.stub import StubScript
 from api.main import create_app
-from tests.support.servers import PROJECT_ROOT, LiveServer
+from tests.support.browser import shot
+from tests.support.servers import LiveServer
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's; CHROMIUM_PATH=... overrides it
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = PROJECT_ROOT / "artifacts"
 TOKEN_DELAY = 0.04  # seconds per streamed word: slow enough to watch, fast enough to test
 expect.set_options(timeout=10_000)
 
@@ -131,57 +117,6 @@ def clinic(live_server: Any) -> Any:
     return start
 
 
-def chromium_path() -> str | None:
-    if override := os.environ.get("CHROMIUM_PATH"):
-        return override if Path(override).exists() else None
-    if Path(CHROMIUM).exists():
-        return CHROMIUM
-    return shutil.which("chromium")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser | None]:
-    path = chromium_path()
-    if path is None:
-        yield None  # each test then fails with the explanation (see `context`)
-        return
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def context(browser: Browser | None) -> Iterator[Any]:
-    """`context(**options)`: a fresh browser context (own sessionStorage), closed after the test."""
-    contexts: list[BrowserContext] = []
-
-    def new(**options: Any) -> BrowserContext:
-        if browser is None:
-            pytest.fail(
-                "Chromium not found "
-                f"(looked for {os.environ.get('CHROMIUM_PATH') or CHROMIUM + ' and `chromium` on PATH'}): "
-                "the widget's browser tests need Debian's chromium (no browser is downloaded). "
-                "Install it with `bash scripts/ensure-chromium.sh` (`make test` runs it)."
-            )
-        options.setdefault("viewport", {"width": 1280, "height": 800})
-        ctx = browser.new_context(**options)
-        ctx.set_default_timeout(10_000)
-        contexts.append(ctx)
-        return ctx
-
-    yield new
-    for ctx in contexts:
-        ctx.close()
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name))
-
-
 # ---------------------------------------------------------------- page helpers
 
 RECORDER = """() => {
@@ -254,6 +189,17 @@ def wait_idle(page: Page) -> None:
 
 def transcript_texts(page: Page) -> list[str]:
     return page.locator(".cc-msg .cc-text").all_inner_texts()
+
+
+def asked_and_offered(server: Clinic, context: Any) -> tuple[Page, str | None]:
+    """A new page whose patient asked ASK and was offered OFFERED; and the session id."""
+    page = context().new_page()
+    page.goto(server.url)
+    launcher(page).click()
+    say(page, ASK)
+    expect(chips(page)).to_have_text(OFFERED)
+    wait_idle(page)
+    return page, session_id(page, server)
 
 
 def session_id(page: Page, clinic: Clinic) -> str | None:
@@ -432,13 +378,7 @@ def clinic_bookings_count(server: Clinic) -> int:
 
 def test_reload_keeps_the_conversation_and_a_typed_yes_confirms(clinic: Any, context: Any) -> None:
     server = clinic(whole_booking("10:30"))
-    page = context().new_page()
-    page.goto(server.url)
-    launcher(page).click()
-    say(page, ASK)
-    expect(chips(page)).to_have_text(OFFERED)
-    wait_idle(page)
-    sid = session_id(page, server)
+    page, sid = asked_and_offered(server, context)
     assert sid
 
     # Reload after the offer: the panel is open again, the conversation and the slot buttons are back.
@@ -499,13 +439,7 @@ def test_reload_keeps_the_conversation_and_a_typed_yes_confirms(clinic: Any, con
 
 def test_a_forgotten_session_starts_fresh_on_reload(clinic: Any, context: Any) -> None:
     server = clinic(check_reply())
-    page = context().new_page()
-    page.goto(server.url)
-    launcher(page).click()
-    say(page, ASK)
-    expect(chips(page)).to_have_text(OFFERED)
-    wait_idle(page)
-    sid = session_id(page, server)
+    page, sid = asked_and_offered(server, context)
     with httpx.Client(base_url=server.url) as http:
         assert http.delete(f"/api/chat/{sid}").status_code == 204
     page.reload()

@@ -7,7 +7,8 @@ from typing import Any
 
 from agent.models.stub import StubChatModel
 
-CHECK = {"tool_calls": [{"name": "check_availability", "args": {"date": "2026-12-01", "appointment_type": "followup"}}]}
+CHECK_ARGS = {"date": "2026-12-01", "appointment_type": "followup"}
+CHECK = {"tool_calls": [{"name": "check_availability", "args": CHECK_ARGS}]}
 OFFER = {"text": "Tuesday, December 1: 8:30, 9:00 or 9:30. Which would you like?"}
 BOOK = {
     "tool_calls": [

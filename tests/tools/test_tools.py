@@ -115,26 +115,25 @@ async def test_book_slot_invalid_email_and_missing_slot(tools) -> None:
     assert missing["ok"] is False and missing["error"] == "no_schedule"
 
 
-def failing_client(handler, retries: int) -> SchedulerHttpClient:
-    """A client whose every request meets `handler` (which raises a transport error)."""
+def failing_client(error: type[httpx.TransportError], retries: int) -> tuple[SchedulerHttpClient, list[httpx.Request]]:
+    """A client whose every request fails with `error`, and the requests it sent."""
+    sent: list[httpx.Request] = []
+
+    def fail(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        raise error("failed", request=request)
+
     client = SchedulerHttpClient("http://scheduler.test", retries=retries, backoff=0.001)
-    client._http = httpx.AsyncClient(base_url="http://scheduler.test", transport=httpx.MockTransport(handler))
-    return client
+    client._http = httpx.AsyncClient(base_url="http://scheduler.test", transport=httpx.MockTransport(fail))
+    return client, sent
 
 
 async def test_service_unreachable_gives_guidance_after_bounded_retries() -> None:
-    attempts = 0
-
-    def refuse(request: httpx.Request) -> httpx.Response:
-        nonlocal attempts
-        attempts += 1
-        raise httpx.ConnectError("refused", request=request)
-
-    client = failing_client(refuse, retries=2)
+    client, sent = failing_client(httpx.ConnectError, retries=2)
     check, book = build_tools(client)
     result = await call(check, date="2026-11-24", appointment_type="followup")
     assert result == {"ok": False, "error": "service_unavailable", "message": result["message"], "hint": result["hint"]}
-    assert attempts == 3 and "not reachable" in result["hint"]
+    assert len(sent) == 3 and "not reachable" in result["hint"]
     booked = await call(book, date="2026-11-24", start_time="09:00", appointment_type="followup", **PATIENT)
     assert booked["error"] == "service_unavailable"
     await client.aclose()
@@ -150,15 +149,8 @@ async def test_real_unreachable_port() -> None:
 
 async def test_booking_is_not_retried_after_a_timeout() -> None:
     """A timed-out booking may have happened: retrying could book twice, so it is not retried."""
-    attempts = 0
-
-    def slow(request: httpx.Request) -> httpx.Response:
-        nonlocal attempts
-        attempts += 1
-        raise httpx.ReadTimeout("slow", request=request)
-
-    client = failing_client(slow, retries=3)
+    client, sent = failing_client(httpx.ReadTimeout, retries=3)
     _, book = build_tools(client)
     result = await call(book, date="2026-11-24", start_time="09:00", appointment_type="followup", **PATIENT)
     await client.aclose()
-    assert attempts == 1 and "do not book again" in result["hint"]
+    assert len(sent) == 1 and "do not book again" in result["hint"]
