@@ -1,1 +1,2 @@
-"""Cross-cutting pieces every layer shares: settings, the clock, logging."""
+"""Cross-cutting pieces every layer shares: settings, the clock, logging with masking, SQLite
+connections, the formats (times, day labels, parts of the day, e-mail) and the error format."""

@@ -1,6 +1,6 @@
 """HTTP routes of the mock Calendly service; thin: validate, call the rules, shape the answer.
 
-`build_router(service)` binds the routes to one SchedulerService. Its refusals (ServiceError)
+`build_router(require_rules, notices)` binds the routes to one service's rules and notices. Its refusals (ServiceError)
 and bad input are answered here, by the router's own route class, as `{"detail": ...}` with
 a specific status, so the service answers the same wherever it is mounted.
 
@@ -11,7 +11,7 @@ No `from __future__ import annotations` here: the routes' dependencies are bound
 import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -32,11 +32,9 @@ from scheduler.models import (
     iso_date,
     type_key,
 )
+from scheduler.notices import Notices
 from scheduler.rules import Availability, BookingRules
 from scheduler.store import Booking
-
-if TYPE_CHECKING:
-    from scheduler.service import SchedulerService
 
 log = logging.getLogger("scheduler")
 
@@ -138,13 +136,17 @@ def _availability_json(result: Availability) -> bytes:
     return body
 
 
-def build_router(service: "SchedulerService") -> APIRouter:
+RulesProvider = Callable[[str], Awaitable[BookingRules]]
+"""The rules, or a ServiceError 500 with the given message while the slot data is unusable."""
+
+
+def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
     """The service's routes under /api/calendly, bound to `service`."""
     router = APIRouter(prefix="/api/calendly", tags=["Calendly mock"], route_class=ServiceRoute)
 
     def rules_for(failure: str) -> Callable[[], Awaitable[BookingRules]]:
         async def dependency() -> BookingRules:
-            return await service.require_rules(failure)
+            return await require_rules(failure)
 
         return dependency
 
@@ -177,7 +179,7 @@ def build_router(service: "SchedulerService") -> APIRouter:
             day, kind = (parsed, kind) if name == "date" else (day, parsed)
         if problems:
             raise ServiceError(400, "; ".join(problems))
-        rules = await service.require_rules("Failed to fetch availability")
+        rules = await require_rules("Failed to fetch availability")
         result = await rules.availability(day, kind)  # type: ignore[arg-type]  # both parsed above
         return Response(_availability_json(result), media_type="application/json")
 
@@ -199,7 +201,7 @@ def build_router(service: "SchedulerService") -> APIRouter:
                 "start": booking.start_time,
             },
         )
-        service.notices.confirm(booking)
+        notices.confirm(booking)
         return _out(booking)
 
     @router.get(

@@ -18,6 +18,7 @@ from core.clock import Clock
 from core.settings import Settings
 from scheduler.errors import ServiceError
 from scheduler.notices import Notices
+from scheduler.router import build_router
 from scheduler.rules import BookingRules, DayPlan
 from scheduler.slots import ScheduleDataError, SlotSource
 from scheduler.store import Booking, BookingStore, make_store
@@ -42,9 +43,7 @@ class SchedulerService:
 
     def router(self) -> APIRouter:
         """The HTTP routes (`/api/calendly/...`), bound to this service."""
-        from scheduler.router import build_router
-
-        return build_router(self)
+        return build_router(self.require_rules, self.notices)
 
     async def start(self) -> None:
         await self.store.open()
