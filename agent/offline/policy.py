@@ -105,6 +105,8 @@ def _after_patient(state: State, turn: PatientTurn, clinic: str) -> Action:
         name, args = state.retry_call
         if name == CHECK or not state.missing:
             return Action(tool=name, args=args)
+    if u.cancel and not turn.rejected and state.offer is None and state.chosen is None:
+        return _reply(say.cancel_info())  # an existing booking: never a new availability check
     key = _wanted_key(state)
     if key and key != state.checked:
         return _check(*key)
