@@ -150,10 +150,4 @@ def normalize(text: str) -> str:
     return str(alpha2digit("".join(out), "en"))
 
 
-def is_clinic_word(word: str) -> bool:
-    """Whether `word` (any case) reads as one of the clinic's words, misspelt or not."""
-    low = word.lower()
-    return low in ABBREVIATIONS or correct(low) in VOCABULARY_SET
-
-
 VOCABULARY_SET = frozenset(VOCABULARY)

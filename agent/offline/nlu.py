@@ -15,7 +15,7 @@ from datetime import date
 
 from agent.confirmation import is_affirmative, is_negative
 from agent.offline.dates import PAST_CLAUSE, clause_at, find_day
-from agent.offline.lexicon import is_clinic_word, normalize
+from agent.offline.lexicon import ABBREVIATIONS, VOCABULARY_SET, normalize
 from agent.offline.times import find_times, parse_clock
 from core.formats import is_email
 
@@ -294,13 +294,22 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
     for segment in re.split(r"[,;\n/.!?]|\s-\s", re.sub(labels, ",", rest)):
         candidate = _clean_name(segment, strict=True)
         tokens = segment.split()
-        if candidate is None and tokens and tokens[0].lower() in _NOT_NAME:
-            while tokens and tokens[0].lower() in _NOT_NAME:
+        if candidate is None and tokens and _clinic_token(tokens[0]):
+            while tokens and _clinic_token(tokens[0]):
                 tokens.pop(0)  # "please Jane Roe", "for Jane Roe": capitals then say it is a name
             candidate = _clean_name(" ".join(tokens), strict=True, need_capitals=True) if tokens else None
         if candidate and (len(candidate.split()) >= 2 or details_expected):
             u.name = candidate
             return
+
+
+_GIVEN_NAMES = {"april", "may", "june", "august"}  # months that are first names too ("June Park")
+
+
+def _clinic_token(token: str) -> bool:
+    """A word that is not part of a name (a capitalised April/May/June/August may be)."""
+    low = token.lower()
+    return low in _NOT_NAME and not (low in _GIVEN_NAMES and token[0].isupper())
 
 
 def _clean_name(raw: str, strict: bool, need_capitals: bool = False) -> str | None:
@@ -312,14 +321,14 @@ def _clean_name(raw: str, strict: bool, need_capitals: bool = False) -> str | No
         # stop at the first word that is clearly not part of a name ("... and my email is")
         kept = []
         for token in tokens:
-            if token.lower() in _NOT_NAME:
+            if _clinic_token(token):
                 break
             kept.append(token)
         tokens = kept
     stripped = re.sub(rf"{_NAME_WORD}", "", raw).strip(" .!?'\"")
     if strict and stripped:
         return None
-    if not tokens or len(tokens) > 4 or any(t.lower() in _NOT_NAME for t in tokens):
+    if not tokens or len(tokens) > 4 or any(_clinic_token(t) for t in tokens):
         return None
     if need_capitals and not all(t[0].isupper() for t in tokens):
         return None
@@ -401,11 +410,12 @@ def _name_text(original: str, raw: str) -> str:
 
 
 def _not_a_name(word: str) -> bool:
+    """Numbers and the clinic's own words as typed in lower case; never a misspelling (a name
+    such as "Noor" is one edit from "noon") and never a capitalised word."""
     low = word.lower()
-    return any(ch.isdigit() for ch in word) or (low not in _NOT_NAME | _GIVEN_NAMES and is_clinic_word(low))
-
-
-_GIVEN_NAMES = {"april", "may", "june", "august"}  # months that are names too
+    if any(ch.isdigit() for ch in word):
+        return True
+    return word == low and low not in _NOT_NAME and (low in VOCABULARY_SET or low in ABBREVIATIONS)
 
 
 def _original_rest(original: str, rest: str) -> str:
