@@ -36,8 +36,9 @@ examples with today = Monday 2026-11-23):
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -64,6 +65,8 @@ PAST_CLAUSE = re.compile(
 )
 _CLAUSE_BREAK = re.compile(r"[.;!?]|,|\s-\s|\b(?:and|but|so|then|now)\b")
 _DEADLINE = re.compile(r"\b(?:by|before|until|till|til|due)\s+(?:the\s+)?(?:end\s+of\s+)?$")
+_ANCHORED_OFFSET = re.compile(rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:from|after)\s+$|\ba\s+(fortnight)\s+from\s+$")
+_DAY_AFTER = re.compile(r"\b(?:the\s+)?day\s+(after|before)\s+$")
 _NEGATION = re.compile(
     r"(?:\bnot\s+(?:on\s+)?(?:this\s+|the\s+)?|\b(?:except|but|other\s+than|apart\s+from)\s+(?:on\s+)?)$"
 )
@@ -176,6 +179,28 @@ def _named(rule: DayRule, today: date) -> date:
     return on(today.year + 1) if (today - this_year).days > _ROLL_OVER_DAYS else this_year
 
 
+# Every rule below needs one of these; a text without any names no day.
+_DAYISH = re.compile(
+    r"\d|day|week|this|tonight|tomorrow|fortnight|weekend|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|"
+    r"aug|sep|oct|nov|dec|christmas|xmas|eve|year|thanksgiving|valentine|halloween|first|second|third"
+)
+
+
+_DIGIT = re.compile(r"\d")
+_MONTH_HIT = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
+_WEEKDAY_HIT = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day")
+_NAMED_HIT = re.compile(r"christmas|xmas|boxing|year|thanksgiving|valentine|july|independence|halloween")
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _finditer(pattern: str, text: str) -> Iterator[re.Match[str]]:
+    return _compiled(pattern).finditer(text)
+
+
 class _Finder:
     """Collects the mentions of days in one text."""
 
@@ -200,64 +225,89 @@ class _Finder:
 
     def collect(self) -> list[_Mention]:
         t, today = self.text, self.today
-        for m in re.finditer(r"\b(\d{4})-(\d{2})-(\d{2})\b", t):
-            self.add(m, _safe(int(m[1]), int(m[2]), int(m[3])), "iso", explicit=True)
-        for m in re.finditer(rf"\b{_MONTH}\s+(?:the\s+)?{_ORD}\b{_YEAR}", t):
-            month, dom = _month_index(m[1]), _number(m[2])
-            day = _safe(int(m[3]), month, dom) if m[3] else _yearless(month, dom, today)
-            self.add(m, day, "date", explicit=True)
-        for m in re.finditer(rf"\b(?:the\s+)?{_ORD}\s+(?:of\s+)?{_MONTH}(?![a-z]){_YEAR}", t):
-            month, dom = _month_index(m[2]), _number(m[1])
-            day = _safe(int(m[3]), month, dom) if m[3] else _yearless(month, dom, today)
-            self.add(m, day, "date", explicit=True)
-        for m in re.finditer(r"(?<![\d/:.])(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?(?![\d/])", t):
-            month, dom = int(m[1]), int(m[2])
-            if m[3]:
-                day = _safe(int(m[3]) + (2000 if len(m[3]) == 2 else 0), month, dom)
-            else:
-                day = _yearless(month, dom, today) if 1 <= month <= 12 else None
-            self.add(m, day, "date", explicit=True)
-        for pattern, name, rule in NAMED_DAYS:
-            for m in re.finditer(rf"\b(?:on\s+)?{pattern}\b", t):
-                self.add(m, _named(rule, today), "named", explicit=True, name=name)
-        for m in re.finditer(r"\b(?:the\s+)?day\s+after\s+tomorrow\b", t):
-            self.add(m, today + timedelta(days=2), "relative")
+        if not _DAYISH.search(t):
+            return []  # most replies to a question name no day at all: skip the two dozen rules
+        # each rule runs only where its words are: the model reads every message, and fast
+        digits = _DIGIT.search(t) is not None
+        months = _MONTH_HIT.search(t) is not None
+        offsets = "day" in t or "week" in t or "fortnight" in t
+        if digits and "-" in t:
+            for m in _finditer(r"\b(\d{4})-(\d{2})-(\d{2})\b", t):
+                self.add(m, _safe(int(m[1]), int(m[2]), int(m[3])), "iso", explicit=True)
+        if months:
+            for m in _finditer(rf"\b{_MONTH}\s+(?:the\s+)?{_ORD}\b{_YEAR}", t):
+                month, dom = _month_index(m[1]), _number(m[2])
+                day = _safe(int(m[3]), month, dom) if m[3] else _yearless(month, dom, today)
+                self.add(m, day, "date", explicit=True)
+        if months:
+            for m in _finditer(rf"\b(?:the\s+)?{_ORD}\s+(?:of\s+)?{_MONTH}(?![a-z]){_YEAR}", t):
+                month, dom = _month_index(m[2]), _number(m[1])
+                day = _safe(int(m[3]), month, dom) if m[3] else _yearless(month, dom, today)
+                self.add(m, day, "date", explicit=True)
+        if "/" in t:
+            for m in _finditer(r"(?<![\d/:.])(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?(?![\d/])", t):
+                month, dom = int(m[1]), int(m[2])
+                if m[3]:
+                    day = _safe(int(m[3]) + (2000 if len(m[3]) == 2 else 0), month, dom)
+                else:
+                    day = _yearless(month, dom, today) if 1 <= month <= 12 else None
+                self.add(m, day, "date", explicit=True)
+        if _NAMED_HIT.search(t):
+            for pattern, name, rule in NAMED_DAYS:
+                for m in _finditer(rf"\b(?:on\s+)?{pattern}\b", t):
+                    self.add(m, _named(rule, today), "named", explicit=True, name=name)
+        if "tomorrow" in t:
+            for m in _finditer(r"\b(?:the\s+)?day\s+after\s+tomorrow\b", t):
+                self.add(m, today + timedelta(days=2), "relative")
         # only "this"/"later" is consumed, so "afternoon" / "tonight" still give the part of day
-        for m in re.finditer(
-            r"\btoday\b|\bthis(?=\s+(?:morning|afternoon|evening)\b)|\b(?=tonight\b)|\blater\s+(?=today\b)", t
-        ):
-            self.add(m, today, "relative")
-        for m in re.finditer(r"\btomorrow\b", t):
-            self.add(m, today + timedelta(days=1), "relative")
-        for m in re.finditer(r"\byesterday\b", t):
-            self.add(m, today - timedelta(days=1), "relative")
+        if "today" in t or "this" in t or "tonight" in t:
+            for m in _finditer(
+                r"\btoday\b|\bthis(?=\s+(?:morning|afternoon|evening)\b)|\b(?=tonight\b)|\blater\s+(?=today\b)", t
+            ):
+                self.add(m, today, "relative")
+        if "tomorrow" in t:
+            for m in _finditer(r"\btomorrow\b", t):
+                self.add(m, today + timedelta(days=1), "relative")
+        if "yesterday" in t:
+            for m in _finditer(r"\byesterday\b", t):
+                self.add(m, today - timedelta(days=1), "relative")
         self._weekdays()
-        for m in re.finditer(r"\bnext\s+weekend\b", t):
-            self.add(m, self.monday + timedelta(days=12), "weekend")
-        for m in re.finditer(r"\b(?:this|the)\s+(?:coming\s+)?weekend\b|\bweekend\b", t):
-            self.add(m, today + timedelta(days=(5 - today.weekday()) % 7), "weekend")
-        for m in re.finditer(r"\b(?:the\s+)?week\s+after\s+next\b", t):
-            note = "The week after next starts"
-            self.add(m, self.monday + timedelta(days=14), "week", week=True, notes=(note,))
-        for m in re.finditer(r"\bnext\s+week\b", t):
-            self.add(m, self.monday + timedelta(days=7), "week", week=True, notes=("Next week starts",))
-        for m in re.finditer(rf"\bin\s+{_AMOUNT}\s+{_UNIT}(?:'?\s+time)?\b|\bin\s+a\s+(fortnight)\b", t):
-            amount, unit = (1, "fortnight") if m[3] else (_amount(m[1]), m[2])
-            self.add(m, today + timedelta(days=_days(amount, unit)), "offset")
-        for m in re.finditer(
-            rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:from\s+(?:now|today)|today)\b|\ba\s+(fortnight)\s+today\b", t
-        ):
-            amount, unit = (1, "fortnight") if m[3] else (_amount(m[1]), m[2])
-            self.add(m, today + timedelta(days=_days(amount, unit)), "offset")
-        for m in re.finditer(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:one|slot|time|option))", t):
-            backwards = PAST_CLAUSE.search(clause_at(t, m.start())) is not None
-            self.add(m, _day_of_month(int(m[1]), today, backwards), "dom", explicit=True)
-        for m in re.finditer(r"\bon\s+the\s+(first|second|third)\b(?!\s+(?:one|slot|time|option))", t):
-            self.add(m, _day_of_month(_ORDINAL_WORDS[m[1]], today, False), "dom", explicit=True)
+        if "week" in t:
+            for m in _finditer(r"\bnext\s+weekend\b", t):
+                self.add(m, self.monday + timedelta(days=12), "weekend")
+        if "week" in t:
+            for m in _finditer(r"\b(?:this|the)\s+(?:coming\s+)?weekend\b|\bweekend\b", t):
+                self.add(m, today + timedelta(days=(5 - today.weekday()) % 7), "weekend")
+        if "week" in t:
+            for m in _finditer(r"\b(?:the\s+)?week\s+after\s+next\b", t):
+                note = "The week after next starts"
+                self.add(m, self.monday + timedelta(days=14), "week", week=True, notes=(note,))
+        if "week" in t:
+            for m in _finditer(r"\bnext\s+week\b", t):
+                self.add(m, self.monday + timedelta(days=7), "week", week=True, notes=("Next week starts",))
+        if offsets:
+            for m in _finditer(rf"\bin\s+{_AMOUNT}\s+{_UNIT}(?:'?\s+time)?\b|\bin\s+a\s+(fortnight)\b", t):
+                amount, unit = (1, "fortnight") if m[3] else (_amount(m[1]), m[2])
+                self.add(m, today + timedelta(days=_days(amount, unit)), "offset")
+        if offsets:
+            for m in _finditer(
+                rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:from\s+(?:now|today)|today)\b|\ba\s+(fortnight)\s+today\b", t
+            ):
+                amount, unit = (1, "fortnight") if m[3] else (_amount(m[1]), m[2])
+                self.add(m, today + timedelta(days=_days(amount, unit)), "offset")
+        if digits and "the" in t:
+            for m in _finditer(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:one|slot|time|option))", t):
+                backwards = PAST_CLAUSE.search(clause_at(t, m.start())) is not None
+                self.add(m, _day_of_month(int(m[1]), today, backwards), "dom", explicit=True)
+        if "on the" in t:
+            for m in _finditer(r"\bon\s+the\s+(first|second|third)\b(?!\s+(?:one|slot|time|option))", t):
+                self.add(m, _day_of_month(_ORDINAL_WORDS[m[1]], today, False), "dom", explicit=True)
         return self._select()
 
     def _weekdays(self) -> None:
         t = self.text
+        if not _WEEKDAY_HIT.search(t):
+            return
         rules: list[tuple[str, object]] = [
             (rf"\bnext\s+week'?s?\s+{_WD}\b", "next"),
             (rf"\b{_WD}\s+(?:of\s+)?next\s+week\b", "next"),
@@ -269,7 +319,7 @@ class _Finder:
             (rf"\b{_WD}(?!s\b)\b", "bare"),
         ]
         for pattern, rule in rules:
-            for m in re.finditer(pattern, t):
+            for m in _finditer(pattern, t):
                 index = _weekday_index(m[1])
                 if rule == "next":
                     day = self.next_weekday(index)
@@ -324,13 +374,14 @@ def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]
             day = m.day if m.explicit else prev.day
             out[-1] = replace(prev, day=day, end=m.end, explicit=True, kind="date", weekday=None, name=None)
             continue
-        before = text[prev.end if prev else 0 : m.start]
-        if o := re.search(rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:from|after)\s+$|\ba\s+(fortnight)\s+from\s+$", before):
+        offset = max(prev.end if prev else 0, m.start - 40)  # an offset phrase is short
+        before = text[offset : m.start]
+        if o := _ANCHORED_OFFSET.search(before):
             amount, unit = (1, "fortnight") if o[3] else (_amount(o[1]), o[2])
-            start = (prev.end if prev else 0) + o.start()
+            start = offset + o.start()
             m = replace(m, day=m.day + timedelta(days=_days(amount, unit)), start=start, kind="offset", weekday=None)
-        elif o := re.search(r"\b(?:the\s+)?day\s+(after|before)\s+$", before):
-            start = (prev.end if prev else 0) + o.start()
+        elif o := _DAY_AFTER.search(before):
+            start = offset + o.start()
             shift = 1 if o[1] == "after" else -1
             name = f"the day {o[1]} {m.name}" if m.name else None
             m = replace(m, day=m.day + timedelta(days=shift), start=start, kind="offset", weekday=None, name=name)

@@ -8,6 +8,7 @@ is given (see `state.py`) and asks the policy for the next step (see `policy.py`
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -31,7 +32,9 @@ from core.formats import TimeFormat
 MODEL_NAME = "offline-rules"
 
 
+@functools.lru_cache(maxsize=256)
 def _words(text: str) -> int:
+    """An approximate token count; cached, as every call counts the same system prompt again."""
     return len(text.split())
 
 

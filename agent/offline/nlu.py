@@ -53,6 +53,9 @@ _GENERIC_VISIT = (
     r"\b(?:appointments?|see\s+(?:a|the|my|your)\s+(?:doctor|gp|physician)|see\s+someone|a\s+doctor|visit)\b"
 )
 _NOT_TYPE = r"\b(?:instead\s+of|rather\s+than|not)\s+(?:a|an|the|my)?\s*"
+_UNWANTED_TYPE = re.compile(_NOT_TYPE + "(?:" + "|".join(p for _, p in TYPE_PATTERNS) + ")")
+_TYPE_RES = tuple((key, re.compile(pattern)) for key, pattern in TYPE_PATTERNS)
+_GENERIC_RE = re.compile(_GENERIC_VISIT)
 
 _ORDINALS = {
     "first": 0,
@@ -113,6 +116,8 @@ _FLAGS: dict[str, str] = {
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
     r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
 }
+_NAME_HINT = re.compile(r"\b(?:name|i'?m|i\s+am|this\s+is|it'?s|call\s+me)\b")
+_FLAG_RES = {flag: re.compile(pattern) for flag, pattern in _FLAGS.items()}
 _REASON = re.compile(
     r"\b(?:because(?:\s+of)?|the\s+reason\s+is|reason\s*(?:is|:)|it'?s\s+(?:about|for)|regarding)\s+([^.;!?\n]{3,200})"
 )
@@ -247,12 +252,11 @@ def _find_type(u: Utterance, text: str) -> str:
     """The type asked for. A specialty named anywhere wins ("a check-up with the dermatologist");
     otherwise the first type named outside a sentence about the past ("my physical was on the 3rd
     and I need to go over the results" asks for a follow-up), else the first one named."""
-    for _, pattern in TYPE_PATTERNS:
-        for unwanted in re.finditer(_NOT_TYPE + pattern, text):
-            text = _cut(text, unwanted.span())  # "instead of the consultation" names the type not wanted
+    for unwanted in _UNWANTED_TYPE.finditer(text):
+        text = _cut(text, unwanted.span())  # "instead of the consultation" names the type not wanted
     found: list[tuple[bool, int, str, tuple[int, int]]] = []
-    for key, pattern in TYPE_PATTERNS:
-        for m in re.finditer(pattern, text):
+    for key, compiled in _TYPE_RES:
+        for m in compiled.finditer(text):
             context = key != "specialist" and PAST_CLAUSE.search(clause_at(text, m.start())) is not None
             found.append((context, m.start(), key, m.span()))
     specialist = [f for f in found if f[2] == "specialist"]
@@ -260,7 +264,7 @@ def _find_type(u: Utterance, text: str) -> str:
         _, _, u.type, _ = specialist[0] if specialist else min(found)
         for *_, span in found:
             text = _cut(text, span)
-    u.generic_visit = re.search(_GENERIC_VISIT, text) is not None
+    u.generic_visit = _GENERIC_RE.search(text) is not None
     return text
 
 
@@ -355,8 +359,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     raw = _find_email(u, low)
     raw = _find_phone(u, _blank_dates(raw), phone_expected)
     norm = normalize(_blank_details(low, raw))
-    for flag, pattern in _FLAGS.items():
-        if re.search(pattern, norm):
+    for flag, compiled in _FLAG_RES.items():
+        if compiled.search(norm):
             setattr(u, flag, True)
     rest = norm
     if m := _GREETING.match(rest):
@@ -389,7 +393,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         number = int(m[1])
         if 1 <= number <= 24 and not u.times:
             u.bare_number = number
-    _find_name(u, _name_text(text, raw), details_expected)
+    if details_expected or u.has_details or _NAME_HINT.search(low):
+        _find_name(u, _name_text(text, raw), details_expected)
     return u
 
 

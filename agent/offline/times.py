@@ -25,6 +25,7 @@ part of the day beats a busy clause.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -126,16 +127,23 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
 class _Reader:
     def __init__(self, text: str) -> None:
         self.text = text
         self.spans: list[tuple[int, int]] = []
+        self._masked = text
 
     def search(self, pattern: str) -> re.Match[str] | None:
-        return re.search(pattern, _mask(self.text, self.spans))
+        return _compiled(pattern).search(self._masked)
 
     def take(self, m: re.Match[str]) -> None:
         self.spans.append(m.span())
+        self._masked = _mask(self.text, self.spans)
 
     def busy_bound(self) -> str | None:
         """What keeps the patient busy: 'after' (or 'before') the time it names, or None."""
@@ -201,6 +209,18 @@ class _Reader:
         return None
 
 
+# Every rule needs one of these words (a guard, so false hits only cost time).
+_TIMEISH = re.compile(
+    r"\d|noon|midday|lunch|morning|afternoon|evening|tonight|work|school|class|teach|busy|meeting|thing|clock|half|"
+    r"quarter|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|any\s*time|whenever|matter|"
+    r"preference|done|shift|finish|off|home|tied|stuck"
+)
+
+
+_BUSYISH = re.compile(r"work|school|class|teach|busy|meeting|done|home|shift|finish|off|stuck|tied")
+_BOUNDISH = re.compile(r"between|from|after|before|\bby\b|until|till|later|earlier|starting")
+
+
 def _window(kind: str, expr: str) -> str | None:
     bound = _bound(expr)
     return f"{kind} {bound}" if bound else None
@@ -208,9 +228,11 @@ def _window(kind: str, expr: str) -> str | None:
 
 def find_times(text: str) -> TimeMatch:
     """The window and clock time in normalised `text` (dates, phones and e-mail already removed)."""
+    if not _TIMEISH.search(text):
+        return TimeMatch()  # nothing here could name a time: skip every rule
     reader = _Reader(text)
-    busy = reader.busy_bound()
-    window = reader.explicit() or reader.part_of_day() or busy
+    busy = reader.busy_bound() if _BUSYISH.search(text) else None
+    window = (reader.explicit() if _BOUNDISH.search(text) else None) or reader.part_of_day() or busy
     any_time = (
         re.search(
             r"\b(?:any\s*time|whenever|doesn'?t\s+matter|no\s+preference|any\s+time\s+of\s+(?:the\s+)?day)\b", text
