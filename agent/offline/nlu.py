@@ -111,8 +111,8 @@ _FLAGS: dict[str, str] = {
     r"(?:times?|slots?|options?|ones?)\b|"
     r"\b(?:any|what|anything)\s+else\b|\bany\s+others?\b|\bshow\s+me\s+(?:more|others?)\b|\bwhat\s+others\b",
     "retry": r"\b(?:try\s+again|retry|again\s+please|one\s+more\s+time|try\s+it\s+again)\b",
-    "earliest": r"\b(?:earliest|soonest|as\s+soon\s+as\s+possible|asap|first\s+available|next\s+available|"
-    r"first\s+free|next\s+free)\b",
+    "earliest": r"\b(?:earliest|soonest|as\s+soon\s+as\s+possible|asap|"
+    r"(?:first|next)\s+(?:available|free|open|openings?|slots?|spots?|gaps?))\b",
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
     r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
 }

@@ -825,3 +825,46 @@ def test_social_messages_while_details_are_pending_are_answered() -> None:
     assert "Goodbye" in reply(ask(*PICKED, "bye"))
     assert "specialist visit (60 min)" in reply(ask(*PICKED, "what kinds of appointments do you have?"))
     assert "still need your e-mail address and phone number" in reply(ask(*PICKED, "Jane Roe", "hmm"))
+
+
+def test_what_it_cannot_read_changes_nothing_and_it_says_what_it_has() -> None:
+    history: list[Turn] = ["physical on friday please", *checked("2026-11-27", "physical", ["09:00", "09:45"])]
+    out = ask(*history, "hmm not sure")
+    assert not out.tool_calls
+    assert "So far I have a physical on Friday, November 27" in out.text and "Which day" not in out.text
+    # ... and the next message still means that Friday's physical
+    assert tool_call(ask(*history, "hmm not sure", "ok mornings then")) == (
+        "check_availability",
+        {"date": "2026-11-27", "appointment_type": "physical", "time_of_day": "morning"},
+    )
+
+
+def test_without_a_day_it_asks_only_for_the_day() -> None:
+    out = ask("I need a follow-up, afternoons are better")
+    assert not out.tool_calls and "Sure, a follow-up in the afternoon. Which day would you like?" in out.text
+    assert "type" not in out.text
+
+
+@pytest.mark.parametrize("today", ["2026-11-23", "2026-11-27", "2026-12-31", "2027-02-28"])
+def test_examples_never_name_a_day_already_gone(today: str) -> None:
+    import re
+    from datetime import date, timedelta
+
+    from agent.offline.replies import Replies
+
+    say = Replies("Clinic", date.fromisoformat(today))
+    coming = {f"{d:%B} {d.day}" for d in (say.today + timedelta(days=n) for n in range(1, 8))}
+    for text in (say.example(), say.ask_day(None), say.not_understood()):
+        for named in re.findall(r"[A-Z][a-z]+ \d{1,2}\b", text):
+            assert named in coming, f"{named!r} is not in the coming week: {text}"
+
+
+def test_a_time_said_for_one_day_is_not_booked_on_another() -> None:
+    history: list[Turn] = [
+        "consultation tomorrow at 10",
+        *checked("2026-11-24", "consultation", CONSULT_DAY),
+        "wednesday would be better",
+        *checked("2026-11-25", "consultation", CONSULT_DAY, call_id="c2"),
+    ]
+    out = ask(*history, JANE)
+    assert not out.tool_calls and "Which time would you like" in out.text
