@@ -71,6 +71,18 @@ _NEGATION = re.compile(
     r"(?:\bnot\s+(?:on\s+)?(?:this\s+|the\s+)?|\b(?:except|but|other\s+than|apart\s+from)\s+(?:on\s+)?)$"
 )
 
+# Guards: each rule runs only where its words are (the model reads every message, and fast);
+# a text with none of _DAYISH names no day at all.
+_GUARDS = {
+    "day": r"\d|day|week|this|tonight|tomorrow|fortnight|weekend|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|"
+    r"jul|aug|sep|oct|nov|dec|christmas|xmas|eve|year|thanksgiving|valentine|halloween|first|second|third",
+    "digit": r"\d",
+    "month": r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
+    "weekday": r"(?:mon|tues|wednes|thurs|fri|satur|sun)day",
+    "named": r"christmas|xmas|boxing|year|thanksgiving|valentine|july|independence|halloween",
+}
+_DAYISH, _DIGIT, _MONTH_HIT, _WEEKDAY_HIT, _NAMED_HIT = (re.compile(p) for p in _GUARDS.values())
+
 
 def _thanksgiving(year: int) -> date:
     first = date(year, 11, 1)
@@ -177,19 +189,6 @@ def _named(rule: DayRule, today: date) -> date:
 
     this_year = on(today.year)
     return on(today.year + 1) if (today - this_year).days > _ROLL_OVER_DAYS else this_year
-
-
-# Every rule below needs one of these; a text without any names no day.
-_DAYISH = re.compile(
-    r"\d|day|week|this|tonight|tomorrow|fortnight|weekend|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|"
-    r"aug|sep|oct|nov|dec|christmas|xmas|eve|year|thanksgiving|valentine|halloween|first|second|third"
-)
-
-
-_DIGIT = re.compile(r"\d")
-_MONTH_HIT = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
-_WEEKDAY_HIT = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day")
-_NAMED_HIT = re.compile(r"christmas|xmas|boxing|year|thanksgiving|valentine|july|independence|halloween")
 
 
 @functools.cache
