@@ -16,6 +16,7 @@ Each line gives the share right and the time per message (or per corrected word)
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -120,16 +121,19 @@ def typos(cases: list[Case]) -> None:
 
 def numbers(cases: list[Case]) -> None:
     print("spelled-out numbers: fully right, spelled_numbers cases | all cases")
-    variants: dict[str, Callable[..., str]] = {"none": lambda text, _lang="en": text}
+    variants: dict[str, Callable[..., str]] = {"none": lambda text, lang: text}
     try:
         from number_parser import parse as number_parser
 
-        variants["number-parser"] = lambda text, _lang="en": str(number_parser(text))
+        variants["number-parser"] = lambda text, lang: str(number_parser(text))
     except ImportError:
         print("  number-parser: not installed (pip install -e '.[bench]')")
-    variants["text2num (used)"] = lexicon.alpha2digit
+    from text_to_num import alpha2digit
+
+    variants["text2num (used)"] = alpha2digit
+    sample = ["the twenty-first of december at half past two"]
     for name, convert in variants.items():
-        timed = _per_call(lambda text, c=convert: c(text, "en"), ["the twenty-first of december at half past two"])
+        timed = _per_call(functools.partial(convert, lang="en"), sample)
         with _swapped("alpha2digit", convert):
             print(f"  {name:<28} {_share(cases, 'spelled_numbers')} | {_share(cases)}   {timed:6.1f} us/message")
 
