@@ -87,7 +87,7 @@ def build_graph(
     def system_prompt(request: ModelRequest) -> str:
         context = request.runtime.context if request.runtime else None
         template = getattr(context, "prompt_template", None) or default_template()
-        return render_prompt(template, clock=clock, clinic_name=clinic_name)
+        return render_prompt(template, clock=clock, clinic_name=clinic_name, time_format=time_format)
 
     return create_agent(
         model,
