@@ -1,6 +1,6 @@
 """The one event format every view of a conversation consumes (terminal, SSE, scripts, widget).
 
-`session` {session_id} · `token` {text} · `tool_call` {id, name, args} ·
+`session` {session_id, time_format} · `token` {text} · `tool_call` {id, name, args} ·
 `tool_result` {id, name, ok, data, ms} · `confirm` {id, name, args, summary} ·
 `done` {reply, booking | null, pending, usage} · `error` {message, retryable}.
 Every turn ends with exactly one `done` or `error`.
@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core.formats import day_label
+from core.appointment_types import type_label
+from core.formats import TimeFormat, clock_label, day_label, is_hhmm
 
 Event = dict[str, Any]
 TERMINAL = ("done", "error")
@@ -19,8 +20,9 @@ TERMINAL = ("done", "error")
 MODEL_UNAVAILABLE = "Sorry, the assistant is unavailable right now. Please try again in a moment."
 
 
-def session(session_id: str) -> Event:
-    return {"type": "session", "session_id": session_id}
+def session(session_id: str, time_format: TimeFormat = "12h") -> Event:
+    """`time_format` tells the views how the clinic shows times (the widget's buttons and cards)."""
+    return {"type": "session", "session_id": session_id, "time_format": time_format}
 
 
 def token(text: str) -> Event:
@@ -45,8 +47,9 @@ def tool_result(call_id: str, name: str, content: Any, status: str | None = None
     return {"type": "tool_result", "id": call_id, "name": name, "ok": ok, "data": data}
 
 
-def confirm(call_id: str, name: str, args: dict[str, Any]) -> Event:
-    return {"type": "confirm", "id": call_id, "name": name, "args": args, "summary": booking_summary(args)}
+def confirm(call_id: str, name: str, args: dict[str, Any], summary: str | None = None) -> Event:
+    """`summary`: the confirmation step's own description of the call (agent/graph.py), if any."""
+    return {"type": "confirm", "id": call_id, "name": name, "args": args, "summary": summary or booking_summary(args)}
 
 
 def done(
@@ -60,11 +63,20 @@ def error(message: str, retryable: bool) -> Event:
     return {"type": "error", "message": message, "retryable": retryable}
 
 
-def booking_summary(args: dict[str, Any]) -> str:
-    """What the patient is asked to confirm, in words."""
+def booking_summary(args: dict[str, Any], time_format: TimeFormat = "12h") -> str:
+    """What the patient is asked to confirm, in words: the type's name, the weekday, the time as
+    the clinic shows times ("Book a follow-up on Tuesday, December 1 at 9:00 AM for ...?")."""
     try:
         day = day_label(str(args.get("date")))
     except ValueError:
         day = str(args.get("date"))
+    start = str(args.get("start_time"))
+    when = clock_label(start, time_format) if is_hhmm(start) else start
     who = ", ".join(str(args[k]) for k in ("patient_name", "patient_email", "patient_phone") if args.get(k))
-    return f"Book a {args.get('appointment_type')} appointment on {day} at {args.get('start_time')} for {who}?"
+    return f"Book {a_type_phrase(str(args.get('appointment_type')))} on {day} at {when} for {who}?"
+
+
+def a_type_phrase(type_key: str) -> str:
+    """'a follow-up', 'a specialist visit', 'an annual ...': the type in words, with its article."""
+    label = type_label(type_key)
+    return f"{'an' if label[:1].lower() in 'aeiou' else 'a'} {label}"

@@ -22,12 +22,15 @@ from langchain.agents.middleware import (
     dynamic_prompt,
 )
 from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import ToolCall
 from langchain_core.tools import BaseTool
 from langgraph.types import Checkpointer
 
+from agent.events import booking_summary
 from agent.limits import TurnLimitsMiddleware
 from agent.prompts import default_template, render_prompt
 from core.clock import Clock
+from core.formats import TimeFormat
 
 MODEL_CALLS_PER_TURN = 8
 TOOL_CALLS_PER_TURN = 6
@@ -73,14 +76,18 @@ def build_graph(
     clinic_name: str,
     checkpointer: Checkpointer,
     retry_delay: float = 0.5,
+    time_format: TimeFormat = "12h",
 ) -> Any:
-    """Compile the agent for one model."""
+    """Compile the agent for one model; `time_format` is how the confirmation shows the time."""
+
+    def summary(tool_call: ToolCall, state: Any, runtime: Any) -> str:
+        return booking_summary(dict(tool_call["args"]), time_format)
 
     @dynamic_prompt
     def system_prompt(request: ModelRequest) -> str:
         context = request.runtime.context if request.runtime else None
         template = getattr(context, "prompt_template", None) or default_template()
-        return render_prompt(template, clock=clock, clinic_name=clinic_name)
+        return render_prompt(template, clock=clock, clinic_name=clinic_name, time_format=time_format)
 
     return create_agent(
         model,
@@ -92,8 +99,7 @@ def build_graph(
                 max_retries=2, retry_on=_retryable, on_failure="error", initial_delay=retry_delay, max_delay=4.0
             ),
             HumanInTheLoopMiddleware(
-                {name: {"allowed_decisions": ["approve", "reject"]} for name in CONFIRMED_TOOLS},
-                description_prefix="Please confirm this booking",
+                {name: {"allowed_decisions": ["approve", "reject"], "description": summary} for name in CONFIRMED_TOOLS}
             ),
         ],
         state_schema=SessionState,

@@ -22,7 +22,8 @@ def pending_confirmation(interrupts: Iterable[Any], messages: Sequence[BaseMessa
     """The confirm event for a run paused by the human-in-the-loop step, if it is paused."""
     for interrupt in interrupts:
         for request in interrupt.value.get("action_requests", []):
-            return events.confirm(_call_id(messages, request), request["name"], request["args"])
+            summary = request.get("description")
+            return events.confirm(_call_id(messages, request), request["name"], request["args"], summary)
     return None
 
 

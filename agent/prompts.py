@@ -11,6 +11,7 @@ from pathlib import Path
 
 from core.appointment_types import APPOINTMENT_TYPES
 from core.clock import Clock
+from core.formats import TimeFormat, clock_label
 
 PROMPT_FILE = Path(__file__).with_name("system_prompt.md")
 
@@ -21,10 +22,17 @@ def default_template() -> str:
     return PROMPT_FILE.read_text(encoding="utf-8")
 
 
-def render_prompt(template: str, *, clock: Clock, clinic_name: str) -> str:
-    """Fill the template with the clinic, today's date and weekday, and the appointment types."""
+def render_prompt(template: str, *, clock: Clock, clinic_name: str, time_format: TimeFormat = "12h") -> str:
+    """Fill the template with the clinic, today's date and weekday, the appointment types, and how
+    the clinic writes times (TIME_FORMAT)."""
     now = clock.now()
+    sample = ("09:00", "10:30", "14:00")
     values = {
+        "time_style": "12-hour times with AM/PM (9:00 AM, 2:30 PM)"
+        if time_format == "12h"
+        else "24-hour times (09:00, 14:30)",
+        "time_example": ", ".join(clock_label(t, time_format) for t in sample[:2])
+        + f" or {clock_label(sample[2], time_format)}",
         "clinic_name": clinic_name,
         "timezone": str(clock.tz),
         "today": now.date().isoformat(),

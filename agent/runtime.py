@@ -107,6 +107,7 @@ class AgentRuntime:
                 clock=self.clock,
                 clinic_name=self.settings.clinic_name,
                 checkpointer=self.checkpointer,
+                time_format=self.settings.display_time_format,
             )
         return self._graphs[choice]
 
@@ -216,7 +217,7 @@ class AgentRuntime:
         emit = turn.queue.put_nowait
         deadline = asyncio.timeout(TURN_SECONDS)
         try:
-            emit(events.session(turn.session_id))
+            emit(events.session(turn.session_id, self.settings.display_time_format))
             graph_input = self._graph_input(message, confirm, pending)
             async with deadline:
                 self._deadlines[turn.session_id] = deadline
@@ -275,7 +276,12 @@ class AgentRuntime:
     async def transcript(self, session_id: str) -> dict[str, Any]:
         """The conversation as the patient and staff see it (UnknownSession if none)."""
         history = await self.history(session_id)
-        return {"session_id": session_id, "messages": history.transcript(), "pending": history.pending}
+        return {
+            "session_id": session_id,
+            "messages": history.transcript(),
+            "pending": history.pending,
+            "time_format": self.settings.display_time_format,
+        }
 
     async def forget(self, session_id: str) -> None:
         """Delete every checkpoint of the session (the patient's right to be forgotten)."""

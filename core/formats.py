@@ -1,4 +1,5 @@
-"""The small formats every layer shares: clock times, day labels, parts of the day, e-mail.
+"""The small formats every layer shares: clock times (and how patients read them), day labels,
+parts of the day, e-mail.
 
 The scheduling service validates with them, the tools shape their results with them and the
 offline model reads and writes with them, so "14:30", "Tuesday, December 1", "the afternoon"
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Literal
 
 HHMM_PATTERN = r"([01]\d|2[0-3]):[0-5]\d"
 HHMM = re.compile(rf"^{HHMM_PATTERN}$")
@@ -47,6 +49,25 @@ def minutes(hh_mm: str) -> int:
 def hhmm(total: int) -> str:
     """870 -> '14:30'."""
     return f"{total // 60:02d}:{total % 60:02d}"
+
+
+TimeFormat = Literal["12h", "24h"]
+# Locales whose clocks read 12-hour ("2:00 PM"); every other locale gets 24-hour ("14:00").
+TWELVE_HOUR_LOCALES = frozenset({"en_US", "en_CA", "en_AU", "en_NZ", "en_IN", "en_PH", "es_US", "es_MX"})
+
+
+def locale_time_format(locale: str) -> TimeFormat:
+    """The clock a locale reads ('en_US' or 'en-US' -> '12h', 'en_GB' -> '24h')."""
+    return "12h" if locale.replace("-", "_").split(".")[0] in TWELVE_HOUR_LOCALES else "24h"
+
+
+def clock_label(hh_mm: str, time_format: TimeFormat = "12h") -> str:
+    """A slot time as patients read it: '14:00' -> '2:00 PM' (12h) or '14:00' (24h); '09:45' ->
+    '9:45 AM' or '09:45'. Every patient-facing time goes through here (replies, summaries, widget)."""
+    if time_format == "24h":
+        return hh_mm
+    hour, minute = int(hh_mm[:2]), int(hh_mm[3:5])
+    return f"{(hour + 11) % 12 + 1}:{minute:02d} {'AM' if hour < 12 else 'PM'}"
 
 
 def day_label(day: date | str, *, year: bool = False) -> str:

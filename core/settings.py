@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from core.formats import TimeFormat, locale_time_format
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -27,6 +29,8 @@ class Settings(BaseSettings):
     schedule_file: Path = PROJECT_ROOT / "data" / "schedule.json"
     clinic_timezone: str | None = None  # unset: the time zone in SCHEDULE_FILE
     clinic_name: str = "Riverside Family Clinic"
+    clinic_locale: str = "en_US"  # how the clinic writes times, unless TIME_FORMAT says otherwise
+    time_format: TimeFormat | None = None  # 12h ("2:00 PM") | 24h ("14:00"); unset: from CLINIC_LOCALE
     scheduler_now: datetime | None = None  # clinic-local; unset: the real clock
 
     # --- HTTP server ---
@@ -61,6 +65,11 @@ class Settings(BaseSettings):
         # The frozen clock is clinic-local wall time; an offset given by mistake is dropped
         # after conversion would be ambiguous, so keep only the wall time as written.
         return value.replace(tzinfo=None) if value is not None else None
+
+    @property
+    def display_time_format(self) -> TimeFormat:
+        """How times are shown to patients: TIME_FORMAT, else the clinic locale's clock."""
+        return self.time_format or locale_time_format(self.clinic_locale)
 
     @property
     def effective_llm_provider(self) -> str:

@@ -53,7 +53,7 @@ def make_model(
     if choice.provider == "offline":
         from agent.offline import OfflineChatModel
 
-        return OfflineChatModel(clock=clock, clinic_name=settings.clinic_name)
+        return OfflineChatModel(clock=clock, clinic_name=settings.clinic_name, time_format=settings.display_time_format)
     if choice.provider == "stub":
         return StubChatModel(script=stub_script or StubScript())
     raise ModelConfigError(f"unknown LLM provider {choice.provider!r}: use openai, offline or stub")

@@ -1,208 +1,473 @@
 """Days in a patient's words, resolved against the clinic clock's today.
 
-The offline model must turn "next Tuesday" into one ISO date the same way every time, so the
-conventions are fixed here (examples with today = Monday 2026-11-23):
+The text is already normalised (agent/offline/lexicon.py: lower case, typos fixed, numbers as
+digits). Every day the message names is found first, each with its span; then the mentions are
+combined the way people combine them, and one day is chosen. Conventions (tests/nlu/DATASET.md;
+examples with today = Monday 2026-11-23):
 
-* "today", "tonight", "this morning/afternoon/evening" -> today; "tomorrow" -> 11-24;
-  "the day after tomorrow" -> 11-25.
-* A bare weekday, "on/this/coming <weekday>" -> the next such day after today:
-  "Tuesday" = "this Tuesday" = 11-24, "Monday" = 11-30. Only "this Monday" said on a Monday
-  means today.
-* "next <weekday>" -> that weekday in next calendar week (weeks run Monday to Sunday):
-  "next Tuesday" = 12-01, "next Monday" = 11-30. Said on a Sunday the coming week *is* next
-  week, so "this Tuesday" and "next Tuesday" agree.
-* "next week" -> the Monday of next week (11-30), "in two weeks" -> today + 14 days (12-07),
-  "in 3 days" -> 11-26, "(this/the) weekend" -> the coming Saturday, "next weekend" -> the
-  Saturday of next week. The reply reads the chosen day back, so a different reading shows.
-* Month and day ("Nov 25", "November 25th", "25 November", "the 3rd of December"), US
-  numeric "12/3" (= December 3) and ISO "2026-12-03": without a year, this year's date, unless
-  that lies more than 60 days back ("January 5" said in November = next January). A date a
-  little in the past ("Nov 2") stays in the past, so the patient is told it has gone.
-* "the 3rd", "on the 25th" -> the next date with that day of the month, today included.
-* "yesterday", "last Friday" -> past dates (reported as past, never checked).
+* "today", "tonight", "this morning/afternoon/evening", "later today" -> today; "tomorrow" ->
+  11-24; "the day after tomorrow" -> 11-25; "yesterday" -> 11-22 (past).
+* A bare weekday, "on/this/coming <weekday>" -> the next such day after today: "Tuesday" =
+  11-24, "Monday" = 11-30. Only "this Monday" said on a Monday means today.
+* "next <weekday>" -> that weekday in next calendar week (weeks run Monday to Sunday). Said on a
+  Sunday the coming week *is* next week. "the <weekday> after next" -> a week after that.
+* "next week" -> its Monday; "the week after next" -> the Monday after; "(this/the) weekend" ->
+  the coming Saturday, "next weekend" -> the Saturday of next week.
+* Offsets from now: "in 3 days", "3 days from now", "in 8 days' time", "in two weeks", "in a
+  fortnight", "a fortnight today", "a week from today". Offsets from another day: "two weeks from
+  tomorrow", "a fortnight from Monday", "3 days after Friday", "a week from Thursday", "the day
+  after Christmas", "the day before Christmas Eve".
+* Dates: "Nov 25", "November 25th", "25 November", "the 3rd of December", "12/3" (US: December
+  3), "2026-12-03". Without a year, this year's, unless that is more than 60 days back (then next
+  year's). "the 3rd" -> the next date with that day of the month, today included; in a sentence
+  about the past ("I was seen on the 3rd") the last such date.
+* Named days: Christmas Eve / Day, Boxing Day (the day after Christmas), New Year's Eve / Day,
+  Thanksgiving (the fourth Thursday of November) and the day after, Valentine's Day, the 4th of
+  July, Halloween.
+* A weekday next to a date ("Thursday the 17th of December", "fri dec 11", "Tuesday 12/8") is
+  that date. "that Friday" is the day just named if it is a Friday.
+* Negation: "not tomorrow, the day after" -> 11-25; "not this Thursday but the one after" ->
+  12-03; "next week but not Monday" / "any day next week except Monday" -> Tuesday of next week.
+* Several days: a past one, one in a sentence about the past, or a deadline ("by/before/until
+  the 5th") is context; of the rest, the last one named is the request ("tryouts are on the 5th,
+  could we try Wednesday" -> Wednesday), unless offered as an alternative ("Tuesday or
+  Wednesday" -> Tuesday).
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
-import dateparser
+from agent.offline.lexicon import MONTH_NAMES, WEEKDAY_NAMES
+from core.formats import NUMBER_WORDS, day_label
 
-from core.formats import NUMBER_WORDS
-
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_WEEKDAY_RE = r"(mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:r|rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)"
-_MONTH_RE = (
+WEEKDAYS = WEEKDAY_NAMES
+_WD = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_MONTH = (
     r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
-    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
-_ORD = r"(\d{1,2})(?:st|nd|rd|th)?"
-_NUMBER_WORDS = {**NUMBER_WORDS, "a": 1, "an": 1, "couple of": 2, "few": 3}
+_ORD = r"(\d{1,2}|first|second|third)(?:st|nd|rd|th)?"
+_YEAR = r"(?:,?\s+(\d{4}))?"
+_AMOUNT = r"(\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple\s+of|a\s+few|couple\s+of)"
+_UNIT = r"(days?|weeks?|fortnights?)"
 _ROLL_OVER_DAYS = 60  # a yearless date further back than this means next year's
+_ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3}
+_AMOUNTS = {**NUMBER_WORDS, "a": 1, "an": 1, "a couple of": 2, "couple of": 2, "a few": 3}
+# A sentence about the past: its days and types are context, not the request.
+PAST_CLAUSE = re.compile(
+    r"\b(?:was(?!\s+(?:thinking|wondering|hoping))|were|had|did|came|saw|seen|went|got|retired|ago|since|"
+    r"last\s+(?:visit|appointment|time|week|month))\b"
+)
+_CLAUSE_BREAK = re.compile(r"[.;!?]|,|\s-\s|\b(?:and|but|so|then|now)\b")
+_DEADLINE = re.compile(r"\b(?:by|before|until|till|til|due)\s+(?:the\s+)?(?:end\s+of\s+)?$")
+_ANCHORED_OFFSET = re.compile(rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:from|after)\s+$|\ba\s+(fortnight)\s+from\s+$")
+_DAY_AFTER = re.compile(r"\b(?:the\s+)?day\s+(after|before)\s+$")
+_NEGATION = re.compile(
+    r"(?:\bnot\s+(?:on\s+)?(?:this\s+|the\s+)?|\b(?:except|but|other\s+than|apart\s+from)\s+(?:on\s+)?)$"
+)
+
+# Guards: each rule runs only where its words are (the model reads every message, and fast);
+# a text with none of _DAYISH names no day at all.
+_GUARDS = {
+    "day": r"\d|day|week|this|tonight|tomorrow|fortnight|weekend|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|"
+    r"jul|aug|sep|oct|nov|dec|christmas|xmas|eve|year|thanksgiving|valentine|halloween|first|second|third",
+    "digit": r"\d",
+    "month": r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
+    "weekday": r"(?:mon|tues|wednes|thurs|fri|satur|sun)day",
+    "named": r"christmas|xmas|boxing|year|thanksgiving|valentine|july|independence|halloween",
+}
+_DAYISH, _DIGIT, _MONTH_HIT, _WEEKDAY_HIT, _NAMED_HIT = (re.compile(p) for p in _GUARDS.values())
+
+
+def _thanksgiving(year: int) -> date:
+    first = date(year, 11, 1)
+    return first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+
+
+DayRule = tuple[int, int] | Callable[[int], date]  # month and day, or the day in a given year
+# name pattern -> (what to call it, month/day or a rule for the year)
+NAMED_DAYS: tuple[tuple[str, str, DayRule], ...] = (
+    (r"christmas\s+eve", "Christmas Eve", (12, 24)),
+    (r"(?:christmas|xmas)(?:\s+day)?", "Christmas Day", (12, 25)),
+    (r"boxing\s+day", "Boxing Day", (12, 26)),
+    (r"new\s+year'?s?\s+eve", "New Year's Eve", (12, 31)),
+    (r"new\s+year'?s?(?:\s+day)?", "New Year's Day", (1, 1)),
+    (r"thanksgiving(?:\s+day)?", "Thanksgiving", _thanksgiving),
+    (r"valentine'?s?(?:\s+day)?", "Valentine's Day", (2, 14)),
+    (r"(?:the\s+)?(?:4th|fourth)\s+of\s+july|july\s+4(?:th)?|independence\s+day", "the 4th of July", (7, 4)),
+    (r"halloween", "Halloween", (10, 31)),
+)
 
 
 @dataclass(frozen=True)
 class DayMatch:
-    """A resolved day, where it was found, and a note worth reading back to the patient."""
+    """The chosen day, every span that named a day (all consumed), and a read-back note."""
 
     day: date
     span: tuple[int, int]
     note: str | None = None
+    spans: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class _Mention:
+    day: date
+    start: int
+    end: int
+    kind: str
+    weekday: int | None = None  # the weekday it was named by ("friday", "next friday")
+    explicit: bool = False  # a calendar date (month and day, numeric, the 3rd, a named day)
+    name: str | None = None  # a named day
+    week: bool = False  # "next week": a week rather than a day
+    negated: bool = False
+    context: bool = False
+    notes: tuple[str, ...] = field(default=())
 
 
 def _weekday_index(word: str) -> int:
     return next(i for i, name in enumerate(WEEKDAYS) if name.startswith(word[:3]))
 
 
-def _yearless(month_day: tuple[int, int], today: date) -> date | None:
-    month, day = month_day
+def _month_index(word: str) -> int:
+    return next(i for i, name in enumerate(MONTH_NAMES, start=1) if name.startswith(word[:3]))
+
+
+def _number(word: str) -> int:
+    return int(word) if word.isdigit() else _ORDINAL_WORDS.get(word) or NUMBER_WORDS[word]
+
+
+def _amount(word: str) -> int:
+    word = " ".join(word.split())
+    return int(word) if word.isdigit() else _AMOUNTS.get(word, 1)
+
+
+def _days(amount: int, unit: str) -> int:
+    return amount * (14 if unit.startswith("fortnight") else 7 if unit.startswith("week") else 1)
+
+
+def _safe(year: int, month: int, day: int) -> date | None:
     try:
-        candidate = date(today.year, month, day)
+        return date(year, month, day)
     except ValueError:
         return None
-    if (today - candidate).days > _ROLL_OVER_DAYS:
-        try:
-            return date(today.year + 1, month, day)
-        except ValueError:
-            return None
+
+
+def _yearless(month: int, dom: int, today: date) -> date | None:
+    candidate = _safe(today.year, month, dom)
+    if candidate and (today - candidate).days > _ROLL_OVER_DAYS:
+        return _safe(today.year + 1, month, dom)
     return candidate
 
 
-def _next_day_of_month(dom: int, today: date) -> date | None:
+def _day_of_month(dom: int, today: date, backwards: bool) -> date | None:
+    """The next date with this day of the month (today included), or the last one before today."""
     year, month = today.year, today.month
     for _ in range(13):
-        try:
-            candidate = date(year, month, dom)
-        except ValueError:
-            candidate = None
-        if candidate and candidate >= today:
+        candidate = _safe(year, month, dom)
+        if candidate and (candidate < today if backwards else candidate >= today):
             return candidate
-        month += 1
-        if month > 12:
+        month += -1 if backwards else 1
+        if month == 0:
+            year, month = year - 1, 12
+        elif month == 13:
             year, month = year + 1, 1
     return None
 
 
-def _parse_month_day(snippet: str, today: date) -> date | None:
-    """Month-name dates through dateparser; the year rule is ours (see module docstring)."""
-    has_year = re.search(r"\b\d{4}\b", snippet) is not None
-    parsed = dateparser.parse(
-        snippet,
-        languages=["en"],
-        settings={"RELATIVE_BASE": datetime(today.year, today.month, today.day), "REQUIRE_PARTS": ["day", "month"]},
-    )
-    if parsed is None:
+def _named(rule: DayRule, today: date) -> date:
+    """A named day's date: this year's unless more than 60 days back."""
+
+    def on(year: int) -> date:
+        if isinstance(rule, tuple):
+            return date(year, rule[0], rule[1])
+        return rule(year)
+
+    this_year = on(today.year)
+    return on(today.year + 1) if (today - this_year).days > _ROLL_OVER_DAYS else this_year
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _finditer(pattern: str, text: str) -> Iterator[re.Match[str]]:
+    return _compiled(pattern).finditer(text)
+
+
+class _Finder:
+    """Collects the mentions of days in one text."""
+
+    def __init__(self, text: str, today: date) -> None:
+        self.text = text
+        self.today = today
+        self.monday = today - timedelta(days=today.weekday())
+        self.found: list[_Mention] = []
+
+    def add(self, m: re.Match[str], day: date | None, kind: str, **flags: object) -> None:
+        if day is not None:
+            self.found.append(_Mention(day, m.start(), m.end(), kind, **flags))  # type: ignore[arg-type]
+
+    def next_weekday(self, index: int) -> date:
+        """'next Friday': Friday of next calendar week (on a Sunday, of the coming week)."""
+        if self.today.weekday() == 6:
+            return self.today + timedelta(days=(index - 6) % 7 or 7)
+        return self.monday + timedelta(days=7 + index)
+
+    def coming_weekday(self, index: int) -> date:
+        return self.today + timedelta(days=(index - self.today.weekday()) % 7 or 7)
+
+    def collect(self) -> list[_Mention]:
+        t, today = self.text, self.today
+        if not _DAYISH.search(t):
+            return []  # most replies to a question name no day at all: skip the two dozen rules
+        # each rule runs only where its words are: the model reads every message, and fast
+        digits = _DIGIT.search(t) is not None
+        months = _MONTH_HIT.search(t) is not None
+        offsets = "day" in t or "week" in t or "fortnight" in t
+        if digits and "-" in t:
+            for m in _finditer(r"\b(\d{4})-(\d{2})-(\d{2})\b", t):
+                self.add(m, _safe(int(m[1]), int(m[2]), int(m[3])), "iso", explicit=True)
+        if months:
+            for m in _finditer(rf"\b{_MONTH}\s+(?:the\s+)?{_ORD}\b{_YEAR}", t):
+                month, dom = _month_index(m[1]), _number(m[2])
+                day = _safe(int(m[3]), month, dom) if m[3] else _yearless(month, dom, today)
+                self.add(m, day, "date", explicit=True)
+        if months:
+            for m in _finditer(rf"\b(?:the\s+)?{_ORD}\s+(?:of\s+)?{_MONTH}(?![a-z]){_YEAR}", t):
+                month, dom = _month_index(m[2]), _number(m[1])
+                day = _safe(int(m[3]), month, dom) if m[3] else _yearless(month, dom, today)
+                self.add(m, day, "date", explicit=True)
+        if "/" in t:
+            for m in _finditer(r"(?<![\d/:.])(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?(?![\d/])", t):
+                month, dom = int(m[1]), int(m[2])
+                if m[3]:
+                    day = _safe(int(m[3]) + (2000 if len(m[3]) == 2 else 0), month, dom)
+                else:
+                    day = _yearless(month, dom, today) if 1 <= month <= 12 else None
+                self.add(m, day, "date", explicit=True)
+        if _NAMED_HIT.search(t):
+            for pattern, name, rule in NAMED_DAYS:
+                for m in _finditer(rf"\b(?:on\s+)?{pattern}\b", t):
+                    self.add(m, _named(rule, today), "named", explicit=True, name=name)
+        if "tomorrow" in t:
+            for m in _finditer(r"\b(?:the\s+)?day\s+after\s+tomorrow\b", t):
+                self.add(m, today + timedelta(days=2), "relative")
+        # only "this"/"later" is consumed, so "afternoon" / "tonight" still give the part of day
+        if "today" in t or "this" in t or "tonight" in t:
+            for m in _finditer(
+                r"\btoday\b|\bthis(?=\s+(?:morning|afternoon|evening)\b)|\b(?=tonight\b)|\blater\s+(?=today\b)", t
+            ):
+                self.add(m, today, "relative")
+        if "tomorrow" in t:
+            for m in _finditer(r"\btomorrow\b", t):
+                self.add(m, today + timedelta(days=1), "relative")
+        if "yesterday" in t:
+            for m in _finditer(r"\byesterday\b", t):
+                self.add(m, today - timedelta(days=1), "relative")
+        self._weekdays()
+        if "week" in t:
+            for m in _finditer(r"\bnext\s+weekend\b", t):
+                self.add(m, self.monday + timedelta(days=12), "weekend")
+        if "week" in t:
+            for m in _finditer(r"\b(?:this|the)\s+(?:coming\s+)?weekend\b|\bweekend\b", t):
+                self.add(m, today + timedelta(days=(5 - today.weekday()) % 7), "weekend")
+        if "week" in t:
+            for m in _finditer(r"\b(?:the\s+)?week\s+after\s+next\b", t):
+                note = "The week after next starts"
+                self.add(m, self.monday + timedelta(days=14), "week", week=True, notes=(note,))
+        if "week" in t:
+            for m in _finditer(r"\bnext\s+week\b", t):
+                self.add(m, self.monday + timedelta(days=7), "week", week=True, notes=("Next week starts",))
+        if offsets:
+            for m in _finditer(rf"\bin\s+{_AMOUNT}\s+{_UNIT}(?:'?\s+time)?\b|\bin\s+a\s+(fortnight)\b", t):
+                amount, unit = (1, "fortnight") if m[3] else (_amount(m[1]), m[2])
+                self.add(m, today + timedelta(days=_days(amount, unit)), "offset")
+        if offsets:
+            for m in _finditer(
+                rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:from\s+(?:now|today)|today)\b|\ba\s+(fortnight)\s+today\b", t
+            ):
+                amount, unit = (1, "fortnight") if m[3] else (_amount(m[1]), m[2])
+                self.add(m, today + timedelta(days=_days(amount, unit)), "offset")
+        if digits and "the" in t:
+            for m in _finditer(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:one|slot|time|option))", t):
+                backwards = PAST_CLAUSE.search(clause_at(t, m.start())) is not None
+                self.add(m, _day_of_month(int(m[1]), today, backwards), "dom", explicit=True)
+        if "on the" in t:
+            for m in _finditer(r"\bon\s+the\s+(first|second|third)\b(?!\s+(?:one|slot|time|option))", t):
+                self.add(m, _day_of_month(_ORDINAL_WORDS[m[1]], today, False), "dom", explicit=True)
+        return self._select()
+
+    def _weekdays(self) -> None:
+        t = self.text
+        if not _WEEKDAY_HIT.search(t):
+            return
+        rules: list[tuple[str, object]] = [
+            (rf"\bnext\s+week'?s?\s+{_WD}\b", "next"),
+            (rf"\b{_WD}\s+(?:of\s+)?next\s+week\b", "next"),
+            (rf"\bthe\s+{_WD}\s+after\s+next\b", "after_next"),
+            (rf"\bnext\s+{_WD}\b", "next"),
+            (rf"\blast\s+{_WD}\b", "last"),
+            (rf"\b(?:this\s+coming|this|coming|on)\s+{_WD}\b", "this"),
+            (rf"\bthat\s+{_WD}\b", "that"),
+            (rf"\b{_WD}(?!s\b)\b", "bare"),
+        ]
+        for pattern, rule in rules:
+            for m in _finditer(pattern, t):
+                index = _weekday_index(m[1])
+                if rule == "next":
+                    day = self.next_weekday(index)
+                elif rule == "after_next":
+                    day = self.next_weekday(index) + timedelta(days=7)
+                elif rule == "last":
+                    day = self.today - timedelta(days=(self.today.weekday() - index) % 7 or 7)
+                elif rule == "this" and m[0].startswith("this") and index == self.today.weekday():
+                    day = self.today  # "this Monday" said on a Monday
+                else:
+                    day = self.coming_weekday(index)
+                self.add(m, day, f"weekday_{rule}", weekday=index)
+
+    def _select(self) -> list[_Mention]:
+        """Non-overlapping mentions, longest first, in text order."""
+        chosen: list[_Mention] = []
+        for mention in sorted(self.found, key=lambda x: (-(x.end - x.start), x.start)):
+            if all(mention.end <= c.start or mention.start >= c.end for c in chosen):
+                chosen.append(mention)
+        return sorted(chosen, key=lambda x: x.start)
+
+
+def clause_at(text: str, position: int) -> str:
+    """The clause around `position`: between the nearest breaks (punctuation, and/but/so)."""
+    start = 0
+    for b in _CLAUSE_BREAK.finditer(text):
+        if b.end() <= position:
+            start = b.end()
+        elif b.start() >= position:
+            return text[start : b.start()]
+    return text[start:]
+
+
+def _between(text: str, a: _Mention, b: _Mention) -> str:
+    return text[a.end : b.start]
+
+
+def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
+    """Merge a weekday with the date beside it, and apply offsets that are anchored on a day."""
+    out: list[_Mention] = []
+    for m in mentions:
+        prev = out[-1] if out else None
+        gap = _between(text, prev, m) if prev else ""
+        if (
+            prev
+            and re.fullmatch(r"[\s,]*(?:the\s+)?", gap)
+            and (
+                (prev.weekday is not None and m.explicit and not prev.explicit)
+                or (m.weekday is not None and prev.explicit and m.kind == "weekday_bare")
+            )
+        ):
+            day = m.day if m.explicit else prev.day
+            out[-1] = replace(prev, day=day, end=m.end, explicit=True, kind="date", weekday=None, name=None)
+            continue
+        offset = max(prev.end if prev else 0, m.start - 40)  # an offset phrase is short
+        before = text[offset : m.start]
+        if o := _ANCHORED_OFFSET.search(before):
+            amount, unit = (1, "fortnight") if o[3] else (_amount(o[1]), o[2])
+            start = offset + o.start()
+            m = replace(m, day=m.day + timedelta(days=_days(amount, unit)), start=start, kind="offset", weekday=None)
+        elif o := _DAY_AFTER.search(before):
+            start = offset + o.start()
+            shift = 1 if o[1] == "after" else -1
+            name = f"the day {o[1]} {m.name}" if m.name else None
+            m = replace(m, day=m.day + timedelta(days=shift), start=start, kind="offset", weekday=None, name=name)
+        if m.kind == "weekday_that" and m.weekday is not None:
+            earlier = next((x for x in reversed(out) if x.day.weekday() == m.weekday), None)
+            if earlier:
+                m = replace(m, day=earlier.day)
+        out.append(m)
+    return out
+
+
+def _relative_to_previous(text: str, mentions: list[_Mention]) -> list[_Mention]:
+    """'the day after' / 'the one after' with no day of its own: after the day named before it."""
+    out = list(mentions)
+    for m in re.finditer(r"\b(?:the\s+)?(day|one)\s+after\b(?!\s+(?:next|tomorrow))", text):
+        if any(x.start <= m.start() < x.end for x in out):
+            continue
+        earlier = [x for x in out if x.end <= m.start()]
+        if not earlier:
+            continue
+        base = earlier[-1]
+        step = 7 if m[1] == "one" and base.weekday is not None else 1
+        out.append(_Mention(base.day + timedelta(days=step), m.start(), m.end(), "relative"))
+    return sorted(out, key=lambda x: x.start)
+
+
+def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
+    out = []
+    for m in mentions:
+        before = text[: m.start]
+        negated = _NEGATION.search(before) is not None
+        if m.kind == "relative" and not re.search(r"\bnot\s+$", before):
+            negated = False  # "not this Thursday but the one after": only "not" negates these
+        context = _DEADLINE.search(before) is not None or (
+            m.kind not in ("relative",) and PAST_CLAUSE.search(clause_at(text, m.start)) is not None
+        )
+        out.append(replace(m, negated=negated, context=context))
+    return out
+
+
+def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | None:
+    """'next week but not Monday': the first day of that week that is not excluded."""
+    excluded = {m.day.weekday() for m in mentions if m.negated and m.weekday is not None}
+    weeks = [m for m in mentions if m.week or (m.kind == "weekday_next" and m.negated)]
+    if not excluded or not weeks:
         return None
-    if has_year:
-        return parsed.date()
-    return _yearless((parsed.month, parsed.day), today)
+    week = weeks[0]
+    monday = week.day - timedelta(days=week.day.weekday())
+    for offset in range(6):
+        day = monday + timedelta(days=offset)
+        if day >= today and day.weekday() not in excluded:
+            return replace(week, day=day, negated=False, week=False, notes=())
+    return None
 
 
 def find_day(text: str, today: date) -> DayMatch | None:
-    """The first day named in `text` (lower-cased), or None."""
-    t = text
-    rules: list[tuple[str, object]] = [
-        (r"\b(\d{4})-(\d{2})-(\d{2})\b", "iso"),
-        (rf"\b{_MONTH_RE}\.?\s+{_ORD}(?:,?\s+(\d{{4}}))?\b", "month_day"),
-        (rf"\b(?:the\s+)?{_ORD}\s+(?:of\s+)?{_MONTH_RE}\b(?:,?\s+(\d{{4}}))?", "day_month"),
-        (r"(?<![\d/])(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?(?![\d/])", "numeric"),
-        (r"\b(?:the\s+)?day\s+after\s+tomorrow\b", "after_tomorrow"),
-        # only "this" is consumed, so "afternoon" / "tonight" still give the part of day
-        (r"\btoday\b|\bthis(?=\s+(?:morning|afternoon|evening)\b)|\b(?=tonight\b)", "today"),
-        (r"\b(?:tomorrow|tmrw|tmr)\b", "tomorrow"),
-        (r"\byesterday\b", "yesterday"),
-        (rf"\bnext\s+week(?:'?s)?\s+{_WEEKDAY_RE}\b", "next_weekday"),
-        (rf"\b{_WEEKDAY_RE}\s+(?:of\s+)?next\s+week\b", "weekday_next_week"),
-        (rf"\bnext\s+{_WEEKDAY_RE}\b", "next_weekday"),
-        (rf"\blast\s+{_WEEKDAY_RE}\b", "last_weekday"),
-        (rf"\b(?:this|coming|this\s+coming)\s+{_WEEKDAY_RE}\b", "this_weekday"),
-        (r"\bnext\s+weekend\b", "next_weekend"),
-        (r"\b(?:this|the)\s+weekend\b", "weekend"),
-        (r"\b(?:the\s+)?week\s+after\s+next\b", "week_after_next"),
-        (r"\bnext\s+week\b", "next_week"),
-        (
-            r"\bin\s+(\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple\s+of|a\s+few)\s+(days?|weeks?)\b",
-            "in_n",
-        ),
-        (r"\bin\s+a\s+fortnight\b", "fortnight"),
-        (rf"\b{_WEEKDAY_RE}\b", "weekday"),
-        (r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b", "dom"),
-    ]
-    best: DayMatch | None = None
-    for pattern, kind in rules:
-        for m in re.finditer(pattern, t):
-            found = _resolve(kind, m, today)
-            if found is None:
-                continue
-            day, note = found
-            match = DayMatch(day, m.span(), note)
-            if best is None or match.span[0] < best.span[0]:
-                best = match
-            break
-    return best
-
-
-def _resolve(kind: object, m: re.Match[str], today: date) -> tuple[date, str | None] | None:
-    """One matched phrase to a date (and an optional note), or None if it is not a real day."""
-    monday = today - timedelta(days=today.weekday())
-    if kind == "iso":
-        try:
-            return date(int(m[1]), int(m[2]), int(m[3])), None
-        except ValueError:
+    """The day the (normalised) text asks for, or None; a past day only if nothing else is named."""
+    finder = _Finder(text, today)
+    mentions = _mark(text, _relative_to_previous(text, _combine(text, finder.collect(), today)), today)
+    if not mentions:
+        return None
+    spans = tuple((m.start, m.end) for m in mentions)
+    if (week := _excluding_weekdays(mentions, today)) is not None:
+        return DayMatch(week.day, (week.start, week.end), None, spans)
+    wanted = [m for m in mentions if not m.negated and not m.context and m.day >= today]
+    if not wanted:
+        wanted = [m for m in mentions if not m.negated and m.day >= today and not m.context] or [
+            m for m in mentions if not m.negated and m.day >= today
+        ]
+    if not wanted:
+        past = [m for m in mentions if not m.negated]
+        if not past:
             return None
-    if kind in ("month_day", "day_month"):
-        day = _parse_month_day(m[0].removeprefix("the "), today)
-        return (day, None) if day else None
-    if kind == "numeric":
-        month, dom = int(m[1]), int(m[2])
-        if m[3]:
-            year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
-            try:
-                return date(year, month, dom), None
-            except ValueError:
-                return None
-        day = _yearless((month, dom), today) if 1 <= month <= 12 else None
-        return (day, None) if day else None
-    if kind == "today":
-        return today, None
-    if kind == "tomorrow":
-        return today + timedelta(days=1), None
-    if kind == "after_tomorrow":
-        return today + timedelta(days=2), None
-    if kind == "yesterday":
-        return today - timedelta(days=1), None
-    if kind in ("next_weekday", "weekday_next_week"):
-        return monday + timedelta(days=7 + _weekday_index(m[1])), None
-    if kind == "last_weekday":
-        back = (today.weekday() - _weekday_index(m[1])) % 7 or 7
-        return today - timedelta(days=back), None
-    if kind == "this_weekday":
-        ahead = (_weekday_index(m[1]) - today.weekday()) % 7
-        return today + timedelta(days=ahead), None
-    if kind == "weekday":
-        ahead = (_weekday_index(m[1]) - today.weekday()) % 7 or 7
-        return today + timedelta(days=ahead), None
-    if kind == "weekend":
-        return today + timedelta(days=(5 - today.weekday()) % 7), None
-    if kind == "next_weekend":
-        return monday + timedelta(days=12), None
-    if kind == "next_week":
-        return monday + timedelta(days=7), "next week starts"
-    if kind == "week_after_next":
-        return monday + timedelta(days=14), "the week after next starts"
-    if kind == "fortnight":
-        return today + timedelta(days=14), None
-    if kind == "in_n":
-        amount = " ".join(m[1].split())
-        n = (
-            int(amount)
-            if amount.isdigit()
-            else _NUMBER_WORDS.get(amount.removeprefix("a ") if amount != "a" else amount, 1)
-        )
-        return today + timedelta(days=n * (7 if m[2].startswith("week") else 1)), None
-    if kind == "dom":
-        day = _next_day_of_month(int(m[1]), today)
-        return (day, None) if day else None
+        chosen = past[-1]
+        return DayMatch(chosen.day, (chosen.start, chosen.end), None, spans)
+    chosen = wanted[-1]
+    for earlier, later in zip(wanted, wanted[1:], strict=False):
+        if later is chosen and re.fullmatch(r"\s*,?\s*or\s+(?:on\s+)?", _between(text, earlier, later)):
+            chosen = earlier
+    return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans)
+
+
+def _note(m: _Mention) -> str | None:
+    """A read-back for days that are easy to mistake: weeks and named days."""
+    label = day_label(m.day)
+    if m.notes:
+        return f"{m.notes[0]} on {label}, so I looked at that day."
+    if m.name:
+        return f"{m.name[0].upper()}{m.name[1:]} is {label}."
     return None

@@ -8,6 +8,7 @@ is given (see `state.py`) and asks the policy for the next step (see `policy.py`
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -22,15 +23,18 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict
 
 from agent.models.base import StreamingChatModel
-from agent.offline import replies
 from agent.offline.policy import Action, decide
+from agent.offline.replies import Replies
 from agent.offline.state import derive_state, text_of
 from core.clock import Clock
+from core.formats import TimeFormat
 
 MODEL_NAME = "offline-rules"
 
 
+@functools.lru_cache(maxsize=256)
 def _words(text: str) -> int:
+    """An approximate token count; cached, as every call counts the same system prompt again."""
     return len(text.split())
 
 
@@ -41,6 +45,7 @@ class OfflineChatModel(StreamingChatModel):
 
     clock: Clock
     clinic_name: str = "the clinic"
+    time_format: TimeFormat = "12h"
     tool_names: tuple[str, ...] = ()
 
     @property
@@ -49,7 +54,7 @@ class OfflineChatModel(StreamingChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_name": MODEL_NAME, "clinic_name": self.clinic_name}
+        return {"model_name": MODEL_NAME, "clinic_name": self.clinic_name, "time_format": self.time_format}
 
     def bind_tools(
         self,
@@ -68,13 +73,15 @@ class OfflineChatModel(StreamingChatModel):
 
     def _act(self, messages: list[BaseMessage]) -> tuple[str, dict[str, Any] | None, UsageMetadata]:
         """(reply text, tool call or None, usage) for this history."""
-        state = derive_state(messages, self.clock.today())
-        action: Action = decide(state, self.clinic_name)
+        today = self.clock.today()
+        state = derive_state(messages, today)
+        say = Replies(self.clinic_name, today, self.time_format)
+        action: Action = decide(state, say)
         call: dict[str, Any] | None = None
         text = action.text or ""
         if action.tool:
             if self.tool_names and action.tool not in self.tool_names:
-                text = replies.service_down()
+                text = say.service_down()
             else:
                 call = {
                     "name": action.tool,

@@ -8,12 +8,14 @@ Yes/no reuse `agent.confirmation`, the same strict reader the confirmation step 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
 
 from agent.confirmation import is_affirmative, is_negative
-from agent.offline.dates import find_day
+from agent.offline.dates import PAST_CLAUSE, clause_at, find_day
+from agent.offline.lexicon import ABBREVIATIONS, VOCABULARY_SET, normalize
 from agent.offline.times import find_times, parse_clock
 from core.formats import is_email
 
@@ -21,24 +23,39 @@ _EMAIL = re.compile(r"[^\s,;:<>()\"']*@[^\s,;:<>()\"']*")
 _PHONE = re.compile(r"(?<![\w:/@.])\+?\(?\d[\d\s().-]{2,24}\d\)?(?![\w:/@])")
 _NAME_WORD = r"[^\W\d_][^\W\d_'\-]*(?:['\-][^\W\d_]+)*"
 
+_SPECIALTIES = (
+    r"specialists?|dermatolog\w*|skin\s+(?:doctor|specialist)|cardiolog\w*|heart\s+(?:doctor|specialist)|"
+    r"neurolog\w*|\bent\b|ear,?\s+nose,?\s+(?:and\s+)?throat|orthop(?:a)?edic\w*|allergist|allergy\s+specialist|"
+    r"immunolog\w*|urolog\w*|ophthalmolog\w*|eye\s+(?:doctor|specialist)|gastroenterolog\w*|rheumatolog\w*|"
+    r"podiatr\w*|foot\s+doctor|endocrinolog\w*|sports\s+medicine|gyn(?:a)?ecolog\w*|pulmonolog\w*|"
+    r"nephrolog\w*|oncolog\w*|hematolog\w*"
+)
+# (type, pattern) over the normalised text; a specialty named anywhere wins (see _find_type)
 TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "physical",
         r"\b(?:physicals?(?:\s+exam(?:ination)?)?|check[\s-]?ups?|annual(?:\s+(?:exam|check|visit|physical))?|"
-        r"yearly\s+(?:exam|check|visit|physical)|wellness\s+(?:exam|visit|check)|medical\s+exam)\b",
+        r"yearly\s+(?:exam|check|visit|physical)|wellness\s+(?:exam|visit|check)|medical\s+exam|full\s+exam(?:ination)?)\b",
     ),
-    ("followup", r"\b(?:follow[\s-]?ups?|(?:my\s+|the\s+)?(?:test|lab|blood\s+test)\s+results?|results)\b"),
     (
-        "specialist",
-        r"\b(?:specialists?|cardiologist|dermatologist|neurologist|orthopa?edi[a-z]*|gyn(?:a)?ecologist|"
-        r"endocrinologist|allergist|rheumatologist|urologist)\b",
+        "followup",
+        r"\b(?:follow[\s-]?ups?|followups?|check[\s-]?in|(?:go|going|talk|discuss)\s+(?:over|about|through)\s+"
+        r"(?:my\s+|the\s+|his\s+|her\s+)?(?:results?|bloodwork|blood\s+work|tests?|scans?)|"
+        r"(?:my\s+|the\s+)?(?:test|lab|blood\s+test|blood|mri|scan|x-?ray)\s+results?|results|bloodwork|review)\b",
     ),
-    ("consultation", r"\b(?:consultations?|consult|first\s+visit|new\s+patient|general\s+practitioner|gp)\b"),
+    ("specialist", rf"\b(?:{_SPECIALTIES})"),
+    (
+        "consultation",
+        r"\b(?:consultations?|consult|first\s+visit|new\s+patient|general\s+practitioner|gps?|family\s+doctor)\b",
+    ),
 )
 _GENERIC_VISIT = (
     r"\b(?:appointments?|see\s+(?:a|the|my|your)\s+(?:doctor|gp|physician)|see\s+someone|a\s+doctor|visit)\b"
 )
 _NOT_TYPE = r"\b(?:instead\s+of|rather\s+than|not)\s+(?:a|an|the|my)?\s*"
+_UNWANTED_TYPE = re.compile(_NOT_TYPE + "(?:" + "|".join(p for _, p in TYPE_PATTERNS) + ")")
+_TYPE_RES = tuple((key, re.compile(pattern)) for key, pattern in TYPE_PATTERNS)
+_GENERIC_RE = re.compile(_GENERIC_VISIT)
 
 _ORDINALS = {
     "first": 0,
@@ -62,7 +79,8 @@ _WEAK_PICK = re.compile(rf"\b(?:the\s+)?({_ORD_ALT})\b")
 _NUMBERED_PICK = re.compile(r"(?:\b(?:option|number|no\.?|choice)\s*|#\s*)(\d)\b")
 
 _GREETING = re.compile(
-    r"^\W*(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day))\b(?:\s+there)?\W*"
+    r"^\W*(?:(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day))\b(?:\s+there)?"
+    r"|(?:morning|afternoon|evening)\s*[!,.])\W*"
 )
 _FLAGS: dict[str, str] = {
     "thanks": r"\b(?:thanks|thank\s+you|thx|ty|cheers|much\s+appreciated)\b",
@@ -75,8 +93,10 @@ _FLAGS: dict[str, str] = {
     r"system\s+prompt|you\s+are\s+now|developer\s+mode|jailbreak|disregard\s+(?:your|all|the|previous)|"
     r"forget\s+(?:your|all|the|previous)\s+(?:rules|instructions)|pretend\s+(?:you|to\s+be)|admin\s+mode|"
     r"(?:delete|cancel|wipe)\s+(?:all|every(?:one)?|the\s+database)|other\s+patients?'?s?)\b",
-    "cancel": r"\b(?:cancel|reschedule|move|change)\s+(?:my|the|an|our|this|that)\s+(?:existing\s+)?"
-    r"(?:appointment|booking|visit|reservation)\b",
+    # an existing booking to look up, move or cancel (issue 12 handles these; here: never a new check)
+    "cancel": r"\b(?:cancel|reschedule|postpone)\b|\b(?:move|change|switch|push)\s+(?:it\b|(?:my|the|our|this|that)\s+"
+    r"(?:existing\s+|booked\s+)?(?:appointment|appt|booking|visit|reservation|follow[\s-]?up|physical|consultation|"
+    r"check[\s-]?up)\b)|\b(?:i\s+have|i'?ve\s+got|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b",
     "medical": r"\b(?:should\s+i\s+(?:take|be\s+worried|worry|go\s+to)|"
     r"is\s+(?:it|this|that)\s+(?:serious|normal|dangerous|contagious)|"
     r"what\s+(?:medicine|medication|drug|dose|dosage)|how\s+(?:much|many)\s+(?:ibuprofen|paracetamol|tylenol|aspirin|pills)|"
@@ -85,14 +105,19 @@ _FLAGS: dict[str, str] = {
     "off_topic": r"\b(?:weather|forecast|news|joke|sports?|football|soccer|stocks?|recipe|movie|politics?|"
     r"capital\s+of|who\s+won|"
     r"bitcoin|poem|story|essay|translate|homework|lottery|horoscope)\b",
-    "later": r"\b(?:later(?:\s+in\s+the\s+day|\s+on)?|anything\s+later)\b(?!\s+than)",
+    "later": r"\b(?:later(?:\s+in\s+the\s+day|\s+on)?|anything\s+later)\b(?!\s+than|\s+today)",
     "earlier": r"\b(?:earlier(?:\s+in\s+the\s+day|\s+on)?|anything\s+earlier)\b(?!\s+than)",
+    "more": r"\b(?:more|other|others|another|different|alternative|else)\s+(?:free\s+)?"
+    r"(?:times?|slots?|options?|ones?)\b|"
+    r"\b(?:any|what|anything)\s+else\b|\bany\s+others?\b|\bshow\s+me\s+(?:more|others?)\b|\bwhat\s+others\b",
     "retry": r"\b(?:try\s+again|retry|again\s+please|one\s+more\s+time|try\s+it\s+again)\b",
-    "earliest": r"\b(?:earliest|soonest|as\s+soon\s+as\s+possible|asap|first\s+available|next\s+available|"
-    r"first\s+free|next\s+free)\b",
+    "earliest": r"\b(?:earliest|soonest|as\s+soon\s+as\s+possible|asap|"
+    r"(?:first|next)\s+(?:available|free|open|openings?|slots?|spots?|gaps?))\b",
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
     r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
 }
+_NAME_HINT = re.compile(r"\b(?:name|i'?m|i\s+am|this\s+is|it'?s|call\s+me)\b")
+_FLAG_RES = {flag: re.compile(pattern) for flag, pattern in _FLAGS.items()}
 _REASON = re.compile(
     r"\b(?:because(?:\s+of)?|the\s+reason\s+is|reason\s*(?:is|:)|it'?s\s+(?:about|for)|regarding)\s+([^.;!?\n]{3,200})"
 )
@@ -133,7 +158,7 @@ class PatientDetails:
 
 # What makes an utterance change or pick the slot being looked for, ask for a visit, or be
 # understood at all (the flags below; `ordinal` and `bare_number` count when not None).
-_SLOT_FACTS = ("type", "day", "past_day", "window", "any_time", "times", "later", "earlier", "earliest")
+_SLOT_FACTS = ("type", "day", "past_day", "window", "any_time", "times", "later", "earlier", "more", "earliest")
 _ASKS_FOR_VISIT = ("type", "generic_visit", "wants_booking", "has_details", "times", "earliest")
 _SOCIAL = ("yes", "no", "greeting", "thanks", "bye", "help", "injection", "cancel", "medical", "off_topic", "retry")
 
@@ -166,6 +191,7 @@ class Utterance(PatientDetails):
     retry: bool = False
     later: bool = False
     earlier: bool = False
+    more: bool = False
     earliest: bool = False
     wants_booking: bool = False
 
@@ -223,21 +249,22 @@ def _find_phone(u: Utterance, text: str, phone_expected: bool) -> str:
 
 
 def _find_type(u: Utterance, text: str) -> str:
-    for _, pattern in TYPE_PATTERNS:
-        for unwanted in re.finditer(_NOT_TYPE + pattern, text):
-            text = _cut(text, unwanted.span())  # "instead of the consultation" names the type not wanted
-    found: tuple[int, str, tuple[int, int]] | None = None
-    for key, pattern in TYPE_PATTERNS:
-        m = re.search(pattern, text)
-        if m and key == "specialist":  # "a check-up with a specialist" asks for the specialist
-            found = (m.start(), key, m.span())
-            break
-        if m and (found is None or m.start() < found[0]):
-            found = (m.start(), key, m.span())
+    """The type asked for. A specialty named anywhere wins ("a check-up with the dermatologist");
+    otherwise the first type named outside a sentence about the past ("my physical was on the 3rd
+    and I need to go over the results" asks for a follow-up), else the first one named."""
+    for unwanted in _UNWANTED_TYPE.finditer(text):
+        text = _cut(text, unwanted.span())  # "instead of the consultation" names the type not wanted
+    found: list[tuple[bool, int, str, tuple[int, int]]] = []
+    for key, compiled in _TYPE_RES:
+        for m in compiled.finditer(text):
+            context = key != "specialist" and PAST_CLAUSE.search(clause_at(text, m.start())) is not None
+            found.append((context, m.start(), key, m.span()))
+    specialist = [f for f in found if f[2] == "specialist"]
     if found:
-        u.type = found[1]
-        text = _cut(text, found[2])
-    u.generic_visit = re.search(_GENERIC_VISIT, text) is not None
+        _, _, u.type, _ = specialist[0] if specialist else min(found)
+        for *_, span in found:
+            text = _cut(text, span)
+    u.generic_visit = _GENERIC_RE.search(text) is not None
     return text
 
 
@@ -271,13 +298,22 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
     for segment in re.split(r"[,;\n/.!?]|\s-\s", re.sub(labels, ",", rest)):
         candidate = _clean_name(segment, strict=True)
         tokens = segment.split()
-        if candidate is None and tokens and tokens[0].lower() in _NOT_NAME:
-            while tokens and tokens[0].lower() in _NOT_NAME:
+        if candidate is None and tokens and _clinic_token(tokens[0]):
+            while tokens and _clinic_token(tokens[0]):
                 tokens.pop(0)  # "please Jane Roe", "for Jane Roe": capitals then say it is a name
             candidate = _clean_name(" ".join(tokens), strict=True, need_capitals=True) if tokens else None
         if candidate and (len(candidate.split()) >= 2 or details_expected):
             u.name = candidate
             return
+
+
+_GIVEN_NAMES = {"april", "may", "june", "august"}  # months that are first names too ("June Park")
+
+
+def _clinic_token(token: str) -> bool:
+    """A word that is not part of a name (a capitalised April/May/June/August may be)."""
+    low = token.lower()
+    return low in _NOT_NAME and not (low in _GIVEN_NAMES and token[0].isupper())
 
 
 def _clean_name(raw: str, strict: bool, need_capitals: bool = False) -> str | None:
@@ -289,14 +325,14 @@ def _clean_name(raw: str, strict: bool, need_capitals: bool = False) -> str | No
         # stop at the first word that is clearly not part of a name ("... and my email is")
         kept = []
         for token in tokens:
-            if token.lower() in _NOT_NAME:
+            if _clinic_token(token):
                 break
             kept.append(token)
         tokens = kept
     stripped = re.sub(rf"{_NAME_WORD}", "", raw).strip(" .!?'\"")
     if strict and stripped:
         return None
-    if not tokens or len(tokens) > 4 or any(t.lower() in _NOT_NAME for t in tokens):
+    if not tokens or len(tokens) > 4 or any(_clinic_token(t) for t in tokens):
         return None
     if need_capitals and not all(t[0].isupper() for t in tokens):
         return None
@@ -305,17 +341,31 @@ def _clean_name(raw: str, strict: bool, need_capitals: bool = False) -> str | No
 
 
 def parse(text: str, today: date, *, details_expected: bool = False, phone_expected: bool = False) -> Utterance:
-    """All the facts in one message; `details_expected` when the last question asked for name/e-mail/phone."""
+    """All the facts in one message; `details_expected` when the last question asked for name/e-mail/phone.
+
+    Cached: the model replays the whole history on every call, so each message is read once.
+    """
+    return _parse(text, today, details_expected, phone_expected)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str, today: date, details_expected: bool, phone_expected: bool) -> Utterance:
     u = Utterance(text=text)
     low = " ".join(text.lower().replace("’", "'").split())
     u.yes, u.no = is_affirmative(low), is_negative(low)
-    for flag, pattern in _FLAGS.items():
-        if re.search(pattern, low):
-            setattr(u, flag, True)
     if m := _REASON.search(text):
         u.reason = m[1].strip()
-
-    rest = _find_email(u, low)
+    # details are read from the patient's own text; everything else from the normalised one
+    raw = _find_email(u, low)
+    raw = _find_phone(u, _blank_dates(raw), phone_expected)
+    norm = normalize(_blank_details(low, raw))
+    for flag, compiled in _FLAG_RES.items():
+        if compiled.search(norm):
+            setattr(u, flag, True)
+    rest = norm
+    if m := _GREETING.match(rest):
+        u.greeting = True
+        rest = _cut(rest, m.span())
     if m := _STRONG_PICK.search(rest):
         u.ordinal = _ORDINALS[m[1]]
         rest = _cut(rest, m.span())
@@ -327,18 +377,15 @@ def parse(text: str, today: date, *, details_expected: bool = False, phone_expec
             u.past_day = found.day
         else:
             u.day, u.day_note = found.day, found.note
-        rest = _cut(rest, found.span)
-    rest = _find_phone(u, rest, phone_expected)
+        for span in found.spans:
+            rest = _cut(rest, span)
     rest = _find_type(u, rest)
-    if m := _GREETING.match(rest):
-        u.greeting = True
-        rest = _cut(rest, m.span())
     times = find_times(rest)
     u.window, u.times, u.any_time = times.window, times.readings, times.any_time
     for span in times.spans:
         rest = _cut(rest, span)
-    if u.window or u.times:
-        u.later = u.earlier = False
+    if u.window or u.times or u.day:
+        u.later = u.earlier = u.more = False
     if u.ordinal is None and (m := _WEAK_PICK.search(rest)):
         u.ordinal = _ORDINALS[m[1]]
         rest = _cut(rest, m.span())
@@ -346,8 +393,34 @@ def parse(text: str, today: date, *, details_expected: bool = False, phone_expec
         number = int(m[1])
         if 1 <= number <= 24 and not u.times:
             u.bare_number = number
-    _find_name(u, _original_rest(text, rest), details_expected)
+    if details_expected or u.has_details or _NAME_HINT.search(low):
+        _find_name(u, _name_text(text, raw), details_expected)
     return u
+
+
+def _blank_details(low: str, raw: str) -> str:
+    """`low` with the e-mail and phone blanked, as `raw` has them."""
+    return "".join(c if r != " " else " " for c, r in zip(low, raw, strict=True))
+
+
+def _blank_dates(text: str) -> str:
+    """ISO dates and times are never phone numbers; keep them out of the phone reader's sight."""
+    return re.sub(r"\b\d{4}-\d{1,2}-\d{1,2}\b", lambda m: "#" * len(m[0]), text)
+
+
+def _name_text(original: str, raw: str) -> str:
+    """Where a name may be: the original-case text, without e-mail, phone, clinic words or numbers."""
+    text = _original_rest(original, raw)
+    return re.sub(r"[^\W\d_][\w'-]*|\d[\d:./-]*", lambda m: " " * len(m[0]) if _not_a_name(m[0]) else m[0], text)
+
+
+def _not_a_name(word: str) -> bool:
+    """Numbers and the clinic's own words as typed in lower case; never a misspelling (a name
+    such as "Noor" is one edit from "noon") and never a capitalised word."""
+    low = word.lower()
+    if any(ch.isdigit() for ch in word):
+        return True
+    return word == low and low not in _NOT_NAME and (low in VOCABULARY_SET or low in ABBREVIATIONS)
 
 
 def _original_rest(original: str, rest: str) -> str:

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from agent.offline import replies as say
+from agent.offline.replies import TYPE_ADJ, Replies
 from agent.offline.state import BOOK, CHECK, Event, PatientTurn, State
-from agent.offline.times import say as say_time
 from core.formats import day_label
 
 MAX_CHAIN = 4
@@ -71,25 +70,25 @@ def _book(state: State, turn: PatientTurn) -> Action | None:
     return Action(tool=BOOK, args=args)
 
 
-def decide(state: State, clinic: str) -> Action:
+def decide(state: State, say: Replies) -> Action:
     """The next action for the latest message in the history."""
     turn = state.turn
     if turn is None:
-        return _reply(say.greeting(clinic))
+        return _reply(say.greeting())
     if not turn.events:
-        return _after_patient(state, turn, clinic)
+        return _after_patient(state, turn, say)
     event = turn.events[-1]
     if event.name == CHECK:
-        return _after_check(state, turn, event)
+        return _after_check(state, turn, event, say)
     if event.name == BOOK:
-        return _after_book(state, turn, event)
+        return _after_book(state, turn, event, say)
     return _reply(say.tool_problem())
 
 
 # --- after the patient spoke ---------------------------------------------------------------
 
 
-def _after_patient(state: State, turn: PatientTurn, clinic: str) -> Action:
+def _after_patient(state: State, turn: PatientTurn, say: Replies) -> Action:
     u = turn.utterance
     if u.injection:
         return _reply(say.injection())
@@ -105,6 +104,8 @@ def _after_patient(state: State, turn: PatientTurn, clinic: str) -> Action:
         name, args = state.retry_call
         if name == CHECK or not state.missing:
             return Action(tool=name, args=args)
+    if u.cancel and not turn.rejected and state.offer is None and state.chosen is None:
+        return _reply(say.cancel_info())  # an existing booking: never a new availability check
     key = _wanted_key(state)
     if key and key != state.checked:
         return _check(*key)
@@ -116,17 +117,19 @@ def _after_patient(state: State, turn: PatientTurn, clinic: str) -> Action:
             )
         if action := _book(state, turn):
             return action
-    return _reply(_prefix(state, turn) + _conversation_reply(state, turn, clinic))
+    return _reply(_prefix(state, turn, say) + _conversation_reply(state, turn, say))
 
 
-def _conversation_reply(state: State, turn: PatientTurn, clinic: str) -> str:
+def _conversation_reply(state: State, turn: PatientTurn, say: Replies) -> str:
     """A reply when there is nothing to look up or book."""
     u = turn.utterance
-    offer = state.offer if state.offer and (state.offer.day, state.offer.type) == (state.day, state.type) else None
+    offer = state.current_offer()
     if turn.rejected and not u.has_slot_facts and not u.has_details:
         return say.declined_at_confirmation()
     if turn.bad_pick and offer:
         return say.bad_pick(offer.offered)
+    if turn.paging and offer:
+        return _page_reply(state, turn, say)
     if offer and u.times and not state.chosen:
         return say.time_taken_nearby(u.times[0], offer.type, offer.day, offer.offered)
     if offer and state.time and u.bare_number is not None and not state.chosen:
@@ -134,7 +137,7 @@ def _conversation_reply(state: State, turn: PatientTurn, clinic: str) -> str:
     if u.has_details:
         if offer:
             return f"Thanks{', ' + state.name.split()[0] if state.name else ''}. " + say.which_time(offer.offered)
-        return say.thanks_for_details(state.name)
+        return say.thanks_for_details(state.name, state.type, state.window)
     if u.yes:
         return say.which_time(offer.offered) if offer else say.what_then()
     if u.no:
@@ -148,19 +151,18 @@ def _conversation_reply(state: State, turn: PatientTurn, clinic: str) -> str:
     if u.cancel:
         return say.cancel_info()
     if u.greeting:
-        return say.greeting(clinic)
+        return say.greeting()
     if state.day is None and (u.type or u.generic_visit or u.wants_booking or u.window or u.times or u.earliest):
-        when = say.window_phrase(u.window) if u.window else f" at {say_time(u.times[0])}" if u.times else ""
-        return say.ask_day(state.type, when)
+        return say.ask_day(state.type, u.window, u.times[0] if u.times else None)
     if offer and u.understood:
         return say.which_time(offer.offered)
-    return say.not_understood()
+    return say.not_understood(state.type, state.day, state.window)
 
 
 # --- after a tool result -------------------------------------------------------------------
 
 
-def _after_check(state: State, turn: PatientTurn, event: Event) -> Action:
+def _after_check(state: State, turn: PatientTurn, event: Event, say: Replies) -> Action:
     res, args = event.result, event.args
     if res is None:
         return _reply(say.tool_problem())
@@ -172,29 +174,29 @@ def _after_check(state: State, turn: PatientTurn, event: Event) -> Action:
     if res.get("ok"):
         slots = res.get("slots") or []
         if slots:
-            return _after_slots(state, turn, event)
+            return _after_slots(state, turn, event, say)
         if window and res.get("other_free_that_day") and room:
             return _check(day, type_key, None)
         if nxt and room:
             return _check(nxt, type_key, window)
-        return _reply(_prefix(state, turn) + _history(turn) + say.nothing_free(type_key, day, window, nxt))
+        return _reply(_prefix(state, turn, say) + _history(turn, say) + say.nothing_free(type_key, day, window, nxt))
     error = res.get("error")
     if error == "no_schedule":
         if "in the past" in str(res.get("message", "")):
             return _reply(say.past_day(day))
         if nxt and room:
             return _check(nxt, type_key, window)
-        return _reply(_prefix(state, turn) + _history(turn) + say.no_schedule(type_key, day, nxt))
+        return _reply(_prefix(state, turn, say) + _history(turn, say) + say.no_schedule(type_key, day, nxt))
     if error == "service_unavailable":
         return _reply(say.service_down())
     return _reply(say.tool_problem())
 
 
-def _after_slots(state: State, turn: PatientTurn, event: Event) -> Action:
+def _after_slots(state: State, turn: PatientTurn, event: Event, say: Replies) -> Action:
     """A check returned times: book, ask for details, or offer them."""
     offer = state.offer
     assert offer is not None
-    lead = _prefix(state, turn) + _history(turn)
+    lead = _prefix(state, turn, say) + _history(turn, say)
     if state.chosen:
         if not state.missing and (action := _book(state, turn)):
             return action
@@ -202,18 +204,42 @@ def _after_slots(state: State, turn: PatientTurn, event: Event) -> Action:
             return _reply(
                 lead
                 + say.ask_details(offer.type, offer.day, state.chosen, state.missing, state.name, True)
-                + _type_note(state, turn)
+                + _type_note(state, turn, say)
             )
     if state.time and not state.chosen and not any(e.name == BOOK for e in turn.events):
         return _reply(
-            lead + say.time_taken_nearby(state.time[0], offer.type, offer.day, offer.offered) + _type_note(state, turn)
+            lead
+            + say.time_taken_nearby(state.time[0], offer.type, offer.day, offer.offered)
+            + _type_note(state, turn, say)
         )
-    intro = _offer_intro(turn, event)
-    text = say.offer(offer.type, offer.day, offer.window, offer.offered, len(offer.slots), intro)
-    return _reply(lead + text + _type_note(state, turn))
+    if turn.paging:
+        return _reply(lead + _page_reply(state, turn, say))
+    intro = _offer_intro(turn, event, say)
+    text = say.offer(offer.type, offer.day, offer.window, offer.offered, _unshown(state), intro)
+    return _reply(lead + text + _type_note(state, turn, say))
 
 
-def _after_book(state: State, turn: PatientTurn, event: Event) -> Action:
+def _unshown(state: State) -> int:
+    """How many free times of the offer's day were not read out yet."""
+    offer = state.offer
+    if offer is None:
+        return 0
+    shown = state.shown.get((offer.day, offer.type), set())
+    return sum(1 for s in offer.slots if s not in shown)
+
+
+def _page_reply(state: State, turn: PatientTurn, say: Replies) -> str:
+    """The answer to 'any later times?' / 'anything earlier?' / 'show me other times'."""
+    offer = state.offer
+    assert offer is not None and turn.paging is not None
+    if turn.no_more:
+        return say.no_more_times(turn.paging, offer.type, offer.day, offer.offered)
+    which = {"later": "Later", "earlier": "Earlier"}.get(turn.paging, "Other")
+    intro = f"{which} free {TYPE_ADJ[offer.type]} times on {day_label(offer.day)}:"
+    return say.offer(offer.type, offer.day, offer.window, offer.offered, _unshown(state), intro)
+
+
+def _after_book(state: State, turn: PatientTurn, event: Event, say: Replies) -> Action:
     res, args = event.result, event.args
     if res is None:
         return _reply(say.tool_problem())
@@ -244,7 +270,7 @@ def _after_book(state: State, turn: PatientTurn, event: Event) -> Action:
 # --- pieces of replies ---------------------------------------------------------------------
 
 
-def _prefix(state: State, turn: PatientTurn) -> str:
+def _prefix(state: State, turn: PatientTurn, say: Replies) -> str:
     """Greeting, medical-advice note and a read-back of 'next week' for this turn."""
     u = turn.utterance
     parts = []
@@ -253,11 +279,11 @@ def _prefix(state: State, turn: PatientTurn) -> str:
     if u.medical:
         parts.append(say.medical_note().strip())
     if u.day_note and u.day:
-        parts.append(f"{u.day_note[0].upper()}{u.day_note[1:]} on {day_label(u.day)}, so I looked at that day.")
+        parts.append(u.day_note)
     return " ".join(parts) + (" " if parts else "")
 
 
-def _history(turn: PatientTurn) -> str:
+def _history(turn: PatientTurn, say: Replies) -> str:
     """What the earlier tool results of this turn found, before the last one."""
     out = []
     for e in turn.events[:-1]:
@@ -269,24 +295,24 @@ def _history(turn: PatientTurn) -> str:
             continue
         if e.name == CHECK and res.get("ok") and not res.get("slots"):
             out.append(
-                f"There are no free {say.TYPE_ADJ.get(type_key, type_key)} times on {day_label(day)}"
+                f"There are no free {TYPE_ADJ.get(type_key, type_key)} times on {day_label(day)}"
                 f"{say.window_phrase(e.args.get('time_of_day'))}."
             )
         elif e.name == CHECK and res.get("error") == "no_schedule":
-            out.append(f"There are no {say.TYPE_ADJ.get(type_key, type_key)} appointments on {day_label(day)}.")
+            out.append(f"There are no {TYPE_ADJ.get(type_key, type_key)} appointments on {day_label(day)}.")
         elif e.name == BOOK and res.get("error") == "slot_taken":
             out.append(say.slot_taken(str(e.args.get("start_time")), day))
     return " ".join(out) + (" " if out else "")
 
 
-def _offer_intro(turn: PatientTurn, event: Event) -> str:
+def _offer_intro(turn: PatientTurn, event: Event, say: Replies) -> str:
     """How to introduce the offered times when earlier results of this turn moved the search."""
     earlier = turn.events[:-1]
     if not earlier:
         return ""
     day = day_label(date.fromisoformat(str(event.args["date"])))
     window = say.window_phrase(event.args.get("time_of_day"))
-    type_name = say.TYPE_ADJ.get(str(event.args.get("appointment_type")), "")
+    type_name = TYPE_ADJ.get(str(event.args.get("appointment_type")), "")
     if earlier[-1].name == BOOK:
         return f"Free {type_name} times near it on {day}:"
     if earlier[0].args.get("date") == event.args.get("date"):
@@ -294,5 +320,5 @@ def _offer_intro(turn: PatientTurn, event: Event) -> str:
     return f"The next day with free {type_name} times{window} is {day}:"
 
 
-def _type_note(state: State, turn: PatientTurn) -> str:
+def _type_note(state: State, turn: PatientTurn, say: Replies) -> str:
     return say.default_type_note() if state.type_defaulted_turn == turn.index else ""

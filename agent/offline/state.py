@@ -26,6 +26,21 @@ CHECK, BOOK = "check_availability", "book_slot"
 DETAILS = ("name", "email", "phone")
 
 
+def page(slots: Sequence[str], before: Sequence[str], direction: str, shown: set[str], most: int = 5) -> list[str]:
+    """The next times to read out after `before` was offered: 'later' the ones after it (after
+    the middle of a spread-out offer when none is after it all), 'earlier' the ones before it
+    (nearest first), 'more' the ones not read out yet."""
+    fresh = [s for s in slots if s not in shown]
+    if direction in ("later", "earlier") and before:
+        middle = sorted(before)[len(before) // 2]
+        if direction == "later":
+            found = [s for s in fresh if s > max(before)] or [s for s in fresh if s > middle]
+            return found[:most]
+        found = [s for s in fresh if s < min(before)] or [s for s in fresh if s < middle]
+        return found[-most:]
+    return choose_offer(fresh, most=most)
+
+
 def choose_offer(slots: Sequence[str], near: str | None = None, most: int = 5) -> list[str]:
     """The times to read out: all if few, the three nearest a wanted time, else spread over the day."""
     if near:
@@ -67,6 +82,9 @@ class PatientTurn:
     index: int
     rejected: bool = False
     bad_pick: bool = False
+    paging: str | None = None  # "later" / "earlier" / "more": the patient asked for other times
+    page_from: list[str] = field(default_factory=list)  # the times offered before they asked
+    no_more: bool = False  # ... and there were none (the earlier offer stands)
     events: list[Event] = field(default_factory=list)
 
 
@@ -82,6 +100,7 @@ class State(PatientDetails):
     time: tuple[str, ...] = ()  # a wanted clock time, every reading
     checked: tuple[date, str, str | None] | None = None
     returned: dict[tuple[date, str], set[str]] = field(default_factory=dict)
+    shown: dict[tuple[date, str], set[str]] = field(default_factory=dict)  # times read out to the patient
     offer: Offer | None = None
     chosen: str | None = None
     bookings: list[dict[str, Any]] = field(default_factory=list)
@@ -102,6 +121,14 @@ class State(PatientDetails):
 
     def was_returned(self, day: date, type_key: str, slot: str) -> bool:
         return slot in self.returned.get((day, type_key), set())
+
+    def current_offer(self) -> Offer | None:
+        """The offer, if it is for the day and type the patient wants now."""
+        offer = self.offer
+        return offer if offer and (offer.day, offer.type) == (self.day, self.type) else None
+
+    def show(self, offer: Offer) -> None:
+        self.shown.setdefault((offer.day, offer.type), set()).update(offer.offered)
 
 
 def text_of(message: BaseMessage) -> str:
@@ -137,9 +164,12 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     details_before = (state.name, state.email, state.phone)
 
     changed = False
+    moved = False  # the day or type changed: a time said for the old one no longer applies
     if u.type and u.type != state.type:
+        moved = state.type is not None
         state.type, state.type_defaulted_turn, changed = u.type, None, True
     if u.day and u.day != state.day:
+        moved = moved or state.day is not None
         state.day, changed = u.day, True
     elif u.earliest and not u.day and (changed or not (state.offer and u.ordinal is not None)):
         # "earliest available": search from today; "the earliest (one)" picks from the offer
@@ -147,15 +177,23 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
             state.day, state.window, changed = state.today, None, True
     elif u.yes and state.suggested and not u.has_slot_facts:
         state.day, changed = state.suggested, True
-    if (u.later or u.earlier) and not u.window:
-        # "anything later?" = the afternoon (the evening when already there); "earlier" = the morning
-        u.window = (
-            "morning"
-            if u.earlier
-            else "evening"
-            if state.window in ("afternoon", "after 13:00", "after 15:00")
-            else "afternoon"
-        )
+    if moved and not u.times:
+        state.time = ()
+    offer_now = state.current_offer()
+    if (u.later or u.earlier or u.more) and not (u.window or u.times or changed) and offer_now:
+        # "any later times?", "anything earlier?", "show me other times": the next page of that day
+        turn.paging = "later" if u.later else "earlier" if u.earlier else "more"
+        turn.page_from = list(offer_now.offered)
+        if offer_now.window or state.window:
+            state.window, changed = None, True  # look at the whole day
+        else:
+            offered = page(offer_now.slots, turn.page_from, turn.paging, _shown(state, offer_now))
+            offer_now.offered, turn.no_more = offered or offer_now.offered, not offered
+            state.show(offer_now)
+        state.chosen = None
+    elif (u.later or u.earlier) and not u.window:
+        # with nothing offered yet, "later in the day" is the afternoon, "earlier" the morning
+        u.window = "morning" if u.earlier else "afternoon"
     if u.window and u.window != state.window:
         state.window, state.time, changed = u.window, (), True
     elif u.any_time and state.window:
@@ -233,7 +271,15 @@ def _absorb_check(state: State, args: dict[str, Any], result: dict[str, Any] | N
             state.suggested = date.fromisoformat(result["next_available"])
         return
     near = state.time[0] if state.time else None
-    state.offer = Offer(day, type_key, result.get("time_of_day"), slots, choose_offer(slots, near))
+    turn = state.turn
+    if turn is not None and turn.paging:
+        offered = page(slots, turn.page_from, turn.paging, state.shown.get((day, type_key), set()))
+        turn.no_more = not offered
+        offered = offered or [s for s in turn.page_from if s in slots] or choose_offer(slots)
+    else:
+        offered = choose_offer(slots, near)
+    state.offer = Offer(day, type_key, result.get("time_of_day"), slots, offered)
+    state.show(state.offer)
     if state.time:
         state.chosen = next((t for t in state.time if t in slots), None)
     elif state.pending_pick is not None:
@@ -272,6 +318,10 @@ def _absorb_book(state: State, args: dict[str, Any], result: dict[str, Any] | No
         state.checked = None
 
 
+def _shown(state: State, offer: Offer) -> set[str]:
+    return state.shown.get((offer.day, offer.type), set())
+
+
 def derive_state(messages: Sequence[BaseMessage], today: date) -> State:
     """Replay the history into a State."""
     state = State(today=today)
@@ -305,7 +355,11 @@ def _record_check_call(state: State, args: dict[str, Any]) -> None:
     if state.type is None:
         state.type_defaulted_turn = state.turns
     state.type = type_key
-    state.day, state.window, state.suggested = day, args.get("time_of_day"), None
+    window = args.get("time_of_day")
+    if window is not None and window != state.window:
+        state.window = window  # a window the model chose itself becomes the request
+    # a check without the window (it was full, or a time outside it was asked) keeps the patient's
+    state.day, state.suggested = day, None
     state.checked = (day, type_key, state.window)
 
 

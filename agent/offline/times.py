@@ -1,16 +1,31 @@
-"""Clock times and parts of the day in a patient's words.
+"""Clock times and time windows in a patient's (normalised) words.
 
 A time without am/pm is ambiguous, so a parsed time carries every reading, the likelier first:
 hours 1-6 read as afternoon ("at 3" = 15:00, then 03:00), 7-11 as morning ("at 9" = 09:00,
 then 21:00), 12 as noon. Matching against offered slots tries every reading ("the 2:30 one"
 picks 14:30 when that was offered); a new request uses the first.
 
-Windows use the tool's `time_of_day` forms: "morning", "afternoon", "evening",
-"after HH:MM", "before HH:MM" and "HH:MM-HH:MM" ("between 2 and 4" = "14:00-16:00").
+Windows use the tool's `time_of_day` forms: "morning", "afternoon", "evening", "after HH:MM",
+"before HH:MM" and "HH:MM-HH:MM". Read as (tests/nlu/DATASET.md):
+
+* "between 2 and 4" / "from 9 to 11" -> "14:00-16:00" / "09:00-11:00";
+* "after 3", "from 2", "not before 10", "no earlier than 3", "at 3:30 or later", "after lunch"
+  -> "after HH:MM" (lunch: 13:00); "before 11", "by 11", "no later than 11", "not after 11am",
+  "before noon" -> "before HH:MM";
+* "early morning" / "first thing" -> "before 10:00", "late afternoon" -> "after 15:00",
+  "lunchtime" -> "12:00-14:00", "after work" / "tonight" -> "evening";
+* what keeps the patient busy is not the window they ask for: "I'm at work until 4, so Thursday
+  evening" is the evening; without a window of its own, "I work until 5, anytime after that" /
+  "I finish work at 3" / "he's done by 1" give "after" that time, and "I need to be at work by
+  11, so before then" gives "before 11:00". "in meetings all morning" names no window.
+
+An explicit bound beats a part of the day ("tomorrow morning, not after 10" = before 10:00), a
+part of the day beats a busy clause.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -18,19 +33,29 @@ from core.formats import NUMBER_WORDS, hhmm
 
 _WORD_HOURS = {**NUMBER_WORDS, "noon": 12, "midday": 12}
 _HOUR = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midday)"
-_MERIDIEM = r"(a\.?\s?m\.?|p\.?\s?m\.?)"
+_MERIDIEM = r"(a\.?\s?m\b\.?|p\.?\s?m\b\.?)"
 # one time expression: "10:30", "2pm", "2:30 p.m.", "9 o'clock", "noon", "half past ten", "quarter to 3"
 _CLOCK = (
-    rf"(?:(?:half|quarter)\s+(?:past|to)\s+{_HOUR}"
+    rf"(?:(?:a\s+)?(?:half|quarter)\s+(?:past|to)\s+{_HOUR}"
     rf"|\d{{1,2}}[:.]\d{{2}}\s*{_MERIDIEM}?"
     rf"|\d{{1,2}}\s*{_MERIDIEM}"
     rf"|{_HOUR}\s*o'?\s?clock"
     rf"|noon|midday)"
 )
+_BOUND = rf"(?:{_CLOCK}|{_HOUR}(?:\s+\d{{2}}\b)?(?![\d:/.]|\s*(?:st|nd|rd|th)\b))"
+_BUSY = (
+    r"(?:(?:i'?m|i\s+am|he'?s|she'?s|they'?re|we'?re|is|are|be|has|have|i|he|she|we|they)\s+)?"
+    r"(?:at\s+work|working|work|at\s+school|in\s+school|school|in\s+class|class|teach(?:ing)?|busy|"
+    r"in\s+meetings|stuck|tied\s+up|done|home)"
+)
+_FREE_FROM = (
+    r"\b(?:(?:i|he|she|we|they)\s+)?(?:finish(?:es)?(?:\s+work)?|get\s+off(?:\s+work)?|off\s+work|"
+    r"(?:my|his|her)\s+shift\s+(?:finishes|ends)|(?:school|work|class)\s+(?:finishes|ends|is\s+out))\s+(?:at|by)\s+"
+)
 
 
 def say(hh_mm: str) -> str:
-    """'09:00' -> '9:00', '14:30' -> '14:30': the one 24-hour style replies use."""
+    """'09:00' -> '9:00', '14:30' -> '14:30' (the 24-hour display; see core.formats.clock_label)."""
     return hh_mm[1:] if hh_mm.startswith("0") else hh_mm
 
 
@@ -67,9 +92,10 @@ def _readings(hour: int, minute: int, meridiem: str | None) -> tuple[str, ...]:
 
 
 def parse_clock(expr: str) -> tuple[str, ...]:
-    """Readings of one clock expression ("2:30pm", "half past ten", "at 9"); () if none."""
+    """Readings of one clock expression ("2:30pm", "half past ten", "at 9", "2 30"); () if none."""
     e = expr.strip().lower()
-    e = re.sub(r"^(?:(?:at|around|about|by)\s+|@\s*)", "", e)
+    e = re.sub(r"^(?:(?:at|around|about|by|from|after|before|until)\s+|@\s*)", "", e)
+    e = re.sub(r"^a\s+", "", e)
     if e in ("noon", "midday"):
         return ("12:00",)
     if m := re.fullmatch(rf"(half|quarter)\s+(past|to)\s+{_HOUR}", e):
@@ -78,7 +104,7 @@ def parse_clock(expr: str) -> tuple[str, ...]:
         if m[2] == "to":
             hour, offset = (hour - 1) % 12 or 12, 60 - offset
         return _readings(hour, offset, None)
-    if m := re.fullmatch(rf"(\d{{1,2}})[:.](\d{{2}})\s*{_MERIDIEM}?", e):
+    if m := re.fullmatch(rf"(\d{{1,2}})(?:[:.]|\s+)(\d{{2}})\s*{_MERIDIEM}?", e):
         return _readings(int(m[1]), int(m[2]), m[3])
     if m := re.fullmatch(rf"(\d{{1,2}})\s*{_MERIDIEM}", e):
         return _readings(int(m[1]), 0, m[2])
@@ -93,68 +119,136 @@ def _bound(expr: str) -> str | None:
     return readings[0] if readings else None
 
 
-def find_times(text: str) -> TimeMatch:
-    """Parts of day, bounds and clock times in lower-cased `text` (dates and phones already removed)."""
-    spans: list[tuple[int, int]] = []
-    window: str | None = None
-    any_time = False
-    bound_expr = rf"(?:{_CLOCK}|{_HOUR})"
-
-    if m := re.search(rf"\b(?:between|from)\s+(?P<a>{bound_expr})\s+(?:and|to|-)\s+(?P<b>{bound_expr})", text):
-        start, end = _bound(m["a"]), _bound(m["b"])
-        if start and end:
-            if end <= start and int(end[:2]) < 12:
-                end = hhmm((int(end[:2]) + 12) * 60 + int(end[3:]))
-            if start < end:
-                window = f"{start}-{end}"
-                spans.append(m.span())
-    if window is None and (m := re.search(rf"\b(?:after|later than|from)\s+(?P<b>{bound_expr}|lunch)\b", text)):
-        bound = "13:00" if m["b"] == "lunch" else _bound(m["b"])
-        if bound:
-            window = f"after {bound}"
-            spans.append(m.span())
-    if window is None and (
-        m := re.search(rf"\b(?:before|earlier than|by|until|no later than)\s+(?P<b>{bound_expr}|lunch)\b", text)
-    ):
-        bound = "12:00" if m["b"] == "lunch" else _bound(m["b"])
-        if bound:
-            window = f"before {bound}"
-            spans.append(m.span())
-    if window is None:
-        parts = [
-            (r"\blate\s+afternoon\b", "after 15:00"),
-            (r"\bearly\s+morning\b", "before 10:00"),
-            (r"\b(?:lunch\s*time|lunchtime|around\s+lunch)\b", "12:00-14:00"),
-            (r"\bmornings?\b", "morning"),
-            (r"\bafternoons?\b", "afternoon"),
-            (r"\b(?:evenings?|tonight|after\s+work)\b", "evening"),
-        ]
-        for pattern, value in parts:
-            if m := re.search(pattern, text):
-                window = value
-                spans.append(m.span())
-                break
-    if re.search(
-        r"\b(?:any\s*time|whenever|any\s+time\s+of\s+(?:the\s+)?day|doesn'?t\s+matter|no\s+preference)\b", text
-    ):
-        any_time = True
-
-    readings: tuple[str, ...] = ()
-    masked = _mask(text, spans)
-    for m in re.finditer(
-        rf"(?:(?:\b(?:at|around|about)\s+|@\s*)(?:{_CLOCK}|{_HOUR}(?![\d:/.]|\s*(?:st|nd|rd|th)\b))|\b{_CLOCK})", masked
-    ):
-        found = parse_clock(m[0])
-        if found:
-            readings = found
-            spans.append(m.span())
-            break
-    return TimeMatch(window=window, readings=readings, any_time=any_time, spans=spans)
-
-
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
     """Blank out already-consumed spans, keeping offsets."""
     chars = list(text)
     for start, end in spans:
         chars[start:end] = " " * (end - start)
     return "".join(chars)
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+class _Reader:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.spans: list[tuple[int, int]] = []
+        self._masked = text
+
+    def search(self, pattern: str) -> re.Match[str] | None:
+        return _compiled(pattern).search(self._masked)
+
+    def take(self, m: re.Match[str]) -> None:
+        self.spans.append(m.span())
+        self._masked = _mask(self.text, self.spans)
+
+    def busy_bound(self) -> str | None:
+        """What keeps the patient busy: 'after' (or 'before') the time it names, or None."""
+        if m := self.search(rf"{_FREE_FROM}(?P<b>{_BOUND})"):
+            self.take(m)
+            return _window("after", m["b"])
+        m = self.search(rf"\b{_BUSY}\s+(?:all\s+(?:morning|afternoon|day)|(?:until|till|til|by)\s+(?P<b>{_BOUND}))")
+        if m is None:
+            return None
+        self.take(m)
+        if not m["b"]:
+            return None
+        after = self.search(r"\b(?:(?:any\s*time|anything|sometime)\s+)?(?:after\s+(?:that|then)|from\s+then)\b")
+        before = self.search(r"\b(?:before\s+(?:that|then))\b")
+        if before and not after:
+            self.take(before)
+            return _window("before", m["b"])
+        if after:
+            self.take(after)
+        leaves = re.match(r".*\bat\s+work\s+by\b|.*\bbe\b", m[0]) is not None
+        return _window("before" if leaves else "after", m["b"])
+
+    def explicit(self) -> str | None:
+        if m := self.search(rf"\b(?:between|from)\s+(?P<a>{_BOUND})\s+(?:and|to|-)\s+(?P<b>{_BOUND})"):
+            start, end = _bound(m["a"]), _bound(m["b"])
+            if start and end:
+                if end <= start and int(end[:2]) < 12:
+                    end = hhmm((int(end[:2]) + 12) * 60 + int(end[3:]))
+                if start < end:
+                    self.take(m)
+                    return f"{start}-{end}"
+        if m := self.search(rf"\b(?:at\s+|from\s+)?(?P<b>{_BOUND})\s+or\s+(?P<w>later|after|earlier|before)\b"):
+            self.take(m)
+            return _window("after" if m["w"] in ("later", "after") else "before", m["b"])
+        # one search, so the leftmost form wins: "not after 11" is a "before", never an "after 11"
+        after = r"not\s+before|no\s+earlier\s+than|not\s+earlier\s+than|after|later\s+than|from|starting\s+at"
+        before = r"not\s+after|no\s+later\s+than|not\s+later\s+than|before|earlier\s+than|by|until|till"
+        if m := self.search(
+            rf"\b(?:(?P<after>{after})|(?P<before>{before}))\s+(?P<b>{_BOUND}|lunch(?:\s*time)?)(?!\w)"
+        ):
+            self.take(m)
+            kind = "after" if m["after"] else "before"
+            if m["b"].startswith("lunch"):
+                return "after 13:00" if kind == "after" else "before 12:00"
+            return _window(kind, m["b"])
+        return None
+
+    def part_of_day(self) -> str | None:
+        parts = [
+            (r"\blate\s+afternoons?\b", "after 15:00"),
+            (r"\b(?:early\s+mornings?|first\s+thing(?:\s+in\s+the\s+morning)?)\b", "before 10:00"),
+            (r"\blate\s+mornings?\b", "10:00-12:00"),
+            (r"\b(?:(?:at|around)\s+)?(?:lunch\s*time|lunch)\b", "12:00-14:00"),
+            (r"\bnot\s+(?:in\s+)?the\s+morning\b", "after 12:00"),
+            (r"\bmornings?\b", "morning"),
+            (r"\bafternoons?\b", "afternoon"),
+            (r"\b(?:evenings?|tonight|after\s+work)\b", "evening"),
+        ]
+        for pattern, value in parts:
+            if m := self.search(pattern):
+                self.take(m)
+                return value
+        return None
+
+
+# Every rule needs one of these words (a guard, so false hits only cost time).
+_TIMEISH = re.compile(
+    r"\d|noon|midday|lunch|morning|afternoon|evening|tonight|work|school|class|teach|busy|meeting|thing|clock|half|"
+    r"quarter|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|any\s*time|whenever|matter|"
+    r"preference|done|shift|finish|off|home|tied|stuck"
+)
+
+
+_BUSYISH = re.compile(r"work|school|class|teach|busy|meeting|done|home|shift|finish|off|stuck|tied")
+_BOUNDISH = re.compile(r"between|from|after|before|\bby\b|until|till|later|earlier|starting")
+
+
+def _window(kind: str, expr: str) -> str | None:
+    bound = _bound(expr)
+    return f"{kind} {bound}" if bound else None
+
+
+def find_times(text: str) -> TimeMatch:
+    """The window and clock time in normalised `text` (dates, phones and e-mail already removed)."""
+    if not _TIMEISH.search(text):
+        return TimeMatch()  # nothing here could name a time: skip every rule
+    reader = _Reader(text)
+    busy = reader.busy_bound() if _BUSYISH.search(text) else None
+    window = (reader.explicit() if _BOUNDISH.search(text) else None) or reader.part_of_day() or busy
+    any_time = (
+        re.search(
+            r"\b(?:any\s*time|whenever|doesn'?t\s+matter|no\s+preference|any\s+time\s+of\s+(?:the\s+)?day)\b", text
+        )
+        is not None
+    )
+    readings: tuple[str, ...] = ()
+    masked = _mask(text, reader.spans)
+    for m in re.finditer(
+        rf"(?:(?:\b(?:at|around|about)\s+|@\s*)(?:{_CLOCK}|{_HOUR}(?:\s+\d{{2}}\b)?(?![\d:/.]|\s*(?:st|nd|rd|th)\b))"
+        rf"|\b{_CLOCK})",
+        masked,
+    ):
+        found = parse_clock(m[0])
+        if found:
+            readings = found
+            reader.spans.append(m.span())
+            break
+    return TimeMatch(window=window, readings=readings, any_time=any_time, spans=reader.spans)

@@ -7,7 +7,8 @@ and sends it with every API call. Patients' chat (`/api/chat`) never sees the ov
 prompt, provider, model and temperature chosen here apply to the playground session only.
 
     GET  /playground                              the page (HTML, CSS and JS inline)
-    GET  /api/playground/config                   default prompt, providers, clinic clock
+    GET  /api/playground/config                   default prompt, providers (the model each really runs,
+                                                  whether it reads the prompt), clinic clock
     GET  /api/playground/prompt                   the shipped prompt template
     POST /api/playground/chat                     a turn, as the same SSE stream as /api/chat
     GET  /api/playground/sessions/{id}            the session's transcript and settings
@@ -29,6 +30,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.models import ModelChoice
+from agent.offline.model import MODEL_NAME as OFFLINE_MODEL_NAME
 from agent.prompts import default_template
 from agent.turn import RunningTurn, TurnOptions, TurnRefused
 from api.chat import stream
@@ -115,6 +117,16 @@ def providers(settings: Settings) -> list[str]:
     return names
 
 
+# What each provider really runs, and whether it reads the system prompt at all.
+EMBEDDED_MODELS = {"offline": f"{OFFLINE_MODEL_NAME} (embedded, rule-based)", "stub": "stub (scripted replies)"}
+READS_PROMPT = {"openai": True, "offline": False, "stub": False}
+
+
+def model_in_use(settings: Settings, provider: str, model: str | None = None) -> str:
+    """The model a provider runs: the chosen/configured name for openai, the embedded one otherwise."""
+    return model or settings.openai_model if provider == "openai" else EMBEDDED_MODELS[provider]
+
+
 def _default_provider(settings: Settings) -> str:
     provider = settings.effective_llm_provider
     return provider if provider in providers(settings) else "offline"
@@ -127,7 +139,9 @@ async def config(settings: SettingsDep, clock: ClockDep) -> dict[str, Any]:
         "prompt": default_template(),
         "providers": providers(settings),
         "default_provider": _default_provider(settings),
-        "default_model": settings.openai_model,
+        "default_model": model_in_use(settings, _default_provider(settings)),
+        "models": {name: model_in_use(settings, name) for name in providers(settings)},
+        "reads_prompt": {name: READS_PROMPT[name] for name in providers(settings)},
         "default_temperature": settings.llm_temperature,
         "clinic_name": settings.clinic_name,
         "now": clock.now().replace(tzinfo=None, microsecond=0).isoformat(),
@@ -173,7 +187,7 @@ def _options(settings: Settings, clock: Clock, body: PlaygroundChatRequest) -> t
     chosen = PlaygroundSession(
         now=clock.now(),
         provider=provider,
-        model=choice.model,
+        model=model_in_use(settings, provider, choice.model),
         temperature=choice.temperature,
         prompt=template,
     )

@@ -11,6 +11,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var token = sessionStorage.getItem(KEY) || "";
   var config = null;
+  var openaiModel = "";  // the model name staff typed for openai, kept while another provider is shown
   var sessionId = null;
   var busy = false;
   var turnCount = 0;
@@ -83,6 +84,7 @@
       select.appendChild(option);
     });
     select.value = config.default_provider;
+    openaiModel = (config.models && config.models.openai) || "";
     $("model").value = config.default_model || "";
     $("temperature").value = config.default_temperature;
     if (!$("prompt").value) $("prompt").value = config.prompt;
@@ -91,9 +93,14 @@
   }
 
   function syncSettings() {
-    var openai = $("provider").value === "openai";
+    var provider = $("provider").value;
+    var openai = provider === "openai";
+    // The Model field shows what really runs: the embedded model's name unless a provider is chosen.
+    if (openai) $("model").value = openaiModel;
+    else $("model").value = (config.models && config.models[provider]) || provider;
     $("model").disabled = !openai;
     $("temperature").disabled = !openai;
+    $("prompt-notice").hidden = !(config.reads_prompt && config.reads_prompt[provider] === false);
     var edited = $("prompt").value !== config.prompt;
     var badge = $("prompt-state");
     badge.textContent = edited ? "edited: this session only" : "shipped prompt";
@@ -342,6 +349,7 @@
   });
   $("sign-out").addEventListener("click", function () { signOut(""); });
   $("provider").addEventListener("change", syncSettings);
+  $("model").addEventListener("input", function () { if ($("provider").value === "openai") openaiModel = $("model").value; });
   $("prompt").addEventListener("input", syncSettings);
   $("reset-prompt").addEventListener("click", function () { $("prompt").value = config.prompt; syncSettings(); });
   $("composer").addEventListener("submit", function (event) {

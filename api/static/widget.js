@@ -99,10 +99,12 @@
     return availability.slots.filter((s) => named.has(s) && !chosen.has(s)).slice(0, MAX_QUICK_REPLIES);
   }
 
-  /** "09:00" -> "9:00 am"; "14:30" -> "2:30 pm". */
-  function friendlyTime(hhmm) {
+  /** A slot time as the clinic shows times (the `session` event's time_format, as core.formats.clock_label):
+   * 12h: "09:00" -> "9:00 AM", "14:30" -> "2:30 PM"; 24h: "09:00" -> "09:00". */
+  function displayTime(hhmm, format) {
+    if (format === "24h") return hhmm;
     const [h, m] = hhmm.split(":").map(Number);
-    return `${((h + 11) % 12) + 1}:${pad2(m)} ${h < 12 ? "am" : "pm"}`;
+    return `${((h + 11) % 12) + 1}:${pad2(m)} ${h < 12 ? "AM" : "PM"}`;
   }
 
   /** Parse a text/event-stream body into {type, data} objects. */
@@ -196,6 +198,7 @@
       this.generation = 0; // bumped by reset(): late events of an abandoned turn are ignored
       this.controller = null;
       this.shownBookings = new Set();
+      this.timeFormat = "12h"; // until the server says (every `session` event carries it)
       this.built = false;
     }
 
@@ -416,6 +419,16 @@
       this.bubble("assistant", this.getAttribute("greeting") || DEFAULTS.greeting).classList.add("cc-greeting");
     }
 
+    time(hhmm) {
+      return displayTime(hhmm, this.timeFormat);
+    }
+
+    setTimeFormat(format) {
+      if (format !== "12h" && format !== "24h") return;
+      this.timeFormat = format;
+      storage.set(`${this.storageKey}:time_format`, format);
+    }
+
     quickReplies(slots) {
       if (!slots.length) return;
       const group = el("div", { class: "cc-quick", role: "group", "aria-label": "Suggested times" });
@@ -425,9 +438,9 @@
             type: "button",
             class: "cc-chip",
             "data-slot": slot,
-            title: `Choose ${friendlyTime(slot)}`,
-            text: slot,
-            onclick: () => this.sendMessage(slot),
+            title: `Choose ${this.time(slot)}`,
+            text: this.time(slot),
+            onclick: () => this.sendMessage(this.time(slot)),
           })
         );
       }
@@ -471,7 +484,9 @@
       this.availability = null; // those slots are history now
       const row = (label, value, key) =>
         [el("dt", { text: label }), el("dd", { "data-field": key, text: value || "—" })];
-      const time = booking.end_time ? `${booking.start_time} – ${booking.end_time}` : booking.start_time;
+      const time = booking.end_time
+        ? `${this.time(booking.start_time)} – ${this.time(booking.end_time)}`
+        : this.time(booking.start_time);
       const card = el(
         "section",
         { class: "cc-booking", "aria-label": "Appointment booked", "data-booking-id": booking.booking_id },
@@ -608,6 +623,7 @@
             switch (event.type) {
               case "session":
                 if (data.session_id) this.setSession(data.session_id);
+                this.setTimeFormat(data.time_format);
                 break;
               case "token":
                 if (!data.text) break;
@@ -650,7 +666,7 @@
                 } else {
                   const slots = offeredSlots(text, this.availability, this.lastUserText);
                   this.quickReplies(slots);
-                  if (slots.length) spoken.push(`Suggested times: ${slots.join(", ")}.`);
+                  if (slots.length) spoken.push(`Suggested times: ${slots.map((t) => this.time(t)).join(", ")}.`);
                 }
                 this.announce(spoken.filter(Boolean).join(" "));
                 break;
@@ -724,6 +740,7 @@
       }
       const generation = this.generation;
       this.sessionId = id; // a message sent while loading continues this conversation
+      this.setTimeFormat(storage.get(`${this.storageKey}:time_format`));
       this.setTyping(true, "Loading your conversation…");
       let response;
       try {

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from agent.events import TERMINAL
+from agent.models.stub import StubScript
+from api.deps import runtime_of
+from api.main import create_app
+from core.settings import Settings
+from tests.agent.conftest import AgentApp
 from tests.support import stub_turns
 from tests.support.stub_turns import BOOK, CHECK_ARGS, OFFER
 
@@ -31,10 +36,32 @@ async def offer_and_request_booking(agent_app) -> str:
     assert types(second) == ["session", "tool_call", "confirm", "done"]
     confirm = second[2]
     assert confirm["name"] == "book_slot" and confirm["id"] == second[1]["id"]
-    assert "Tuesday, December 1" in confirm["summary"] and "09:00" in confirm["summary"]
+    assert confirm["summary"] == (
+        "Book a follow-up on Tuesday, December 1 at 9:00 AM for Jane Roe, jane@example.com, 555 0100?"
+    )  # the type in words, the time as the clinic (en_US) shows it
     assert second[-1]["pending"] == confirm
     assert await agent_app.bookings() == [], "nothing is booked before the patient's yes"
     return session_id
+
+
+async def test_a_24_hour_clinic_gets_24_hour_confirmations_and_says_so_in_the_session(tmp_path) -> None:
+    script = StubScript()
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/bookings.db",
+        scheduler_now="2026-11-23T09:00:00",
+        llm_provider="stub",
+        clinic_locale="en_GB",
+    )
+    app = create_app(settings, stub_script=script)
+    async with app.router.lifespan_context(app):
+        clinic = AgentApp(app, runtime_of(app), script)
+        clinic.script.extend([CHECK, OFFER, BOOK])
+        first = await clinic.turn(None, "Can I get a follow-up next Tuesday morning?")
+        assert first[0] == {"type": "session", "session_id": first[0]["session_id"], "time_format": "24h"}
+        second = await clinic.turn(first[0]["session_id"], "9:00 please. Jane Roe, jane@example.com, 555 0100")
+        assert "Book a follow-up on Tuesday, December 1 at 09:00 for Jane Roe" in second[2]["summary"]
+        transcript = await clinic.runtime.transcript(first[0]["session_id"])
+        assert transcript["pending"]["summary"] == second[2]["summary"]  # read back from the checkpoint
 
 
 async def test_yes_books_and_reports_the_booking(agent_app) -> None:

@@ -110,7 +110,7 @@ async def test_greeting_to_confirmation_code(chat: Chat) -> None:
         {"date": "2026-12-01", "appointment_type": "specialist", "time_of_day": "afternoon"}
     ]
     offer = str(new[-1].content)
-    assert "Tuesday, December 1" in offer and "13:00, 14:00, 15:00 and 16:00" in offer
+    assert "Tuesday, December 1" in offer and "1:00 PM, 2:00 PM, 3:00 PM and 4:00 PM" in offer
     assert "full name, e-mail address and phone number" in await chat.reply("the second one")
     assert "still need your e-mail address and phone number" in await chat.reply("I'm Jane Roe")
     new = await chat.say("jane@example.com, 555 0100")
@@ -121,7 +121,7 @@ async def test_greeting_to_confirmation_code(chat: Chat) -> None:
     (booking,) = await chat.bookings()
     done = str(new[-1].content)
     assert booking.booking_id in done and booking.confirmation_code in done
-    assert "Tuesday, December 1 at 14:00" in done
+    assert "Tuesday, December 1 at 2:00 PM" in done
     assert (booking.patient_name, booking.patient_email, booking.patient_phone) == (
         "Jane Roe",
         "jane@example.com",
@@ -155,7 +155,7 @@ async def test_full_day_moves_to_the_next_available_day(chat: Chat) -> None:
     assert [a["date"] for a in chat.calls(new, "check_availability")] == ["2026-11-24", "2026-11-26"]
     offer = str(new[-1].content)
     assert "no free specialist times on Tuesday, November 24" in offer
-    assert "Thursday, November 26" in offer and "10:00" in offer
+    assert "Thursday, November 26" in offer and "10:00 AM" in offer
     assert "full name" in await chat.reply("the first one")
     await chat.say("Jane Roe, jane@example.com, 555 0100")
     assert chat.pending is not None
@@ -182,8 +182,8 @@ async def test_slot_taken_between_check_and_book_recovers(chat: Chat) -> None:
     assert '"slot_taken"' in str(results[0].content)
     assert chat.calls(new, "check_availability") == [{"date": "2026-11-25", "appointment_type": "physical"}]
     text = str(new[-1].content)
-    assert "10:30 on Wednesday, November 25 was just taken" in text
-    assert "9:45" in text and "11:15" in text and "10:30," not in text
+    assert "10:30 AM on Wednesday, November 25 was just taken" in text
+    assert "9:45 AM" in text and "11:15 AM" in text and "10:30 AM," not in text
     await chat.say("11:15 then")
     assert chat.pending["args"]["start_time"] == "11:15"
     await chat.say("yes")

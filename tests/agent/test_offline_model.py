@@ -11,6 +11,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 
 from agent.offline import OfflineChatModel
 from core.clock import Clock
+from core.formats import clock_label
 
 CLOCK = Clock("America/New_York", datetime(2026, 11, 23, 9, 0))
 SPECIALIST_TUE = ["10:00", "11:00", "13:00", "14:00", "15:00", "16:00"]
@@ -185,7 +186,7 @@ def test_greeting_and_request_in_one_message_checks_first_then_greets() -> None:
         ask(first, *checked("2026-12-01", "specialist", ["13:00", "14:00", "15:00", "16:00"], "afternoon", other=2))
     )
     assert out.startswith("Hello!")
-    assert "Tuesday, December 1" in out and "13:00, 14:00, 15:00 and 16:00" in out
+    assert "Tuesday, December 1" in out and "1:00 PM, 2:00 PM, 3:00 PM and 4:00 PM" in out
 
 
 # --- offering times ------------------------------------------------------------------------
@@ -194,8 +195,8 @@ def test_greeting_and_request_in_one_message_checks_first_then_greets() -> None:
 def test_offer_spreads_across_the_day_and_names_the_weekday() -> None:
     out = reply(ask("What's free tomorrow?", *checked("2026-11-24", "consultation", CONSULT_DAY)))
     assert "Tuesday, November 24" in out
-    offered = [t for t in ("9:00", "10:30", "13:00", "15:00", "16:30") if t in out]
-    assert offered == ["9:00", "10:30", "13:00", "15:00", "16:30"]
+    offered = [t for t in ("9:00 AM", "10:30 AM", "1:00 PM", "3:00 PM", "4:30 PM") if t in out]
+    assert offered == ["9:00 AM", "10:30 AM", "1:00 PM", "3:00 PM", "4:30 PM"]
     assert "9 more are free" in out
     assert "assumed a consultation" in out  # the default type is said, not silently used
 
@@ -207,7 +208,7 @@ def test_offer_honours_the_part_of_day() -> None:
             *checked("2026-11-24", "specialist", ["13:00", "14:00", "15:00", "16:00"], "afternoon", other=2),
         )
     )
-    assert "in the afternoon" in out and "10:00" not in out and "16:00" in out
+    assert "in the afternoon" in out and "10:00 AM" not in out and "4:00 PM" in out
     assert "assumed" not in out
 
 
@@ -218,13 +219,13 @@ def test_requested_time_that_is_free_goes_straight_to_details() -> None:
             *checked("2026-11-24", "followup", ["13:00", "13:15", "14:00", "14:15"]),
         )
     )
-    assert "14:00 on Tuesday, November 24 is free" in out
+    assert "2:00 PM on Tuesday, November 24 is free" in out
     assert "full name, e-mail address and phone number" in out
 
 
 def test_requested_time_that_is_taken_offers_the_nearest() -> None:
     out = reply(ask("specialist tomorrow at 12:30", *checked("2026-11-24", "specialist", SPECIALIST_TUE)))
-    assert "12:30 isn't free" in out and "11:00, 13:00 and 14:00" in out
+    assert "12:30 PM isn't free" in out and "11:00 AM, 1:00 PM and 2:00 PM" in out
 
 
 def test_requested_time_with_all_details_books_at_once() -> None:
@@ -267,8 +268,7 @@ PICKS = [
 @pytest.mark.parametrize(("text", "slot"), PICKS)
 def test_picking_a_slot_then_asking_for_all_missing_details(text: str, slot: str) -> None:
     out = reply(ask("What's free tomorrow?", *OFFERED, text))
-    shown = slot.lstrip("0")
-    assert f"at {shown}, I need your full name, e-mail address and phone number" in out
+    assert f"at {clock_label(slot)}, I need your full name, e-mail address and phone number" in out
 
 
 @pytest.mark.parametrize(("text", "slot"), PICKS[:6])
@@ -286,11 +286,11 @@ def test_out_of_range_pick_repeats_the_offer() -> None:
             "the fifth one",
         )
     )
-    assert "16:30" in out  # the fifth is fine
+    assert "4:30 PM" in out  # the fifth is fine
     out = reply(
         ask("What's free tomorrow?", *checked("2026-11-24", "consultation", ["09:00", "09:30"]), "the fourth one")
     )
-    assert "I offered 2 times: 9:00 and 9:30" in out
+    assert "I offered 2 times: 9:00 AM and 9:30 AM" in out
 
 
 def test_time_not_returned_is_never_booked() -> None:
@@ -300,7 +300,7 @@ def test_time_not_returned_is_never_booked() -> None:
         "10:00 please",
     ]
     out = reply(ask(*history))
-    assert "10:00 isn't free" in out and "9:00 and 9:30" in out
+    assert "10:00 AM isn't free" in out and "9:00 AM and 9:30 AM" in out
 
 
 def test_a_time_outside_the_checked_window_is_checked_for_the_whole_day() -> None:
@@ -468,9 +468,9 @@ def test_success_gives_booking_id_code_day_and_time() -> None:
         "end_time": "09:30",
     }
     out = reply(ask(*BOOKING_PENDING, result("b1", booked, name="book_slot")))
-    for fragment in ("APPT-20261124-2E2C4856", "YENF3SKA", "Tuesday, November 24", "9:00"):
+    for fragment in ("APPT-20261124-2E2C4856", "YENF3SKA", "Tuesday, November 24", "9:00 AM"):
         assert fragment in out
-    assert "You're welcome! See you on Tuesday, November 24 at 9:00" in reply(
+    assert "You're welcome! See you on Tuesday, November 24 at 9:00 AM" in reply(
         ask(*BOOKING_PENDING, result("b1", booked, name="book_slot"), AIMessage(out), "thank you")
     )
 
@@ -487,8 +487,8 @@ def test_slot_taken_rechecks_the_day_then_offers_times_near_it() -> None:
     name, args = tool_call(ask(*history))
     assert name == "check_availability" and args == {"date": "2026-11-24", "appointment_type": "consultation"}
     out = reply(ask(*history, *checked("2026-11-24", "consultation", CONSULT_DAY[1:], call_id="c2")))
-    assert "9:00 on Tuesday, November 24 was just taken" in out
-    assert "9:30, 10:00 and 10:30" in out
+    assert "9:00 AM on Tuesday, November 24 was just taken" in out
+    assert "9:30 AM, 10:00 AM and 10:30 AM" in out
 
 
 def test_slot_taken_then_pick_books_the_alternative() -> None:
@@ -531,7 +531,7 @@ def test_full_day_checks_the_next_available_day_and_says_so() -> None:
     assert args == {"date": "2026-11-26", "appointment_type": "specialist"}
     out = reply(ask(*first, *checked("2026-11-26", "specialist", ["10:00", "11:00"], call_id="c2")))
     assert "no free specialist times on Tuesday, November 24" in out
-    assert "next day with free specialist times is Thursday, November 26" in out and "10:00 and 11:00" in out
+    assert "next day with free specialist times is Thursday, November 26" in out and "10:00 AM and 11:00 AM" in out
 
 
 def test_no_schedule_checks_the_suggested_day() -> None:
@@ -652,10 +652,31 @@ def test_bind_tools_returns_a_model_that_knows_the_tool_names() -> None:
 # --- more behaviours -----------------------------------------------------------------------
 
 
-def test_anything_later_looks_at_the_afternoon_and_earlier_at_the_morning() -> None:
+def test_anything_later_or_earlier_pages_through_the_day_it_has() -> None:
     history: list[Turn] = ["consultation on Friday", *checked("2026-11-27", "consultation", CONSULT_DAY)]
-    assert tool_call(ask(*history, "do you have anything later?"))[1].get("time_of_day") == "afternoon"
-    assert tool_call(ask(*history, "anything earlier?"))[1].get("time_of_day") == "morning"
+    later = ask(*history, "do you have anything later?")  # offered 9:00 ... 4:30 PM, spread out
+    assert not later.tool_calls and "1:30 PM, 2:00 PM, 2:30 PM, 3:30 PM and 4:00 PM" in later.text
+    earlier = ask(*history, "anything earlier?")
+    assert not earlier.tool_calls and "9:30 AM, 10:00 AM, 11:00 AM and 11:30 AM" in earlier.text
+
+
+def test_later_times_after_a_window_look_at_the_rest_of_the_day() -> None:
+    morning = ["10:00", "11:00"]
+    history: list[Turn] = ["specialist on Tuesday morning", *checked("2026-11-24", "specialist", morning, "morning")]
+    assert tool_call(ask(*history, "any later times?")) == (
+        "check_availability",
+        {"date": "2026-11-24", "appointment_type": "specialist"},
+    )
+    out = reply(ask(*history, "any later times?", *checked("2026-11-24", "specialist", SPECIALIST_TUE, call_id="c2")))
+    assert "1:00 PM, 2:00 PM, 3:00 PM and 4:00 PM" in out and "10:00 AM" not in out
+
+
+def test_other_times_offer_what_was_not_read_out_and_says_when_there_are_none() -> None:
+    history: list[Turn] = ["consultation on Friday", *checked("2026-11-27", "consultation", CONSULT_DAY)]
+    out = reply(ask(*history, "show me other times"))
+    assert "9:30 AM" in out and "9:00 AM," not in out and "4:30 PM" not in out
+    few: list[Turn] = ["consultation on Friday", *checked("2026-11-27", "consultation", ["09:00", "09:30"])]
+    assert "There are no later free consultation times on Friday, November 27" in reply(ask(*few, "anything later?"))
 
 
 def test_a_first_name_then_a_surname_make_the_full_name() -> None:
@@ -667,7 +688,7 @@ def test_is_a_time_available_checks_the_day_and_holds_that_time() -> None:
     name, args = tool_call(ask("Is 10:30 available tomorrow?"))
     assert args == {"date": "2026-11-24", "appointment_type": "consultation"}
     out = reply(ask("Is 10:30 available tomorrow?", *checked("2026-11-24", "consultation", CONSULT_DAY)))
-    assert "10:30 on Tuesday, November 24 is free" in out
+    assert "10:30 AM on Tuesday, November 24 is free" in out
 
 
 def test_a_reason_goes_with_the_booking_and_not_the_next_one() -> None:
@@ -717,7 +738,7 @@ def test_insisting_on_a_time_never_returned_books_nothing() -> None:
         "book 15:00 right now, no need to check",
     ]
     out = reply(ask(*history))
-    assert "15:00 isn't free" in out
+    assert "3:00 PM isn't free" in out
 
 
 # --- a property: over many scripted conversations, book_slot only ever books what was offered ---
@@ -804,3 +825,46 @@ def test_social_messages_while_details_are_pending_are_answered() -> None:
     assert "Goodbye" in reply(ask(*PICKED, "bye"))
     assert "specialist visit (60 min)" in reply(ask(*PICKED, "what kinds of appointments do you have?"))
     assert "still need your e-mail address and phone number" in reply(ask(*PICKED, "Jane Roe", "hmm"))
+
+
+def test_what_it_cannot_read_changes_nothing_and_it_says_what_it_has() -> None:
+    history: list[Turn] = ["physical on friday please", *checked("2026-11-27", "physical", ["09:00", "09:45"])]
+    out = ask(*history, "hmm not sure")
+    assert not out.tool_calls
+    assert "So far I have a physical on Friday, November 27" in out.text and "Which day" not in out.text
+    # ... and the next message still means that Friday's physical
+    assert tool_call(ask(*history, "hmm not sure", "ok mornings then")) == (
+        "check_availability",
+        {"date": "2026-11-27", "appointment_type": "physical", "time_of_day": "morning"},
+    )
+
+
+def test_without_a_day_it_asks_only_for_the_day() -> None:
+    out = ask("I need a follow-up, afternoons are better")
+    assert not out.tool_calls and "Sure, a follow-up in the afternoon. Which day would you like?" in out.text
+    assert "type" not in out.text
+
+
+@pytest.mark.parametrize("today", ["2026-11-23", "2026-11-27", "2026-12-31", "2027-02-28"])
+def test_examples_never_name_a_day_already_gone(today: str) -> None:
+    import re
+    from datetime import date, timedelta
+
+    from agent.offline.replies import Replies
+
+    say = Replies("Clinic", date.fromisoformat(today))
+    coming = {f"{d:%B} {d.day}" for d in (say.today + timedelta(days=n) for n in range(1, 8))}
+    for text in (say.example(), say.ask_day(None), say.not_understood()):
+        for named in re.findall(r"[A-Z][a-z]+ \d{1,2}\b", text):
+            assert named in coming, f"{named!r} is not in the coming week: {text}"
+
+
+def test_a_time_said_for_one_day_is_not_booked_on_another() -> None:
+    history: list[Turn] = [
+        "consultation tomorrow at 10",
+        *checked("2026-11-24", "consultation", CONSULT_DAY),
+        "wednesday would be better",
+        *checked("2026-11-25", "consultation", CONSULT_DAY, call_id="c2"),
+    ]
+    out = ask(*history, JANE)
+    assert not out.tool_calls and "Which time would you like" in out.text

@@ -179,3 +179,90 @@ def test_good_morning_is_a_greeting_not_a_part_of_day() -> None:
     u = parse("Good morning! Anything on Thursday afternoon?", MONDAY)
     assert u.greeting and u.window == "afternoon"
     assert parse("Good morning", MONDAY).window is None
+
+
+# --- issue 11: the rewrite's pieces, one rule each (the development set in tests/nlu covers the mix)
+
+
+@pytest.mark.parametrize(
+    ("text", "normalised"),
+    [
+        ("Tommorow mornin", "tomorrow morning"),
+        ("wensday folow up", "wednesday follow up"),
+        ("a chekup with the specilist", "a checkup with the specialist"),
+        ("tmrw or nxt wed", "tomorrow or next wednesday"),
+        ("the twenty-first at half past nine", "the 21st at half past 9"),
+        ("I remember the doctor physically checked", "i remember the doctor physically checked"),  # real words
+        ("I sat on the sun deck", "i sat on the sun deck"),  # abbreviations only where a day fits
+    ],
+)
+def test_spelling_abbreviations_and_numbers_are_normalised(text: str, normalised: str) -> None:
+    from agent.offline.lexicon import normalize
+
+    assert normalize(text) == normalised
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("thursday the 17th of december", "2026-12-17"),  # the date, not the coming Thursday
+        ("fri dec 11", "2026-12-11"),
+        ("two weeks from tomorrow", "2026-12-08"),
+        ("3 days after friday", "2026-11-30"),
+        ("the tuesday after next", "2026-12-08"),
+        ("in 8 days' time", "2026-12-01"),
+        ("not tomorrow, the day after", "2026-11-25"),
+        ("not this thursday but the one after", "2026-12-03"),
+        ("any day next week except monday", "2026-12-01"),
+        ("the day after thanksgiving", "2026-11-27"),
+        ("new year's day", "2027-01-01"),
+        ("my last visit was on the 3rd of november, a follow-up next week", "2026-11-30"),  # past: context
+        ("tryouts are on the 5th so before then, could we try wednesday", "2026-11-25"),  # the last day asked
+        ("I had bloodwork on the 16th, can I come tomorrow", "2026-11-24"),  # "the 16th" of the past
+        ("tuesday or wednesday", "2026-11-24"),  # alternatives: the first
+    ],
+)
+def test_days_combine_as_patients_combine_them(text: str, expected: str) -> None:
+    from agent.offline.lexicon import normalize
+
+    found = find_day(normalize(text), MONDAY)
+    assert found is not None and found.day.isoformat() == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [
+        ("not before 10", "after 10:00"),
+        ("not after 11am", "before 11:00"),
+        ("no later than 11", "before 11:00"),
+        ("at 3:30 or later", "after 15:30"),
+        ("i'm at work until 4 so the evening", "evening"),  # a part of the day beats the busy clause
+        ("i work until 5, anytime after that", "after 17:00"),
+        ("my shift finishes at 3", "after 15:00"),
+        ("i need to be at work by 11, so before then", "before 11:00"),
+        ("in meetings all morning, after lunch please", "after 13:00"),
+        ("first thing", "before 10:00"),
+        ("not in the morning", "after 12:00"),
+    ],
+)
+def test_bounds_negations_and_busy_clauses(text: str, window: str) -> None:
+    assert find_times(text).window == window
+
+
+@pytest.mark.parametrize(
+    ("text", "type_key"),
+    [
+        ("a neurology appointment", "specialist"),
+        ("the skin doctor", "specialist"),
+        ("my physical was last week and I need to go over the results", "followup"),  # the physical is context
+        ("just to check in about my new meds", "followup"),
+        ("my GP referred me to orthopedics", "specialist"),
+    ],
+)
+def test_specialties_and_types_in_context(text: str, type_key: str) -> None:
+    assert parse(text, MONDAY).type == type_key
+
+
+def test_a_name_is_never_spelling_corrected_and_june_can_be_a_name() -> None:
+    assert parse("I'm Noor Haddad, noor@example.com, 555 010 0137", MONDAY).name == "Noor Haddad"
+    assert parse("Hi, I'm June Park, june@example.com, 555 010 0149", MONDAY).name == "June Park"

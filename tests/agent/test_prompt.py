@@ -31,3 +31,12 @@ def test_render_uses_the_clock_and_leaves_other_braces_alone() -> None:
     assert "America/New_York" in rendered and "14:05" in rendered
     assert "- followup (15 min)" in rendered and "- specialist (60 min)" in rendered
     assert "{{clinic_name}}" not in rendered and '{"date": "{{unknown}}"}' in rendered
+
+
+def test_the_prompt_asks_for_times_in_the_clinics_format() -> None:
+    clock = Clock("America/New_York", datetime(2026, 11, 25, 14, 5))
+    twelve = render_prompt(default_template(), clock=clock, clinic_name="C")
+    assert "9:00 AM, 10:30 AM or 2:00 PM" in twelve and "12-hour times with AM/PM" in twelve
+    twenty_four = render_prompt(default_template(), clock=clock, clinic_name="C", time_format="24h")
+    assert "09:00, 10:30 or 14:00" in twenty_four and "24-hour times" in twenty_four
+    assert "{{time_" not in twelve + twenty_four

@@ -40,6 +40,7 @@ OFFER = (
     "(We close for lunch 12:00–1:00 pm.) Which time suits you best?"
 )
 OFFERED = ["09:00", "09:15", "10:30"]  # 12:00 and 1:00 pm are not free morning slots: no buttons
+OFFERED_12H = ["9:00 AM", "9:15 AM", "10:30 AM"]  # the buttons' text where the clinic reads 12-hour times
 
 
 def check_reply() -> list[dict[str, Any]]:
@@ -197,7 +198,7 @@ def asked_and_offered(server: Clinic, context: Any) -> tuple[Page, str | None]:
     page.goto(server.url)
     launcher(page).click()
     say(page, ASK)
-    expect(chips(page)).to_have_text(OFFERED)
+    expect(chips(page)).to_have_text(OFFERED_12H)
     wait_idle(page)
     return page, session_id(page, server)
 
@@ -266,7 +267,7 @@ def test_book_a_slot_streaming_slot_buttons_confirm_and_card(clinic: Any, contex
         polling=10,
     )  # a partial reply is on screen before the turn is done
     assert chips(page).count() == 0
-    expect(chips(page)).to_have_text(OFFERED)
+    expect(chips(page)).to_have_text(OFFERED_12H)  # as the (en_US) clinic shows times
     wait_idle(page)
     final = assistant(page).last.locator(".cc-text").inner_text()
     assert final == f"Let me check Tuesday morning for you.\n{OFFER}"
@@ -286,8 +287,8 @@ def test_book_a_slot_streaming_slot_buttons_confirm_and_card(clinic: Any, contex
     shot(page, "widget-slots.png")
 
     # 2. Pick a time by button: it is sent as the patient's message.
-    page.get_by_role("button", name="09:00", exact=True).click()
-    expect(user(page).last).to_have_text("You: 09:00")
+    page.get_by_role("button", name="9:00 AM", exact=True).click()
+    expect(user(page).last).to_have_text("You: 9:00 AM")
     expect(assistant(page).last).to_contain_text("To book it I need your full name")
     wait_idle(page)
     assert chips(page).count() == 0, "the time the patient just chose is not offered again"
@@ -296,7 +297,7 @@ def test_book_a_slot_streaming_slot_buttons_confirm_and_card(clinic: Any, contex
     # 3. Details: the booking waits for an explicit confirmation.
     say(page, DETAILS)
     card = page.get_by_role("group", name="Confirm your booking")
-    expect(card).to_contain_text("Book a followup appointment on Tuesday, December 1 at 09:00 for Jane Doe")
+    expect(card).to_contain_text("Book a follow-up on Tuesday, December 1 at 9:00 AM for Jane Doe")
     expect(card.get_by_role("button", name="Confirm")).to_be_enabled()
     expect(card.get_by_role("button", name="Change")).to_be_enabled()
     wait_idle(page)
@@ -314,7 +315,7 @@ def test_book_a_slot_streaming_slot_buttons_confirm_and_card(clinic: Any, contex
     booking_id = booked.locator("[data-field=booking_id]").inner_text()
     expect(booked.locator("[data-field=type]")).to_have_text("Follow-up visit")
     expect(booked.locator("[data-field=date]")).to_have_text("Tuesday, December 1")
-    expect(booked.locator("[data-field=time]")).to_have_text("09:00 – 09:15")
+    expect(booked.locator("[data-field=time]")).to_have_text("9:00 AM – 9:15 AM")
     assert chips(page).count() == 0, "no slot buttons after the booking"
     expect(page.locator("[aria-live=polite]")).to_contain_text(f"Confirmation code {code}")
     shot(page, "widget-booked.png")
@@ -350,7 +351,7 @@ def test_change_declines_the_pending_booking(clinic: Any, context: Any) -> None:
     page.goto(server.url)
     launcher(page).click()
     say(page, ASK)
-    page.get_by_role("button", name="09:00", exact=True).click()
+    page.get_by_role("button", name="9:00 AM", exact=True).click()
     expect(assistant(page).last).to_contain_text("To book it")
     wait_idle(page)
     say(page, DETAILS)
@@ -384,7 +385,7 @@ def test_reload_keeps_the_conversation_and_a_typed_yes_confirms(clinic: Any, con
     # Reload after the offer: the panel is open again, the conversation and the slot buttons are back.
     before = transcript_texts(page)
     page.reload()
-    expect(chips(page)).to_have_text(OFFERED)
+    expect(chips(page)).to_have_text(OFFERED_12H)
     assert transcript_texts(page) == before
     assert session_id(page, server) == sid
 
@@ -400,7 +401,7 @@ def test_reload_keeps_the_conversation_and_a_typed_yes_confirms(clinic: Any, con
     before = transcript_texts(page)
     page.reload()
     card = page.get_by_role("group", name="Confirm your booking")
-    expect(card).to_contain_text("on Tuesday, December 1 at 10:30 for Jane Doe")
+    expect(card).to_contain_text("on Tuesday, December 1 at 10:30 AM for Jane Doe")
     expect(card.get_by_role("button", name="Confirm")).to_be_enabled()
     assert transcript_texts(page) == before
     assert chips(page).count() == 0
@@ -408,7 +409,7 @@ def test_reload_keeps_the_conversation_and_a_typed_yes_confirms(clinic: Any, con
     # Typing "yes" works as well as the button.
     say(page, "yes")
     booked = page.get_by_role("region", name="Appointment booked")
-    expect(booked.locator("[data-field=time]")).to_have_text("10:30 – 10:45")
+    expect(booked.locator("[data-field=time]")).to_have_text("10:30 AM – 10:45 AM")
     expect(card.get_by_role("button", name="Confirm")).to_be_disabled()
     wait_idle(page)
     code = booked.locator("[data-field=confirmation_code]").inner_text()
@@ -566,7 +567,7 @@ def test_errors_show_a_message_and_retry_resends(clinic: Any, context: Any) -> N
 
 
 def test_keyboard_only(clinic: Any, context: Any) -> None:
-    server = clinic(whole_booking("09:15"))
+    server = clinic(whole_booking("09:15"), time_format="24h")  # a 24-hour clinic: buttons and card say so
     page = context().new_page()
     page.goto(server.url)
     expect(launcher(page)).to_be_visible()
@@ -646,7 +647,7 @@ def test_phone_width_has_no_horizontal_scroll(clinic: Any, context: Any) -> None
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360 and box["width"] >= 350, box
 
     say(page, ASK)
-    expect(chips(page)).to_have_text(OFFERED)
+    expect(chips(page)).to_have_text(OFFERED_12H)
     wait_idle(page)
     no_horizontal_scroll(page)
     shot(page, "widget-phone-slots.png")
@@ -730,6 +731,6 @@ def test_custom_element_on_a_third_party_site(clinic: Any, context: Any, partner
     assert styles["header"] == "rgb(11, 110, 105)" and "Georgia" not in styles["font"], styles
 
     say(page, ASK)  # cross-origin POST + SSE, allowed by CORS_ORIGINS
-    expect(chips(page)).to_have_text(OFFERED)
+    expect(chips(page)).to_have_text(OFFERED_12H)
     wait_idle(page)
     shot(page, "widget-third-party.png")

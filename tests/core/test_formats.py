@@ -10,11 +10,13 @@ import pytest
 from core.formats import (
     EMAIL,
     TIME_OF_DAY_PATTERN,
+    clock_label,
     day_label,
     hhmm,
     in_window,
     is_email,
     is_hhmm,
+    locale_time_format,
     minutes,
     time_window,
 )
@@ -56,3 +58,27 @@ def test_the_email_rule() -> None:
     assert is_email("jane.roe+clinic@example.co.uk") and EMAIL.match("a@b.io")
     assert not any(is_email(v) for v in ("jane@", "jane@example", "@example.com", "jane roe@example.com"))
     assert not is_email("a" * 250 + "@example.com")
+
+
+@pytest.mark.parametrize(
+    ("hh_mm", "twelve", "twenty_four"),
+    [
+        ("00:30", "12:30 AM", "00:30"),
+        ("09:45", "9:45 AM", "09:45"),
+        ("12:00", "12:00 PM", "12:00"),
+        ("14:00", "2:00 PM", "14:00"),
+        ("23:59", "11:59 PM", "23:59"),
+    ],
+)
+def test_times_are_shown_in_the_clinics_clock(hh_mm: str, twelve: str, twenty_four: str) -> None:
+    assert clock_label(hh_mm, "12h") == twelve and clock_label(hh_mm, "24h") == twenty_four
+
+
+def test_the_locale_chooses_the_clock_and_the_setting_overrides_it() -> None:
+    from core.settings import ExplicitSettings
+
+    assert locale_time_format("en_US") == "12h" and locale_time_format("en-US") == "12h"
+    assert locale_time_format("en_GB") == "24h" and locale_time_format("de_DE.UTF-8") == "24h"
+    assert ExplicitSettings().display_time_format == "12h"  # the shipped clinic is en_US
+    assert ExplicitSettings(clinic_locale="fr_FR").display_time_format == "24h"
+    assert ExplicitSettings(clinic_locale="fr_FR", time_format="12h").display_time_format == "12h"

@@ -70,6 +70,9 @@ async def test_with_the_token_the_api_answers(tmp_path: Path) -> None:
         assert config["prompt"].startswith("You are the scheduling assistant of {{clinic_name}}")
         assert config["providers"] == ["offline"]  # no OpenAI key configured: not offered
         assert config["default_provider"] == "offline"
+        # the Model field shows what runs, and the page says the embedded model ignores the prompt
+        assert config["default_model"] == config["models"]["offline"] == "offline-rules (embedded, rule-based)"
+        assert config["reads_prompt"] == {"offline": False}
         assert config["now"] == "2026-11-23T09:00:00"
         assert (await client.get("/api/playground/prompt", headers=STAFF)).json()["prompt"] == config["prompt"]
         refused = await client.post("/api/playground/chat", headers=STAFF, json={"message": "hi", "provider": "openai"})
@@ -84,6 +87,7 @@ async def test_openai_is_offered_only_when_configured(tmp_path: Path) -> None:
     async with running_app(settings_for(tmp_path, openai_base_url="http://127.0.0.1:9/v1")) as (_, client):
         config = (await client.get("/api/playground/config", headers=STAFF)).json()
         assert config["providers"] == ["offline", "openai"]
+        assert config["models"]["openai"] == "gpt-4o-mini" and config["reads_prompt"]["openai"] is True
 
 
 async def test_the_edited_prompt_reaches_the_model_for_that_session_only(tmp_path: Path, prompt_log: PromptLog) -> None:
@@ -125,7 +129,7 @@ async def test_the_edited_prompt_reaches_the_model_for_that_session_only(tmp_pat
         summary = (await client.get(f"/api/playground/sessions/{session_id}", headers=STAFF)).json()
         assert summary["settings"] == {
             "provider": "offline",
-            "model": None,
+            "model": "offline-rules (embedded, rule-based)",  # what really ran, not the OpenAI default
             "temperature": None,
             "custom_prompt": False,
         }

@@ -67,6 +67,11 @@ def test_edit_chat_trace_export_and_replay(
     prompt.fill(prompt.input_value() + "\n" + MARKER)
     expect(page.locator("#prompt-state")).to_have_text("edited: this session only")
     expect(page.locator("#provider")).to_have_value("offline")
+    # ... but the embedded model does not read it, and the page says so; the Model field shows what runs
+    expect(page.locator("#prompt-notice")).to_be_visible()
+    expect(page.locator("#prompt-notice")).to_contain_text("does not read the system prompt")
+    expect(page.locator("#model")).to_have_value("offline-rules (embedded, rule-based)")
+    expect(page.locator("#model")).to_be_disabled()
 
     # Turn 1: a tool call with its arguments, result and latency; token usage.
     first = send(page, "Hi, I'd like a consultation tomorrow morning", 1)
@@ -93,7 +98,7 @@ def test_edit_chat_trace_export_and_replay(
     expect(third.locator("li.confirm .confirm-state")).to_have_text("waiting for the patient")
     expect(page.locator("#confirm-bar")).to_be_visible()
     expect(page.locator("#confirm-summary")).to_have_text(
-        "Book a consultation appointment on Tuesday, November 24 at 10:00 for Jane Roe, jane@example.com, 555 010 0100?"
+        "Book a consultation on Tuesday, November 24 at 10:00 AM for Jane Roe, jane@example.com, 555 010 0100?"
     )
 
     # Turn 4: the button confirms; the booking runs and its result shows.

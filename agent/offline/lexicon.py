@@ -1,0 +1,153 @@
+"""Patients' spelling, made readable for the rules: typos, abbreviations and spelled-out numbers.
+
+Before anything is read, a message is normalised word by word (tests/nlu measured the choices;
+see bench/nlu_libraries.py):
+
+* a word that is not English (SymSpell's bundled 82,765-word frequency dictionary) and lies within
+  a small edit distance of the clinic's own vocabulary (weekdays, months, the type and specialty
+  names, everyday scheduling words) is replaced by that word, with symspellpy: "tommorow" ->
+  "tomorrow", "wensday" -> "wednesday", "chekup" -> "checkup", "specilist" -> "specialist". A
+  real word ("remember", "physically", "text") is never touched, so "remember" never becomes
+  "december". One edit for words of four to six letters, two from seven;
+* the usual abbreviations are spelled out ("tmrw", "nxt", "appt", "thurs");
+* spelled-out numbers become digits with text2num ("the twenty-first" -> "the 21st", "in eight
+  days" -> "in 8 days"); "one", "two", "first" and "second" stay words, as text2num keeps them,
+  and the rules read those themselves.
+
+The result is lower case; the patient's own text (names, e-mail) is read from the original.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+from symspellpy import SymSpell, Verbosity
+from text_to_num import alpha2digit
+
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTH_NAMES = "january february march april may june july august september october november december".split()
+ORDINAL_WORDS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+    "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth thirtieth"
+).split()
+# The words patients use to ask for a visit here; a typo is corrected only towards one of these.
+VOCABULARY = (
+    *WEEKDAY_NAMES,
+    *MONTH_NAMES,
+    *ORDINAL_WORDS,
+    *"""
+    today tomorrow tonight morning mornings afternoon afternoons evening evenings noon midday lunchtime lunch weekend
+    week weeks fortnight next after before between until later earlier earliest soonest available availability
+    anytime appointment appointments consultation consult followup follow physical physicals checkup checkups check
+    exam examination annual yearly specialist specialists doctor results bloodwork dermatology dermatologist
+    cardiology cardiologist neurology neurologist orthopedics orthopaedics orthopedic orthopaedic allergist allergy
+    urology urologist ophthalmology ophthalmologist gastroenterology gastroenterologist rheumatology
+    rheumatologist podiatry podiatrist endocrinology endocrinologist pediatric paediatric christmas thanksgiving
+    valentines valentine boxing please possible schedule reschedule booking
+    """.split(),
+)
+ABBREVIATIONS = {
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tmrow": "tomorrow",
+    "2moro": "tomorrow",
+    "2morrow": "tomorrow",
+    "nxt": "next",
+    "appt": "appointment",
+    "appts": "appointments",
+    "apt": "appointment",
+    "pls": "please",
+    "plz": "please",
+    "dr": "doctor",
+    "doc": "doctor",
+    "mon": "monday",
+    "tue": "tuesday",
+    "tues": "tuesday",
+    "wed": "wednesday",
+    "weds": "wednesday",
+    "thu": "thursday",
+    "thur": "thursday",
+    "thurs": "thursday",
+    "fri": "friday",
+    "sat": "saturday",
+    "sun": "sunday",
+    "nye": "new year's eve",
+    "xmas": "christmas",
+    "hr": "hour",
+    "hrs": "hours",
+    "mins": "minutes",
+    "wk": "week",
+    "wks": "weeks",
+}
+# Abbreviations that are also English words are spelled out only where the context says so.
+_AMBIGUOUS = {"mon", "wed", "sat", "sun", "apt", "doc", "dr", "thu", "tue", "hr", "wk"}
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+[a-z]*")
+
+
+@functools.cache
+def _english() -> frozenset[str]:
+    """SymSpell's bundled English frequency dictionary: words that are spelled right."""
+    import symspellpy
+
+    path = Path(symspellpy.__file__).resolve().parent / "frequency_dictionary_en_82_765.txt"
+    with path.open(encoding="utf-8") as lines:
+        return frozenset(line.split(" ", 1)[0] for line in lines)
+
+
+@functools.cache
+def _speller() -> SymSpell:
+    speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+    for word in VOCABULARY:
+        speller.create_dictionary_entry(word, 1)
+    return speller
+
+
+@functools.cache
+def correct(word: str) -> str:
+    """The clinic word a misspelt `word` stands for, or `word` itself."""
+    if len(word) < 4 or word in _english() or not word.isalpha():
+        return word
+    distance = 1 if len(word) <= 6 else 2
+    found = _speller().lookup(word, Verbosity.TOP, max_edit_distance=distance)
+    if not found:
+        return word
+    term = found[0].term
+    # "physically", "followed", "mornings": a longer word built on a clinic word is its own word
+    return word if word.startswith(term) else term
+
+
+def _abbreviation(word: str, before: str, after: str) -> str:
+    expanded = ABBREVIATIONS.get(word)
+    if expanded is None:
+        return word
+    if word in _AMBIGUOUS:
+        # "sat", "sun", "wed", "mon" are weekdays before a part of day, a date or punctuation, or
+        # after "on/next/this/by/for"; "dr"/"doc" always mean the doctor.
+        if word in ("dr", "doc", "apt"):
+            return expanded
+        near_time = re.match(r"\s*(?:[,.!?;]|$|morning|afternoon|evening|the\b|\d|[a-z]{3,9}\s+\d)", after)
+        led = re.search(r"\b(?:on|next|this|by|for|coming|until|from|or|and)\s*$", before)
+        return expanded if near_time or led else word
+    return expanded
+
+
+def normalize(text: str) -> str:
+    """Lower case, straight apostrophes, single spaces, corrected words and digits for numbers."""
+    low = " ".join(text.lower().replace("’", "'").replace("‘", "'").split())
+    out: list[str] = []
+    last = 0
+    for m in _WORD.finditer(low):
+        word = m[0]
+        out.append(low[last : m.start()])
+        fixed = correct(word)
+        if fixed == word:
+            fixed = _abbreviation(word, low[: m.start()], low[m.end() :])
+        out.append(fixed)
+        last = m.end()
+    out.append(low[last:])
+    return str(alpha2digit("".join(out), "en"))
+
+
+VOCABULARY_SET = frozenset(VOCABULARY)
