@@ -122,5 +122,5 @@ def app_from_environment() -> FastAPI:
     """The app for the environment's settings: uvicorn's factory for `serve` worker processes,
     each of which imports this module afresh (so each configures its own logging)."""
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return create_app(settings)
