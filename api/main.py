@@ -107,7 +107,8 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     app.include_router(scheduler.router())
     app.include_router(chat_router)
-    app.include_router(playground_router)  # 404 unless PLAYGROUND_TOKEN is set
+    if settings.playground_token:  # off: no routes at all (404), and none in /openapi.json
+        app.include_router(playground_router)
     app.include_router(widget_router)
 
     @app.get("/health", tags=["ops"])

@@ -1,10 +1,11 @@
 """The prompt playground for staff: `/playground` and `/api/playground/*`.
 
-Off (every route answers 404) unless PLAYGROUND_TOKEN is set. When on, every request must
-carry `Authorization: Bearer <PLAYGROUND_TOKEN>`, else 401; the page itself is answered with
-401 too, but its body is the sign-in form, which keeps the token in the tab's sessionStorage
-and sends it with every API call. Patients' chat (`/api/chat`) never sees the overrides: the
-prompt, provider, model and temperature chosen here apply to the playground session only.
+Off unless PLAYGROUND_TOKEN is set: the app then does not mount these routes at all (404, and
+absent from /openapi.json). When on, every API request must carry
+`Authorization: Bearer <PLAYGROUND_TOKEN>`, else 401. The page itself is public (200): it holds
+no data, only the sign-in form, which keeps the token in the tab's sessionStorage and sends it
+with every API call. Patients' chat (`/api/chat`) never sees the overrides: the prompt,
+provider, model and temperature chosen here apply to the playground session only.
 
     GET  /playground                              the page (HTML, CSS and JS inline)
     GET  /api/playground/config                   default prompt, providers, clinic clock
@@ -46,20 +47,18 @@ NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "R
 # --------------------------------------------------------------------------- access
 
 
-def _token(settings: Settings) -> str:
-    if not settings.playground_token:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Not Found")
-    return settings.playground_token
-
-
-def _authorised(request: Request, token: str) -> bool:
+def _authorised(request: Request, token: str | None) -> bool:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), token.encode())
+    return (
+        token is not None
+        and scheme.lower() == "bearer"
+        and secrets.compare_digest(given.strip().encode(), token.encode())
+    )
 
 
 async def require_staff(request: Request, settings: SettingsDep) -> None:
-    """404 while the playground is off; 401 without the right bearer token."""
-    if not _authorised(request, _token(settings)):
+    """401 without the right bearer token (the routes exist only while a token is configured)."""
+    if not _authorised(request, settings.playground_token):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "the playground needs the staff token: Authorization: Bearer <PLAYGROUND_TOKEN>",
@@ -82,14 +81,10 @@ def _page() -> str:
 
 
 @page_router.get("/playground")
-async def page(request: Request, settings: SettingsDep) -> HTMLResponse:
-    """The page: 401 (with the sign-in form as its body) without the token, 200 with it."""
-    token = _token(settings)
-    code = status.HTTP_200_OK if _authorised(request, token) else status.HTTP_401_UNAUTHORIZED
-    headers = {**NO_STORE, "X-Frame-Options": "DENY"}
-    if code == status.HTTP_401_UNAUTHORIZED:
-        headers["WWW-Authenticate"] = 'Bearer realm="playground"'
-    return HTMLResponse(_page(), status_code=code, headers=headers)
+async def page() -> HTMLResponse:
+    """The page, the same for everyone: a browser cannot send a bearer token with a page load,
+    so the sign-in form in it asks for the token, and the API it calls checks it."""
+    return HTMLResponse(_page(), headers={**NO_STORE, "X-Frame-Options": "DENY"})
 
 
 # --------------------------------------------------------------------------- sessions
@@ -271,4 +266,4 @@ async def export(
 
 router = APIRouter()
 router.include_router(page_router)
-router.include_router(api)
+router.include_router(api)  # mounted by create_app only while PLAYGROUND_TOKEN is set
