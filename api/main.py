@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 
 from agent.models.stub import StubScript
 from agent.runtime import AgentRuntime
@@ -32,6 +33,7 @@ from tools.http import SchedulerHttpClient
 from tools.scheduling import build_tools
 
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
+GZIP_MINIMUM_BYTES = 500  # below this, the gzip header and a round of CPU save nothing
 
 
 def create_app(
@@ -97,6 +99,10 @@ def create_app(
     )
     app.state.services = services
     install_error_handlers(app)
+    # Compressed when the client asks (Accept-Encoding: gzip) and the body is worth it: the
+    # widget's files, the demo page, JSON. Never the event streams (text/event-stream is
+    # excluded by Starlette), which compression would hold back until a buffer fills.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
