@@ -17,6 +17,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from agent.models.stub import StubScript
 from agent.runtime import AgentRuntime
+from api.ai_sdk import router as ai_sdk_router
 from api.chat import router as chat_router
 from api.deps import AppServices, Scheduler
 from api.errors import install_error_handlers
@@ -113,6 +114,7 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     app.include_router(scheduler.router())
     app.include_router(chat_router)
+    app.include_router(ai_sdk_router)  # POST /api/chat/ui: the same turns for the AI SDK's useChat
     if settings.playground_token:  # off: no routes at all (404), and none in /openapi.json
         app.include_router(playground_router)
     app.include_router(widget_router)

@@ -14,6 +14,8 @@
 All default to the shipped data files, a fresh temporary SQLite database per server (pass
 `database_url=` to share one), and the clinic clock frozen at Monday 2026-11-23 09:00
 (`scheduler_now=None` for the real clock). Nothing is read from the environment or `.env`.
+
+`node_packages`             -> tests/node/node_modules (the AI SDK, axe-core), installed if needed.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 import pytest
 
 from tests.support.browser import browser, context  # noqa: F401  # fixtures for the browser tests
+from tests.support.node import node_packages  # noqa: F401  # Node packages (AI SDK, axe-core)
 from tests.support.servers import (
     LiveServer,
     LiveServers,
