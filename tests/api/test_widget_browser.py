@@ -23,6 +23,7 @@ from playwright.sync_api import Page, expect
 
 from agent.models.stub import StubScript
 from api.main import create_app
+from tests.support.axe import assert_no_violations
 from tests.support.browser import shot
 from tests.support.servers import LiveServer
 
@@ -732,4 +733,5 @@ def test_custom_element_on_a_third_party_site(clinic: Any, context: Any, partner
     say(page, ASK)  # cross-origin POST + SSE, allowed by CORS_ORIGINS
     expect(chips(page)).to_have_text(OFFERED)
     wait_idle(page)
+    assert_no_violations(page, "inline on a third-party page, slots offered")
     shot(page, "widget-third-party.png")
