@@ -52,6 +52,49 @@ def _test_script(args: argparse.Namespace) -> int:
     return test_script_main(args.paths, app_factory=create_app, verbose=args.verbose)
 
 
+def model_settings(settings: Settings) -> dict[str, object]:
+    """The model configuration a script trial takes from the environment (OpenAI and temperature)."""
+    return {
+        "openai_api_key": settings.openai_api_key,
+        "openai_model": settings.openai_model,
+        "openai_base_url": settings.openai_base_url,
+        "llm_temperature": settings.llm_temperature,
+    }
+
+
+def default_parallel(provider: str | None) -> int:
+    """Trials at a time: a remote model waits on the network, the local ones use this CPU."""
+    return 4 if provider == "openai" else 1
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from api.main import create_app
+    from conversations.cli import eval_main
+
+    settings = get_settings()
+    if args.provider == "openai" and not (settings.openai_api_key or settings.openai_base_url):
+        print("scheduling-agent eval: --provider openai needs OPENAI_API_KEY (or OPENAI_BASE_URL)", file=sys.stderr)
+        return 2
+    configure_logging("ERROR", settings.log_format)  # the table is the output
+    return eval_main(
+        args.paths,
+        app_factory=create_app,
+        trials=args.trials,
+        provider=args.provider,
+        model_settings=model_settings(settings),
+        as_json=args.json,
+        min_pass_k=args.min_pass_k,
+        parallel=args.parallel or default_parallel(args.provider),
+    )
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {value})")
+    return value
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -116,6 +159,25 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="show every turn's tool calls and reply, not only failures"
     )
     test_script.set_defaults(func=_test_script)
+
+    evaluate = command("eval", "run conversation scripts k times each and score them with pass^k")
+    evaluate.add_argument("paths", nargs="+", metavar="PATH", help="a script file or a folder of *.yaml scripts")
+    evaluate.add_argument(
+        "--provider",
+        choices=["openai", "offline", "stub"],
+        help="the model for every script (default: each script's own llm); openai uses OPENAI_MODEL, "
+        f"OPENAI_BASE_URL and LLM_TEMPERATURE (now {defaults.openai_model}, temperature {defaults.llm_temperature})",
+    )
+    evaluate.add_argument("--trials", "-k", type=_positive, default=5, help="runs of each script (default: 5)")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON (for CI)")
+    evaluate.add_argument(
+        "--min-pass-k",
+        type=_fraction,
+        default=1.0,
+        help="exit 1 when the overall pass^k (k = --trials) is below this (default: 1.0, every run passes)",
+    )
+    evaluate.add_argument("--parallel", type=_positive, help="trials run at a time (default: 4 with openai, else 1)")
+    evaluate.set_defaults(func=_eval)
     return parser
 
 
