@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
@@ -13,7 +14,9 @@ from core.settings import Settings, get_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from api.main import create_app
     from api.serve import serve
+    from conversations.evaluate import evaluate_text
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -26,7 +29,11 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    return serve(settings, host=args.host or settings.host, port=args.port or settings.port, workers=workers)
+    # The playground replays its exported conversations with the script runner (pass^k).
+    evaluator = functools.partial(evaluate_text, app_factory=create_app)
+    return serve(
+        settings, host=args.host or settings.host, port=args.port or settings.port, workers=workers, evaluator=evaluator
+    )
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -52,22 +59,8 @@ def _test_script(args: argparse.Namespace) -> int:
     return test_script_main(args.paths, app_factory=create_app, verbose=args.verbose)
 
 
-def model_settings(settings: Settings) -> dict[str, object]:
-    """The model configuration a script trial takes from the environment (OpenAI and temperature)."""
-    return {
-        "openai_api_key": settings.openai_api_key,
-        "openai_model": settings.openai_model,
-        "openai_base_url": settings.openai_base_url,
-        "llm_temperature": settings.llm_temperature,
-    }
-
-
-def default_parallel(provider: str | None) -> int:
-    """Trials at a time: a remote model waits on the network, the local ones use this CPU."""
-    return 4 if provider == "openai" else 1
-
-
 def _eval(args: argparse.Namespace) -> int:
+    from api.evaluation import default_parallel, trial_model_settings
     from api.main import create_app
     from conversations.cli import eval_main
 
@@ -81,7 +74,7 @@ def _eval(args: argparse.Namespace) -> int:
         app_factory=create_app,
         trials=args.trials,
         provider=args.provider,
-        model_settings=model_settings(settings),
+        model_settings=trial_model_settings(settings),
         as_json=args.json,
         min_pass_k=args.min_pass_k,
         parallel=args.parallel or default_parallel(args.provider),

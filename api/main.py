@@ -21,6 +21,7 @@ from api.ai_sdk import router as ai_sdk_router
 from api.chat import router as chat_router
 from api.deps import AppServices, Scheduler
 from api.errors import install_error_handlers
+from api.evaluation import ScriptEvaluator
 from api.middleware import RequestIdMiddleware
 from api.playground.router import router as playground_router
 from api.playground.sessions import StaffSessions
@@ -42,15 +43,17 @@ def create_app(
     *,
     stub_script: StubScript | None = None,
     model_hook: Callable[[Any], Any] | None = None,
+    evaluator: ScriptEvaluator | None = None,
 ) -> FastAPI:
     """Build the app for `settings` (default: the environment's).
 
-    `stub_script` feeds the `stub` model and `model_hook` may adjust the model (tests, scripts).
+    `stub_script` feeds the `stub` model and `model_hook` may adjust the model (tests, scripts);
+    `evaluator` lets the playground replay its scripts k times (api/evaluation.py).
     """
     settings = settings or get_settings()
     clock = Clock(clinic_timezone(settings.clinic_timezone, settings.schedule_file), settings.scheduler_now)
     scheduler = SchedulerService.from_settings(settings, clock)
-    services = AppServices(settings, clock, scheduler, StaffSessions())
+    services = AppServices(settings, clock, scheduler, StaffSessions(), evaluator=evaluator)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -16,6 +16,7 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from api.evaluation import ScriptEvaluator
 from core.settings import Settings
 
 log = logging.getLogger("api")
@@ -71,14 +72,15 @@ class Workers(Multiprocess):
         log.info(self.ready_line)
 
 
-def serve(settings: Settings, *, host: str, port: int, workers: int) -> int:
-    """Run until stopped; the exit code (0 after a graceful stop, 3 if the app could not start)."""
+def serve(settings: Settings, *, host: str, port: int, workers: int, evaluator: ScriptEvaluator | None = None) -> int:
+    """Run until stopped; the exit code (0 after a graceful stop, 3 if the app could not start).
+    `evaluator` replays the playground's scripts (one worker only, as the playground needs)."""
     options: dict[str, Any] = {"host": host, "port": port, "log_config": None, "access_log": False}
     ready_line = where_to_open(settings, host, port)
     if workers == 1:
         from api.main import create_app
 
-        server = AppServer(uvicorn.Config(create_app(settings), **options), ready_line)
+        server = AppServer(uvicorn.Config(create_app(settings, evaluator=evaluator), **options), ready_line)
         server.run()
         return 0 if server.started else STARTUP_FAILURE
     config = uvicorn.Config("api.main:app_from_environment", factory=True, workers=workers, **options)

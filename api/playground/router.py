@@ -13,6 +13,8 @@ provider, model and temperature chosen here apply to the playground session only
     POST /api/playground/chat                     a turn, as the same SSE stream as /api/chat
     GET  /api/playground/sessions/{id}            the session's transcript and settings
     GET  /api/playground/sessions/{id}/export     the session as a YAML test script (download)
+    POST /api/playground/sessions/{id}/eval       that script run k times with the staff's prompt
+                                                  and model: pass^1..pass^k (api/evaluation.py)
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from agent.models import ModelChoice
 from agent.prompts import default_template
 from agent.turn import RunningTurn, TurnOptions, TurnRefused
 from api.chat import stream
-from api.deps import ClockDep, PlaygroundRuntime, Scheduler, SettingsDep, StaffSessionsDep
+from api.deps import ClockDep, PlaygroundRuntime, Scheduler, Services, SettingsDep, StaffSessionsDep
+from api.evaluation import default_parallel, trial_model_settings
 from api.playground.export import export_script
 from api.playground.sessions import SESSION_PREFIX, PlaygroundSession, StaffSessions
 from core.clock import Clock
@@ -136,14 +139,11 @@ async def prompt() -> dict[str, str]:
     return {"prompt": default_template()}
 
 
-class PlaygroundChatRequest(BaseModel):
-    """A staff message (or confirmation answer) with the session's prompt and model settings."""
+class ModelOptions(BaseModel):
+    """The prompt and model staff chose (each omitted: the shipped one)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    session_id: str | None = Field(default=None, max_length=100, description="Omit to start a new playground session.")
-    message: str | None = Field(default=None, description="The message (1 to 2,000 characters).")
-    confirm: bool | None = Field(default=None, description="Answer to a pending confirmation: true books it.")
     prompt: str | None = Field(
         default=None, max_length=50_000, description="System prompt template; omit for the shipped one."
     )
@@ -152,7 +152,24 @@ class PlaygroundChatRequest(BaseModel):
     temperature: float | None = Field(default=None, ge=0.0, le=2.0, description="Sampling temperature (openai only).")
 
 
-def _options(settings: Settings, clock: Clock, body: PlaygroundChatRequest) -> tuple[TurnOptions, PlaygroundSession]:
+class PlaygroundChatRequest(ModelOptions):
+    """A staff message (or confirmation answer) with the session's prompt and model settings."""
+
+    session_id: str | None = Field(default=None, max_length=100, description="Omit to start a new playground session.")
+    message: str | None = Field(default=None, description="The message (1 to 2,000 characters).")
+    confirm: bool | None = Field(default=None, description="Answer to a pending confirmation: true books it.")
+
+
+MAX_TRIALS = 20
+
+
+class PlaygroundEvalRequest(ModelOptions):
+    """How many times to replay the session's script, with which prompt and model."""
+
+    trials: int = Field(default=5, ge=1, le=MAX_TRIALS, description=f"Runs of the script (1 to {MAX_TRIALS}).")
+
+
+def _options(settings: Settings, clock: Clock, body: ModelOptions) -> tuple[TurnOptions, PlaygroundSession]:
     names = providers(settings)
     provider = body.provider or _default_provider(settings)
     if provider not in names:
@@ -262,6 +279,51 @@ async def export(
         media_type="application/x-yaml",
         headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@api.post(
+    "/sessions/{session_id}/eval",
+    responses={
+        200: {"description": "pass^1..pass^k of the replays, their failures grouped, model calls and tokens."},
+        409: {"description": "The session has no finished turn to replay yet."},
+        501: {
+            "description": "This server was built without a script evaluator (start it with scheduling-agent serve)."
+        },
+    },
+)
+async def evaluate(
+    session_id: str,
+    body: PlaygroundEvalRequest,
+    runtime: PlaygroundRuntime,
+    scheduler: Scheduler,
+    sessions: StaffSessionsDep,
+    services: Services,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> dict[str, Any]:
+    """The session exported as a script and run `trials` times, each on a fresh database, with the
+    prompt and model given (the editor's, which may differ from the session's): how reliable is it?"""
+    kept = _session(sessions, session_id)
+    if services.evaluator is None:
+        raise HTTPException(
+            status.HTTP_501_NOT_IMPLEMENTED,
+            "replaying scripts needs the script runner: start the server with `scheduling-agent serve`",
+        )
+    options, chosen = _options(settings, clock, body)
+    history = await runtime.history(session_id)
+    if not any(turn.replies for turn in history.turns()):
+        raise HTTPException(status.HTTP_409_CONFLICT, "the session has no finished turn to replay yet")
+    text = await export_script(
+        history, scheduler, now=kept.now, prompt=options.prompt_template, provider=chosen.provider
+    )
+    report = await services.evaluator(
+        text,
+        trials=body.trials,
+        provider=chosen.provider,
+        model_settings=trial_model_settings(settings, model=chosen.model, temperature=chosen.temperature),
+        parallel=default_parallel(chosen.provider),
+    )
+    return {**report, "script": text}
 
 
 router = APIRouter()

@@ -9,12 +9,15 @@ from tests/node, injected into the page.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from api.main import create_app
+from conversations.evaluate import evaluate_text
 from tests.api.test_widget_browser import (
     ASK,
     DETAILS,
@@ -124,7 +127,13 @@ def test_a_site_can_fix_the_theme_whatever_the_visitor_prefers(clinic: Any, cont
 
 
 def test_the_playground_has_no_wcag_violations(live_server: Any, context: Any) -> None:
-    server = live_server(playground_token="staff-token", llm_provider="offline", checkpoint_url="memory")
+    evaluator = functools.partial(evaluate_text, app_factory=create_app)
+    server = live_server(
+        app_factory=lambda settings: create_app(settings, evaluator=evaluator),
+        playground_token="staff-token",
+        llm_provider="offline",
+        checkpoint_url="memory",
+    )
     page: Page = context(viewport={"width": 1400, "height": 1100}).new_page()
     page.goto(f"{server.url}/playground")
     assert_no_violations(page, "the playground's sign-in page")
@@ -145,3 +154,7 @@ def test_the_playground_has_no_wcag_violations(live_server: Any, context: Any) -
     page.locator("#prompt").fill("An edited prompt for {{clinic_name}}.")
     expect(page.locator("#prompt-state")).to_have_text("edited: this session only")
     assert_no_violations(page, "the playground: tool trace, usage, the edited badge, the confirmation bar")
+    page.fill("#trials", "2")
+    page.click("#run-eval")
+    expect(page.locator("#eval-result")).to_be_visible(timeout=30_000)
+    assert_no_violations(page, "the playground: the pass^k of a replay")

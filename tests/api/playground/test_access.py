@@ -17,6 +17,7 @@ API_ROUTES = [
     ("POST", "/api/playground/chat"),
     ("GET", "/api/playground/sessions/pg-abc"),
     ("GET", "/api/playground/sessions/pg-abc/export"),
+    ("POST", "/api/playground/sessions/pg-abc/eval"),
 ]
 ROUTES = [("GET", "/playground"), *API_ROUTES]
 
@@ -41,6 +42,7 @@ async def test_the_api_schema_lists_the_playground_when_it_is_on(tmp_path: Path)
             "/api/playground/chat",
             "/api/playground/sessions/{session_id}",
             "/api/playground/sessions/{session_id}/export",
+            "/api/playground/sessions/{session_id}/eval",
         }
         assert "/playground" not in paths  # the page is not an API
 
