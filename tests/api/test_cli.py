@@ -167,3 +167,14 @@ def test_json_log_lines_of_a_booking_mask_the_patient(serve_process: Any) -> Non
     text = process.log_text()
     assert "jane.roe@example.com" not in text and "555 010 0199" not in text
     assert all(isinstance(json.loads(line), dict) for line in text.splitlines() if line.strip())
+
+
+def test_serve_gives_the_playground_its_script_replays(serve_process: Any) -> None:
+    process = serve_process(playground_token="staff-token", llm_provider="offline")
+    staff = {"Authorization": "Bearer staff-token"}
+    with process.client(headers=staff, timeout=60) as client:
+        turn = client.post("/api/playground/chat", json={"message": "Hi, a consultation tomorrow morning"})
+        session_id = turn.text.split('"session_id": "')[1].split('"')[0]
+        replay = client.post(f"/api/playground/sessions/{session_id}/eval", json={"trials": 2})
+    assert replay.status_code == 200, replay.text
+    assert replay.json()["pass_k"] == {"1": 1.0, "2": 1.0}
