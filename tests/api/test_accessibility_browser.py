@@ -20,11 +20,11 @@ from api.main import create_app
 from conversations.evaluate import evaluate_text
 from tests.api.test_widget_browser import (
     ASK,
-    DETAILS,
     OFFERED,
     assistant,
     chips,
     clinic,  # noqa: F401  # the fixture
+    confirm_card_after_details,
     launcher,
     say,
     wait_idle,
@@ -82,10 +82,7 @@ def test_the_widget_through_a_booking_has_no_wcag_violations(clinic: Any, contex
     page.get_by_role("button", name="09:00", exact=True).click()
     expect(assistant(page).last).to_contain_text("To book it I need your full name")
     wait_idle(page)
-    say(page, DETAILS)
-    card = page.get_by_role("group", name="Confirm your booking")
-    expect(card.get_by_role("button", name="Confirm")).to_be_enabled()
-    wait_idle(page)
+    card = confirm_card_after_details(page)
     assert_no_violations(page, f"{scheme}: the confirm card")
     shot(page, f"a11y-{scheme}-confirm.png")
 

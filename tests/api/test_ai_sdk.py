@@ -94,17 +94,8 @@ def test_a_turn_streams_text_tools_and_offered_slots(stub_server: Any) -> None:
     server.script.extend([CHECK, OFFER])
     with server.client() as client:
         stream = chunks(post(client, user("A follow-up next Tuesday?")))
-    assert kinds(stream) == [
-        "start",
-        "start-step",
-        "tool-input-available",
-        "tool-output-available",
-        "data-slots",
-        "text-start",
-        "text-end",
-        "finish-step",
-        "finish",
-    ]
+    expected = "start start-step tool-input-available tool-output-available data-slots text-start text-end"
+    assert kinds(stream) == [*expected.split(), "finish-step", "finish"]
     start, _, call, result, slots, text_start, text_end, *_, finish = [c for c in stream if c["type"] != "text-delta"]
     assert start["messageMetadata"] == {"session_id": CHAT_ID} and start["messageId"].startswith("msg-")
     assert call["toolName"] == "check_availability" and call["input"] == CHECK["tool_calls"][0]["args"]
@@ -122,14 +113,7 @@ def test_the_booking_is_an_approval_request_and_only_true_books(stub_server: Any
     server.script.extend([BOOK, {"text": "Booked, see you then."}])
     with server.client() as client:
         asked = chunks(post(client, user("9:00, Jane Roe, jane@example.com, 555 0100")))
-        assert kinds(asked) == [
-            "start",
-            "start-step",
-            "tool-input-available",
-            "tool-approval-request",
-            "finish-step",
-            "finish",
-        ]
+        assert kinds(asked) == "start start-step tool-input-available tool-approval-request finish-step finish".split()
         message_id = asked[0]["messageId"]
         call_id = asked[2]["toolCallId"]
         request = asked[3]
@@ -145,16 +129,10 @@ def test_the_booking_is_an_approval_request_and_only_true_books(stub_server: Any
 
         done = chunks(post(client, approval(message_id, call_id, True)))
     assert done[0] == {"type": "start", "messageId": message_id, "messageMetadata": {"session_id": CHAT_ID}}
-    assert kinds(done) == [
-        "start",
-        "start-step",
-        "tool-output-available",
-        "text-start",
-        "text-end",
-        "data-booking",
-        "finish-step",
-        "finish",
-    ]
+    assert (
+        kinds(done)
+        == ("start start-step tool-output-available text-start text-end data-booking finish-step finish").split()
+    )
     output = done[2]["output"]
     card = next(c for c in done if c["type"] == "data-booking")
     assert done[2]["toolCallId"] == call_id and output["ok"] is True and card["data"] == output
@@ -298,18 +276,10 @@ def test_every_gated_tool_is_an_approval_request_and_unknown_events_become_data_
         safety,
         events.done("Let me", None, pending=cancel),
     )
-    assert [c["type"] for c in out] == [
-        "start",
-        "start-step",
-        "text-start",
-        "text-delta",
-        "text-end",
-        "tool-input-available",
-        "tool-approval-request",
-        "data-safety",
-        "finish-step",
-        "finish",
-    ]
+    assert [c["type"] for c in out] == (
+        "start start-step text-start text-delta text-end tool-input-available tool-approval-request data-safety "
+        "finish-step finish"
+    ).split()
     assert out[6]["approvalDescriptor"] == {"summary": "Cancel your consultation on Tuesday?", "action": "cancel"}
     assert out[7]["data"] == {"kind": "chest_pain", "message": "Call 911 now."}
 
