@@ -55,7 +55,7 @@ def _test_script(args: argparse.Namespace) -> int:
     from api.main import create_app
     from conversations.cli import test_script_main
 
-    configure_logging("ERROR")  # the report is the output; the app's own logs would bury it
+    configure_logging("ERROR", get_settings().log_format)  # the report is the output; the app's logs would bury it
     return test_script_main(args.paths, app_factory=create_app, verbose=args.verbose)
 
 

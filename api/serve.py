@@ -10,9 +10,13 @@
 from __future__ import annotations
 
 import logging
+import signal
 import socket
+import threading
+import time
 from typing import Any
 
+import httpx
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
@@ -21,6 +25,7 @@ from core.settings import Settings
 
 log = logging.getLogger("api")
 STARTUP_FAILURE = 3  # uvicorn's exit code when the app could not start
+ANNOUNCE_SECONDS = 120.0  # workers that take longer to answer get no start-up line
 
 
 def _browser_host(host: str) -> str:
@@ -32,9 +37,13 @@ def _browser_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def _base_url(host: str, port: int) -> str:
+    return f"http://{_browser_host(host)}:{port}"
+
+
 def where_to_open(settings: Settings, host: str, port: int) -> str:
     """The start-up line: the addresses a person wants after starting the server."""
-    base = f"http://{_browser_host(host)}:{port}"
+    base = _base_url(host, port)
     parts = [f"widget and demo page {base}/", f"API docs {base}/docs"]
     if settings.playground_token:
         parts.append(f"staff playground {base}/playground")
@@ -60,16 +69,36 @@ class AppServer(uvicorn.Server):
 
 
 class Workers(Multiprocess):
-    """uvicorn's worker supervisor, saying where to open the app once the workers are started
-    (the socket is bound and listening before them, so connections already queue)."""
+    """uvicorn's worker supervisor, saying where to open the app once a worker answers."""
 
-    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket], ready_line: str) -> None:
+    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket], ready_line: str, health_url: str) -> None:
         super().__init__(config, sockets)
-        self.ready_line = ready_line
+        self.ready_line, self.health_url = ready_line, health_url
 
     def init_processes(self) -> None:
-        super().init_processes()
-        log.info(self.ready_line)
+        # Workers start by importing the app (seconds): a Ctrl-C then would print a
+        # KeyboardInterrupt traceback from each. They are started with SIGINT blocked (a mask a
+        # new process inherits), so Ctrl-C reaches the supervisor only, which stops them with
+        # SIGTERM: a graceful shutdown once they serve, a plain exit while they still import.
+        # Blocked, not ignored, here: a Ctrl-C meanwhile waits and is handled right after.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            super().init_processes()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        # Poll /health from a thread of its own, so the supervisor keeps handling signals meanwhile.
+        threading.Thread(target=self._announce, name="ready-line", daemon=True).start()
+
+    def _announce(self) -> None:
+        deadline = time.monotonic() + ANNOUNCE_SECONDS
+        while not self.should_exit.is_set() and time.monotonic() < deadline:
+            try:
+                if httpx.get(self.health_url, timeout=1.0).status_code == 200:
+                    log.info(self.ready_line)
+                    return
+            except httpx.HTTPError:
+                pass
+            self.should_exit.wait(0.2)
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int, evaluator: ScriptEvaluator | None = None) -> int:
@@ -84,5 +113,5 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, evaluator: 
         server.run()
         return 0 if server.started else STARTUP_FAILURE
     config = uvicorn.Config("api.main:app_from_environment", factory=True, workers=workers, **options)
-    Workers(config, [config.bind_socket()], ready_line).run()
+    Workers(config, [config.bind_socket()], ready_line, f"{_base_url(host, port)}/health").run()
     return 0

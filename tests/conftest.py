@@ -21,6 +21,7 @@ All default to the shipped data files, a fresh temporary SQLite database per ser
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,19 @@ from tests.support.servers import (
 )
 
 LiveServerFactory = Callable[..., LiveServer]
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_restored() -> Iterator[None]:
+    """A test that runs a command in-process (cli.main) configures logging for it: its handler
+    and level must not outlive the test, or later tests' servers write to the terminal."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 ServeProcessFactory = Callable[..., ServeProcess]
 
 

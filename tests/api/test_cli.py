@@ -66,6 +66,25 @@ def test_serve_in_a_terminal_reads_well_says_where_to_open_and_stops_cleanly_on_
     assert "Traceback" not in server.output and "KeyboardInterrupt" not in server.output
 
 
+def test_serve_with_workers_says_ready_once_they_answer_and_stops_cleanly(in_terminal: TerminalFactory) -> None:
+    port = free_port()
+    server = in_terminal([*serve_command(), "serve", "--port", str(port), "--workers", "2"])
+    out = server.wait_for("Ready:", timeout=120)
+    assert out.index("Application startup complete") < out.index("Ready:"), "the line waits for a worker"
+    assert out.count("Ready:") == 1
+    server.ctrl_c()
+    assert server.wait() == 0, server.output
+    assert "Traceback" not in server.output
+
+
+def test_ctrl_c_while_workers_start_prints_no_traceback(in_terminal: TerminalFactory) -> None:
+    server = in_terminal([*serve_command(), "serve", "--port", str(free_port()), "--workers", "2"])
+    server.wait_for("Started parent process", timeout=60)
+    server.ctrl_c()  # the workers are still importing the app
+    assert server.wait() == 0, server.output
+    assert "Traceback" not in server.output and "KeyboardInterrupt" not in server.output
+
+
 def test_the_start_up_line_leaves_out_the_playground_when_it_is_off(in_terminal: TerminalFactory) -> None:
     server = in_terminal([*serve_command(), "serve", "--port", str(free_port())])
     ready = next(line for line in server.wait_for("Ready:").splitlines() if "Ready:" in line)
