@@ -1,10 +1,12 @@
 """`scheduling-agent serve`: the app under uvicorn, as a person starting it expects.
 
-- once the server listens, one line says where to open the widget, the API docs and (when on)
-  the staff playground;
+- once the server answers, one line says where to open the widget, the API docs and (when on)
+  the staff playground (with several workers: once one of them answers /health);
 - Ctrl-C or SIGTERM shuts down gracefully and then exits 0. uvicorn re-raises the signal after a
   graceful shutdown, so the process died of it, and `make run` reported
   "make: *** [Makefile:26: run] Terminated"; a stop that went as planned is not a failure.
+  (This clears uvicorn's `Server._captured_signals`, a private list: tests/api/test_cli.py
+  notices if a uvicorn upgrade changes it.)
 """
 
 from __future__ import annotations
