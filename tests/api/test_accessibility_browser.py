@@ -74,12 +74,12 @@ def test_the_widget_through_a_booking_has_no_wcag_violations(clinic: Any, contex
     shot(page, f"a11y-{scheme}-open.png")
 
     say(page, ASK)
-    expect(chips(page)).to_have_text(OFFERED)
+    expect(chips(page)).to_have_count(len(OFFERED))
     wait_idle(page)
     assert_no_violations(page, f"{scheme}: slots offered")
     shot(page, f"a11y-{scheme}-slots.png")
 
-    page.get_by_role("button", name="09:00", exact=True).click()
+    chips(page).first.click()
     expect(assistant(page).last).to_contain_text("To book it I need your full name")
     wait_idle(page)
     card = confirm_card_after_details(page)
@@ -101,7 +101,7 @@ def test_the_site_accent_applies_in_both_themes_and_keeps_aa(clinic: Any, contex
     page.add_style_tag(content="clinic-chat { --cc-accent: #7b2d8b; --cc-accent-dark: #5a1f66; }")
     launcher(page).click()
     say(page, ASK)
-    expect(chips(page)).to_have_text(OFFERED)
+    expect(chips(page)).to_have_count(len(OFFERED))
     wait_idle(page)
     colours = page.evaluate(COLOURS)
     assert colours["header"] == "rgb(123, 45, 139)" and colours["scheme"] == scheme
