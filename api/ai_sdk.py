@@ -143,8 +143,8 @@ class UIStream:
 
     def chunks(self, event: events.Event) -> list[Chunk]:
         kind = event["type"]
-        if kind == "session":
-            metadata = {"session_id": event["session_id"]}
+        if kind == "session":  # its fields (session_id, and any the event gains) as the message's metadata
+            metadata = {k: v for k, v in event.items() if k != "type"}
             return [
                 {"type": "start", "messageId": self.message_id, "messageMetadata": metadata},
                 {"type": "start-step"},
