@@ -33,6 +33,7 @@ lint: $(VENV)/.installed-test
 
 test: lint
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-node.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test

@@ -133,8 +133,13 @@ class AgentRuntime:
         *,
         options: TurnOptions | None = None,
         create: bool = False,
+        confirm_id: str | None = None,
     ) -> RunningTurn:
-        """Validate and start a turn: a message, or the answer to a pending confirmation."""
+        """Validate and start a turn: a message, or the answer to a pending confirmation.
+
+        `confirm_id` names the tool call the `confirm` answer is for: the turn is refused
+        (NothingPending) unless that is the call waiting, so a stale answer never approves another.
+        """
         if (message is None) == (confirm is None):
             raise TurnRefused("send either a message or a confirm answer")
         if message is not None:
@@ -154,14 +159,17 @@ class AgentRuntime:
                 self._active.discard(session_id)
                 raise
         else:
-            pending = await self._claim(session_id, confirm, create)
-        turn = RunningTurn(session_id, asyncio.Queue())
+            pending = await self._claim(session_id, confirm, create, confirm_id)
+        approved = None if pending is None else self._approved(message, confirm)
+        turn = RunningTurn(session_id, asyncio.Queue(), answering=pending, approved=approved)
         turn.task = asyncio.create_task(self._run(turn, message, confirm, pending, options or TurnOptions()))
         self._tasks.add(turn.task)
         turn.task.add_done_callback(self._tasks.discard)
         return turn
 
-    async def _claim(self, session_id: str, confirm: bool | None, create: bool) -> events.Event | None:
+    async def _claim(
+        self, session_id: str, confirm: bool | None, create: bool, confirm_id: str | None = None
+    ) -> events.Event | None:
         """Lease the session (busy here: 409 before any await; busy in another worker: 409 from
         the table), check the request against it, and give the lease back if the turn is
         refused. Returns the confirmation the session waits for."""
@@ -186,6 +194,11 @@ class AgentRuntime:
             pending = lease.pending if lease.pending is not UNKNOWN else (await self._read(session_id))[1].pending
             if confirm is not None and pending is None:
                 raise NothingPending("confirm: there is no booking waiting for confirmation in this session")
+            if confirm_id is not None and (pending is None or pending["id"] != confirm_id):
+                raise NothingPending(
+                    f"confirm: {confirm_id!r} is not the confirmation this session waits for"
+                    + (f" (it waits for {pending['id']!r})" if pending else " (none is waiting)")
+                )
         except BaseException:
             self._active.discard(session_id)
             if leased:  # refused: the session stays as it was
@@ -194,12 +207,17 @@ class AgentRuntime:
         return pending
 
     @staticmethod
-    def _graph_input(message: str | None, confirm: bool | None, pending: events.Event | None) -> Any:
+    def _approved(message: str | None, confirm: bool | None) -> bool:
+        """The answer to a pending confirmation: only `confirm: true` or a plain typed yes approve."""
+        return bool(confirm) if confirm is not None else is_affirmative(message or "")
+
+    @classmethod
+    def _graph_input(cls, message: str | None, confirm: bool | None, pending: events.Event | None) -> Any:
         """A new patient message, or the answer that resumes a run paused for confirmation."""
         if pending is None:
             return {"messages": [HumanMessage(message or "")]}
         answer = message if message is not None else ("yes" if confirm else DECLINED_BY_BUTTON)
-        approved = bool(confirm) if confirm is not None else is_affirmative(answer)
+        approved = cls._approved(message, confirm)
         decision = {"type": "approve"} if approved else {"type": "reject", "message": answer}
         return Command(
             resume={"decisions": [decision]},

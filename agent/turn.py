@@ -46,11 +46,17 @@ _NOTHING: Any = object()
 
 @dataclass
 class RunningTurn:
-    """A turn whose run feeds `queue`: read `events()` once; closing it early cancels the run."""
+    """A turn whose run feeds `queue`: read `events()` once; closing it early cancels the run.
+
+    `answering` is the `confirm` event this turn answers (None for a plain message) and
+    `approved` the answer the runtime read from it, for views that show the decision.
+    """
 
     session_id: str
     queue: asyncio.Queue[events.Event | None]
     task: asyncio.Task[None] | None = None
+    answering: events.Event | None = None
+    approved: bool | None = None
 
     async def events(self) -> AsyncIterator[events.Event]:
         """The turn's events. Tokens that queued up while the reader was busy (a loaded server)

@@ -1,30 +1,27 @@
-"""`scheduling-agent`: the command line (serve, chat, test-script)."""
+"""`scheduling-agent`: the command line (serve, chat, test-script, eval)."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
-from typing import Any
+from importlib.metadata import PackageNotFoundError, version
+
+from pydantic import ValidationError
 
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from api.main import create_app
+    from api.serve import serve
+    from conversations.evaluate import evaluate_text
 
     settings = get_settings()
-    configure_logging(settings.log_level)
-    host = args.host or settings.host
-    port = args.port or settings.port
+    configure_logging(settings.log_level, settings.log_format)
     workers = args.workers or settings.workers
-    options: dict[str, Any] = {"host": host, "port": port, "log_config": None, "access_log": False}
-    if workers == 1:
-        uvicorn.run(create_app(settings), **options)
-        return 0
-    if settings.playground_token:
+    if workers > 1 and settings.playground_token:
         print(
             "scheduling-agent serve: the staff playground keeps its sessions in one process's memory, so it "
             f"needs WORKERS=1 (got {workers}). "
@@ -32,8 +29,11 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    uvicorn.run("api.main:app_from_environment", factory=True, workers=workers, **options)
-    return 0
+    # The playground replays its exported conversations with the script runner (pass^k).
+    evaluator = functools.partial(evaluate_text, app_factory=create_app)
+    return serve(
+        settings, host=args.host or settings.host, port=args.port or settings.port, workers=workers, evaluator=evaluator
+    )
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -45,7 +45,9 @@ def _chat(args: argparse.Namespace) -> int:
     if args.provider:
         overrides["llm_provider"] = args.provider
     settings = Settings.model_validate(overrides)  # the environment, with the flags on top
-    configure_logging("INFO" if args.verbose else "WARNING")
+    # The conversation is the output: the app's INFO lines (requests, bookings) would interleave
+    # with it. Warnings and errors still show; -v adds tool calls to the conversation itself.
+    configure_logging("WARNING", settings.log_format)
     return chat_main(settings, jsonl=args.jsonl, verbose=args.verbose, session_id=args.session)
 
 
@@ -53,8 +55,37 @@ def _test_script(args: argparse.Namespace) -> int:
     from api.main import create_app
     from conversations.cli import test_script_main
 
-    configure_logging("ERROR")  # the report is the output; the app's own logs would bury it
+    configure_logging("ERROR", get_settings().log_format)  # the report is the output; the app's logs would bury it
     return test_script_main(args.paths, app_factory=create_app, verbose=args.verbose)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from api.evaluation import default_parallel, trial_model_settings
+    from api.main import create_app
+    from conversations.cli import eval_main
+
+    settings = get_settings()
+    if args.provider == "openai" and not (settings.openai_api_key or settings.openai_base_url):
+        print("scheduling-agent eval: --provider openai needs OPENAI_API_KEY (or OPENAI_BASE_URL)", file=sys.stderr)
+        return 2
+    configure_logging("ERROR", settings.log_format)  # the table is the output
+    return eval_main(
+        args.paths,
+        app_factory=create_app,
+        trials=args.trials,
+        provider=args.provider,
+        model_settings=trial_model_settings(settings),
+        as_json=args.json,
+        min_pass_k=args.min_pass_k,
+        parallel=args.parallel or default_parallel(args.provider),
+    )
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {value})")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -64,35 +95,105 @@ def _positive(text: str) -> int:
     return value
 
 
+def _settings_for_help() -> Settings:
+    """The settings `--help` shows as defaults; the field defaults if the environment is invalid
+    (the help must still print, and `serve` will then say what is wrong)."""
+    try:
+        return get_settings()
+    except ValidationError:
+        return Settings.model_construct()
+
+
+def _version() -> str:
+    try:
+        return version("scheduling-agent")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="scheduling-agent", description="Clinic scheduling agent.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the HTTP server (API, chat, widget)")
-    serve.add_argument("--host", help="interface to bind (default: HOST setting)")
-    serve.add_argument("--port", type=int, help="port to bind (default: PORT setting)")
-    serve.add_argument("--workers", type=_positive, help="worker processes (default: WORKERS setting, 1)")
-    serve.set_defaults(func=_serve)
-    chat = commands.add_parser("chat", help="talk to the agent in the terminal")
-    chat.add_argument("--jsonl", action="store_true", help="one message per stdin line; print events as JSON lines")
-    chat.add_argument("--verbose", action="store_true", help="show tool calls and results")
-    chat.add_argument("--now", help="freeze the clock (clinic-local ISO datetime), overrides SCHEDULER_NOW")
-    chat.add_argument("--provider", choices=["openai", "offline", "stub"], help="overrides LLM_PROVIDER")
-    chat.add_argument("--session", help="continue (or start) the session with this id")
-    chat.set_defaults(func=_chat)
-    test_script = commands.add_parser(
-        "test-script", help="run conversation scripts (YAML files, or folders of them) and report per turn"
+    defaults = _settings_for_help()
+    parser = argparse.ArgumentParser(
+        prog="scheduling-agent",
+        description="Clinic scheduling agent: the chat server, a terminal chat, and conversation scripts.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".")
+
+    serve = command("serve", "run the HTTP server: chat API, widget, API docs and (with PLAYGROUND_TOKEN) playground")
+    serve.add_argument("--host", help=f"interface to bind (default: {defaults.host}, from HOST)")
+    serve.add_argument("--port", type=int, help=f"port to bind (default: {defaults.port}, from PORT)")
+    serve.add_argument(
+        "--workers", type=_positive, help=f"worker processes (default: {defaults.workers}, from WORKERS)"
+    )
+    serve.set_defaults(func=_serve)
+
+    chat = command("chat", "talk to the agent in the terminal (no server needed)")
+    chat.add_argument("--jsonl", action="store_true", help="one message per stdin line; print events as JSON lines")
+    chat.add_argument("-v", "--verbose", action="store_true", help="show tool calls and results")
+    now = defaults.scheduler_now.isoformat() if defaults.scheduler_now else "the real clock"
+    chat.add_argument(
+        "--now", help=f"freeze the clock at a clinic-local ISO datetime (default: {now}, from SCHEDULER_NOW)"
+    )
+    chat.add_argument(
+        "--provider",
+        choices=["openai", "offline", "stub"],
+        help=f"the model (default: {defaults.effective_llm_provider}, from LLM_PROVIDER)",
+    )
+    chat.add_argument("--session", help="continue (or start) the session with this id (default: a new session)")
+    chat.set_defaults(func=_chat)
+
+    test_script = command("test-script", "run conversation scripts and report pass/fail per turn")
     test_script.add_argument("paths", nargs="+", metavar="PATH", help="a script file or a folder of *.yaml scripts")
     test_script.add_argument(
         "-v", "--verbose", action="store_true", help="show every turn's tool calls and reply, not only failures"
     )
     test_script.set_defaults(func=_test_script)
+
+    evaluate = command("eval", "run conversation scripts k times each and score them with pass^k")
+    evaluate.add_argument("paths", nargs="+", metavar="PATH", help="a script file or a folder of *.yaml scripts")
+    evaluate.add_argument(
+        "--provider",
+        choices=["openai", "offline", "stub"],
+        help="the model for every script (default: each script's own llm); openai uses OPENAI_MODEL, "
+        f"OPENAI_BASE_URL and LLM_TEMPERATURE (now {defaults.openai_model}, temperature {defaults.llm_temperature})",
+    )
+    evaluate.add_argument("--trials", "-k", type=_positive, default=5, help="runs of each script (default: 5)")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON (for CI)")
+    evaluate.add_argument(
+        "--min-pass-k",
+        type=_fraction,
+        default=1.0,
+        help="exit 1 when the overall pass^k (k = --trials) is below this (default: 1.0, every run passes)",
+    )
+    evaluate.add_argument("--parallel", type=_positive, help="trials run at a time (default: 4 with openai, else 1)")
+    evaluate.set_defaults(func=_eval)
     return parser
+
+
+def _invalid_settings(exc: ValidationError) -> str:
+    """`PORT: Input should be a valid integer (got 'abc')`, one line per bad setting."""
+    lines = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+        lines.append(f"  {name}: {error['msg']} (got {error.get('input')!r})")
+    return "scheduling-agent: invalid settings (environment or .env):\n" + "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ValidationError as exc:
+        if exc.title not in (Settings.__name__, "ExplicitSettings"):
+            raise
+        print(_invalid_settings(exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # Ctrl-C before the server (or chat) took over its signals: no traceback
+        return 130
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from starlette.applications import Starlette
 
 from agent.runtime import AgentRuntime
+from api.evaluation import ScriptEvaluator
 from api.playground.sessions import StaffSessions
 from core.clock import Clock
 from core.settings import Settings
@@ -28,6 +29,7 @@ class AppServices:
     clock: Clock
     scheduler: SchedulerService
     staff_sessions: StaffSessions
+    evaluator: ScriptEvaluator | None = None  # replays scripts k times (given by the command line)
     runtime: AgentRuntime | None = None  # patients' conversations
     playground: AgentRuntime | None = None  # staff's, in memory; None while the playground is off
 

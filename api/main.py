@@ -13,12 +13,15 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 
 from agent.models.stub import StubScript
 from agent.runtime import AgentRuntime
+from api.ai_sdk import router as ai_sdk_router
 from api.chat import router as chat_router
 from api.deps import AppServices, Scheduler
 from api.errors import install_error_handlers
+from api.evaluation import ScriptEvaluator
 from api.middleware import RequestIdMiddleware
 from api.playground.router import router as playground_router
 from api.playground.sessions import StaffSessions
@@ -32,6 +35,7 @@ from tools.http import SchedulerHttpClient
 from tools.scheduling import build_tools
 
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
+GZIP_MINIMUM_BYTES = 500  # below this, the gzip header and a round of CPU save nothing
 
 
 def create_app(
@@ -39,15 +43,17 @@ def create_app(
     *,
     stub_script: StubScript | None = None,
     model_hook: Callable[[Any], Any] | None = None,
+    evaluator: ScriptEvaluator | None = None,
 ) -> FastAPI:
     """Build the app for `settings` (default: the environment's).
 
-    `stub_script` feeds the `stub` model and `model_hook` may adjust the model (tests, scripts).
+    `stub_script` feeds the `stub` model and `model_hook` may adjust the model (tests, scripts);
+    `evaluator` lets the playground replay its scripts k times (api/evaluation.py).
     """
     settings = settings or get_settings()
     clock = Clock(clinic_timezone(settings.clinic_timezone, settings.schedule_file), settings.scheduler_now)
     scheduler = SchedulerService.from_settings(settings, clock)
-    services = AppServices(settings, clock, scheduler, StaffSessions())
+    services = AppServices(settings, clock, scheduler, StaffSessions(), evaluator=evaluator)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -97,6 +103,10 @@ def create_app(
     )
     app.state.services = services
     install_error_handlers(app)
+    # Compressed when the client asks (Accept-Encoding: gzip) and the body is worth it: the
+    # widget's files, the demo page, JSON. Never the event streams (text/event-stream is
+    # excluded by Starlette), which compression would hold back until a buffer fills.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -107,7 +117,9 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     app.include_router(scheduler.router())
     app.include_router(chat_router)
-    app.include_router(playground_router)  # 404 unless PLAYGROUND_TOKEN is set
+    app.include_router(ai_sdk_router)  # POST /api/chat/ui: the same turns for the AI SDK's useChat
+    if settings.playground_token:  # off: no routes at all (404), and none in /openapi.json
+        app.include_router(playground_router)
     app.include_router(widget_router)
 
     @app.get("/health", tags=["ops"])
@@ -122,5 +134,5 @@ def app_from_environment() -> FastAPI:
     """The app for the environment's settings: uvicorn's factory for `serve` worker processes,
     each of which imports this module afresh (so each configures its own logging)."""
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return create_app(settings)

@@ -1,7 +1,8 @@
 """`scheduling-agent chat`: a conversation in the terminal, over the same event stream as the web.
 
 The app runs in-process (no server needed); `--jsonl` reads one user message per line and
-prints every event as one JSON object per line, for scripts and CI.
+prints every event as one JSON object per line, for scripts and CI. Input piped in (not typed)
+is echoed after the prompt, so the output reads as a transcript of both sides.
 """
 
 from __future__ import annotations
@@ -37,28 +38,35 @@ class Printer:
     def __init__(self, out: TextIO, verbose: bool) -> None:
         self.out, self.verbose, self.started = out, verbose, False
 
+    def _line(self, text: str) -> None:
+        """A line of its own: ends a reply that was streaming on the current line first."""
+        if self.started:
+            self.out.write("\n")
+            self.started = False
+        self.out.write(text + "\n")
+
     def __call__(self, event: dict[str, Any]) -> None:
-        kind, w = event["type"], self.out.write
+        kind = event["type"]
         if kind == "token":
             if not self.started:
-                w("agent> ")
+                self.out.write("agent> ")
                 self.started = True
-            w(event["text"])
+            self.out.write(event["text"])
         elif kind == "tool_call" and self.verbose:
-            w(f"\n  [tool] {event['name']}({json.dumps(event['args'])})\n")
+            self._line(f"  [tool] {event['name']}({json.dumps(event['args'])})")
         elif kind == "tool_result" and self.verbose:
-            w(f"  [result] {'ok' if event['ok'] else 'failed'} {json.dumps(event['data'])[:300]}\n")
+            self._line(f"  [result] {'ok' if event['ok'] else 'failed'} {json.dumps(event['data'])[:300]}")
         elif kind == "confirm":
-            w(f"\nagent> {event['summary']} (yes / no)\n")
+            self._line(f"agent> {event['summary']} (yes / no)")
         elif kind == "error":
-            w(f"\nagent> {event['message']}\n")
+            self._line(f"agent> {event['message']}")
         elif kind == "done":
-            if self.started:
-                w("\n")
+            if self.started:  # the reply's line ends here
+                self.out.write("\n")
+                self.started = False
             if event.get("booking"):
                 b = event["booking"]
-                w(f"  booking {b['booking_id']}, confirmation code {b['confirmation_code']}\n")
-            self.started = False
+                self._line(f"  booking {b['booking_id']}, confirmation code {b['confirmation_code']}")
         self.out.flush()
 
 
@@ -73,8 +81,9 @@ async def run_chat(
         show = (lambda e: stdout.write(json.dumps(e) + "\n") and stdout.flush()) if jsonl else Printer(stdout, verbose)
         if not jsonl:
             stdout.write(f"{settings.clinic_name} scheduling assistant. Ctrl-D to quit.\n")
+        typed = stdin.isatty()
         while True:
-            if not jsonl and stdin.isatty():
+            if not jsonl and typed:
                 stdout.write(PROMPT)
                 stdout.flush()
             line = await asyncio.to_thread(stdin.readline)
@@ -83,6 +92,8 @@ async def run_chat(
             line = line.strip()
             if not line:
                 continue
+            if not jsonl and not typed:  # the terminal did not show it: echo it, as if typed
+                stdout.write(f"{PROMPT}{line}\n")
             message, confirm = _request(line)
             try:
                 turn = await runtime.start_turn(session_id, message, confirm, create=create)

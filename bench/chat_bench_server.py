@@ -74,7 +74,7 @@ def make_app() -> FastAPI:
     builds its own app, so each configures its own logging here.
     """
     settings = Settings(llm_provider="stub")
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     latency = float(os.environ.get("BENCH_LATENCY", "1.0"))
     return create_app(settings, model_hook=lambda _model: BenchModel(reply_delay=latency))
 
@@ -84,7 +84,8 @@ def main() -> None:
     port, latency = int(sys.argv[1]), float(sys.argv[2])
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     os.environ["BENCH_LATENCY"] = str(latency)  # inherited by the spawned workers
-    configure_logging(Settings(llm_provider="stub").log_level)  # the parent's own lines (workers > 1)
+    parent = Settings(llm_provider="stub")
+    configure_logging(parent.log_level, parent.log_format)  # the parent's own lines (workers > 1)
     uvicorn.run(
         "chat_bench_server:make_app",
         factory=True,

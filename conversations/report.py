@@ -1,4 +1,5 @@
-"""Readable reports of script runs: pass/fail per turn, and a diff of expected against actual."""
+"""Readable reports of script runs: pass/fail per turn, and a diff of expected against actual;
+and the table of `scheduling-agent eval` (pass^k per script)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from conversations.evaluate import EvalReport
 from conversations.runner import Check, ScriptResult, TurnResult
 
 WIDTH = 100
@@ -114,4 +116,67 @@ def format_summary(results: list[ScriptResult]) -> str:
         f"{passed} passed, {len(failed)} failed, {len(results)} script(s) in {sum(r.seconds for r in results):.1f} s"
     ]
     lines += [f"  FAIL {r.path}: {r.name}" for r in failed]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- scheduling-agent eval
+
+MAX_K_COLUMNS = 8
+
+
+def k_columns(trials: int) -> list[int]:
+    """The k shown as columns: all up to 8 trials; beyond, 1, 2, 3, then evenly up to `trials`."""
+    if trials <= MAX_K_COLUMNS:
+        return list(range(1, trials + 1))
+    step = (trials - 3) / (MAX_K_COLUMNS - 3)
+    return sorted({1, 2, 3, *(round(3 + step * i) for i in range(1, MAX_K_COLUMNS - 2)), trials})
+
+
+def format_eval(report: EvalReport, min_pass_k: float = 1.0) -> str:
+    """The terminal table: a row per script and the overall row, then the failure reasons grouped."""
+    ks = k_columns(report.trials)
+    name_width = min(48, max([len("overall")] + [len(s.path.name) for s in report.scripts]))
+    head = f"{'script':<{name_width}}  {'passed':>7}" + "".join(f"{f'pass^{k}':>9}" for k in ks)
+    head += f"{'calls':>8}{'tokens':>9}"
+    lines = [
+        f"{len(report.scripts)} script(s) x {report.trials} trial(s), provider: {report.provider}",
+        "",
+        head,
+        "-" * len(head),
+    ]
+
+    def row(label: str, passed: str, curve: list[float], calls: float, tokens: float) -> str:
+        cells = "".join(f"{curve[k - 1]:>9.2f}" for k in ks) if curve else "".join(f"{'-':>9}" for _ in ks)
+        return f"{_short(label, name_width):<{name_width}}  {passed:>7}{cells}{calls:>8.1f}{tokens:>9,.0f}"
+
+    for s in report.scripts:
+        if s.error:
+            lines.append(f"{_short(s.path.name, name_width):<{name_width}}  {'invalid':>7}  (not run, see below)")
+        else:
+            lines.append(
+                row(s.path.name, f"{s.successes}/{len(s.trials)}", s.pass_k, s.mean("model_calls"), s.mean("tokens"))
+            )
+    scored = report.scored
+    runs = [t for s in scored for t in s.trials]
+    if runs:
+        lines.append("-" * len(head))
+        calls = sum(t.model_calls for t in runs) / len(runs)
+        tokens = sum(t.tokens for t in runs) / len(runs)
+        lines.append(row("overall", f"{sum(s.successes for s in scored)}/{len(runs)}", report.pass_k, calls, tokens))
+    lines.append("")
+    lines.append("calls and tokens: per conversation, the mean over its trials")
+
+    failing = [s for s in report.scripts if s.error or s.failures]
+    if failing:
+        lines += ["", "failures, grouped (the number of trials each reason failed):"]
+    for s in failing:
+        if s.error:
+            lines.append(f"  {s.path}: invalid, not run")
+            lines += [f"      {line}" for line in s.error.splitlines()]
+            continue
+        lines.append(f"  {s.path}: {len(s.trials) - s.successes} of {len(s.trials)} trial(s) failed")
+        lines += [f"    {n:>3}x {_short(reason, 2 * WIDTH)}" for reason, n in s.failures]
+    verdict = "PASS" if report.passed(min_pass_k) else "FAIL"
+    overall = f"{report.pass_k[-1]:.2f}" if report.pass_k else "-"
+    lines += ["", f"{verdict}: overall pass^{report.trials} = {overall} (required: {min_pass_k:.2f})"]
     return "\n".join(lines)

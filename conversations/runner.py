@@ -6,6 +6,9 @@ in-memory checkpointer, a frozen clinic clock at the script's `now`, and, when t
 `slots:`, a schedule made of exactly those slots. Only the model is replaced: the scripted
 stub (`llm: stub`) or the embedded offline model (`llm: offline`). Nothing reads the
 environment or `.env`, and nothing touches the network.
+
+`scheduling-agent eval` runs a script on another model (`provider=`, e.g. openai with the
+`model_settings` it is given): the script's user turns and expectations, without its stub replies.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage
 
 from agent.history import latest_booking
@@ -96,6 +100,11 @@ class ScriptResult:
     not_run: int = 0
     end_skipped: bool = False  # the end checks did not run: the conversation stopped early
     seconds: float = 0.0
+    model_calls: int = 0  # calls of the chat model (retries included)
+    tokens: int = 0  # total tokens the model reported over the conversation
+
+    def count_tokens(self) -> None:
+        self.tokens = sum(int((t.usage or {}).get("total_tokens", 0) or 0) for t in self.turns)
 
     @property
     def passed(self) -> bool:
@@ -207,10 +216,28 @@ def script_model_hook(model: Any) -> Any:
     return model
 
 
+class ModelCalls(BaseCallbackHandler):
+    """Counts the chat model's calls (LangChain calls it back at the start of each)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+        self.calls += 1
+
+    def hook(self, model: Any) -> Any:
+        """The script model hook, with this counter among the model's callbacks."""
+        model = script_model_hook(model)
+        model.callbacks = [*(model.callbacks or []), self]
+        return model
+
+
 # --------------------------------------------------------------------------- running
 
 
-def _settings(script: Script, workdir: Path) -> ExplicitSettings:
+def _settings(
+    script: Script, workdir: Path, provider: str, model_settings: dict[str, Any] | None = None
+) -> ExplicitSettings:
     slots_file, schedule_file = SHIPPED_SLOTS, SHIPPED_SCHEDULE
     if script.slots is not None:
         shipped = json.loads(Path(SHIPPED_SCHEDULE).read_text(encoding="utf-8"))
@@ -226,8 +253,9 @@ def _settings(script: Script, workdir: Path) -> ExplicitSettings:
         slots_file=slots_file,
         schedule_file=schedule_file,
         scheduler_now=script.now,
-        llm_provider=script.llm,
         log_level="WARNING",
+        **(model_settings or {}),
+        llm_provider=provider,
     )
 
 
@@ -240,11 +268,12 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
 
 
 class _Conversation:
-    def __init__(self, script: Script, app: Any, stub: StubScript) -> None:
+    def __init__(self, script: Script, app: Any, stub: StubScript, stubbed: bool) -> None:
         self.script = script
         self.app = app
         self.runtime: AgentRuntime = runtime_of(app)
         self.stub = stub
+        self.stubbed = stubbed  # the stub model plays the script's replies (else a real model answers)
         self.session_id: str | None = None
         self.options = TurnOptions(prompt_template=script.prompt) if script.prompt else None
 
@@ -291,7 +320,7 @@ class _Conversation:
     async def _turn(self, turn: ScriptTurn, result: TurnResult) -> None:
         if turn.before_book and not await self.before(turn, result):
             return
-        replies = [{k: v for k, v in r.items() if k != "_line"} for r in turn.stub or []]
+        replies = [{k: v for k, v in r.items() if k != "_line"} for r in turn.stub or []] if self.stubbed else []
         self.stub.extend(replies)
         used_before = len(self.stub.consumed)
         try:
@@ -331,14 +360,14 @@ class _Conversation:
             return
 
         used = len(self.stub.consumed) - used_before
-        if result.error and result.error.startswith(_EXHAUSTED):
+        if self.stubbed and result.error and result.error.startswith(_EXHAUSTED):
             result.problem = (
                 f"the stub ran out of replies: the model was called {used + 1} times this turn, "
                 f"but the turn's `stub` has {_plural(len(replies), 'reply', 'replies')}"
                 + (f" (line {turn.stub_line})" if turn.stub_line else "")
                 + "; add the missing reply, e.g. `- text: ...` after a tool result"
             )
-        elif self.stub.queue:
+        elif self.stubbed and self.stub.queue:
             left = list(self.stub.queue)
             self.stub.queue.clear()
             lines = [r.get("_line") for r in (turn.stub or [])][used:]
@@ -355,7 +384,7 @@ class _Conversation:
                 + f"; unused: {json.dumps(left)}"
             )
 
-        if result.error and result.error.startswith(_EXHAUSTED):
+        if self.stubbed and result.error and result.error.startswith(_EXHAUSTED):
             return  # the turn never finished: its expectations would only repeat that
         self.check(turn, result)
         if "bookings" in turn.expect:
@@ -535,22 +564,37 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-async def run_script(script: Script, app_factory: AppFactory) -> ScriptResult:
+async def run_script(
+    script: Script,
+    app_factory: AppFactory,
+    *,
+    provider: str | None = None,
+    model_settings: dict[str, Any] | None = None,
+) -> ScriptResult:
     """Run one loaded script on an app from `app_factory`; never raises for a failing
-    conversation (see the result)."""
-    result = ScriptResult(script.path, script.name, script.llm)
+    conversation (see the result).
+
+    `provider` replaces the script's `llm` (`openai`: a real model, configured by
+    `model_settings`, Settings fields such as openai_model, openai_base_url, llm_temperature).
+    """
+    provider = provider or script.llm
+    result = ScriptResult(script.path, script.name, provider)
     started = time.perf_counter()
+    if provider == "stub" and script.llm != "stub":
+        result.error = f"the script is llm: {script.llm}: it has no stub replies to replay"
+        return result
+    calls = ModelCalls()
     with tempfile.TemporaryDirectory(prefix="script-") as tmp:
-        settings = _settings(script, Path(tmp))
+        settings = _settings(script, Path(tmp), provider, model_settings)
         stub = StubScript()
-        app = app_factory(settings, stub_script=stub, model_hook=script_model_hook)
+        app = app_factory(settings, stub_script=stub, model_hook=calls.hook)
         try:
             async with app.router.lifespan_context(app):
                 scheduler = services(app).scheduler
                 if not scheduler.healthy:
                     result.error = f"the slot data is unusable: {scheduler.error}"
                     return result
-                conversation = _Conversation(script, app, stub)
+                conversation = _Conversation(script, app, stub, stubbed=provider == "stub")
                 for i, turn in enumerate(script.turns):
                     turn_result = await conversation.turn(turn)
                     result.turns.append(turn_result)
@@ -569,11 +613,13 @@ async def run_script(script: Script, app_factory: AppFactory) -> ScriptResult:
                             )
                         )
         except ImportError as exc:
-            result.error = f"the {script.llm} model is not available: {exc}"
+            result.error = f"the {provider} model is not available: {exc}"
         except Exception as exc:  # set-up failures: report them, do not crash a whole run
             result.error = f"the script could not run: {type(exc).__name__}: {exc}"
         finally:
             result.seconds = time.perf_counter() - started
+            result.model_calls = calls.calls
+            result.count_tokens()
     return result
 
 

@@ -1,7 +1,10 @@
-"""Structured (JSON-lines) logging with a request id, and masking of patient data.
+"""Logging with a request id and masking of patient data: JSON lines for machines, readable
+lines for people.
 
-Patient data never reaches a log in clear: callers log masked values (`mask_email`,
-`mask_phone`) and a filter scrubs any e-mail address or phone number that slips through.
+`LOG_FORMAT=auto` (the default) writes readable lines when stderr is a terminal and JSON lines
+otherwise (a file, a pipe, a log collector); `json` or `text` force one. Patient data never
+reaches a log in clear, in either format: callers log masked values (`mask_email`, `mask_phone`)
+and both formatters scrub any e-mail address or phone number that slips through.
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
 import sys
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Literal, TextIO
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
@@ -20,6 +24,9 @@ _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za
 _PHONE = re.compile(r"(?<![\w:-])\+?\(?\d[\d\s().-]{4,18}(\d{2})(?![\w:])")
 _NOT_PHONE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+# uvicorn's records carry a copy of the message with terminal colour codes: never written out.
+_DROPPED = frozenset({"color_message"})
+LogFormat = Literal["auto", "json", "text"]
 
 
 def mask_email(email: str) -> str:
@@ -48,6 +55,15 @@ def _mask_phone_match(match: re.Match[str]) -> str:
     return f"***{match.group(1)}"
 
 
+def _extras(record: logging.LogRecord) -> dict[str, object]:
+    """The record's own fields (`extra=`), scrubbed, in the order they were given."""
+    return {
+        key: scrub(value) if isinstance(value, str) else value
+        for key, value in vars(record).items()
+        if key not in _RESERVED and key not in _DROPPED and not key.startswith("_")
+    }
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request id, extras."""
 
@@ -61,12 +77,48 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
-        for key, value in vars(record).items():
-            if key not in _RESERVED and not key.startswith("_"):
-                entry[key] = scrub(value) if isinstance(value, str) else value
+        entry.update(_extras(record))
         if record.exc_info:
             entry["exc"] = scrub(self.formatException(record.exc_info))
         return json.dumps(entry, default=str)
+
+
+_LEVEL_COLOURS = {
+    "DEBUG": "\x1b[2m",
+    "INFO": "\x1b[32m",
+    "WARNING": "\x1b[33m",
+    "ERROR": "\x1b[31m",
+    "CRITICAL": "\x1b[1;31m",
+}
+_RESET = "\x1b[0m"
+_SHORT_NAMES = {"uvicorn.error": "uvicorn"}  # uvicorn's general logger, not only its errors
+
+
+class TextFormatter(logging.Formatter):
+    """One readable line per record: `09:00:01 INFO    api.access  POST /api/chat 200  ms=4.2 request_id=...`.
+
+    Local wall-clock time (a person reads it next to their own clock), the level coloured when
+    `colour` (a terminal), the extras as key=value after the message.
+    """
+
+    def __init__(self, colour: bool = False) -> None:
+        super().__init__()
+        self.colour = colour
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        level = f"{record.levelname:<7}"
+        if self.colour and record.levelname in _LEVEL_COLOURS:
+            level = f"{_LEVEL_COLOURS[record.levelname]}{level}{_RESET}"
+        fields = _extras(record)
+        if request_id := request_id_var.get():
+            fields["request_id"] = request_id
+        tail = "".join(f" {key}={value}" for key, value in fields.items())
+        name = _SHORT_NAMES.get(record.name, record.name)
+        line = f"{when} {level} {name}: {scrub(record.getMessage())}" + (f"  {tail.strip()}" if tail else "")
+        if record.exc_info:
+            line += "\n" + scrub(self.formatException(record.exc_info))
+        return line
 
 
 class _StderrHandler(logging.StreamHandler[TextIO]):
@@ -87,14 +139,30 @@ class _StderrHandler(logging.StreamHandler[TextIO]):
         pass
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Route the root logger to stderr as JSON lines (idempotent)."""
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a replaced or closed stream
+        return False
+
+
+def log_formatter(fmt: LogFormat = "auto", stream: TextIO | None = None) -> logging.Formatter:
+    """The formatter for `fmt`; `auto` picks readable lines for a terminal, JSON otherwise.
+    Colours only on a terminal, and never with NO_COLOR set (https://no-color.org)."""
+    terminal = _is_terminal(stream if stream is not None else sys.stderr)
+    if fmt == "json" or (fmt == "auto" and not terminal):
+        return JsonFormatter()
+    return TextFormatter(colour=terminal and not os.environ.get("NO_COLOR"))
+
+
+def configure_logging(level: str = "INFO", fmt: LogFormat = "auto") -> None:
+    """Route the root logger to stderr, in `fmt` (idempotent)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_scheduling_agent", False):
             root.removeHandler(handler)
     handler = _StderrHandler()
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(log_formatter(fmt))
     handler._scheduling_agent = True
     root.addHandler(handler)
     root.setLevel(level.upper())

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)  # `serve` worker processes (chat sessions are shared in SQLite)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    log_format: Literal["auto", "json", "text"] = "auto"  # auto: readable lines on a terminal, JSON lines otherwise
 
     # --- agent ---
     scheduler_base_url: str | None = None  # unset: the same app, in-process (ASGI)

@@ -14,11 +14,14 @@
 All default to the shipped data files, a fresh temporary SQLite database per server (pass
 `database_url=` to share one), and the clinic clock frozen at Monday 2026-11-23 09:00
 (`scheduler_now=None` for the real clock). Nothing is read from the environment or `.env`.
+
+`node_packages`             -> tests/node/node_modules (the AI SDK, axe-core), installed if needed.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ from typing import Any
 import pytest
 
 from tests.support.browser import browser, context  # noqa: F401  # fixtures for the browser tests
+from tests.support.node import node_packages  # noqa: F401  # Node packages (AI SDK, axe-core)
 from tests.support.servers import (
     LiveServer,
     LiveServers,
@@ -36,6 +40,19 @@ from tests.support.servers import (
 )
 
 LiveServerFactory = Callable[..., LiveServer]
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_restored() -> Iterator[None]:
+    """A test that runs a command in-process (cli.main) configures logging for it: its handler
+    and level must not outlive the test, or later tests' servers write to the terminal."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 ServeProcessFactory = Callable[..., ServeProcess]
 
 

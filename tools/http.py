@@ -49,6 +49,9 @@ class SchedulerHttpClient:
             base_url=(base_url or "http://scheduler.internal").rstrip("/"),
             transport=transport,
             timeout=timeout,
+            # In-process there is no wire to save: gzip (the app compresses JSON when asked) would
+            # only spend CPU on both ends of every tool call.
+            headers={"Accept-Encoding": "identity"} if transport is not None else None,
         )
         self.retries = retries
         self.backoff = backoff

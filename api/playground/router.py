@@ -1,10 +1,11 @@
 """The prompt playground for staff: `/playground` and `/api/playground/*`.
 
-Off (every route answers 404) unless PLAYGROUND_TOKEN is set. When on, every request must
-carry `Authorization: Bearer <PLAYGROUND_TOKEN>`, else 401; the page itself is answered with
-401 too, but its body is the sign-in form, which keeps the token in the tab's sessionStorage
-and sends it with every API call. Patients' chat (`/api/chat`) never sees the overrides: the
-prompt, provider, model and temperature chosen here apply to the playground session only.
+Off unless PLAYGROUND_TOKEN is set: the app then does not mount these routes at all (404, and
+absent from /openapi.json). When on, every API request must carry
+`Authorization: Bearer <PLAYGROUND_TOKEN>`, else 401. The page itself is public (200): it holds
+no data, only the sign-in form, which keeps the token in the tab's sessionStorage and sends it
+with every API call. Patients' chat (`/api/chat`) never sees the overrides: the prompt,
+provider, model and temperature chosen here apply to the playground session only.
 
     GET  /playground                              the page (HTML, CSS and JS inline)
     GET  /api/playground/config                   default prompt, providers (the model each really runs,
@@ -13,6 +14,8 @@ prompt, provider, model and temperature chosen here apply to the playground sess
     POST /api/playground/chat                     a turn, as the same SSE stream as /api/chat
     GET  /api/playground/sessions/{id}            the session's transcript and settings
     GET  /api/playground/sessions/{id}/export     the session as a YAML test script (download)
+    POST /api/playground/sessions/{id}/eval       that script run k times with the staff's prompt
+                                                  and model: pass^1..pass^k (api/evaluation.py)
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from agent.offline.model import MODEL_NAME as OFFLINE_MODEL_NAME
 from agent.prompts import default_template
 from agent.turn import RunningTurn, TurnOptions, TurnRefused
 from api.chat import stream
-from api.deps import ClockDep, PlaygroundRuntime, Scheduler, SettingsDep, StaffSessionsDep
+from api.deps import ClockDep, PlaygroundRuntime, Scheduler, Services, SettingsDep, StaffSessionsDep
+from api.evaluation import default_parallel, trial_model_settings
 from api.playground.export import export_script
 from api.playground.sessions import SESSION_PREFIX, PlaygroundSession, StaffSessions
 from core.clock import Clock
@@ -48,20 +52,18 @@ NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "R
 # --------------------------------------------------------------------------- access
 
 
-def _token(settings: Settings) -> str:
-    if not settings.playground_token:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Not Found")
-    return settings.playground_token
-
-
-def _authorised(request: Request, token: str) -> bool:
+def _authorised(request: Request, token: str | None) -> bool:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), token.encode())
+    return (
+        token is not None
+        and scheme.lower() == "bearer"
+        and secrets.compare_digest(given.strip().encode(), token.encode())
+    )
 
 
 async def require_staff(request: Request, settings: SettingsDep) -> None:
-    """404 while the playground is off; 401 without the right bearer token."""
-    if not _authorised(request, _token(settings)):
+    """401 without the right bearer token (the routes exist only while a token is configured)."""
+    if not _authorised(request, settings.playground_token):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "the playground needs the staff token: Authorization: Bearer <PLAYGROUND_TOKEN>",
@@ -84,14 +86,10 @@ def _page() -> str:
 
 
 @page_router.get("/playground")
-async def page(request: Request, settings: SettingsDep) -> HTMLResponse:
-    """The page: 401 (with the sign-in form as its body) without the token, 200 with it."""
-    token = _token(settings)
-    code = status.HTTP_200_OK if _authorised(request, token) else status.HTTP_401_UNAUTHORIZED
-    headers = {**NO_STORE, "X-Frame-Options": "DENY"}
-    if code == status.HTTP_401_UNAUTHORIZED:
-        headers["WWW-Authenticate"] = 'Bearer realm="playground"'
-    return HTMLResponse(_page(), status_code=code, headers=headers)
+async def page() -> HTMLResponse:
+    """The page, the same for everyone: a browser cannot send a bearer token with a page load,
+    so the sign-in form in it asks for the token, and the API it calls checks it."""
+    return HTMLResponse(_page(), headers={**NO_STORE, "X-Frame-Options": "DENY"})
 
 
 # --------------------------------------------------------------------------- sessions
@@ -155,14 +153,11 @@ async def prompt() -> dict[str, str]:
     return {"prompt": default_template()}
 
 
-class PlaygroundChatRequest(BaseModel):
-    """A staff message (or confirmation answer) with the session's prompt and model settings."""
+class ModelOptions(BaseModel):
+    """The prompt and model staff chose (each omitted: the shipped one)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    session_id: str | None = Field(default=None, max_length=100, description="Omit to start a new playground session.")
-    message: str | None = Field(default=None, description="The message (1 to 2,000 characters).")
-    confirm: bool | None = Field(default=None, description="Answer to a pending confirmation: true books it.")
     prompt: str | None = Field(
         default=None, max_length=50_000, description="System prompt template; omit for the shipped one."
     )
@@ -171,7 +166,24 @@ class PlaygroundChatRequest(BaseModel):
     temperature: float | None = Field(default=None, ge=0.0, le=2.0, description="Sampling temperature (openai only).")
 
 
-def _options(settings: Settings, clock: Clock, body: PlaygroundChatRequest) -> tuple[TurnOptions, PlaygroundSession]:
+class PlaygroundChatRequest(ModelOptions):
+    """A staff message (or confirmation answer) with the session's prompt and model settings."""
+
+    session_id: str | None = Field(default=None, max_length=100, description="Omit to start a new playground session.")
+    message: str | None = Field(default=None, description="The message (1 to 2,000 characters).")
+    confirm: bool | None = Field(default=None, description="Answer to a pending confirmation: true books it.")
+
+
+MAX_TRIALS = 20
+
+
+class PlaygroundEvalRequest(ModelOptions):
+    """How many times to replay the session's script, with which prompt and model."""
+
+    trials: int = Field(default=5, ge=1, le=MAX_TRIALS, description=f"Runs of the script (1 to {MAX_TRIALS}).")
+
+
+def _options(settings: Settings, clock: Clock, body: ModelOptions) -> tuple[TurnOptions, PlaygroundSession]:
     names = providers(settings)
     provider = body.provider or _default_provider(settings)
     if provider not in names:
@@ -283,6 +295,51 @@ async def export(
     )
 
 
+@api.post(
+    "/sessions/{session_id}/eval",
+    responses={
+        200: {"description": "pass^1..pass^k of the replays, their failures grouped, model calls and tokens."},
+        409: {"description": "The session has no finished turn to replay yet."},
+        501: {
+            "description": "This server was built without a script evaluator (start it with scheduling-agent serve)."
+        },
+    },
+)
+async def evaluate(
+    session_id: str,
+    body: PlaygroundEvalRequest,
+    runtime: PlaygroundRuntime,
+    scheduler: Scheduler,
+    sessions: StaffSessionsDep,
+    services: Services,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> dict[str, Any]:
+    """The session exported as a script and run `trials` times, each on a fresh database, with the
+    prompt and model given (the editor's, which may differ from the session's): how reliable is it?"""
+    kept = _session(sessions, session_id)
+    if services.evaluator is None:
+        raise HTTPException(
+            status.HTTP_501_NOT_IMPLEMENTED,
+            "replaying scripts needs the script runner: start the server with `scheduling-agent serve`",
+        )
+    options, chosen = _options(settings, clock, body)
+    history = await runtime.history(session_id)
+    if not any(turn.replies for turn in history.turns()):
+        raise HTTPException(status.HTTP_409_CONFLICT, "the session has no finished turn to replay yet")
+    text = await export_script(
+        history, scheduler, now=kept.now, prompt=options.prompt_template, provider=chosen.provider
+    )
+    report = await services.evaluator(
+        text,
+        trials=body.trials,
+        provider=chosen.provider,
+        model_settings=trial_model_settings(settings, model=chosen.model, temperature=chosen.temperature),
+        parallel=default_parallel(chosen.provider),
+    )
+    return {**report, "script": text}
+
+
 router = APIRouter()
 router.include_router(page_router)
-router.include_router(api)
+router.include_router(api)  # mounted by create_app only while PLAYGROUND_TOKEN is set

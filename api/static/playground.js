@@ -275,6 +275,7 @@
     busy = true;
     $("send").disabled = true;
     $("export").disabled = true;
+    $("run-eval").disabled = true;
     setStatus("The agent is answering…");
     var view = newTurn(label, isConfirm);
     var body = Object.assign(settingsBody(), input);
@@ -292,6 +293,7 @@
       busy = false;
       $("send").disabled = false;
       $("export").disabled = !sessionId;
+      $("run-eval").disabled = !sessionId;
       setStatus("");
       if ($("confirm-bar").hidden) $("message").focus();
     });
@@ -323,6 +325,52 @@
     });
   }
 
+  /** Replay the session's script k times with the settings above; show pass^1..pass^k. */
+  function runEval() {
+    if (!sessionId || busy) return;
+    var trials = parseInt($("trials").value, 10);
+    var body = Object.assign(settingsBody(), { trials: trials });
+    busy = true;
+    $("run-eval").disabled = true;
+    $("send").disabled = true;
+    setStatus("Replaying the conversation " + trials + " times…");
+    api("/api/playground/sessions/" + encodeURIComponent(sessionId) + "/eval", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    }).then(function (res) {
+      if (!res.ok) return detail(res).then(function (d) { throw new Error(d); });
+      return res.json().then(showEval);
+    }).catch(function (err) {
+      if (err.message !== "unauthorised") setStatus("Replay failed: " + err.message);
+    }).then(function () {
+      busy = false;
+      $("run-eval").disabled = !sessionId;
+      $("send").disabled = false;
+    });
+  }
+
+  function showEval(report) {
+    var head = $("eval-head"), row = $("eval-row");
+    while (head.children.length > 1) head.lastChild.remove();
+    while (row.children.length > 1) row.lastChild.remove();
+    Object.keys(report.pass_k).forEach(function (k) {
+      head.appendChild(el("th", null, String(k)));
+      row.appendChild(el("td", null, report.pass_k[k].toFixed(2)));
+    });
+    var last = report.pass_k[String(report.trials)];
+    $("eval-summary").textContent = report.successes + " of " + report.trials + " runs passed (" + report.provider +
+      "): pass^" + report.trials + " = " + last.toFixed(2) + " · " + report.model_calls.mean + " model calls and " +
+      Math.round(report.tokens.mean) + " tokens per conversation";
+    var list = $("eval-failures");
+    list.textContent = "";
+    report.failures.forEach(function (failure) {
+      list.appendChild(el("li", null, failure.trials + "× " + failure.reason));
+    });
+    $("eval-result").hidden = false;
+    setStatus("Replayed " + report.trials + " times.");
+  }
+
   function resetSession() {
     sessionId = null;
     turnCount = 0;
@@ -334,6 +382,8 @@
     $("confirm-bar").hidden = true;
     $("export").disabled = true;
     $("export-box").hidden = true;
+    $("run-eval").disabled = true;
+    $("eval-result").hidden = true;
     $("message").focus();
   }
 
@@ -368,6 +418,10 @@
   $("confirm-yes").addEventListener("click", function () { send({ confirm: true }); });
   $("confirm-no").addEventListener("click", function () { send({ confirm: false }); });
   $("export").addEventListener("click", exportScript);
+  $("eval-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    runEval();
+  });
   $("new-session").addEventListener("click", resetSession);
 
   if (token) {

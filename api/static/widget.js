@@ -5,9 +5,10 @@
  *    or:  <clinic-chat api="https://clinic.example" mode="inline"></clinic-chat>  (after loading the script)
  *
  * Script attributes: data-api (default: the script's origin), data-mode ("floating" | "inline"),
- * data-heading, data-subheading, data-greeting, data-open (start open), data-mount="none" (only
- * define <clinic-chat>, don't add one). Element attributes: api, mode, heading, subheading,
- * greeting, open. JS: ClinicChat.open() / .close() / .reset().
+ * data-heading, data-subheading, data-greeting, data-open (start open), data-theme ("auto" |
+ * "light" | "dark"), data-mount="none" (only define <clinic-chat>, don't add one). Element
+ * attributes: api, mode, heading, subheading, greeting, open, theme. JS: ClinicChat.open() /
+ * .close() / .reset().
  *
  * The chat endpoint streams Server-Sent Events over a POST, so the stream is read with
  * fetch() + a ReadableStream parser (EventSource can only GET).
@@ -184,6 +185,7 @@
   }
 
   let instances = 0;
+  const DARK = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
 
   // ------------------------------------------------------------------ the element
 
@@ -200,6 +202,7 @@
       this.shownBookings = new Set();
       this.timeFormat = "12h"; // until the server says (every `session` event carries it)
       this.built = false;
+      this.schemeListener = null; // follows prefers-color-scheme while connected
     }
 
     get api() {
@@ -214,7 +217,28 @@
       return `clinic-chat:${this.api}`;
     }
 
+    static get observedAttributes() {
+      return ["theme"];
+    }
+
+    attributeChangedCallback() {
+      this.applyScheme();
+    }
+
+    /** data-scheme="light" | "dark" for the stylesheet: the `theme` attribute, or with "auto"
+     * (the default) the visitor's prefers-color-scheme, followed as it changes. */
+    applyScheme() {
+      const theme = this.getAttribute("theme");
+      const dark = theme === "dark" || (theme !== "light" && !!DARK && DARK.matches);
+      this.setAttribute("data-scheme", dark ? "dark" : "light");
+    }
+
     connectedCallback() {
+      this.applyScheme();
+      if (!this.schemeListener && DARK) {
+        this.schemeListener = () => this.applyScheme();
+        DARK.addEventListener("change", this.schemeListener);
+      }
       if (this.built) return;
       this.built = true;
       if (!this.hasAttribute("mode")) this.setAttribute("mode", "inline");
@@ -227,6 +251,8 @@
     disconnectedCallback() {
       // A removed widget stops reading its stream (the server then cancels the turn).
       if (this.controller) this.controller.abort();
+      if (this.schemeListener && DARK) DARK.removeEventListener("change", this.schemeListener);
+      this.schemeListener = null;
     }
 
     // -------------------------------------------------------------- DOM
@@ -847,7 +873,7 @@
     const widget = document.createElement(TAG);
     widget.setAttribute("mode", SCRIPT_DATA.mode === "inline" ? "inline" : "floating");
     if (SCRIPT_DATA.api) widget.setAttribute("api", SCRIPT_DATA.api);
-    for (const name of ["heading", "subheading", "greeting"]) {
+    for (const name of ["heading", "subheading", "greeting", "theme"]) {
       if (SCRIPT_DATA[name]) widget.setAttribute(name, SCRIPT_DATA[name]);
     }
     if (SCRIPT_DATA.open !== undefined && SCRIPT_DATA.open !== "false") widget.setAttribute("open", "");

@@ -14,12 +14,12 @@ from tests.support.servers import SETTINGS_ENV
 CLI = Path(sys.executable).with_name("scheduling-agent")
 
 
-def chat(tmp_path: Path, *lines: str, extra: tuple[str, ...] = ()) -> tuple[list[dict], Path]:
-    db = tmp_path / "bookings.db"
+def run_chat(tmp_path: Path, lines: list[str], *flags: str) -> subprocess.CompletedProcess[str]:
+    """`scheduling-agent chat FLAGS` (offline model, frozen clock) with `lines` on stdin."""
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS_ENV}
-    env["DATABASE_URL"] = f"sqlite:///{db}"
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'bookings.db'}"
     proc = subprocess.run(
-        [str(CLI), "chat", "--jsonl", "--now", "2026-11-23T09:00:00", "--provider", "offline", *extra],
+        [str(CLI), "chat", "--now", "2026-11-23T09:00:00", "--provider", "offline", *flags],
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
@@ -28,7 +28,12 @@ def chat(tmp_path: Path, *lines: str, extra: tuple[str, ...] = ()) -> tuple[list
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return [json.loads(line) for line in proc.stdout.splitlines()], db
+    return proc
+
+
+def chat(tmp_path: Path, *lines: str, extra: tuple[str, ...] = ()) -> tuple[list[dict], Path]:
+    proc = run_chat(tmp_path, list(lines), "--jsonl", *extra)
+    return [json.loads(line) for line in proc.stdout.splitlines()], tmp_path / "bookings.db"
 
 
 def turns(events: list[dict]) -> list[list[dict]]:
@@ -110,3 +115,23 @@ def test_session_flag_continues_a_conversation(tmp_path: Path) -> None:
     assert {e["session_id"] for e in first + second if e["type"] == "session"} == {"demo-session"}
     ((_, _, date, _, kind, _, _),) = stored(db)
     assert (date, kind) == ("2026-11-26", "specialist")
+
+
+def test_piped_input_reads_as_a_transcript_without_log_lines(tmp_path: Path) -> None:
+    """Plain mode with input from a pipe: each message is echoed after the prompt, the server's
+    INFO lines (requests, the booking) stay out of the conversation, even with -v."""
+    lines = [
+        "Can I get a follow-up next Tuesday morning?",
+        "the first one",
+        "Jane Roe, jane@example.com, 555 0100",
+        "yes",
+    ]
+    proc = run_chat(tmp_path, lines, "-v")
+    assert proc.stderr == "", "no log lines around the conversation"
+    out = proc.stdout.splitlines()
+    assert [line for line in out if line.startswith("you> ")] == [f"you> {line}" for line in lines]
+    speakers = [line.split(">")[0] for line in out if line.startswith(("you> ", "agent> "))]
+    assert speakers == ["you", "agent", "you", "agent", "you", "agent", "you", "agent"], proc.stdout
+    assert any(line.startswith("  [tool] check_availability(") for line in out), "-v shows the tool calls"
+    assert "" not in out[1:], "no stray blank lines"
+    assert out[-1].startswith("  booking APPT-")

@@ -23,6 +23,7 @@ from playwright.sync_api import Page, expect
 
 from agent.models.stub import StubScript
 from api.main import create_app
+from tests.support.axe import assert_no_violations
 from tests.support.browser import shot
 from tests.support.servers import LiveServer
 
@@ -188,6 +189,15 @@ def wait_idle(page: Page) -> None:
     )
 
 
+def confirm_card_after_details(page: Page) -> Any:
+    """Send the patient's details; the confirm card, once the turn is over."""
+    say(page, DETAILS)
+    card = page.get_by_role("group", name="Confirm your booking")
+    expect(card.get_by_role("button", name="Confirm")).to_be_enabled()
+    wait_idle(page)
+    return card
+
+
 def transcript_texts(page: Page) -> list[str]:
     return page.locator(".cc-msg .cc-text").all_inner_texts()
 
@@ -295,12 +305,9 @@ def test_book_a_slot_streaming_slot_buttons_confirm_and_card(clinic: Any, contex
     expect(message_box(page)).to_be_focused()
 
     # 3. Details: the booking waits for an explicit confirmation.
-    say(page, DETAILS)
-    card = page.get_by_role("group", name="Confirm your booking")
+    card = confirm_card_after_details(page)
     expect(card).to_contain_text("Book a follow-up on Tuesday, December 1 at 9:00 AM for Jane Doe")
-    expect(card.get_by_role("button", name="Confirm")).to_be_enabled()
     expect(card.get_by_role("button", name="Change")).to_be_enabled()
-    wait_idle(page)
     assert clinic_bookings_count(server) == 0
     shot(page, "widget-confirm.png")
 
@@ -392,10 +399,7 @@ def test_reload_keeps_the_conversation_and_a_typed_yes_confirms(clinic: Any, con
     say(page, "10:30")
     expect(assistant(page).last).to_contain_text("To book it")
     wait_idle(page)
-    say(page, DETAILS)
-    card = page.get_by_role("group", name="Confirm your booking")
-    expect(card.get_by_role("button", name="Confirm")).to_be_enabled()
-    wait_idle(page)
+    card = confirm_card_after_details(page)
 
     # Reload while a confirmation is pending: it comes back, buttons and all.
     before = transcript_texts(page)
@@ -733,4 +737,5 @@ def test_custom_element_on_a_third_party_site(clinic: Any, context: Any, partner
     say(page, ASK)  # cross-origin POST + SSE, allowed by CORS_ORIGINS
     expect(chips(page)).to_have_text(OFFERED_12H)
     wait_idle(page)
+    assert_no_violations(page, "inline on a third-party page, slots offered")
     shot(page, "widget-third-party.png")

@@ -10,6 +10,8 @@ import pytest
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ValidationError
 
+from api.main import create_app
+from tests.support.servers import DEFAULT_NOW, SCHEDULE_FILE, SLOTS_FILE, IsolatedSettings
 from tools.http import SchedulerHttpClient
 from tools.scheduling import build_tools
 
@@ -154,3 +156,35 @@ async def test_booking_is_not_retried_after_a_timeout() -> None:
     result = await call(book, date="2026-11-24", start_time="09:00", appointment_type="followup", **PATIENT)
     await client.aclose()
     assert len(sent) == 1 and "do not book again" in result["hint"]
+
+
+async def test_the_in_process_client_asks_for_uncompressed_answers() -> None:
+    """The app gzips JSON when asked; in-process there is no wire, so the tools do not ask."""
+    settings = IsolatedSettings(
+        database_url="sqlite:///:memory:", slots_file=SLOTS_FILE, schedule_file=SCHEDULE_FILE, scheduler_now=DEFAULT_NOW
+    )
+    app = create_app(settings)
+    seen: list[str | None] = []
+
+    async def recording(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            seen.append(dict(scope["headers"]).get(b"accept-encoding", b"").decode() or None)
+
+            async def send_seen(message: Any) -> None:
+                if message["type"] == "http.response.start":
+                    seen.append(dict(message["headers"]).get(b"content-encoding", b"-").decode())
+                await send(message)
+
+            await app(scope, receive, send_seen)
+        else:
+            await app(scope, receive, send)
+
+    async with app.router.lifespan_context(app):
+        client = SchedulerHttpClient(app=recording)
+        reply = await client.availability("2026-12-01", "followup")
+        await client.aclose()
+        remote = SchedulerHttpClient("http://127.0.0.1:1")
+        assert remote._http.headers["accept-encoding"] != "identity"  # over a network, httpx's default
+        await remote.aclose()
+    assert reply.ok and len(json.dumps(reply.body)) > 500, "an answer the app would compress"
+    assert seen == ["identity", "-"]

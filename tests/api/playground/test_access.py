@@ -1,5 +1,6 @@
-"""The playground is off without PLAYGROUND_TOKEN (404), staff-only with it (401), and never
-changes what patients get."""
+"""The playground is off without PLAYGROUND_TOKEN (404, and not in the API schema), its API
+staff-only with it (401; the sign-in page itself is public), and it never changes what patients
+get."""
 
 from __future__ import annotations
 
@@ -10,14 +11,15 @@ import pytest
 from api.deps import runtime_of, services
 from tests.api.playground.conftest import STAFF, TOKEN, PromptLog, running_app, settings_for, turn
 
-ROUTES = [
-    ("GET", "/playground"),
+API_ROUTES = [
     ("GET", "/api/playground/config"),
     ("GET", "/api/playground/prompt"),
     ("POST", "/api/playground/chat"),
     ("GET", "/api/playground/sessions/pg-abc"),
     ("GET", "/api/playground/sessions/pg-abc/export"),
+    ("POST", "/api/playground/sessions/pg-abc/eval"),
 ]
+ROUTES = [("GET", "/playground"), *API_ROUTES]
 
 
 async def test_every_route_is_404_while_no_token_is_configured(tmp_path: Path) -> None:
@@ -27,6 +29,22 @@ async def test_every_route_is_404_while_no_token_is_configured(tmp_path: Path) -
                 response = await client.request(method, path, headers=headers, json={"message": "hi"})
                 assert response.status_code == 404, (method, path, response.text)
         assert (await client.get("/health")).status_code == 200  # the rest of the app is there
+        schema = (await client.get("/openapi.json")).json()
+        assert not [p for p in schema["paths"] if "playground" in p], "an off playground is not advertised"
+
+
+async def test_the_api_schema_lists_the_playground_when_it_is_on(tmp_path: Path) -> None:
+    async with running_app(settings_for(tmp_path)) as (_, client):
+        paths = (await client.get("/openapi.json")).json()["paths"]
+        assert {p for p in paths if p.startswith("/api/playground")} == {
+            "/api/playground/config",
+            "/api/playground/prompt",
+            "/api/playground/chat",
+            "/api/playground/sessions/{session_id}",
+            "/api/playground/sessions/{session_id}/export",
+            "/api/playground/sessions/{session_id}/eval",
+        }
+        assert "/playground" not in paths  # the page is not an API
 
 
 @pytest.mark.parametrize(
@@ -41,20 +59,19 @@ async def test_every_route_is_404_while_no_token_is_configured(tmp_path: Path) -
     ],
     ids=["none", "wrong", "basic-scheme", "no-scheme", "longer", "empty"],
 )
-async def test_requests_without_the_token_get_401(tmp_path: Path, headers: dict[str, str]) -> None:
+async def test_api_requests_without_the_token_get_401(tmp_path: Path, headers: dict[str, str]) -> None:
     async with running_app(settings_for(tmp_path)) as (_, client):
-        for method, path in ROUTES:
+        for method, path in API_ROUTES:
             response = await client.request(method, path, headers=headers, content=b"{not json")
             assert response.status_code == 401, (method, path, response.text)
             assert response.headers["www-authenticate"].startswith("Bearer")
-            if path != "/playground":
-                assert "PLAYGROUND_TOKEN" in response.json()["detail"]
+            assert "PLAYGROUND_TOKEN" in response.json()["detail"]
 
 
 async def test_the_page_without_the_token_is_only_the_sign_in_form(tmp_path: Path) -> None:
     async with running_app(settings_for(tmp_path)) as (_, client):
         page = await client.get("/playground")
-        assert page.status_code == 401
+        assert page.status_code == 200, "a page a browser opens is not an error; its API asks for the token"
         assert page.headers["content-type"].startswith("text/html")
         assert page.headers["cache-control"] == "no-store"
         assert 'id="signin-form"' in page.text

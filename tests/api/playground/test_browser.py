@@ -1,5 +1,6 @@
 """The playground in headless Chromium: sign in, edit the prompt, chat, read the tool trace and
-the confirmation step, export the conversation and replay the export green.
+the confirmation step, export the conversation, replay it k times for pass^k, and replay the
+export green.
 
 Uses Debian's chromium through Playwright (never a downloaded browser); a missing chromium is a
 failure that says how to install it, not a skip.
@@ -8,6 +9,7 @@ failure that says how to install it, not a skip.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,10 +19,11 @@ from playwright.sync_api import Page, expect
 
 from api.main import create_app
 from conversations import format_result, load_script, run_script
+from conversations.evaluate import evaluate_text
 from tests.api.playground.conftest import TOKEN, PromptLog
 from tests.support.browser import ContextFactory
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOT = PROJECT_ROOT / "artifacts" / "playground.png"
 MARKER = "Playground marker 5150: mention parking."
 
@@ -36,8 +39,9 @@ def send(page: Page, text: str, number: int) -> Any:
 def test_edit_chat_trace_export_and_replay(
     live_server: Any, context: ContextFactory, tmp_path: Path, prompt_log: PromptLog
 ) -> None:
+    evaluator = functools.partial(evaluate_text, app_factory=create_app)  # as `scheduling-agent serve` wires it
     server = live_server(
-        app_factory=lambda settings: create_app(settings, model_hook=prompt_log.hook()),
+        app_factory=lambda settings: create_app(settings, model_hook=prompt_log.hook(), evaluator=evaluator),
         playground_token=TOKEN,
         llm_provider="offline",
         checkpoint_url="memory",
@@ -47,9 +51,9 @@ def test_edit_chat_trace_export_and_replay(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-    # Without the token the page is a 401 whose body is the sign-in form.
+    # Without the token the page is the sign-in form (200: the API behind it asks for the token).
     response = page.goto(f"{server.url}/playground")
-    assert response is not None and response.status == 401
+    assert response is not None and response.status == 200
     expect(page.locator("#signin")).to_be_visible()
     expect(page.locator("#app")).to_be_hidden()
     page.fill("#token", "not-the-token")
@@ -126,6 +130,13 @@ def test_edit_chat_trace_export_and_replay(
     expect(page.locator("#export-box")).to_be_visible()
     expect(page.locator("#export-preview")).to_contain_text("llm: stub")
 
+    # The conversation replayed 3 times with the edited prompt and the offline model: pass^k.
+    page.fill("#trials", "3")
+    page.click("#run-eval")
+    expect(page.locator("#eval-summary")).to_contain_text("3 of 3 runs passed (offline): pass^3 = 1.00", timeout=30_000)
+    expect(page.locator("#eval-head th")).to_have_text(["k", "1", "2", "3"])
+    expect(page.locator("#eval-row td")).to_have_text(["1.00", "1.00", "1.00"])
+    expect(page.locator("#eval-failures li")).to_have_count(0)
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert errors == [], errors
