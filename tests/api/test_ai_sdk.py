@@ -97,7 +97,9 @@ def test_a_turn_streams_text_tools_and_offered_slots(stub_server: Any) -> None:
     expected = "start start-step tool-input-available tool-output-available data-slots text-start text-end"
     assert kinds(stream) == [*expected.split(), "finish-step", "finish"]
     start, _, call, result, slots, text_start, text_end, *_, finish = [c for c in stream if c["type"] != "text-delta"]
-    assert start["messageMetadata"] == {"session_id": CHAT_ID} and start["messageId"].startswith("msg-")
+    assert start["messageMetadata"] == {"session_id": CHAT_ID, "time_format": "12h"} and start["messageId"].startswith(
+        "msg-"
+    )
     assert call["toolName"] == "check_availability" and call["input"] == CHECK["tool_calls"][0]["args"]
     assert result["toolCallId"] == call["toolCallId"] and result["output"]["ok"] is True
     assert slots["id"] == call["toolCallId"] and slots["data"]["slots"] == result["output"]["slots"]
@@ -129,7 +131,11 @@ def test_the_booking_is_an_approval_request_and_only_true_books(stub_server: Any
         assert stored_bookings(server.settings.database_url) == []
 
         done = chunks(post(client, approval(message_id, call_id, True)))
-    assert done[0] == {"type": "start", "messageId": message_id, "messageMetadata": {"session_id": CHAT_ID}}
+    assert done[0] == {
+        "type": "start",
+        "messageId": message_id,
+        "messageMetadata": {"session_id": CHAT_ID, "time_format": "12h"},
+    }
     assert (
         kinds(done)
         == ("start start-step tool-output-available text-start text-end data-booking finish-step finish").split()
