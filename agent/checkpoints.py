@@ -24,6 +24,8 @@ def checkpoint_path(settings: Settings) -> str | None:
     if settings.checkpoint_url:
         return settings.checkpoint_url.removeprefix("sqlite:///")
     db = settings.database_url.removeprefix("sqlite:///")
+    if db == ":memory:":
+        return None  # an in-memory bookings database keeps its sessions in memory too
     return str(Path(db).with_name(Path(db).stem + "-sessions.db"))
 
 
