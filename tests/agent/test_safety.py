@@ -168,3 +168,18 @@ def test_ordinary_message_reaches_the_model_and_its_tools() -> None:
     messages = _run(_graph(script, ran), "my physical, no pain, just routine")
     assert len(script.consumed) == 2 and ran == ["check_availability"]
     assert SAFETY_MARK not in messages[-1].additional_kwargs
+
+
+def test_turn_emits_a_safety_event_and_its_reply() -> None:
+    from agent.graph import TurnContext
+    from agent.stream import run_graph
+
+    script = StubScript([CHECK, BOOK])
+    seen: list[dict[str, Any]] = []
+    graph = _graph(script, [])
+    config = {"configurable": {"thread_id": "s"}}
+    message = {"messages": [{"role": "user", "content": "I took too many pills, book me"}]}
+    done = asyncio.run(run_graph(graph, message, config, TurnContext(), seen.append))
+    assert [e["type"] for e in seen] == ["safety"]
+    assert seen[0]["category"] == "overdose" and "988" in seen[0]["message"]
+    assert done["reply"] == seen[0]["message"] and done["booking"] is None and script.consumed == []
