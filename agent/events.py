@@ -2,7 +2,8 @@
 
 `session` {session_id, time_format} · `token` {text} · `tool_call` {id, name, args} ·
 `tool_result` {id, name, ok, data, ms} · `confirm` {id, name, args, summary} ·
-`done` {reply, booking | null, pending, usage} · `error` {message, retryable}.
+`done` {reply, booking | null, pending, usage} · `error` {message, retryable} ·
+`safety` {category, message} (a red-flag emergency: the turn ends with this guidance, no model call).
 Every turn ends with exactly one `done` or `error`.
 """
 
@@ -57,6 +58,11 @@ def done(
 ) -> Event:
     """`pending` is the confirm event the session now waits for; `usage` the model's tokens this turn."""
     return {"type": "done", "reply": reply, "booking": booking, "pending": pending, "usage": usage}
+
+
+def safety(category: str, message: str) -> Event:
+    """The safety guard's emergency guidance (agent/safety.py); the views show it prominently."""
+    return {"type": "safety", "category": category, "message": message}
 
 
 def error(message: str, retryable: bool) -> Event:

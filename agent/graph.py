@@ -29,6 +29,7 @@ from langgraph.types import Checkpointer
 from agent.events import booking_summary
 from agent.limits import TurnLimitsMiddleware
 from agent.prompts import default_template, render_prompt
+from agent.safety import SafetyGuardMiddleware
 from core.clock import Clock
 from core.formats import TimeFormat
 
@@ -93,6 +94,7 @@ def build_graph(
         model,
         list(tools),
         middleware=[
+            SafetyGuardMiddleware(),  # first: a red-flag emergency ends the turn before any model call
             system_prompt,
             TurnLimitsMiddleware(model_calls=MODEL_CALLS_PER_TURN, tool_calls=TOOL_CALLS_PER_TURN),
             ModelRetryMiddleware(

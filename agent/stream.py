@@ -48,7 +48,10 @@ class _Collector:
             self.pending = pending_confirmation(update, self.model_messages)
             return
         for msg in (update or {}).get("messages", []) if isinstance(update, dict) else []:
-            if node == "model" and isinstance(msg, AIMessage):
+            if isinstance(msg, AIMessage) and (hit := msg.additional_kwargs.get("safety")):
+                self.reply.append(msg.text)  # the safety guard's guidance: the turn's whole reply
+                self.emit(events.safety(str(hit.get("category")), msg.text))
+            elif node == "model" and isinstance(msg, AIMessage):
                 self.model_messages.append(msg)
                 if self.reply and msg.tool_calls and not self.reply[-1].endswith(("\n", " ")):
                     self.reply.append("\n")

@@ -60,6 +60,8 @@ class Printer:
             self._line(f"agent> {event['summary']} (yes / no)")
         elif kind == "error":
             self._line(f"agent> {event['message']}")
+        elif kind == "safety":  # the emergency guidance, marked so it stands out from replies
+            self._line(f"agent> !! EMERGENCY !! {event['message']}")
         elif kind == "done":
             if self.started:  # the reply's line ends here
                 self.out.write("\n")

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     checkpoint_url: str | None = None  # unset: an SQLite file beside the bookings database
     playground_token: str | None = None
 
+    # --- clinic information (issue 13) ---
+    clinic_info_path: Path = PROJECT_ROOT / "data" / "clinic.md"
+    clinic_info_threshold: float = 0.8  # minimum -bm25 score for a section to count as an answer
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -670,6 +670,12 @@
               case "confirm":
                 pending = data;
                 break;
+              case "safety": // the safety guard's emergency guidance: its own prominent bubble
+                this.setTyping(false);
+                if (!reply) reply = this.bubble("assistant", "");
+                reply.classList.add("cc-safety");
+                reply.setAttribute("role", "alert");
+                break;
               case "done": {
                 finished = true;
                 this.setTyping(false);

@@ -1,0 +1,121 @@
+"""The safety guard: a red-flag emergency in the patient's message ends the turn before any model call.
+
+It is code, not a prompt instruction, so it holds for every provider: the middleware runs
+before the model, and on a hit answers with the emergency guidance and jumps to the end, so
+neither the model nor any scheduling tool runs in that turn. The list lives in
+data/red_flags.json (patterns per category, the emergency number and the crisis line).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from langchain.agents.middleware import AgentMiddleware, AgentState, hook_config
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.runtime import Runtime
+
+from core.settings import PROJECT_ROOT
+
+RED_FLAGS_FILE = PROJECT_ROOT / "data" / "red_flags.json"
+SAFETY_MARK = "safety"  # AIMessage.additional_kwargs key carrying the hit, for the event views
+
+_NEGATION = re.compile(r"\b(no|not|without|never|denies|deny|don't have|dont have|isn't|nothing like|free of)\b")
+_CLAUSE = re.compile(r"[.;!?,]|\b(but|and then|however|also)\b")
+# Words the patterns rely on, so a typo ("chset", "breath") is read as the word meant.
+_KEYWORDS = (
+    "chest pain breathe breathing bleeding blood suicide suicidal myself overdose overdosed "
+    "stroke drooping slurred numbness unconscious seizure choking swelling poisoned"
+).split()
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    category: str
+    phrase: str
+
+
+@dataclass(frozen=True)
+class RedFlagList:
+    emergency_number: str
+    crisis_line: str
+    patterns: tuple[tuple[str, re.Pattern[str]], ...]
+
+    def guidance(self, flag: RedFlag) -> str:
+        text = (
+            "This sounds like it may be an emergency. I can't help with this by booking an appointment. "
+            f"Please call {self.emergency_number} now or go to the nearest emergency room."
+        )
+        if flag.category in {"self_harm", "overdose"}:
+            text += f" You can also reach the crisis line at {self.crisis_line}, any time."
+        return text
+
+
+@lru_cache(maxsize=4)
+def load_red_flags(path: Path = RED_FLAGS_FILE) -> RedFlagList:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    patterns = tuple(
+        (category, re.compile(rf"\b(?:{pattern})", re.IGNORECASE))
+        for category, items in data["categories"].items()
+        for pattern in items
+    )
+    return RedFlagList(str(data["emergency_number"]), str(data["crisis_line"]), patterns)
+
+
+def _normalise(message: str) -> str:
+    words = re.findall(r"[\w']+|[^\w\s]", message.lower().replace("’", "'"))
+    fixed = []
+    for word in words:
+        if len(word) >= 5 and word.isalpha() and word not in _KEYWORDS:
+            close = difflib.get_close_matches(word, _KEYWORDS, n=1, cutoff=0.8)
+            word = close[0] if close else word
+        fixed.append(word)
+    return " ".join(fixed)
+
+
+def _negated(text: str, start: int) -> bool:
+    """A negation earlier in the same clause ("no chest pain", "not short of breath")."""
+    clause = _CLAUSE.split(text[:start])[-1]
+    return bool(_NEGATION.search(clause))
+
+
+def detect(message: str, flags: RedFlagList | None = None) -> RedFlag | None:
+    """The first red flag in the message that is not negated, or None."""
+    flags = flags or load_red_flags()
+    text = _normalise(message)
+    for category, pattern in flags.patterns:
+        for match in pattern.finditer(text):
+            if not _negated(text, match.start()):
+                return RedFlag(category, match.group(0))
+    return None
+
+
+class SafetyGuardMiddleware(AgentMiddleware[AgentState[Any], Any]):
+    """Before every model call: a red flag in the latest patient message ends the turn."""
+
+    def __init__(self, flags: RedFlagList | None = None) -> None:
+        super().__init__()
+        self.flags = flags or load_red_flags()
+
+    @hook_config(can_jump_to=["end"])
+    def before_model(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
+        messages = state["messages"]
+        if not messages or not isinstance(messages[-1], HumanMessage):
+            return None  # mid-turn (after a tool result): the patient's message was already checked
+        flag = detect(str(messages[-1].text), self.flags)
+        if flag is None:
+            return None
+        reply = AIMessage(
+            content=self.flags.guidance(flag),
+            additional_kwargs={SAFETY_MARK: {"category": flag.category, "matched": flag.phrase}},
+        )
+        return {"messages": [reply], "jump_to": "end"}
+
+    @hook_config(can_jump_to=["end"])
+    async def abefore_model(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
+        return self.before_model(state, runtime)

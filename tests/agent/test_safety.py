@@ -1,0 +1,185 @@
+"""The safety guard: red flags caught (typos, wording), booking talk about bodies not caught,
+and on a hit the model and the tools never run in that turn."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage
+from langchain_core.tools import StructuredTool
+from langgraph.checkpoint.memory import InMemorySaver
+
+from agent.graph import build_graph
+from agent.models.stub import StubChatModel, StubScript
+from agent.safety import SAFETY_MARK, detect
+from core.clock import Clock
+from tests.support.stub_turns import BOOK, CHECK, OFFER
+
+RED_FLAGS = [
+    "I have chest pain and can't breathe",
+    "my chest hurts really bad",
+    "crushing chset pain since an hour",
+    "i think im having a heart attack",
+    "theres a lot of pressure in my chest",
+    "tightness in chest and sweating",
+    "I cant breathe properly",
+    "having trouble breathing right now",
+    "struggling to breathe after climbing stairs",
+    "I'm short of breath even sitting down",
+    "my son is choking",
+    "his lips are turning blue",
+    "my throat is closing up after eating peanuts",
+    "i think my dad is having a stroke",
+    "her face is drooping on one side",
+    "he has slurred speech suddenly",
+    "I can't move my left arm",
+    "sudden numbness on one side of my face",
+    "sudden confusion and weakness",
+    "I'm bleeding heavily from a cut",
+    "the bleeding won't stop",
+    "cant stop the bleeding from my leg",
+    "there is heavy bleeding after my surgery",
+    "I'm coughing up blood",
+    "my wife is vomiting blood",
+    "I want to kill myself",
+    "i keep thinking about killing myself",
+    "I've been having suicidal thoughts",
+    "i feel suicdal",
+    "I want to end my life",
+    "i just want to die",
+    "I don't want to live anymore",
+    "I've been self-harming again",
+    "I took too many pills",
+    "i think i overdosed on my meds",
+    "my kid swallowed a bottle of tylenol",
+    "possible overdose, what do I do",
+    "my husband passed out and is unresponsive",
+    "my daughter is having a seizure",
+    "severe allergic reaction, face swelling",
+    "I want to hurt myself",
+    "i took all of my sleeping pills",
+]
+
+ORDINARY = [
+    "I need a follow-up on my chest X-ray",
+    "my physical, no pain, just routine",
+    "book a consultation about my knee",
+    "no chest pain, just want a checkup",
+    "not short of breath, I just need a follow-up",
+    "can I see someone about my back on Friday",
+    "I'd like a specialist visit for my skin rash",
+    "follow-up for my blood pressure medication",
+    "annual physical please, tuesday morning",
+    "I need my blood work results discussed",
+    "my doctor wants a follow-up on my asthma",
+    "consultation for headaches, nothing urgent",
+    "can I book a physical for my son",
+    "I have a sore throat, any slots tomorrow?",
+    "need to see someone about my shoulder",
+    "follow-up after my breast exam",
+    "appointment about my heart rate monitor results",
+    "I want to talk about my diet and weight",
+    "book me for a flu shot consultation",
+    "my stomach has been upset, can I see a doctor next week",
+    "check availability for a follow-up on my ankle sprain",
+    "I need a referral for physiotherapy",
+    "follow-up about my cholesterol",
+    "I'm pregnant and need a consultation",
+    "do you have anything Thursday evening for my eye check",
+    "routine check, no bleeding or anything",
+    "I'd like to discuss my sleep problems",
+    "without any pain, just a yearly physical",
+    "specialist appointment for my thyroid",
+    "my earache is better but I want a follow-up",
+    "consultation about my allergy tests",
+    "I need a doctor's note for work",
+    "follow-up on the mole on my arm",
+    "breathing test results follow-up",
+    "book a follow-up on my lung function test",
+    "my chest x-ray came back fine, follow-up please",
+    "I never had chest pain, the doctor just wants a check",
+    "I'm Jane Roe, jane@example.com, 555 0100",
+    "9:30 works for me",
+    "yes please book it",
+    "can we do the afternoon instead",
+    "my leg is stiff after running, can I book a consultation",
+]
+
+
+def test_list_sizes_meet_the_issue() -> None:
+    assert len(RED_FLAGS) >= 40 and len(ORDINARY) >= 40
+
+
+@pytest.mark.parametrize("message", RED_FLAGS)
+def test_red_flag_is_caught(message: str) -> None:
+    assert detect(message) is not None, message
+
+
+@pytest.mark.parametrize("message", ORDINARY)
+def test_ordinary_booking_message_is_not_caught(message: str) -> None:
+    assert detect(message) is None, detect(message)
+
+
+def test_self_harm_guidance_gives_the_crisis_line() -> None:
+    from agent.safety import load_red_flags
+
+    flags = load_red_flags()
+    flag = detect("I want to kill myself")
+    assert flag is not None and flag.category == "self_harm"
+    assert "988" in flags.guidance(flag) and "911" in flags.guidance(flag)
+
+
+def _graph(script: StubScript, ran: list[str]) -> Any:
+    def check_availability(date: str, appointment_type: str) -> str:
+        ran.append("check_availability")
+        return '{"ok": true, "available_slots": []}'
+
+    tool = StructuredTool.from_function(check_availability, name="check_availability", description="check")
+    return build_graph(
+        StubChatModel(script=script),
+        [tool],
+        clock=Clock("America/New_York"),
+        clinic_name="Test",
+        checkpointer=InMemorySaver(),
+    )
+
+
+def _run(graph: Any, text: str) -> list[Any]:
+    config = {"configurable": {"thread_id": "t"}}
+    out = asyncio.run(graph.ainvoke({"messages": [{"role": "user", "content": text}]}, config))
+    return list(out["messages"])
+
+
+def test_guard_runs_before_the_model_and_no_tool_runs() -> None:
+    script = StubScript([CHECK, BOOK, OFFER])
+    ran: list[str] = []
+    messages = _run(_graph(script, ran), "I have chest pain and can't breathe, book me Friday")
+    assert script.consumed == [] and ran == []
+    last = messages[-1]
+    assert isinstance(last, AIMessage) and "911" in last.text
+    assert last.additional_kwargs[SAFETY_MARK]["category"] == "chest_pain"
+
+
+def test_ordinary_message_reaches_the_model_and_its_tools() -> None:
+    script = StubScript([CHECK, OFFER])
+    ran: list[str] = []
+    messages = _run(_graph(script, ran), "my physical, no pain, just routine")
+    assert len(script.consumed) == 2 and ran == ["check_availability"]
+    assert SAFETY_MARK not in messages[-1].additional_kwargs
+
+
+def test_turn_emits_a_safety_event_and_its_reply() -> None:
+    from agent.graph import TurnContext
+    from agent.stream import run_graph
+
+    script = StubScript([CHECK, BOOK])
+    seen: list[dict[str, Any]] = []
+    graph = _graph(script, [])
+    config = {"configurable": {"thread_id": "s"}}
+    message = {"messages": [{"role": "user", "content": "I took too many pills, book me"}]}
+    done = asyncio.run(run_graph(graph, message, config, TurnContext(), seen.append))
+    assert [e["type"] for e in seen] == ["safety"]
+    assert seen[0]["category"] == "overdose" and "988" in seen[0]["message"]
+    assert done["reply"] == seen[0]["message"] and done["booking"] is None and script.consumed == []
