@@ -31,6 +31,7 @@ from core.gc_tuning import tune_after_startup
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from scheduler.service import SchedulerService
+from tools.clinic_info import ClinicInfo, build_clinic_tool
 from tools.http import SchedulerHttpClient
 from tools.scheduling import build_tools
 
@@ -68,7 +69,8 @@ def create_app(
                     retries=settings.scheduler_retries,
                 )
                 stack.push_async_callback(client.aclose)
-                tools = build_tools(client)
+                clinic = ClinicInfo(settings.clinic_info_path, settings.clinic_info_threshold)
+                tools = [*build_tools(client), build_clinic_tool(clinic)]
                 services.runtime = await stack.enter_async_context(
                     AgentRuntime.open(
                         settings,

@@ -23,6 +23,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict
 
 from agent.models.base import StreamingChatModel
+from agent.offline.clinic import CLINIC
 from agent.offline.policy import Action, decide
 from agent.offline.replies import Replies
 from agent.offline.state import derive_state, text_of
@@ -76,7 +77,7 @@ class OfflineChatModel(StreamingChatModel):
         today = self.clock.today()
         state = derive_state(messages, today)
         say = Replies(self.clinic_name, today, self.time_format)
-        action: Action = decide(state, say)
+        action: Action = decide(state, say, clinic_tool=not self.tool_names or CLINIC in self.tool_names)
         call: dict[str, Any] | None = None
         text = action.text or ""
         if action.tool:

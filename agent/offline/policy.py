@@ -10,10 +10,11 @@ Rules that keep it safe, whatever the patient types:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from agent.offline import clinic
 from agent.offline.replies import TYPE_ADJ, Replies
 from agent.offline.state import BOOK, CHECK, Event, PatientTurn, State
 from core.formats import day_label
@@ -70,8 +71,34 @@ def _book(state: State, turn: PatientTurn) -> Action | None:
     return Action(tool=BOOK, args=args)
 
 
-def decide(state: State, say: Replies) -> Action:
-    """The next action for the latest message in the history."""
+def decide(state: State, say: Replies, *, clinic_tool: bool = True) -> Action:
+    """The next action for the latest message in the history.
+
+    A front-desk question is answered through `clinic_info` just before the turn's reply: the
+    rest of the turn is decided as if the question were not there (its result is left out),
+    so a question mixed with a booking request gets the times and the answer.
+    """
+    turn = state.turn
+    if not clinic_tool or turn is None or not clinic.asks_about_clinic(turn.utterance):
+        return _decide(state, say)
+    asked = [e for e in turn.events if e.name == clinic.CLINIC]
+    state.turn = replace(turn, events=[e for e in turn.events if e.name != clinic.CLINIC])
+    try:
+        action = _decide(state, say)
+    finally:
+        state.turn = turn
+    if action.tool or turn.utterance.injection:
+        return action
+    if not asked:
+        return Action(tool=clinic.CLINIC, args={"question": turn.utterance.text[:500]})
+    found = clinic.answer(asked[-1].result)
+    u = turn.utterance
+    if u.day or u.window or u.times or u.earliest or u.has_details:
+        return _reply(f"{found} {action.text or ''}".strip())
+    return _reply(found)
+
+
+def _decide(state: State, say: Replies) -> Action:
     turn = state.turn
     if turn is None:
         return _reply(say.greeting())

@@ -15,7 +15,9 @@ def test_prompt_is_a_file_with_the_rules() -> None:
         "Offer only times that `check_availability` returned",
         "full name, e-mail address and phone number",
         "booking id and the confirmation code",
-        "Stay on scheduling",
+        "answer only from the sections it returns",
+        "offer the phone number",
+        "Never give medical advice",
         "three to five",
         "weekday",
     ):

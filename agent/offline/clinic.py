@@ -1,0 +1,76 @@
+"""Front-desk questions in the offline model: spot them, and answer from `clinic_info`'s result.
+
+The offline model has no knowledge of its own: a question about the clinic (parking, hours,
+insurance, what to bring, the cancellation policy, ...) becomes a `clinic_info` call, and the
+reply is the start of the best section the tool returned, with its title as the source. A
+question about *cancelling* ("is there a fee if I cancel late?") is a question, not a request
+to cancel: the topic words below decide, before the rest of the policy reads the message.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agent.offline.nlu import Utterance
+
+CLINIC = "clinic_info"
+MAX_ANSWER = 320  # characters of the section read out; the rest is one question away
+
+_TOPICS = re.compile(
+    r"\b("
+    r"parking|parked|park\s+(?:my|the|a|our)\b|where\s+(?:can|do|should)\s+(?:i|we)\s+park|garage|address|located|location|directions?|where\s+(?:are|r)\s+(?:you|u)|"
+    r"how\s+(?:do|can)\s+i\s+get\s+there|subway|bus(?:es)?|train|wheel\s?chair|accessib\w*|elevator|lift|"
+    r"ramp|service\s+(?:dog|animal)s?|insur\w*|aetna|cigna|humana|medicare|medicaid|blue\s*cross|"
+    r"united\s*health\w*|in[-\s]network|copay\w*|co-pay\w*|hsa|credit\s+cards?|pay(?:ment)?\s+(?:options|methods)|"
+    r"how\s+much|cost|price|what\s+(?:should|do)\s+i\s+bring|bring\s+(?:with|to|anything)|"
+    r"fast(?:ing)?\s+before|(?:need|have)\s+to\s+fast|prepar\w*|policy|policies|late\s+fee|no[-\s]show|"
+    r"(?:cancel\w*|late)\s+fee|fee\s+(?:if|for)|opening\s+hours|(?:your|the|clinic)\s+hours|"
+    r"what\s+time\s+do\s+(?:you|u)\s+(?:open|close)|(?:are|r)\s+(?:you|u)\s+open|open\s+on|closed\s+on|"
+    r"holidays?|(?:your|the\s+clinic'?s?|clinic)\s+(?:phone(?:\s+number)?|number|e-?mail|fax)|"
+    r"how\s+(?:do|can)\s+i\s+(?:contact|reach|call)\s+(?:you|u|the\s+clinic)"
+    r")\b",
+    re.IGNORECASE,
+)
+
+
+_QUESTION = re.compile(r"\?\s*$|^\s*(?:do|does|can|could|is|are|what|where|how|who|which|will)\b", re.IGNORECASE)
+
+
+def asks_about_clinic(u: Utterance) -> bool:
+    """Whether the message asks one of the front desk's questions: a clinic topic, or any other
+    question that is not about a visit (so "not in our information" is said, not "I didn't
+    understand")."""
+    if u.injection or u.has_details:
+        return False  # a message giving name/e-mail/phone is the booking going on
+    if _TOPICS.search(u.text):
+        return True
+    visit = u.has_slot_facts or u.generic_visit or u.wants_booking or u.has_details or u.medical
+    social = u.yes or u.no or u.greeting or u.thanks or u.bye or u.help or u.cancel or u.retry or u.off_topic
+    return bool(_QUESTION.search(u.text)) and not visit and not social
+
+
+def answer(result: dict[str, Any] | None) -> str:
+    """The reply for one `clinic_info` result: the section's opening, or where to ask instead."""
+    sections = (result or {}).get("sections") or []
+    if not (result or {}).get("found") or not sections:
+        phone = re.search(r"phone ([^.;]+?)\.?$", str((result or {}).get("hint", "")))
+        where = f" at {phone.group(1)}" if phone else ""
+        return (
+            f"I don't have that in our clinic's information, so I won't guess: please call us{where}."
+            " I can check free times and book an appointment for you."
+        )
+    best = sections[0]
+    text = " ".join(str(best.get("text", "")).split())
+    short = _first_sentences(text, MAX_ANSWER)
+    return f"{short} (Source: {best.get('title', 'clinic information')})"
+
+
+def _first_sentences(text: str, limit: int) -> str:
+    """Whole sentences from the start of `text`, at most `limit` characters (at least one)."""
+    out = ""
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if out and len(out) + 1 + len(sentence) > limit:
+            break
+        out = f"{out} {sentence}".strip()
+    return out
