@@ -34,6 +34,7 @@
   const TOOL_STATUS = {
     check_availability: "Checking availability…",
     book_slot: "Booking your appointment…",
+    clinic_info: "Looking that up…",
   };
   const DEFAULTS = {
     heading: "Book an appointment",
@@ -607,6 +608,7 @@
       let reply = null; // the assistant bubble being streamed
       let streamed = "";
       let pending = null;
+      this.sources = []; // section titles clinic_info returned this turn
       let finished = false;
 
       const fail = (message, canRetry) => {
@@ -688,6 +690,7 @@
                   reply = null;
                 }
                 if (reply) reply.classList.remove("cc-streaming");
+                if (reply && text) this.sourceNote(reply, text);
                 if (data.booking) this.bookingCard(data.booking);
                 pending = data.pending || pending;
                 const spoken = [text];
@@ -759,8 +762,22 @@
 
     toolResult(data) {
       if (!data || !data.ok || !data.data) return;
-      if (data.name === "check_availability") this.availability = data.data;
+      if (data.name === "clinic_info" && data.data.found) {
+        this.sources = (data.data.sections || []).slice(0, 1).map((section) => section.title);
+      } else if (data.name === "check_availability") this.availability = data.data;
       else if (data.name === "book_slot") this.bookingCard(data.data);
+    }
+
+    /** Under a reply drawn from the clinic's information: the section it came from, unless the
+     * reply already names it. */
+    sourceNote(bubble, text) {
+      const titles = (this.sources || []).filter((title) => !text.includes(`Source: ${title}`));
+      this.sources = [];
+      if (!titles.length) return;
+      const note = document.createElement("div");
+      note.className = "cc-source";
+      note.textContent = `Source: ${titles.join(", ")}`;
+      bubble.appendChild(note);
     }
 
     /** On load: re-render the stored session's transcript (404: start fresh). */
