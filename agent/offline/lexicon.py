@@ -26,6 +26,8 @@ from pathlib import Path
 from symspellpy import SymSpell, Verbosity
 from text_to_num import alpha2digit
 
+from core.formats import NUMBER_WORDS
+
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTH_NAMES = "january february march april may june july august september october november december".split()
 ORDINAL_WORDS = (
@@ -147,7 +149,42 @@ def normalize(text: str) -> str:
         out.append(fixed)
         last = m.end()
     out.append(low[last:])
-    return str(alpha2digit("".join(out), "en"))
+    return clock_idioms(str(alpha2digit("".join(out), "en")))
+
+
+_HOUR_WORD = r"(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")"
+_MINUTES = {"five": 5, "ten": 10, "quarter": 15, "twenty": 20, "twenty five": 25, "twenty-five": 25, "half": 30}
+_PAST_TO = re.compile(
+    r"(?<![/:.\d-])\b(\d{1,2}|twenty[-\s]five|five|ten|twenty)\s+(?:minutes\s+)?(past|after|to|till?)\s+"
+    + _HOUR_WORD
+    + r"\b(?![:.]?\d|\s*(?:min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|months?|years?|people)\b)"
+)
+_HALF_HOUR = re.compile(r"\bhalf\s+" + _HOUR_WORD + r"\b(?![:.]?\d|\s*(?:hours?|days?)\b)")
+_ISH = re.compile(r"\b" + _HOUR_WORD + r"\s*-?\s*ish\b")
+
+
+def _hour(word: str) -> int:
+    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+
+
+def _past_to(m: re.Match[str]) -> str:
+    minutes, hour = _MINUTES.get(m[1].replace("-", " "), None), _hour(m[3])
+    minutes = int(m[1]) if minutes is None else minutes
+    if not 0 < minutes < 60 or not 1 <= hour <= 12:
+        return m[0]
+    if m[2] in ("to", "til", "till"):
+        if m[1].isdigit() and minutes not in (20, 25):
+            return m[0]  # "from 2 to 4", "10 to 4" are ranges
+        hour, minutes = (hour - 2) % 12 + 1, 60 - minutes
+    return f"{hour}:{minutes:02d}"
+
+
+def clock_idioms(text: str) -> str:
+    """Spoken clock times as digits: "twenty past ten" -> 10:20, "quarter to 4" stays for the
+    time parser, "half two" (British, half past two) -> 2:30, "ten-ish" -> around 10."""
+    text = _PAST_TO.sub(_past_to, text)
+    text = _HALF_HOUR.sub(lambda m: f"{_hour(m[1])}:30" if 1 <= _hour(m[1]) <= 12 else m[0], text)
+    return _ISH.sub(lambda m: f"around {_hour(m[1])}", text)
 
 
 VOCABULARY_SET = frozenset(VOCABULARY)

@@ -179,8 +179,10 @@ class _Reader:
             self.take(m)
             return _window("after" if m["w"] in ("later", "after") else "before", m["b"])
         # one search, so the leftmost form wins: "not after 11" is a "before", never an "after 11"
-        after = r"not\s+before|no\s+earlier\s+than|not\s+earlier\s+than|after|later\s+than|from|starting\s+at"
-        before = r"not\s+after|no\s+later\s+than|not\s+later\s+than|before|earlier\s+than|by|until|till"
+        # a refused side turns the bound around: "nothing before 11" is after 11
+        refuse = r"(?:not|nothing|nuthin|none|never|can'?t\s+(?:do|make)(?:\s+it)?|cannot\s+(?:do|make)(?:\s+it)?)"
+        after = rf"{refuse}\s+before|no\s+earlier\s+than|not\s+earlier\s+than|after|later\s+than|from|starting\s+at"
+        before = rf"{refuse}\s+after|no\s+later\s+than|not\s+later\s+than|before|earlier\s+than|by|until|till"
         if m := self.search(
             rf"\b(?:(?P<after>{after})|(?P<before>{before}))\s+(?P<b>{_BOUND}|lunch(?:\s*time)?)(?!\w)"
         ):
