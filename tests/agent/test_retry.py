@@ -13,8 +13,7 @@ import pytest
 from agent.retry import TransientRetryMiddleware, is_transient, retry_after
 from api.deps import runtime_of
 from api.main import create_app
-from core.settings import Settings
-from tests.support.openai_server import OpenAICompatibleServer, Reply
+from tests.support.openai_server import OpenAICompatibleServer, Reply, openai_settings
 
 REQUEST = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
 
@@ -81,14 +80,7 @@ async def test_a_429_then_success_gives_one_reply_after_two_calls(tmp_path: Path
         return Reply(text="Hello, how can I help?")
 
     with OpenAICompatibleServer(respond) as server:
-        settings = Settings(
-            database_url=f"sqlite:///{tmp_path}/b.db",
-            scheduler_now="2026-11-23T09:00:00",
-            llm_provider="openai",
-            openai_api_key="sk-local-test",
-            openai_base_url=server.url,
-            openai_model="local-model",
-        )
+        settings = openai_settings(f"sqlite:///{tmp_path}/b.db", server)
         app = create_app(settings)
         async with app.router.lifespan_context(app):
             turn = await runtime_of(app).start_turn(None, "Hello")

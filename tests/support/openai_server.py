@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from core.settings import Settings
+
 
 @dataclass
 class Reply:
@@ -127,3 +129,15 @@ class OpenAICompatibleServer:
 def answered(body: dict[str, Any]) -> bool:
     """Whether the request already carries a tool result (the model's second call of a turn)."""
     return any(m["role"] == "tool" for m in body["messages"])
+
+
+def openai_settings(database_url: str, server: OpenAICompatibleServer) -> Settings:
+    """Settings for the app's openai provider talking to `server` (a frozen clock, a test key)."""
+    return Settings(
+        database_url=database_url,
+        scheduler_now="2026-11-23T09:00:00",
+        llm_provider="openai",
+        openai_api_key="sk-local-test",
+        openai_base_url=server.url,
+        openai_model="local-model",
+    )
