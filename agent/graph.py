@@ -18,7 +18,6 @@ from langchain.agents import AgentState, create_agent
 from langchain.agents.middleware import (
     HumanInTheLoopMiddleware,
     ModelRequest,
-    ModelRetryMiddleware,
     dynamic_prompt,
 )
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -29,6 +28,7 @@ from langgraph.types import Checkpointer
 from agent.events import booking_summary
 from agent.limits import TurnLimitsMiddleware
 from agent.prompts import default_template, render_prompt
+from agent.retry import TransientRetryMiddleware
 from agent.safety import SafetyGuardMiddleware
 from core.clock import Clock
 from core.formats import TimeFormat
@@ -49,24 +49,6 @@ class SessionState(AgentState[Any]):
     """The agent state, plus the patient's answers to confirmations (for the transcript)."""
 
     answers: Annotated[list[dict[str, Any]], operator.add]
-
-
-def _retryable(exc: BaseException) -> bool:
-    """Transient model errors: connection trouble, timeouts, rate limits, 5xx."""
-    name = type(exc).__name__
-    if name in {
-        "APIConnectionError",
-        "APITimeoutError",
-        "RateLimitError",
-        "InternalServerError",
-        "TimeoutError",
-        "ConnectError",
-        "ReadTimeout",
-        "ConnectionError",
-    }:
-        return True
-    status = getattr(exc, "status_code", None)
-    return isinstance(status, int) and status >= 500
 
 
 def build_graph(
@@ -97,9 +79,7 @@ def build_graph(
             SafetyGuardMiddleware(),  # first: a red-flag emergency ends the turn before any model call
             system_prompt,
             TurnLimitsMiddleware(model_calls=MODEL_CALLS_PER_TURN, tool_calls=TOOL_CALLS_PER_TURN),
-            ModelRetryMiddleware(
-                max_retries=2, retry_on=_retryable, on_failure="error", initial_delay=retry_delay, max_delay=4.0
-            ),
+            TransientRetryMiddleware(max_retries=2, initial_delay=retry_delay, max_delay=4.0),
             HumanInTheLoopMiddleware(
                 {name: {"allowed_decisions": ["approve", "reject"], "description": summary} for name in CONFIRMED_TOOLS}
             ),

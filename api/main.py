@@ -22,6 +22,7 @@ from api.chat import router as chat_router
 from api.deps import AppServices, Scheduler
 from api.errors import install_error_handlers
 from api.evaluation import ScriptEvaluator
+from api.hardening import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from api.middleware import RequestIdMiddleware
 from api.playground.router import router as playground_router
 from api.playground.sessions import StaffSessions
@@ -116,6 +117,8 @@ def create_app(
         allow_methods=["GET", "POST", "DELETE"],
         allow_headers=["Content-Type", "X-Request-ID", "Authorization"],
     )
+    app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_body_bytes)  # issue 16: before any read
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)  # issue 16: on every answer, 413s too
     app.add_middleware(RequestIdMiddleware)
     app.include_router(scheduler.router())
     app.include_router(chat_router)

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     clinic_info_path: Path = PROJECT_ROOT / "data" / "clinic.md"
     clinic_info_threshold: float = 0.8  # minimum -bm25 score for a section to count as an answer
 
+    # --- request hardening (issue 16) ---
+    max_body_bytes: int = Field(default=65536, ge=1)  # larger request bodies: 413, refused before read whole
+    frame_ancestors: str = (
+        "'self'"  # CSP frame-ancestors: who may frame the pages, e.g. "'self' https://clinic.example"
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -11,8 +11,7 @@ import pytest
 
 from api.deps import runtime_of
 from api.main import create_app
-from core.settings import Settings
-from tests.support.openai_server import OpenAICompatibleServer, Reply, answered
+from tests.support.openai_server import OpenAICompatibleServer, Reply, answered, openai_settings
 
 REPLY = "Tuesday, December 1 has 9:00 and 9:30 free. Which one suits you?"
 
@@ -32,14 +31,7 @@ def openai_server() -> Iterator[OpenAICompatibleServer]:
 
 
 async def test_openai_streams_a_tool_call_then_text(openai_server: OpenAICompatibleServer, tmp_path: Path) -> None:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/b.db",
-        scheduler_now="2026-11-23T09:00:00",
-        llm_provider="openai",
-        openai_api_key="sk-local-test",
-        openai_base_url=openai_server.url,
-        openai_model="local-model",
-    )
+    settings = openai_settings(f"sqlite:///{tmp_path}/b.db", openai_server)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         turn = await runtime_of(app).start_turn(None, "A follow-up next Tuesday morning, please")

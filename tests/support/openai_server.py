@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from core.settings import Settings
+
 
 @dataclass
 class Reply:
@@ -23,6 +25,8 @@ class Reply:
 
     text: str = ""
     tool_calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    status: int = 200  # not 200: an error answer (JSON, no stream) with `headers`, as providers send
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Respond = Callable[[dict[str, Any]], Reply]
@@ -65,6 +69,9 @@ class OpenAICompatibleServer:
                 with owner._lock:
                     owner.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
                     reply = owner.respond(body)
+                if reply.status != 200:
+                    self._error(reply)
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
@@ -73,6 +80,15 @@ class OpenAICompatibleServer:
                     self.wfile.write(_usage(body, reply))
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
+
+            def _error(self, reply: Reply) -> None:
+                payload = json.dumps({"error": {"message": reply.text or "error", "type": "error"}}).encode()
+                self.send_response(reply.status)
+                for name, value in {"Content-Type": "application/json", **reply.headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
 
             def _stream(self, reply: Reply) -> None:
                 if reply.tool_calls:
@@ -113,3 +129,15 @@ class OpenAICompatibleServer:
 def answered(body: dict[str, Any]) -> bool:
     """Whether the request already carries a tool result (the model's second call of a turn)."""
     return any(m["role"] == "tool" for m in body["messages"])
+
+
+def openai_settings(database_url: str, server: OpenAICompatibleServer) -> Settings:
+    """Settings for the app's openai provider talking to `server` (a frozen clock, a test key)."""
+    return Settings(
+        database_url=database_url,
+        scheduler_now="2026-11-23T09:00:00",
+        llm_provider="openai",
+        openai_api_key="sk-local-test",
+        openai_base_url=server.url,
+        openai_model="local-model",
+    )
