@@ -30,7 +30,8 @@ _CLAUSE = re.compile(r"[.;!?,]|\b(but|and then|however|also)\b")
 # Words the patterns rely on, so a typo ("chset", "breath") is read as the word meant.
 _KEYWORDS = (
     "chest pain breathe breathing bleeding blood suicide suicidal myself overdose overdosed "
-    "stroke drooping slurred numbness unconscious seizure choking swelling poisoned"
+    "stroke drooping slurred numbness unconscious seizure choking swelling poisoned pains struggling "
+    "collapsed fainted headache"
 ).split()
 
 

@@ -183,3 +183,41 @@ def test_turn_emits_a_safety_event_and_its_reply() -> None:
     assert [e["type"] for e in seen] == ["safety"]
     assert seen[0]["category"] == "overdose" and "988" in seen[0]["message"]
     assert done["reply"] == seen[0]["message"] and done["booking"] is None and script.consumed == []
+
+
+# A second probe, written apart from the pattern list by the lead (not by the guard's author);
+# 16 of these 25 were caught before the list gained the patterns they showed were missing
+# (radiating chest pain, worst headache, "don't want to be alive", poisoning, collapse).
+PROBE_RED_FLAGS = [
+    "my chest feels really tight and the pain is going down my left arm",
+    "sudden worst headache of my life and now i cant see properly",
+    "i dont want to be alive anymore",
+    "my son swallowed some bleach",
+    "he collapsed and isnt responding",
+    "my husband fainted and hit his head, theres a lot of blood",
+    "chest pians since this morning",
+    "strugling to breath",
+    "i keep thinking about ending it all",
+    "cant catch my breath, lips going blue",
+    "throat is swelling up after a bee sting, hard to breathe",
+    "i cant feel my left leg and my arm went numb all of a sudden",
+]
+PROBE_ORDINARY = [
+    "migraine follow up, had headaches for a month",
+    "can i book a follow-up for my headaches",
+    "i'm not breathing well through my nose, ENT please",
+    "im killing time, any slots this afternoon lol",
+    "dying to get this physical done before christmas",
+    "my heart is set on a morning appointment",
+    "i had a nosebleed last week, all fine now, want a checkup",
+]
+
+
+@pytest.mark.parametrize("message", PROBE_RED_FLAGS)
+def test_probe_red_flags_are_caught(message: str) -> None:
+    assert detect(message) is not None
+
+
+@pytest.mark.parametrize("message", PROBE_ORDINARY)
+def test_probe_ordinary_messages_pass(message: str) -> None:
+    assert detect(message) is None
