@@ -16,6 +16,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Tool
 
 from agent import events
 from agent.history import pending_confirmation
+from agent.safety import SAFETY_MARK
 
 UsageKey = Literal["input_tokens", "output_tokens", "total_tokens"]
 USAGE_KEYS: tuple[UsageKey, ...] = ("input_tokens", "output_tokens", "total_tokens")
@@ -48,7 +49,7 @@ class _Collector:
             self.pending = pending_confirmation(update, self.model_messages)
             return
         for msg in (update or {}).get("messages", []) if isinstance(update, dict) else []:
-            if isinstance(msg, AIMessage) and (hit := msg.additional_kwargs.get("safety")):
+            if isinstance(msg, AIMessage) and (hit := msg.additional_kwargs.get(SAFETY_MARK)):
                 self.reply.append(msg.text)  # the safety guard's guidance: the turn's whole reply
                 self.emit(events.safety(str(hit.get("category")), msg.text))
             elif node == "model" and isinstance(msg, AIMessage):

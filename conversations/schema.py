@@ -35,6 +35,7 @@ from pydantic import BaseModel
 
 from scheduler.slots import ScheduleDataError, parse_slots
 from scheduler.store import Booking
+from tools.clinic_info import NAME as CLINIC_INFO
 from tools.clinic_info import ClinicInfoArgs
 from tools.scheduling import build_tools
 
@@ -70,7 +71,7 @@ def _tool_args() -> dict[str, tuple[str, ...]]:
         schema = tool.args_schema
         assert isinstance(schema, type) and issubclass(schema, BaseModel), tool.name
         args[tool.name] = tuple(schema.model_fields)
-    args["clinic_info"] = tuple(ClinicInfoArgs.model_fields)  # needs the clinic file, not a client
+    args[CLINIC_INFO] = tuple(ClinicInfoArgs.model_fields)  # needs the clinic file, not a client
     return args
 
 

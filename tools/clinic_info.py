@@ -16,6 +16,7 @@ from pathlib import Path
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
+NAME = "clinic_info"
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
     "a an and are as at be can do does for from have how i if in is it me my of on or our "
@@ -41,11 +42,8 @@ _SYNONYMS = {
     "price": "pay",
     "insurer": "insurance",
     "covered": "insurance",
-    "fast": "fast",
     "eat": "food",
     "cancel": "cancellation",
-    "late": "late",
-    "fee": "fee",
     "call": "phone",
     "first": "new",
     "email": "email",
@@ -138,7 +136,12 @@ def build_clinic_tool(info: ClinicInfo) -> BaseTool:
         found = info.search(question)
         if not found:
             return json.dumps(
-                {"ok": True, "found": False, "hint": f"Not in our information; offer the phone {info.phone}."}
+                {
+                    "ok": True,
+                    "found": False,
+                    "phone": info.phone,
+                    "hint": f"Not in our information; offer the phone {info.phone}.",
+                }
             )
         return json.dumps(
             {
@@ -150,7 +153,7 @@ def build_clinic_tool(info: ClinicInfo) -> BaseTool:
 
     return StructuredTool.from_function(
         func=clinic_info,
-        name="clinic_info",
+        name=NAME,
         description=ClinicInfoArgs.__doc__ or "",
         args_schema=ClinicInfoArgs,
     )

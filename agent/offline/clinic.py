@@ -13,8 +13,10 @@ import re
 from typing import Any
 
 from agent.offline.nlu import Utterance
+from tools.clinic_info import NAME
 
-CLINIC = "clinic_info"
+CLINIC = NAME  # the tool's name, as the policy and the model call it
+
 MAX_ANSWER = 320  # characters of the section read out; the rest is one question away
 
 _TOPICS = re.compile(
@@ -45,17 +47,17 @@ def asks_about_clinic(u: Utterance) -> bool:
         return False  # a message giving name/e-mail/phone is the booking going on
     if _TOPICS.search(u.text):
         return True
-    visit = u.has_slot_facts or u.generic_visit or u.wants_booking or u.has_details or u.medical
+    visit = u.has_slot_facts or u.generic_visit or u.wants_booking or u.medical
     social = u.yes or u.no or u.greeting or u.thanks or u.bye or u.help or u.cancel or u.retry or u.off_topic
     return bool(_QUESTION.search(u.text)) and not visit and not social
 
 
 def answer(result: dict[str, Any] | None) -> str:
     """The reply for one `clinic_info` result: the section's opening, or where to ask instead."""
-    sections = (result or {}).get("sections") or []
-    if not (result or {}).get("found") or not sections:
-        phone = re.search(r"phone ([^.;]+?)\.?$", str((result or {}).get("hint", "")))
-        where = f" at {phone.group(1)}" if phone else ""
+    result = result or {}
+    sections = result.get("sections") or []
+    if not result.get("found") or not sections:
+        where = f" at {result['phone']}" if result.get("phone") else ""
         return (
             f"I don't have that in our clinic's information, so I won't guess: please call us{where}."
             " I can check free times and book an appointment for you."

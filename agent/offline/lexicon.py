@@ -153,7 +153,7 @@ def normalize(text: str) -> str:
 
 
 _HOUR_WORD = r"(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")"
-_MINUTES = {"five": 5, "ten": 10, "quarter": 15, "twenty": 20, "twenty five": 25, "twenty-five": 25, "half": 30}
+_MINUTES = {"five": 5, "ten": 10, "twenty": 20, "twenty five": 25}  # "quarter"/"half" past: the time parser
 _PAST_TO = re.compile(
     r"(?<![/:.\d-])\b(\d{1,2}|twenty[-\s]five|five|ten|twenty)\s+(?:minutes\s+)?(past|after|to|till?)\s+"
     + _HOUR_WORD

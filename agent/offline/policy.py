@@ -87,7 +87,7 @@ def decide(state: State, say: Replies, *, clinic_tool: bool = True) -> Action:
         action = _decide(state, say)
     finally:
         state.turn = turn
-    if action.tool or turn.utterance.injection:
+    if action.tool:
         return action
     if not asked:
         return Action(tool=clinic.CLINIC, args={"question": turn.utterance.text[:500]})
