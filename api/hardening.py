@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.playground.router import _page as playground_page
+from api.playground.router import page_html as playground_page
 from api.widget import STATIC_DIR
 from core.settings import Settings
 

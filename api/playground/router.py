@@ -76,8 +76,8 @@ api = APIRouter(prefix="/api/playground", tags=["playground"], dependencies=[Dep
 
 
 @functools.cache
-def _page() -> str:
-    """The page with its CSS and JS inlined, read once."""
+def page_html() -> str:
+    """The page with its CSS and JS inlined, read once (the CSP hashes its inline script)."""
     html = (STATIC_DIR / "playground.html").read_text(encoding="utf-8")
     css = (STATIC_DIR / "playground.css").read_text(encoding="utf-8")
     js = (STATIC_DIR / "playground.js").read_text(encoding="utf-8")
@@ -89,7 +89,7 @@ def _page() -> str:
 async def page() -> HTMLResponse:
     """The page, the same for everyone: a browser cannot send a bearer token with a page load,
     so the sign-in form in it asks for the token, and the API it calls checks it."""
-    return HTMLResponse(_page(), headers={**NO_STORE, "X-Frame-Options": "DENY"})
+    return HTMLResponse(page_html(), headers={**NO_STORE, "X-Frame-Options": "DENY"})
 
 
 # --------------------------------------------------------------------------- sessions
