@@ -26,6 +26,7 @@ from langchain_core.tools import BaseTool
 from langgraph.types import Checkpointer
 
 from agent.events import booking_summary
+from agent.idempotency import IdempotencyKeyMiddleware
 from agent.limits import TurnLimitsMiddleware
 from agent.prompts import default_template, render_prompt
 from agent.retry import TransientRetryMiddleware
@@ -80,6 +81,7 @@ def build_graph(
             system_prompt,
             TurnLimitsMiddleware(model_calls=MODEL_CALLS_PER_TURN, tool_calls=TOOL_CALLS_PER_TURN),
             TransientRetryMiddleware(max_retries=2, initial_delay=retry_delay, max_delay=4.0),
+            IdempotencyKeyMiddleware(),  # a change sent twice (retry, resumed confirmation) happens once
             HumanInTheLoopMiddleware(
                 {name: {"allowed_decisions": ["approve", "reject"], "description": summary} for name in CONFIRMED_TOOLS}
             ),
