@@ -23,7 +23,6 @@ from typing import Any, Literal
 
 from core.settings import Settings
 
-
 Fault = Literal["hang", "stall", "malformed", "cut"]
 
 
