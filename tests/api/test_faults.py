@@ -15,7 +15,7 @@ import asyncio
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -32,7 +32,7 @@ from tests.support.stub_turns import BOOK, CHECK_ARGS
 
 HELLO = "Hello, how can I help?"
 FOLLOWING = "Happy to help with anything else."
-BOOK_ARGS: dict[str, Any] = BOOK["tool_calls"][0]["args"]
+BOOK_ARGS: dict[str, Any] = cast(Any, BOOK)["tool_calls"][0]["args"]
 FAST = {"first_token_seconds": 2.0, "stream_stall_seconds": 0.5, "model_retries": 2}
 
 
