@@ -15,7 +15,7 @@ import asyncio
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -28,11 +28,10 @@ from scheduler.store import Booking
 from tests.support.openai_server import OpenAICompatibleServer, Reply
 from tests.support.servers import LiveServer
 from tests.support.sse import chat
-from tests.support.stub_turns import BOOK, CHECK_ARGS
+from tests.support.stub_turns import BOOK_ARGS, CHECK_ARGS
 
 HELLO = "Hello, how can I help?"
 FOLLOWING = "Happy to help with anything else."
-BOOK_ARGS: dict[str, Any] = cast(Any, BOOK)["tool_calls"][0]["args"]
 FAST = {"first_token_seconds": 2.0, "stream_stall_seconds": 0.5, "model_retries": 2}
 
 
