@@ -26,7 +26,7 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ValidationError
 
-from agent.models.openai import UNPARSED
+from agent.models.base import UNPARSED
 
 log = logging.getLogger("agent")
 

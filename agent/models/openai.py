@@ -19,9 +19,8 @@ from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 from langchain_openai import ChatOpenAI
 
+from agent.models.base import UNPARSED
 from agent.models.watch import bounded
-
-UNPARSED = "unparsed_tool_calls"
 
 
 class BoundedChatOpenAI(ChatOpenAI):

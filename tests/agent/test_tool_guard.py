@@ -10,7 +10,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import StructuredTool
 
-from agent.models.openai import UNPARSED
+from agent.models.base import UNPARSED
 from agent.tool_guard import CANNOT_FIX_REPLY, ToolCallGuardMiddleware
 from core.formats import HHMM_PATTERN
 from tests.support.stub_turns import BOOK_ARGS, CHECK_ARGS

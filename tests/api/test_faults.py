@@ -135,7 +135,7 @@ def test_429_with_retry_after_is_waited_for_then_answered(faulty: Start) -> None
     assert calls == 2, "one 429, one retry"
     assert events[-1]["type"] == "done" and events[-1]["reply"] == HELLO == text_of(events)
     first, second = app.model.requests
-    assert second["at"] - first["at"] >= 1.0, "the retry waited what Retry-After asked"
+    assert second["at"] - first["at"] >= 0.99, "the retry waited what Retry-After asked (1 s)"
     assert app.bookings() == []
     app.still_serving()
 
