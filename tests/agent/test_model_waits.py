@@ -7,7 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from agent.models import make_model
+from agent.models.openai import BoundedChatOpenAI
 from agent.models.watch import ModelStalled, bounded, watching
+from core.clock import Clock
+from core.settings import ExplicitSettings
 
 
 async def stream(*delays: float) -> AsyncIterator[int]:
@@ -59,3 +63,22 @@ async def test_errors_of_the_stream_itself_pass_through() -> None:
     with pytest.raises(TimeoutError, match="client's own") as caught:
         await collect(bounded(failing(), first_token_seconds=1, stall_seconds=1))
     assert not isinstance(caught.value, ModelStalled)
+
+
+def test_the_openai_model_takes_its_bounds_from_the_settings_and_never_retries_on_its_own() -> None:
+    """Retries are counted once, by agent/retry.py (MODEL_RETRIES): the OpenAI client's are off."""
+    default = make_model(ExplicitSettings(llm_provider="openai", openai_api_key="sk-local"), Clock("UTC"))
+    assert isinstance(default, BoundedChatOpenAI)
+    assert (default.first_token_seconds, default.stall_seconds, default.max_retries) == (30.0, 15.0, 0)
+    assert default.request_timeout == 60.0
+    settings = ExplicitSettings(
+        llm_provider="openai",
+        openai_api_key="sk-local",
+        first_token_seconds=5,
+        stream_stall_seconds=2,
+        openai_timeout=20,
+        model_retries=4,
+    )
+    model = make_model(settings, Clock("UTC"))
+    assert isinstance(model, BoundedChatOpenAI)
+    assert (model.first_token_seconds, model.stall_seconds, model.request_timeout, model.max_retries) == (5, 2, 20, 0)
