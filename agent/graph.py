@@ -27,6 +27,7 @@ from langchain_core.tools import BaseTool
 from langgraph.types import Checkpointer
 
 from agent.events import booking_summary
+from agent.idempotency import IdempotencyKeyMiddleware
 from agent.limits import TurnLimitsMiddleware
 from agent.prompts import default_template, render_prompt
 from agent.retry import TransientRetryMiddleware
@@ -91,6 +92,7 @@ def build_graph(
                 max_delay=4.0,
                 first_token_seconds=first_token_seconds,
             ),
+            IdempotencyKeyMiddleware(),  # a change sent twice (retry, resumed confirmation) happens once
             HumanInTheLoopMiddleware(
                 {name: {"allowed_decisions": ["approve", "reject"], "description": summary} for name in CONFIRMED_TOOLS}
             ),

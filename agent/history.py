@@ -38,6 +38,11 @@ def _call_id(messages: Sequence[BaseMessage], request: dict[str, Any]) -> str:
     return ""
 
 
+def _around_tool_call(messages: Sequence[BaseMessage]) -> bool:
+    last = messages[-1] if messages else None
+    return isinstance(last, ToolMessage) or (isinstance(last, AIMessage) and bool(last.tool_calls))
+
+
 def booking_result(message: BaseMessage) -> dict[str, Any] | None:
     """The result of a successful `book_slot` call, if `message` is one."""
     if not isinstance(message, ToolMessage) or message.name != "book_slot" or not isinstance(message.content, str):
@@ -85,6 +90,9 @@ class SessionHistory:
     messages: list[BaseMessage]
     answers: list[dict[str, Any]]  # the patient's confirmation answers, by tool call id
     pending: events.Event | None
+    # The last run stopped around a tool call (its process died, or it was cut off): a tool ran
+    # or was about to, and the model has not answered its result yet.
+    cut: bool = False
 
     @classmethod
     def from_state(cls, session_id: str, state: Any) -> SessionHistory:
@@ -94,6 +102,7 @@ class SessionHistory:
             messages,
             list(state.values.get("answers", [])),
             pending_confirmation(state.interrupts, messages),
+            cut=bool(state.next) and not state.interrupts and _around_tool_call(messages),
         )
 
     def transcript(self) -> list[dict[str, Any]]:

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     model_retries: int = Field(default=2, ge=0)  # retries of a transient model error (the only ones: see below)
     openai_timeout: float = Field(default=60.0, gt=0)  # the OpenAI client's own per-request timeout; it never retries
     checkpoint_url: str | None = None  # unset: an SQLite file beside the bookings database
+    session_lease_seconds: float = Field(default=30.0, gt=0)  # a dead worker's chat sessions free up after this
     playground_token: str | None = None
 
     # --- clinic information (issue 13) ---

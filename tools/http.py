@@ -101,5 +101,9 @@ class SchedulerHttpClient:
             params={"date": date, "appointment_type": appointment_type},
         )
 
-    async def book(self, payload: dict[str, Any]) -> ServiceReply:
-        return await self._request("POST", "/api/calendly/book", idempotent=False, json=payload)
+    async def book(self, payload: dict[str, Any], *, idempotency_key: str | None = None) -> ServiceReply:
+        """A booking; with a key the service answers a repeat once, so a timeout is retried too."""
+        if idempotency_key is None:
+            return await self._request("POST", "/api/calendly/book", idempotent=False, json=payload)
+        headers = {"Idempotency-Key": idempotency_key}
+        return await self._request("POST", "/api/calendly/book", idempotent=True, json=payload, headers=headers)

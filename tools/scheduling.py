@@ -90,6 +90,7 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
         patient_email: str,
         patient_phone: str,
         reason: str | None = None,
+        idempotency_key: str | None = None,
     ) -> str:
         reply = await client.book(
             {
@@ -98,7 +99,8 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
                 "start_time": start_time,
                 "patient": {"name": patient_name, "email": patient_email, "phone": patient_phone},
                 "reason": reason,
-            }
+            },
+            idempotency_key=idempotency_key,
         )
         if reply.ok:
             details = reply.body["details"]

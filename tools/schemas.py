@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
+from langchain_core.tools import InjectedToolArg
 from pydantic import BaseModel, Field
 
 from core.appointment_types import APPOINTMENT_TYPES
@@ -51,3 +52,6 @@ class BookSlotArgs(BaseModel):
     reason: str | None = Field(
         default=None, description="Optional short reason for the visit, in the patient's words.", max_length=500
     )
+    # Filled by the agent from the tool call (agent/idempotency.py), never by the model: hidden
+    # from the schema the model sees.
+    idempotency_key: Annotated[str | None, InjectedToolArg] = Field(default=None, max_length=128)
