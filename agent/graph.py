@@ -2,7 +2,8 @@
 
 - the system prompt is rendered from the prompt file (or a staff override) on every model call,
   so "today" is always the clock's today;
-- `book_slot` pauses the run for the patient's explicit yes (human-in-the-loop);
+- `book_slot`, `reschedule_booking` and `cancel_booking` pause the run for the patient's
+  explicit yes (human-in-the-loop);
 - per-message limits on model and tool calls (agent/limits.py: no extra graph nodes);
   broken tool calls go back to the model before any card or tool (agent/tool_guard.py);
   retries with backoff on transient model errors, within the first token's deadline.
@@ -26,7 +27,8 @@ from langchain_core.messages import ToolCall
 from langchain_core.tools import BaseTool
 from langgraph.types import Checkpointer
 
-from agent.events import booking_summary
+from agent.events import change_summary
+from agent.history import found_booking
 from agent.idempotency import IdempotencyKeyMiddleware
 from agent.limits import TurnLimitsMiddleware
 from agent.prompts import default_template, render_prompt
@@ -38,7 +40,7 @@ from core.formats import TimeFormat
 
 MODEL_CALLS_PER_TURN = 8
 TOOL_CALLS_PER_TURN = 6
-CONFIRMED_TOOLS = ("book_slot",)
+CONFIRMED_TOOLS = ("book_slot", "reschedule_booking", "cancel_booking")  # each waits for the patient's yes
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,10 @@ def build_graph(
     `first_token_seconds` bounds the wait for each reply's first token, retries included."""
 
     def summary(tool_call: ToolCall, state: Any, runtime: Any) -> str:
-        return booking_summary(dict(tool_call["args"]), time_format)
+        args = dict(tool_call["args"])
+        messages = state.get("messages", []) if isinstance(state, dict) else []
+        current = found_booking(messages, str(args["booking_id"])) if "booking_id" in args else None
+        return change_summary(tool_call["name"], args, current, time_format)
 
     @dynamic_prompt
     def system_prompt(request: ModelRequest) -> str:
