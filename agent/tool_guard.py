@@ -6,7 +6,7 @@ appointment ... for ?") nor a tool. Broken means:
 - arguments that are not JSON: LangChain's `invalid_tool_calls`, and arguments cut off mid-way
   that its partial parser silently completed (agent/models/openai.py marks those, UNPARSED);
 - a call to a tool that does not exist;
-- arguments of a gated tool (`book_slot`) that do not fit its schema (the other tools check
+- arguments of a gated tool (CONFIRMED_TOOLS: `book_slot` ...) that do not fit its schema (the other tools check
   their own arguments when they run, and answer the model the same way).
 The model is asked again with its reply and one error ToolMessage per call (the validation
 message), at most `fixes` times; if it still cannot make a valid call, the turn ends with a
@@ -31,7 +31,7 @@ from agent.models.base import UNPARSED
 log = logging.getLogger("agent")
 
 CANNOT_FIX_REPLY = (
-    "Sorry, something went wrong while I was preparing that, and nothing has been booked. "
+    "Sorry, something went wrong while I was preparing that, and nothing has been booked or changed. "
     "Could you tell me again, in one message, what you would like?"
 )
 HINT = "Nothing was run. Fix the call and make it again; ask the patient for anything you do not know."
