@@ -289,3 +289,23 @@ def test_an_endless_tool_loop_stops_at_the_turn_limits(faulty: Start) -> None:
     assert all(r["data"] == json.loads(TOOL_LIMIT_RESULT) for r in results[6:]), "the rest are refused"
     assert events[-1]["type"] == "done" and events[-1]["reply"] == MODEL_LIMIT_REPLY and app.bookings() == []
     app.still_serving()
+
+
+def test_a_fault_after_the_booking_ran_leaves_one_booking_and_nothing_to_confirm_again(faulty: Start) -> None:
+    """The model hangs on the reply after the patient's yes: the booking stands, once."""
+    app = faulty(Reply(tool_calls=[("call_1", "book_slot", BOOK_ARGS)]), first_token_seconds=1.0)
+    events, calls = app.turn(message="Book me at 9:00, Jane Roe, jane@example.com, 555 0100")
+    assert calls == 1 and events[-1]["pending"]["id"] == "call_1" and app.bookings() == []
+    app.model.respond = Script(Reply(fault="hang"))
+    confirmed, calls = app.turn(confirm=True)
+    assert calls == 1
+    (result,) = [e for e in confirmed if e["type"] == "tool_result"]
+    assert result["name"] == "book_slot" and result["ok"]
+    assert_try_again(confirmed)
+    assert len(app.bookings()) == 1
+    with app.server.client() as client:
+        again = client.post("/api/chat", json={"session_id": app.session_id, "confirm": True})
+    assert again.status_code == 409, "no confirmation is waiting any more: a second yes books nothing"
+    app.model.respond = Script()
+    app.still_serving()
+    assert len(app.bookings()) == 1
