@@ -363,7 +363,8 @@ class SqliteTransaction(Transaction):
 
 class SqliteBookingStore(BookingStore):
     """Two aiosqlite connections per process, WAL, FULL sync for durability: one for reads
-    (autocommit), one for the transactions, which take turns through an asyncio lock."""
+    (autocommit), one for the transactions, which take turns through an asyncio lock.
+    An in-memory database (`sqlite:///:memory:`, for tests) has the one connection only."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -381,11 +382,14 @@ class SqliteBookingStore(BookingStore):
         self._writer = await sqlite.connect(self.path, synchronous="FULL", timeout=10.0, isolation_level=None)
         self._writer.row_factory = sqlite3.Row
         await self._writer.executescript(_SCHEMA)
+        if str(self.path) == ":memory:":  # a second connection would open a second, empty database
+            self._db = self._writer
+            return
         self._db = await sqlite.connect(self.path, synchronous="FULL", timeout=10.0, isolation_level=None)
         self._db.row_factory = sqlite3.Row
 
     async def close(self) -> None:
-        for db in (self._db, self._writer):
+        for db in {self._db, self._writer}:
             if db is not None:
                 await db.close()
         self._db = self._writer = None
