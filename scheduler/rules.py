@@ -35,6 +35,8 @@ class Availability:
 
 KEY_LIFETIME = timedelta(hours=24)
 """How long an Idempotency-Key is remembered at least (older ones are purged as new ones come)."""
+KEY_PURGE_EVERY = timedelta(minutes=10)
+"""How often (by the clinic clock) one process purges old keys: not with every key stored."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class BookingRules:
         self.clock = clock
         self.cache_seconds = cache_seconds
         self.hold_lifetime = timedelta(minutes=hold_minutes)
+        self._keys_purged_at: datetime | None = None
         self._cache: dict[tuple[Date, str, datetime], tuple[float, Availability | ServiceError]] = {}
 
     def _free(self, slots: tuple[Slot, ...], day: Date, booked: set[str], now: datetime) -> list[Slot]:
@@ -195,8 +198,10 @@ class BookingRules:
                     outcome = Outcome(exc.status, {"detail": exc.detail, **exc.extra})
                 if key is not None:
                     now = self.clock.now()
-                    reply = StoredReply(key.fingerprint, outcome.status, outcome.body)
-                    await tx.keep_reply(key.key, reply, _utc(now), _utc(now - KEY_LIFETIME))
+                    if self._keys_purged_at is None or now - self._keys_purged_at >= KEY_PURGE_EVERY:
+                        await tx.purge_replies(_utc(now - KEY_LIFETIME))
+                        self._keys_purged_at = now
+                    await tx.keep_reply(key.key, StoredReply(key.fingerprint, outcome.status, outcome.body), _utc(now))
         finally:
             self.forget_cached()  # after the commit: a read in between must not cache the old state
         return outcome
@@ -320,7 +325,7 @@ class BookingRules:
         day, type_key, start = request.date, request.appointment_type, request.start_time
         _, slot = self._slot(day, type_key, start, now)
         try:
-            async with self.store.transaction() as tx:
+            async with self.store.transaction(durable=False) as tx:
                 if not slot.available:
                     raise await self._taken(tx, type_key, day, start, "is already taken")
                 await self._unheld(tx, type_key, day, start, None)
@@ -341,7 +346,7 @@ class BookingRules:
     async def release(self, hold_id: str) -> None:
         """Give a held slot back at once; 404 if no live hold has that id."""
         try:
-            async with self.store.transaction() as tx:
+            async with self.store.transaction(durable=False) as tx:
                 hold = await tx.release_hold(hold_id)
         finally:
             self.forget_cached()

@@ -129,8 +129,12 @@ class Transaction(ABC):
     async def reply(self, key: str) -> StoredReply | None: ...
 
     @abstractmethod
-    async def keep_reply(self, key: str, reply: StoredReply, created_at: str, purge_before: str) -> None:
-        """Store the first answer to `key`, dropping keys created before `purge_before`."""
+    async def keep_reply(self, key: str, reply: StoredReply, created_at: str) -> None:
+        """Store the first answer to `key`."""
+
+    @abstractmethod
+    async def purge_replies(self, created_before: str) -> None:
+        """Drop the keys created before `created_before`."""
 
     @abstractmethod
     def savepoint(self) -> AbstractAsyncContextManager[None]:
@@ -147,8 +151,11 @@ class BookingStore(ABC):
     async def close(self) -> None: ...
 
     @abstractmethod
-    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
-        """One change: committed when the block ends, rolled back if it raises."""
+    def transaction(self, durable: bool = True) -> AbstractAsyncContextManager[Transaction]:
+        """One change: committed when the block ends, rolled back if it raises.
+
+        `durable=False` (holds: minutes-long, and re-taken by asking again) commits without
+        waiting for the disk: it survives a crash of the process, not of the machine."""
 
     @abstractmethod
     async def booked_times(
@@ -337,8 +344,10 @@ class SqliteTransaction(Transaction):
             row = await cursor.fetchone()
         return StoredReply(row[0], row[1], json.loads(row[2])) if row else None
 
-    async def keep_reply(self, key: str, reply: StoredReply, created_at: str, purge_before: str) -> None:
-        await self.db.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (purge_before,))
+    async def purge_replies(self, created_before: str) -> None:
+        await self.db.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (created_before,))
+
+    async def keep_reply(self, key: str, reply: StoredReply, created_at: str) -> None:
         await self.db.execute(
             "INSERT INTO idempotency_keys (key, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?)",
             (key, reply.fingerprint, reply.status, json.dumps(reply.body, separators=(",", ":")), created_at),
@@ -395,20 +404,27 @@ class SqliteBookingStore(BookingStore):
         self._db = self._writer = None
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[Transaction]:
+    async def _transaction(self, durable: bool) -> AsyncIterator[Transaction]:
         if self._writer is None:
             raise RuntimeError("store is not open")
+        writer = self._writer
         async with self._turn:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            if not durable:  # WAL + NORMAL: no fsync at this commit (the next durable one syncs it)
+                await writer.execute("PRAGMA synchronous = NORMAL")
             try:
-                yield SqliteTransaction(self._writer)
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            await self._writer.execute("COMMIT")
+                await writer.execute("BEGIN IMMEDIATE")
+                try:
+                    yield SqliteTransaction(writer)
+                except BaseException:
+                    await writer.execute("ROLLBACK")
+                    raise
+                await writer.execute("COMMIT")
+            finally:
+                if not durable:
+                    await writer.execute("PRAGMA synchronous = FULL")
 
-    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
-        return self._transaction()
+    def transaction(self, durable: bool = True) -> AbstractAsyncContextManager[Transaction]:
+        return self._transaction(durable)
 
     async def booked_times(
         self, appointment_type: str, first: date, last: date, now_utc: str | None
