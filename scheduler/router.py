@@ -239,15 +239,17 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
         return Response(_availability_json(result), media_type="application/json")
 
     async def change(
-        request: Request, rules: BookingRules, body: Any, key: str | None, action: Action, created: bool
+        request: Request, rules: BookingRules, body: Any, key: str | None, action: Action, done: str
     ) -> Response:
-        """Run one change (idempotently with a key) and answer it; log and notify only a new effect."""
+        """Run one change (idempotently with a key) and answer it; log and notify only a new effect.
+        `done` says what happened: confirmed (a new booking: 201), rescheduled or cancelled."""
+        created = done == "confirmed"
         idempotency = IdempotencyKey(key, _fingerprint(request, body)) if key is not None else None
         outcome = await rules.change(action, _render, 201 if created else 200, idempotency)
         if outcome.booking is not None:
             booking = outcome.booking
             log.info(
-                f"booking {'confirmed' if created else booking.status if booking.status == 'cancelled' else 'moved'}",
+                f"booking {done}",
                 extra={
                     "booking_id": booking.booking_id,
                     "type": booking.appointment_type,
@@ -272,7 +274,7 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
         """Book a slot. Exactly one of any number of concurrent requests for a slot succeeds.
 
         A held slot is booked only with its `hold_id` (the hold is then used up)."""
-        return await change(request, rules, body, key, lambda tx: rules.book(tx, body), created=True)
+        return await change(request, rules, body, key, lambda tx: rules.book(tx, body), "confirmed")
 
     @router.get(
         "/bookings/{booking_id}",
@@ -299,7 +301,7 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
         """Move a booking to another slot, keeping its id and code; its old slot is free at once.
 
         The move is one transaction: if the new slot is taken (409) the booking stays as it was."""
-        return await change(request, rules, body, key, lambda tx: rules.reschedule(tx, booking_id, body), created=False)
+        return await change(request, rules, body, key, lambda tx: rules.reschedule(tx, booking_id, body), "rescheduled")
 
     @router.post(
         "/bookings/{booking_id}/cancel",
@@ -311,7 +313,7 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
     ) -> Response:
         """Cancel a booking; its slot is free again at once."""
         return await change(
-            request, rules, body, key, lambda tx: rules.cancel(tx, booking_id, body.confirmation_code), created=False
+            request, rules, body, key, lambda tx: rules.cancel(tx, booking_id, body.confirmation_code), "cancelled"
         )
 
     @router.post(
