@@ -122,6 +122,15 @@ class CancelRequest(BaseModel):
     confirmation_code: str = Field(min_length=1, max_length=64)
 
 
+class LookupRequest(BaseModel):
+    """Find a booking without its id: the code and the e-mail it was made with, both required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirmation_code: str = Field(min_length=1, max_length=64)
+    email: str = Field(min_length=1, max_length=254)
+
+
 class RescheduleRequest(BaseModel):
     """Move a booking to another slot; `appointment_type` unset keeps the booking's type."""
 

@@ -35,6 +35,7 @@ from scheduler.models import (
     CancelRequest,
     HoldOut,
     HoldRequest,
+    LookupRequest,
     Patient,
     RescheduleRequest,
     SlotRef,
@@ -287,8 +288,20 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
         confirmation_code: Annotated[str | None, Query(max_length=64)] = None,
     ) -> BookingWithHistoryOut:
         """A booking and its history (created, rescheduled, cancelled), for whoever holds its code."""
-        booking, history = await rules.authorised(booking_id, confirmation_code)
+        return _with_history(*await rules.authorised(booking_id, confirmation_code))
+
+    def _with_history(booking: Booking, history: list[BookingEvent]) -> BookingWithHistoryOut:
         return BookingWithHistoryOut(**dict(_out(booking)), history=[_event_out(e) for e in history])
+
+    @router.post(
+        "/bookings/lookup",
+        response_model=BookingWithHistoryOut,
+        responses={**ERRORS, 404: {"description": "No booking matches that code and e-mail (either may be wrong)."}},
+    )
+    async def lookup_booking(body: LookupRequest, rules: lookup_rules) -> BookingWithHistoryOut:
+        """A booking and its history by confirmation code and the e-mail it was made with, for a
+        patient who has no booking id. A POST, so the e-mail stays out of URLs and access logs."""
+        return _with_history(*await rules.find(body.confirmation_code, body.email))
 
     @router.post(
         "/bookings/{booking_id}/reschedule",

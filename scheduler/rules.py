@@ -365,6 +365,15 @@ class BookingRules:
             raise ServiceError(403, "The confirmation code does not match this booking.")
         return booking
 
+    async def find(self, confirmation_code: str, email: str) -> tuple[Booking, list[BookingEvent]]:
+        """The booking with this code *and* e-mail, and its history; one 404 for any mismatch, so
+        the answer never tells whether a code exists."""
+        code, address = confirmation_code.strip().upper(), email.strip().lower()
+        for booking in await self.store.with_code(code):
+            if secrets.compare_digest(booking.patient_email.strip().lower().encode(), address.encode()):
+                return booking, await self.store.history(booking.booking_id)
+        raise ServiceError(404, "No booking matches that confirmation code and e-mail.")
+
     async def authorised(self, booking_id: str, confirmation_code: str | None) -> tuple[Booking, list[BookingEvent]]:
         """The booking and its history, for whoever holds its code (404 unknown id, 403 wrong code)."""
         booking = await self._authorised(await self.store.get(booking_id), booking_id, confirmation_code)

@@ -168,6 +168,10 @@ class BookingStore(ABC):
     async def get(self, booking_id: str) -> Booking | None: ...
 
     @abstractmethod
+    async def with_code(self, confirmation_code: str) -> list[Booking]:
+        """The bookings with that confirmation code (codes are random, so almost always 0 or 1)."""
+
+    @abstractmethod
     async def history(self, booking_id: str) -> list[BookingEvent]:
         """The booking's events, oldest first."""
 
@@ -194,6 +198,7 @@ CREATE TABLE IF NOT EXISTS bookings (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS one_confirmed_booking_per_slot
     ON bookings (appointment_type, date, start_time) WHERE status = 'confirmed';
+CREATE INDEX IF NOT EXISTS bookings_by_code ON bookings (confirmation_code);
 CREATE TABLE IF NOT EXISTS booking_events (
     event_id   INTEGER PRIMARY KEY AUTOINCREMENT,
     booking_id TEXT NOT NULL REFERENCES bookings (booking_id),
@@ -433,6 +438,12 @@ class SqliteBookingStore(BookingStore):
 
     async def get(self, booking_id: str) -> Booking | None:
         return await _get(self.db, booking_id)
+
+    async def with_code(self, confirmation_code: str) -> list[Booking]:
+        async with self.db.execute(
+            "SELECT * FROM bookings WHERE confirmation_code = ?", (confirmation_code,)
+        ) as cursor:
+            return [Booking(**dict(row)) async for row in cursor]
 
     async def history(self, booking_id: str) -> list[BookingEvent]:
         async with self.db.execute(

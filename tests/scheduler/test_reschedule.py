@@ -195,3 +195,34 @@ async def test_fifty_concurrent_reschedules_into_one_free_slot_give_one_winner(s
         assert target[1] not in free_times(client, TUESDAY)
         loser = next(b for b in made if b["booking_id"] != winner["booking_id"])
         assert [e["event"] for e in lookup(client, loser)["history"]] == ["created"]
+
+
+# --------------------------------------------------------------------------- lookup by code and e-mail
+
+
+def test_lookup_by_code_and_email_finds_the_booking_with_its_history(client: httpx.Client) -> None:
+    made = book_ok(client, TUESDAY, "10:00")
+    found = client.post(
+        f"{API}/bookings/lookup",
+        json={"confirmation_code": f" {made['confirmation_code'].lower()} ", "email": PATIENT["email"].upper()},
+    )
+    assert found.status_code == 200, found.text
+    assert without_history(found.json()) == made
+    assert [e["event"] for e in found.json()["history"]] == ["created"]
+
+
+def test_lookup_does_not_say_which_of_code_and_email_was_wrong(client: httpx.Client) -> None:
+    made = book_ok(client, TUESDAY, "10:00")
+    answers = [
+        client.post(f"{API}/bookings/lookup", json={"confirmation_code": code, "email": email})
+        for code, email in (
+            (made["confirmation_code"], "someone.else@example.com"),
+            ("ZZZZZZZZ", PATIENT["email"]),
+            ("ZZZZZZZZ", "someone.else@example.com"),
+        )
+    ]
+    assert {(r.status_code, r.json()["detail"]) for r in answers} == {
+        (404, "No booking matches that confirmation code and e-mail.")
+    }
+    missing = client.post(f"{API}/bookings/lookup", json={"confirmation_code": made["confirmation_code"]})
+    assert missing.status_code == 400 and missing.json()["detail"] == "email: is required"
