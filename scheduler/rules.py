@@ -35,8 +35,8 @@ class Availability:
 
 KEY_LIFETIME = timedelta(hours=24)
 """How long an Idempotency-Key is remembered at least (older ones are purged as new ones come)."""
-KEY_PURGE_EVERY = timedelta(minutes=10)
-"""How often (by the clinic clock) one process purges old keys: not with every key stored."""
+PURGE_EVERY = timedelta(minutes=10)
+"""How often (by the clinic clock) one process purges old keys and expired holds: not each time."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,7 @@ class BookingRules:
         self.cache_seconds = cache_seconds
         self.hold_lifetime = timedelta(minutes=hold_minutes)
         self._keys_purged_at: datetime | None = None
+        self._holds_purged_at: datetime | None = None
         self._cache: dict[tuple[Date, str, datetime], tuple[float, Availability | ServiceError]] = {}
 
     def _free(self, slots: tuple[Slot, ...], day: Date, booked: set[str], now: datetime) -> list[Slot]:
@@ -198,7 +199,7 @@ class BookingRules:
                     outcome = Outcome(exc.status, {"detail": exc.detail, **exc.extra})
                 if key is not None:
                     now = self.clock.now()
-                    if self._keys_purged_at is None or now - self._keys_purged_at >= KEY_PURGE_EVERY:
+                    if self._keys_purged_at is None or now - self._keys_purged_at >= PURGE_EVERY:
                         await tx.purge_replies(_utc(now - KEY_LIFETIME))
                         self._keys_purged_at = now
                     await tx.keep_reply(key.key, StoredReply(key.fingerprint, outcome.status, outcome.body), _utc(now))
@@ -225,7 +226,9 @@ class BookingRules:
             return hold
         raise await self._taken(tx, type_key, day, start, "is held for another patient for a few minutes")
 
-    async def _taken(self, tx: Transaction, type_key: str, day: Date, start: str, why: str) -> ServiceError:
+    async def _taken(
+        self, tx: Transaction | BookingStore, type_key: str, day: Date, start: str, why: str
+    ) -> ServiceError:
         """The 409 for a slot that cannot be had, with up to three free alternatives that day."""
         now = self.clock.now()
         slots = self.source.slots_for(day, type_key, now.date()) or ()
@@ -320,34 +323,37 @@ class BookingRules:
 
     async def hold(self, request: HoldRequest) -> Hold:
         """Keep a free slot out of availability for `hold_minutes`: 400 past, 404 no such slot,
-        409 taken or already held."""
+        409 taken or already held. One statement decides, also against other processes."""
         now = self.clock.now()
         day, type_key, start = request.date, request.appointment_type, request.start_time
         _, slot = self._slot(day, type_key, start, now)
+        if not slot.available:
+            raise await self._taken(self.store, type_key, day, start, "is already taken")
+        if self._holds_purged_at is None or now - self._holds_purged_at >= PURGE_EVERY:
+            await self.store.purge_holds(_utc(now))
+            self._holds_purged_at = now
+        hold = Hold(
+            hold_id=f"HOLD-{secrets.token_hex(12).upper()}",
+            appointment_type=type_key,
+            date=day.isoformat(),
+            start_time=start,
+            expires_at=_utc(now + self.hold_lifetime),
+        )
         try:
-            async with self.store.transaction(durable=False) as tx:
-                if not slot.available:
-                    raise await self._taken(tx, type_key, day, start, "is already taken")
-                await self._unheld(tx, type_key, day, start, None)
-                if start in (await tx.booked_times(type_key, day, day, _utc(now))).get(day.isoformat(), set()):
-                    raise await self._taken(tx, type_key, day, start, "is already taken")
-                hold = Hold(
-                    hold_id=f"HOLD-{secrets.token_hex(12).upper()}",
-                    appointment_type=type_key,
-                    date=day.isoformat(),
-                    start_time=start,
-                    expires_at=_utc(now + self.hold_lifetime),
-                )
-                await tx.add_hold(hold, _utc(now))
+            placed = await self.store.place_hold(hold, _utc(now))
         finally:
             self.forget_cached()
-        return hold
+        if placed:
+            return hold
+        held = start in (await self.store.booked_times(type_key, day, day, _utc(now))).get(day.isoformat(), set())
+        booked = start in (await self.store.booked_times(type_key, day, day, None)).get(day.isoformat(), set())
+        why = "is held for another patient for a few minutes" if held and not booked else "is already taken"
+        raise await self._taken(self.store, type_key, day, start, why)
 
     async def release(self, hold_id: str) -> None:
         """Give a held slot back at once; 404 if no live hold has that id."""
         try:
-            async with self.store.transaction(durable=False) as tx:
-                hold = await tx.release_hold(hold_id)
+            hold = await self.store.release_hold(hold_id)
         finally:
             self.forget_cached()
         if hold is None or hold.expires_at <= _utc(self.clock.now()):

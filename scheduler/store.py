@@ -118,10 +118,6 @@ class Transaction(ABC):
     async def active_hold(self, appointment_type: str, day: str, start_time: str, now_utc: str) -> Hold | None: ...
 
     @abstractmethod
-    async def add_hold(self, hold: Hold, now_utc: str) -> None:
-        """Insert a hold, first dropping expired ones."""
-
-    @abstractmethod
     async def release_hold(self, hold_id: str) -> Hold | None:
         """Delete a hold; the hold deleted, or None if there was none."""
 
@@ -151,11 +147,22 @@ class BookingStore(ABC):
     async def close(self) -> None: ...
 
     @abstractmethod
-    def transaction(self, durable: bool = True) -> AbstractAsyncContextManager[Transaction]:
-        """One change: committed when the block ends, rolled back if it raises.
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """One change: committed when the block ends, rolled back if it raises."""
 
-        `durable=False` (holds: minutes-long, and re-taken by asking again) commits without
-        waiting for the disk: it survives a crash of the process, not of the machine."""
+    @abstractmethod
+    async def place_hold(self, hold: Hold, now_utc: str) -> bool:
+        """Insert a hold unless the slot is booked or held (an expired hold there is replaced);
+        False if it was not placed. Holds last minutes and are asked for again, so they are
+        committed without waiting for the disk: they survive a process crash, not a machine's."""
+
+    @abstractmethod
+    async def release_hold(self, hold_id: str) -> Hold | None:
+        """Delete a hold; the hold deleted, or None if there was none."""
+
+    @abstractmethod
+    async def purge_holds(self, now_utc: str) -> None:
+        """Delete the holds expired at `now_utc` (they already count for nothing)."""
 
     @abstractmethod
     async def booked_times(
@@ -227,6 +234,17 @@ CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys (created_
 """
 
 _COLUMNS = tuple(Booking.__dataclass_fields__)
+# One statement, hence atomic: no hold on a booked slot, a live hold is kept, an expired one replaced.
+_PLACE_HOLD = """
+INSERT INTO holds (hold_id, appointment_type, date, start_time, expires_at)
+SELECT :hold_id, :appointment_type, :date, :start_time, :expires_at
+WHERE NOT EXISTS (
+    SELECT 1 FROM bookings WHERE status = 'confirmed'
+    AND appointment_type = :appointment_type AND date = :date AND start_time = :start_time
+)
+ON CONFLICT (appointment_type, date, start_time) DO UPDATE
+    SET hold_id = excluded.hold_id, expires_at = excluded.expires_at WHERE holds.expires_at <= :now
+"""
 _BOOKED = (
     "SELECT date, start_time FROM bookings WHERE status = 'confirmed' AND appointment_type = ? AND date BETWEEN ? AND ?"
 )
@@ -330,13 +348,6 @@ class SqliteTransaction(Transaction):
             row = await cursor.fetchone()
         return Hold(**dict(row)) if row else None
 
-    async def add_hold(self, hold: Hold, now_utc: str) -> None:
-        await self.db.execute("DELETE FROM holds WHERE expires_at <= ?", (now_utc,))
-        await self.db.execute(
-            "INSERT INTO holds (hold_id, appointment_type, date, start_time, expires_at) VALUES (?, ?, ?, ?, ?)",
-            (hold.hold_id, hold.appointment_type, hold.date, hold.start_time, hold.expires_at),
-        )
-
     async def release_hold(self, hold_id: str) -> Hold | None:
         async with self.db.execute("DELETE FROM holds WHERE hold_id = ? RETURNING *", (hold_id,)) as cursor:
             row = await cursor.fetchone()
@@ -376,14 +387,16 @@ class SqliteTransaction(Transaction):
 
 
 class SqliteBookingStore(BookingStore):
-    """Two aiosqlite connections per process, WAL, FULL sync for durability: one for reads
-    (autocommit), one for the transactions, which take turns through an asyncio lock.
-    An in-memory database (`sqlite:///:memory:`, for tests) has the one connection only."""
+    """Three aiosqlite connections per process, WAL: one for reads (autocommit), one for the
+    transactions (FULL sync), which take turns through an asyncio lock, and one for holds
+    (single statements, NORMAL sync). An in-memory database (`sqlite:///:memory:`, for tests)
+    has the one connection only, and its holds take their turn with the transactions."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db: aiosqlite.Connection | None = None
         self._writer: aiosqlite.Connection | None = None
+        self._holder: aiosqlite.Connection | None = None
         self._turn = asyncio.Lock()
 
     @property
@@ -397,39 +410,61 @@ class SqliteBookingStore(BookingStore):
         self._writer.row_factory = sqlite3.Row
         await self._writer.executescript(_SCHEMA)
         if str(self.path) == ":memory:":  # a second connection would open a second, empty database
-            self._db = self._writer
+            self._db = self._holder = self._writer
             return
         self._db = await sqlite.connect(self.path, synchronous="FULL", timeout=10.0, isolation_level=None)
         self._db.row_factory = sqlite3.Row
+        self._holder = await sqlite.connect(self.path, synchronous="NORMAL", timeout=10.0, isolation_level=None)
+        self._holder.row_factory = sqlite3.Row
 
     async def close(self) -> None:
-        for db in {self._db, self._writer}:
+        for db in {self._db, self._writer, self._holder}:
             if db is not None:
                 await db.close()
-        self._db = self._writer = None
+        self._db = self._writer = self._holder = None
 
     @asynccontextmanager
-    async def _transaction(self, durable: bool) -> AsyncIterator[Transaction]:
+    async def _transaction(self) -> AsyncIterator[Transaction]:
         if self._writer is None:
             raise RuntimeError("store is not open")
-        writer = self._writer
         async with self._turn:
-            if not durable:  # WAL + NORMAL: no fsync at this commit (the next durable one syncs it)
-                await writer.execute("PRAGMA synchronous = NORMAL")
+            await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                await writer.execute("BEGIN IMMEDIATE")
-                try:
-                    yield SqliteTransaction(writer)
-                except BaseException:
-                    await writer.execute("ROLLBACK")
-                    raise
-                await writer.execute("COMMIT")
-            finally:
-                if not durable:
-                    await writer.execute("PRAGMA synchronous = FULL")
+                yield SqliteTransaction(self._writer)
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
 
-    def transaction(self, durable: bool = True) -> AbstractAsyncContextManager[Transaction]:
-        return self._transaction(durable)
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        return self._transaction()
+
+    @asynccontextmanager
+    async def _holds(self) -> AsyncIterator[aiosqlite.Connection]:
+        if self._holder is None:
+            raise RuntimeError("store is not open")
+        if self._holder is self._writer:  # in memory: not inside another coroutine's transaction
+            async with self._turn:
+                yield self._holder
+        else:
+            yield self._holder
+
+    async def place_hold(self, hold: Hold, now_utc: str) -> bool:
+        async with self._holds() as db:
+            cursor = await db.execute(_PLACE_HOLD, {**asdict(hold), "now": now_utc})
+        return cursor.rowcount == 1
+
+    async def release_hold(self, hold_id: str) -> Hold | None:
+        async with (
+            self._holds() as db,
+            db.execute("DELETE FROM holds WHERE hold_id = ? RETURNING *", (hold_id,)) as cur,
+        ):
+            row = await cur.fetchone()
+        return Hold(**dict(row)) if row else None
+
+    async def purge_holds(self, now_utc: str) -> None:
+        async with self._holds() as db:
+            await db.execute("DELETE FROM holds WHERE expires_at <= ?", (now_utc,))
 
     async def booked_times(
         self, appointment_type: str, first: date, last: date, now_utc: str | None

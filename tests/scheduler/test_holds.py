@@ -158,3 +158,14 @@ def test_an_expired_hold_id_still_books_a_slot_nobody_took(live_server, tmp_path
         assert book(client, TUESDAY, "10:00", hold_id=held["hold_id"]).status_code == 201
         # The expired hold does not block a new one on another slot, nor on this one once free.
         assert hold(client, "11:00").status_code == 201
+
+
+def test_an_expired_hold_is_replaced_by_a_new_hold_on_its_slot(live_server, tmp_path) -> None:
+    database_url = sqlite_url(tmp_path / "shared.db")
+    with live_server(database_url=database_url).client() as client:
+        old = hold_ok(client, "10:00")
+    with live_server(database_url=database_url, scheduler_now="2026-11-23T09:06:00").client() as client:
+        new = hold_ok(client, "10:00")
+        assert new["hold_id"] != old["hold_id"] and new["expires_at"] == "2026-11-23T09:11:00-05:00"
+        assert book(client, TUESDAY, "10:00", hold_id=old["hold_id"]).status_code == 409
+        assert book(client, TUESDAY, "10:00", hold_id=new["hold_id"]).status_code == 201
