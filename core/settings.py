@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     clinic_locale: str = "en_US"  # how the clinic writes times, unless TIME_FORMAT says otherwise
     time_format: TimeFormat | None = None  # 12h ("2:00 PM") | 24h ("14:00"); unset: from CLINIC_LOCALE
     scheduler_now: datetime | None = None  # clinic-local; unset: the real clock
+    hold_minutes: float = Field(default=5, gt=0)  # how long a slot hold lasts, by the clinic clock
 
     # --- HTTP server ---
     host: str = "127.0.0.1"
