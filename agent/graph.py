@@ -29,6 +29,7 @@ from langgraph.types import Checkpointer
 
 from agent.events import change_summary
 from agent.history import found_booking
+from agent.holds import SlotHoldMiddleware
 from agent.idempotency import IdempotencyKeyMiddleware
 from agent.limits import TurnLimitsMiddleware
 from agent.prompts import default_template, render_prompt
@@ -37,6 +38,7 @@ from agent.safety import SafetyGuardMiddleware
 from agent.tool_guard import ToolCallGuardMiddleware
 from core.clock import Clock
 from core.formats import TimeFormat
+from tools.holds import SlotHolds
 
 MODEL_CALLS_PER_TURN = 8
 TOOL_CALLS_PER_TURN = 6
@@ -67,6 +69,7 @@ def build_graph(
     time_format: TimeFormat = "12h",
     model_retries: int = 2,
     first_token_seconds: float | None = None,
+    holds: SlotHolds | None = None,
 ) -> Any:
     """Compile the agent for one model; `time_format` is how the confirmation shows the time;
     `first_token_seconds` bounds the wait for each reply's first token, retries included."""
@@ -90,6 +93,7 @@ def build_graph(
             SafetyGuardMiddleware(),  # first: a red-flag emergency ends the turn before any model call
             system_prompt,
             TurnLimitsMiddleware(model_calls=MODEL_CALLS_PER_TURN, tool_calls=TOOL_CALLS_PER_TURN),
+            *([SlotHoldMiddleware(holds)] if holds else []),  # the slot waits with the confirmation
             ToolCallGuardMiddleware(tools, checked=CONFIRMED_TOOLS),  # broken calls: back to the model, not a card
             TransientRetryMiddleware(
                 max_retries=model_retries,

@@ -35,6 +35,7 @@ from agent.stream import run_graph
 from agent.turn import NothingPending, RunningTurn, SessionBusy, TurnOptions, TurnRefused, UnknownSession
 from core.clock import Clock
 from core.settings import Settings
+from tools.holds import SlotHolds
 
 log = logging.getLogger("agent")
 
@@ -55,6 +56,7 @@ class AgentRuntime:
     sessions: SessionTable
     stub_script: StubScript | None = None
     model_hook: Callable[[Any], Any] | None = None  # tests and scripts adjust the model (e.g. stub render)
+    holds: SlotHolds | None = None  # slots held while a confirmation waits (agent/holds.py)
     _graphs: dict[ModelChoice, Any] = field(default_factory=dict)
     _active: set[str] = field(default_factory=set)  # sessions with a turn running in this process
     _deadlines: dict[str, asyncio.Timeout] = field(default_factory=dict)  # of the running turns
@@ -70,6 +72,7 @@ class AgentRuntime:
         tools: Sequence[BaseTool],
         stub_script: StubScript | None = None,
         model_hook: Callable[[Any], Any] | None = None,
+        holds: SlotHolds | None = None,
     ) -> AsyncIterator[AgentRuntime]:
         """The runtime for `settings`, calling `tools`; its checkpointer and session table are
         closed on exit."""
@@ -78,7 +81,7 @@ class AgentRuntime:
             path = checkpoint_path(settings)
             checkpointer = await open_checkpointer(path, stack)
             sessions = await stack.enter_async_context(SessionTable.open(path, settings.session_lease_seconds))
-            runtime = cls(settings, clock, tools, checkpointer, sessions, stub_script, model_hook)
+            runtime = cls(settings, clock, tools, checkpointer, sessions, stub_script, model_hook, holds)
             sessions.on_lost = runtime._lease_lost
             runtime.graph()  # fail at start-up, not on the first patient, if the model is misconfigured
             try:
@@ -110,6 +113,7 @@ class AgentRuntime:
                 time_format=self.settings.display_time_format,
                 model_retries=self.settings.model_retries,
                 first_token_seconds=self.settings.first_token_seconds,
+                holds=self.holds,
             )
         return self._graphs[choice]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,12 @@ class Clock:
     @property
     def frozen(self) -> bool:
         return self._frozen is not None
+
+    def advance(self, delta: timedelta) -> None:
+        """Move a frozen clock on (scripts and tests: "the patient took ten minutes")."""
+        if self._frozen is None:
+            raise RuntimeError("only a frozen clock can be moved")
+        self._frozen += delta
 
 
 def clinic_timezone(configured: str | None, schedule_file: Path) -> str:

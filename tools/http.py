@@ -94,6 +94,10 @@ class SchedulerHttpClient:
             attempt += 1
             await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
 
+    async def request_json(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> ServiceReply:
+        """Any other call; `idempotent` says whether a timeout may be retried."""
+        return await self._request(method, path, idempotent=idempotent, **kwargs)
+
     async def availability(self, date: str, appointment_type: str) -> ServiceReply:
         return await self._request(
             "GET",
