@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     time_format: TimeFormat | None = None  # 12h ("2:00 PM") | 24h ("14:00"); unset: from CLINIC_LOCALE
     scheduler_now: datetime | None = None  # clinic-local; unset: the real clock
 
+    # --- notices to patients (issue 12) ---
+    smtp_url: str | None = None  # smtp://user:pass@host:587?starttls=true; unset: .eml files in OUTBOX_DIR
+    outbox_dir: Path = PROJECT_ROOT / "var" / "outbox"
+    mail_from: str = "appointments@clinic.example"  # the notices' sender address
+    outbox_retry_seconds: float = Field(default=30.0, gt=0)  # first retry delay; doubles per failure, max 1 h
+
     # --- HTTP server ---
     host: str = "127.0.0.1"
     port: int = 8000

@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 
 from core.appointment_types import APPOINTMENT_TYPES, TYPE_KEYS
 from core.errors import validation_message
+from scheduler.calendar_route import add_calendar_route
 from scheduler.errors import ServiceError
 from scheduler.models import (
     AppointmentTypeOut,
@@ -32,7 +33,7 @@ from scheduler.models import (
     iso_date,
     type_key,
 )
-from scheduler.notices import Notices
+from scheduler.notices import NoticeSender
 from scheduler.rules import Availability, BookingRules
 from scheduler.store import Booking
 
@@ -140,7 +141,7 @@ RulesProvider = Callable[[str], Awaitable[BookingRules]]
 """The rules, or a ServiceError 500 with the given message while the slot data is unusable."""
 
 
-def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
+def build_router(require_rules: RulesProvider, notices: NoticeSender) -> APIRouter:
     """The service's routes under /api/calendly, bound to `service`."""
     router = APIRouter(prefix="/api/calendly", tags=["Calendly mock"], route_class=ServiceRoute)
 
@@ -201,8 +202,10 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
                 "start": booking.start_time,
             },
         )
-        notices.confirm(booking)
+        notices.wake()  # its notice is in the outbox, committed with it
         return _out(booking)
+
+    add_calendar_route(router, rules_for("Failed to look up the booking"), notices)  # before /bookings/{id}
 
     @router.get(
         "/bookings/{booking_id}", response_model=BookingOut, responses={403: {"description": "Wrong or missing code."}}
@@ -224,6 +227,7 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
         """Cancel a booking; its slot is free again at once."""
         booking = await rules.cancel(booking_id, body.confirmation_code)
         log.info("booking cancelled", extra={"booking_id": booking.booking_id})
+        notices.wake()
         return _out(booking)
 
     return router

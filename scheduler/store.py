@@ -2,13 +2,16 @@
 
 A partial unique index over (type, date, start time) of confirmed bookings, not a Python lock,
 makes a double booking impossible, also across server processes sharing one database file.
-Every write is one statement, hence atomic: a crash never leaves half a booking.
+Every change is one transaction with its outbox row (scheduler/outbox.py): a crash never leaves
+half a booking, nor a change without its notice.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from abc import ABC, abstractmethod
+from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,6 +19,7 @@ from pathlib import Path
 import aiosqlite
 
 from core import sqlite
+from scheduler.outbox import OUTBOX_SCHEMA, enqueue
 
 
 class SlotTaken(Exception):
@@ -108,6 +112,7 @@ class SqliteBookingStore(BookingStore):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db: aiosqlite.Connection | None = None
+        self._writing = asyncio.Lock()  # one write transaction at a time on the shared connection
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -115,10 +120,14 @@ class SqliteBookingStore(BookingStore):
             raise RuntimeError("store is not open")
         return self._db
 
+    def writing(self) -> AbstractAsyncContextManager[None]:
+        """One write transaction on the shared connection (the outbox sender writes through it too)."""
+        return sqlite.immediate(self.db, self._writing)
+
     async def open(self) -> None:
         self._db = await sqlite.connect(self.path, synchronous="FULL", timeout=10.0, isolation_level=None)
         self._db.row_factory = sqlite3.Row
-        await self._db.executescript(_SCHEMA)
+        await self._db.executescript(_SCHEMA + OUTBOX_SCHEMA)
 
     async def close(self) -> None:
         if self._db is not None:
@@ -139,10 +148,12 @@ class SqliteBookingStore(BookingStore):
     async def create(self, booking: Booking) -> None:
         values = booking.as_dict()
         try:
-            await self.db.execute(
-                f"INSERT INTO bookings ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                tuple(values[c] for c in _COLUMNS),
-            )
+            async with self.writing():
+                await self.db.execute(
+                    f"INSERT INTO bookings ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+                    tuple(values[c] for c in _COLUMNS),
+                )
+                await enqueue(self.db, booking.booking_id, "created")
         except sqlite3.IntegrityError as exc:
             if "bookings.start_time" in str(exc):  # the slot index, not the primary key
                 raise SlotTaken from exc
@@ -154,10 +165,14 @@ class SqliteBookingStore(BookingStore):
         return Booking(**dict(row)) if row else None
 
     async def cancel(self, booking_id: str, cancelled_at: str) -> bool:
-        cursor = await self.db.execute(
-            "UPDATE bookings SET status = 'cancelled', cancelled_at = ? WHERE booking_id = ? AND status = 'confirmed'",
-            (cancelled_at, booking_id),
-        )
+        async with self.writing():
+            cursor = await self.db.execute(
+                "UPDATE bookings SET status = 'cancelled', cancelled_at = ?"
+                " WHERE booking_id = ? AND status = 'confirmed'",
+                (cancelled_at, booking_id),
+            )
+            if cursor.rowcount == 1:
+                await enqueue(self.db, booking_id, "cancelled")
         return cursor.rowcount == 1
 
     async def all(self) -> list[Booking]:
