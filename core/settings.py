@@ -35,7 +35,7 @@ class Settings(BaseSettings):
 
     # --- notices to patients (issue 12) ---
     smtp_url: str | None = None  # smtp://user:pass@host:587?starttls=true; unset: .eml files in OUTBOX_DIR
-    outbox_dir: Path = PROJECT_ROOT / "var" / "outbox"
+    outbox_dir: Path | None = None  # unset: "outbox" beside the bookings database (var/outbox)
     mail_from: str = "appointments@clinic.example"  # the notices' sender address
     outbox_retry_seconds: float = Field(default=30.0, gt=0)  # first retry delay; doubles per failure, max 1 h
 

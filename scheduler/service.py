@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from pathlib import Path
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from core.clock import Clock
-from core.settings import Settings
+from core.settings import PROJECT_ROOT, Settings
 from scheduler.errors import ServiceError
 from scheduler.ics import Clinic
 from scheduler.mailer import MessageStyle, make_delivery
@@ -26,6 +27,11 @@ from scheduler.slots import ScheduleDataError, SlotSource
 from scheduler.store import Booking, BookingStore, SqliteBookingStore, make_store
 
 log = logging.getLogger("scheduler")
+
+
+def _outbox_dir(database: Path) -> Path:
+    """The default OUTBOX_DIR: beside the bookings database (an in-memory one has no folder)."""
+    return PROJECT_ROOT / "var" / "outbox" if str(database) == ":memory:" else database.parent / "outbox"
 
 
 class SchedulerService:
@@ -47,7 +53,7 @@ class SchedulerService:
             raise ValueError("notices need the SQLite bookings store")
         notices = NoticeSender(
             store,
-            make_delivery(settings.smtp_url, settings.outbox_dir),
+            make_delivery(settings.smtp_url, settings.outbox_dir or _outbox_dir(store.path)),
             style,
             retry_seconds=settings.outbox_retry_seconds,
         )
