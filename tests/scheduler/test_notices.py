@@ -10,14 +10,17 @@ from __future__ import annotations
 import sqlite3
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 
-from scheduler.mailer import SmtpDelivery
-from scheduler.outbox import backoff
-from scheduler.store import sqlite_path
+from scheduler.ics import Clinic
+from scheduler.mailer import MessageStyle, SmtpDelivery, render
+from scheduler.outbox import backoff, enqueue, latest
+from scheduler.store import Booking, SqliteBookingStore, sqlite_path
 from tests.support.calendly import API, PATIENT, book_ok, free_times
 from tests.support.servers import wait_until
 from tests.support.smtp import SmtpServer
@@ -185,20 +188,58 @@ def test_a_crash_between_the_booking_and_its_send_still_delivers_once(serve_proc
         assert "14:00" not in free_times(client, TUESDAY)
 
 
-def test_a_booking_whose_notice_cannot_be_queued_is_not_made(live_server) -> None:
-    """One transaction: if the outbox insert fails, the booking is rolled back with it."""
-    server = live_server()
-    with sqlite3.connect(sqlite_path(server.settings.database_url)) as db:
-        db.execute("CREATE TRIGGER no_notices BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'outbox full'); END")
-    with server.client() as client:
-        response = client.post(
-            f"{API}/book",
-            json={"appointment_type": "consultation", "date": TUESDAY, "start_time": "15:00", "patient": PATIENT},
+def _booking(start: str = "15:00") -> Booking:
+    return Booking(
+        booking_id=f"APPT-TEST-{start.replace(':', '')}",
+        confirmation_code="ABCDEFGH",
+        appointment_type="consultation",
+        date=TUESDAY,
+        start_time=start,
+        end_time="15:30",
+        patient_name=PATIENT["name"],
+        patient_email=PATIENT["email"],
+        patient_phone=PATIENT["phone"],
+    )
+
+
+async def test_a_change_whose_notice_cannot_be_queued_is_rolled_back(tmp_path: Path) -> None:
+    """One transaction: if the outbox insert fails, the booking (or the cancellation) is undone."""
+    store = SqliteBookingStore(tmp_path / "b.db")
+    await store.open()
+    try:
+        await store.create(_booking("09:00"))
+        await store.db.execute(
+            "CREATE TRIGGER no_notices BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'full'); END"
         )
-        assert response.status_code == 500
-        assert "15:00" in free_times(client, TUESDAY)
-    with sqlite3.connect(sqlite_path(server.settings.database_url)) as db:
-        assert db.execute("SELECT COUNT(*) FROM bookings").fetchone() == (0,)
+        with pytest.raises(sqlite3.IntegrityError, match="full"):
+            await store.create(_booking("15:00"))
+        with pytest.raises(sqlite3.IntegrityError, match="full"):
+            await store.cancel("APPT-TEST-0900", "2026-11-23T09:00:00+00:00")
+        assert [(b.booking_id, b.status) for b in await store.all()] == [("APPT-TEST-0900", "confirmed")]
+        assert not store.db.in_transaction
+        async with store.db.execute("SELECT kind FROM outbox") as cursor:
+            assert [tuple(row) for row in await cursor.fetchall()] == [("created",)]
+    finally:
+        await store.close()
+
+
+async def test_enqueue_serves_a_reschedule_too_with_the_next_sequence(tmp_path: Path) -> None:
+    """What the reschedule operation calls inside its own transaction."""
+    store = SqliteBookingStore(tmp_path / "b.db")
+    await store.open()
+    try:
+        await store.create(_booking())
+        for _ in range(2):
+            async with store.writing():
+                await enqueue(store.db, "APPT-TEST-1500", "rescheduled")
+        notice = await latest(store.db, "APPT-TEST-1500")
+    finally:
+        await store.close()
+    assert notice is not None and (notice.kind, notice.sequence) == ("rescheduled", 2)
+    clinic = Clinic("Riverside Family Clinic", ZoneInfo("America/New_York"))
+    message = render(notice, MessageStyle(clinic, "desk@clinic.example"))
+    assert message["Subject"].startswith("Your appointment has moved")
+    assert _event(_calendar(message))["SEQUENCE"] == 2
 
 
 def test_backoff_doubles_up_to_its_cap() -> None:
