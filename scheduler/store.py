@@ -120,6 +120,11 @@ class SqliteBookingStore(BookingStore):
             raise RuntimeError("store is not open")
         return self._db
 
+    @property
+    def write_lock(self) -> asyncio.Lock:
+        """Held by every write on the shared connection (a statement under it is its own transaction)."""
+        return self._writing
+
     def writing(self) -> AbstractAsyncContextManager[None]:
         """One write transaction on the shared connection (the outbox sender writes through it too)."""
         return sqlite.immediate(self.db, self._writing)
