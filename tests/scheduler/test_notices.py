@@ -22,7 +22,7 @@ from scheduler.mailer import MessageStyle, SmtpDelivery, render
 from scheduler.outbox import backoff, enqueue, latest
 from scheduler.store import Booking, SqliteBookingStore, sqlite_path
 from tests.support.calendly import API, PATIENT, book_ok, free_times
-from tests.support.servers import wait_until
+from tests.support.servers import sqlite_url, wait_until
 from tests.support.smtp import SmtpServer
 
 TUESDAY = "2026-11-24"
@@ -186,6 +186,26 @@ def test_a_crash_between_the_booking_and_its_send_still_delivers_once(serve_proc
     assert len([e for e in process.log_entries() if e.get("msg") == "notice sent"]) == 1
     with process.client() as client:
         assert "14:00" not in free_times(client, TUESDAY)
+
+
+def test_two_server_processes_on_one_database_send_each_notice_once(
+    serve_process, tmp_path, smtp_server: SmtpServer
+) -> None:
+    """Both processes' senders see every row; the claim lets only one of them send it."""
+    database_url = sqlite_url(tmp_path / "shared.db")
+    first = serve_process("first", database_url=database_url, smtp_url=smtp_server.url)
+    second = serve_process("second", database_url=database_url, smtp_url=smtp_server.url)
+    starts = ["09:00", "09:30", "10:00", "10:30", "11:00", "11:30", "13:00", "13:30"]
+    with first.client() as a, second.client() as b:
+        made = [book_ok(a if i % 2 else b, TUESDAY, start) for i, start in enumerate(starts)]
+    messages = smtp_server.sink.wait_for(len(made))
+    wait_until(lambda: all(row[4] for row in _outbox(database_url)), what="every row marked sent")
+    assert len(smtp_server.sink.received) == len(made)
+    assert sorted(m["Message-ID"] for m in messages) == sorted(
+        f"<0.{b['booking_id']}@scheduling-agent.invalid>" for b in made
+    )
+    sent = [e for p in (first, second) for e in p.log_entries() if e.get("msg") == "notice sent"]
+    assert len(sent) == len(made)
 
 
 def _booking(start: str = "15:00") -> Booking:
