@@ -17,13 +17,26 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from agent import events
 from agent.confirmation import DECLINED_BY_BUTTON
 
+CHANGE_TOOLS = ("book_slot", "reschedule_booking", "cancel_booking")  # results that are a booking
+FOUND_TOOLS = ("find_booking", "reschedule_booking")  # results that show a booking as it now is
+
 
 def pending_confirmation(interrupts: Iterable[Any], messages: Sequence[BaseMessage]) -> events.Event | None:
     """The confirm event for a run paused by the human-in-the-loop step, if it is paused."""
     for interrupt in interrupts:
         for request in interrupt.value.get("action_requests", []):
-            summary = request.get("description")
-            return events.confirm(_call_id(messages, request), request["name"], request["args"], summary)
+            summary, args = request.get("description"), request["args"]
+            current = found_booking(messages, str(args.get("booking_id"))) if "booking_id" in args else None
+            return events.confirm(_call_id(messages, request), request["name"], args, summary, current)
+    return None
+
+
+def found_booking(messages: Sequence[BaseMessage], booking_id: str) -> dict[str, Any] | None:
+    """The booking `booking_id` as the conversation last saw it (find_booking or a reschedule)."""
+    for message in reversed(messages):
+        found = _ok_result(message, FOUND_TOOLS)
+        if found is not None and found.get("booking_id") == booking_id:
+            return found
     return None
 
 
@@ -45,7 +58,12 @@ def _around_tool_call(messages: Sequence[BaseMessage]) -> bool:
 
 def booking_result(message: BaseMessage) -> dict[str, Any] | None:
     """The result of a successful `book_slot` call, if `message` is one."""
-    if not isinstance(message, ToolMessage) or message.name != "book_slot" or not isinstance(message.content, str):
+    return _ok_result(message, ("book_slot",))
+
+
+def _ok_result(message: BaseMessage, names: Sequence[str]) -> dict[str, Any] | None:
+    """The result of a successful call of one of the tools `names`, if `message` is one."""
+    if not isinstance(message, ToolMessage) or message.name not in names or not isinstance(message.content, str):
         return None
     try:
         data = json.loads(message.content)
@@ -55,9 +73,9 @@ def booking_result(message: BaseMessage) -> dict[str, Any] | None:
 
 
 def latest_booking(messages: Sequence[BaseMessage]) -> dict[str, Any] | None:
-    """The last successful booking of the conversation."""
+    """The booking the conversation last made, moved or cancelled, as it then was."""
     for message in reversed(messages):
-        if (found := booking_result(message)) is not None:
+        if (found := _ok_result(message, CHANGE_TOOLS)) is not None:
             return found
     return None
 

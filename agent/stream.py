@@ -16,7 +16,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Tool
 from langgraph.types import Durability
 
 from agent import events
-from agent.history import pending_confirmation
+from agent.history import CHANGE_TOOLS, pending_confirmation
 from agent.safety import SAFETY_MARK
 
 UsageKey = Literal["input_tokens", "output_tokens", "total_tokens"]
@@ -65,7 +65,7 @@ class _Collector:
                 if msg.tool_call_id in self.started:
                     result["ms"] = round((time.perf_counter() - self.started[msg.tool_call_id]) * 1000, 1)
                 self.emit(result)
-                if result["name"] == "book_slot" and result["ok"]:
+                if result["name"] in CHANGE_TOOLS and result["ok"]:
                     self.booking = result["data"]
 
     def done(self) -> events.Event:

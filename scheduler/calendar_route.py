@@ -35,7 +35,7 @@ def add_calendar_route(router: APIRouter, lookup: Callable[[], Awaitable[Booking
         confirmation_code: Annotated[str | None, Query(max_length=64)] = None,
     ) -> Response:
         """The booking's .ics (a cancelled booking's is its METHOD:CANCEL), to add to a calendar."""
-        booking = await rules.authorised(booking_id, confirmation_code)
+        booking, _ = await rules.authorised(booking_id, confirmation_code)
         return Response(
             await notices.calendar_file(booking),
             media_type=ICS_MEDIA_TYPE,

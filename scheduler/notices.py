@@ -1,8 +1,8 @@
 """The sender: delivers the outbox's notices (e-mail + .ics) in the background, with retries.
 
-Each process runs one sender task, on the store's connection (its writes take the store's write
-lock: a separate connection's commits would make the store's open reads stale and its next
-write fail with "database is locked"). It claims
+Each process runs one sender task. It reads on the store's read connection and writes (single
+statements) on the store's bookkeeping connection, the one holds use: no fsync, never inside a
+booking's transaction. It claims
 due rows (outbox.claim_due: one UPDATE, so two workers never take the same row), renders and
 delivers each, then marks it sent; a failed delivery is due again after an exponential backoff
 (OUTBOX_RETRY_SECONDS, doubling, at most an hour), for as long as it takes: rows stay until sent.
@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime
 
 import aiosqlite
@@ -93,8 +93,8 @@ class NoticeSender:
     async def send_due(self) -> int:
         """Claim and deliver what is due now; the number sent."""
         sent = 0
-        async with self._bookkeeping():
-            claimed = await outbox.claim_due(self.db, self.now(), self.lease_seconds)
+        async with self.store.bookkeeping() as db:  # no fsync: a claim lost to a power cut is only due again
+            claimed = await outbox.claim_due(db, self.now(), self.lease_seconds)
         for notice in claimed:
             sent += await self._send(notice)
         return sent
@@ -105,30 +105,17 @@ class NoticeSender:
             await self.delivery.deliver(notice, render(notice, self.style))
         except Exception as exc:  # any failure: keep the row and try again later
             delay = outbox.backoff(notice.attempts, self.retry_seconds)
-            async with self._bookkeeping():
-                await outbox.retry_later(self.db, notice.notice_id, self.now() + delay, type(exc).__name__)
+            async with self.store.bookkeeping() as db:
+                await outbox.retry_later(db, notice.notice_id, self.now() + delay, type(exc).__name__)
             log.warning(
                 "notice delivery failed, retrying",
                 extra={**fields, "attempts": notice.attempts, "retry_in_s": round(delay, 3), "error": str(exc)},
             )
             return 0
-        async with self._bookkeeping():
-            await outbox.mark_sent(self.db, notice.notice_id, self.now())
+        async with self.store.bookkeeping() as db:  # a "sent" lost to a power cut: sent again (the window)
+            await outbox.mark_sent(db, notice.notice_id, self.now())
         log.info("notice sent", extra={**fields, "to": mask_email(notice.recipient), "attempts": notice.attempts})
         return 1
-
-    @contextlib.asynccontextmanager
-    async def _bookkeeping(self) -> AsyncIterator[None]:
-        """One outbox statement under the store's write lock, committed without an fsync
-        (synchronous=NORMAL: safe against a process crash, not a power cut). A claim or a "sent"
-        lost to a power cut only means the notice goes again: at least once still holds, and a
-        booking stays one fsync (the store's FULL, restored at once) instead of three."""
-        async with self.store.write_lock:
-            await self.db.execute("PRAGMA synchronous = NORMAL")
-            try:
-                yield
-            finally:
-                await self.db.execute("PRAGMA synchronous = FULL")
 
     async def _run(self) -> None:
         while True:

@@ -57,11 +57,12 @@ class Notice:
     created_at: float  # Unix time of the change (the iCalendar DTSTAMP)
 
 
-async def enqueue(db: aiosqlite.Connection, booking_id: str, kind: NoticeKind, now: float | None = None) -> None:
+async def enqueue(db: aiosqlite.Connection, booking_id: str, kind: str, now: float | None = None) -> None:
     """Owe the patient a notice of `kind` for the booking as it stands in this transaction.
 
-    Call it inside the write that made the change, on the same connection (create, cancel,
-    reschedule): it reads the booking row that write just produced.
+    Call it inside the transaction that made the change, on its connection (the store's
+    `add_event` does, for created, rescheduled and cancelled): it reads the booking row as that
+    transaction left it. `kind` is one of NoticeKind (the table's CHECK refuses any other).
     """
     async with db.execute("SELECT * FROM bookings WHERE booking_id = ?", (booking_id,)) as cursor:
         row = await cursor.fetchone()

@@ -19,8 +19,8 @@ from icalendar import Calendar
 
 from scheduler.ics import Clinic
 from scheduler.mailer import MessageStyle, SmtpDelivery, render
-from scheduler.outbox import backoff, enqueue, latest
-from scheduler.store import Booking, SqliteBookingStore, sqlite_path
+from scheduler.outbox import backoff, latest
+from scheduler.store import Booking, BookingEvent, SqliteBookingStore, sqlite_path
 from tests.support.calendly import API, PATIENT, book_ok, free_times
 from tests.support.servers import sqlite_url, wait_until
 from tests.support.smtp import SmtpServer
@@ -219,7 +219,20 @@ def _booking(start: str = "15:00") -> Booking:
         patient_name=PATIENT["name"],
         patient_email=PATIENT["email"],
         patient_phone=PATIENT["phone"],
+        created_at="2026-11-23T14:00:00+00:00",
     )
+
+
+async def _change(store: SqliteBookingStore, booking: Booking, event: str) -> None:
+    """One change as the rules make it: the write and its history event, in one transaction."""
+    async with store.transaction() as tx:
+        if event == "created":
+            await tx.create(booking)
+        elif event == "rescheduled":
+            await tx.move(booking)
+        else:
+            assert await tx.cancel(booking.booking_id, "2026-11-23T15:00:00+00:00")
+        await tx.add_event(booking.booking_id, BookingEvent(event, "2026-11-23T15:00:00+00:00", None, booking.slot()))
 
 
 async def test_a_change_whose_notice_cannot_be_queued_is_rolled_back(tmp_path: Path) -> None:
@@ -227,39 +240,45 @@ async def test_a_change_whose_notice_cannot_be_queued_is_rolled_back(tmp_path: P
     store = SqliteBookingStore(tmp_path / "b.db")
     await store.open()
     try:
-        await store.create(_booking("09:00"))
-        await store.db.execute(
-            "CREATE TRIGGER no_notices BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'full'); END"
-        )
+        await _change(store, _booking("09:00"), "created")
+        with sqlite3.connect(tmp_path / "b.db") as db:
+            db.execute("CREATE TRIGGER no_notices BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'full'); END")
         with pytest.raises(sqlite3.IntegrityError, match="full"):
-            await store.create(_booking("15:00"))
+            await _change(store, _booking("15:00"), "created")
         with pytest.raises(sqlite3.IntegrityError, match="full"):
-            await store.cancel("APPT-TEST-0900", "2026-11-23T09:00:00+00:00")
+            await _change(store, _booking("09:00"), "cancelled")
         assert [(b.booking_id, b.status) for b in await store.all()] == [("APPT-TEST-0900", "confirmed")]
-        assert not store.db.in_transaction
-        async with store.db.execute("SELECT kind FROM outbox") as cursor:
-            assert [tuple(row) for row in await cursor.fetchall()] == [("created",)]
+        assert [e.event for e in await store.history("APPT-TEST-0900")] == ["created"]
     finally:
         await store.close()
+    assert [row[:2] for row in _outbox(f"sqlite:///{tmp_path / 'b.db'}")] == [("created", 0)]
 
 
-async def test_enqueue_serves_a_reschedule_too_with_the_next_sequence(tmp_path: Path) -> None:
-    """What the reschedule operation calls inside its own transaction."""
+async def test_every_history_event_queues_a_notice_with_the_next_sequence(tmp_path: Path) -> None:
+    """add_event queues the notice: a reschedule gets one without any code of its own."""
     store = SqliteBookingStore(tmp_path / "b.db")
     await store.open()
     try:
-        await store.create(_booking())
-        for _ in range(2):
-            async with store.writing():
-                await enqueue(store.db, "APPT-TEST-1500", "rescheduled")
-        notice = await latest(store.db, "APPT-TEST-1500")
+        booking = _booking()
+        await _change(store, booking, "created")
+        booking.start_time, booking.end_time = "16:00", "16:30"
+        await _change(store, booking, "rescheduled")
+        notice = await latest(store.db, booking.booking_id)
+        await _change(store, booking, "cancelled")
+        last = await latest(store.db, booking.booking_id)
     finally:
         await store.close()
-    assert notice is not None and (notice.kind, notice.sequence) == ("rescheduled", 2)
+    assert notice is not None and (notice.kind, notice.sequence, notice.booking["start_time"]) == (
+        "rescheduled",
+        1,
+        "16:00",
+    )
+    assert last is not None and (last.kind, last.sequence) == ("cancelled", 2)
     clinic = Clinic("Riverside Family Clinic", ZoneInfo("America/New_York"))
     message = render(notice, MessageStyle(clinic, "desk@clinic.example"))
     assert message["Subject"].startswith("Your appointment has moved")
-    assert _event(_calendar(message))["SEQUENCE"] == 2
+    event = _event(_calendar(message))
+    assert (event["SEQUENCE"], event.decoded("DTSTART").isoformat()) == (1, "2026-11-24T16:00:00-05:00")
 
 
 def test_backoff_doubles_up_to_its_cap() -> None:
