@@ -96,6 +96,36 @@ def test_booking_and_cancelling_send_e_mails_whose_calendar_entry_updates(live_s
     ]
 
 
+def test_a_reschedule_updates_the_entry_and_an_idempotent_replay_sends_nothing(
+    live_server, smtp_server: SmtpServer
+) -> None:
+    server = live_server(smtp_url=smtp_server.url)
+    with server.client() as client:
+        made = book_ok(client, TUESDAY, "09:00")
+        move = {"confirmation_code": made["confirmation_code"], "date": TUESDAY, "start_time": "11:30"}
+        url = f"{API}/bookings/{made['booking_id']}/reschedule"
+        for _ in range(2):  # the same key twice: one change, so one notice
+            moved = client.post(url, json=move, headers={"Idempotency-Key": "move-once"})
+            assert moved.status_code == 200, moved.text
+        assert moved.headers.get("idempotent-replayed") == "true"
+        _cancel(client, made)
+        booked, rescheduled, cancelled = smtp_server.sink.wait_for(3)
+        wait_until(lambda: all(row[4] for row in _outbox(server.settings.database_url)), what="rows marked sent")
+    assert len(smtp_server.sink.received) == 3
+    assert "has moved" in rescheduled["Subject"]
+    assert "11:30 AM to 12:00 PM" in rescheduled.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    events = [_event(_calendar(m)) for m in (booked, rescheduled, cancelled)]
+    assert [e["SEQUENCE"] for e in events] == [0, 1, 2]
+    assert len({e["UID"] for e in events}) == 1
+    assert events[1].decoded("DTSTART").isoformat() == "2026-11-24T11:30:00-05:00"
+    assert [_calendar(m)["METHOD"] for m in (booked, rescheduled, cancelled)] == ["PUBLISH", "PUBLISH", "CANCEL"]
+    assert [row[:2] for row in _outbox(server.settings.database_url)] == [
+        ("created", 0),
+        ("rescheduled", 1),
+        ("cancelled", 2),
+    ]
+
+
 def test_the_ics_endpoint_serves_the_attachment_of_the_newest_notice(live_server, smtp_server: SmtpServer) -> None:
     server = live_server(smtp_url=smtp_server.url)
     with server.client() as client:
