@@ -26,7 +26,7 @@ from langchain_core.tools import BaseTool
 from langgraph.types import Checkpointer
 
 from agent.events import booking_summary
-from agent.limits import TurnLimitsMiddleware
+from agent.limits import ModelBudgetMiddleware, TurnLimitsMiddleware
 from agent.prompts import default_template, render_prompt
 from agent.retry import TransientRetryMiddleware
 from agent.safety import SafetyGuardMiddleware
@@ -40,9 +40,11 @@ CONFIRMED_TOOLS = ("book_slot",)
 
 @dataclass(frozen=True)
 class TurnContext:
-    """Per-run context: a staff prompt override (playground) or None for the shipped prompt."""
+    """Per-run context: a staff prompt override (playground) or None for the shipped prompt,
+    and the client address the turn came from (for the per-day model-call budget)."""
 
     prompt_template: str | None = None
+    client: str | None = None
 
 
 class SessionState(AgentState[Any]):
@@ -60,8 +62,10 @@ def build_graph(
     checkpointer: Checkpointer,
     retry_delay: float = 0.5,
     time_format: TimeFormat = "12h",
+    budget: ModelBudgetMiddleware | None = None,
 ) -> Any:
-    """Compile the agent for one model; `time_format` is how the confirmation shows the time."""
+    """Compile the agent for one model; `time_format` is how the confirmation shows the time;
+    `budget` caps model calls per conversation and per client a day."""
 
     def summary(tool_call: ToolCall, state: Any, runtime: Any) -> str:
         return booking_summary(dict(tool_call["args"]), time_format)
@@ -80,6 +84,7 @@ def build_graph(
             system_prompt,
             TurnLimitsMiddleware(model_calls=MODEL_CALLS_PER_TURN, tool_calls=TOOL_CALLS_PER_TURN),
             TransientRetryMiddleware(max_retries=2, initial_delay=retry_delay, max_delay=4.0),
+            *([budget] if budget else []),  # inside the retries: every call that would cost counts
             HumanInTheLoopMiddleware(
                 {name: {"allowed_decisions": ["approve", "reject"], "description": summary} for name in CONFIRMED_TOOLS}
             ),

@@ -1,7 +1,8 @@
 """HTTP routes of the mock Calendly service; thin: validate, call the rules, shape the answer.
 
-`build_router(require_rules, notices)` binds the routes to one service's rules and notices. Its refusals (ServiceError)
-and bad input are answered here, by the router's own route class, as `{"detail": ...}` with
+`build_router(require_rules, notices, admit)` binds the routes to one service's rules and notices
+(`admit` counts book and cancel requests per client). Its refusals (ServiceError) and bad input
+are answered here, by the router's own route class, as `{"detail": ...}` with
 a specific status, so the service answers the same wherever it is mounted.
 
 No `from __future__ import annotations` here: the routes' dependencies are bound inside
@@ -20,6 +21,7 @@ from fastapi.routing import APIRoute
 
 from core.appointment_types import APPOINTMENT_TYPES, TYPE_KEYS
 from core.errors import validation_message
+from core.ratelimit import RateLimited
 from scheduler.errors import ServiceError
 from scheduler.models import (
     AppointmentTypeOut,
@@ -60,6 +62,9 @@ class ServiceRoute(APIRoute):
                 return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status)
             except RequestValidationError as exc:
                 return JSONResponse({"detail": validation_message(list(exc.errors()))}, status_code=400)
+            except RateLimited as exc:
+                headers = {"Retry-After": str(exc.retry_after)}
+                return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
 
         return route
 
@@ -138,10 +143,16 @@ def _availability_json(result: Availability) -> bytes:
 
 RulesProvider = Callable[[str], Awaitable[BookingRules]]
 """The rules, or a ServiceError 500 with the given message while the slot data is unusable."""
+Admission = Callable[[Request], Awaitable[None]]
+"""Counts a booking-endpoint request from its client, or raises RateLimited (429)."""
+
+LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many booking requests from this client (`Retry-After`: seconds)."}
+}
 
 
-def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
-    """The service's routes under /api/calendly, bound to `service`."""
+def build_router(require_rules: RulesProvider, notices: Notices, admit: Admission) -> APIRouter:
+    """The service's routes under /api/calendly, bound to `service`; `admit` guards book and cancel."""
     router = APIRouter(prefix="/api/calendly", tags=["Calendly mock"], route_class=ServiceRoute)
 
     def rules_for(failure: str) -> Callable[[], Awaitable[BookingRules]]:
@@ -187,7 +198,15 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
         "/book",
         response_model=BookingOut,
         status_code=status.HTTP_201_CREATED,
-        responses={**ERRORS, 409: {"description": "The slot is taken; `alternatives` lists up to three free ones."}},
+        responses={
+            **ERRORS,
+            **LIMITED,
+            409: {
+                "description": "The slot is taken (`alternatives` lists up to three free ones), or the patient's "
+                "e-mail or phone already holds the most upcoming bookings allowed (`reason`: `upcoming_limit`)."
+            },
+        },
+        dependencies=[Depends(admit)],
     )
     async def book(body: BookingRequest, rules: booking_rules) -> BookingOut:
         """Book a slot. Exactly one of any number of concurrent requests for a slot succeeds."""
@@ -218,7 +237,12 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
     @router.post(
         "/bookings/{booking_id}/cancel",
         response_model=BookingOut,
-        responses={403: {"description": "Wrong or missing code."}, 409: {"description": "Already cancelled."}},
+        responses={
+            403: {"description": "Wrong or missing code."},
+            409: {"description": "Already cancelled."},
+            **LIMITED,
+        },
+        dependencies=[Depends(admit)],
     )
     async def cancel_booking(booking_id: str, body: CancelRequest, rules: lookup_rules) -> BookingOut:
         """Cancel a booking; its slot is free again at once."""

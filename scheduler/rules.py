@@ -17,7 +17,7 @@ from core.formats import day_label, minutes
 from scheduler.errors import ServiceError
 from scheduler.models import BookingRequest
 from scheduler.slots import Slot, SlotSource, is_past
-from scheduler.store import Booking, BookingStore, SlotTaken
+from scheduler.store import Booking, BookingStore, SlotTaken, TooManyUpcoming, UpcomingLimit
 
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
@@ -51,11 +51,19 @@ class BookingRules:
     by the database, so a stale read can offer a taken slot but never book it twice.
     """
 
-    def __init__(self, source: SlotSource, store: BookingStore, clock: Clock, cache_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        source: SlotSource,
+        store: BookingStore,
+        clock: Clock,
+        cache_seconds: float = 1.0,
+        max_upcoming: int = 0,
+    ) -> None:
         self.source = source
         self.store = store
         self.clock = clock
         self.cache_seconds = cache_seconds
+        self.max_upcoming = max_upcoming  # per e-mail and per phone; 0: no limit
         self._cache: dict[tuple[Date, str, datetime], tuple[float, Availability | ServiceError]] = {}
 
     def _free(self, slots: tuple[Slot, ...], day: Date, booked: set[str], now: datetime) -> list[Slot]:
@@ -143,11 +151,21 @@ class BookingRules:
                 patient_phone=request.patient.phone,
                 reason=request.reason,
             )
+            upcoming = UpcomingLimit(self.max_upcoming, now.date().isoformat(), now.strftime("%H:%M"))
             try:
-                await self.store.create(booking)
+                await self.store.create(booking, upcoming)
                 return booking
             except SlotTaken:
                 pass
+            except TooManyUpcoming:
+                raise ServiceError(
+                    409,
+                    f"This e-mail address or phone number already has {self.max_upcoming} upcoming "
+                    f"booking{'s' if self.max_upcoming != 1 else ''}, the most one patient may hold. "
+                    "Cancel one first (with its confirmation code), or call the clinic.",
+                    reason="upcoming_limit",
+                    limit=self.max_upcoming,
+                ) from None
             finally:
                 self.forget_cached()
         booked = await self.store.booked_times(type_key, day, day)

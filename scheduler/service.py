@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from core.clock import Clock
+from core.ratelimit import IN_PROCESS_CLIENT, MINUTE, Limit, Limiter, client_address
 from core.settings import Settings
 from scheduler.errors import ServiceError
 from scheduler.notices import Notices
@@ -36,6 +37,10 @@ class SchedulerService:
         self.notices = notices or Notices()
         self.rules: BookingRules | None = None
         self.error: str | None = None
+        self.limiter = Limiter(clock)
+        self.booking_limit = Limit(
+            "client-bookings", settings.limit_client_bookings_per_minute, MINUTE, "booking requests from your address"
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock) -> SchedulerService:
@@ -43,7 +48,18 @@ class SchedulerService:
 
     def router(self) -> APIRouter:
         """The HTTP routes (`/api/calendly/...`), bound to this service."""
-        return build_router(self.require_rules, self.notices)
+        return build_router(self.require_rules, self.notices, self.admit_booking)
+
+    async def admit_booking(self, request: Request) -> None:
+        """Count a book or cancel request from its client address, or raise RateLimited. The
+        agent's own calls (in-process, tools/http.py) are not counted: the chat limits and the
+        per-patient booking limit bound them."""
+        peer = request.client.host if request.client else None
+        if peer == IN_PROCESS_CLIENT:
+            return
+        forwarded = request.headers.get("x-forwarded-for")
+        client = client_address(peer, forwarded, trust_forwarded=self.settings.trust_forwarded_for)
+        self.limiter.check((self.booking_limit, client))
 
     async def start(self) -> None:
         await self.store.open()
@@ -57,7 +73,8 @@ class SchedulerService:
             self.rules, self.error = None, str(exc)
             log.error("slot data unusable: %s", exc)
             return
-        self.rules, self.error = BookingRules(source, self.store, self.clock), None
+        rules = BookingRules(source, self.store, self.clock, max_upcoming=self.settings.limit_upcoming_bookings)
+        self.rules, self.error = rules, None
 
     async def stop(self) -> None:
         await self.notices.stop()

@@ -22,6 +22,24 @@ class SlotTaken(Exception):
     """Another confirmed booking holds that slot."""
 
 
+class TooManyUpcoming(Exception):
+    """The patient's e-mail or phone already holds the most upcoming bookings allowed."""
+
+
+@dataclass(frozen=True)
+class UpcomingLimit:
+    """At most `amount` confirmed bookings starting after `date` `time` per e-mail and per phone."""
+
+    amount: int
+    date: str  # YYYY-MM-DD, clinic-local now
+    time: str  # HH:MM
+
+
+def phone_digits(phone: str) -> str:
+    """The digits of a phone number: how two spellings of one number compare."""
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
 @dataclass
 class Booking:
     booking_id: str
@@ -56,8 +74,10 @@ class BookingStore(ABC):
         """Start times of confirmed bookings per date (ISO) in [first, last]."""
 
     @abstractmethod
-    async def create(self, booking: Booking) -> None:
-        """Insert a confirmed booking; raises SlotTaken if the slot is held."""
+    async def create(self, booking: Booking, upcoming: UpcomingLimit | None = None) -> None:
+        """Insert a confirmed booking; raises SlotTaken if the slot is held, TooManyUpcoming if
+        its e-mail or phone already holds `upcoming.amount` upcoming bookings (one atomic
+        statement: concurrent bookings of one patient can't both slip under the limit)."""
 
     @abstractmethod
     async def get(self, booking_id: str) -> Booking | None: ...
@@ -92,6 +112,21 @@ CREATE UNIQUE INDEX IF NOT EXISTS one_confirmed_booking_per_slot
 """
 
 _COLUMNS = tuple(Booking.__dataclass_fields__)
+
+
+def _digits_sql(column: str) -> str:
+    """SQL for the digits of a stored phone (models allow spaces, brackets, dots, dashes, a +)."""
+    for char in " -().+":
+        column = f"replace({column}, '{char}', '')"
+    return column
+
+
+_UPCOMING = (
+    "SELECT COUNT(*) FROM bookings WHERE status = 'confirmed' AND {match}"
+    " AND (date > ? OR (date = ? AND start_time > ?))"
+)
+_UPCOMING_BY_EMAIL = _UPCOMING.format(match="lower(patient_email) = lower(?)")
+_UPCOMING_BY_PHONE = _UPCOMING.format(match=f"{_digits_sql('patient_phone')} = ?")
 
 
 def sqlite_path(database_url: str) -> Path:
@@ -136,17 +171,35 @@ class SqliteBookingStore(BookingStore):
                 out.setdefault(row[0], set()).add(row[1])
         return out
 
-    async def create(self, booking: Booking) -> None:
+    async def create(self, booking: Booking, upcoming: UpcomingLimit | None = None) -> None:
         values = booking.as_dict()
-        try:
-            await self.db.execute(
-                f"INSERT INTO bookings ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                tuple(values[c] for c in _COLUMNS),
+        row = tuple(values[c] for c in _COLUMNS)
+        columns, marks = ", ".join(_COLUMNS), ", ".join("?" * len(_COLUMNS))
+        if upcoming is None or upcoming.amount <= 0:
+            sql, params = f"INSERT INTO bookings ({columns}) VALUES ({marks})", row
+        else:
+            window = (upcoming.date, upcoming.date, upcoming.time)
+            sql = (
+                f"INSERT INTO bookings ({columns}) SELECT {marks}"
+                f" WHERE ({_UPCOMING_BY_EMAIL}) < ? AND ({_UPCOMING_BY_PHONE}) < ?"
             )
+            params = (
+                *row,
+                booking.patient_email,
+                *window,
+                upcoming.amount,
+                phone_digits(booking.patient_phone),
+                *window,
+                upcoming.amount,
+            )
+        try:
+            cursor = await self.db.execute(sql, params)
         except sqlite3.IntegrityError as exc:
             if "bookings.start_time" in str(exc):  # the slot index, not the primary key
                 raise SlotTaken from exc
             raise
+        if cursor.rowcount == 0:
+            raise TooManyUpcoming
 
     async def get(self, booking_id: str) -> Booking | None:
         async with self.db.execute("SELECT * FROM bookings WHERE booking_id = ?", (booking_id,)) as cursor:
