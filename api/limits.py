@@ -19,7 +19,6 @@ class ChatLimits:
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.limiter = Limiter(clock)
-        self.trust_forwarded = settings.trust_forwarded_for
         self.turns = Limit("client-turns", settings.limit_client_turns_per_minute, MINUTE, "messages from your address")
         self.sessions = Limit(
             "client-sessions", settings.limit_client_sessions_per_hour, HOUR, "new conversations from your address"
@@ -28,10 +27,10 @@ class ChatLimits:
             "session-turns", settings.limit_session_turns_per_minute, MINUTE, "messages in this conversation"
         )
 
-    def client(self, request: Request) -> str:
-        """The request's client address (see `trust_forwarded_for`)."""
-        peer = request.client.host if request.client else None
-        return client_address(peer, request.headers.get("x-forwarded-for"), trust_forwarded=self.trust_forwarded)
+    @staticmethod
+    def client(request: Request) -> str:
+        """The request's client address (see core.ratelimit.client_address)."""
+        return client_address(request.scope.get("client"))
 
     @property
     def counts_sessions(self) -> bool:

@@ -105,11 +105,8 @@ def _per(seconds: int) -> str:
     return f"per {seconds} seconds"
 
 
-def client_address(peer: str | None, forwarded_for: str | None, *, trust_forwarded: bool) -> str:
-    """Who a request comes from: the connection's peer, or (trusted proxy) the first
-    X-Forwarded-For address, which the proxy in front wrote."""
-    if trust_forwarded and forwarded_for:
-        first = forwarded_for.split(",")[0].strip()
-        if first:
-            return first
-    return peer or "unknown"
+def client_address(peer: tuple[str, int] | None) -> str:
+    """Who a request comes from: the ASGI client host. Behind a proxy that is the proxy, unless
+    the server trusts its X-Forwarded-For (`trust_forwarded_for`: uvicorn then sets the client
+    from the header, for the proxies in `forwarded_allow_ips` only)."""
+    return peer[0] if peer else "unknown"

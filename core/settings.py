@@ -71,7 +71,8 @@ class Settings(BaseSettings):
     limit_upcoming_bookings: int = Field(default=3, ge=0)  # future confirmed bookings per e-mail and per phone
     limit_session_model_calls: int = Field(default=100, ge=0)  # model calls in one conversation, ever
     limit_client_model_calls_per_day: int = Field(default=300, ge=0)  # per client address and clinic day
-    trust_forwarded_for: bool = False  # client address from X-Forwarded-For (only behind your own proxy)
+    trust_forwarded_for: bool = False  # client address from X-Forwarded-For, set by a proxy in FORWARDED_ALLOW_IPS
+    forwarded_allow_ips: str = "127.0.0.1,::1"  # the proxies whose X-Forwarded-For is trusted (comma-separated)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

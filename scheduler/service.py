@@ -54,12 +54,9 @@ class SchedulerService:
         """Count a book or cancel request from its client address, or raise RateLimited. The
         agent's own calls (in-process, tools/http.py) are not counted: the chat limits and the
         per-patient booking limit bound them."""
-        peer = request.client.host if request.client else None
-        if peer == IN_PROCESS_CLIENT:
-            return
-        forwarded = request.headers.get("x-forwarded-for")
-        client = client_address(peer, forwarded, trust_forwarded=self.settings.trust_forwarded_for)
-        self.limiter.check((self.booking_limit, client))
+        client = client_address(request.scope.get("client"))
+        if client != IN_PROCESS_CLIENT:
+            self.limiter.check((self.booking_limit, client))
 
     async def start(self) -> None:
         await self.store.open()

@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from api.serve import proxy_options
 from core.logging import JsonFormatter
 from core.settings import ExplicitSettings, Settings
 
@@ -190,7 +191,9 @@ def start_live_server(settings: Settings, app_factory: Callable[[Settings], Any]
     sock.listen(128)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
 
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=5, **proxy_options(settings)
+    )
     server = uvicorn.Server(config)
     tag = f"live-server-{next(_tags)}"
     logs = LogCapture(tag)
