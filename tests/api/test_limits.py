@@ -230,3 +230,32 @@ def test_a_client_over_its_daily_model_call_budget(live_server, model_server: Op
         clock.advance(timedelta(days=1))
         assert chat(client, message="The next day")[-1]["reply"] == "Happy to help. What would you like to book?"
         assert len(model_server.requests) == 3
+
+
+def test_a_refused_message_counts_for_no_limit(live_server) -> None:
+    server = live_server(limit_client_turns_per_minute=3, limit_session_turns_per_minute=1)
+    with server.client() as client:
+        sid = chat(client, message="Hello")[0]["session_id"]  # address 1 of 3
+        for _ in range(3):  # refused by the session's limit: the address's count stays at 1
+            assert post_chat(client, session_id=sid, message="Again").status_code == 429
+        chat(client, message="A second conversation")
+        chat(client, message="A third conversation")
+        limited = post_chat(client, message="A fourth")
+        assert limited.json()["detail"].startswith("Too many messages from your address: at most 3 per minute.")
+
+
+def test_the_agent_tells_the_model_the_patient_holds_the_most_upcoming_bookings(stub_server) -> None:
+    server = stub_server(limit_upcoming_bookings=1)
+    server.script.extend([BOOK, {"text": "You already have an upcoming booking."}])
+    args = BOOK["tool_calls"][0]["args"]
+    patient = {"name": args["patient_name"], "email": args["patient_email"], "phone": args["patient_phone"]}
+    with server.client() as client:
+        book_ok(client, TUESDAY, "10:00", patient=patient)
+        sid = chat(client, message="Book it")[0]["session_id"]
+        events = chat(client, session_id=sid, confirm=True)
+    result = next(e for e in events if e["type"] == "tool_result")
+    assert result["ok"] is False and result["data"]["error"] == "too_many_upcoming"
+    assert "already has 1 upcoming booking, the most one patient may hold" in result["data"]["message"]
+    assert "alternatives" not in result["data"], "no other times offered"
+    assert events[-1]["type"] == "done" and not events[-1].get("booking")
+    assert len(stored_bookings(server.settings.database_url)) == 1
