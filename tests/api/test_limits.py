@@ -247,8 +247,7 @@ def test_a_refused_message_counts_for_no_limit(live_server) -> None:
 def test_the_agent_tells_the_model_the_patient_holds_the_most_upcoming_bookings(stub_server) -> None:
     server = stub_server(limit_upcoming_bookings=1)
     server.script.extend([BOOK, {"text": "You already have an upcoming booking."}])
-    args = BOOK["tool_calls"][0]["args"]
-    patient = {"name": args["patient_name"], "email": args["patient_email"], "phone": args["patient_phone"]}
+    patient = {"name": "Jane Roe", "email": "jane@example.com", "phone": "555 0100"}  # BOOK's patient
     with server.client() as client:
         book_ok(client, TUESDAY, "10:00", patient=patient)
         sid = chat(client, message="Book it")[0]["session_id"]
