@@ -266,7 +266,7 @@ class LiveServers:
 # The suite makes many requests from 127.0.0.1, and books many slots with one e-mail, under a
 # frozen clock: the limits for one client are off unless a test switches one on
 # (tests/api/test_limits.py).
-LIMITS_OFF = {name: 0 for name in Settings.model_fields if name.startswith("limit_")}
+LIMITS_OFF: dict[str, Any] = {name: 0 for name in Settings.model_fields if name.startswith("limit_")}
 
 
 def settings_defaults() -> dict[str, Any]:
