@@ -5,13 +5,16 @@ Clock frozen at Monday 2026-11-23 09:00 (clinic-local); tests move it with `Cloc
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from datetime import timedelta
 
 import httpx
 import pytest
 
 from api.deps import services
-from tests.support.calendly import API, PATIENT, book, book_ok, stored_bookings
+from tests.support.calendly import API, PATIENT, book, book_ok, booking_body, stored_bookings
+from tests.support.servers import sqlite_url
 
 TUESDAY = "2026-11-24"
 LIMIT = 3
@@ -77,3 +80,30 @@ def test_zero_switches_the_limit_off(live_server) -> None:
     with server.client() as client:
         for start in ("09:00", "09:30", "10:00", "10:30", "11:00"):
             book_ok(client, TUESDAY, start)
+
+
+async def test_concurrent_bookings_of_one_patient_on_two_servers_stop_at_the_limit(live_server, tmp_path) -> None:
+    """Two servers (two database connections) share one file: the count and the insert are one
+    statement, so twenty bookings of one patient at once still give exactly LIMIT."""
+    database_url = sqlite_url(tmp_path / "shared.db")
+    servers = [live_server(database_url=database_url, limit_upcoming_bookings=LIMIT) for _ in range(2)]
+    starts = [f"{h:02d}:{m:02d}" for h in (9, 10, 11, 13, 14) for m in (0, 15, 30, 45)]
+    go = asyncio.Event()
+
+    async def one(client: httpx.AsyncClient, start: str) -> httpx.Response:
+        await go.wait()
+        return await client.post(f"{API}/book", json=booking_body(TUESDAY, start, "followup"))
+
+    clients = [server.async_client() for server in servers]
+    try:
+        tasks = [asyncio.create_task(one(clients[i % 2], start)) for i, start in enumerate(starts)]
+        await asyncio.sleep(0)
+        go.set()
+        responses = await asyncio.gather(*tasks)
+    finally:
+        for client in clients:
+            await client.aclose()
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: LIMIT, 409: len(starts) - LIMIT}, statuses
+    assert all(r.json()["reason"] == "upcoming_limit" for r in responses if r.status_code == 409)
+    assert len([b for b in stored_bookings(database_url) if b["status"] == "confirmed"]) == LIMIT
