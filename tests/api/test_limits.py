@@ -258,3 +258,14 @@ def test_the_agent_tells_the_model_the_patient_holds_the_most_upcoming_bookings(
     assert "alternatives" not in result["data"], "no other times offered"
     assert events[-1]["type"] == "done" and not events[-1].get("booking")
     assert len(stored_bookings(server.settings.database_url)) == 1
+
+
+def test_retries_count_against_the_daily_budget(live_server) -> None:
+    answers = iter([Reply(status=500, headers={}), Reply(text="Hello! How can I help?")])
+    with OpenAICompatibleServer(lambda body: next(answers, Reply(text="unexpected call"))) as model_server:
+        server = openai_live_server(live_server, model_server, limit_client_model_calls_per_day=2)
+        with server.client() as client:
+            first = chat(client, message="Hello")  # one failed call, one retry: both cost
+            assert first[-1]["reply"] == "Hello! How can I help?"
+            assert chat(client, message="Again")[-1]["reply"] == DAY_BUDGET_REPLY
+        assert len(model_server.requests) == 2
