@@ -34,6 +34,7 @@ from core.settings import Settings, get_settings
 from scheduler.service import SchedulerService
 from tools.clinic_info import ClinicInfo, build_clinic_tool
 from tools.http import SchedulerHttpClient
+from tools.manage import build_manage_tools
 from tools.scheduling import build_tools
 
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
@@ -71,7 +72,7 @@ def create_app(
                 )
                 stack.push_async_callback(client.aclose)
                 clinic = ClinicInfo(settings.clinic_info_path, settings.clinic_info_threshold)
-                tools = [*build_tools(client), build_clinic_tool(clinic)]
+                tools = [*build_tools(client), *build_manage_tools(client), build_clinic_tool(clinic)]
                 services.runtime = await stack.enter_async_context(
                     AgentRuntime.open(
                         settings,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
+from langchain_core.tools import InjectedToolArg
 from pydantic import BaseModel, Field
 
 from core.appointment_types import APPOINTMENT_TYPES
@@ -51,3 +52,46 @@ class BookSlotArgs(BaseModel):
     reason: str | None = Field(
         default=None, description="Optional short reason for the visit, in the patient's words.", max_length=500
     )
+    # Filled by the agent from the tool call (agent/idempotency.py), never by the model: hidden
+    # from the schema the model sees.
+    idempotency_key: Annotated[str | None, InjectedToolArg] = Field(default=None, max_length=128)
+
+
+_CODE = Field(
+    description="The booking's confirmation code as the patient gives it (on their confirmation, e.g. K7Q2XD).",
+    min_length=4,
+    max_length=64,
+)
+
+
+class FindBookingArgs(BaseModel):
+    """Look up a patient's booking by its confirmation code and the e-mail it was made with."""
+
+    confirmation_code: str = _CODE
+    patient_email: str = Field(
+        description="The e-mail address the booking was made with.", min_length=3, max_length=254
+    )
+
+
+class RescheduleBookingArgs(BaseModel):
+    """Move a booking that find_booking returned to a free slot, after the patient confirmed it."""
+
+    booking_id: str = Field(description="The booking_id find_booking returned.", min_length=1, max_length=64)
+    confirmation_code: str = _CODE
+    date: str = Field(description="The new slot's day, ISO date YYYY-MM-DD.", pattern=DATE_PATTERN)
+    start_time: str = Field(
+        description="The new slot's start time exactly as check_availability returned it, 24-hour HH:MM.",
+        pattern=f"^{HHMM_PATTERN}$",
+    )
+    appointment_type: TypeKey | None = Field(
+        default=None, description="Only if the patient wants a different type; omit to keep the booking's type."
+    )
+    idempotency_key: Annotated[str | None, InjectedToolArg] = Field(default=None, max_length=128)
+
+
+class CancelBookingArgs(BaseModel):
+    """Cancel a booking that find_booking returned, after the patient confirmed it."""
+
+    booking_id: str = Field(description="The booking_id find_booking returned.", min_length=1, max_length=64)
+    confirmation_code: str = _CODE
+    idempotency_key: Annotated[str | None, InjectedToolArg] = Field(default=None, max_length=128)
