@@ -4,9 +4,9 @@
 directly. Instead each window is its own key: the window's number on the clock
 (`clock seconds // window seconds`) is part of the identifier, so moving the clock (tests, a
 frozen demo clock) starts a fresh window, and `Retry-After` is the time to the window's end on
-the same clock. The storage's own expiry (real time, the window's length) only drops old keys;
-with a frozen clock it also ends a window after its length in real time, so a demo never
-stays locked out.
+the same clock. The storage's own expiry (real time, the window's length after the first hit:
+limits/storage/memory.py `incr`) drops old keys; with a frozen clock nobody moves, it also ends
+a window's count after its length in real time, so a demo is not locked out for good.
 
 The counters are per process: with several workers each counts on its own, so a client may
 get up to WORKERS x N through.
