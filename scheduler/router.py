@@ -1,20 +1,22 @@
 """HTTP routes of the mock Calendly service; thin: validate, call the rules, shape the answer.
 
-`build_router(require_rules, notices, admit)` binds the routes to one service's rules and notices
-(`admit` counts book and cancel requests per client). Its refusals (ServiceError) and bad input
-are answered here, by the router's own route class, as `{"detail": ...}` with
+`build_router(require_rules, notices)` binds the routes to one service's rules and notices. Its refusals (ServiceError)
+and bad input are answered here, by the router's own route class, as `{"detail": ...}` with
 a specific status, so the service answers the same wherever it is mounted.
 
 No `from __future__ import annotations` here: the routes' dependencies are bound inside
 `build_router`, and FastAPI reads string annotations in the module's globals only.
 """
 
+import hashlib
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -27,16 +29,23 @@ from scheduler.models import (
     AppointmentTypeOut,
     AvailabilityOut,
     BookingDetails,
+    BookingEventOut,
     BookingOut,
     BookingRequest,
+    BookingWithHistoryOut,
     CancelRequest,
+    HoldOut,
+    HoldRequest,
+    LookupRequest,
     Patient,
+    RescheduleRequest,
+    SlotRef,
     iso_date,
     type_key,
 )
 from scheduler.notices import Notices
-from scheduler.rules import Availability, BookingRules
-from scheduler.store import Booking
+from scheduler.rules import Action, Availability, BookingRules, IdempotencyKey
+from scheduler.store import Booking, BookingEvent
 
 log = logging.getLogger("scheduler")
 
@@ -67,6 +76,52 @@ class ServiceRoute(APIRoute):
                 return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
 
         return route
+
+
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    403: {"description": "Wrong or missing code."},
+    422: {"description": "The Idempotency-Key was already used for a different request."},
+}
+_TAKEN = "The slot is taken or held; `alternatives` lists up to three free ones."
+
+
+def _idempotency_key(
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description="Any unique string (e.g. a UUID): a repeat with the same key and body gets the first"
+            " answer again, without a second effect; keys are kept at least 24 hours."
+        ),
+    ] = None,
+) -> str | None:
+    if idempotency_key is not None and not _KEY.match(idempotency_key):
+        raise ServiceError(400, "Idempotency-Key: must be 1 to 255 visible ASCII characters")
+    return idempotency_key
+
+
+def _fingerprint(request: Request, body: Any) -> str:
+    """What makes two requests "the same": method, path and the validated body."""
+    payload = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{request.method} {request.url.path}\n{payload}".encode()).hexdigest()
+
+
+def _slot_ref(slot: dict[str, str] | None) -> SlotRef | None:
+    return SlotRef.model_validate(slot) if slot is not None else None
+
+
+def _event_out(event: BookingEvent) -> BookingEventOut:
+    return BookingEventOut(
+        event=event.event,  # the table's CHECK admits only the three
+        at=event.at,  # ISO text; pydantic parses it
+        from_slot=_slot_ref(event.from_slot),
+        to_slot=_slot_ref(event.to_slot),
+    )
+
+
+def _render(booking: Booking) -> dict[str, Any]:
+    return _out(booking).model_dump(mode="json")
 
 
 def _out(booking: Booking) -> BookingOut:
@@ -144,16 +199,19 @@ def _availability_json(result: Availability) -> bytes:
 RulesProvider = Callable[[str], Awaitable[BookingRules]]
 """The rules, or a ServiceError 500 with the given message while the slot data is unusable."""
 Admission = Callable[[Request], Awaitable[None]]
-"""Counts a booking-endpoint request from its client, or raises RateLimited (429)."""
+"""Counts a request to a booking endpoint from its client, or raises RateLimited (429)."""
 
 LIMITED: dict[int | str, dict[str, Any]] = {
     429: {"description": "Too many booking requests from this client (`Retry-After`: seconds)."}
 }
+UPCOMING = "the patient's e-mail or phone already holds the most upcoming bookings allowed (`reason`: `upcoming_limit`)"
 
 
 def build_router(require_rules: RulesProvider, notices: Notices, admit: Admission) -> APIRouter:
-    """The service's routes under /api/calendly, bound to `service`; `admit` guards book and cancel."""
+    """The service's routes under /api/calendly, bound to `service`; `admit` counts the requests
+    that book, change, hold or look up a booking, per client (README "Limits")."""
     router = APIRouter(prefix="/api/calendly", tags=["Calendly mock"], route_class=ServiceRoute)
+    limited = [Depends(admit)]
 
     def rules_for(failure: str) -> Callable[[], Awaitable[BookingRules]]:
         async def dependency() -> BookingRules:
@@ -194,60 +252,131 @@ def build_router(require_rules: RulesProvider, notices: Notices, admit: Admissio
         result = await rules.availability(day, kind)  # type: ignore[arg-type]  # both parsed above
         return Response(_availability_json(result), media_type="application/json")
 
+    async def change(
+        request: Request, rules: BookingRules, body: Any, key: str | None, action: Action, done: str
+    ) -> Response:
+        """Run one change (idempotently with a key) and answer it; log and notify only a new effect.
+        `done` says what happened: confirmed (a new booking: 201), rescheduled or cancelled."""
+        created = done == "confirmed"
+        idempotency = IdempotencyKey(key, _fingerprint(request, body)) if key is not None else None
+        outcome = await rules.change(action, _render, 201 if created else 200, idempotency)
+        if outcome.booking is not None:
+            booking = outcome.booking
+            log.info(
+                f"booking {done}",
+                extra={
+                    "booking_id": booking.booking_id,
+                    "type": booking.appointment_type,
+                    "date": booking.date,
+                    "start": booking.start_time,
+                },
+            )
+            if created:
+                notices.confirm(booking)
+        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+        return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
+
+    idempotency_key = Annotated[str | None, Depends(_idempotency_key)]
+
     @router.post(
         "/book",
         response_model=BookingOut,
         status_code=status.HTTP_201_CREATED,
-        responses={
-            **ERRORS,
-            **LIMITED,
-            409: {
-                "description": "The slot is taken (`alternatives` lists up to three free ones), or the patient's "
-                "e-mail or phone already holds the most upcoming bookings allowed (`reason`: `upcoming_limit`)."
-            },
-        },
-        dependencies=[Depends(admit)],
+        responses={**_CHANGE_ERRORS, **LIMITED, 409: {"description": f"{_TAKEN} Or: {UPCOMING}."}},
+        dependencies=limited,
     )
-    async def book(body: BookingRequest, rules: booking_rules) -> BookingOut:
-        """Book a slot. Exactly one of any number of concurrent requests for a slot succeeds."""
-        booking = await rules.book(body)
-        log.info(
-            "booking confirmed",
-            extra={
-                "booking_id": booking.booking_id,
-                "type": booking.appointment_type,
-                "date": booking.date,
-                "start": booking.start_time,
-            },
-        )
-        notices.confirm(booking)
-        return _out(booking)
+    async def book(request: Request, body: BookingRequest, rules: booking_rules, key: idempotency_key) -> Response:
+        """Book a slot. Exactly one of any number of concurrent requests for a slot succeeds.
+
+        A held slot is booked only with its `hold_id` (the hold is then used up)."""
+        return await change(request, rules, body, key, lambda tx: rules.book(tx, body), "confirmed")
 
     @router.get(
-        "/bookings/{booking_id}", response_model=BookingOut, responses={403: {"description": "Wrong or missing code."}}
+        "/bookings/{booking_id}",
+        response_model=BookingWithHistoryOut,
+        responses={403: {"description": "Wrong or missing code."}},
     )
     async def get_booking(
         booking_id: str,
         rules: lookup_rules,
         confirmation_code: Annotated[str | None, Query(max_length=64)] = None,
-    ) -> BookingOut:
-        """A booking, for whoever holds its confirmation code."""
-        return _out(await rules.authorised(booking_id, confirmation_code))
+    ) -> BookingWithHistoryOut:
+        """A booking and its history (created, rescheduled, cancelled), for whoever holds its code."""
+        return _with_history(*await rules.authorised(booking_id, confirmation_code))
+
+    def _with_history(booking: Booking, history: list[BookingEvent]) -> BookingWithHistoryOut:
+        return BookingWithHistoryOut(**dict(_out(booking)), history=[_event_out(e) for e in history])
+
+    @router.post(
+        "/bookings/lookup",
+        response_model=BookingWithHistoryOut,
+        responses={
+            **ERRORS,
+            **LIMITED,
+            404: {"description": "No booking matches that code and e-mail (either may be wrong)."},
+        },
+        dependencies=limited,
+    )
+    async def lookup_booking(body: LookupRequest, rules: lookup_rules) -> BookingWithHistoryOut:
+        """A booking and its history by confirmation code and the e-mail it was made with, for a
+        patient who has no booking id. A POST, so the e-mail stays out of URLs and access logs."""
+        return _with_history(*await rules.find(body.confirmation_code, body.email))
+
+    @router.post(
+        "/bookings/{booking_id}/reschedule",
+        response_model=BookingOut,
+        responses={**_CHANGE_ERRORS, **LIMITED, 409: {"description": f"The booking is cancelled, or: {_TAKEN}"}},
+        dependencies=limited,
+    )
+    async def reschedule_booking(
+        request: Request, booking_id: str, body: RescheduleRequest, rules: booking_rules, key: idempotency_key
+    ) -> Response:
+        """Move a booking to another slot, keeping its id and code; its old slot is free at once.
+
+        The move is one transaction: if the new slot is taken (409) the booking stays as it was."""
+        return await change(request, rules, body, key, lambda tx: rules.reschedule(tx, booking_id, body), "rescheduled")
 
     @router.post(
         "/bookings/{booking_id}/cancel",
         response_model=BookingOut,
-        responses={
-            403: {"description": "Wrong or missing code."},
-            409: {"description": "Already cancelled."},
-            **LIMITED,
-        },
-        dependencies=[Depends(admit)],
+        responses={**_CHANGE_ERRORS, **LIMITED, 409: {"description": "Already cancelled."}},
+        dependencies=limited,
     )
-    async def cancel_booking(booking_id: str, body: CancelRequest, rules: lookup_rules) -> BookingOut:
+    async def cancel_booking(
+        request: Request, booking_id: str, body: CancelRequest, rules: lookup_rules, key: idempotency_key
+    ) -> Response:
         """Cancel a booking; its slot is free again at once."""
-        booking = await rules.cancel(booking_id, body.confirmation_code)
-        log.info("booking cancelled", extra={"booking_id": booking.booking_id})
-        return _out(booking)
+        return await change(
+            request, rules, body, key, lambda tx: rules.cancel(tx, booking_id, body.confirmation_code), "cancelled"
+        )
+
+    @router.post(
+        "/holds",
+        response_model=HoldOut,
+        status_code=status.HTTP_201_CREATED,
+        responses={**ERRORS, **LIMITED, 409: {"description": _TAKEN}},
+        dependencies=limited,
+    )
+    async def hold_slot(body: HoldRequest, rules: booking_rules) -> HoldOut:
+        """Keep a free slot for a few minutes (HOLD_MINUTES) while a patient decides: nobody else
+        is offered it or can book it; send `hold_id` with the booking to use it."""
+        hold = await rules.hold(body)
+        return HoldOut(
+            hold_id=hold.hold_id,
+            expires_at=datetime.fromisoformat(hold.expires_at).astimezone(rules.clock.tz),
+            appointment_type=hold.appointment_type,
+            date=hold.date,  # ISO text; pydantic parses it
+            start_time=hold.start_time,
+        )
+
+    @router.delete(
+        "/holds/{hold_id}",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses={404: {"description": "No live hold with that id."}},
+    )
+    async def release_hold(hold_id: str, rules: booking_rules) -> Response:
+        """Give a held slot back at once."""
+        await rules.release(hold_id)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return router

@@ -51,7 +51,7 @@ class SchedulerService:
         return build_router(self.require_rules, self.notices, self.admit_booking)
 
     async def admit_booking(self, request: Request) -> None:
-        """Count a book or cancel request from its client address, or raise RateLimited. The
+        """Count a booking-endpoint request from its client address, or raise RateLimited. The
         agent's own calls (in-process, tools/http.py) are not counted: the chat limits and the
         per-patient booking limit bound them."""
         client = client_address(request.scope.get("client"))
@@ -70,8 +70,14 @@ class SchedulerService:
             self.rules, self.error = None, str(exc)
             log.error("slot data unusable: %s", exc)
             return
-        rules = BookingRules(source, self.store, self.clock, max_upcoming=self.settings.limit_upcoming_bookings)
-        self.rules, self.error = rules, None
+        self.rules = BookingRules(
+            source,
+            self.store,
+            self.clock,
+            hold_minutes=self.settings.hold_minutes,
+            max_upcoming=self.settings.limit_upcoming_bookings,
+        )
+        self.error = None
 
     async def stop(self) -> None:
         await self.notices.stop()

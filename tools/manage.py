@@ -58,12 +58,9 @@ def build_manage_tools(client: SchedulerHttpClient) -> list[BaseTool]:
         confirmation_code: str,
         date: str,
         start_time: str,
-        appointment_type: str | None = None,
         idempotency_key: str | None = None,
     ) -> str:
         payload = {"confirmation_code": confirmation_code, "date": date, "start_time": start_time}
-        if appointment_type:
-            payload["appointment_type"] = appointment_type
         reply = await client.reschedule(booking_id, payload, idempotency_key=idempotency_key)
         if not reply.ok:
             return dump(_refusal(reply, moving=True))
@@ -79,21 +76,19 @@ def build_manage_tools(client: SchedulerHttpClient) -> list[BaseTool]:
         StructuredTool.from_function(
             coroutine=find_booking,
             name="find_booking",
-            description="Look up the patient's booking by confirmation code and the e-mail used to book. "
-            "Call it before rescheduling or cancelling.",
+            description="Find the patient's booking (before moving or cancelling it).",
             args_schema=FindBookingArgs,
         ),
         StructuredTool.from_function(
             coroutine=reschedule_booking,
             name="reschedule_booking",
-            description="Move a found booking to a free slot (check_availability first). "
-            "It keeps its code; the patient is asked to confirm before it runs.",
+            description="Move a found booking to a free slot; the patient confirms first.",
             args_schema=RescheduleBookingArgs,
         ),
         StructuredTool.from_function(
             coroutine=cancel_booking,
             name="cancel_booking",
-            description="Cancel a found booking. The patient is asked to confirm before it runs.",
+            description="Cancel a found booking; the patient confirms first.",
             args_schema=CancelBookingArgs,
         ),
     ]

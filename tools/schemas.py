@@ -57,41 +57,28 @@ class BookSlotArgs(BaseModel):
     idempotency_key: Annotated[str | None, InjectedToolArg] = Field(default=None, max_length=128)
 
 
-_CODE = Field(
-    description="The booking's confirmation code as the patient gives it (on their confirmation, e.g. K7Q2XD).",
-    min_length=4,
-    max_length=64,
-)
-
-
 class FindBookingArgs(BaseModel):
     """Look up a patient's booking by its confirmation code and the e-mail it was made with."""
 
-    confirmation_code: str = _CODE
-    patient_email: str = Field(
-        description="The e-mail address the booking was made with.", min_length=3, max_length=254
-    )
+    confirmation_code: str = Field(description="The code the patient gives, e.g. K7Q2XD.", min_length=4, max_length=64)
+    patient_email: str = Field(description="The e-mail the booking was made with.", min_length=3, max_length=254)
 
 
-class RescheduleBookingArgs(BaseModel):
+class _FoundBooking(BaseModel):
+    booking_id: str = Field(description="From find_booking.", min_length=1, max_length=64)
+    confirmation_code: str = Field(description="From find_booking.", min_length=4, max_length=64)
+    # Filled by the agent from the tool call (agent/idempotency.py), never by the model.
+    idempotency_key: Annotated[str | None, InjectedToolArg] = Field(default=None, max_length=128)
+
+
+class RescheduleBookingArgs(_FoundBooking):
     """Move a booking that find_booking returned to a free slot, after the patient confirmed it."""
 
-    booking_id: str = Field(description="The booking_id find_booking returned.", min_length=1, max_length=64)
-    confirmation_code: str = _CODE
-    date: str = Field(description="The new slot's day, ISO date YYYY-MM-DD.", pattern=DATE_PATTERN)
+    date: str = Field(description="New day, YYYY-MM-DD.", pattern=DATE_PATTERN)
     start_time: str = Field(
-        description="The new slot's start time exactly as check_availability returned it, 24-hour HH:MM.",
-        pattern=f"^{HHMM_PATTERN}$",
+        description="New start, HH:MM as check_availability returned it.", pattern=f"^{HHMM_PATTERN}$"
     )
-    appointment_type: TypeKey | None = Field(
-        default=None, description="Only if the patient wants a different type; omit to keep the booking's type."
-    )
-    idempotency_key: Annotated[str | None, InjectedToolArg] = Field(default=None, max_length=128)
 
 
-class CancelBookingArgs(BaseModel):
+class CancelBookingArgs(_FoundBooking):
     """Cancel a booking that find_booking returned, after the patient confirmed it."""
-
-    booking_id: str = Field(description="The booking_id find_booking returned.", min_length=1, max_length=64)
-    confirmation_code: str = _CODE
-    idempotency_key: Annotated[str | None, InjectedToolArg] = Field(default=None, max_length=128)

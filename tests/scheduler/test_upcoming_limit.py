@@ -107,3 +107,15 @@ async def test_concurrent_bookings_of_one_patient_on_two_servers_stop_at_the_lim
     assert statuses == {201: LIMIT, 409: len(starts) - LIMIT}, statuses
     assert all(r.json()["reason"] == "upcoming_limit" for r in responses if r.status_code == 409)
     assert len([b for b in stored_bookings(database_url) if b["status"] == "confirmed"]) == LIMIT
+
+
+def test_a_patient_at_the_limit_can_still_reschedule(client) -> None:
+    made = [book_ok(client, TUESDAY, start) for start in ("09:00", "10:00", "11:00")]
+    first = made[0]
+    moved = client.post(
+        f"{API}/bookings/{first['booking_id']}/reschedule",
+        json={"confirmation_code": first["confirmation_code"], "date": TUESDAY, "start_time": "13:00"},
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["details"]["start_time"] == "13:00"
+    refused_as_over_limit(book(client, TUESDAY, "14:00"))
