@@ -269,3 +269,24 @@ def test_retries_count_against_the_daily_budget(live_server) -> None:
             assert first[-1]["reply"] == "Hello! How can I help?"
             assert chat(client, message="Again")[-1]["reply"] == DAY_BUDGET_REPLY
         assert len(model_server.requests) == 2
+
+
+def test_holds_lookups_and_reschedules_count_as_booking_requests(live_server) -> None:
+    server = live_server(limit_client_bookings_per_minute=3)
+    with server.client() as client:
+        hold = client.post(
+            f"{API}/holds", json={"appointment_type": "followup", "date": TUESDAY, "start_time": "09:00"}
+        )
+        assert hold.status_code == 201, hold.text
+        lookup = client.post(f"{API}/bookings/lookup", json={"confirmation_code": "ABCDEFGH", "email": "a@example.com"})
+        assert lookup.status_code == 404
+        moved = client.post(
+            f"{API}/bookings/APPT-1/reschedule",
+            json={"confirmation_code": "ABCDEFGH", "date": TUESDAY, "start_time": "10:00"},
+        )
+        assert moved.status_code == 404
+        for refused in (
+            client.post(f"{API}/holds", json={"appointment_type": "followup", "date": TUESDAY, "start_time": "10:00"}),
+            client.post(f"{API}/bookings/lookup", json={"confirmation_code": "ABCDEFGH", "email": "a@example.com"}),
+        ):
+            assert refused.status_code == 429 and "Retry-After" in refused.headers
