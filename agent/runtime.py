@@ -28,12 +28,14 @@ from agent.checkpoints import checkpoint_path, open_checkpointer
 from agent.confirmation import DECLINED_BY_BUTTON, is_affirmative
 from agent.graph import TurnContext, build_graph
 from agent.history import SessionHistory
+from agent.limits import ModelBudgetMiddleware
 from agent.models import ModelChoice, make_model
 from agent.models.stub import StubExhausted, StubScript
 from agent.sessions import UNKNOWN, Busy, SessionTable
 from agent.stream import run_graph
 from agent.turn import NothingPending, RunningTurn, SessionBusy, TurnOptions, TurnRefused, UnknownSession
 from core.clock import Clock
+from core.ratelimit import Limiter
 from core.settings import Settings
 from tools.holds import SlotHolds
 
@@ -61,6 +63,7 @@ class AgentRuntime:
     _active: set[str] = field(default_factory=set)  # sessions with a turn running in this process
     _deadlines: dict[str, asyncio.Timeout] = field(default_factory=dict)  # of the running turns
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _budget: ModelBudgetMiddleware | None = None  # shared by the graphs: one daily count per client
 
     @classmethod
     @asynccontextmanager
@@ -104,6 +107,12 @@ class AgentRuntime:
             model = make_model(self.settings, self.clock, choice, stub_script=self.stub_script)
             if self.model_hook:
                 model = self.model_hook(model) or model
+            if self._budget is None:
+                self._budget = ModelBudgetMiddleware(
+                    per_session=self.settings.limit_session_model_calls,
+                    per_day=self.settings.limit_client_model_calls_per_day,
+                    limiter=Limiter(self.clock),
+                )
             self._graphs[choice] = build_graph(
                 model,
                 self.tools,
@@ -114,6 +123,7 @@ class AgentRuntime:
                 model_retries=self.settings.model_retries,
                 first_token_seconds=self.settings.first_token_seconds,
                 holds=self.holds,
+                budget=self._budget,
             )
         return self._graphs[choice]
 
@@ -255,7 +265,7 @@ class AgentRuntime:
                     self.graph(options.choice),
                     graph_input,
                     self._config(turn.session_id),
-                    TurnContext(prompt_template=options.prompt_template),
+                    TurnContext(prompt_template=options.prompt_template, client=options.client),
                     emit,
                     durability="sync" if turn.approved else "exit",
                     finish_cut_run=cut,

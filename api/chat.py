@@ -11,13 +11,13 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Response, status
+from fastapi import APIRouter, Body, Depends, Request, Response, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.events import Event
-from agent.turn import RunningTurn
-from api.deps import Runtime
+from agent.turn import RunningTurn, TurnOptions
+from api.deps import ChatLimitsDep, Runtime
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
 
@@ -32,9 +32,16 @@ class ChatRequest(BaseModel):
     confirm: bool | None = Field(default=None, description="Answer to a pending confirmation: true books it.")
 
 
-async def start_turn(body: Annotated[ChatRequest, Body()], runtime: Runtime) -> RunningTurn:
-    """Runs before the stream opens, so a refusal (TurnRefused) gets its own status code."""
-    return await runtime.start_turn(body.session_id, body.message, body.confirm)
+async def start_turn(
+    body: Annotated[ChatRequest, Body()], runtime: Runtime, limits: ChatLimitsDep, request: Request
+) -> RunningTurn:
+    """Runs before the stream opens, so a refusal (TurnRefused, RateLimited) gets its own status code."""
+    client = limits.client(request)
+    limits.admit(client, body.session_id, new=body.session_id is None)
+    turn = await runtime.start_turn(body.session_id, body.message, body.confirm, options=TurnOptions(client=client))
+    if body.session_id is None:
+        limits.started(turn.session_id)
+    return turn
 
 
 async def stream(turn: RunningTurn) -> AsyncIterator[tuple[Event, ServerSentEvent]]:
@@ -53,6 +60,7 @@ async def stream(turn: RunningTurn) -> AsyncIterator[tuple[Event, ServerSentEven
         400: {"description": "Empty, too long or malformed input."},
         404: {"description": "Unknown session id."},
         409: {"description": "A turn is already running in this session, or nothing waits for confirmation."},
+        429: {"description": "Too many messages or new sessions from this client (`Retry-After`: seconds)."},
     },
 )
 async def chat(turn: Annotated[RunningTurn, Depends(start_turn)]) -> AsyncIterator[ServerSentEvent]:

@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 
 from core.appointment_types import APPOINTMENT_TYPES, TYPE_KEYS
 from core.errors import validation_message
+from core.ratelimit import RateLimited
 from scheduler.calendar_route import add_calendar_route
 from scheduler.errors import ServiceError
 from scheduler.models import (
@@ -71,6 +72,9 @@ class ServiceRoute(APIRoute):
                 return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status)
             except RequestValidationError as exc:
                 return JSONResponse({"detail": validation_message(list(exc.errors()))}, status_code=400)
+            except RateLimited as exc:
+                headers = {"Retry-After": str(exc.retry_after)}
+                return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
 
         return route
 
@@ -195,11 +199,20 @@ def _availability_json(result: Availability) -> bytes:
 
 RulesProvider = Callable[[str], Awaitable[BookingRules]]
 """The rules, or a ServiceError 500 with the given message while the slot data is unusable."""
+Admission = Callable[[Request], Awaitable[None]]
+"""Counts a request to a booking endpoint from its client, or raises RateLimited (429)."""
+
+LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many booking requests from this client (`Retry-After`: seconds)."}
+}
+UPCOMING = "the patient's e-mail or phone already holds the most upcoming bookings allowed (`reason`: `upcoming_limit`)"
 
 
-def build_router(require_rules: RulesProvider, notices: NoticeSender) -> APIRouter:
-    """The service's routes under /api/calendly, bound to `service`."""
+def build_router(require_rules: RulesProvider, notices: NoticeSender, admit: Admission) -> APIRouter:
+    """The service's routes under /api/calendly, bound to `service`; `admit` counts the requests
+    that book, change, hold or look up a booking, per client (README "Limits")."""
     router = APIRouter(prefix="/api/calendly", tags=["Calendly mock"], route_class=ServiceRoute)
+    limited = [Depends(admit)]
 
     def rules_for(failure: str) -> Callable[[], Awaitable[BookingRules]]:
         async def dependency() -> BookingRules:
@@ -269,7 +282,8 @@ def build_router(require_rules: RulesProvider, notices: NoticeSender) -> APIRout
         "/book",
         response_model=BookingOut,
         status_code=status.HTTP_201_CREATED,
-        responses={**_CHANGE_ERRORS, 409: {"description": _TAKEN}},
+        responses={**_CHANGE_ERRORS, **LIMITED, 409: {"description": f"{_TAKEN} Or: {UPCOMING}."}},
+        dependencies=limited,
     )
     async def book(request: Request, body: BookingRequest, rules: booking_rules, key: idempotency_key) -> Response:
         """Book a slot. Exactly one of any number of concurrent requests for a slot succeeds.
@@ -298,7 +312,12 @@ def build_router(require_rules: RulesProvider, notices: NoticeSender) -> APIRout
     @router.post(
         "/bookings/lookup",
         response_model=BookingWithHistoryOut,
-        responses={**ERRORS, 404: {"description": "No booking matches that code and e-mail (either may be wrong)."}},
+        responses={
+            **ERRORS,
+            **LIMITED,
+            404: {"description": "No booking matches that code and e-mail (either may be wrong)."},
+        },
+        dependencies=limited,
     )
     async def lookup_booking(body: LookupRequest, rules: lookup_rules) -> BookingWithHistoryOut:
         """A booking and its history by confirmation code and the e-mail it was made with, for a
@@ -308,7 +327,8 @@ def build_router(require_rules: RulesProvider, notices: NoticeSender) -> APIRout
     @router.post(
         "/bookings/{booking_id}/reschedule",
         response_model=BookingOut,
-        responses={**_CHANGE_ERRORS, 409: {"description": f"The booking is cancelled, or: {_TAKEN}"}},
+        responses={**_CHANGE_ERRORS, **LIMITED, 409: {"description": f"The booking is cancelled, or: {_TAKEN}"}},
+        dependencies=limited,
     )
     async def reschedule_booking(
         request: Request, booking_id: str, body: RescheduleRequest, rules: booking_rules, key: idempotency_key
@@ -321,7 +341,8 @@ def build_router(require_rules: RulesProvider, notices: NoticeSender) -> APIRout
     @router.post(
         "/bookings/{booking_id}/cancel",
         response_model=BookingOut,
-        responses={**_CHANGE_ERRORS, 409: {"description": "Already cancelled."}},
+        responses={**_CHANGE_ERRORS, **LIMITED, 409: {"description": "Already cancelled."}},
+        dependencies=limited,
     )
     async def cancel_booking(
         request: Request, booking_id: str, body: CancelRequest, rules: lookup_rules, key: idempotency_key
@@ -335,7 +356,8 @@ def build_router(require_rules: RulesProvider, notices: NoticeSender) -> APIRout
         "/holds",
         response_model=HoldOut,
         status_code=status.HTTP_201_CREATED,
-        responses={**ERRORS, 409: {"description": _TAKEN}},
+        responses={**ERRORS, **LIMITED, 409: {"description": _TAKEN}},
+        dependencies=limited,
     )
     async def hold_slot(body: HoldRequest, rules: booking_rules) -> HoldOut:
         """Keep a free slot for a few minutes (HOLD_MINUTES) while a patient decides: nobody else

@@ -12,10 +12,11 @@ import logging
 from datetime import date
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from core.clock import Clock
+from core.ratelimit import IN_PROCESS_CLIENT, MINUTE, Limit, Limiter, client_address
 from core.settings import PROJECT_ROOT, Settings
 from scheduler.errors import ServiceError
 from scheduler.ics import Clinic
@@ -44,6 +45,10 @@ class SchedulerService:
         self.notices = notices
         self.rules: BookingRules | None = None
         self.error: str | None = None
+        self.limiter = Limiter(clock)
+        self.booking_limit = Limit(
+            "client-bookings", settings.limit_client_bookings_per_minute, MINUTE, "booking requests from your address"
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock) -> SchedulerService:
@@ -61,7 +66,15 @@ class SchedulerService:
 
     def router(self) -> APIRouter:
         """The HTTP routes (`/api/calendly/...`), bound to this service."""
-        return build_router(self.require_rules, self.notices)
+        return build_router(self.require_rules, self.notices, self.admit_booking)
+
+    async def admit_booking(self, request: Request) -> None:
+        """Count a booking-endpoint request from its client address, or raise RateLimited. The
+        agent's own calls (in-process, tools/http.py) are not counted: the chat limits and the
+        per-patient booking limit bound them."""
+        client = client_address(request.scope.get("client"))
+        if client != IN_PROCESS_CLIENT:
+            self.limiter.check((self.booking_limit, client))
 
     async def start(self) -> None:
         await self.store.open()
@@ -76,7 +89,13 @@ class SchedulerService:
             self.rules, self.error = None, str(exc)
             log.error("slot data unusable: %s", exc)
             return
-        self.rules = BookingRules(source, self.store, self.clock, hold_minutes=self.settings.hold_minutes)
+        self.rules = BookingRules(
+            source,
+            self.store,
+            self.clock,
+            hold_minutes=self.settings.hold_minutes,
+            max_upcoming=self.settings.limit_upcoming_bookings,
+        )
         self.error = None
 
     async def stop(self) -> None:

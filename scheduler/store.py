@@ -99,6 +99,11 @@ class Transaction(ABC):
         """Insert a confirmed booking; raises SlotTaken if the slot is booked."""
 
     @abstractmethod
+    async def upcoming(self, email: str, phone: str, date: str, time: str) -> tuple[int, int]:
+        """Confirmed bookings starting after `date` `time` with this e-mail (in any case), and
+        with this phone (`phone`: its digits, see `phone_digits`)."""
+
+    @abstractmethod
     async def move(self, booking: Booking) -> None:
         """Write the booking's new slot; raises SlotTaken if that slot is booked (nothing changes)."""
 
@@ -235,6 +240,26 @@ CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys (created_
 """
 
 _COLUMNS = tuple(Booking.__dataclass_fields__)
+
+
+def phone_digits(phone: str) -> str:
+    """The digits of a phone number: how two spellings of one number compare."""
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+def _digits_sql(column: str) -> str:
+    """SQL for the digits of a stored phone (models allow spaces, brackets, dots, dashes, a +)."""
+    for char in " -().+":
+        column = f"replace({column}, '{char}', '')"
+    return column
+
+
+_UPCOMING = (
+    "SELECT COUNT(*) FROM bookings WHERE status = 'confirmed' AND {match}"
+    " AND (date > ? OR (date = ? AND start_time > ?))"
+)
+_UPCOMING_BY_EMAIL = _UPCOMING.format(match="lower(patient_email) = lower(?)")
+_UPCOMING_BY_PHONE = _UPCOMING.format(match=f"{_digits_sql('patient_phone')} = ?")
 # One statement, hence atomic: no hold on a booked slot, a live hold is kept, an expired one replaced.
 _PLACE_HOLD = """
 INSERT INTO holds (hold_id, appointment_type, date, start_time, expires_at)
@@ -310,6 +335,14 @@ class SqliteTransaction(Transaction):
             if _slot_taken(exc):
                 raise SlotTaken from exc
             raise
+
+    async def upcoming(self, email: str, phone: str, date: str, time: str) -> tuple[int, int]:
+        window = (date, date, time)
+        async with self.db.execute(_UPCOMING_BY_EMAIL, (email, *window)) as cursor:
+            by_email = (await cursor.fetchone() or (0,))[0]
+        async with self.db.execute(_UPCOMING_BY_PHONE, (phone, *window)) as cursor:
+            by_phone = (await cursor.fetchone() or (0,))[0]
+        return int(by_email), int(by_phone)
 
     async def move(self, booking: Booking) -> None:
         try:

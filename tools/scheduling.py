@@ -89,6 +89,11 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
                 "The booking may or may not have gone through: do not book again; "
                 "tell the patient to wait for the confirmation notice or call the clinic."
             )
+        elif reply.status == 409 and reply.body.get("reason") == "upcoming_limit":
+            hint = (
+                "Tell the patient what the message says: they hold the most upcoming bookings allowed, so nothing "
+                "was booked. They can cancel one first or call the clinic. Do not offer other times."
+            )
         elif reply.status == 409:
             alts = [a["start_time"] for a in reply.body.get("alternatives", [])]
             hint = (
@@ -101,7 +106,9 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
         else:
             hint = "Call check_availability and offer a slot it returns."
         result = failure(reply, hint)
-        if reply.status == 409:
+        if reply.body.get("reason") == "upcoming_limit":
+            result["error"] = "too_many_upcoming"
+        elif reply.status == 409:
             result["alternatives"] = [a["start_time"] for a in reply.body.get("alternatives", [])]
         return dump(result)
 
