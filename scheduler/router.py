@@ -75,11 +75,11 @@ class ServiceRoute(APIRoute):
 
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-_CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
+_KEYED_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
-    403: {"description": "Wrong or missing code."},
     422: {"description": "The Idempotency-Key was already used for a different request."},
 }
+_CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {**_KEYED_ERRORS, 403: {"description": "Wrong or missing code."}}
 _TAKEN = "The slot is taken or held; `alternatives` lists up to three free ones."
 
 
@@ -269,7 +269,7 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
         "/book",
         response_model=BookingOut,
         status_code=status.HTTP_201_CREATED,
-        responses={**_CHANGE_ERRORS, 409: {"description": _TAKEN}},
+        responses={**_KEYED_ERRORS, 409: {"description": _TAKEN}},
     )
     async def book(request: Request, body: BookingRequest, rules: booking_rules, key: idempotency_key) -> Response:
         """Book a slot. Exactly one of any number of concurrent requests for a slot succeeds.
