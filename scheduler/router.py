@@ -80,11 +80,11 @@ class ServiceRoute(APIRoute):
 
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-_CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
+_KEYED_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
-    403: {"description": "Wrong or missing code."},
     422: {"description": "The Idempotency-Key was already used for a different request."},
 }
+_CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {**_KEYED_ERRORS, 403: {"description": "Wrong or missing code."}}
 _TAKEN = "The slot is taken or held; `alternatives` lists up to three free ones."
 
 
@@ -282,7 +282,7 @@ def build_router(require_rules: RulesProvider, notices: NoticeSender, admit: Adm
         "/book",
         response_model=BookingOut,
         status_code=status.HTTP_201_CREATED,
-        responses={**_CHANGE_ERRORS, **LIMITED, 409: {"description": f"{_TAKEN} Or: {UPCOMING}."}},
+        responses={**_KEYED_ERRORS, **LIMITED, 409: {"description": f"{_TAKEN} Or: {UPCOMING}."}},
         dependencies=limited,
     )
     async def book(request: Request, body: BookingRequest, rules: booking_rules, key: idempotency_key) -> Response:

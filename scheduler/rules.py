@@ -320,7 +320,7 @@ class BookingRules:
         type_key = request.appointment_type or booking.appointment_type
         _, slot = self._slot(day, type_key, start, now)
         if (type_key, day.isoformat(), start) == (booking.appointment_type, booking.date, booking.start_time):
-            raise ServiceError(409, f"Booking {booking_id} is already at {start} on {_day(day)}.", alternatives=[])
+            return booking  # already there: nothing to change, nothing to record
         if slot.available:
             hold = await self._unheld(tx, type_key, day, start, request.hold_id)
             before = booking.slot()
