@@ -66,7 +66,8 @@ def test_book_then_reschedule_then_cancel_from_the_card(live_server: Any, contex
     booking_id = field(booked, "booking_id").inner_text()
     code = field(booked, "confirmation_code").inner_text()
     link = booked.get_by_role("link", name="Add to calendar")
-    expect(link).to_have_attribute("href", f"{server.url}/api/calendly/bookings/{booking_id}.ics?confirmation_code={code}")
+    ics = f"{server.url}/api/calendly/bookings/{booking_id}.ics?confirmation_code={code}"
+    expect(link).to_have_attribute("href", ics)
     expect(link).to_have_attribute("download", f"appointment-{booking_id}.ics")
 
     # Reschedule from the card: the chat asks for the new time; the confirm card shows from -> to.
