@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     scheduler_now: datetime | None = None  # clinic-local; unset: the real clock
     hold_minutes: float = Field(default=5, gt=0)  # how long a slot hold lasts, by the clinic clock
 
+    # --- notices to patients (issue 12) ---
+    smtp_url: str | None = None  # smtp://user:pass@host:587?starttls=true; unset: .eml files in OUTBOX_DIR
+    outbox_dir: Path | None = None  # unset: "outbox" beside the bookings database (var/outbox)
+    mail_from: str = "appointments@clinic.example"  # the notices' sender address
+    outbox_retry_seconds: float = Field(default=30.0, gt=0)  # first retry delay; doubles per failure, max 1 h
+
     # --- HTTP server ---
     host: str = "127.0.0.1"
     port: int = 8000

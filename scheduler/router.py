@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 
 from core.appointment_types import APPOINTMENT_TYPES, TYPE_KEYS
 from core.errors import validation_message
+from scheduler.calendar_route import add_calendar_route
 from scheduler.errors import ServiceError
 from scheduler.models import (
     AppointmentTypeOut,
@@ -42,7 +43,7 @@ from scheduler.models import (
     iso_date,
     type_key,
 )
-from scheduler.notices import Notices
+from scheduler.notices import NoticeSender
 from scheduler.rules import Action, Availability, BookingRules, IdempotencyKey
 from scheduler.store import Booking, BookingEvent
 
@@ -196,7 +197,7 @@ RulesProvider = Callable[[str], Awaitable[BookingRules]]
 """The rules, or a ServiceError 500 with the given message while the slot data is unusable."""
 
 
-def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
+def build_router(require_rules: RulesProvider, notices: NoticeSender) -> APIRouter:
     """The service's routes under /api/calendly, bound to `service`."""
     router = APIRouter(prefix="/api/calendly", tags=["Calendly mock"], route_class=ServiceRoute)
 
@@ -258,8 +259,7 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
                     "start": booking.start_time,
                 },
             )
-            if created:
-                notices.confirm(booking)
+            notices.wake()  # its notice is in the outbox, committed with the change
         headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
         return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
 
@@ -276,6 +276,8 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
 
         A held slot is booked only with its `hold_id` (the hold is then used up)."""
         return await change(request, rules, body, key, lambda tx: rules.book(tx, body), "confirmed")
+
+    add_calendar_route(router, rules_for("Failed to look up the booking"), notices)  # before /bookings/{id}
 
     @router.get(
         "/bookings/{booking_id}",

@@ -10,36 +10,54 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from pathlib import Path
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from core.clock import Clock
-from core.settings import Settings
+from core.settings import PROJECT_ROOT, Settings
 from scheduler.errors import ServiceError
-from scheduler.notices import Notices
+from scheduler.ics import Clinic
+from scheduler.mailer import MessageStyle, make_delivery
+from scheduler.notices import NoticeSender
 from scheduler.router import build_router
 from scheduler.rules import BookingRules, DayPlan
 from scheduler.slots import ScheduleDataError, SlotSource
-from scheduler.store import Booking, BookingStore, make_store
+from scheduler.store import Booking, BookingStore, SqliteBookingStore, make_store
 
 log = logging.getLogger("scheduler")
+
+
+def _outbox_dir(database: Path) -> Path:
+    """The default OUTBOX_DIR: beside the bookings database (an in-memory one has no folder)."""
+    return PROJECT_ROOT / "var" / "outbox" if str(database) == ":memory:" else database.parent / "outbox"
 
 
 class SchedulerService:
     """The service's parts; `rules` is None while the slot data cannot be read."""
 
-    def __init__(self, settings: Settings, clock: Clock, store: BookingStore, notices: Notices | None = None) -> None:
+    def __init__(self, settings: Settings, clock: Clock, store: BookingStore, notices: NoticeSender) -> None:
         self.settings = settings
         self.clock = clock
         self.store = store
-        self.notices = notices or Notices()
+        self.notices = notices
         self.rules: BookingRules | None = None
         self.error: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock) -> SchedulerService:
-        return cls(settings, clock, make_store(settings.database_url))
+        style = MessageStyle(Clinic(settings.clinic_name, clock.tz), settings.mail_from, settings.display_time_format)
+        store = make_store(settings.database_url)
+        if not isinstance(store, SqliteBookingStore):  # the outbox lives in the bookings database
+            raise ValueError("notices need the SQLite bookings store")
+        notices = NoticeSender(
+            store,
+            make_delivery(settings.smtp_url, settings.outbox_dir or _outbox_dir(store.path)),
+            style,
+            retry_seconds=settings.outbox_retry_seconds,
+        )
+        return cls(settings, clock, store, notices)
 
     def router(self) -> APIRouter:
         """The HTTP routes (`/api/calendly/...`), bound to this service."""
@@ -47,6 +65,7 @@ class SchedulerService:
 
     async def start(self) -> None:
         await self.store.open()
+        await self.notices.start()  # after the store, which creates the outbox table
         await self.reload()
 
     async def reload(self) -> None:

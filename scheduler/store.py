@@ -24,6 +24,7 @@ from typing import Any
 import aiosqlite
 
 from core import sqlite
+from scheduler.outbox import OUTBOX_SCHEMA, enqueue
 
 
 class SlotTaken(Exception):
@@ -334,6 +335,7 @@ class SqliteTransaction(Transaction):
             "INSERT INTO booking_events (booking_id, event, at, from_slot, to_slot) VALUES (?, ?, ?, ?, ?)",
             (booking_id, event.event, event.at, _slot_text(event.from_slot), _slot_text(event.to_slot)),
         )
+        await enqueue(self.db, booking_id, event.event)  # each event owes the patient a notice
 
     async def booked_times(
         self, appointment_type: str, first: date, last: date, now_utc: str | None
@@ -408,7 +410,7 @@ class SqliteBookingStore(BookingStore):
     async def open(self) -> None:
         self._writer = await sqlite.connect(self.path, synchronous="FULL", timeout=10.0, isolation_level=None)
         self._writer.row_factory = sqlite3.Row
-        await self._writer.executescript(_SCHEMA)
+        await self._writer.executescript(_SCHEMA + OUTBOX_SCHEMA)
         if str(self.path) == ":memory:":  # a second connection would open a second, empty database
             self._db = self._holder = self._writer
             return
@@ -448,6 +450,11 @@ class SqliteBookingStore(BookingStore):
                 yield self._holder
         else:
             yield self._holder
+
+    def bookkeeping(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        """The connection for single statements that need no fsync (holds, the outbox sender's
+        claims and "sent" marks), never inside another coroutine's transaction."""
+        return self._holds()
 
     async def place_hold(self, hold: Hold, now_utc: str) -> bool:
         async with self._holds() as db:

@@ -244,7 +244,7 @@ class LiveServers:
         **overrides: Any,
     ) -> LiveServer:
         n = next(self._numbers)
-        values = {**settings_defaults(), **overrides}
+        values = {**settings_defaults(), "outbox_dir": self.tmp_dir / f"outbox-{n}", **overrides}
         settings = IsolatedSettings(database_url=database_url or sqlite_url(self.tmp_dir / f"live-{n}.db"), **values)
         wanted = logging.getLevelName(settings.log_level.upper())
         if isinstance(wanted, int):
