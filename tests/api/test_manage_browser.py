@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from icalendar import Calendar
 from playwright.sync_api import Locator, Page, expect
 
 from api.main import create_app
@@ -42,6 +43,23 @@ def field(card: Locator, name: str) -> Locator:
     return card.locator(f"[data-field={name}]")
 
 
+def downloaded_event(page: Page, card: Locator) -> Any:
+    """Click the card's "Add to calendar": the file downloads (a Playwright download) and parses;
+    its one VEVENT."""
+    with page.expect_download() as download:
+        card.get_by_role("link", name="Add to calendar").click()
+    path = download.value.path()
+    assert download.value.suggested_filename.endswith(".ics"), download.value.suggested_filename
+    events = Calendar.from_ical(path.read_bytes()).walk("VEVENT")
+    assert len(events) == 1, events
+    return events[0]
+
+
+def starts(event: Any) -> str:
+    """The event's start as the clinic's local "YYYY-MM-DD HH:MM"."""
+    return str(event.decoded("DTSTART").strftime("%Y-%m-%d %H:%M"))
+
+
 def pick(page: Page, label: str) -> None:
     """Click the offered time `label` (a quick-reply button) once the turn is over."""
     wait_idle(page)
@@ -69,6 +87,8 @@ def test_book_then_reschedule_then_cancel_from_the_card(live_server: Any, contex
     ics = f"{server.url}/api/calendly/bookings/{booking_id}.ics?confirmation_code={code}"
     expect(link).to_have_attribute("href", ics)
     expect(link).to_have_attribute("download", f"appointment-{booking_id}.ics")
+    first = downloaded_event(page, booked)
+    assert starts(first) == "2026-12-01 09:15"
 
     # Reschedule from the card: the chat asks for the new time; the confirm card shows from -> to.
     booked.get_by_role("button", name="Reschedule").click()
@@ -99,6 +119,10 @@ def test_book_then_reschedule_then_cancel_from_the_card(live_server: Any, contex
     now = service_booking(server, booking_id, code)
     assert (now["status"], now["details"]["date"], now["details"]["start_time"]) == ("confirmed", "2026-12-04", "10:00")
     assert [e["event"] for e in now["history"]] == ["created", "rescheduled"]
+    again = downloaded_event(page, moved)  # the same calendar entry, at the new time
+    assert starts(again) == "2026-12-04 10:00"
+    assert str(again["UID"]) == str(first["UID"])
+    assert int(again.get("SEQUENCE", 0)) > int(first.get("SEQUENCE", 0))
 
     # Cancel from the new card: the confirm card says what is cancelled.
     moved.get_by_role("button", name="Cancel").click()
