@@ -575,9 +575,10 @@
       return slot.start_time ? `${day} at ${this.time(slot.start_time)}` : day;
     }
 
-    /** A booking as it now is: booked, moved (same id, new slot) or cancelled. A confirmed one
-     * offers "Add to calendar", "Reschedule" and "Cancel"; an older card of it loses its buttons. */
-    bookingCard(booking) {
+    /** A booking as it now is: booked, moved (same id, new slot), cancelled, or `found` (looked up
+     * by its code). A confirmed one offers "Add to calendar", "Reschedule" and "Cancel"; an older
+     * card of it loses its buttons. */
+    bookingCard(booking, found = false) {
       if (!booking || !booking.booking_id) return;
       const id = booking.booking_id;
       const key = [id, booking.status, booking.date, booking.start_time].join("|");
@@ -591,7 +592,13 @@
         if (old.dataset.bookingId === id) old.querySelector(".cc-booking-actions")?.remove();
       }
       const cancelled = booking.status === "cancelled";
-      const title = cancelled ? "Appointment cancelled" : moved ? "Appointment moved" : "Appointment booked";
+      const title = cancelled
+        ? "Appointment cancelled"
+        : moved
+          ? "Appointment moved"
+          : found && !before
+            ? "Your booking"
+            : "Appointment booked";
       const time = booking.end_time
         ? `${this.time(booking.start_time)} – ${this.time(booking.end_time)}`
         : this.time(booking.start_time);
@@ -959,7 +966,7 @@
         this.sources = (data.data.sections || []).slice(0, 1).map((section) => section.title);
       } else if (data.name === "check_availability") this.availability = data.data;
       else if (CHANGE_TOOLS.includes(data.name)) this.bookingCard(data.data);
-      else if (data.name === "find_booking" && data.data.booking_id) this.known.set(data.data.booking_id, data.data);
+      else if (data.name === "find_booking" && data.data.booking_id) this.bookingCard(data.data, true);
     }
 
     /** What the live region says for a booking card. */

@@ -188,8 +188,13 @@ def test_manage_a_booking_form_in_a_fresh_session(live_server: Any, context: Con
     expect(assistant(page).last).to_contain_text("I found your follow-up on Tuesday, December 1 at 9:15 AM")
     wait_idle(page)
 
-    # "Cancel it", then "No, keep it": the booking stays as it was.
-    say(page, "Cancel it")
+    found = page.get_by_role("region", name="Your booking")
+    expect(field(found, "time")).to_have_text("9:15 AM – 9:30 AM")
+    expect(field(found, "confirmation_code")).to_have_text(code)
+
+    # Cancel from the found booking's card, then "No, keep it": the booking stays as it was.
+    found.get_by_role("button", name="Cancel").click()
+    expect(user(page).last).to_have_text(f"You: Please cancel my booking {code}")
     cancel = page.get_by_role("group", name="Confirm the cancellation")
     expect(field(cancel, "from")).to_have_text("Tuesday, December 1 at 9:15 AM")
     wait_idle(page)
@@ -198,4 +203,14 @@ def test_manage_a_booking_form_in_a_fresh_session(live_server: Any, context: Con
     expect(assistant(page).last).to_contain_text("I've left your follow-up on Tuesday, December 1 at 9:15 AM as it is")
     wait_idle(page)
     assert service_booking(server, booking_id, code)["status"] == "confirmed"
-    expect(page.locator(".cc-booking")).to_have_count(0)
+    expect(page.locator(".cc-booking")).to_have_count(1)  # still that one card, still with its buttons
+    expect(found.get_by_role("button")).to_have_text(["Reschedule", "Cancel"])
+
+    # A typed "cancel it" works as well; this time yes.
+    say(page, "Cancel it")
+    wait_idle(page)  # the new card comes with the turn's end; the answered one stays above it
+    page.get_by_role("group", name="Confirm the cancellation").last.get_by_role("button", name="Yes, cancel it").click()
+    expect(page.get_by_role("region", name="Appointment cancelled")).to_be_visible()
+    expect(found.get_by_role("button")).to_have_count(0)
+    wait_idle(page)
+    assert service_booking(server, booking_id, code)["status"] == "cancelled"
