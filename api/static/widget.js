@@ -42,10 +42,11 @@
   // Results that are a booking as it now is (a card), and the one that only shows it (the "from").
   const CHANGE_TOOLS = ["book_slot", "reschedule_booking", "cancel_booking"];
   // What the card's buttons and the manage form say in the chat: phrasings the offline model reads
-  // (with the code it looks the booking up, so the confirm card can show from -> to).
-  const MOVE_TEXT = (code) => `I'd like to move my booking ${code}`;
-  const CANCEL_TEXT = (code) => `Please cancel my booking ${code}`;
-  const MANAGE_TEXT = (code, email) => `I'd like to manage my booking: code ${code}, e-mail ${email}`;
+  // (with the code it looks the booking up, so the confirm card can show from -> to). "code: X":
+  // after "code:" any code is read as one, also one of letters only (the service makes those too).
+  const MOVE_TEXT = (code) => `I'd like to move my booking, code: ${code}`;
+  const CANCEL_TEXT = (code) => `Please cancel my booking, code: ${code}`;
+  const MANAGE_TEXT = (code, email) => `I'd like to manage my booking. Code: ${code}, e-mail: ${email}`;
   const KEEP_TEXT = "No, keep it"; // a typed no: the transcript keeps these words
   const DEFAULTS = {
     heading: "Book an appointment",

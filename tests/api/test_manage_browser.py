@@ -92,7 +92,7 @@ def test_book_then_reschedule_then_cancel_from_the_card(live_server: Any, contex
 
     # Reschedule from the card: the chat asks for the new time; the confirm card shows from -> to.
     booked.get_by_role("button", name="Reschedule").click()
-    expect(user(page).last).to_have_text(f"You: I'd like to move my booking {code}")
+    expect(user(page).last).to_have_text(f"You: I'd like to move my booking, code: {code}")
     wait_idle(page)
     say(page, "Friday, December 4")
     expect(assistant(page).last).to_contain_text("Friday, December 4")
@@ -126,7 +126,7 @@ def test_book_then_reschedule_then_cancel_from_the_card(live_server: Any, contex
 
     # Cancel from the new card: the confirm card says what is cancelled.
     moved.get_by_role("button", name="Cancel").click()
-    expect(user(page).last).to_have_text(f"You: Please cancel my booking {code}")
+    expect(user(page).last).to_have_text(f"You: Please cancel my booking, code: {code}")
     cancel = page.get_by_role("group", name="Confirm the cancellation")
     expect(field(cancel, "from")).to_have_text("Friday, December 4 at 10:00 AM")
     expect(cancel.get_by_role("button")).to_have_text(["Yes, cancel it", "No, keep it"])
@@ -184,7 +184,7 @@ def test_manage_a_booking_form_in_a_fresh_session(live_server: Any, context: Con
     form.get_by_label("E-mail").fill("jane@example.com")
     form.get_by_label("E-mail").press("Enter")
     expect(form).to_have_count(0)
-    expect(user(page).last).to_have_text(f"You: I'd like to manage my booking: code {code}, e-mail jane@example.com")
+    expect(user(page).last).to_have_text(f"You: I'd like to manage my booking. Code: {code}, e-mail: jane@example.com")
     expect(assistant(page).last).to_contain_text("I found your follow-up on Tuesday, December 1 at 9:15 AM")
     wait_idle(page)
 
@@ -194,7 +194,7 @@ def test_manage_a_booking_form_in_a_fresh_session(live_server: Any, context: Con
 
     # Cancel from the found booking's card, then "No, keep it": the booking stays as it was.
     found.get_by_role("button", name="Cancel").click()
-    expect(user(page).last).to_have_text(f"You: Please cancel my booking {code}")
+    expect(user(page).last).to_have_text(f"You: Please cancel my booking, code: {code}")
     cancel = page.get_by_role("group", name="Confirm the cancellation")
     expect(field(cancel, "from")).to_have_text("Tuesday, December 1 at 9:15 AM")
     wait_idle(page)
