@@ -26,8 +26,10 @@ ASK = "I'd like a follow-up appointment on Tuesday, December 1, in the morning."
 PATIENT = {"name": "Jane Doe", "email": "jane@example.com", "phone": "555-010-0199"}
 
 
-def offline_clinic(live_server: Any) -> LiveServer:
-    server: LiveServer = live_server(app_factory=create_app, llm_provider="offline", checkpoint_url="memory")
+def offline_clinic(live_server: Any, **settings: Any) -> LiveServer:
+    server: LiveServer = live_server(
+        app_factory=create_app, llm_provider="offline", checkpoint_url="memory", **settings
+    )
     return server
 
 
@@ -151,7 +153,7 @@ def test_book_then_reschedule_then_cancel_from_the_card(live_server: Any, contex
 
 
 def test_manage_a_booking_form_in_a_fresh_session(live_server: Any, context: ContextFactory) -> None:
-    server = offline_clinic(live_server)
+    server = offline_clinic(live_server, time_format="24h")  # a 24-hour clinic: the cards say so too
     made = httpx.post(
         f"{server.url}/api/calendly/book",
         json={"appointment_type": "followup", "date": "2026-12-01", "start_time": "09:15", "patient": PATIENT},
@@ -167,6 +169,7 @@ def test_manage_a_booking_form_in_a_fresh_session(live_server: Any, context: Con
     form = page.get_by_role("form", name="Manage a booking")
     expect(form.get_by_label("Confirmation code")).to_be_focused()
     assert_no_violations(page, "the manage form")
+    shot(page, "manage-form.png")
 
     # Escape closes it and gives the focus back; a wrong e-mail is said, not sent.
     page.keyboard.press("Escape")
@@ -185,24 +188,25 @@ def test_manage_a_booking_form_in_a_fresh_session(live_server: Any, context: Con
     form.get_by_label("E-mail").press("Enter")
     expect(form).to_have_count(0)
     expect(user(page).last).to_have_text(f"You: I'd like to manage my booking. Code: {code}, e-mail: jane@example.com")
-    expect(assistant(page).last).to_contain_text("I found your follow-up on Tuesday, December 1 at 9:15 AM")
+    expect(assistant(page).last).to_contain_text("I found your follow-up on Tuesday, December 1 at 09:15")
     wait_idle(page)
 
     found = page.get_by_role("region", name="Your booking")
-    expect(field(found, "time")).to_have_text("9:15 AM – 9:30 AM")
+    expect(field(found, "time")).to_have_text("09:15 – 09:30")
     expect(field(found, "confirmation_code")).to_have_text(code)
 
     # Cancel from the found booking's card, then "No, keep it": the booking stays as it was.
     found.get_by_role("button", name="Cancel").click()
     expect(user(page).last).to_have_text(f"You: Please cancel my booking, code: {code}")
     cancel = page.get_by_role("group", name="Confirm the cancellation")
-    expect(field(cancel, "from")).to_have_text("Tuesday, December 1 at 9:15 AM")
+    expect(field(cancel, "from")).to_have_text("Tuesday, December 1 at 09:15")
     wait_idle(page)
     cancel.get_by_role("button", name="No, keep it").click()
     expect(user(page).last).to_have_text("You: No, keep it")
-    expect(assistant(page).last).to_contain_text("I've left your follow-up on Tuesday, December 1 at 9:15 AM as it is")
+    expect(assistant(page).last).to_contain_text("I've left your follow-up on Tuesday, December 1 at 09:15 as it is")
     wait_idle(page)
     assert service_booking(server, booking_id, code)["status"] == "confirmed"
+    shot(page, "manage-kept.png")
     expect(page.locator(".cc-booking")).to_have_count(1)  # still that one card, still with its buttons
     expect(found.get_by_role("button")).to_have_text(["Reschedule", "Cancel"])
 
