@@ -35,6 +35,7 @@ from agent.stream import run_graph
 from agent.turn import NothingPending, RunningTurn, SessionBusy, TurnOptions, TurnRefused, UnknownSession
 from core.clock import Clock
 from core.settings import Settings
+from core.text import character_problem
 
 log = logging.getLogger("agent")
 
@@ -148,6 +149,8 @@ class AgentRuntime:
                 raise TurnRefused("message: must not be empty")
             if len(message) > MAX_MESSAGE_CHARS:
                 raise TurnRefused(f"message: must be at most {MAX_MESSAGE_CHARS} characters (got {len(message)})")
+            if problem := character_problem(message, multiline=True):
+                raise TurnRefused(f"message: {problem}")
         if session_id is None:
             if confirm is not None:
                 raise NothingPending("confirm: there is no booking waiting for confirmation in this session")

@@ -16,6 +16,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.events import Event
+from agent.runtime import MAX_MESSAGE_CHARS
 from agent.turn import RunningTurn
 from api.deps import Runtime
 
@@ -28,7 +29,11 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     session_id: str | None = Field(default=None, max_length=100, description="Omit to start a new session.")
-    message: str | None = Field(default=None, description="The patient's message (1 to 2,000 characters).")
+    message: str | None = Field(
+        default=None,
+        description="The patient's message (1 to 2,000 characters; no control characters but tab and line breaks).",
+        json_schema_extra={"minLength": 1, "maxLength": MAX_MESSAGE_CHARS},
+    )
     confirm: bool | None = Field(default=None, description="Answer to a pending confirmation: true books it.")
 
 

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from core.appointment_types import TYPE_KEYS
 from core.formats import DATE_PATTERN, is_email, is_hhmm
+from core.text import check_characters
 
 _DATE = re.compile(DATE_PATTERN)
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
@@ -63,6 +64,18 @@ def _name(value: str) -> str:
     return text
 
 
+def _one_line(value: str) -> str:
+    return check_characters(value)
+
+
+def _lines(value: str) -> str:
+    return check_characters(value, multiline=True)
+
+
+def _optional_lines(value: str | None) -> str | None:
+    return None if value is None else _lines(value)
+
+
 IsoDate = Annotated[Date, BeforeValidator(iso_date)]
 TypeKey = Annotated[str, BeforeValidator(type_key)]
 HHMM = Annotated[str, BeforeValidator(_start_time)]
@@ -84,9 +97,9 @@ class AvailabilityOut(BaseModel):
 class Patient(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(max_length=120), AfterValidator(_name)]
-    email: Annotated[str, AfterValidator(_email)]
-    phone: Annotated[str, Field(max_length=32), AfterValidator(_phone)]
+    name: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_one_line), AfterValidator(_name)]
+    email: Annotated[str, Field(min_length=1), AfterValidator(_one_line), AfterValidator(_email)]
+    phone: Annotated[str, Field(min_length=1, max_length=32), AfterValidator(_one_line), AfterValidator(_phone)]
 
 
 class BookingRequest(BaseModel):
@@ -96,7 +109,7 @@ class BookingRequest(BaseModel):
     date: IsoDate
     start_time: HHMM
     patient: Patient
-    reason: Annotated[str | None, Field(max_length=500)] = None
+    reason: Annotated[str | None, Field(max_length=500), AfterValidator(_optional_lines)] = None
 
 
 class BookingDetails(BaseModel):
