@@ -31,9 +31,10 @@ from agent.history import SessionHistory
 from agent.models import ModelChoice, make_model
 from agent.models.stub import StubExhausted, StubScript
 from agent.sessions import UNKNOWN, Busy, SessionTable
-from agent.stream import run_graph
+from agent.stream import remember_patient_args, run_graph
 from agent.turn import NothingPending, RunningTurn, SessionBusy, TurnOptions, TurnRefused, UnknownSession
 from core.clock import Clock
+from core.logging import remember_patient_data
 from core.settings import Settings
 from core.text import character_problem
 
@@ -163,6 +164,8 @@ class AgentRuntime:
                 raise
         else:
             pending = await self._claim(session_id, confirm, create, confirm_id)
+        remember_patient_data(message)  # masked in the turn's logs, as its booking's details (below)
+        remember_patient_args(pending["args"] if pending else {})
         approved = None if pending is None else self._approved(message, confirm)
         turn = RunningTurn(session_id, asyncio.Queue(), answering=pending, approved=approved)
         turn.task = asyncio.create_task(self._run(turn, message, confirm, pending, options or TurnOptions()))

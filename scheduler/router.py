@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 
 from core.appointment_types import APPOINTMENT_TYPES, TYPE_KEYS
 from core.errors import validation_message
+from core.logging import remember_patient_data
 from scheduler.errors import ServiceError
 from scheduler.models import (
     AppointmentTypeOut,
@@ -191,6 +192,7 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
     )
     async def book(body: BookingRequest, rules: booking_rules) -> BookingOut:
         """Book a slot. Exactly one of any number of concurrent requests for a slot succeeds."""
+        remember_patient_data(body.patient.email, body.patient.phone, body.reason, names=[body.patient.name])
         booking = await rules.book(body)
         log.info(
             "booking confirmed",
