@@ -308,10 +308,15 @@ class AgentRuntime:
         }
 
     async def forget(self, session_id: str) -> None:
-        """Delete every checkpoint of the session (the patient's right to be forgotten)."""
+        """Delete every checkpoint of the session, and every trace of it in the database files
+        (the patient's right to be forgotten)."""
         if not await self.exists(session_id):
             raise UnknownSession(f"session_id: no session {session_id!r}")
         if session_id in self._active or await self.sessions.busy(session_id):
             raise SessionBusy("this session is answering a message; delete it when the turn has finished")
         await self.checkpointer.adelete_thread(session_id)
         await self.sessions.forget(session_id)
+        # Deleted rows are zeroed (secure_delete); the checkpoint takes their old versions out of
+        # the WAL, so the conversation's text is in neither file afterwards.
+        if not await self.sessions.erase_traces():
+            log.warning("session deleted; a reader kept old WAL frames until the next checkpoint")

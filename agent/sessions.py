@@ -178,6 +178,10 @@ class SessionTable:
     async def forget(self, session_id: str) -> None:
         await self.conn.execute("DELETE FROM chat_sessions WHERE session_id = ?", (session_id,))
 
+    async def erase_traces(self) -> bool:
+        """After deleting: the deleted rows' old versions out of the WAL too (core/sqlite.py)."""
+        return await sqlite.erase_traces(self.conn)
+
 
 def _dump(pending: Any) -> str | None:
     return None if pending is UNKNOWN else json.dumps(pending)

@@ -1,5 +1,6 @@
 """Opening SQLite the one way this project does: aiosqlite (its own thread, never the event
-loop), waiting for other writers instead of failing, WAL so readers never block a writer."""
+loop), waiting for other writers instead of failing, WAL so readers never block a writer, and
+deleted content zeroed (`secure_delete`) so that erasing really erases."""
 
 from __future__ import annotations
 
@@ -28,7 +29,19 @@ async def connect(
         if path is not None:
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute(f"PRAGMA synchronous = {synchronous}")
+            # Deleted rows are overwritten with zeros, not left in free space: what a patient
+            # asks to be forgotten is gone from the file once `erase_traces` checkpoints the WAL.
+            await conn.execute("PRAGMA secure_delete = ON")
     except BaseException:
         await conn.close()
         raise
     return conn
+
+
+async def erase_traces(conn: aiosqlite.Connection) -> bool:
+    """Copy the WAL into the database file and truncate it to nothing, so the old versions of
+    deleted rows it holds are gone too. False if another connection's read kept some frames
+    (they are erased at the next checkpoint); a no-op for an in-memory database."""
+    rows = list(await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)"))
+    busy, frames, copied = rows[0] if rows else (0, 0, 0)
+    return busy == 0 and frames in (copied, -1)

@@ -136,3 +136,15 @@ class AppointmentTypeOut(BaseModel):
     key: str
     minutes: int
     description: str
+
+
+class ForgottenOut(BaseModel):
+    """What is left of a booking after its personal data was erased: the slot record."""
+
+    booking_id: str
+    status: str
+    appointment_type: str
+    date: Date
+    start_time: str
+    end_time: str
+    forgotten_at: str

@@ -29,6 +29,7 @@ from scheduler.models import (
     BookingOut,
     BookingRequest,
     CancelRequest,
+    ForgottenOut,
     Patient,
     iso_date,
     type_key,
@@ -44,6 +45,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such schedule, slot or booking."},
     500: {"description": "The slot data is empty or corrupt."},
 }
+
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such booking."}}
 
 
 class ServiceRoute(APIRoute):
@@ -227,5 +231,29 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
         booking = await rules.cancel(booking_id, body.confirmation_code)
         log.info("booking cancelled", extra={"booking_id": booking.booking_id})
         return _out(booking)
+
+    @router.post(
+        "/bookings/{booking_id}/forget",
+        response_model=ForgottenOut,
+        responses={
+            **NOT_FOUND,
+            403: {"description": "Wrong or missing code."},
+            410: {"description": "Already forgotten."},
+        },
+    )
+    async def forget_booking(booking_id: str, body: CancelRequest, rules: lookup_rules) -> ForgottenOut:
+        """Erase the patient's name, e-mail, phone and reason from a booking (which cancels it
+        and frees its slot), from the database files too; the slot record stays."""
+        booking = await rules.forget(booking_id, body.confirmation_code)
+        log.info("booking forgotten", extra={"booking_id": booking.booking_id})
+        return ForgottenOut(
+            booking_id=booking.booking_id,
+            status=booking.status,
+            appointment_type=booking.appointment_type,
+            date=booking.date,  # ISO text; pydantic parses it
+            start_time=booking.start_time,
+            end_time=booking.end_time,
+            forgotten_at=booking.forgotten_at or "",
+        )
 
     return router

@@ -177,6 +177,8 @@ class BookingRules:
             confirmation_code.strip().upper().encode(), booking.confirmation_code.encode()
         ):
             raise ServiceError(403, "The confirmation code does not match this booking.")
+        if booking.forgotten_at:
+            raise ServiceError(410, f"Booking {booking_id} was erased at the patient's request.")
         return booking
 
     async def cancel(self, booking_id: str, confirmation_code: str | None) -> Booking:
@@ -188,3 +190,16 @@ class BookingRules:
         self.forget_cached()
         booking.status, booking.cancelled_at = "cancelled", cancelled_at
         return booking
+
+    async def forget(self, booking_id: str, confirmation_code: str | None) -> Booking:
+        """Erase the patient's data from a booking (cancelling it, which frees its slot): the
+        right to be forgotten. 404 unknown, 403 wrong code, 410 already forgotten."""
+        await self.authorised(booking_id, confirmation_code)
+        forgotten_at = datetime.now(UTC).isoformat(timespec="seconds")
+        if not await self.store.forget(booking_id, forgotten_at):
+            raise ServiceError(410, f"Booking {booking_id} was erased at the patient's request.")
+        self.forget_cached()
+        forgotten = await self.store.get(booking_id)
+        if forgotten is None:  # the row stays, only its personal data goes: never expected
+            raise ServiceError(404, f"No booking with id {booking_id!r}.")
+        return forgotten

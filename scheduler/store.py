@@ -37,6 +37,7 @@ class Booking:
     status: str = "confirmed"  # confirmed | cancelled
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     cancelled_at: str | None = None
+    forgotten_at: str | None = None  # the patient's personal data erased at their request
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -67,6 +68,11 @@ class BookingStore(ABC):
         """Mark a confirmed booking cancelled; False if it was not confirmed."""
 
     @abstractmethod
+    async def forget(self, booking_id: str, forgotten_at: str) -> bool:
+        """Erase a booking's personal data (name, e-mail, phone, reason) and cancel it if it was
+        confirmed; the slot record stays. False if it was forgotten already (or is unknown)."""
+
+    @abstractmethod
     async def all(self) -> list[Booking]:
         """Every booking, oldest first (for tests, scripts and staff tools)."""
 
@@ -85,7 +91,8 @@ CREATE TABLE IF NOT EXISTS bookings (
     reason            TEXT,
     status            TEXT NOT NULL CHECK (status IN ('confirmed', 'cancelled')),
     created_at        TEXT NOT NULL,
-    cancelled_at      TEXT
+    cancelled_at      TEXT,
+    forgotten_at      TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS one_confirmed_booking_per_slot
     ON bookings (appointment_type, date, start_time) WHERE status = 'confirmed';
@@ -119,6 +126,9 @@ class SqliteBookingStore(BookingStore):
         self._db = await sqlite.connect(self.path, synchronous="FULL", timeout=10.0, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         await self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in await self._db.execute_fetchall("PRAGMA table_info(bookings)")}
+        if "forgotten_at" not in columns:  # a database made before erasure existed
+            await self._db.execute("ALTER TABLE bookings ADD COLUMN forgotten_at TEXT")
 
     async def close(self) -> None:
         if self._db is not None:
@@ -159,6 +169,19 @@ class SqliteBookingStore(BookingStore):
             (cancelled_at, booking_id),
         )
         return cursor.rowcount == 1
+
+    async def forget(self, booking_id: str, forgotten_at: str) -> bool:
+        cursor = await self.db.execute(
+            "UPDATE bookings SET patient_name = '', patient_email = '', patient_phone = '', reason = NULL,"
+            " status = 'cancelled', cancelled_at = COALESCE(cancelled_at, ?), forgotten_at = ?"
+            " WHERE booking_id = ? AND forgotten_at IS NULL",
+            (forgotten_at, forgotten_at, booking_id),
+        )
+        if cursor.rowcount != 1:
+            return False
+        # The old row was zeroed (secure_delete); the checkpoint takes its old versions out of the WAL.
+        await sqlite.erase_traces(self.db)
+        return True
 
     async def all(self) -> list[Booking]:
         async with self.db.execute("SELECT * FROM bookings ORDER BY created_at, rowid") as cursor:
