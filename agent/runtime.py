@@ -33,6 +33,7 @@ from agent.models.stub import StubExhausted, StubScript
 from agent.sessions import UNKNOWN, Busy, SessionTable
 from agent.stream import remember_patient_args, run_graph
 from agent.turn import NothingPending, RunningTurn, SessionBusy, TurnOptions, TurnRefused, UnknownSession
+from core import sqlite
 from core.clock import Clock
 from core.logging import remember_patient_data
 from core.settings import Settings
@@ -79,7 +80,7 @@ class AgentRuntime:
         async with AsyncExitStack() as stack:
             path = checkpoint_path(settings)
             checkpointer = await open_checkpointer(path, stack)
-            sessions = await stack.enter_async_context(SessionTable.open(path))
+            sessions = await stack.enter_async_context(SessionTable.open(path, settings.database_busy_seconds))
             runtime = cls(settings, clock, tools, checkpointer, sessions, stub_script, model_hook)
             sessions.on_lost = runtime._lease_lost
             runtime.graph()  # fail at start-up, not on the first patient, if the model is misconfigured
@@ -262,6 +263,9 @@ class AgentRuntime:
         except Exception as exc:
             if isinstance(exc, StubExhausted):
                 reason, retryable = str(exc), False
+            elif sqlite.is_busy(exc):  # the checkpoint could not be written in time
+                log.warning("turn failed: database busy", extra={"session": turn.session_id[:6]})
+                reason, retryable = sqlite.BUSY_DETAIL, True
             elif isinstance(exc, TimeoutError) and deadline.expired():
                 log.warning("turn timed out", extra={"session": turn.session_id[:6], "seconds": TURN_SECONDS})
                 reason, retryable = TOO_SLOW, True

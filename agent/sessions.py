@@ -74,9 +74,10 @@ class SessionTable:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, path: str | None) -> AsyncIterator[SessionTable]:
-        """`path` None: a private in-memory table (one process, e.g. the staff playground)."""
-        conn = await sqlite.connect(path, synchronous="NORMAL", timeout=30.0, isolation_level=None)
+    async def open(cls, path: str | None, busy_seconds: float = 30.0) -> AsyncIterator[SessionTable]:
+        """`path` None: a private in-memory table (one process, e.g. the staff playground).
+        A statement waits `busy_seconds` for another writer's lock, then fails (a 503 at the API)."""
+        conn = await sqlite.connect(path, synchronous="NORMAL", timeout=busy_seconds, isolation_level=None)
         try:
             await conn.execute(SCHEMA)
             table = cls(conn)

@@ -4,10 +4,23 @@ deleted content zeroed (`secure_delete`) so that erasing really erases."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Literal
 
 import aiosqlite
+
+# A database still locked by another writer after the connection's busy timeout: the answer to
+# give (503) and when to come back.
+BUSY_DETAIL = "The database is busy right now; please try again in a moment."
+BUSY_RETRY_AFTER_SECONDS = 1
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether `exc` is SQLite giving up on a lock another connection held past the timeout."""
+    return isinstance(exc, sqlite3.OperationalError) and any(
+        words in str(exc) for words in ("database is locked", "database is busy", "database table is locked")
+    )
 
 
 async def connect(

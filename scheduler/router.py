@@ -10,6 +10,7 @@ No `from __future__ import annotations` here: the routes' dependencies are bound
 
 import json
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
@@ -18,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from core import sqlite
 from core.appointment_types import APPOINTMENT_TYPES, TYPE_KEYS
 from core.errors import validation_message
 from core.logging import remember_patient_data
@@ -45,6 +47,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such schedule, slot or booking."},
     500: {"description": "The slot data is empty or corrupt."},
 }
+BUSY: dict[int | str, dict[str, Any]] = {
+    503: {"description": "The database stayed locked past `DATABASE_BUSY_SECONDS`; retry after `Retry-After`."},
+}
 
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such booking."}}
@@ -65,6 +70,15 @@ class ServiceRoute(APIRoute):
                 return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status)
             except RequestValidationError as exc:
                 return JSONResponse({"detail": validation_message(list(exc.errors()))}, status_code=400)
+            except sqlite3.OperationalError as exc:
+                if not sqlite.is_busy(exc):
+                    raise
+                log.warning("database busy: %s answered 503", request.url.path)
+                return JSONResponse(
+                    {"detail": sqlite.BUSY_DETAIL},
+                    status_code=503,
+                    headers={"Retry-After": str(sqlite.BUSY_RETRY_AFTER_SECONDS)},
+                )
 
         return route
 

@@ -39,7 +39,7 @@ class SchedulerService:
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock) -> SchedulerService:
-        return cls(settings, clock, make_store(settings.database_url))
+        return cls(settings, clock, make_store(settings.database_url, settings.database_busy_seconds))
 
     def router(self) -> APIRouter:
         """The HTTP routes (`/api/calendly/...`), bound to this service."""

@@ -112,8 +112,9 @@ def sqlite_path(database_url: str) -> Path:
 class SqliteBookingStore(BookingStore):
     """One aiosqlite connection per process, autocommit, WAL, FULL sync for durability."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_seconds: float = 10.0) -> None:
         self.path = path
+        self.busy_seconds = busy_seconds  # a write waits this long for another writer's lock
         self._db: aiosqlite.Connection | None = None
 
     @property
@@ -123,7 +124,7 @@ class SqliteBookingStore(BookingStore):
         return self._db
 
     async def open(self) -> None:
-        self._db = await sqlite.connect(self.path, synchronous="FULL", timeout=10.0, isolation_level=None)
+        self._db = await sqlite.connect(self.path, synchronous="FULL", timeout=self.busy_seconds, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         await self._db.executescript(_SCHEMA)
         columns = {row[1] for row in await self._db.execute_fetchall("PRAGMA table_info(bookings)")}
@@ -188,8 +189,8 @@ class SqliteBookingStore(BookingStore):
             return [Booking(**dict(row)) async for row in cursor]
 
 
-def make_store(database_url: str) -> BookingStore:
+def make_store(database_url: str, busy_seconds: float = 10.0) -> BookingStore:
     """The store for a DATABASE_URL (only SQLite ships today)."""
     if database_url.startswith("sqlite:"):
-        return SqliteBookingStore(sqlite_path(database_url))
+        return SqliteBookingStore(sqlite_path(database_url), busy_seconds)
     raise ValueError(f"unsupported DATABASE_URL scheme: {database_url.split(':', 1)[0]!r} (use sqlite:///path)")
