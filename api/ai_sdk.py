@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent import events
 from agent.turn import RunningTurn
 from api.deps import Runtime
+from scheduler.router import BUSY
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
 
@@ -220,6 +221,7 @@ def _tool_input(call_id: str, name: str, args: dict[str, Any]) -> Chunk:
         200: {"description": "The AI SDK UI message stream (`x-vercel-ai-ui-message-stream: v1`)."},
         400: {"description": "A malformed body, an empty or too long message, an unsupported trigger."},
         409: {"description": "A turn is running in this chat, or the approval answers no pending confirmation."},
+        **BUSY,
     },
 )
 async def ui_chat(

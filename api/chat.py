@@ -11,7 +11,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Response, status
+from fastapi import APIRouter, Body, Depends, Path, Response, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,8 +19,11 @@ from agent.events import Event
 from agent.runtime import MAX_MESSAGE_CHARS
 from agent.turn import RunningTurn
 from api.deps import Runtime
+from scheduler.router import BUSY
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
+SESSION_ID_MAX = 100
+SessionId = Annotated[str, Path(min_length=1, max_length=SESSION_ID_MAX, description="The session's id.")]
 
 
 class ChatRequest(BaseModel):
@@ -28,7 +31,9 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    session_id: str | None = Field(default=None, max_length=100, description="Omit to start a new session.")
+    session_id: str | None = Field(
+        default=None, min_length=1, max_length=SESSION_ID_MAX, description="Omit to start a new session."
+    )
     message: str | None = Field(
         default=None,
         description="The patient's message (1 to 2,000 characters; no control characters but tab and line breaks).",
@@ -58,6 +63,7 @@ async def stream(turn: RunningTurn) -> AsyncIterator[tuple[Event, ServerSentEven
         400: {"description": "Empty, too long or malformed input."},
         404: {"description": "Unknown session id."},
         409: {"description": "A turn is already running in this session, or nothing waits for confirmation."},
+        **BUSY,
     },
 )
 async def chat(turn: Annotated[RunningTurn, Depends(start_turn)]) -> AsyncIterator[ServerSentEvent]:
@@ -66,14 +72,22 @@ async def chat(turn: Annotated[RunningTurn, Depends(start_turn)]) -> AsyncIterat
         yield sse
 
 
-@router.get("/{session_id}")
-async def transcript(session_id: str, runtime: Runtime) -> dict[str, object]:
+@router.get("/{session_id}", responses={404: {"description": "Unknown session id."}})
+async def transcript(session_id: SessionId, runtime: Runtime) -> dict[str, object]:
     """The conversation so far, and the confirmation it waits for, if any."""
     return await runtime.transcript(session_id)
 
 
-@router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def forget(session_id: str, runtime: Runtime) -> Response:
+@router.delete(
+    "/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={
+        404: {"description": "Unknown session id."},
+        409: {"description": "A turn is running in this session; delete it when the turn has finished."},
+        **BUSY,
+    },
+)
+async def forget(session_id: SessionId, runtime: Runtime) -> Response:
     """Forget the conversation entirely (the patient's right to be forgotten)."""
     await runtime.forget(session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

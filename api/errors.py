@@ -8,12 +8,13 @@ import sqlite3
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from agent.turn import TurnRefused
 from core import sqlite
-from core.errors import validation_message
+from core.errors import body_parse_message, validation_message
 
 log = logging.getLogger("api")
 
@@ -26,8 +27,30 @@ async def _turn_refused(request: Request, exc: TurnRefused) -> JSONResponse:
     return JSONResponse({"detail": exc.message}, status_code=exc.status)
 
 
-async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (Starlette's 405 names only the
+    first matching route's, so `OPTIONS /api/chat/{id}` said GET though DELETE is served too)."""
+    routes = request.app.router.routes
+    found = {"OPTIONS"}
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in routes):
+            found.add(method)
+    return sorted(found)
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+    headers = dict(getattr(exc, "headers", None) or {})
+    if (detail := body_parse_message(exc)) is not None:
+        return JSONResponse({"detail": detail}, status_code=400)
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+        if request.method == "OPTIONS":  # what may be done here, not a refusal
+            return Response(status_code=204, headers=headers)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers or None)
 
 
 async def _database(request: Request, exc: sqlite3.OperationalError) -> JSONResponse:

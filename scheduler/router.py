@@ -14,14 +14,14 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from core import sqlite
 from core.appointment_types import APPOINTMENT_TYPES, TYPE_KEYS
-from core.errors import validation_message
+from core.errors import body_parse_message, validation_message
 from core.logging import remember_patient_data
 from scheduler.errors import ServiceError
 from scheduler.models import (
@@ -48,8 +48,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     500: {"description": "The slot data is empty or corrupt."},
 }
 BUSY: dict[int | str, dict[str, Any]] = {
-    503: {"description": "The database stayed locked past `DATABASE_BUSY_SECONDS`; retry after `Retry-After`."},
+    503: {
+        "description": "The database stayed locked past `DATABASE_BUSY_SECONDS`; retry after `Retry-After`.",
+        "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+    }
 }
+GONE: dict[int | str, dict[str, Any]] = {410: {"description": "The booking was erased at the patient's request."}}
+FORBIDDEN: dict[int | str, dict[str, Any]] = {403: {"description": "Wrong or missing code."}}
 
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such booking."}}
@@ -70,6 +75,10 @@ class ServiceRoute(APIRoute):
                 return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status)
             except RequestValidationError as exc:
                 return JSONResponse({"detail": validation_message(list(exc.errors()))}, status_code=400)
+            except HTTPException as exc:
+                if (detail := body_parse_message(exc)) is None:
+                    raise
+                return JSONResponse({"detail": detail}, status_code=400)
             except sqlite3.OperationalError as exc:
                 if not sqlite.is_busy(exc):
                     raise
@@ -169,6 +178,7 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
 
         return dependency
 
+    booking_id_path = Annotated[str, Path(min_length=1, max_length=64, description="The booking's id.")]
     booking_rules = Annotated[BookingRules, Depends(rules_for("Failed to book the appointment"))]
     lookup_rules = Annotated[BookingRules, Depends(rules_for("Failed to look up the booking"))]
 
@@ -206,7 +216,11 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
         "/book",
         response_model=BookingOut,
         status_code=status.HTTP_201_CREATED,
-        responses={**ERRORS, 409: {"description": "The slot is taken; `alternatives` lists up to three free ones."}},
+        responses={
+            **ERRORS,
+            409: {"description": "The slot is taken; `alternatives` lists up to three free ones."},
+            **BUSY,
+        },
     )
     async def book(body: BookingRequest, rules: booking_rules) -> BookingOut:
         """Book a slot. Exactly one of any number of concurrent requests for a slot succeeds."""
@@ -224,11 +238,9 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
         notices.confirm(booking)
         return _out(booking)
 
-    @router.get(
-        "/bookings/{booking_id}", response_model=BookingOut, responses={403: {"description": "Wrong or missing code."}}
-    )
+    @router.get("/bookings/{booking_id}", response_model=BookingOut, responses={**NOT_FOUND, **FORBIDDEN, **GONE})
     async def get_booking(
-        booking_id: str,
+        booking_id: booking_id_path,
         rules: lookup_rules,
         confirmation_code: Annotated[str | None, Query(max_length=64)] = None,
     ) -> BookingOut:
@@ -238,9 +250,9 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
     @router.post(
         "/bookings/{booking_id}/cancel",
         response_model=BookingOut,
-        responses={403: {"description": "Wrong or missing code."}, 409: {"description": "Already cancelled."}},
+        responses={**NOT_FOUND, **FORBIDDEN, 409: {"description": "Already cancelled."}, **GONE, **BUSY},
     )
-    async def cancel_booking(booking_id: str, body: CancelRequest, rules: lookup_rules) -> BookingOut:
+    async def cancel_booking(booking_id: booking_id_path, body: CancelRequest, rules: lookup_rules) -> BookingOut:
         """Cancel a booking; its slot is free again at once."""
         booking = await rules.cancel(booking_id, body.confirmation_code)
         log.info("booking cancelled", extra={"booking_id": booking.booking_id})
@@ -249,13 +261,9 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
     @router.post(
         "/bookings/{booking_id}/forget",
         response_model=ForgottenOut,
-        responses={
-            **NOT_FOUND,
-            403: {"description": "Wrong or missing code."},
-            410: {"description": "Already forgotten."},
-        },
+        responses={**NOT_FOUND, **FORBIDDEN, **GONE, **BUSY},
     )
-    async def forget_booking(booking_id: str, body: CancelRequest, rules: lookup_rules) -> ForgottenOut:
+    async def forget_booking(booking_id: booking_id_path, body: CancelRequest, rules: lookup_rules) -> ForgottenOut:
         """Erase the patient's name, e-mail, phone and reason from a booking (which cancels it
         and frees its slot), from the database files too; the slot record stays."""
         booking = await rules.forget(booking_id, body.confirmation_code)
