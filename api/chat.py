@@ -22,8 +22,8 @@ from api.deps import Runtime
 from scheduler.router import BUSY
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
-SESSION_ID_MAX = 100
-SessionId = Annotated[str, Path(min_length=1, max_length=SESSION_ID_MAX, description="The session's id.")]
+SESSION_ID = r"^[A-Za-z0-9_-]{1,100}$"  # what the runtime and the AI SDK's generateId() make
+SessionId = Annotated[str, Path(pattern=SESSION_ID, description="The session's id.")]
 
 
 class ChatRequest(BaseModel):
@@ -31,9 +31,7 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    session_id: str | None = Field(
-        default=None, min_length=1, max_length=SESSION_ID_MAX, description="Omit to start a new session."
-    )
+    session_id: str | None = Field(default=None, pattern=SESSION_ID, description="Omit to start a new session.")
     message: str | None = Field(
         default=None,
         description="The patient's message (1 to 2,000 characters; no control characters but tab and line breaks).",

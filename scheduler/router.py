@@ -178,7 +178,7 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
 
         return dependency
 
-    booking_id_path = Annotated[str, Path(min_length=1, max_length=64, description="The booking's id.")]
+    booking_id_path = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$", description="The booking's id.")]
     booking_rules = Annotated[BookingRules, Depends(rules_for("Failed to book the appointment"))]
     lookup_rules = Annotated[BookingRules, Depends(rules_for("Failed to look up the booking"))]
 
