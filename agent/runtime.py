@@ -79,7 +79,7 @@ class AgentRuntime:
         tracing.install()
         async with AsyncExitStack() as stack:
             path = checkpoint_path(settings)
-            checkpointer = await open_checkpointer(path, stack)
+            checkpointer = await open_checkpointer(path, stack, settings.database_busy_seconds)
             sessions = await stack.enter_async_context(SessionTable.open(path, settings.database_busy_seconds))
             runtime = cls(settings, clock, tools, checkpointer, sessions, stub_script, model_hook)
             sessions.on_lost = runtime._lease_lost

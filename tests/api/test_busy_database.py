@@ -8,12 +8,15 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from agent.checkpoints import checkpoint_path
 from core.sqlite import BUSY_DETAIL
 from scheduler.store import sqlite_path
 from tests.conftest import LiveServerFactory
 from tests.support.calendly import book, stored_bookings
+from tests.support.sse import aiter_events
+from tests.support.stub_turns import OFFER
 
 TUESDAY = "2026-11-24"
 
@@ -58,3 +61,24 @@ def test_a_chat_turn_on_a_locked_sessions_database_gets_503(live_server: LiveSer
             assert busy.headers["retry-after"] == "1"
         ok = client.post("/api/chat", json={"message": "hello again"})
         assert ok.status_code == 200 and "event: done" in ok.text
+
+
+async def test_a_turn_whose_checkpoint_write_stays_locked_ends_with_the_busy_message(stub_server: Any) -> None:
+    """The model is held mid-reply, another connection takes the write lock, the reply ends:
+    the turn's one checkpoint write waits DATABASE_BUSY_SECONDS and the patient gets a clear,
+    retryable error, not "the assistant is unavailable"."""
+    server = stub_server(gated=True, database_busy_seconds=0.2)
+    server.script.extend([OFFER])
+    db = Path(str(checkpoint_path(server.settings)))
+    async with server.async_client(timeout=30) as client:
+        async with client.stream("POST", "/api/chat", json={"message": "hi"}) as response:
+            stream = aiter_events(response)
+            async for sse in stream:
+                if sse["event"] == "token":
+                    break
+            with write_locked(db):
+                server.gate.set()
+                rest = [sse async for sse in stream]
+    terminal = [sse["data"] for sse in rest if sse["event"] in {"done", "error"}]
+    assert terminal == [{"type": "error", "message": BUSY_DETAIL, "retryable": True}]
+    assert server.logs.find("turn failed: database busy")
