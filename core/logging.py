@@ -51,16 +51,27 @@ def mask_phone(phone: str) -> str:
     return f"***{digits[-2:]}" if len(digits) >= 2 else "***"
 
 
+_MIN_REMEMBERED = 2  # a one-letter message ("y") masked everywhere would garble every line
+
+
+def _whole(text: str) -> str:
+    """`text` as a pattern that matches it only as whole words at its word-character ends."""
+    head = r"\b" if text[0].isalnum() else ""
+    tail = r"\b" if text[-1].isalnum() else ""
+    return head + re.escape(text) + tail
+
+
 def remember_patient_data(*values: str | None, names: Sequence[str | None] = ()) -> None:
     """Mask `values`, and `names` and each word of them, in every log line of the current request
-    or turn (a context variable: tasks started after this inherit it)."""
+    or turn (a context variable: tasks started after this inherit it). Matched as whole words,
+    as written, JSON-escaped or Python-escaped (how an exception's message may quote them)."""
     found = set(patient_values_var.get())
     for value in (*values, *names):
-        if value and value.strip():
-            text = value.strip()
-            found.update(re.escape(form) for form in (text, json.dumps(text)[1:-1], repr(text)[1:-1]))
-    for name in names:  # a name's words alone too ("Jane"), as whole words only
-        found.update(rf"\b{re.escape(word)}\b" for word in (name or "").split() if len(word) >= 2)
+        text = (value or "").strip()
+        if len(text) >= _MIN_REMEMBERED:
+            found.update(_whole(form) for form in {text, json.dumps(text)[1:-1], repr(text)[1:-1]})
+    for name in names:  # a name's words alone too ("Jane")
+        found.update(_whole(word) for word in (name or "").split() if len(word) >= _MIN_REMEMBERED)
     patient_values_var.set(tuple(sorted(found, key=len, reverse=True)))  # longest first
 
 

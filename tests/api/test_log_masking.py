@@ -170,3 +170,11 @@ def test_the_clients_tools_never_see_masked_data(client: httpx.Client) -> None:
     response = client.post(f"{API}/book", json=body)
     assert response.status_code == 201
     assert response.json()["details"]["patient"] == {"name": NAME, "email": EMAIL, "phone": PHONE}
+
+
+def test_a_short_message_does_not_garble_the_turns_lines() -> None:
+    remember_patient_data("y", "ok")
+    record = logging.LogRecord(
+        "agent", logging.INFO, __file__, 1, "ok: the reply is ready for you, booking ok", (), None
+    )
+    assert json.loads(JsonFormatter().format(record))["msg"] == "***: the reply is ready for you, booking ***"
