@@ -2,7 +2,8 @@
 
 - the system prompt is rendered from the prompt file (or a staff override) on every model call,
   so "today" is always the clock's today;
-- `book_slot` pauses the run for the patient's explicit yes (human-in-the-loop);
+- `book_slot`, `reschedule_booking` and `cancel_booking` pause the run for the patient's
+  explicit yes (human-in-the-loop);
 - per-message limits on model and tool calls (agent/limits.py: no extra graph nodes);
   retries with backoff on transient model errors.
 """
@@ -25,7 +26,9 @@ from langchain_core.messages import ToolCall
 from langchain_core.tools import BaseTool
 from langgraph.types import Checkpointer
 
-from agent.events import booking_summary
+from agent.events import change_summary
+from agent.history import found_booking
+from agent.idempotency import IdempotencyKeyMiddleware
 from agent.limits import TurnLimitsMiddleware
 from agent.prompts import default_template, render_prompt
 from agent.retry import TransientRetryMiddleware
@@ -35,7 +38,7 @@ from core.formats import TimeFormat
 
 MODEL_CALLS_PER_TURN = 8
 TOOL_CALLS_PER_TURN = 6
-CONFIRMED_TOOLS = ("book_slot",)
+CONFIRMED_TOOLS = ("book_slot", "reschedule_booking", "cancel_booking")  # each waits for the patient's yes
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,10 @@ def build_graph(
     """Compile the agent for one model; `time_format` is how the confirmation shows the time."""
 
     def summary(tool_call: ToolCall, state: Any, runtime: Any) -> str:
-        return booking_summary(dict(tool_call["args"]), time_format)
+        args = dict(tool_call["args"])
+        messages = state.get("messages", []) if isinstance(state, dict) else []
+        current = found_booking(messages, str(args["booking_id"])) if "booking_id" in args else None
+        return change_summary(tool_call["name"], args, current, time_format)
 
     @dynamic_prompt
     def system_prompt(request: ModelRequest) -> str:
@@ -80,6 +86,7 @@ def build_graph(
             system_prompt,
             TurnLimitsMiddleware(model_calls=MODEL_CALLS_PER_TURN, tool_calls=TOOL_CALLS_PER_TURN),
             TransientRetryMiddleware(max_retries=2, initial_delay=retry_delay, max_delay=4.0),
+            IdempotencyKeyMiddleware(),  # a change sent twice (retry, resumed confirmation) happens once
             HumanInTheLoopMiddleware(
                 {name: {"allowed_decisions": ["approve", "reject"], "description": summary} for name in CONFIRMED_TOOLS}
             ),

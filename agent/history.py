@@ -17,13 +17,26 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from agent import events
 from agent.confirmation import DECLINED_BY_BUTTON
 
+CHANGE_TOOLS = ("book_slot", "reschedule_booking", "cancel_booking")  # results that are a booking
+FOUND_TOOLS = ("find_booking", "reschedule_booking")  # results that show a booking as it now is
+
 
 def pending_confirmation(interrupts: Iterable[Any], messages: Sequence[BaseMessage]) -> events.Event | None:
     """The confirm event for a run paused by the human-in-the-loop step, if it is paused."""
     for interrupt in interrupts:
         for request in interrupt.value.get("action_requests", []):
-            summary = request.get("description")
-            return events.confirm(_call_id(messages, request), request["name"], request["args"], summary)
+            summary, args = request.get("description"), request["args"]
+            current = found_booking(messages, str(args.get("booking_id"))) if "booking_id" in args else None
+            return events.confirm(_call_id(messages, request), request["name"], args, summary, current)
+    return None
+
+
+def found_booking(messages: Sequence[BaseMessage], booking_id: str) -> dict[str, Any] | None:
+    """The booking `booking_id` as the conversation last saw it (find_booking or a reschedule)."""
+    for message in reversed(messages):
+        found = _ok_result(message, FOUND_TOOLS)
+        if found is not None and found.get("booking_id") == booking_id:
+            return found
     return None
 
 
@@ -38,9 +51,19 @@ def _call_id(messages: Sequence[BaseMessage], request: dict[str, Any]) -> str:
     return ""
 
 
+def _around_tool_call(messages: Sequence[BaseMessage]) -> bool:
+    last = messages[-1] if messages else None
+    return isinstance(last, ToolMessage) or (isinstance(last, AIMessage) and bool(last.tool_calls))
+
+
 def booking_result(message: BaseMessage) -> dict[str, Any] | None:
     """The result of a successful `book_slot` call, if `message` is one."""
-    if not isinstance(message, ToolMessage) or message.name != "book_slot" or not isinstance(message.content, str):
+    return _ok_result(message, ("book_slot",))
+
+
+def _ok_result(message: BaseMessage, names: Sequence[str]) -> dict[str, Any] | None:
+    """The result of a successful call of one of the tools `names`, if `message` is one."""
+    if not isinstance(message, ToolMessage) or message.name not in names or not isinstance(message.content, str):
         return None
     try:
         data = json.loads(message.content)
@@ -50,9 +73,9 @@ def booking_result(message: BaseMessage) -> dict[str, Any] | None:
 
 
 def latest_booking(messages: Sequence[BaseMessage]) -> dict[str, Any] | None:
-    """The last successful booking of the conversation."""
+    """The booking the conversation last made, moved or cancelled, as it then was."""
     for message in reversed(messages):
-        if (found := booking_result(message)) is not None:
+        if (found := _ok_result(message, CHANGE_TOOLS)) is not None:
             return found
     return None
 
@@ -85,6 +108,9 @@ class SessionHistory:
     messages: list[BaseMessage]
     answers: list[dict[str, Any]]  # the patient's confirmation answers, by tool call id
     pending: events.Event | None
+    # The last run stopped around a tool call (its process died, or it was cut off): a tool ran
+    # or was about to, and the model has not answered its result yet.
+    cut: bool = False
 
     @classmethod
     def from_state(cls, session_id: str, state: Any) -> SessionHistory:
@@ -94,6 +120,7 @@ class SessionHistory:
             messages,
             list(state.values.get("answers", [])),
             pending_confirmation(state.interrupts, messages),
+            cut=bool(state.next) and not state.interrupts and _around_tool_call(messages),
         )
 
     def transcript(self) -> list[dict[str, Any]]:

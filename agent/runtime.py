@@ -80,7 +80,9 @@ class AgentRuntime:
         async with AsyncExitStack() as stack:
             path = checkpoint_path(settings)
             checkpointer = await open_checkpointer(path, stack, settings.database_busy_seconds)
-            sessions = await stack.enter_async_context(SessionTable.open(path, settings.database_busy_seconds))
+            sessions = await stack.enter_async_context(
+                SessionTable.open(path, settings.session_lease_seconds, settings.database_busy_seconds)
+            )
             runtime = cls(settings, clock, tools, checkpointer, sessions, stub_script, model_hook)
             sessions.on_lost = runtime._lease_lost
             runtime.graph()  # fail at start-up, not on the first patient, if the model is misconfigured
@@ -156,7 +158,7 @@ class AgentRuntime:
         if session_id is None:
             if confirm is not None:
                 raise NothingPending("confirm: there is no booking waiting for confirmation in this session")
-            session_id, pending = secrets.token_urlsafe(18), None
+            session_id, pending, cut = secrets.token_urlsafe(18), None, False
             self._active.add(session_id)
             try:
                 await self.sessions.create(session_id)
@@ -164,26 +166,27 @@ class AgentRuntime:
                 self._active.discard(session_id)
                 raise
         else:
-            pending = await self._claim(session_id, confirm, create, confirm_id)
+            pending, cut = await self._claim(session_id, confirm, create, confirm_id)
         remember_patient_data(message)  # masked in the turn's logs, as its booking's details (below)
         remember_patient_args(pending["args"] if pending else {})
         approved = None if pending is None else self._approved(message, confirm)
         turn = RunningTurn(session_id, asyncio.Queue(), answering=pending, approved=approved)
-        turn.task = asyncio.create_task(self._run(turn, message, confirm, pending, options or TurnOptions()))
+        turn.task = asyncio.create_task(self._run(turn, message, confirm, pending, options or TurnOptions(), cut))
         self._tasks.add(turn.task)
         turn.task.add_done_callback(self._tasks.discard)
         return turn
 
     async def _claim(
         self, session_id: str, confirm: bool | None, create: bool, confirm_id: str | None = None
-    ) -> events.Event | None:
+    ) -> tuple[events.Event | None, bool]:
         """Lease the session (busy here: 409 before any await; busy in another worker: 409 from
         the table), check the request against it, and give the lease back if the turn is
-        refused. Returns the confirmation the session waits for."""
+        refused. Returns the confirmation the session waits for, and whether its last run was
+        cut off mid-turn (read from the checkpoint only when the table does not know)."""
         if session_id in self._active:
             raise SessionBusy(BUSY)
         self._active.add(session_id)
-        leased, pending = False, UNKNOWN
+        leased, pending, cut = False, UNKNOWN, False
         try:
             try:
                 lease = await self.sessions.claim(session_id)
@@ -198,7 +201,11 @@ class AgentRuntime:
             except (Busy, aiosqlite.IntegrityError):
                 raise SessionBusy(BUSY) from None
             leased = True
-            pending = lease.pending if lease.pending is not UNKNOWN else (await self._read(session_id))[1].pending
+            if lease.pending is not UNKNOWN:
+                pending = lease.pending
+            else:  # the last turn failed, was cut off, or its worker died: the checkpoint knows
+                history = (await self._read(session_id))[1]
+                pending, cut = history.pending, history.cut
             if confirm is not None and pending is None:
                 raise NothingPending("confirm: there is no booking waiting for confirmation in this session")
             if confirm_id is not None and (pending is None or pending["id"] != confirm_id):
@@ -211,7 +218,7 @@ class AgentRuntime:
             if leased:  # refused: the session stays as it was
                 await asyncio.shield(self.sessions.release(session_id, pending))
             raise
-        return pending
+        return pending, cut
 
     @staticmethod
     def _approved(message: str | None, confirm: bool | None) -> bool:
@@ -238,6 +245,7 @@ class AgentRuntime:
         confirm: bool | None,
         pending: events.Event | None,
         options: TurnOptions,
+        cut: bool = False,
     ) -> None:
         emit = turn.queue.put_nowait
         deadline = asyncio.timeout(TURN_SECONDS)
@@ -252,6 +260,8 @@ class AgentRuntime:
                     self._config(turn.session_id),
                     TurnContext(prompt_template=options.prompt_template),
                     emit,
+                    durability="sync" if turn.approved else "exit",
+                    finish_cut_run=cut,
                 )
             await self._release(
                 turn.session_id, done["pending"]

@@ -11,7 +11,7 @@ worker processes (or servers) sharing one sessions database must agree on before
   turn needs no checkpoint read. SQL NULL means "not known" (the turn failed or was cut off, or
   its worker died holding the lease): the runtime then reads it from the checkpoint.
 
-A lease is short (`LEASE_SECONDS`) and renewed every `RENEW_SECONDS` while its turn runs, so one
+A lease is short (`SESSION_LEASE_SECONDS`, default 30) and renewed every third of it while its turn runs, so one
 left by a worker that died (killed, crashed, its machine gone) frees its session within half a
 minute. A lease this worker failed to renew in time (its loop or the database stalled) and another
 took over is reported to `on_lost`, which cuts that turn off: never two turns on one session.
@@ -66,21 +66,27 @@ class Lease:
 class SessionTable:
     """The `chat_sessions` table on its own connection (its own thread: never blocks the loop)."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, lease_seconds: float | None = None) -> None:
         self.conn = conn
+        # Read here, not at import: tests shorten the module's defaults before opening a table.
+        self.lease_seconds = lease_seconds or LEASE_SECONDS
+        self.renew_seconds = lease_seconds / 3 if lease_seconds else RENEW_SECONDS
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.held: set[str] = set()  # sessions this worker leases now (turns running)
         self.on_lost: Callable[[str], None] | None = None
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, path: str | None, busy_seconds: float = 30.0) -> AsyncIterator[SessionTable]:
-        """`path` None: a private in-memory table (one process, e.g. the staff playground).
-        A statement waits `busy_seconds` for another writer's lock, then fails (a 503 at the API)."""
+    async def open(
+        cls, path: str | None, lease_seconds: float | None = None, busy_seconds: float = 30.0
+    ) -> AsyncIterator[SessionTable]:
+        """`path` None: a private in-memory table (one process, e.g. the staff playground);
+        `lease_seconds` None: LEASE_SECONDS. A statement waits `busy_seconds` for another
+        writer's lock, then fails (a 503 at the API)."""
         conn = await sqlite.connect(path, synchronous="NORMAL", timeout=busy_seconds, isolation_level=None)
         try:
             await conn.execute(SCHEMA)
-            table = cls(conn)
+            table = cls(conn, lease_seconds)
             heartbeat = asyncio.create_task(table._heartbeat())
             try:
                 yield table
@@ -100,7 +106,7 @@ class SessionTable:
         rows = await self.conn.execute_fetchall(  # one hand-off to the connection's thread
             "UPDATE chat_sessions SET pending = CASE WHEN lease_until = 0 THEN pending END,"
             " lease_until = ?, lease_owner = ? WHERE session_id = ? AND lease_until < ? RETURNING pending",
-            (now + LEASE_SECONDS, self.owner, session_id, now),
+            (now + self.lease_seconds, self.owner, session_id, now),
         )
         for (pending,) in rows:
             self.held.add(session_id)
@@ -115,7 +121,7 @@ class SessionTable:
         await self.conn.execute(
             "INSERT INTO chat_sessions (session_id, created_at, lease_until, lease_owner, pending) "
             "VALUES (?, ?, ?, ?, ?)",
-            (session_id, now, now + LEASE_SECONDS, self.owner, _dump(pending)),
+            (session_id, now, now + self.lease_seconds, self.owner, _dump(pending)),
         )
         self.held.add(session_id)
         return Lease(pending)
@@ -147,7 +153,7 @@ class SessionTable:
         rows = await self.conn.execute_fetchall(
             "UPDATE chat_sessions SET lease_until = ? WHERE lease_owner = ? AND lease_until > 0"
             " AND session_id IN (SELECT value FROM json_each(?)) RETURNING session_id",
-            (time.time() + LEASE_SECONDS, self.owner, json.dumps(sorted(held))),
+            (time.time() + self.lease_seconds, self.owner, json.dumps(sorted(held))),
         )
         lost = (held - {sid for (sid,) in rows}) & self.held  # and not released meanwhile
         self.held -= lost
@@ -155,7 +161,7 @@ class SessionTable:
 
     async def _heartbeat(self) -> None:
         while True:
-            await asyncio.sleep(RENEW_SECONDS)
+            await asyncio.sleep(self.renew_seconds)
             try:
                 lost = await self.renew()
             except Exception:  # the database is unwritable now: the next beat tries again

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
+from langgraph.types import Durability
 
 from agent import events
-from agent.history import pending_confirmation
+from agent.history import CHANGE_TOOLS, pending_confirmation
 from agent.safety import SAFETY_MARK
 from core.logging import remember_patient_data
 
@@ -76,7 +77,7 @@ class _Collector:
                 if msg.tool_call_id in self.started:
                     result["ms"] = round((time.perf_counter() - self.started[msg.tool_call_id]) * 1000, 1)
                 self.emit(result)
-                if result["name"] == "book_slot" and result["ok"]:
+                if result["name"] in CHANGE_TOOLS and result["ok"]:
                     self.booking = result["data"]
 
     def done(self) -> events.Event:
@@ -86,22 +87,36 @@ class _Collector:
 
 
 async def run_graph(
-    graph: Any, graph_input: Any, config: dict[str, Any], context: Any, emit: Callable[[events.Event], None]
+    graph: Any,
+    graph_input: Any,
+    config: dict[str, Any],
+    context: Any,
+    emit: Callable[[events.Event], None],
+    durability: Durability = "exit",
+    *,
+    finish_cut_run: bool = False,
 ) -> events.Event:
-    """Run the graph, emit its events as they come, and return the turn's `done` event."""
+    """Run the graph, emit its events as they come, and return the turn's `done` event.
+
+    `durability="exit"` writes one checkpoint, at the turn's end: a turn is saved whole or not at
+    all (a cancelled turn leaves no trace) and SQLite sees one write per turn, not ten. A turn
+    that changes the world (an approved booking) runs with "sync": each step is saved before
+    the next begins, so the tool's result is in the conversation before the reply is written,
+    whatever happens to the process afterwards.
+
+    `finish_cut_run`: the session's last run was cut off between its steps (its process died):
+    finish it first (a tool it was running runs again with the same idempotency key, so the
+    service answers it once), then answer `graph_input`, as one turn.
+    """
     collector = _Collector(emit)
-    async for mode, data in graph.astream(
-        graph_input,
-        config,
-        stream_mode=["messages", "updates"],
-        context=context,
-        # One checkpoint per turn, written at its end: a turn is saved whole or not at all (a
-        # cancelled turn leaves no trace) and SQLite sees one write per turn, not ten.
-        durability="exit",
-    ):
-        if mode == "messages":
-            collector.chunk(*data)
-        else:
-            for node, update in data.items():
-                collector.update(node, update)
+    runs: list[tuple[Any, Durability]] = [(None, "sync")] if finish_cut_run else []
+    for run_input, run_durability in [*runs, (graph_input, durability)]:
+        async for mode, data in graph.astream(
+            run_input, config, stream_mode=["messages", "updates"], context=context, durability=run_durability
+        ):
+            if mode == "messages":
+                collector.chunk(*data)
+            else:
+                for node, update in data.items():
+                    collector.update(node, update)
     return collector.done()

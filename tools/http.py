@@ -10,6 +10,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -101,5 +102,29 @@ class SchedulerHttpClient:
             params={"date": date, "appointment_type": appointment_type},
         )
 
-    async def book(self, payload: dict[str, Any]) -> ServiceReply:
-        return await self._request("POST", "/api/calendly/book", idempotent=False, json=payload)
+    async def _change(self, path: str, payload: dict[str, Any], idempotency_key: str | None) -> ServiceReply:
+        """A change; with a key the service answers a repeat once, so a timeout is retried too."""
+        if idempotency_key is None:
+            return await self._request("POST", path, idempotent=False, json=payload)
+        headers = {"Idempotency-Key": idempotency_key}
+        return await self._request("POST", path, idempotent=True, json=payload, headers=headers)
+
+    async def book(self, payload: dict[str, Any], *, idempotency_key: str | None = None) -> ServiceReply:
+        return await self._change("/api/calendly/book", payload, idempotency_key)
+
+    async def lookup(self, confirmation_code: str, email: str) -> ServiceReply:
+        payload = {"confirmation_code": confirmation_code, "email": email}
+        return await self._request("POST", "/api/calendly/bookings/lookup", idempotent=True, json=payload)
+
+    async def reschedule(
+        self, booking_id: str, payload: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> ServiceReply:
+        return await self._change(
+            f"/api/calendly/bookings/{quote(booking_id, safe='')}/reschedule", payload, idempotency_key
+        )
+
+    async def cancel(
+        self, booking_id: str, confirmation_code: str, *, idempotency_key: str | None = None
+    ) -> ServiceReply:
+        path = f"/api/calendly/bookings/{quote(booking_id, safe='')}/cancel"
+        return await self._change(path, {"confirmation_code": confirmation_code}, idempotency_key)

@@ -8,35 +8,14 @@ every call (looking for a RunnableConfig parameter), and string annotations cost
 per call to evaluate; real ones a sixth of that.
 """
 
-import json
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool
 
 from core.formats import day_label, time_window
-from tools.http import SchedulerHttpClient, ServiceReply
+from tools.http import SchedulerHttpClient
+from tools.results import booking_view, dump, failure
 from tools.schemas import BookSlotArgs, CheckAvailabilityArgs
-
-_ERRORS = {400: "invalid_request", 403: "forbidden", 404: "no_schedule", 409: "slot_taken"}
-
-
-def _dump(result: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in result.items() if v is not None}, separators=(",", ":"))
-
-
-def _failure(reply: ServiceReply, hint: str) -> dict[str, Any]:
-    """A refusal or outage as a result the model can act on."""
-    if reply.status == 0 and reply.body.get("timeout"):
-        return {"ok": False, "error": "timeout", "message": reply.body.get("detail"), "hint": hint}
-    if reply.status == 0:
-        return {
-            "ok": False,
-            "error": "service_unavailable",
-            "message": reply.body.get("detail"),
-            "hint": "Apologise, say the booking system is not reachable right now, and offer to try again shortly.",
-        }
-    error = _ERRORS.get(reply.status, "service_error")
-    return {"ok": False, "error": error, "message": reply.body.get("detail"), "hint": hint}
 
 
 def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
@@ -46,7 +25,7 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
         reply = await client.availability(date, appointment_type)
         if not reply.ok:
             nxt = reply.body.get("next_available") if reply.status == 404 else None
-            result: dict[str, Any] = _failure(
+            result: dict[str, Any] = failure(
                 reply,
                 f"Offer {day_label(nxt)} ({nxt}) instead and check it."
                 if nxt
@@ -55,7 +34,7 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
                 else "Fix the arguments (see message) and call again.",
             )
             result["next_available"] = nxt
-            return _dump(result)
+            return dump(result)
         earliest, latest = time_window(time_of_day)
         free = [s["start_time"] for s in reply.body["available_slots"]]
         matching = [t for t in free if earliest <= t < latest]
@@ -80,7 +59,7 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
                     else "No later free day in the schedule."
                 )
             )
-        return _dump(result)
+        return dump(result)
 
     async def book_slot(
         date: str,
@@ -90,6 +69,7 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
         patient_email: str,
         patient_phone: str,
         reason: str | None = None,
+        idempotency_key: str | None = None,
     ) -> str:
         reply = await client.book(
             {
@@ -98,22 +78,11 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
                 "start_time": start_time,
                 "patient": {"name": patient_name, "email": patient_email, "phone": patient_phone},
                 "reason": reason,
-            }
+            },
+            idempotency_key=idempotency_key,
         )
         if reply.ok:
-            details = reply.body["details"]
-            return _dump(
-                {
-                    "ok": True,
-                    "booking_id": reply.body["booking_id"],
-                    "confirmation_code": reply.body["confirmation_code"],
-                    "appointment_type": details["appointment_type"],
-                    "date": details["date"],
-                    "day": day_label(details["date"]),
-                    "start_time": details["start_time"],
-                    "end_time": details["end_time"],
-                }
-            )
+            return dump(booking_view(reply.body))
         if reply.body.get("timeout"):
             hint = (
                 "The booking may or may not have gone through: do not book again; "
@@ -130,10 +99,10 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
             hint = "Ask the patient to correct the detail named in the message, then book again after they confirm."
         else:
             hint = "Call check_availability and offer a slot it returns."
-        result = _failure(reply, hint)
+        result = failure(reply, hint)
         if reply.status == 409:
             result["alternatives"] = [a["start_time"] for a in reply.body.get("alternatives", [])]
-        return _dump(result)
+        return dump(result)
 
     return [
         StructuredTool.from_function(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
+from langchain_core.tools import InjectedToolArg
 from pydantic import BaseModel, Field
 
 from core.appointment_types import APPOINTMENT_TYPES
@@ -51,3 +52,33 @@ class BookSlotArgs(BaseModel):
     reason: str | None = Field(
         default=None, description="Optional short reason for the visit, in the patient's words.", max_length=500
     )
+    # Filled by the agent from the tool call (agent/idempotency.py), never by the model: hidden
+    # from the schema the model sees.
+    idempotency_key: Annotated[str | None, InjectedToolArg] = Field(default=None, max_length=128)
+
+
+class FindBookingArgs(BaseModel):
+    """Look up a patient's booking by its confirmation code and the e-mail it was made with."""
+
+    confirmation_code: str = Field(description="The code the patient gives, e.g. K7Q2XD.", min_length=4, max_length=64)
+    patient_email: str = Field(description="The e-mail the booking was made with.", min_length=3, max_length=254)
+
+
+class _FoundBooking(BaseModel):
+    booking_id: str = Field(description="From find_booking.", min_length=1, max_length=64)
+    confirmation_code: str = Field(description="From find_booking.", min_length=4, max_length=64)
+    # Filled by the agent from the tool call (agent/idempotency.py), never by the model.
+    idempotency_key: Annotated[str | None, InjectedToolArg] = Field(default=None, max_length=128)
+
+
+class RescheduleBookingArgs(_FoundBooking):
+    """Move a booking that find_booking returned to a free slot, after the patient confirmed it."""
+
+    date: str = Field(description="New day, YYYY-MM-DD.", pattern=DATE_PATTERN)
+    start_time: str = Field(
+        description="New start, HH:MM as check_availability returned it.", pattern=f"^{HHMM_PATTERN}$"
+    )
+
+
+class CancelBookingArgs(_FoundBooking):
+    """Cancel a booking that find_booking returned, after the patient confirmed it."""

@@ -50,7 +50,14 @@ async def test_openai_streams_a_tool_call_then_text(openai_server: OpenAICompati
     first, second = openai_server.requests
     assert first["path"] == "/v1/chat/completions" and first["auth"] == "Bearer sk-local-test"
     assert first["body"]["stream"] is True and first["body"]["model"] == "local-model"
-    assert {t["function"]["name"] for t in first["body"]["tools"]} == {"check_availability", "book_slot", "clinic_info"}
+    assert {t["function"]["name"] for t in first["body"]["tools"]} == {
+        "check_availability",
+        "book_slot",
+        "find_booking",
+        "reschedule_booking",
+        "cancel_booking",
+        "clinic_info",
+    }
     system = first["body"]["messages"][0]
     assert system["role"] == "system" and "Monday, 2026-11-23" in system["content"]
     tool_message = next(m for m in second["body"]["messages"] if m["role"] == "tool")

@@ -42,3 +42,11 @@ def test_the_prompt_asks_for_times_in_the_clinics_format() -> None:
     twenty_four = render_prompt(default_template(), clock=clock, clinic_name="C", time_format="24h")
     assert "09:00, 10:30 or 14:00" in twenty_four and "24-hour times" in twenty_four
     assert "{{time_" not in twelve + twenty_four
+
+
+def test_the_prompt_and_every_tool_schema_stay_within_the_token_budget() -> None:
+    from agent.budget import PROMPT_BUDGET, prompt_tokens
+
+    tokens = prompt_tokens()
+    assert tokens["total"] <= PROMPT_BUDGET, tokens
+    assert tokens["tool_schemas"] > 1000, "all six tools are counted"

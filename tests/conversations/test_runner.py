@@ -221,9 +221,11 @@ def test_unknown_keys_and_tools_are_reported_with_file_and_line() -> None:
     )
     assert problems_of(text, "tests/conversations/x.yaml") == [
         "tests/conversations/x.yaml:13: turn 1.stub[0].tool_calls[0].name: unknown tool 'check_availabilty' "
-        "(did you mean 'check_availability'?); the tools are check_availability, book_slot, clinic_info",
+        "(did you mean 'check_availability'?); the tools are check_availability, book_slot, find_booking, "
+        "reschedule_booking, cancel_booking, clinic_info",
         "tests/conversations/x.yaml:17: turn 1.expect.tool_calls[0].name: unknown tool 'check_availabilty' "
-        "(did you mean 'check_availability'?); the tools are check_availability, book_slot, clinic_info",
+        "(did you mean 'check_availability'?); the tools are check_availability, book_slot, find_booking, "
+        "reschedule_booking, cancel_booking, clinic_info",
         "tests/conversations/x.yaml:23: turn 2.stub[0].tool_calls[0].args: book_slot has no argument 'patient_nam' "
         "(did you mean 'patient_name'?); it takes date, start_time, appointment_type, patient_name, patient_email, "
         "patient_phone, reason",
