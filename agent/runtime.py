@@ -35,7 +35,7 @@ from agent.stream import remember_patient_args, run_graph
 from agent.turn import NothingPending, RunningTurn, SessionBusy, TurnOptions, TurnRefused, UnknownSession
 from core import sqlite
 from core.clock import Clock
-from core.logging import remember_patient_data
+from core.logging import remember_patient_data, session_ref
 from core.settings import Settings
 from core.text import character_problem
 
@@ -268,19 +268,19 @@ class AgentRuntime:
             )  # free before `done`: the next message may follow at once
             emit(done)
         except asyncio.CancelledError:
-            log.info("turn cancelled", extra={"session": turn.session_id[:6]})
+            log.info("turn cancelled", extra={"session": session_ref(turn.session_id)})
             raise
         except Exception as exc:
             if isinstance(exc, StubExhausted):
                 reason, retryable = str(exc), False
             elif sqlite.is_busy(exc):  # the checkpoint could not be written in time
-                log.warning("turn failed: database busy", extra={"session": turn.session_id[:6]})
+                log.warning("turn failed: database busy", extra={"session": session_ref(turn.session_id)})
                 reason, retryable = sqlite.BUSY_DETAIL, True
             elif isinstance(exc, TimeoutError) and deadline.expired():
-                log.warning("turn timed out", extra={"session": turn.session_id[:6], "seconds": TURN_SECONDS})
+                log.warning("turn timed out", extra={"session": session_ref(turn.session_id), "seconds": TURN_SECONDS})
                 reason, retryable = TOO_SLOW, True
             else:
-                log.exception("turn failed", extra={"session": turn.session_id[:6]})
+                log.exception("turn failed", extra={"session": session_ref(turn.session_id)})
                 reason, retryable = events.MODEL_UNAVAILABLE, True
             await self._release(turn.session_id, UNKNOWN)  # how far the run got is not known here
             emit(events.error(reason, retryable=retryable))
@@ -300,7 +300,7 @@ class AgentRuntime:
         try:
             await self.sessions.release(session_id, pending)
         except Exception:
-            log.exception("session release failed", extra={"session": session_id[:6]})
+            log.exception("session release failed", extra={"session": session_ref(session_id)})
         finally:
             self._active.discard(session_id)
 

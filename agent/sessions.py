@@ -34,6 +34,7 @@ from typing import Any
 import aiosqlite
 
 from core import sqlite
+from core.logging import session_ref
 
 log = logging.getLogger("agent.sessions")
 
@@ -168,7 +169,7 @@ class SessionTable:
                 log.exception("session lease renewal failed")
                 continue
             for session_id in lost:
-                log.warning("session lease lost to another worker", extra={"session": session_id[:6]})
+                log.warning("session lease lost to another worker", extra={"session": session_ref(session_id)})
                 if self.on_lost:
                     self.on_lost(session_id)
 

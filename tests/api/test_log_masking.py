@@ -66,6 +66,8 @@ def test_a_provider_error_that_echoes_the_conversation_leaks_nothing(live_server
     assert "[message withheld: may echo patient data; HTTP status 400]" in text
     assert "BadRequestError" in text, "the error's type is still there for the operator"
     assert leaks(text) == []
+    assert failed.session == session_ref(session["session_id"]), "the session named by a short hash"  # type: ignore[attr-defined]
+    assert session["session_id"] not in text
 
 
 class ProviderError(Exception):
