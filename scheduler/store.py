@@ -7,6 +7,7 @@ Every write is one statement, hence atomic: a crash never leaves half a booking.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
@@ -16,6 +17,8 @@ from pathlib import Path
 import aiosqlite
 
 from core import sqlite
+
+log = logging.getLogger("scheduler.store")
 
 
 class SlotTaken(Exception):
@@ -181,7 +184,8 @@ class SqliteBookingStore(BookingStore):
         if cursor.rowcount != 1:
             return False
         # The old row was zeroed (secure_delete); the checkpoint takes its old versions out of the WAL.
-        await sqlite.erase_traces(self.db)
+        if not await sqlite.erase_traces(self.db):
+            log.warning("booking forgotten; a reader kept old WAL frames until the next checkpoint")
         return True
 
     async def all(self) -> list[Booking]:

@@ -5,12 +5,14 @@ database and its WAL), read as raw bytes; the slot record of a forgotten booking
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import httpx
 
 from agent.checkpoints import checkpoint_path
 from scheduler.store import sqlite_path
+from tests.conftest import LiveServerFactory
 from tests.support.calendly import API, book_ok, free_times, stored_bookings
 from tests.support.servers import LiveServer
 
@@ -88,3 +90,28 @@ def test_forgetting_a_booking_erases_the_patients_data_and_keeps_the_slot_record
     assert (lookup.status_code, lookup.json()) == (410, {"detail": gone})
     cancel = client.post(f"{API}/bookings/{booking_id}/cancel", json={"confirmation_code": code})
     assert (cancel.status_code, cancel.json()) == (410, {"detail": gone})
+
+
+def test_a_reader_holding_old_frames_delays_the_erasure_and_it_is_logged(live_server: LiveServerFactory) -> None:
+    """Another connection in the middle of a read (another process, a backup) keeps the WAL's
+    old frames: the booking is still forgotten at once, the warning says the rest waits for the
+    next checkpoint, and that checkpoint (here: the next forget) erases them."""
+    server = live_server(database_busy_seconds=0.2)
+    db = sqlite_path(server.settings.database_url)
+    with server.client() as client:
+        first = book_ok(client, TUESDAY, "09:00", patient=PATIENT)
+        second = book_ok(client, TUESDAY, "10:00", patient={**PATIENT, "name": "Ada Byron-Smith"})
+        reader = sqlite3.connect(db)
+        try:
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM bookings").fetchone()  # holds a snapshot
+            forget = {"confirmation_code": first["confirmation_code"]}
+            assert client.post(f"{API}/bookings/{first['booking_id']}/forget", json=forget).status_code == 200
+        finally:
+            reader.close()
+        assert server.logs.find("booking forgotten; a reader kept old WAL frames until the next checkpoint")
+        assert NAME.encode() in raw_bytes(db), "still in the WAL while the reader held it"
+        forget = {"confirmation_code": second["confirmation_code"]}
+        assert client.post(f"{API}/bookings/{second['booking_id']}/forget", json=forget).status_code == 200
+    stored = raw_bytes(db)
+    assert NAME.encode() not in stored and b"Ada Byron-Smith" not in stored
