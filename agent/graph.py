@@ -5,7 +5,8 @@
 - `book_slot`, `reschedule_booking` and `cancel_booking` pause the run for the patient's
   explicit yes (human-in-the-loop);
 - per-message limits on model and tool calls (agent/limits.py: no extra graph nodes);
-  retries with backoff on transient model errors.
+  broken tool calls go back to the model before any card or tool (agent/tool_guard.py);
+  retries with backoff on transient model errors, within the first token's deadline.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from agent.limits import TurnLimitsMiddleware
 from agent.prompts import default_template, render_prompt
 from agent.retry import TransientRetryMiddleware
 from agent.safety import SafetyGuardMiddleware
+from agent.tool_guard import ToolCallGuardMiddleware
 from core.clock import Clock
 from core.formats import TimeFormat
 
@@ -63,8 +65,11 @@ def build_graph(
     checkpointer: Checkpointer,
     retry_delay: float = 0.5,
     time_format: TimeFormat = "12h",
+    model_retries: int = 2,
+    first_token_seconds: float | None = None,
 ) -> Any:
-    """Compile the agent for one model; `time_format` is how the confirmation shows the time."""
+    """Compile the agent for one model; `time_format` is how the confirmation shows the time;
+    `first_token_seconds` bounds the wait for each reply's first token, retries included."""
 
     def summary(tool_call: ToolCall, state: Any, runtime: Any) -> str:
         args = dict(tool_call["args"])
@@ -85,7 +90,13 @@ def build_graph(
             SafetyGuardMiddleware(),  # first: a red-flag emergency ends the turn before any model call
             system_prompt,
             TurnLimitsMiddleware(model_calls=MODEL_CALLS_PER_TURN, tool_calls=TOOL_CALLS_PER_TURN),
-            TransientRetryMiddleware(max_retries=2, initial_delay=retry_delay, max_delay=4.0),
+            ToolCallGuardMiddleware(tools, checked=CONFIRMED_TOOLS),  # broken calls: back to the model, not a card
+            TransientRetryMiddleware(
+                max_retries=model_retries,
+                initial_delay=retry_delay,
+                max_delay=4.0,
+                first_token_seconds=first_token_seconds,
+            ),
             IdempotencyKeyMiddleware(),  # a change sent twice (retry, resumed confirmation) happens once
             HumanInTheLoopMiddleware(
                 {name: {"allowed_decisions": ["approve", "reject"], "description": summary} for name in CONFIRMED_TOOLS}

@@ -4,6 +4,10 @@ langchain-openai raises subclasses of the openai SDK's errors (`OpenAIRateLimitE
 matching class names exactly missed them: a 429 got one call and an error. Here the openai
 hierarchy decides (`isinstance`), and a 429/503 that says when to come back is waited for,
 bounded by `max_delay` so a hostile or confused provider cannot park a patient's turn.
+
+With `first_token_seconds`, all attempts of one model call share one deadline for the reply's
+first token (agent/models/watch.py): no retry starts that could not finish in time, and a reply
+that already streamed something is never retried (the patient would see its start twice).
 """
 
 from __future__ import annotations
@@ -15,11 +19,14 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+import httpx2  # the HTTP client the openai SDK is built on: a stream cut mid-way raises its errors
 import openai
 from langchain.agents.middleware import ModelRequest, ModelResponse, ModelRetryMiddleware
 from langchain.agents.middleware._retry import calculate_delay
 from langchain_core.messages import AIMessage
 from langgraph.errors import GraphBubbleUp
+
+from agent.models.watch import ModelWatch, watching
 
 TRANSIENT: tuple[type[BaseException], ...] = (
     openai.RateLimitError,
@@ -27,7 +34,8 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     openai.APIConnectionError,
     openai.InternalServerError,
     httpx.TransportError,
-    TimeoutError,
+    httpx2.TransportError,
+    TimeoutError,  # with agent/models/watch.py's ModelStalled
     ConnectionError,
 )
 
@@ -73,7 +81,15 @@ class TransientRetryMiddleware(ModelRetryMiddleware):
     by type with plain backoff.
     """
 
-    def __init__(self, *, max_retries: int = 2, initial_delay: float = 0.5, max_delay: float = 4.0) -> None:
+    def __init__(
+        self,
+        *,
+        max_retries: int = 2,
+        initial_delay: float = 0.5,
+        max_delay: float = 4.0,
+        first_token_seconds: float | None = None,
+    ) -> None:
+        self.first_token_seconds = first_token_seconds
         super().__init__(
             max_retries=max_retries,
             retry_on=is_transient,
@@ -99,16 +115,32 @@ class TransientRetryMiddleware(ModelRetryMiddleware):
         request: ModelRequest[Any],
         handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]],
     ) -> ModelResponse[Any] | AIMessage:
-        """Call the model; on a transient error wait (backoff or `Retry-After`) and call again."""
+        """Call the model; on a transient error wait (backoff or `Retry-After`) and call again,
+        while the first token's deadline leaves time for it."""
+        if self.first_token_seconds is None:
+            return await self._attempts(request, handler, None)
+        with watching(self.first_token_seconds) as watch:
+            return await self._attempts(request, handler, watch)
+
+    async def _attempts(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]],
+        watch: ModelWatch | None,
+    ) -> ModelResponse[Any] | AIMessage:
+        loop = asyncio.get_running_loop()
         for attempt in range(self.max_retries + 1):
             try:
                 return await handler(request)
             except GraphBubbleUp:
                 raise
             except Exception as exc:
-                if not is_transient(exc):
+                if not is_transient(exc) or (watch and watch.streamed):
                     raise
                 if attempt >= self.max_retries:
                     return self._handle_failure(exc, attempt + 1)
-                await asyncio.sleep(self.delay_for(attempt, exc))
+                delay = self.delay_for(attempt, exc)
+                if watch and loop.time() + delay >= watch.deadline:
+                    raise  # the patient's wait for a first token would be over before the retry
+                await asyncio.sleep(delay)
         raise RuntimeError("unreachable: the retry loop always returns")

@@ -113,6 +113,8 @@ class AgentRuntime:
                 clinic_name=self.settings.clinic_name,
                 checkpointer=self.checkpointer,
                 time_format=self.settings.display_time_format,
+                model_retries=self.settings.model_retries,
+                first_token_seconds=self.settings.first_token_seconds,
             )
         return self._graphs[choice]
 

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     clinic_locale: str = "en_US"  # how the clinic writes times, unless TIME_FORMAT says otherwise
     time_format: TimeFormat | None = None  # 12h ("2:00 PM") | 24h ("14:00"); unset: from CLINIC_LOCALE
     scheduler_now: datetime | None = None  # clinic-local; unset: the real clock
+    hold_minutes: float = Field(default=5, gt=0)  # how long a slot hold lasts, by the clinic clock
 
     # --- HTTP server ---
     host: str = "127.0.0.1"
@@ -50,6 +51,11 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     openai_base_url: str | None = None
     llm_temperature: float = 0.0
+    # A reply's first token within FIRST_TOKEN_SECONDS, retries included, else the "try again" error.
+    first_token_seconds: float = Field(default=30.0, gt=0)
+    stream_stall_seconds: float = Field(default=15.0, gt=0)  # longest silence mid-reply, then the same error
+    model_retries: int = Field(default=2, ge=0)  # retries of a transient model error (the only ones: see below)
+    openai_timeout: float = Field(default=60.0, gt=0)  # the OpenAI client's own per-request timeout; it never retries
     checkpoint_url: str | None = None  # unset: an SQLite file beside the bookings database
     session_lease_seconds: float = Field(default=30.0, gt=0)  # a dead worker's chat sessions free up after this
     playground_token: str | None = None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import date as Date
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -79,6 +80,7 @@ def _optional_lines(value: str | None) -> str | None:
 IsoDate = Annotated[Date, BeforeValidator(iso_date)]
 TypeKey = Annotated[str, BeforeValidator(type_key)]
 HHMM = Annotated[str, BeforeValidator(_start_time)]
+HoldId = Annotated[str, Field(min_length=1, max_length=64, description="The hold that keeps this slot for you.")]
 
 
 class SlotOut(BaseModel):
@@ -110,6 +112,7 @@ class BookingRequest(BaseModel):
     start_time: HHMM
     patient: Patient
     reason: Annotated[str | None, Field(max_length=500), AfterValidator(_optional_lines)] = None
+    hold_id: HoldId | None = None
 
 
 class BookingDetails(BaseModel):
@@ -130,6 +133,66 @@ class BookingOut(BaseModel):
 
 class CancelRequest(BaseModel):
     confirmation_code: str = Field(min_length=1, max_length=64)
+
+
+class LookupRequest(BaseModel):
+    """Find a booking without its id: the code and the e-mail it was made with, both required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirmation_code: str = Field(min_length=1, max_length=64)
+    email: str = Field(min_length=1, max_length=254)
+
+
+class RescheduleRequest(BaseModel):
+    """Move a booking to another slot; `appointment_type` unset keeps the booking's type."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirmation_code: str = Field(min_length=1, max_length=64)
+    date: IsoDate
+    start_time: HHMM
+    appointment_type: TypeKey | None = None
+    hold_id: HoldId | None = None
+
+
+class SlotRef(BaseModel):
+    appointment_type: str
+    date: Date
+    start_time: str
+    end_time: str
+
+
+class BookingEventOut(BaseModel):
+    """One change of a booking: `created` (to_slot), `rescheduled` (from_slot -> to_slot) or
+    `cancelled` (from_slot), at the service clock's time (UTC)."""
+
+    event: Literal["created", "rescheduled", "cancelled"]
+    at: datetime
+    from_slot: SlotRef | None = None
+    to_slot: SlotRef | None = None
+
+
+class BookingWithHistoryOut(BookingOut):
+    history: list[BookingEventOut] = Field(description="The booking's changes, oldest first.")
+
+
+class HoldRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    appointment_type: TypeKey
+    date: IsoDate
+    start_time: HHMM
+
+
+class HoldOut(BaseModel):
+    """A slot kept out of availability until `expires_at`; book it by sending `hold_id`."""
+
+    hold_id: str
+    expires_at: datetime
+    appointment_type: str
+    date: Date
+    start_time: str
 
 
 class AppointmentTypeOut(BaseModel):

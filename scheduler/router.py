@@ -8,13 +8,16 @@ No `from __future__ import annotations` here: the routes' dependencies are bound
 `build_router`, and FastAPI reads string annotations in the module's globals only.
 """
 
+import hashlib
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -28,17 +31,24 @@ from scheduler.models import (
     AppointmentTypeOut,
     AvailabilityOut,
     BookingDetails,
+    BookingEventOut,
     BookingOut,
     BookingRequest,
+    BookingWithHistoryOut,
     CancelRequest,
     ForgottenOut,
+    HoldOut,
+    HoldRequest,
+    LookupRequest,
     Patient,
+    RescheduleRequest,
+    SlotRef,
     iso_date,
     type_key,
 )
 from scheduler.notices import Notices
-from scheduler.rules import Availability, BookingRules
-from scheduler.store import Booking
+from scheduler.rules import Action, Availability, BookingRules, IdempotencyKey
+from scheduler.store import Booking, BookingEvent
 
 log = logging.getLogger("scheduler")
 
@@ -55,8 +65,6 @@ BUSY: dict[int | str, dict[str, Any]] = {
 }
 GONE: dict[int | str, dict[str, Any]] = {410: {"description": "The booking was erased at the patient's request."}}
 FORBIDDEN: dict[int | str, dict[str, Any]] = {403: {"description": "Wrong or missing code."}}
-
-
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such booking."}}
 
 
@@ -90,6 +98,54 @@ class ServiceRoute(APIRoute):
                 )
 
         return route
+
+
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    **FORBIDDEN,
+    422: {"description": "The Idempotency-Key was already used for a different request."},
+    **GONE,
+    **BUSY,
+}
+_TAKEN = "The slot is taken or held; `alternatives` lists up to three free ones."
+
+
+def _idempotency_key(
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description="Any unique string (e.g. a UUID): a repeat with the same key and body gets the first"
+            " answer again, without a second effect; keys are kept at least 24 hours."
+        ),
+    ] = None,
+) -> str | None:
+    if idempotency_key is not None and not _KEY.match(idempotency_key):
+        raise ServiceError(400, "Idempotency-Key: must be 1 to 255 visible ASCII characters")
+    return idempotency_key
+
+
+def _fingerprint(request: Request, body: Any) -> str:
+    """What makes two requests "the same": method, path and the validated body."""
+    payload = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{request.method} {request.url.path}\n{payload}".encode()).hexdigest()
+
+
+def _slot_ref(slot: dict[str, str] | None) -> SlotRef | None:
+    return SlotRef.model_validate(slot) if slot is not None else None
+
+
+def _event_out(event: BookingEvent) -> BookingEventOut:
+    return BookingEventOut(
+        event=event.event,  # the table's CHECK admits only the three
+        at=event.at,  # ISO text; pydantic parses it
+        from_slot=_slot_ref(event.from_slot),
+        to_slot=_slot_ref(event.to_slot),
+    )
+
+
+def _render(booking: Booking) -> dict[str, Any]:
+    return _out(booking).model_dump(mode="json")
 
 
 def _out(booking: Booking) -> BookingOut:
@@ -178,7 +234,6 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
 
         return dependency
 
-    booking_id_path = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$", description="The booking's id.")]
     booking_rules = Annotated[BookingRules, Depends(rules_for("Failed to book the appointment"))]
     lookup_rules = Annotated[BookingRules, Depends(rules_for("Failed to look up the booking"))]
 
@@ -212,51 +267,101 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
         result = await rules.availability(day, kind)  # type: ignore[arg-type]  # both parsed above
         return Response(_availability_json(result), media_type="application/json")
 
+    async def change(
+        request: Request, rules: BookingRules, body: Any, key: str | None, action: Action, done: str
+    ) -> Response:
+        """Run one change (idempotently with a key) and answer it; log and notify only a new effect.
+        `done` says what happened: confirmed (a new booking: 201), rescheduled or cancelled."""
+        created = done == "confirmed"
+        idempotency = IdempotencyKey(key, _fingerprint(request, body)) if key is not None else None
+        outcome = await rules.change(action, _render, 201 if created else 200, idempotency)
+        if outcome.booking is not None:
+            booking = outcome.booking
+            log.info(
+                f"booking {done}",
+                extra={
+                    "booking_id": booking.booking_id,
+                    "type": booking.appointment_type,
+                    "date": booking.date,
+                    "start": booking.start_time,
+                },
+            )
+            if created:
+                notices.confirm(booking)
+        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+        return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
+
+    idempotency_key = Annotated[str | None, Depends(_idempotency_key)]
+    booking_id_path = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$", description="The booking's id.")]
+
     @router.post(
         "/book",
         response_model=BookingOut,
         status_code=status.HTTP_201_CREATED,
-        responses={
-            **ERRORS,
-            409: {"description": "The slot is taken; `alternatives` lists up to three free ones."},
-            **BUSY,
-        },
+        responses={**_CHANGE_ERRORS, 409: {"description": _TAKEN}},
     )
-    async def book(body: BookingRequest, rules: booking_rules) -> BookingOut:
-        """Book a slot. Exactly one of any number of concurrent requests for a slot succeeds."""
-        remember_patient_data(body.patient.email, body.patient.phone, body.reason, names=[body.patient.name])
-        booking = await rules.book(body)
-        log.info(
-            "booking confirmed",
-            extra={
-                "booking_id": booking.booking_id,
-                "type": booking.appointment_type,
-                "date": booking.date,
-                "start": booking.start_time,
-            },
-        )
-        notices.confirm(booking)
-        return _out(booking)
+    async def book(request: Request, body: BookingRequest, rules: booking_rules, key: idempotency_key) -> Response:
+        """Book a slot. Exactly one of any number of concurrent requests for a slot succeeds.
 
-    @router.get("/bookings/{booking_id}", response_model=BookingOut, responses={**NOT_FOUND, **FORBIDDEN, **GONE})
+        A held slot is booked only with its `hold_id` (the hold is then used up)."""
+        remember_patient_data(body.patient.email, body.patient.phone, body.reason, names=[body.patient.name])
+        return await change(request, rules, body, key, lambda tx: rules.book(tx, body), "confirmed")
+
+    @router.get(
+        "/bookings/{booking_id}",
+        response_model=BookingWithHistoryOut,
+        responses={**NOT_FOUND, **FORBIDDEN, **GONE},
+    )
     async def get_booking(
         booking_id: booking_id_path,
         rules: lookup_rules,
         confirmation_code: Annotated[str | None, Query(max_length=64)] = None,
-    ) -> BookingOut:
-        """A booking, for whoever holds its confirmation code."""
-        return _out(await rules.authorised(booking_id, confirmation_code))
+    ) -> BookingWithHistoryOut:
+        """A booking and its history (created, rescheduled, cancelled), for whoever holds its code."""
+        return _with_history(*await rules.authorised(booking_id, confirmation_code))
+
+    def _with_history(booking: Booking, history: list[BookingEvent]) -> BookingWithHistoryOut:
+        return BookingWithHistoryOut(**dict(_out(booking)), history=[_event_out(e) for e in history])
+
+    @router.post(
+        "/bookings/lookup",
+        response_model=BookingWithHistoryOut,
+        responses={**ERRORS, 404: {"description": "No booking matches that code and e-mail (either may be wrong)."}},
+    )
+    async def lookup_booking(body: LookupRequest, rules: lookup_rules) -> BookingWithHistoryOut:
+        """A booking and its history by confirmation code and the e-mail it was made with, for a
+        patient who has no booking id. A POST, so the e-mail stays out of URLs and access logs."""
+        return _with_history(*await rules.find(body.confirmation_code, body.email))
+
+    @router.post(
+        "/bookings/{booking_id}/reschedule",
+        response_model=BookingOut,
+        responses={**_CHANGE_ERRORS, 409: {"description": f"The booking is cancelled, or: {_TAKEN}"}},
+    )
+    async def reschedule_booking(
+        request: Request,
+        booking_id: booking_id_path,
+        body: RescheduleRequest,
+        rules: booking_rules,
+        key: idempotency_key,
+    ) -> Response:
+        """Move a booking to another slot, keeping its id and code; its old slot is free at once.
+
+        The move is one transaction: if the new slot is taken (409) the booking stays as it was."""
+        return await change(request, rules, body, key, lambda tx: rules.reschedule(tx, booking_id, body), "rescheduled")
 
     @router.post(
         "/bookings/{booking_id}/cancel",
         response_model=BookingOut,
-        responses={**NOT_FOUND, **FORBIDDEN, 409: {"description": "Already cancelled."}, **GONE, **BUSY},
+        responses={**_CHANGE_ERRORS, 409: {"description": "Already cancelled."}},
     )
-    async def cancel_booking(booking_id: booking_id_path, body: CancelRequest, rules: lookup_rules) -> BookingOut:
+    async def cancel_booking(
+        request: Request, booking_id: booking_id_path, body: CancelRequest, rules: lookup_rules, key: idempotency_key
+    ) -> Response:
         """Cancel a booking; its slot is free again at once."""
-        booking = await rules.cancel(booking_id, body.confirmation_code)
-        log.info("booking cancelled", extra={"booking_id": booking.booking_id})
-        return _out(booking)
+        return await change(
+            request, rules, body, key, lambda tx: rules.cancel(tx, booking_id, body.confirmation_code), "cancelled"
+        )
 
     @router.post(
         "/bookings/{booking_id}/forget",
@@ -265,7 +370,7 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
     )
     async def forget_booking(booking_id: booking_id_path, body: CancelRequest, rules: lookup_rules) -> ForgottenOut:
         """Erase the patient's name, e-mail, phone and reason from a booking (which cancels it
-        and frees its slot), from the database files too; the slot record stays."""
+        and frees its slot), from the database files too; the slot record and its history stay."""
         booking = await rules.forget(booking_id, body.confirmation_code)
         log.info("booking forgotten", extra={"booking_id": booking.booking_id})
         return ForgottenOut(
@@ -277,5 +382,33 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
             end_time=booking.end_time,
             forgotten_at=booking.forgotten_at or "",
         )
+
+    @router.post(
+        "/holds",
+        response_model=HoldOut,
+        status_code=status.HTTP_201_CREATED,
+        responses={**ERRORS, 409: {"description": _TAKEN}},
+    )
+    async def hold_slot(body: HoldRequest, rules: booking_rules) -> HoldOut:
+        """Keep a free slot for a few minutes (HOLD_MINUTES) while a patient decides: nobody else
+        is offered it or can book it; send `hold_id` with the booking to use it."""
+        hold = await rules.hold(body)
+        return HoldOut(
+            hold_id=hold.hold_id,
+            expires_at=datetime.fromisoformat(hold.expires_at).astimezone(rules.clock.tz),
+            appointment_type=hold.appointment_type,
+            date=hold.date,  # ISO text; pydantic parses it
+            start_time=hold.start_time,
+        )
+
+    @router.delete(
+        "/holds/{hold_id}",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses={404: {"description": "No live hold with that id."}},
+    )
+    async def release_hold(hold_id: str, rules: booking_rules) -> Response:
+        """Give a held slot back at once."""
+        await rules.release(hold_id)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return router

@@ -57,7 +57,8 @@ class SchedulerService:
             self.rules, self.error = None, str(exc)
             log.error("slot data unusable: %s", exc)
             return
-        self.rules, self.error = BookingRules(source, self.store, self.clock), None
+        self.rules = BookingRules(source, self.store, self.clock, hold_minutes=self.settings.hold_minutes)
+        self.error = None
 
     async def stop(self) -> None:
         await self.notices.stop()

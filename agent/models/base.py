@@ -21,6 +21,11 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
+# `additional_kwargs` key of a reply whose streamed tool-call arguments were not JSON (call id ->
+# why), set by agent/models/openai.py and read by agent/tool_guard.py. Here, so that reading it
+# does not import langchain-openai.
+UNPARSED = "unparsed_tool_calls"
+
 
 def pieces(text: str) -> list[str]:
     """Word-sized stream pieces whose concatenation is exactly `text`."""

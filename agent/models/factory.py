@@ -36,19 +36,21 @@ def make_model(
     choice = choice or ModelChoice(settings.effective_llm_provider)
     temperature = settings.llm_temperature if choice.temperature is None else choice.temperature
     if choice.provider == "openai":
-        from langchain_openai import ChatOpenAI
+        from agent.models.openai import BoundedChatOpenAI
 
         if not settings.openai_api_key and not settings.openai_base_url:
             raise ModelConfigError("LLM_PROVIDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)")
-        return ChatOpenAI(
+        return BoundedChatOpenAI(
             model=choice.model or settings.openai_model,
             api_key=SecretStr(settings.openai_api_key or "not-needed"),  # local servers ignore the key
             base_url=settings.openai_base_url,
             temperature=temperature,
             streaming=True,
             stream_usage=True,
-            max_retries=0,  # ModelRetryMiddleware retries, with backoff, in one place
-            timeout=60,
+            max_retries=0,  # agent/retry.py retries (MODEL_RETRIES), in one place: never the client too
+            timeout=settings.openai_timeout,
+            first_token_seconds=settings.first_token_seconds,
+            stall_seconds=settings.stream_stall_seconds,
         )
     if choice.provider == "offline":
         from agent.offline import OfflineChatModel

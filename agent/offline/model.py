@@ -24,6 +24,7 @@ from pydantic import ConfigDict
 
 from agent.models.base import StreamingChatModel
 from agent.offline.clinic import CLINIC
+from agent.offline.manage import MANAGE_TOOLS
 from agent.offline.policy import Action, decide
 from agent.offline.replies import Replies
 from agent.offline.state import derive_state, text_of
@@ -77,7 +78,13 @@ class OfflineChatModel(StreamingChatModel):
         today = self.clock.today()
         state = derive_state(messages, today)
         say = Replies(self.clinic_name, today, self.time_format)
-        action: Action = decide(state, say, clinic_tool=not self.tool_names or CLINIC in self.tool_names)
+        bound = set(self.tool_names)
+        action: Action = decide(
+            state,
+            say,
+            clinic_tool=not bound or CLINIC in bound,
+            manage_tools=not bound or set(MANAGE_TOOLS) <= bound,
+        )
         call: dict[str, Any] | None = None
         text = action.text or ""
         if action.tool:

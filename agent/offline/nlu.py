@@ -118,6 +118,25 @@ _FLAGS: dict[str, str] = {
 }
 _NAME_HINT = re.compile(r"\b(?:name|i'?m|i\s+am|this\s+is|it'?s|call\s+me)\b")
 _FLAG_RES = {flag: re.compile(pattern) for flag, pattern in _FLAGS.items()}
+
+# A confirmation code as typed (the service's are 8 letters and digits; a patient's may be shorter):
+# a word of 6 to 10 letters and digits with at least one of each, or any such word right after
+# "code". Read after the e-mail is blanked, so "okafor2@..." is never a code.
+_CODE_AFTER_WORD = re.compile(
+    r"\b(?:confirmation\s+(?:code|number|no\.?|#)|conf(?:irmation)?\s*(?:code|#)|booking\s+code|code)"
+    r"(?:\s*(?:is|:|#|=)\s*([a-z0-9]{6,10})|\s*((?=[a-z]*\d)[a-z0-9]{6,10}))\b"
+)
+_CODE_WORD = re.compile(r"\b(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{6,10}\b")
+_CANCEL_IT = re.compile(
+    r"\bcancel(?:l?ing)?\b(?!\s+(?:fee|policy|charge))"
+    r"(?=.*\b(?:appointment|appt|booking|visit|reservation|it|that|this|mine|follow[\s-]?up|physical|consultation)\b)"
+    r"|\b(?:want|need|like|have|going)\s+to\s+cancel\b|\bcancel\s+(?:my|the|our)\b"
+)
+_KEEP = re.compile(
+    r"^(?:(?:no|nah|ok(?:ay)?|actually|on\s+second\s+thought|never\s*mind|wait)[\s,]*)*(?:i'?ll\s+|let'?s\s+|please\s+)?"
+    r"(?:keep\s+(?:it|my|the|that|this)|leave\s+it|don'?t\s+(?:cancel|move|change)|do\s+not\s+(?:cancel|move|change))\b"
+    r"|\bnever\s*mind\b(?!.*\b(?:cancel|move)\b)"
+)
 _REASON = re.compile(
     r"\b(?:because(?:\s+of)?|the\s+reason\s+is|reason\s*(?:is|:)|it'?s\s+(?:about|for)|regarding)\s+([^.;!?\n]{3,200})"
 )
@@ -185,7 +204,10 @@ class Utterance(PatientDetails):
     bye: bool = False
     help: bool = False
     injection: bool = False
-    cancel: bool = False
+    cancel: bool = False  # an existing booking is meant (to look up, move or cancel)
+    manage: str | None = None  # "cancel" | "move" | "keep": what to do with an existing booking
+    code: str | None = None  # a confirmation code, upper-cased
+    instead: bool = False  # "... instead": a change of something already agreed
     medical: bool = False
     off_topic: bool = False
     retry: bool = False
@@ -229,6 +251,33 @@ def _find_email(u: Utterance, text: str) -> str:
             u.bad_email = candidate
         return _cut(text, m.span())
     return text
+
+
+def _find_code(u: Utterance, text: str) -> str:
+    """A confirmation code, blanked from the text so its digits are never read as times."""
+    m = _CODE_AFTER_WORD.search(text) or _CODE_WORD.search(text)
+    if m is None:
+        return text
+    group = m.lastindex or 0
+    u.code = m[group].upper()
+    return _cut(text, m.span(group))
+
+
+def _find_manage(u: Utterance, norm: str) -> None:
+    """Cancel, move or keep an existing booking. A bare "cancel" (at a confirmation) stays a no."""
+    if _KEEP.search(norm):
+        u.manage = "keep"
+        return
+    u.instead = re.search(r"\binstead\b", norm) is not None
+    booking = re.search(r"\b(?:appointment|appt|booking|visit|reservation|it)\b", norm) is not None
+    if _CANCEL_IT.search(norm) or (u.code and re.search(r"\bcancel", norm)):
+        u.manage, u.no = "cancel", False
+    elif re.search(r"\b(?:reschedul\w*|postpon\w*)\b", norm) or (
+        (u.cancel or u.code or booking) and re.search(r"\b(?:mov(?:e|ing)|chang(?:e|ing)|switch\w*|push\w*)\b", norm)
+    ):
+        u.manage = "move"
+    elif u.cancel or re.search(r"\b(?:can'?t|cannot|can\s+not|won'?t\s+be\s+able\s+to)\s+make\s+(?:it|my|the)\b", norm):
+        u.manage = "look"  # an existing booking, but what to do with it is not said yet
 
 
 def _find_phone(u: Utterance, text: str, phone_expected: bool) -> str:
@@ -356,12 +405,13 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     if m := _REASON.search(text):
         u.reason = m[1].strip()
     # details are read from the patient's own text; everything else from the normalised one
-    raw = _find_email(u, low)
+    raw = _find_code(u, _find_email(u, low))
     raw = _find_phone(u, _blank_dates(raw), phone_expected)
     norm = normalize(_blank_details(low, raw))
     for flag, compiled in _FLAG_RES.items():
         if compiled.search(norm):
             setattr(u, flag, True)
+    _find_manage(u, norm)
     rest = norm
     if m := _GREETING.match(rest):
         u.greeting = True

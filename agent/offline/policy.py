@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from agent.offline import clinic
+from agent.offline import clinic, manage
 from agent.offline.replies import TYPE_ADJ, Replies
-from agent.offline.state import BOOK, CHECK, Event, PatientTurn, State
+from agent.offline.state import BOOK, CHECK, MOVE, Event, PatientTurn, State
 from core.formats import day_label
 
 MAX_CHAIN = 4
@@ -56,8 +56,10 @@ def _book(state: State, turn: PatientTurn) -> Action | None:
         return None
     if not state.was_returned(offer.day, offer.type, slot):
         return None
-    if any(e.name == BOOK for e in turn.events):
+    if any(e.name in (BOOK, MOVE) for e in turn.events):
         return None
+    if state.moving and state.found is not None:
+        return _step(manage.move_call(state.found, offer.day, slot))
     args: dict[str, Any] = {
         "date": offer.day.isoformat(),
         "start_time": slot,
@@ -71,7 +73,11 @@ def _book(state: State, turn: PatientTurn) -> Action | None:
     return Action(tool=BOOK, args=args)
 
 
-def decide(state: State, say: Replies, *, clinic_tool: bool = True) -> Action:
+def _step(step: tuple[str, dict[str, Any]] | str) -> Action:
+    return _reply(step) if isinstance(step, str) else Action(tool=step[0], args=step[1])
+
+
+def decide(state: State, say: Replies, *, clinic_tool: bool = True, manage_tools: bool = True) -> Action:
     """The next action for the latest message in the history.
 
     A front-desk question is answered through `clinic_info` just before the turn's reply: the
@@ -80,11 +86,11 @@ def decide(state: State, say: Replies, *, clinic_tool: bool = True) -> Action:
     """
     turn = state.turn
     if not clinic_tool or turn is None or not clinic.asks_about_clinic(turn.utterance):
-        return _decide(state, say)
+        return _decide(state, say, manage_tools)
     asked = [e for e in turn.events if e.name == clinic.CLINIC]
     state.turn = replace(turn, events=[e for e in turn.events if e.name != clinic.CLINIC])
     try:
-        action = _decide(state, say)
+        action = _decide(state, say, manage_tools)
     finally:
         state.turn = turn
     if action.tool:
@@ -98,13 +104,21 @@ def decide(state: State, say: Replies, *, clinic_tool: bool = True) -> Action:
     return _reply(found)
 
 
-def _decide(state: State, say: Replies) -> Action:
+def _decide(state: State, say: Replies, manage_tools: bool = True) -> Action:
     turn = state.turn
     if turn is None:
         return _reply(say.greeting())
     if not turn.events:
+        u = turn.utterance
+        if manage_tools and not (u.injection or u.off_topic_only) and (step := manage.on_patient(state, turn, say)):
+            return _step(step)
         return _after_patient(state, turn, say)
     event = turn.events[-1]
+    if event.name in manage.MANAGE_TOOLS:
+        if step := manage.after(state, event, say):
+            return _step(step)
+        key = _wanted_key(state)  # a move with its day named: look at that day
+        return _check(*key) if key else _reply(say.tool_problem())
     if event.name == CHECK:
         return _after_check(state, turn, event, say)
     if event.name == BOOK:

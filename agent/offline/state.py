@@ -23,6 +23,7 @@ from core.formats import minutes
 
 REJECTED = re.compile(r"^User rejected the tool call for `(?P<tool>[\w-]+)`(?: with reason: (?P<reason>.*))?", re.S)
 CHECK, BOOK = "check_availability", "book_slot"
+FIND, MOVE, CANCEL = "find_booking", "reschedule_booking", "cancel_booking"
 DETAILS = ("name", "email", "phone")
 
 
@@ -81,6 +82,7 @@ class PatientTurn:
     utterance: Utterance
     index: int
     rejected: bool = False
+    rejected_tool: str | None = None  # the gated tool the patient said no to
     bad_pick: bool = False
     paging: str | None = None  # "later" / "earlier" / "more": the patient asked for other times
     page_from: list[str] = field(default_factory=list)  # the times offered before they asked
@@ -110,9 +112,21 @@ class State(PatientDetails):
     turn: PatientTurn | None = None
     turns: int = 0
     pending: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    # an existing booking (agent/offline/manage.py): what to do with it, its code, as found
+    manage: str | None = None  # "move" | "cancel" | "look" (found, then asked what to do)
+    code: str | None = None
+    found: dict[str, Any] | None = None
+    not_found: bool = False  # the last lookup found nothing for that code and e-mail
+
+    @property
+    def moving(self) -> bool:
+        """A found booking is being moved: a slot choice reschedules it (no details needed)."""
+        return self.manage == "move" and self.found is not None
 
     @property
     def missing(self) -> list[str]:
+        if self.moving:
+            return []
         return [d for d in DETAILS if not getattr(self, d)]
 
     @property
@@ -246,10 +260,50 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         state.phone, state.bad_phone = None, u.bad_phone
     if u.reason:
         state.reason = u.reason
+    _apply_manage(state, u, turn)
 
     if rejected and state.chosen == chosen_before and (state.name, state.email, state.phone) == details_before:
         state.chosen = None  # a plain "no" at confirmation: do not book the same thing again
     return turn
+
+
+def _apply_manage(state: State, u: Utterance, turn: PatientTurn) -> None:
+    """What the message says about an existing booking: the code, and move / cancel / keep."""
+    if u.code and u.code != state.code:
+        state.code, state.not_found = u.code, False
+        if state.found and state.found.get("confirmation_code") != u.code:
+            state.found = None  # another booking
+    if u.manage == "keep":
+        state.manage = None
+    elif u.manage in ("move", "cancel") or (u.manage == "look" and state.manage is None):
+        state.manage = u.manage
+    elif u.instead and state.bookings and state.manage is None and (u.day or u.times):
+        state.manage = "move"  # "can I come on Friday instead?" after booking in this conversation
+    elif u.code and state.manage is None:
+        state.manage = "look"  # a code (and e-mail) on its own: find it, then ask what to do
+    if state.manage and state.found is None and state.bookings and not state.code:
+        state.found = state.bookings[-1]  # "cancel it" right after booking it here
+        state.code = str(state.found.get("confirmation_code") or "") or None
+    if state.manage == "move" and state.found and not u.type:
+        state.type = str(state.found.get("appointment_type"))
+    if state.manage and turn.rejected_tool is None and not u.has_slot_facts and state.found is None:
+        state.chosen = None
+
+
+def _absorb_manage(state: State, name: str, result: dict[str, Any] | None) -> None:
+    ok = bool(result and result.get("ok"))
+    if name == FIND:
+        state.found, state.not_found = (result, False) if ok else (None, True)
+        if not ok:
+            state.code = None
+        elif state.manage == "move" and result:
+            state.type = str(result.get("appointment_type"))
+        return
+    if ok:
+        state.found, state.manage = result, None
+        state.chosen, state.offer, state.time = None, None, ()
+    elif name == MOVE and result and result.get("error") == "slot_taken":
+        state.chosen, state.checked = None, None
 
 
 def _absorb_check(state: State, args: dict[str, Any], result: dict[str, Any] | None) -> None:
@@ -370,12 +424,20 @@ def _absorb_tool_message(state: State, message: ToolMessage) -> None:
     if rejected:
         reason = (rejected.group("reason") or "").strip()
         u = parse(reason or "no", state.today, details_expected=state.details_expected)
-        apply_utterance(state, u, rejected=True)
+        tool = rejected.group("tool")
+        if tool == BOOK and not u.code and u.manage == "cancel":
+            u.manage = None  # "cancel" said to "shall I book this?" is a no, not an old booking
+        turn = apply_utterance(state, u, rejected=True)
+        turn.rejected_tool = tool
+        if tool in (MOVE, CANCEL) and not (u.has_slot_facts and tool == MOVE):
+            state.manage = None  # the patient keeps the booking as it is
         return
     result = _json(text)
     if name == CHECK:
         _absorb_check(state, args, result)
     elif name == BOOK:
         _absorb_book(state, args, result)
+    elif name in (FIND, MOVE, CANCEL):
+        _absorb_manage(state, name, result)
     if state.turn is not None:
         state.turn.events.append(Event(name, args, result, text, message.status == "error"))

@@ -13,7 +13,7 @@ import httpx
 from agent.checkpoints import checkpoint_path
 from scheduler.store import sqlite_path
 from tests.conftest import LiveServerFactory
-from tests.support.calendly import API, book_ok, free_times, stored_bookings
+from tests.support.calendly import API, book_ok, booking_body, free_times, stored_bookings
 from tests.support.servers import LiveServer
 
 NAME, EMAIL, PHONE = "Zebulon Quixotefield", "zebulon.q@example.org", "+44 20 7946 0958"
@@ -54,7 +54,10 @@ def test_forgetting_a_booking_erases_the_patients_data_and_keeps_the_slot_record
     server: LiveServer, client: httpx.Client
 ) -> None:
     db = sqlite_path(server.settings.database_url)
-    booking = book_ok(client, TUESDAY, "09:00", patient=PATIENT, reason="Quixotic knee pain")
+    body = booking_body(TUESDAY, "09:00", patient=PATIENT, reason="Quixotic knee pain")
+    made = client.post(f"{API}/book", json=body, headers={"Idempotency-Key": "erase-me-1"})
+    assert made.status_code == 201, made.text
+    booking = made.json()  # its replayable answer (the Idempotency-Key) repeats the patient's data
     ada = {"name": "Ada Byron-Smith", "email": "ada@example.net", "phone": "+1 555 000 1111"}
     kept = book_ok(client, TUESDAY, "09:30", patient=ada)
     assert NAME.encode() in raw_bytes(db), "it was written"

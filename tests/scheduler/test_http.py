@@ -151,6 +151,12 @@ def test_patient_email_and_phone_never_reach_the_server_log_in_clear(serve_proce
             f"{API}/book", json=booking_body(TUESDAY, "09:30", patient={**patient, "phone": "5558675309x"})
         )
         assert bad.status_code == 400
+        moved = client.post(
+            f"{API}/bookings/{booking['booking_id']}/reschedule",
+            json={"confirmation_code": booking["confirmation_code"], "date": TUESDAY, "start_time": "10:00"},
+            headers={"Idempotency-Key": "log-test-move"},
+        )
+        assert moved.status_code == 200
         client.post(
             f"{API}/bookings/{booking['booking_id']}/cancel", json={"confirmation_code": booking["confirmation_code"]}
         )
@@ -160,7 +166,7 @@ def test_patient_email_and_phone_never_reach_the_server_log_in_clear(serve_proce
     process.stop()  # flush everything
 
     log = process.log_text()
-    assert "booking confirmed" in log and "booking cancelled" in log
+    assert "booking confirmed" in log and "booking rescheduled" in log and "booking cancelled" in log
     assert "j***@example.com" in log
     for secret in (
         "jane.roe@example.com",

@@ -54,6 +54,11 @@ def book_ok(
     return response.json()
 
 
+def without_history(booking: dict[str, Any]) -> dict[str, Any]:
+    """A lookup's answer as /book answered it: the same fields but its `history`."""
+    return {k: v for k, v in booking.items() if k != "history"}
+
+
 def stored_bookings(database_url: str) -> list[dict[str, Any]]:
     """The bookings table as the database file holds it (read directly, not through the API)."""
     with sqlite3.connect(sqlite_path(database_url)) as db:

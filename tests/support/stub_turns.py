@@ -10,21 +10,15 @@ from agent.models.stub import StubChatModel
 CHECK_ARGS = {"date": "2026-12-01", "appointment_type": "followup"}
 CHECK = {"tool_calls": [{"name": "check_availability", "args": CHECK_ARGS}]}
 OFFER = {"text": "Tuesday, December 1: 8:30, 9:00 or 9:30. Which would you like?"}
-BOOK = {
-    "tool_calls": [
-        {
-            "name": "book_slot",
-            "args": {
-                "date": "2026-12-01",
-                "start_time": "09:00",
-                "appointment_type": "followup",
-                "patient_name": "Jane Roe",
-                "patient_email": "jane@example.com",
-                "patient_phone": "555 0100",
-            },
-        }
-    ]
+BOOK_ARGS: dict[str, Any] = {
+    "date": "2026-12-01",
+    "start_time": "09:00",
+    "appointment_type": "followup",
+    "patient_name": "Jane Roe",
+    "patient_email": "jane@example.com",
+    "patient_phone": "555 0100",
 }
+BOOK = {"tool_calls": [{"name": "book_slot", "args": BOOK_ARGS}]}
 
 
 class GatedStub(StubChatModel):
