@@ -29,14 +29,16 @@ from langgraph.types import Checkpointer
 
 from agent.events import change_summary
 from agent.history import found_booking
+from agent.holds import SlotHoldMiddleware
 from agent.idempotency import IdempotencyKeyMiddleware
-from agent.limits import TurnLimitsMiddleware
+from agent.limits import ModelBudgetMiddleware, TurnLimitsMiddleware
 from agent.prompts import default_template, render_prompt
 from agent.retry import TransientRetryMiddleware
 from agent.safety import SafetyGuardMiddleware
 from agent.tool_guard import ToolCallGuardMiddleware
 from core.clock import Clock
 from core.formats import TimeFormat
+from tools.holds import SlotHolds
 
 MODEL_CALLS_PER_TURN = 8
 TOOL_CALLS_PER_TURN = 6
@@ -45,9 +47,11 @@ CONFIRMED_TOOLS = ("book_slot", "reschedule_booking", "cancel_booking")  # each 
 
 @dataclass(frozen=True)
 class TurnContext:
-    """Per-run context: a staff prompt override (playground) or None for the shipped prompt."""
+    """Per-run context: a staff prompt override (playground) or None for the shipped prompt,
+    and the client address the turn came from (for the per-day model-call budget)."""
 
     prompt_template: str | None = None
+    client: str | None = None
 
 
 class SessionState(AgentState[Any]):
@@ -67,9 +71,12 @@ def build_graph(
     time_format: TimeFormat = "12h",
     model_retries: int = 2,
     first_token_seconds: float | None = None,
+    holds: SlotHolds | None = None,
+    budget: ModelBudgetMiddleware | None = None,
 ) -> Any:
     """Compile the agent for one model; `time_format` is how the confirmation shows the time;
-    `first_token_seconds` bounds the wait for each reply's first token, retries included."""
+    `first_token_seconds` bounds the wait for each reply's first token, retries included;
+    `budget` caps model calls per conversation and per client a day."""
 
     def summary(tool_call: ToolCall, state: Any, runtime: Any) -> str:
         args = dict(tool_call["args"])
@@ -90,6 +97,7 @@ def build_graph(
             SafetyGuardMiddleware(),  # first: a red-flag emergency ends the turn before any model call
             system_prompt,
             TurnLimitsMiddleware(model_calls=MODEL_CALLS_PER_TURN, tool_calls=TOOL_CALLS_PER_TURN),
+            *([SlotHoldMiddleware(holds)] if holds else []),  # the slot waits with the confirmation
             ToolCallGuardMiddleware(tools, checked=CONFIRMED_TOOLS),  # broken calls: back to the model, not a card
             TransientRetryMiddleware(
                 max_retries=model_retries,
@@ -97,6 +105,7 @@ def build_graph(
                 max_delay=4.0,
                 first_token_seconds=first_token_seconds,
             ),
+            *([budget] if budget else []),  # inside the retries: every call that would cost counts
             IdempotencyKeyMiddleware(),  # a change sent twice (retry, resumed confirmation) happens once
             HumanInTheLoopMiddleware(
                 {name: {"allowed_decisions": ["approve", "reject"], "description": summary} for name in CONFIRMED_TOOLS}

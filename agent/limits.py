@@ -17,8 +17,17 @@ from typing import Any
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
+from core.ratelimit import DAY, Limit, Limiter, RateLimited
+
 MODEL_LIMIT_REPLY = (
     "I'm sorry, I couldn't finish that request. Could you tell me again, in one message, what you would like to book?"
+)
+SESSION_BUDGET_REPLY = (
+    "This conversation has reached its length limit, so I can't answer here any more. "
+    "Please start a new conversation, or call the clinic."
+)
+DAY_BUDGET_REPLY = (
+    "I've answered as many messages from your connection as I can today. Please try again tomorrow, or call the clinic."
 )
 TOOL_LIMIT_RESULT = (
     '{"ok": false, "error": "tool_call_limit", "message": "Too many tool calls for this message; '
@@ -66,3 +75,30 @@ def _tool_calls_before(turn: Sequence[BaseMessage], call_id: str) -> int:
             ids = [c["id"] for c in message.tool_calls]
             return done + (ids.index(call_id) if call_id in ids else 0)
     return done
+
+
+class ModelBudgetMiddleware(AgentMiddleware[Any, Any]):
+    """Model-call budgets, so a runaway or abusive conversation stops costing: at most
+    `per_session` model calls in one conversation (counted from it: the assistant's messages,
+    so the count is shared by every worker and survives a restart), and at most `per_day` per
+    client address a day (the turn's context `client`; counted in this process, on the clock).
+    Over budget, the patient gets a closing reply and no model is called. 0 switches one off."""
+
+    def __init__(self, *, per_session: int, per_day: int, limiter: Limiter) -> None:
+        super().__init__()
+        self.per_session = per_session
+        self.daily = Limit("model-calls", per_day, DAY, "model calls")
+        self.limiter = limiter
+
+    async def awrap_model_call(
+        self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
+    ) -> ModelResponse | AIMessage:
+        if self.per_session and sum(isinstance(m, AIMessage) for m in request.messages) >= self.per_session:
+            return AIMessage(content=SESSION_BUDGET_REPLY)
+        client = getattr(request.runtime.context, "client", None) if request.runtime else None
+        if client is not None:
+            try:
+                self.limiter.check((self.daily, client))
+            except RateLimited:
+                return AIMessage(content=DAY_BUDGET_REPLY)
+        return await handler(request)

@@ -28,6 +28,7 @@ from agent.checkpoints import checkpoint_path, open_checkpointer
 from agent.confirmation import DECLINED_BY_BUTTON, is_affirmative
 from agent.graph import TurnContext, build_graph
 from agent.history import SessionHistory
+from agent.limits import ModelBudgetMiddleware
 from agent.models import ModelChoice, make_model
 from agent.models.stub import StubExhausted, StubScript
 from agent.sessions import UNKNOWN, Busy, SessionTable
@@ -36,8 +37,10 @@ from agent.turn import NothingPending, RunningTurn, SessionBusy, TurnOptions, Tu
 from core import sqlite
 from core.clock import Clock
 from core.logging import remember_patient_data, session_ref
+from core.ratelimit import Limiter
 from core.settings import Settings
 from core.text import character_problem
+from tools.holds import SlotHolds
 
 log = logging.getLogger("agent")
 
@@ -58,10 +61,12 @@ class AgentRuntime:
     sessions: SessionTable
     stub_script: StubScript | None = None
     model_hook: Callable[[Any], Any] | None = None  # tests and scripts adjust the model (e.g. stub render)
+    holds: SlotHolds | None = None  # slots held while a confirmation waits (agent/holds.py)
     _graphs: dict[ModelChoice, Any] = field(default_factory=dict)
     _active: set[str] = field(default_factory=set)  # sessions with a turn running in this process
     _deadlines: dict[str, asyncio.Timeout] = field(default_factory=dict)  # of the running turns
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _budget: ModelBudgetMiddleware | None = None  # shared by the graphs: one daily count per client
 
     @classmethod
     @asynccontextmanager
@@ -73,6 +78,7 @@ class AgentRuntime:
         tools: Sequence[BaseTool],
         stub_script: StubScript | None = None,
         model_hook: Callable[[Any], Any] | None = None,
+        holds: SlotHolds | None = None,
     ) -> AsyncIterator[AgentRuntime]:
         """The runtime for `settings`, calling `tools`; its checkpointer and session table are
         closed on exit."""
@@ -83,7 +89,7 @@ class AgentRuntime:
             sessions = await stack.enter_async_context(
                 SessionTable.open(path, settings.session_lease_seconds, settings.database_busy_seconds)
             )
-            runtime = cls(settings, clock, tools, checkpointer, sessions, stub_script, model_hook)
+            runtime = cls(settings, clock, tools, checkpointer, sessions, stub_script, model_hook, holds)
             sessions.on_lost = runtime._lease_lost
             runtime.graph()  # fail at start-up, not on the first patient, if the model is misconfigured
             try:
@@ -106,6 +112,12 @@ class AgentRuntime:
             model = make_model(self.settings, self.clock, choice, stub_script=self.stub_script)
             if self.model_hook:
                 model = self.model_hook(model) or model
+            if self._budget is None:
+                self._budget = ModelBudgetMiddleware(
+                    per_session=self.settings.limit_session_model_calls,
+                    per_day=self.settings.limit_client_model_calls_per_day,
+                    limiter=Limiter(self.clock),
+                )
             self._graphs[choice] = build_graph(
                 model,
                 self.tools,
@@ -115,6 +127,8 @@ class AgentRuntime:
                 time_format=self.settings.display_time_format,
                 model_retries=self.settings.model_retries,
                 first_token_seconds=self.settings.first_token_seconds,
+                holds=self.holds,
+                budget=self._budget,
             )
         return self._graphs[choice]
 
@@ -260,7 +274,7 @@ class AgentRuntime:
                     self.graph(options.choice),
                     graph_input,
                     self._config(turn.session_id),
-                    TurnContext(prompt_template=options.prompt_template),
+                    TurnContext(prompt_template=options.prompt_template, client=options.client),
                     emit,
                     durability="sync" if turn.approved else "exit",
                     finish_cut_run=cut,

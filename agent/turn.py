@@ -35,10 +35,12 @@ class NothingPending(TurnRefused):
 
 @dataclass
 class TurnOptions:
-    """Per-turn overrides (the staff playground): prompt template and model choice."""
+    """Per-turn overrides (the staff playground): prompt template and model choice; and the
+    client address the turn came from (the per-day model-call budget counts by it)."""
 
     prompt_template: str | None = None
     choice: ModelChoice | None = None
+    client: str | None = None
 
 
 _NOTHING: Any = object()

@@ -23,13 +23,13 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent import events
-from agent.turn import RunningTurn
-from api.deps import Runtime
+from agent.turn import RunningTurn, TurnOptions
+from api.deps import ChatLimitsDep, Runtime
 from scheduler.router import BUSY
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
@@ -115,11 +115,25 @@ def read_request(body: UIChatRequest) -> _Answer:
 
 
 async def start_ui_turn(
-    body: Annotated[UIChatRequest, Body()], runtime: Runtime, response: Response
+    body: Annotated[UIChatRequest, Body()],
+    runtime: Runtime,
+    response: Response,
+    limits: ChatLimitsDep,
+    request: Request,
 ) -> tuple[RunningTurn, _Answer]:
     """Runs before the stream opens, so a refusal gets its own status code and JSON detail."""
     answer = read_request(body)
-    turn = await runtime.start_turn(body.id, answer.message, answer.confirm, create=True, confirm_id=answer.confirm_id)
+    client = limits.client(request)
+    # The chat id is the client's: a new one starts a conversation (one read, only if counted).
+    limits.admit(client, body.id, new=limits.counts_sessions and not await runtime.exists(body.id))
+    turn = await runtime.start_turn(
+        body.id,
+        answer.message,
+        answer.confirm,
+        create=True,
+        confirm_id=answer.confirm_id,
+        options=TurnOptions(client=client),
+    )
     response.headers[STREAM_HEADER[0]] = STREAM_HEADER[1]
     return turn, answer
 
@@ -221,6 +235,7 @@ def _tool_input(call_id: str, name: str, args: dict[str, Any]) -> Chunk:
         200: {"description": "The AI SDK UI message stream (`x-vercel-ai-ui-message-stream: v1`)."},
         400: {"description": "A malformed body, an empty or too long message, an unsupported trigger."},
         409: {"description": "A turn is running in this chat, or the approval answers no pending confirmation."},
+        429: {"description": "Too many messages or new chats from this client (`Retry-After`: seconds)."},
         **BUSY,
     },
 )

@@ -11,14 +11,14 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Response, status
+from fastapi import APIRouter, Body, Depends, Path, Request, Response, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.events import Event
 from agent.runtime import MAX_MESSAGE_CHARS
-from agent.turn import RunningTurn
-from api.deps import Runtime
+from agent.turn import RunningTurn, TurnOptions
+from api.deps import ChatLimitsDep, Runtime
 from scheduler.router import BUSY
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
@@ -40,9 +40,16 @@ class ChatRequest(BaseModel):
     confirm: bool | None = Field(default=None, description="Answer to a pending confirmation: true books it.")
 
 
-async def start_turn(body: Annotated[ChatRequest, Body()], runtime: Runtime) -> RunningTurn:
-    """Runs before the stream opens, so a refusal (TurnRefused) gets its own status code."""
-    return await runtime.start_turn(body.session_id, body.message, body.confirm)
+async def start_turn(
+    body: Annotated[ChatRequest, Body()], runtime: Runtime, limits: ChatLimitsDep, request: Request
+) -> RunningTurn:
+    """Runs before the stream opens, so a refusal (TurnRefused, RateLimited) gets its own status code."""
+    client = limits.client(request)
+    limits.admit(client, body.session_id, new=body.session_id is None)
+    turn = await runtime.start_turn(body.session_id, body.message, body.confirm, options=TurnOptions(client=client))
+    if body.session_id is None:
+        limits.started(turn.session_id)
+    return turn
 
 
 async def stream(turn: RunningTurn) -> AsyncIterator[tuple[Event, ServerSentEvent]]:
@@ -61,6 +68,7 @@ async def stream(turn: RunningTurn) -> AsyncIterator[tuple[Event, ServerSentEven
         400: {"description": "Empty, too long or malformed input."},
         404: {"description": "Unknown session id."},
         409: {"description": "A turn is already running in this session, or nothing waits for confirmation."},
+        429: {"description": "Too many messages or new sessions from this client (`Retry-After`: seconds)."},
         **BUSY,
     },
 )

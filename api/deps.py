@@ -7,7 +7,7 @@ runs a plain-def dependency in its thread pool, one hand-off per request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 
 from agent.runtime import AgentRuntime
 from api.evaluation import ScriptEvaluator
+from api.limits import ChatLimits
 from api.playground.sessions import StaffSessions
 from core.clock import Clock
 from core.settings import Settings
@@ -32,6 +33,10 @@ class AppServices:
     evaluator: ScriptEvaluator | None = None  # replays scripts k times (given by the command line)
     runtime: AgentRuntime | None = None  # patients' conversations
     playground: AgentRuntime | None = None  # staff's, in memory; None while the playground is off
+    limits: ChatLimits = field(init=False)  # the chat endpoints' limits for one client (api/limits.py)
+
+    def __post_init__(self) -> None:
+        self.limits = ChatLimits(self.settings, self.clock)
 
 
 def services(app: Starlette) -> AppServices:
@@ -78,6 +83,10 @@ async def get_playground_runtime(request: Request) -> AgentRuntime:
     return runtime
 
 
+async def get_chat_limits(request: Request) -> ChatLimits:
+    return services(request.app).limits
+
+
 async def get_staff_sessions(request: Request) -> StaffSessions:
     return services(request.app).staff_sessions
 
@@ -88,4 +97,5 @@ ClockDep = Annotated[Clock, Depends(get_clock)]
 Scheduler = Annotated[SchedulerService, Depends(get_scheduler)]
 Runtime = Annotated[AgentRuntime, Depends(get_runtime)]
 PlaygroundRuntime = Annotated[AgentRuntime, Depends(get_playground_runtime)]
+ChatLimitsDep = Annotated[ChatLimits, Depends(get_chat_limits)]
 StaffSessionsDep = Annotated[StaffSessions, Depends(get_staff_sessions)]

@@ -15,6 +15,7 @@ from starlette.routing import Match
 from agent.turn import TurnRefused
 from core import sqlite
 from core.errors import body_parse_message, validation_message
+from core.ratelimit import RateLimited
 
 log = logging.getLogger("api")
 
@@ -25,6 +26,15 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
 
 async def _turn_refused(request: Request, exc: TurnRefused) -> JSONResponse:
     return JSONResponse({"detail": exc.message}, status_code=exc.status)
+
+
+def rate_limited_response(exc: RateLimited) -> JSONResponse:
+    """429 with the seconds to wait in `Retry-After` and in the message."""
+    return JSONResponse({"detail": exc.message}, status_code=429, headers={"Retry-After": str(exc.retry_after)})
+
+
+async def _rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
+    return rate_limited_response(exc)
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -70,6 +80,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]  # Starlette types handlers loosely
     app.add_exception_handler(TurnRefused, _turn_refused)  # type: ignore[arg-type]  # as above
+    app.add_exception_handler(RateLimited, _rate_limited)  # type: ignore[arg-type]  # as above
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]  # as above
     app.add_exception_handler(sqlite3.OperationalError, _database)  # type: ignore[arg-type]  # as above
     app.add_exception_handler(Exception, _unexpected)

@@ -35,6 +35,7 @@ from core.settings import Settings, get_settings
 from scheduler.service import SchedulerService
 from tools.catalog import all_tools
 from tools.clinic_info import ClinicInfo
+from tools.holds import SlotHolds
 from tools.http import SchedulerHttpClient
 
 LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"
@@ -80,6 +81,7 @@ def create_app(
                         tools=tools,
                         stub_script=stub_script,
                         model_hook=model_hook,
+                        holds=SlotHolds(client),
                     )
                 )
                 if settings.playground_token:

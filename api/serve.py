@@ -103,10 +103,17 @@ class Workers(Multiprocess):
             self.should_exit.wait(0.2)
 
 
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's X-Forwarded-For handling, off unless TRUST_FORWARDED_FOR: the client address
+    the limits count by is then the proxy's own for every patient (README "Limits")."""
+    return {"proxy_headers": settings.trust_forwarded_for, "forwarded_allow_ips": settings.forwarded_allow_ips}
+
+
 def serve(settings: Settings, *, host: str, port: int, workers: int, evaluator: ScriptEvaluator | None = None) -> int:
     """Run until stopped; the exit code (0 after a graceful stop, 3 if the app could not start).
     `evaluator` replays the playground's scripts (one worker only, as the playground needs)."""
     options: dict[str, Any] = {"host": host, "port": port, "log_config": None, "access_log": False}
+    options.update(proxy_options(settings))
     ready_line = where_to_open(settings, host, port)
     if workers == 1:
         from api.main import create_app

@@ -67,13 +67,18 @@ class BenchModel(StreamingChatModel):
         return AIMessage(content=f"@{time.monotonic():.6f}|How can I help?")
 
 
+# Hundreds of sessions from one loopback address, each booking with its own e-mail: the limits for
+# one client (README "Limits") would refuse most of them. The benchmark measures the chat path.
+LIMITS_OFF: dict[str, object] = {name: 0 for name in Settings.model_fields if name.startswith("limit_")}
+
+
 def make_app() -> FastAPI:
     """The app with the benchmark model, latency from `BENCH_LATENCY`.
 
     A module-level factory because uvicorn spawns its workers: each imports this module and
     builds its own app, so each configures its own logging here.
     """
-    settings = Settings(llm_provider="stub")
+    settings = Settings(llm_provider="stub").model_copy(update=LIMITS_OFF)
     configure_logging(settings.log_level, settings.log_format)
     latency = float(os.environ.get("BENCH_LATENCY", "1.0"))
     return create_app(settings, model_hook=lambda _model: BenchModel(reply_delay=latency))

@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -278,6 +279,8 @@ class _Conversation:
         self.options = TurnOptions(prompt_template=script.prompt) if script.prompt else None
 
     async def before(self, turn: ScriptTurn, result: TurnResult) -> bool:
+        if turn.wait_minutes:
+            services(self.app).clock.advance(timedelta(minutes=turn.wait_minutes))
         transport = httpx.ASGITransport(app=self.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://scripts.internal") as client:
             for book in turn.before_book:
@@ -318,7 +321,7 @@ class _Conversation:
         return result
 
     async def _turn(self, turn: ScriptTurn, result: TurnResult) -> None:
-        if turn.before_book and not await self.before(turn, result):
+        if (turn.before_book or turn.wait_minutes) and not await self.before(turn, result):
             return
         replies = [{k: v for k, v in r.items() if k != "_line"} for r in turn.stub or []] if self.stubbed else []
         self.stub.extend(replies)

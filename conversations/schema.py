@@ -11,7 +11,8 @@ A script is one conversation (see `tests/conversations/*.yaml`):
     turns:                    # required, at least one
       - user: "..."           # or `confirm: true|false` (the widget's buttons)
         note: ...             # optional, shown in reports
-        before: {book: {date, start_time, appointment_type, [patient_name, patient_email, patient_phone]}}
+        before: {wait_minutes: N,   # the clinic clock moves on (the patient took N minutes; holds expire)
+                 book: {date, start_time, appointment_type, [patient_name, patient_email, patient_phone]}}
         stub: [{text: ...}, {tool_calls: [{name, args}]}]   # llm: stub only
         expect: {...}         # see EXPECT_KEYS
     end:
@@ -66,8 +67,7 @@ END_KEYS = ("bookings",)
 
 
 def _tool_args() -> dict[str, tuple[str, ...]]:
-    """Tool name -> the argument names a model gives (the tools' own schemas, without the ones
-    the agent fills in itself; no client is needed to read them)."""
+    """Tool name -> its argument names (the tools' own schemas; no client is needed to read them)."""
     args: dict[str, tuple[str, ...]] = {}
     client: Any = None  # only the schemas are read; the client is never called
     for tool in [*build_tools(client), *build_manage_tools(client)]:
@@ -197,6 +197,7 @@ class ScriptTurn:
     stub: list[dict[str, Any]] | None = None
     stub_line: int = 0
     before_book: list[dict[str, Any]] = field(default_factory=list)
+    wait_minutes: float | None = None  # the clinic clock moves on this much before the turn
     expect: dict[str, Any] = field(default_factory=dict)
     expect_lines: dict[str, int] = field(default_factory=dict)
 
@@ -480,7 +481,13 @@ def _turn(c: _Checker, raw: Any, line: int, index: int, llm: str) -> ScriptTurn 
     if "before" in turn_map:
         before = c.mapping(turn_map["before"], turn_map.lines["before"], f"{what}.before")
         if before is not None:
-            c.keys(before, ("book",), f"{what}.before")
+            c.keys(before, ("wait_minutes", "book"), f"{what}.before")
+            if "wait_minutes" in before:
+                minutes = before["wait_minutes"]
+                if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes <= 0:
+                    c.fail(before.lines["wait_minutes"], f"{what}.before.wait_minutes: a positive number of minutes")
+                else:
+                    turn.wait_minutes = float(minutes)
             if "book" in before:
                 books = before["book"]
                 items = books if isinstance(books, MarkedList) else MarkedList([books])

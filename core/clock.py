@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,10 +14,16 @@ class Clock:
     def __init__(self, timezone: str, frozen: datetime | None = None) -> None:
         self.tz = ZoneInfo(timezone)
         self._frozen = frozen.replace(tzinfo=self.tz) if frozen is not None else None
+        self._shift = timedelta()
 
     def now(self) -> datetime:
         """Aware datetime in the clinic's time zone."""
-        return self._frozen if self._frozen is not None else datetime.now(self.tz)
+        return (self._frozen if self._frozen is not None else datetime.now(self.tz)) + self._shift
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock on by `delta` (tests and scripts: a rate-limit window or a slot hold runs
+        out without sleeping)."""
+        self._shift += delta
 
     def today(self) -> date:
         return self.now().date()

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     scheduler_now: datetime | None = None  # clinic-local; unset: the real clock
     hold_minutes: float = Field(default=5, gt=0)  # how long a slot hold lasts, by the clinic clock
 
+    # --- notices to patients (issue 12) ---
+    smtp_url: str | None = None  # smtp://user:pass@host:587?starttls=true; unset: .eml files in OUTBOX_DIR
+    outbox_dir: Path | None = None  # unset: "outbox" beside the bookings database (var/outbox)
+    mail_from: str = "appointments@clinic.example"  # the notices' sender address
+    outbox_retry_seconds: float = Field(default=30.0, gt=0)  # first retry delay; doubles per failure, max 1 h
+
     # --- HTTP server ---
     host: str = "127.0.0.1"
     port: int = 8000
@@ -70,6 +76,17 @@ class Settings(BaseSettings):
     frame_ancestors: str = (
         "'self'"  # CSP frame-ancestors: who may frame the pages, e.g. "'self' https://clinic.example"
     )
+
+    # --- limits for one client (issue 16; 0 switches a limit off; README "Limits") ---
+    limit_client_turns_per_minute: int = Field(default=30, ge=0)  # chat messages per client address
+    limit_client_sessions_per_hour: int = Field(default=30, ge=0)  # new chat sessions per client address
+    limit_session_turns_per_minute: int = Field(default=12, ge=0)  # chat messages per session
+    limit_client_bookings_per_minute: int = Field(default=10, ge=0)  # book/cancel requests per client address
+    limit_upcoming_bookings: int = Field(default=3, ge=0)  # future confirmed bookings per e-mail and per phone
+    limit_session_model_calls: int = Field(default=100, ge=0)  # model calls in one conversation, ever
+    limit_client_model_calls_per_day: int = Field(default=300, ge=0)  # per client address and clinic day
+    trust_forwarded_for: bool = False  # client address from X-Forwarded-For, set by a proxy in FORWARDED_ALLOW_IPS
+    forwarded_allow_ips: str = "127.0.0.1,::1"  # the proxies whose X-Forwarded-For is trusted (comma-separated)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -1,47 +1,131 @@
-"""The notice a patient gets after a booking: the service's own background work.
+"""The sender: delivers the outbox's notices (e-mail + .ics) in the background, with retries.
 
-A stand-in for the e-mail or SMS a real Calendly would send. Each notice runs as a detached
-asyncio task, so neither the response nor an in-process (ASGI) caller waits for it and no
-worker thread is parked; stopping the service cancels what is still pending.
+Each process runs one sender task. It reads on the store's read connection and writes (single
+statements) on the store's bookkeeping connection, the one holds use: no fsync, never inside a
+booking's transaction. It claims
+due rows (outbox.claim_due: one UPDATE, so two workers never take the same row), renders and
+delivers each, then marks it sent; a failed delivery is due again after an exponential backoff
+(OUTBOX_RETRY_SECONDS, doubling, at most an hour), for as long as it takes: rows stay until sent.
+
+Delivery guarantee: at least once, with one narrow window. A crash before the claim, during
+the delivery, or a failure of any kind leaves the row unsent and it is delivered later
+(another worker, or this one after a restart, once the claim's lease has run out). Only a crash
+in the instant after the mail server accepted the message and before `mark_sent` committed
+(one local SQLite write) sends it a second time; that copy has the same Message-ID and the same
+iCalendar UID and SEQUENCE, so mail and calendar clients treat it as the same notice. At most
+once would instead lose the notice on any crash during delivery, which is worse for a patient.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import aiosqlite
 
 from core.logging import mask_email
-from scheduler.store import Booking
+from scheduler import outbox
+from scheduler.mailer import Delivery, MessageStyle, notice_ics, render
+from scheduler.outbox import Notice, NoticeKind
+from scheduler.store import Booking, SqliteBookingStore
 
 log = logging.getLogger("scheduler.notices")
 
 
-class Notices:
-    """Sends booking confirmations `delay` seconds after the booking, in the background."""
+class NoticeSender:
+    """Delivers pending outbox rows; `wake()` after a change in this process sends at once."""
 
-    def __init__(self, delay: float = 0.2) -> None:
-        self.delay = delay
-        self._tasks: set[asyncio.Task[None]] = set()
+    def __init__(
+        self,
+        store: SqliteBookingStore,
+        delivery: Delivery,
+        style: MessageStyle,
+        *,
+        retry_seconds: float = 30.0,
+        lease_seconds: float = 120.0,
+        poll_seconds: float = 1.0,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.delivery = delivery
+        self.style = style
+        self.retry_seconds = retry_seconds
+        self.lease_seconds = lease_seconds  # longer than any delivery (the SMTP timeout is 30 s)
+        self.poll_seconds = poll_seconds  # how soon another process's rows are seen
+        self.now = now
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
 
-    def confirm(self, booking: Booking) -> None:
-        """Queue the confirmation notice of a new booking."""
-        task = asyncio.create_task(self._deliver(booking))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def start(self) -> None:
+        """Start the task (after the store opened, which creates the outbox table)."""
+        self._task = asyncio.create_task(self._run(), name="notice-sender")
 
-    async def _deliver(self, booking: Booking) -> None:
-        await asyncio.sleep(self.delay)
-        log.info(
-            "confirmation notice sent",
-            extra={"booking_id": booking.booking_id, "to": mask_email(booking.patient_email)},
-        )
-
-    @property
-    def pending(self) -> int:
-        return len(self._tasks)
+    def wake(self) -> None:
+        """A notice was just committed: look now rather than at the next poll."""
+        self._wake.set()
 
     async def stop(self) -> None:
-        """Cancel the notices not sent yet."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Stop the task; what is not sent stays in the outbox for the next start."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        return self.store.db
+
+    async def calendar_file(self, booking: Booking) -> bytes:
+        """The booking's current .ics: the attachment of its newest notice (a booking older than
+        the outbox has none: then the booking as it stands, sequence 0)."""
+        notice = await outbox.latest(self.db, booking.booking_id)
+        if notice is None:
+            kind: NoticeKind = "cancelled" if booking.status == "cancelled" else "created"
+            stamp = datetime.fromisoformat(booking.cancelled_at or booking.created_at).timestamp()
+            notice = Notice(0, booking.booking_id, kind, 0, booking.patient_email, booking.as_dict(), 0, stamp)
+        return notice_ics(notice, self.style.clinic)
+
+    async def send_due(self) -> int:
+        """Claim and deliver what is due now; the number sent."""
+        sent = 0
+        async with self.store.bookkeeping() as db:  # no fsync: a claim lost to a power cut is only due again
+            claimed = await outbox.claim_due(db, self.now(), self.lease_seconds)
+        for notice in claimed:
+            sent += await self._send(notice)
+        return sent
+
+    async def _send(self, notice: Notice) -> int:
+        fields = {"booking_id": notice.booking_id, "kind": notice.kind, "sequence": notice.sequence}
+        try:
+            await self.delivery.deliver(notice, render(notice, self.style))
+        except Exception as exc:  # any failure: keep the row and try again later
+            delay = outbox.backoff(notice.attempts, self.retry_seconds)
+            async with self.store.bookkeeping() as db:
+                await outbox.retry_later(db, notice.notice_id, self.now() + delay, type(exc).__name__)
+            log.warning(
+                "notice delivery failed, retrying",
+                extra={**fields, "attempts": notice.attempts, "retry_in_s": round(delay, 3), "error": str(exc)},
+            )
+            return 0
+        async with self.store.bookkeeping() as db:  # a "sent" lost to a power cut: sent again (the window)
+            await outbox.mark_sent(db, notice.notice_id, self.now())
+        log.info("notice sent", extra={**fields, "to": mask_email(notice.recipient), "attempts": notice.attempts})
+        return 1
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.send_due()
+                due = await outbox.next_due(self.db)
+            except Exception:  # the database is busy or broken: log, and look again later
+                log.exception("notice sender pass failed")
+                due = None
+            wait = self.poll_seconds if due is None else min(self.poll_seconds, max(0.0, due - self.now()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)

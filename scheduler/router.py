@@ -26,6 +26,8 @@ from core import sqlite
 from core.appointment_types import APPOINTMENT_TYPES, TYPE_KEYS
 from core.errors import body_parse_message, validation_message
 from core.logging import remember_patient_data
+from core.ratelimit import RateLimited
+from scheduler.calendar_route import add_calendar_route
 from scheduler.errors import ServiceError
 from scheduler.models import (
     AppointmentTypeOut,
@@ -46,7 +48,7 @@ from scheduler.models import (
     iso_date,
     type_key,
 )
-from scheduler.notices import Notices
+from scheduler.notices import NoticeSender
 from scheduler.rules import Action, Availability, BookingRules, IdempotencyKey
 from scheduler.store import Booking, BookingEvent
 
@@ -83,6 +85,9 @@ class ServiceRoute(APIRoute):
                 return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status)
             except RequestValidationError as exc:
                 return JSONResponse({"detail": validation_message(list(exc.errors()))}, status_code=400)
+            except RateLimited as exc:
+                headers = {"Retry-After": str(exc.retry_after)}
+                return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
             except HTTPException as exc:
                 if (detail := body_parse_message(exc)) is None:
                     raise
@@ -101,13 +106,12 @@ class ServiceRoute(APIRoute):
 
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-_CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {
+_KEYED_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
-    **FORBIDDEN,
     422: {"description": "The Idempotency-Key was already used for a different request."},
-    **GONE,
     **BUSY,
 }
+_CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {**_KEYED_ERRORS, **FORBIDDEN, **GONE}
 _TAKEN = "The slot is taken or held; `alternatives` lists up to three free ones."
 
 
@@ -222,11 +226,20 @@ def _availability_json(result: Availability) -> bytes:
 
 RulesProvider = Callable[[str], Awaitable[BookingRules]]
 """The rules, or a ServiceError 500 with the given message while the slot data is unusable."""
+Admission = Callable[[Request], Awaitable[None]]
+"""Counts a request to a booking endpoint from its client, or raises RateLimited (429)."""
+
+LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many booking requests from this client (`Retry-After`: seconds)."}
+}
+UPCOMING = "the patient's e-mail or phone already holds the most upcoming bookings allowed (`reason`: `upcoming_limit`)"
 
 
-def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
-    """The service's routes under /api/calendly, bound to `service`."""
+def build_router(require_rules: RulesProvider, notices: NoticeSender, admit: Admission) -> APIRouter:
+    """The service's routes under /api/calendly, bound to `service`; `admit` counts the requests
+    that book, change, hold or look up a booking, per client (README "Limits")."""
     router = APIRouter(prefix="/api/calendly", tags=["Calendly mock"], route_class=ServiceRoute)
+    limited = [Depends(admit)]
 
     def rules_for(failure: str) -> Callable[[], Awaitable[BookingRules]]:
         async def dependency() -> BookingRules:
@@ -286,8 +299,7 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
                     "start": booking.start_time,
                 },
             )
-            if created:
-                notices.confirm(booking)
+            notices.wake()  # its notice is in the outbox, committed with the change
         headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
         return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
 
@@ -298,7 +310,8 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
         "/book",
         response_model=BookingOut,
         status_code=status.HTTP_201_CREATED,
-        responses={**_CHANGE_ERRORS, 409: {"description": _TAKEN}},
+        responses={**_KEYED_ERRORS, **LIMITED, 409: {"description": f"{_TAKEN} Or: {UPCOMING}."}},
+        dependencies=limited,
     )
     async def book(request: Request, body: BookingRequest, rules: booking_rules, key: idempotency_key) -> Response:
         """Book a slot. Exactly one of any number of concurrent requests for a slot succeeds.
@@ -306,6 +319,8 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
         A held slot is booked only with its `hold_id` (the hold is then used up)."""
         remember_patient_data(body.patient.email, body.patient.phone, body.reason, names=[body.patient.name])
         return await change(request, rules, body, key, lambda tx: rules.book(tx, body), "confirmed")
+
+    add_calendar_route(router, rules_for("Failed to look up the booking"), notices)  # before /bookings/{id}
 
     @router.get(
         "/bookings/{booking_id}",
@@ -326,7 +341,12 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
     @router.post(
         "/bookings/lookup",
         response_model=BookingWithHistoryOut,
-        responses={**ERRORS, 404: {"description": "No booking matches that code and e-mail (either may be wrong)."}},
+        responses={
+            **ERRORS,
+            **LIMITED,
+            404: {"description": "No booking matches that code and e-mail (either may be wrong)."},
+        },
+        dependencies=limited,
     )
     async def lookup_booking(body: LookupRequest, rules: lookup_rules) -> BookingWithHistoryOut:
         """A booking and its history by confirmation code and the e-mail it was made with, for a
@@ -336,7 +356,8 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
     @router.post(
         "/bookings/{booking_id}/reschedule",
         response_model=BookingOut,
-        responses={**_CHANGE_ERRORS, 409: {"description": f"The booking is cancelled, or: {_TAKEN}"}},
+        responses={**_CHANGE_ERRORS, **LIMITED, 409: {"description": f"The booking is cancelled, or: {_TAKEN}"}},
+        dependencies=limited,
     )
     async def reschedule_booking(
         request: Request,
@@ -353,7 +374,8 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
     @router.post(
         "/bookings/{booking_id}/cancel",
         response_model=BookingOut,
-        responses={**_CHANGE_ERRORS, 409: {"description": "Already cancelled."}},
+        responses={**_CHANGE_ERRORS, **LIMITED, 409: {"description": "Already cancelled."}},
+        dependencies=limited,
     )
     async def cancel_booking(
         request: Request, booking_id: booking_id_path, body: CancelRequest, rules: lookup_rules, key: idempotency_key
@@ -387,7 +409,8 @@ def build_router(require_rules: RulesProvider, notices: Notices) -> APIRouter:
         "/holds",
         response_model=HoldOut,
         status_code=status.HTTP_201_CREATED,
-        responses={**ERRORS, 409: {"description": _TAKEN}},
+        responses={**ERRORS, **LIMITED, 409: {"description": _TAKEN}},
+        dependencies=limited,
     )
     async def hold_slot(body: HoldRequest, rules: booking_rules) -> HoldOut:
         """Keep a free slot for a few minutes (HOLD_MINUTES) while a patient decides: nobody else

@@ -20,7 +20,7 @@ from core.formats import day_label, minutes
 from scheduler.errors import ServiceError
 from scheduler.models import BookingRequest, HoldRequest, RescheduleRequest
 from scheduler.slots import Slot, SlotSource, is_past
-from scheduler.store import Booking, BookingEvent, BookingStore, Hold, SlotTaken, StoredReply, Transaction
+from scheduler.store import Booking, BookingEvent, BookingStore, Hold, SlotTaken, StoredReply, Transaction, phone_digits
 
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
@@ -92,12 +92,19 @@ class BookingRules:
     """
 
     def __init__(
-        self, source: SlotSource, store: BookingStore, clock: Clock, cache_seconds: float = 1.0, hold_minutes: float = 5
+        self,
+        source: SlotSource,
+        store: BookingStore,
+        clock: Clock,
+        cache_seconds: float = 1.0,
+        hold_minutes: float = 5,
+        max_upcoming: int = 0,
     ) -> None:
         self.source = source
         self.store = store
         self.clock = clock
         self.cache_seconds = cache_seconds
+        self.max_upcoming = max_upcoming  # per e-mail and per phone; 0: no limit
         self.hold_lifetime = timedelta(minutes=hold_minutes)
         self._keys_purged_at: datetime | None = None
         self._holds_purged_at: datetime | None = None
@@ -255,6 +262,7 @@ class BookingRules:
         _, slot = self._slot(day, type_key, start, now)
         if slot.available:
             hold = await self._unheld(tx, type_key, day, start, request.hold_id)
+            await self._under_upcoming_limit(tx, request, now)
             booking = Booking(
                 booking_id=f"APPT-{day:%Y%m%d}-{secrets.token_hex(4).upper()}",
                 confirmation_code="".join(secrets.choice(_CODE_ALPHABET) for _ in range(8)),
@@ -278,6 +286,25 @@ class BookingRules:
                 return booking
         raise await self._taken(tx, type_key, day, start, "is already taken")
 
+    async def _under_upcoming_limit(self, tx: Transaction, request: BookingRequest, now: datetime) -> None:
+        """409 if the patient's e-mail or phone already holds `max_upcoming` upcoming bookings.
+        Counted inside the booking's transaction (the writer's lock), so concurrent bookings of
+        one patient, also from other processes, cannot both slip under the limit."""
+        if self.max_upcoming <= 0:
+            return
+        by_email, by_phone = await tx.upcoming(
+            request.patient.email, phone_digits(request.patient.phone), now.date().isoformat(), now.strftime("%H:%M")
+        )
+        if max(by_email, by_phone) >= self.max_upcoming:
+            n = self.max_upcoming
+            raise ServiceError(
+                409,
+                f"This e-mail address or phone number already has {n} upcoming booking{'s' if n != 1 else ''}, "
+                "the most one patient may hold. Cancel one first (with its confirmation code), or call the clinic.",
+                reason="upcoming_limit",
+                limit=n,
+            )
+
     async def _used(self, tx: Transaction, hold: Hold | None) -> None:
         if hold is not None:
             await tx.release_hold(hold.hold_id)
@@ -293,7 +320,7 @@ class BookingRules:
         type_key = request.appointment_type or booking.appointment_type
         _, slot = self._slot(day, type_key, start, now)
         if (type_key, day.isoformat(), start) == (booking.appointment_type, booking.date, booking.start_time):
-            raise ServiceError(409, f"Booking {booking_id} is already at {start} on {_day(day)}.", alternatives=[])
+            return booking  # already there: nothing to change, nothing to record
         if slot.available:
             hold = await self._unheld(tx, type_key, day, start, request.hold_id)
             before = booking.slot()

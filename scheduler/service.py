@@ -10,43 +10,75 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from core.clock import Clock
-from core.settings import Settings
+from core.ratelimit import IN_PROCESS_CLIENT, MINUTE, Limit, Limiter, client_address
+from core.settings import PROJECT_ROOT, Settings
 from scheduler.errors import ServiceError
-from scheduler.notices import Notices
+from scheduler.ics import Clinic
+from scheduler.mailer import MessageStyle, make_delivery
+from scheduler.notices import NoticeSender
 from scheduler.router import build_router
 from scheduler.rules import BookingRules, DayPlan
 from scheduler.slots import ScheduleDataError, SlotSource
-from scheduler.store import Booking, BookingStore, make_store
+from scheduler.store import Booking, BookingStore, SqliteBookingStore, make_store
 
 log = logging.getLogger("scheduler")
+
+
+def _outbox_dir(database: Path) -> Path:
+    """The default OUTBOX_DIR: beside the bookings database (an in-memory one has no folder)."""
+    return PROJECT_ROOT / "var" / "outbox" if str(database) == ":memory:" else database.parent / "outbox"
 
 
 class SchedulerService:
     """The service's parts; `rules` is None while the slot data cannot be read."""
 
-    def __init__(self, settings: Settings, clock: Clock, store: BookingStore, notices: Notices | None = None) -> None:
+    def __init__(self, settings: Settings, clock: Clock, store: BookingStore, notices: NoticeSender) -> None:
         self.settings = settings
         self.clock = clock
         self.store = store
-        self.notices = notices or Notices()
+        self.notices = notices
         self.rules: BookingRules | None = None
         self.error: str | None = None
+        self.limiter = Limiter(clock)
+        self.booking_limit = Limit(
+            "client-bookings", settings.limit_client_bookings_per_minute, MINUTE, "booking requests from your address"
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock) -> SchedulerService:
-        return cls(settings, clock, make_store(settings.database_url, settings.database_busy_seconds))
+        style = MessageStyle(Clinic(settings.clinic_name, clock.tz), settings.mail_from, settings.display_time_format)
+        store = make_store(settings.database_url, settings.database_busy_seconds)
+        if not isinstance(store, SqliteBookingStore):  # the outbox lives in the bookings database
+            raise ValueError("notices need the SQLite bookings store")
+        notices = NoticeSender(
+            store,
+            make_delivery(settings.smtp_url, settings.outbox_dir or _outbox_dir(store.path)),
+            style,
+            retry_seconds=settings.outbox_retry_seconds,
+        )
+        return cls(settings, clock, store, notices)
 
     def router(self) -> APIRouter:
         """The HTTP routes (`/api/calendly/...`), bound to this service."""
-        return build_router(self.require_rules, self.notices)
+        return build_router(self.require_rules, self.notices, self.admit_booking)
+
+    async def admit_booking(self, request: Request) -> None:
+        """Count a booking-endpoint request from its client address, or raise RateLimited. The
+        agent's own calls (in-process, tools/http.py) are not counted: the chat limits and the
+        per-patient booking limit bound them."""
+        client = client_address(request.scope.get("client"))
+        if client != IN_PROCESS_CLIENT:
+            self.limiter.check((self.booking_limit, client))
 
     async def start(self) -> None:
         await self.store.open()
+        await self.notices.start()  # after the store, which creates the outbox table
         await self.reload()
 
     async def reload(self) -> None:
@@ -57,7 +89,13 @@ class SchedulerService:
             self.rules, self.error = None, str(exc)
             log.error("slot data unusable: %s", exc)
             return
-        self.rules = BookingRules(source, self.store, self.clock, hold_minutes=self.settings.hold_minutes)
+        self.rules = BookingRules(
+            source,
+            self.store,
+            self.clock,
+            hold_minutes=self.settings.hold_minutes,
+            max_upcoming=self.settings.limit_upcoming_bookings,
+        )
         self.error = None
 
     async def stop(self) -> None:

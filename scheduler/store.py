@@ -25,6 +25,7 @@ from typing import Any, Literal
 import aiosqlite
 
 from core import sqlite
+from scheduler.outbox import OUTBOX_SCHEMA, enqueue
 
 log = logging.getLogger("scheduler.store")
 
@@ -100,6 +101,11 @@ class Transaction(ABC):
     @abstractmethod
     async def create(self, booking: Booking) -> None:
         """Insert a confirmed booking; raises SlotTaken if the slot is booked."""
+
+    @abstractmethod
+    async def upcoming(self, email: str, phone: str, date: str, time: str) -> tuple[int, int]:
+        """Confirmed bookings starting after `date` `time` with this e-mail (in any case), and
+        with this phone (`phone`: its digits, see `phone_digits`)."""
 
     @abstractmethod
     async def move(self, booking: Booking) -> None:
@@ -245,6 +251,26 @@ CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys (created_
 """
 
 _COLUMNS = tuple(Booking.__dataclass_fields__)
+
+
+def phone_digits(phone: str) -> str:
+    """The digits of a phone number: how two spellings of one number compare."""
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+def _digits_sql(column: str) -> str:
+    """SQL for the digits of a stored phone (models allow spaces, brackets, dots, dashes, a +)."""
+    for char in " -().+":
+        column = f"replace({column}, '{char}', '')"
+    return column
+
+
+_UPCOMING = (
+    "SELECT COUNT(*) FROM bookings WHERE status = 'confirmed' AND {match}"
+    " AND (date > ? OR (date = ? AND start_time > ?))"
+)
+_UPCOMING_BY_EMAIL = _UPCOMING.format(match="lower(patient_email) = lower(?)")
+_UPCOMING_BY_PHONE = _UPCOMING.format(match=f"{_digits_sql('patient_phone')} = ?")
 # One statement, hence atomic: no hold on a booked slot, a live hold is kept, an expired one replaced.
 _PLACE_HOLD = """
 INSERT INTO holds (hold_id, appointment_type, date, start_time, expires_at)
@@ -321,6 +347,14 @@ class SqliteTransaction(Transaction):
                 raise SlotTaken from exc
             raise
 
+    async def upcoming(self, email: str, phone: str, date: str, time: str) -> tuple[int, int]:
+        window = (date, date, time)
+        async with self.db.execute(_UPCOMING_BY_EMAIL, (email, *window)) as cursor:
+            by_email = (await cursor.fetchone() or (0,))[0]
+        async with self.db.execute(_UPCOMING_BY_PHONE, (phone, *window)) as cursor:
+            by_phone = (await cursor.fetchone() or (0,))[0]
+        return int(by_email), int(by_phone)
+
     async def move(self, booking: Booking) -> None:
         try:
             await self.db.execute(
@@ -345,6 +379,7 @@ class SqliteTransaction(Transaction):
             "INSERT INTO booking_events (booking_id, event, at, from_slot, to_slot) VALUES (?, ?, ?, ?, ?)",
             (booking_id, event.event, event.at, _slot_text(event.from_slot), _slot_text(event.to_slot)),
         )
+        await enqueue(self.db, booking_id, event.event)  # each event owes the patient a notice
 
     async def booked_times(
         self, appointment_type: str, first: date, last: date, now_utc: str | None
@@ -425,7 +460,7 @@ class SqliteBookingStore(BookingStore):
             self.path, synchronous="FULL", timeout=self.busy_seconds, isolation_level=None
         )
         self._writer.row_factory = sqlite3.Row
-        await self._writer.executescript(_SCHEMA)
+        await self._writer.executescript(_SCHEMA + OUTBOX_SCHEMA)
         columns = {row[1] for row in await self._writer.execute_fetchall("PRAGMA table_info(bookings)")}
         if "forgotten_at" not in columns:  # a database made before erasure existed
             await self._writer.execute("ALTER TABLE bookings ADD COLUMN forgotten_at TEXT")
@@ -472,6 +507,8 @@ class SqliteBookingStore(BookingStore):
             )
             if cursor.rowcount != 1:
                 return False
+            # The notices queued or sent for it carry the address and the details: gone too.
+            await self._writer.execute("DELETE FROM outbox WHERE booking_id = ?", (booking_id,))
             # A replayable answer to an Idempotency-Key repeats the patient's data: gone too.
             await self._writer.execute(
                 "DELETE FROM idempotency_keys WHERE instr(body, ?) > 0",
@@ -491,6 +528,11 @@ class SqliteBookingStore(BookingStore):
                 yield self._holder
         else:
             yield self._holder
+
+    def bookkeeping(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        """The connection for single statements that need no fsync (holds, the outbox sender's
+        claims and "sent" marks), never inside another coroutine's transaction."""
+        return self._holds()
 
     async def place_hold(self, hold: Hold, now_utc: str) -> bool:
         async with self._holds() as db:

@@ -99,7 +99,7 @@ def serve_process(tmp_path: Path) -> Iterator[ServeProcessFactory]:
         name = name or f"serve-{next(numbers)}"
         workdir = tmp_path / name
         workdir.mkdir()
-        values = {**settings_defaults(), **settings}
+        values = {**settings_defaults(), "outbox_dir": workdir / "outbox", **settings}
         variables = {k.upper(): _env_value(v) for k, v in values.items() if v is not None}
         variables["DATABASE_URL"] = database_url or sqlite_url(workdir / "bookings.db")
         variables.update(env or {})

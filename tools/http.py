@@ -14,6 +14,8 @@ from urllib.parse import quote
 
 import httpx
 
+from core.ratelimit import IN_PROCESS_CLIENT
+
 log = logging.getLogger("tools.http")
 
 RETRY_STATUSES = {502, 503, 504}
@@ -45,7 +47,9 @@ class SchedulerHttpClient:
     ) -> None:
         if (base_url is None) == (app is None):
             raise ValueError("give exactly one of base_url or app")
-        transport = httpx.ASGITransport(app=app) if app is not None else None
+        # In-process calls present a client host no network peer can have: the service does
+        # not count the agent's own calls against one client's booking limit.
+        transport = httpx.ASGITransport(app=app, client=(IN_PROCESS_CLIENT, 0)) if app is not None else None
         self._http = httpx.AsyncClient(
             base_url=(base_url or "http://scheduler.internal").rstrip("/"),
             transport=transport,
@@ -93,6 +97,10 @@ class SchedulerHttpClient:
                 return ServiceReply(0, {"detail": failure})
             attempt += 1
             await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+
+    async def request_json(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> ServiceReply:
+        """Any other call; `idempotent` says whether a timeout may be retried."""
+        return await self._request(method, path, idempotent=idempotent, **kwargs)
 
     async def availability(self, date: str, appointment_type: str) -> ServiceReply:
         return await self._request(

@@ -4,13 +4,14 @@ The same style as tools/scheduling.py: typed arguments, every outcome a compact 
 with a hint. A lookup needs the confirmation code and the e-mail the booking was made with, and
 its "not found" does not say which of the two was wrong, so it never reveals whether a booking
 exists. The two changes are gated for the patient's yes like `book_slot` (agent/graph.py) and
-carry the agent's idempotency key, so a change sent twice happens once.
+carry the agent's idempotency key (tools/context.py), so a change sent twice happens once.
 """
 
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool
 
+from tools import context
 from tools.http import SchedulerHttpClient, ServiceReply
 from tools.results import booking_view, dump, failure
 from tools.schemas import CancelBookingArgs, FindBookingArgs, RescheduleBookingArgs
@@ -58,16 +59,19 @@ def build_manage_tools(client: SchedulerHttpClient) -> list[BaseTool]:
         confirmation_code: str,
         date: str,
         start_time: str,
-        idempotency_key: str | None = None,
     ) -> str:
+        call = context.current()  # the agent's idempotency key and slot hold, if any
         payload = {"confirmation_code": confirmation_code, "date": date, "start_time": start_time}
-        reply = await client.reschedule(booking_id, payload, idempotency_key=idempotency_key)
+        if call.hold_id:
+            payload["hold_id"] = call.hold_id
+        reply = await client.reschedule(booking_id, payload, idempotency_key=call.idempotency_key)
         if not reply.ok:
             return dump(_refusal(reply, moving=True))
         return dump(booking_view(reply.body))
 
-    async def cancel_booking(booking_id: str, confirmation_code: str, idempotency_key: str | None = None) -> str:
-        reply = await client.cancel(booking_id, confirmation_code, idempotency_key=idempotency_key)
+    async def cancel_booking(booking_id: str, confirmation_code: str) -> str:
+        key = context.current().idempotency_key
+        reply = await client.cancel(booking_id, confirmation_code, idempotency_key=key)
         if not reply.ok:
             return dump(_refusal(reply, moving=False))
         return dump(booking_view(reply.body))

@@ -13,6 +13,7 @@ from typing import Any
 from langchain_core.tools import BaseTool, StructuredTool
 
 from core.formats import day_label, time_window
+from tools import context
 from tools.http import SchedulerHttpClient
 from tools.results import booking_view, dump, failure
 from tools.schemas import BookSlotArgs, CheckAvailabilityArgs
@@ -69,24 +70,29 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
         patient_email: str,
         patient_phone: str,
         reason: str | None = None,
-        idempotency_key: str | None = None,
     ) -> str:
-        reply = await client.book(
-            {
-                "appointment_type": appointment_type,
-                "date": date,
-                "start_time": start_time,
-                "patient": {"name": patient_name, "email": patient_email, "phone": patient_phone},
-                "reason": reason,
-            },
-            idempotency_key=idempotency_key,
-        )
+        call = context.current()  # the agent's idempotency key and slot hold, if any
+        payload: dict[str, Any] = {
+            "appointment_type": appointment_type,
+            "date": date,
+            "start_time": start_time,
+            "patient": {"name": patient_name, "email": patient_email, "phone": patient_phone},
+            "reason": reason,
+        }
+        if call.hold_id:
+            payload["hold_id"] = call.hold_id
+        reply = await client.book(payload, idempotency_key=call.idempotency_key)
         if reply.ok:
             return dump(booking_view(reply.body))
         if reply.body.get("timeout"):
             hint = (
                 "The booking may or may not have gone through: do not book again; "
                 "tell the patient to wait for the confirmation notice or call the clinic."
+            )
+        elif reply.status == 409 and reply.body.get("reason") == "upcoming_limit":
+            hint = (
+                "Tell the patient what the message says: they hold the most upcoming bookings allowed, so nothing "
+                "was booked. They can cancel one first or call the clinic. Do not offer other times."
             )
         elif reply.status == 409:
             alts = [a["start_time"] for a in reply.body.get("alternatives", [])]
@@ -100,7 +106,9 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
         else:
             hint = "Call check_availability and offer a slot it returns."
         result = failure(reply, hint)
-        if reply.status == 409:
+        if reply.body.get("reason") == "upcoming_limit":
+            result["error"] = "too_many_upcoming"
+        elif reply.status == 409:
             result["alternatives"] = [a["start_time"] for a in reply.body.get("alternatives", [])]
         return dump(result)
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Literal, get_args
 
-from langchain_core.tools import InjectedToolArg
 from pydantic import BaseModel, Field
 
 from core.appointment_types import APPOINTMENT_TYPES
@@ -52,9 +51,6 @@ class BookSlotArgs(BaseModel):
     reason: str | None = Field(
         default=None, description="Optional short reason for the visit, in the patient's words.", max_length=500
     )
-    # Filled by the agent from the tool call (agent/idempotency.py), never by the model: hidden
-    # from the schema the model sees.
-    idempotency_key: Annotated[str | None, InjectedToolArg] = Field(default=None, max_length=128)
 
 
 class FindBookingArgs(BaseModel):
@@ -67,8 +63,6 @@ class FindBookingArgs(BaseModel):
 class _FoundBooking(BaseModel):
     booking_id: str = Field(description="From find_booking.", min_length=1, max_length=64)
     confirmation_code: str = Field(description="From find_booking.", min_length=4, max_length=64)
-    # Filled by the agent from the tool call (agent/idempotency.py), never by the model.
-    idempotency_key: Annotated[str | None, InjectedToolArg] = Field(default=None, max_length=128)
 
 
 class RescheduleBookingArgs(_FoundBooking):

@@ -753,6 +753,9 @@
             : detail || "That can't be done right now.",
           busy ? retry : null
         );
+      } else if (status === 429) {
+        // Over a limit for one client: the server's message says how long to wait (Retry-After).
+        this.showError(detail || "Too many messages for now. Please wait a little, then retry.", retry);
       } else if (status >= 400 && status < 500) {
         this.showError(detail ? `Sorry, that message couldn't be sent: ${detail}` : "Sorry, that message couldn't be sent.", null);
       } else {

@@ -25,6 +25,7 @@ from api.deps import services
 from api.main import create_app
 from core.clock import Clock
 from core.settings import Settings
+from tests.support.servers import LIMITS_OFF
 from tools.http import SchedulerHttpClient
 from tools.scheduling import build_tools
 
@@ -88,7 +89,9 @@ class Chat:
 
 @pytest.fixture
 async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
-    app = create_app(Settings(scheduler_now="2026-11-23T09:00:00", database_url=f"sqlite:///{tmp_path}/b.db"))
+    # Limits off: the tests book many slots with one e-mail (as in every test server, tests/support/servers.py).
+    settings = Settings(scheduler_now="2026-11-23T09:00:00", database_url=f"sqlite:///{tmp_path}/b.db", **LIMITS_OFF)
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
         client = SchedulerHttpClient(app=app)
         model = OfflineChatModel(clock=CLOCK, clinic_name="Riverside Family Clinic")

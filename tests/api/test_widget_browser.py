@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -22,6 +23,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from agent.models.stub import StubScript
+from api.deps import services
 from api.main import create_app
 from tests.support.axe import assert_no_violations
 from tests.support.browser import shot
@@ -568,6 +570,31 @@ def test_errors_show_a_message_and_retry_resends(clinic: Any, context: Any) -> N
     expect(alert).to_contain_text("Can't reach the clinic's booking assistant")
     expect(retry).to_be_visible()
     assert user(page).count() == 6
+
+
+def test_a_limit_shows_its_message_and_retry_works_once_the_window_passed(clinic: Any, context: Any) -> None:
+    server = clinic(
+        [{"text": "Hello! Which day would suit you?"}, {"text": "Tuesday works. Morning or afternoon?"}],
+        limit_session_turns_per_minute=1,
+    )
+    page = context().new_page()
+    page.goto(server.url)
+    launcher(page).click()
+    say(page, "Hello")
+    expect(assistant(page).last).to_contain_text("Which day would suit you?")
+    wait_idle(page)
+
+    say(page, "Tuesday")  # the real server refuses it: 429, before any stream
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text(
+        "Too many messages in this conversation: at most 1 per minute. Please try again in 60 seconds."
+    )
+    shot(page, "widget-rate-limited.png")
+    services(server.server.app).clock.advance(timedelta(seconds=60))
+    page.get_by_role("button", name="Retry").click()
+    expect(assistant(page).last).to_contain_text("Tuesday works. Morning or afternoon?")
+    expect(alert).to_have_count(0)
+    expect(user(page)).to_have_count(2)  # the retry did not repeat the patient's message
 
 
 def test_keyboard_only(clinic: Any, context: Any) -> None:

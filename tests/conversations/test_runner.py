@@ -168,6 +168,7 @@ async def test_before_book_takes_the_slot_and_counts_in_the_bookings() -> None:
             '  - user: "yes"\n',
             '  - user: "yes"\n'
             "    before:\n"
+            "      wait_minutes: 6\n"  # the patient's hold on the slot (5 minutes) runs out first
             '      book: {date: "2026-12-01", start_time: "09:00", appointment_type: followup}\n',
         )
         .replace(
@@ -185,8 +186,11 @@ async def test_before_book_takes_the_slot_and_counts_in_the_bookings() -> None:
     result = await run_text(bad)
     assert result.turns[2].problem is not None
     assert result.turns[2].problem.startswith(
-        "before.book (line 28): the scheduling service refused to book followup 2026-12-01 10:00: 404"
+        "before.book (line 29): the scheduling service refused to book followup 2026-12-01 10:00: 404"
     )  # line of `book:`
+    # Within the hold, the other patient cannot take the slot the patient is deciding on.
+    result = await run_text(text.replace("      wait_minutes: 6\n", ""))
+    assert result.turns[2].problem is not None and "09:00: 409" in result.turns[2].problem, result.turns[2].problem
 
 
 async def test_the_shipped_example_scripts_load() -> None:

@@ -6,12 +6,14 @@ Clock frozen at Monday 2026-11-23 09:00 (clinic-local); see test_calendly_availa
 from __future__ import annotations
 
 import re
+import socket
+import sqlite3
 import time
 
 import httpx
 import pytest
 
-from api.deps import services
+from scheduler.store import sqlite_path
 from tests.support.calendly import (
     API,
     PATIENT,
@@ -342,39 +344,39 @@ def test_cancel_without_a_code_gives_400_and_unknown_booking_404(client: httpx.C
     assert unknown.status_code == 404
 
 
-# --------------------------------------------------------------------------- confirmation task
+# --------------------------------------------------------------------------- confirmation notice
 
 
-def test_confirmation_notice_is_sent_after_the_response(server, client: httpx.Client) -> None:
-    assert services(server.app).scheduler.notices.delay == 0.2  # what ships
-    # A wider margin than shipped, so a slow test machine cannot make the check below race.
-    services(server.app).scheduler.notices.delay = 1.0
-
+def test_confirmation_notice_is_written_after_the_response(server, client: httpx.Client) -> None:
+    """No SMTP_URL: the notice is an .eml file in OUTBOX_DIR, logged with its path only."""
     response = client.post(f"{API}/book", json=booking_body(TUESDAY, "09:00"))
     assert response.status_code == 201
     booking_id = response.json()["booking_id"]
-    # The 201 is here, and the notice is not yet sent: the response did not wait for it.
-    assert not server.logs.find("confirmation notice sent", booking_id=booking_id)
     assert server.logs.find("booking confirmed", booking_id=booking_id)
 
-    notice = server.logs.wait_for("confirmation notice sent", booking_id=booking_id)
-    assert notice.to == "j***@example.com"
-    assert notice.levelname == "INFO"
-    # Logged in the booking request's context: same request id as the response.
-    assert f'"request_id": "{response.headers["x-request-id"]}"' in notice.json_line
-    # ... and after the request's own access line.
+    notice = server.logs.wait_for("notice sent", booking_id=booking_id)
+    assert (notice.to, notice.kind, notice.sequence, notice.levelname) == ("j***@example.com", "created", 0, "INFO")
+    written = server.logs.wait_for("notice written to file")
+    assert written.path == str(server.settings.outbox_dir / f"{booking_id}-0-created.eml")
+    assert (server.settings.outbox_dir / f"{booking_id}-0-created.eml").is_file()
     messages = server.logs.messages()
-    assert messages.index("POST /api/calendly/book 201") < messages.index("confirmation notice sent")
+    assert messages.index("booking confirmed") < messages.index("notice sent")
 
 
-def test_stopping_the_server_with_a_pending_confirmation_is_clean(live_server) -> None:
-    server = live_server()
-    services(server.app).scheduler.notices.delay = 30.0
-    with server.client() as client:
-        assert book(client, TUESDAY, "09:00").status_code == 201
-    started = time.monotonic()
-    server.stop()
+def test_stopping_the_server_with_a_pending_notice_is_clean(live_server, tmp_path) -> None:
+    """A notice that cannot go out yet (no mail server listening) stays in the outbox."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]  # bound, never listening: connections are refused
+        server = live_server(smtp_url=f"smtp://127.0.0.1:{closed}", outbox_retry_seconds=30)
+        with server.client() as client:
+            assert book(client, TUESDAY, "09:00").status_code == 201
+        server.logs.wait_for("notice delivery failed")
+        started = time.monotonic()
+        server.stop()
     assert not server.running
-    assert time.monotonic() - started < 10  # not waiting out the 30 s notice
-    assert not server.logs.find("confirmation notice sent")
+    assert time.monotonic() - started < 10  # not waiting out the 30 s retry
+    assert not server.logs.find("notice sent")
     assert not [r for r in server.logs.snapshot() if r.levelname in ("ERROR", "CRITICAL")], server.logs.text()
+    with sqlite3.connect(sqlite_path(server.settings.database_url)) as db:
+        assert db.execute("SELECT kind, attempts, sent_at FROM outbox").fetchall() == [("created", 1, None)]

@@ -161,7 +161,7 @@ def test_patient_email_and_phone_never_reach_the_server_log_in_clear(serve_proce
             f"{API}/bookings/{booking['booking_id']}/cancel", json={"confirmation_code": booking["confirmation_code"]}
         )
 
-    notice = process.wait_for_log("confirmation notice sent", booking_id=booking["booking_id"])
+    notice = process.wait_for_log("notice sent", booking_id=booking["booking_id"], kind="cancelled")
     assert notice["to"] == "j***@example.com"
     process.stop()  # flush everything
 

@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from api.serve import proxy_options
 from core.logging import JsonFormatter
 from core.settings import ExplicitSettings, Settings
 
@@ -190,7 +191,9 @@ def start_live_server(settings: Settings, app_factory: Callable[[Settings], Any]
     sock.listen(128)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
 
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=5, **proxy_options(settings)
+    )
     server = uvicorn.Server(config)
     tag = f"live-server-{next(_tags)}"
     logs = LogCapture(tag)
@@ -244,7 +247,7 @@ class LiveServers:
         **overrides: Any,
     ) -> LiveServer:
         n = next(self._numbers)
-        values = {**settings_defaults(), **overrides}
+        values = {**settings_defaults(), "outbox_dir": self.tmp_dir / f"outbox-{n}", **overrides}
         settings = IsolatedSettings(database_url=database_url or sqlite_url(self.tmp_dir / f"live-{n}.db"), **values)
         wanted = logging.getLevelName(settings.log_level.upper())
         if isinstance(wanted, int):
@@ -260,9 +263,21 @@ class LiveServers:
         self._root.setLevel(self._saved_level)
 
 
+# The suite makes many requests from 127.0.0.1, and books many slots with one e-mail, under a
+# frozen clock: the limits for one client are off unless a test switches one on
+# (tests/api/test_limits.py).
+LIMITS_OFF: dict[str, Any] = {name: 0 for name in Settings.model_fields if name.startswith("limit_")}
+
+
 def settings_defaults() -> dict[str, Any]:
     """What a test server runs with unless the test says otherwise."""
-    return {"slots_file": SLOTS_FILE, "schedule_file": SCHEDULE_FILE, "scheduler_now": DEFAULT_NOW, "log_level": "INFO"}
+    return {
+        "slots_file": SLOTS_FILE,
+        "schedule_file": SCHEDULE_FILE,
+        "scheduler_now": DEFAULT_NOW,
+        "log_level": "INFO",
+        **LIMITS_OFF,
+    }
 
 
 # --------------------------------------------------------------------------- subprocess server
