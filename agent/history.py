@@ -18,7 +18,7 @@ from agent import events
 from agent.confirmation import DECLINED_BY_BUTTON
 
 CHANGE_TOOLS = ("book_slot", "reschedule_booking", "cancel_booking")  # results that are a booking
-FOUND_TOOLS = ("find_booking", "reschedule_booking")  # results that show a booking as it now is
+FOUND_TOOLS = (*CHANGE_TOOLS, "find_booking")  # results that show a booking as it then was
 
 
 def pending_confirmation(interrupts: Iterable[Any], messages: Sequence[BaseMessage]) -> events.Event | None:

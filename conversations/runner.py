@@ -284,7 +284,7 @@ class _Conversation:
         transport = httpx.ASGITransport(app=self.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://scripts.internal") as client:
             for book in turn.before_book:
-                values = {**OTHER_PATIENT, **{k: v for k, v in book.items() if k != "_line"}}
+                values = {**OTHER_PATIENT, **{k: v for k, v in book.items() if k not in ("_line", "refused")}}
                 response = await client.post(
                     "/api/calendly/book",
                     json={
@@ -299,6 +299,14 @@ class _Conversation:
                         "reason": values.get("reason"),
                     },
                 )
+                if book.get("refused") is not None:  # the other patient must be turned away (a held slot)
+                    if response.status_code != book["refused"]:
+                        result.problem = (
+                            f"before.book (line {book['_line']}): expected the other patient's booking to be refused "
+                            f"with {book['refused']}, got {response.status_code}"
+                        )
+                        return False
+                    continue
                 if response.status_code != 201:
                     detail = (
                         response.json().get("detail", response.text) if response.content else response.reason_phrase
@@ -326,9 +334,12 @@ class _Conversation:
         replies = [{k: v for k, v in r.items() if k != "_line"} for r in turn.stub or []] if self.stubbed else []
         self.stub.extend(replies)
         used_before = len(self.stub.consumed)
+        user = turn.user
+        if user and "{{" in user and self.session_id:  # "my code is {{booking.confirmation_code}}"
+            user = fill_placeholders(user, latest_booking((await self.runtime.history(self.session_id)).messages))
         try:
             running = await self.runtime.start_turn(
-                self.session_id, turn.user, turn.confirm, options=self.options, create=self.session_id is None
+                self.session_id, user, turn.confirm, options=self.options, create=self.session_id is None
             )
         except TurnRefused as exc:
             result.problem = f"the turn was refused: {exc.message}"

@@ -12,7 +12,8 @@ A script is one conversation (see `tests/conversations/*.yaml`):
       - user: "..."           # or `confirm: true|false` (the widget's buttons)
         note: ...             # optional, shown in reports
         before: {wait_minutes: N,   # the clinic clock moves on (the patient took N minutes; holds expire)
-                 book: {date, start_time, appointment_type, [patient_name, patient_email, patient_phone]}}
+                 book: {date, start_time, appointment_type, [patient_name, patient_email, patient_phone],
+                        [refused: 409]}}   # another patient books; `refused`: and is turned away
         stub: [{text: ...}, {tool_calls: [{name, args}]}]   # llm: stub only
         expect: {...}         # see EXPECT_KEYS
     end:
@@ -497,7 +498,7 @@ def _turn(c: _Checker, raw: Any, line: int, index: int, llm: str) -> ScriptTurn 
                     booking = c.mapping(item, items.lines[j], f"{what}.before.book")
                     if booking is None:
                         continue
-                    c.keys(booking, BOOK_KEYS, f"{what}.before.book")
+                    c.keys(booking, (*BOOK_KEYS, "refused"), f"{what}.before.book")
                     missing = [k for k in ("date", "start_time", "appointment_type") if k not in booking]
                     if missing:
                         c.fail(booking.line, f"{what}.before.book: {', '.join(missing)} required")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -111,10 +112,9 @@ class SchedulerHttpClient:
         )
 
     async def _change(self, path: str, payload: dict[str, Any], idempotency_key: str | None) -> ServiceReply:
-        """A change; with a key the service answers a repeat once, so a timeout is retried too."""
-        if idempotency_key is None:
-            return await self._request("POST", path, idempotent=False, json=payload)
-        headers = {"Idempotency-Key": idempotency_key}
+        """A change, always under an idempotency key (the caller's, else one for this call): the
+        service answers a repeat once, so a timeout is retried like any other failure."""
+        headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
         return await self._request("POST", path, idempotent=True, json=payload, headers=headers)
 
     async def book(self, payload: dict[str, Any], *, idempotency_key: str | None = None) -> ServiceReply:

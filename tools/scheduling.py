@@ -84,12 +84,7 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
         reply = await client.book(payload, idempotency_key=call.idempotency_key)
         if reply.ok:
             return dump(booking_view(reply.body))
-        if reply.body.get("timeout"):
-            hint = (
-                "The booking may or may not have gone through: do not book again; "
-                "tell the patient to wait for the confirmation notice or call the clinic."
-            )
-        elif reply.status == 409 and reply.body.get("reason") == "upcoming_limit":
+        if reply.status == 409 and reply.body.get("reason") == "upcoming_limit":
             hint = (
                 "Tell the patient what the message says: they hold the most upcoming bookings allowed, so nothing "
                 "was booked. They can cancel one first or call the clinic. Do not offer other times."

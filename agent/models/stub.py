@@ -52,7 +52,7 @@ class StubChatModel(StreamingChatModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     script: StubScript = Field(default_factory=StubScript)
-    render: Callable[[str], str] | None = None  # e.g. fills {{booking.confirmation_code}}
+    render: Callable[[str], str] | None = None  # fills {{booking.confirmation_code}} in text and arguments
 
     @property
     def _llm_type(self) -> str:
@@ -63,13 +63,17 @@ class StubChatModel(StreamingChatModel):
 
     def _reply(self, messages: list[BaseMessage]) -> AIMessage:
         reply = self.script.pop()
+        render = self.render or (lambda value: value)
         calls = [
-            {"name": c["name"], "args": dict(c.get("args", {})), "id": c.get("id") or f"call_{uuid.uuid4().hex[:12]}"}
+            {
+                "name": c["name"],
+                "args": {k: render(v) if isinstance(v, str) else v for k, v in dict(c.get("args", {})).items()},
+                "id": c.get("id") or f"call_{uuid.uuid4().hex[:12]}",
+            }
             for c in reply.get("tool_calls", [])
         ]
         text = reply.get("text", "")
-        if self.render and text:
-            text = self.render(text)
+        text = render(text) if text else text
         words = len(text.split())
         return AIMessage(
             content=text,

@@ -25,6 +25,7 @@ REJECTED = re.compile(r"^User rejected the tool call for `(?P<tool>[\w-]+)`(?: w
 CHECK, BOOK = "check_availability", "book_slot"
 FIND, MOVE, CANCEL = "find_booking", "reschedule_booking", "cancel_booking"
 DETAILS = ("name", "email", "phone")
+_NEW_BOOKING = re.compile(r"\bbook\b|\b(?:new|another)\s+(?:one|appointment|booking|visit)\b")  # not an old booking
 
 
 def page(slots: Sequence[str], before: Sequence[str], direction: str, shown: set[str], most: int = 5) -> list[str]:
@@ -269,12 +270,13 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
 
 def _apply_manage(state: State, u: Utterance, turn: PatientTurn) -> None:
     """What the message says about an existing booking: the code, and move / cancel / keep."""
+    before = state.manage
     if u.code and u.code != state.code:
         state.code, state.not_found = u.code, False
         if state.found and state.found.get("confirmation_code") != u.code:
             state.found = None  # another booking
-    if u.manage == "keep":
-        state.manage = None
+    if u.manage == "keep" or (_NEW_BOOKING.search(u.text.lower()) and not (u.manage or u.code) and state.found is None):
+        state.manage = None  # kept; or, nothing found yet, a new booking is asked for instead
     elif u.manage in ("move", "cancel") or (u.manage == "look" and state.manage is None):
         state.manage = u.manage
     elif u.instead and state.bookings and state.manage is None and (u.day or u.times):
@@ -284,6 +286,11 @@ def _apply_manage(state: State, u: Utterance, turn: PatientTurn) -> None:
     if state.manage and state.found is None and state.bookings and not state.code:
         state.found = state.bookings[-1]  # "cancel it" right after booking it here
         state.code = str(state.found.get("confirmation_code") or "") or None
+    if state.manage == "move" and before != "move":  # a new search: only what this message says
+        state.day = u.day
+        state.window = u.window
+        state.time = u.times
+        state.offer, state.chosen, state.checked = None, None, None
     if state.manage == "move" and state.found and not u.type:
         state.type = str(state.found.get("appointment_type"))
     if state.manage and turn.rejected_tool is None and not u.has_slot_facts and state.found is None:

@@ -35,7 +35,19 @@
     check_availability: "Checking availability…",
     book_slot: "Booking your appointment…",
     clinic_info: "Looking that up…",
+    find_booking: "Looking up your booking…",
+    reschedule_booking: "Moving your appointment…",
+    cancel_booking: "Cancelling your appointment…",
   };
+  // Results that are a booking as it now is (a card), and the one that only shows it (the "from").
+  const CHANGE_TOOLS = ["book_slot", "reschedule_booking", "cancel_booking"];
+  // What the card's buttons and the manage form say in the chat: phrasings the offline model reads
+  // (with the code it looks the booking up, so the confirm card can show from -> to). "code: X":
+  // after "code:" any code is read as one, also one of letters only (the service makes those too).
+  const MOVE_TEXT = (code) => `I'd like to move my booking, code: ${code}`;
+  const CANCEL_TEXT = (code) => `Please cancel my booking, code: ${code}`;
+  const MANAGE_TEXT = (code, email) => `I'd like to manage my booking. Code: ${code}, e-mail: ${email}`;
+  const KEEP_TEXT = "No, keep it"; // a typed no: the transcript keeps these words
   const DEFAULTS = {
     heading: "Book an appointment",
     subheading: "Online booking assistant",
@@ -61,6 +73,8 @@
       '<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false"><path fill="currentColor" d="M10 3h4v7h7v4h-7v7h-4v-7H3v-4h7z"/></svg>',
     check:
       '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="currentColor" d="M9.5 16.2 5.3 12l-1.4 1.4 5.6 5.6L20.1 8.4 18.7 7z"/></svg>',
+    calendar:
+      '<svg viewBox="0 0 24 24" width="19" height="19" aria-hidden="true" focusable="false"><path fill="currentColor" d="M7 2h2v2h6V2h2v2h2a2 2 0 0 1 2 2v13a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2h2zM5 9v10h14V9zm2 2h4v4H7z"/></svg>',
     alert:
       '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="currentColor" d="M1 21h22L12 2zm12-3h-2v-2h2zm0-4h-2v-4h2z"/></svg>',
   };
@@ -107,6 +121,14 @@
     if (format === "24h") return hhmm;
     const [h, m] = hhmm.split(":").map(Number);
     return `${((h + 11) % 12) + 1}:${pad2(m)} ${h < 12 ? "AM" : "PM"}`;
+  }
+
+  /** "2026-12-04" -> "Friday, December 4", as the server's day labels (core.formats.day_label). */
+  function dayLabel(iso) {
+    const [y, m, d] = String(iso || "").split("-").map(Number);
+    if (!y || !m || !d) return String(iso || "");
+    const when = new Date(Date.UTC(y, m - 1, d));
+    return when.toLocaleDateString("en-US", { weekday: "long", month: "long", day: "numeric", timeZone: "UTC" });
   }
 
   /** Parse a text/event-stream body into {type, data} objects. */
@@ -200,7 +222,8 @@
       this.busy = false;
       this.generation = 0; // bumped by reset(): late events of an abandoned turn are ignored
       this.controller = null;
-      this.shownBookings = new Set();
+      this.shownBookings = new Set(); // booking id + status + slot: one card per state of a booking
+      this.known = new Map(); // booking id -> the booking as this conversation last saw it
       this.timeFormat = "12h"; // until the server says (every `session` event carries it)
       this.built = false;
       this.schemeListener = null; // follows prefers-color-scheme while connected
@@ -322,6 +345,15 @@
         onclick: () => this.reset(),
       });
       newButton.append(el("span", { class: "cc-new-label", text: "New conversation" }));
+      this.manageButton = el("button", {
+        type: "button",
+        class: "cc-icon-button cc-manage-open",
+        html: ICONS.calendar,
+        title: "Manage a booking",
+        "aria-haspopup": "true",
+        onclick: () => this.openManage(),
+      });
+      this.manageButton.append(el("span", { class: "cc-manage-label", text: "Manage a booking" }));
       this.closeButton = el("button", {
         type: "button",
         class: "cc-icon-button cc-close",
@@ -355,6 +387,7 @@
             el("h2", { id: id("title"), class: "cc-title", text: heading }),
             el("p", { class: "cc-subtitle", text: subheading })
           ),
+          this.manageButton,
           newButton,
           this.mode === "floating" ? this.closeButton : null
         ),
@@ -474,70 +507,237 @@
       this.append(group);
     }
 
+    /** The card for a paused call: a new booking (Confirm / Change), a move (from -> to) or a
+     * cancellation (what is cancelled), each with its own yes and no. */
     confirmCard(pending) {
+      const change = pending.name === "reschedule_booking" || pending.name === "cancel_booking";
+      if (!change) {
+        return this.choiceCard(pending, "Confirm your booking", "Please confirm", null, [
+          ["Confirm", true, { confirm: true }, CONFIRM_TEXT, "confirm"],
+          ["Change", false, { confirm: false }, DECLINE_TEXT, "change"],
+        ]);
+      }
+      const args = pending.args || {};
+      const current = pending.current || this.known.get(args.booking_id) || null;
+      const moving = pending.name === "reschedule_booking";
+      const rows = [];
+      if (current) rows.push([moving ? "From" : "Appointment", this.slotText(current), "from"]);
+      if (moving) rows.push(["To", this.slotText(args), "to"]);
+      const code = args.confirmation_code || (current && current.confirmation_code);
+      if (code) rows.push(["Confirmation code", code, "confirmation_code"]);
+      const details = el("dl", { class: "cc-change" }, ...rows.flatMap(([label, value, key]) => this.field(label, value, key)));
+      return this.choiceCard(
+        pending,
+        moving ? "Confirm the new time" : "Confirm the cancellation",
+        moving ? "Move your appointment?" : "Cancel your appointment?",
+        details,
+        [
+          [moving ? "Yes, move it" : "Yes, cancel it", true, { confirm: true }, CONFIRM_TEXT, "confirm"],
+          ["No, keep it", false, { message: KEEP_TEXT }, KEEP_TEXT, "change"],
+        ]
+      );
+    }
+
+    /** A confirm card: `choices` are [label, primary, request, echo, answer] buttons. */
+    choiceCard(pending, label, title, details, choices) {
       const card = el(
         "div",
-        { class: "cc-confirm", role: "group", "aria-label": "Confirm your booking" },
-        el("p", { class: "cc-confirm-title", text: "Please confirm" }),
-        el("p", { class: "cc-confirm-summary", text: pending.summary || "Book this appointment?" })
+        { class: "cc-confirm", role: "group", "aria-label": label, "data-name": pending.name || "book_slot" },
+        el("p", { class: "cc-confirm-title", text: title }),
+        el("p", { class: "cc-confirm-summary", text: pending.summary || "Book this appointment?" }),
+        details
       );
-      const confirm = el("button", {
-        type: "button",
-        class: "cc-button cc-primary",
-        html: ICONS.check,
-        onclick: () => {
-          this.retireConfirm(card, "confirm");
-          this.send({ confirm: true }, CONFIRM_TEXT);
-        },
+      const buttons = choices.map(([text, primary, request, echo, answer]) => {
+        const button = el("button", {
+          type: "button",
+          class: `cc-button ${primary ? "cc-primary" : "cc-secondary"}`,
+          html: primary ? ICONS.check : null,
+          onclick: () => {
+            this.retireConfirm(card, answer);
+            this.send(request, echo);
+          },
+        });
+        button.append(el("span", { text }));
+        return button;
       });
-      confirm.append(el("span", { text: "Confirm" }));
-      const change = el("button", {
-        type: "button",
-        class: "cc-button cc-secondary",
-        text: "Change",
-        onclick: () => {
-          this.retireConfirm(card, "change");
-          this.send({ confirm: false }, DECLINE_TEXT);
-        },
-      });
-      card.append(el("div", { class: "cc-actions" }, confirm, change));
+      card.append(el("div", { class: "cc-actions" }, ...buttons));
       this.append(card);
       return card;
     }
 
-    bookingCard(booking) {
-      if (!booking || !booking.booking_id || this.shownBookings.has(booking.booking_id)) return;
-      this.shownBookings.add(booking.booking_id);
+    /** A <dt>/<dd> pair of a card. */
+    field(label, value, key) {
+      return [el("dt", { text: label }), el("dd", { "data-field": key, text: value || "—" })];
+    }
+
+    /** "Friday, December 4 at 10:00 AM": a booking's or a call's date and start, as the clinic shows times. */
+    slotText(slot) {
+      const day = slot.day || dayLabel(slot.date);
+      return slot.start_time ? `${day} at ${this.time(slot.start_time)}` : day;
+    }
+
+    /** A booking as it now is: booked, moved (same id, new slot), cancelled, or `found` (looked up
+     * by its code). A confirmed one offers "Add to calendar", "Reschedule" and "Cancel"; an older
+     * card of it loses its buttons. */
+    bookingCard(booking, found = false) {
+      if (!booking || !booking.booking_id) return;
+      const id = booking.booking_id;
+      const key = [id, booking.status, booking.date, booking.start_time].join("|");
+      const before = this.known.get(id);
+      this.known.set(id, booking);
+      if (this.shownBookings.has(key)) return;
+      const moved = before && (before.date !== booking.date || before.start_time !== booking.start_time);
+      this.shownBookings.add(key);
       this.availability = null; // those slots are history now
-      const row = (label, value, key) =>
-        [el("dt", { text: label }), el("dd", { "data-field": key, text: value || "—" })];
+      for (const old of this.log.querySelectorAll(".cc-booking")) {
+        if (old.dataset.bookingId === id) old.querySelector(".cc-booking-actions")?.remove();
+      }
+      const cancelled = booking.status === "cancelled";
+      const title = cancelled
+        ? "Appointment cancelled"
+        : moved
+          ? "Appointment moved"
+          : found && !before
+            ? "Your booking"
+            : "Appointment booked";
       const time = booking.end_time
         ? `${this.time(booking.start_time)} – ${this.time(booking.end_time)}`
         : this.time(booking.start_time);
       const card = el(
         "section",
-        { class: "cc-booking", "aria-label": "Appointment booked", "data-booking-id": booking.booking_id },
+        {
+          class: `cc-booking${cancelled ? " cc-cancelled" : ""}`,
+          "aria-label": title,
+          "data-booking-id": id,
+          "data-status": booking.status || "confirmed",
+        },
         el(
           "p",
           { class: "cc-booking-title" },
-          el("span", { class: "cc-booking-icon", html: ICONS.check }),
-          el("span", { text: "Appointment booked" })
+          el("span", { class: "cc-booking-icon", html: cancelled ? ICONS.close : ICONS.check }),
+          el("span", { text: title })
         ),
         el(
           "dl",
           {},
-          ...row("Type", TYPE_LABELS[booking.appointment_type] || booking.appointment_type, "type"),
-          ...row("Date", booking.day || booking.date, "date"),
-          ...row("Time", time, "time"),
-          ...row("Booking ID", booking.booking_id, "booking_id"),
-          ...row("Confirmation code", booking.confirmation_code, "confirmation_code")
+          ...this.field("Type", TYPE_LABELS[booking.appointment_type] || booking.appointment_type, "type"),
+          ...this.field("Date", booking.day || dayLabel(booking.date), "date"),
+          ...this.field("Time", time, "time"),
+          ...this.field("Booking ID", id, "booking_id"),
+          ...this.field("Confirmation code", booking.confirmation_code, "confirmation_code")
         ),
         el("p", {
           class: "cc-booking-note",
-          text: "Keep your confirmation code: you need it to look up or cancel this booking.",
+          text: cancelled
+            ? "This appointment is cancelled: the time is free for others."
+            : "Keep your confirmation code: you need it to move or cancel this booking.",
         })
       );
+      if (!cancelled) card.append(this.bookingActions(booking));
       this.append(card);
+    }
+
+    /** The card's "Add to calendar" (the booking's .ics), "Reschedule" and "Cancel". */
+    bookingActions(booking) {
+      const code = booking.confirmation_code || "";
+      const ics =
+        `${this.api}/api/calendly/bookings/${encodeURIComponent(booking.booking_id)}.ics` +
+        `?confirmation_code=${encodeURIComponent(code)}`;
+      const calendar = el("a", {
+        class: "cc-button cc-secondary cc-calendar",
+        href: ics,
+        download: `appointment-${booking.booking_id}.ics`,
+        html: ICONS.calendar,
+      });
+      calendar.append(el("span", { text: "Add to calendar" }));
+      const action = (text, message) =>
+        el("button", {
+          type: "button",
+          class: "cc-button cc-secondary",
+          text,
+          onclick: () => this.sendMessage(message),
+        });
+      return el(
+        "div",
+        { class: "cc-actions cc-booking-actions" },
+        calendar,
+        action("Reschedule", MOVE_TEXT(code)),
+        action("Cancel", CANCEL_TEXT(code))
+      );
+    }
+
+    /** "Manage a booking": a small form for the confirmation code and e-mail; its answer goes on
+     * in the chat as one message. */
+    openManage() {
+      const open = this.log.querySelector(".cc-manage");
+      if (open) {
+        open.querySelector("input").focus();
+        return;
+      }
+      const id = (name) => `${this.uid}-manage-${name}`;
+      const input = (name, label, attrs) => [
+        el("label", { for: id(name), text: label }),
+        el("input", { id: id(name), name, class: "cc-input cc-manage-input", required: true, autocomplete: "off", ...attrs }),
+      ];
+      const problem = el("p", { class: "cc-manage-problem", id: id("problem"), role: "alert" });
+      const close = () => {
+        form.remove();
+        this.manageButton.focus();
+      };
+      const form = el(
+        "form",
+        {
+          class: "cc-manage",
+          "aria-labelledby": id("title"),
+          novalidate: true,
+          onkeydown: (e) => {
+            if (e.key === "Escape") {
+              e.stopPropagation();
+              close();
+            }
+          },
+          onsubmit: (e) => {
+            e.preventDefault();
+            const code = form.elements.code.value.trim().toUpperCase();
+            const email = form.elements.email.value.trim();
+            const wrong = !/^[A-Z0-9]{4,16}$/.test(code)
+              ? ["code", "Enter the confirmation code from your booking (letters and digits)."]
+              : !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)
+                ? ["email", "Enter the e-mail address you booked with."]
+                : null;
+            for (const name of ["code", "email"]) form.elements[name].removeAttribute("aria-invalid");
+            if (wrong) {
+              form.elements[wrong[0]].setAttribute("aria-invalid", "true");
+              form.elements[wrong[0]].focus();
+              problem.textContent = wrong[1];
+              return;
+            }
+            if (this.busy) {
+              problem.textContent = "The assistant is still answering. Try again in a moment.";
+              return;
+            }
+            form.remove();
+            this.sendMessage(MANAGE_TEXT(code, email));
+          },
+        },
+        el("p", { class: "cc-confirm-title", id: id("title"), text: "Manage a booking" }),
+        el("p", {
+          class: "cc-manage-help",
+          text: "Enter the confirmation code from your booking and the e-mail address you booked with.",
+        }),
+        ...input("code", "Confirmation code", { maxlength: "16", autocapitalize: "characters", spellcheck: "false" }),
+        ...input("email", "E-mail", { type: "email", maxlength: "254", inputmode: "email" }),
+        problem,
+        el(
+          "div",
+          { class: "cc-actions" },
+          el("button", { type: "submit", class: "cc-button cc-primary", text: "Continue" }),
+          el("button", { type: "button", class: "cc-button cc-secondary", text: "Close", onclick: close })
+        )
+      );
+      for (const name of ["code", "email"]) form.elements[name].setAttribute("aria-describedby", id("problem"));
+      this.append(form);
+      form.elements.code.focus();
     }
 
     showError(message, retry) {
@@ -694,10 +894,11 @@
                 if (data.booking) this.bookingCard(data.booking);
                 pending = data.pending || pending;
                 const spoken = [text];
-                if (data.booking) spoken.push(`Appointment booked. Confirmation code ${data.booking.confirmation_code}.`);
+                if (data.booking) spoken.push(this.bookingSpoken(data.booking));
                 if (pending) {
-                  this.confirmCard(pending);
-                  spoken.push(`${pending.summary || ""} Choose Confirm or Change, or type your answer.`);
+                  const card = this.confirmCard(pending);
+                  const choices = Array.from(card.querySelectorAll("button"), (b) => b.textContent).join(" or ");
+                  spoken.push(`${pending.summary || ""} Choose ${choices}, or type your answer.`);
                 } else {
                   const slots = offeredSlots(text, this.availability, this.lastUserText);
                   this.quickReplies(slots);
@@ -768,7 +969,15 @@
       if (data.name === "clinic_info" && data.data.found) {
         this.sources = (data.data.sections || []).slice(0, 1).map((section) => section.title);
       } else if (data.name === "check_availability") this.availability = data.data;
-      else if (data.name === "book_slot") this.bookingCard(data.data);
+      else if (CHANGE_TOOLS.includes(data.name)) this.bookingCard(data.data);
+      else if (data.name === "find_booking" && data.data.booking_id) this.bookingCard(data.data, true);
+    }
+
+    /** What the live region says for a booking card. */
+    bookingSpoken(booking) {
+      const cards = this.log.querySelectorAll(`.cc-booking[data-booking-id="${CSS.escape(booking.booking_id)}"]`);
+      const what = cards.length ? cards[cards.length - 1].getAttribute("aria-label") : "Appointment booked";
+      return `${what}. Confirmation code ${booking.confirmation_code}.`;
     }
 
     /** Under a reply drawn from the clinic's information: the section it came from, unless the
@@ -834,7 +1043,7 @@
           lastText = last.textNode.textContent;
           endsWithReply = true;
         } else if (entry.role === "tool_result") {
-          if (entry.ok && entry.name === "book_slot") {
+          if (entry.ok && CHANGE_TOOLS.includes(entry.name)) {
             this.bookingCard(entry.data);
             last = null;
             endsWithReply = false;
@@ -860,6 +1069,7 @@
       this.availability = null;
       this.lastUserText = "";
       this.shownBookings.clear();
+      this.known.clear();
       this.setTyping(false);
       this.log.replaceChildren();
       this.greet();

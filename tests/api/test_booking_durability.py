@@ -19,7 +19,7 @@ import httpx
 from tests.support.openai_server import OpenAICompatibleServer, Reply
 from tests.support.servers import wait_until
 from tests.support.sse import aiter_events, chat
-from tests.support.stub_turns import BOOK, CHECK, OFFER
+from tests.support.stub_turns import BOOK, BOOK_ARGS, CHECK, OFFER
 
 PATIENT = "9:00, Jane Roe, jane@example.com, 555 0100"
 BOOKED = "You're booked for Tuesday, December 1 at 9:00 AM."
@@ -77,16 +77,6 @@ async def test_a_patient_who_disconnects_right_after_the_booking_still_has_it_in
     assert not [e for e in again if e["type"] == "tool_call"]
     assert confirmed_bookings(database) == [("2026-12-01", "09:00")]
     assert server.outcome[0] == "finished", "the disconnect did not cancel the approved turn"
-
-
-BOOK_ARGS = {
-    "date": "2026-12-01",
-    "start_time": "09:00",
-    "appointment_type": "followup",
-    "patient_name": "Jane Roe",
-    "patient_email": "jane@example.com",
-    "patient_phone": "555 0100",
-}
 
 
 class KillAfterBooking:

@@ -149,13 +149,18 @@ async def test_real_unreachable_port() -> None:
     assert result["error"] == "service_unavailable" and "ConnectError" in result["message"]
 
 
-async def test_booking_is_not_retried_after_a_timeout() -> None:
-    """A timed-out booking may have happened: retrying could book twice, so it is not retried."""
+async def test_a_timed_out_booking_is_retried_with_the_same_idempotency_key() -> None:
+    """A timed-out booking may have happened; sent again with the same key, the service answers it
+    once (tests/scheduler/test_idempotency.py), so retrying cannot book twice."""
     client, sent = failing_client(httpx.ReadTimeout, retries=3)
     _, book = build_tools(client)
     result = await call(book, date="2026-11-24", start_time="09:00", appointment_type="followup", **PATIENT)
+    again = await call(book, date="2026-11-24", start_time="09:00", appointment_type="followup", **PATIENT)
     await client.aclose()
-    assert len(sent) == 1 and "do not book again" in result["hint"]
+    keys = [r.headers.get("Idempotency-Key") for r in sent]
+    assert len(sent) == 8 and len(set(keys[:4])) == 1 and keys[0], "one call: four tries, one key"
+    assert set(keys[:4]).isdisjoint(keys[4:]), "another call: another key"
+    assert result["error"] == again["error"] == "service_unavailable"
 
 
 async def test_the_in_process_client_asks_for_uncompressed_answers() -> None:
