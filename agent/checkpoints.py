@@ -29,14 +29,14 @@ def checkpoint_path(settings: Settings) -> str | None:
     return str(Path(db).with_name(Path(db).stem + "-sessions.db"))
 
 
-async def open_checkpointer(path: str | None, stack: AsyncExitStack) -> Any:
-    """InMemorySaver for None; else an AsyncSqliteSaver on a WAL connection that waits for,
-    not fails on, other writers (closed with `stack`)."""
+async def open_checkpointer(path: str | None, stack: AsyncExitStack, busy_seconds: float = 30.0) -> Any:
+    """InMemorySaver for None; else an AsyncSqliteSaver on a WAL connection that waits for
+    other writers up to `busy_seconds`, then fails (closed with `stack`)."""
     if path is None:
         return InMemorySaver()
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-    conn = await sqlite.connect(path, synchronous="NORMAL", timeout=30.0)
+    conn = await sqlite.connect(path, synchronous="NORMAL", timeout=busy_seconds)
     stack.push_async_callback(conn.close)
     saver = AsyncSqliteSaver(conn)
     await saver.setup()

@@ -32,11 +32,14 @@ from agent.limits import ModelBudgetMiddleware
 from agent.models import ModelChoice, make_model
 from agent.models.stub import StubExhausted, StubScript
 from agent.sessions import UNKNOWN, Busy, SessionTable
-from agent.stream import run_graph
+from agent.stream import remember_patient_args, run_graph
 from agent.turn import NothingPending, RunningTurn, SessionBusy, TurnOptions, TurnRefused, UnknownSession
+from core import sqlite
 from core.clock import Clock
+from core.logging import remember_patient_data, session_ref
 from core.ratelimit import Limiter
 from core.settings import Settings
+from core.text import character_problem
 from tools.holds import SlotHolds
 
 log = logging.getLogger("agent")
@@ -82,8 +85,10 @@ class AgentRuntime:
         tracing.install()
         async with AsyncExitStack() as stack:
             path = checkpoint_path(settings)
-            checkpointer = await open_checkpointer(path, stack)
-            sessions = await stack.enter_async_context(SessionTable.open(path, settings.session_lease_seconds))
+            checkpointer = await open_checkpointer(path, stack, settings.database_busy_seconds)
+            sessions = await stack.enter_async_context(
+                SessionTable.open(path, settings.session_lease_seconds, settings.database_busy_seconds)
+            )
             runtime = cls(settings, clock, tools, checkpointer, sessions, stub_script, model_hook, holds)
             sessions.on_lost = runtime._lease_lost
             runtime.graph()  # fail at start-up, not on the first patient, if the model is misconfigured
@@ -164,6 +169,8 @@ class AgentRuntime:
                 raise TurnRefused("message: must not be empty")
             if len(message) > MAX_MESSAGE_CHARS:
                 raise TurnRefused(f"message: must be at most {MAX_MESSAGE_CHARS} characters (got {len(message)})")
+            if problem := character_problem(message, multiline=True):
+                raise TurnRefused(f"message: {problem}")
         if session_id is None:
             if confirm is not None:
                 raise NothingPending("confirm: there is no booking waiting for confirmation in this session")
@@ -176,6 +183,8 @@ class AgentRuntime:
                 raise
         else:
             pending, cut = await self._claim(session_id, confirm, create, confirm_id)
+        remember_patient_data(message)  # masked in the turn's logs, as its booking's details (below)
+        remember_patient_args(pending["args"] if pending else {})
         approved = None if pending is None else self._approved(message, confirm)
         turn = RunningTurn(session_id, asyncio.Queue(), answering=pending, approved=approved)
         turn.task = asyncio.create_task(self._run(turn, message, confirm, pending, options or TurnOptions(), cut))
@@ -275,16 +284,19 @@ class AgentRuntime:
             )  # free before `done`: the next message may follow at once
             emit(done)
         except asyncio.CancelledError:
-            log.info("turn cancelled", extra={"session": turn.session_id[:6]})
+            log.info("turn cancelled", extra={"session": session_ref(turn.session_id)})
             raise
         except Exception as exc:
             if isinstance(exc, StubExhausted):
                 reason, retryable = str(exc), False
+            elif sqlite.is_busy(exc):  # the checkpoint could not be written in time
+                log.warning("turn failed: database busy", extra={"session": session_ref(turn.session_id)})
+                reason, retryable = sqlite.BUSY_DETAIL, True
             elif isinstance(exc, TimeoutError) and deadline.expired():
-                log.warning("turn timed out", extra={"session": turn.session_id[:6], "seconds": TURN_SECONDS})
+                log.warning("turn timed out", extra={"session": session_ref(turn.session_id), "seconds": TURN_SECONDS})
                 reason, retryable = TOO_SLOW, True
             else:
-                log.exception("turn failed", extra={"session": turn.session_id[:6]})
+                log.exception("turn failed", extra={"session": session_ref(turn.session_id)})
                 reason, retryable = events.MODEL_UNAVAILABLE, True
             await self._release(turn.session_id, UNKNOWN)  # how far the run got is not known here
             emit(events.error(reason, retryable=retryable))
@@ -304,7 +316,7 @@ class AgentRuntime:
         try:
             await self.sessions.release(session_id, pending)
         except Exception:
-            log.exception("session release failed", extra={"session": session_id[:6]})
+            log.exception("session release failed", extra={"session": session_ref(session_id)})
         finally:
             self._active.discard(session_id)
 
@@ -326,10 +338,15 @@ class AgentRuntime:
         }
 
     async def forget(self, session_id: str) -> None:
-        """Delete every checkpoint of the session (the patient's right to be forgotten)."""
+        """Delete every checkpoint of the session, and every trace of it in the database files
+        (the patient's right to be forgotten)."""
         if not await self.exists(session_id):
             raise UnknownSession(f"session_id: no session {session_id!r}")
         if session_id in self._active or await self.sessions.busy(session_id):
             raise SessionBusy("this session is answering a message; delete it when the turn has finished")
         await self.checkpointer.adelete_thread(session_id)
         await self.sessions.forget(session_id)
+        # Deleted rows are zeroed (secure_delete); the checkpoint takes their old versions out of
+        # the WAL, so the conversation's text is in neither file afterwards.
+        if not await self.sessions.erase_traces():
+            log.warning("session deleted; a reader kept old WAL frames until the next checkpoint")

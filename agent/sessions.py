@@ -34,6 +34,7 @@ from typing import Any
 import aiosqlite
 
 from core import sqlite
+from core.logging import session_ref
 
 log = logging.getLogger("agent.sessions")
 
@@ -77,10 +78,13 @@ class SessionTable:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, path: str | None, lease_seconds: float | None = None) -> AsyncIterator[SessionTable]:
+    async def open(
+        cls, path: str | None, lease_seconds: float | None = None, busy_seconds: float = 30.0
+    ) -> AsyncIterator[SessionTable]:
         """`path` None: a private in-memory table (one process, e.g. the staff playground);
-        `lease_seconds` None: LEASE_SECONDS."""
-        conn = await sqlite.connect(path, synchronous="NORMAL", timeout=30.0, isolation_level=None)
+        `lease_seconds` None: LEASE_SECONDS. A statement waits `busy_seconds` for another
+        writer's lock, then fails (a 503 at the API)."""
+        conn = await sqlite.connect(path, synchronous="NORMAL", timeout=busy_seconds, isolation_level=None)
         try:
             await conn.execute(SCHEMA)
             table = cls(conn, lease_seconds)
@@ -165,7 +169,7 @@ class SessionTable:
                 log.exception("session lease renewal failed")
                 continue
             for session_id in lost:
-                log.warning("session lease lost to another worker", extra={"session": session_id[:6]})
+                log.warning("session lease lost to another worker", extra={"session": session_ref(session_id)})
                 if self.on_lost:
                     self.on_lost(session_id)
 
@@ -181,6 +185,10 @@ class SessionTable:
 
     async def forget(self, session_id: str) -> None:
         await self.conn.execute("DELETE FROM chat_sessions WHERE session_id = ?", (session_id,))
+
+    async def erase_traces(self) -> bool:
+        """After deleting: the deleted rows' old versions out of the WAL too (core/sqlite.py)."""
+        return await sqlite.erase_traces(self.conn)
 
 
 def _dump(pending: Any) -> str | None:

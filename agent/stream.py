@@ -18,9 +18,20 @@ from langgraph.types import Durability
 from agent import events
 from agent.history import CHANGE_TOOLS, pending_confirmation
 from agent.safety import SAFETY_MARK
+from core.logging import remember_patient_data
 
 UsageKey = Literal["input_tokens", "output_tokens", "total_tokens"]
 USAGE_KEYS: tuple[UsageKey, ...] = ("input_tokens", "output_tokens", "total_tokens")
+
+
+_PATIENT_ARGS = ("patient_email", "patient_phone", "reason")
+
+
+def remember_patient_args(args: dict[str, Any]) -> None:
+    """Mask the patient data among a tool call's arguments in the turn's logs."""
+    remember_patient_data(
+        *(str(args.get(key) or "") for key in _PATIENT_ARGS), names=[str(args.get("patient_name") or "")]
+    )
 
 
 class _Collector:
@@ -58,6 +69,7 @@ class _Collector:
                 if self.reply and msg.tool_calls and not self.reply[-1].endswith(("\n", " ")):
                     self.reply.append("\n")
                 for call in msg.tool_calls:
+                    remember_patient_args(call["args"])
                     self.started[str(call["id"])] = time.perf_counter()
                     self.emit(events.tool_call(str(call["id"]), call["name"], call["args"]))
             elif isinstance(msg, ToolMessage):

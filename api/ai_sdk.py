@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent import events
 from agent.turn import RunningTurn, TurnOptions
 from api.deps import ChatLimitsDep, Runtime
+from scheduler.router import BUSY
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
 
@@ -235,6 +236,7 @@ def _tool_input(call_id: str, name: str, args: dict[str, Any]) -> Chunk:
         400: {"description": "A malformed body, an empty or too long message, an unsupported trigger."},
         409: {"description": "A turn is running in this chat, or the approval answers no pending confirmation."},
         429: {"description": "Too many messages or new chats from this client (`Retry-After`: seconds)."},
+        **BUSY,
     },
 )
 async def ui_chat(

@@ -11,15 +11,19 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Path, Request, Response, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.events import Event
+from agent.runtime import MAX_MESSAGE_CHARS
 from agent.turn import RunningTurn, TurnOptions
 from api.deps import ChatLimitsDep, Runtime
+from scheduler.router import BUSY
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
+SESSION_ID = r"^[A-Za-z0-9_-]{1,100}$"  # what the runtime and the AI SDK's generateId() make
+SessionId = Annotated[str, Path(pattern=SESSION_ID, description="The session's id.")]
 
 
 class ChatRequest(BaseModel):
@@ -27,8 +31,12 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    session_id: str | None = Field(default=None, max_length=100, description="Omit to start a new session.")
-    message: str | None = Field(default=None, description="The patient's message (1 to 2,000 characters).")
+    session_id: str | None = Field(default=None, pattern=SESSION_ID, description="Omit to start a new session.")
+    message: str | None = Field(
+        default=None,
+        description="The patient's message (1 to 2,000 characters; no control characters but tab and line breaks).",
+        json_schema_extra={"minLength": 1, "maxLength": MAX_MESSAGE_CHARS},
+    )
     confirm: bool | None = Field(default=None, description="Answer to a pending confirmation: true books it.")
 
 
@@ -61,6 +69,7 @@ async def stream(turn: RunningTurn) -> AsyncIterator[tuple[Event, ServerSentEven
         404: {"description": "Unknown session id."},
         409: {"description": "A turn is already running in this session, or nothing waits for confirmation."},
         429: {"description": "Too many messages or new sessions from this client (`Retry-After`: seconds)."},
+        **BUSY,
     },
 )
 async def chat(turn: Annotated[RunningTurn, Depends(start_turn)]) -> AsyncIterator[ServerSentEvent]:
@@ -69,14 +78,22 @@ async def chat(turn: Annotated[RunningTurn, Depends(start_turn)]) -> AsyncIterat
         yield sse
 
 
-@router.get("/{session_id}")
-async def transcript(session_id: str, runtime: Runtime) -> dict[str, object]:
+@router.get("/{session_id}", responses={404: {"description": "Unknown session id."}})
+async def transcript(session_id: SessionId, runtime: Runtime) -> dict[str, object]:
     """The conversation so far, and the confirmation it waits for, if any."""
     return await runtime.transcript(session_id)
 
 
-@router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def forget(session_id: str, runtime: Runtime) -> Response:
+@router.delete(
+    "/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={
+        404: {"description": "Unknown session id."},
+        409: {"description": "A turn is running in this session; delete it when the turn has finished."},
+        **BUSY,
+    },
+)
+async def forget(session_id: SessionId, runtime: Runtime) -> Response:
     """Forget the conversation entirely (the patient's right to be forgotten)."""
     await runtime.forget(session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -4,14 +4,17 @@ status (400 for bad input rather than FastAPI's 422; see core/errors.py)."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from agent.turn import TurnRefused
-from core.errors import validation_message
+from core import sqlite
+from core.errors import body_parse_message, validation_message
 from core.ratelimit import RateLimited
 
 log = logging.getLogger("api")
@@ -34,8 +37,39 @@ async def _rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
     return rate_limited_response(exc)
 
 
-async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (Starlette's 405 names only the
+    first matching route's, so `OPTIONS /api/chat/{id}` said GET though DELETE is served too)."""
+    routes = request.app.router.routes
+    found = {"OPTIONS"}
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in routes):
+            found.add(method)
+    return sorted(found)
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+    headers = dict(getattr(exc, "headers", None) or {})
+    if (detail := body_parse_message(exc)) is not None:
+        return JSONResponse({"detail": detail}, status_code=400)
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+        if request.method == "OPTIONS":  # what may be done here, not a refusal
+            return Response(status_code=204, headers=headers)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers or None)
+
+
+async def _database(request: Request, exc: sqlite3.OperationalError) -> JSONResponse:
+    """A database locked past DATABASE_BUSY_SECONDS: 503 and when to retry, never a 500."""
+    if not sqlite.is_busy(exc):
+        return await _unexpected(request, exc)
+    log.warning("database busy: %s %s answered 503", request.method, request.url.path)
+    headers = {"Retry-After": str(sqlite.BUSY_RETRY_AFTER_SECONDS)}
+    return JSONResponse({"detail": sqlite.BUSY_DETAIL}, status_code=503, headers=headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -48,4 +82,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TurnRefused, _turn_refused)  # type: ignore[arg-type]  # as above
     app.add_exception_handler(RateLimited, _rate_limited)  # type: ignore[arg-type]  # as above
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]  # as above
+    app.add_exception_handler(sqlite3.OperationalError, _database)  # type: ignore[arg-type]  # as above
     app.add_exception_handler(Exception, _unexpected)

@@ -24,6 +24,7 @@ from api.errors import install_error_handlers
 from api.evaluation import ScriptEvaluator
 from api.hardening import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from api.middleware import RequestIdMiddleware
+from api.openapi import install_openapi
 from api.playground.router import router as playground_router
 from api.playground.sessions import StaffSessions
 from api.widget import router as widget_router
@@ -108,6 +109,7 @@ def create_app(
     )
     app.state.services = services
     install_error_handlers(app)
+    install_openapi(app)  # issue 16: the document lists the answers the app really gives
     # Compressed when the client asks (Accept-Encoding: gzip) and the body is worth it: the
     # widget's files, the demo page, JSON. Never the event streams (text/event-stream is
     # excluded by Starlette), which compression would hold back until a buffer fills.

@@ -9,7 +9,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.logging import request_id_var
+from core.logging import hide_session_ids, request_id_var
 
 log = logging.getLogger("api.access")
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -52,7 +52,7 @@ class RequestIdMiddleware:
                     level,
                     "%s %s %s",
                     scope["method"],
-                    scope["path"],
+                    hide_session_ids(scope["path"]),  # a session id is the key to its transcript
                     status,
                     extra={"status": status, "ms": round((time.perf_counter() - started) * 1000, 2)},
                 )

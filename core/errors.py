@@ -33,3 +33,17 @@ def _message(error: dict[str, Any]) -> str:
 def validation_message(errors: Sequence[Any]) -> str:
     """All problems of a request in one line, each naming its field."""
     return "; ".join(dict.fromkeys(_message(e) for e in errors)) or "the request is invalid"
+
+
+def body_parse_message(exc: BaseException) -> str | None:
+    """The field-naming message for a body FastAPI could not parse for another reason than bad
+    JSON syntax (it answers those with a bare "There was an error parsing the body"), read from
+    the cause it chains; None for any other error."""
+    cause = exc.__cause__
+    if getattr(exc, "status_code", None) != 400 or cause is None:
+        return None
+    if isinstance(cause, UnicodeDecodeError):
+        return "body: is not valid UTF-8"
+    if isinstance(cause, RecursionError):
+        return "body: is nested too deeply"
+    return "body: could not be parsed"

@@ -4,21 +4,31 @@ lines for people.
 `LOG_FORMAT=auto` (the default) writes readable lines when stderr is a terminal and JSON lines
 otherwise (a file, a pipe, a log collector); `json` or `text` force one. Patient data never
 reaches a log in clear, in either format: callers log masked values (`mask_email`, `mask_phone`)
-and both formatters scrub any e-mail address or phone number that slips through.
+and both formatters scrub any e-mail address or phone number that slips through, and any patient
+data the request or turn registered (`remember_patient_data`: a name is not recognisable by its
+shape). Exception text gets the same, and the message of an exception raised outside this project
+and the standard library (a provider's error may echo the conversation) is withheld altogether.
 """
 
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import json
 import logging
 import os
 import re
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Literal, TextIO
+from functools import lru_cache
+from typing import Any, Literal, TextIO
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+# Patient data met by the current request or turn (names, messages): masked wherever it appears.
+# Patterns (regular expressions), longest first.
+Remembered = tuple[str, ...]
+patient_values_var: contextvars.ContextVar[Remembered] = contextvars.ContextVar("patient_values", default=())
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _PHONE = re.compile(r"(?<![\w:-])\+?\(?\d[\d\s().-]{4,18}(\d{2})(?![\w:])")
@@ -41,10 +51,82 @@ def mask_phone(phone: str) -> str:
     return f"***{digits[-2:]}" if len(digits) >= 2 else "***"
 
 
+_MIN_REMEMBERED = 2  # a one-letter message ("y") masked everywhere would garble every line
+
+
+def _whole(text: str) -> str:
+    """`text` as a pattern that matches it only as whole words at its word-character ends."""
+    head = r"\b" if text[0].isalnum() else ""
+    tail = r"\b" if text[-1].isalnum() else ""
+    return head + re.escape(text) + tail
+
+
+def remember_patient_data(*values: str | None, names: Sequence[str | None] = ()) -> None:
+    """Mask `values`, and `names` and each word of them, in every log line of the current request
+    or turn (a context variable: tasks started after this inherit it). Matched as whole words,
+    as written, JSON-escaped or Python-escaped (how an exception's message may quote them)."""
+    found = set(patient_values_var.get())
+    for value in (*values, *names):
+        text = (value or "").strip()
+        if len(text) >= _MIN_REMEMBERED:
+            found.update(_whole(form) for form in {text, json.dumps(text)[1:-1], repr(text)[1:-1]})
+    for name in names:  # a name's words alone too ("Jane")
+        found.update(_whole(word) for word in (name or "").split() if len(word) >= _MIN_REMEMBERED)
+    patient_values_var.set(tuple(sorted(found, key=len, reverse=True)))  # longest first
+
+
+@lru_cache(maxsize=256)
+def _remembered(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(patterns))
+
+
+_SESSION_PATH = re.compile(r"(/api/chat/)(?!ui(?![^/\s?#\"']))([^/\s?#\"']+)")
+
+
+def session_ref(session_id: str) -> str:
+    """A short hash that tells sessions apart in logs without being the key to a transcript."""
+    return "#" + hashlib.sha256(session_id.encode()).hexdigest()[:8]
+
+
+def hide_session_ids(text: str) -> str:
+    """`/api/chat/<id>` -> `/api/chat/#<short hash>` (the access log's paths)."""
+    return _SESSION_PATH.sub(lambda m: m.group(1) + session_ref(m.group(2)), text)
+
+
 def scrub(text: str) -> str:
-    """Mask every e-mail address and phone-like number in free text."""
+    """Mask the remembered patient data, every e-mail address and phone-like number in free text,
+    and replace session ids in chat paths (`/api/chat/<id>`) by their `session_ref`."""
+    if values := patient_values_var.get():
+        text = _remembered(values).sub("***", text)
+    text = hide_session_ids(text)
     text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
     return _PHONE.sub(_mask_phone_match, text)
+
+
+_OWN_MODULES = ("builtins", "sqlite3", "asyncio", "agent", "api", "core", "scheduler", "tools", "conversations")
+
+
+def _withheld(exc: BaseException) -> bool:
+    """Whether the message of `exc` is left out of logs: raised by a library (a provider error that
+    echoes the request), not by this project or the standard library."""
+    return type(exc).__module__.split(".")[0] not in _OWN_MODULES
+
+
+def format_exception(formatter: logging.Formatter, exc_info: Any) -> str:
+    """The traceback, scrubbed, with library exceptions' messages withheld (their type and any
+    HTTP status kept, which is what an operator needs)."""
+    text = formatter.formatException(exc_info)
+    seen: set[int] = set()
+    exc: BaseException | None = exc_info[1] if isinstance(exc_info, tuple) else None
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        message = str(exc)
+        if message and _withheld(exc):
+            status = getattr(exc, "status_code", None)
+            note = f"[message withheld: may echo patient data{f'; HTTP status {status}' if status else ''}]"
+            text = text.replace(message, note)
+        exc = exc.__cause__ or exc.__context__
+    return scrub(text)
 
 
 def _mask_phone_match(match: re.Match[str]) -> str:
@@ -79,7 +161,7 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = request_id
         entry.update(_extras(record))
         if record.exc_info:
-            entry["exc"] = scrub(self.formatException(record.exc_info))
+            entry["exc"] = format_exception(self, record.exc_info)
         return json.dumps(entry, default=str)
 
 
@@ -117,7 +199,7 @@ class TextFormatter(logging.Formatter):
         name = _SHORT_NAMES.get(record.name, record.name)
         line = f"{when} {level} {name}: {scrub(record.getMessage())}" + (f"  {tail.strip()}" if tail else "")
         if record.exc_info:
-            line += "\n" + scrub(self.formatException(record.exc_info))
+            line += "\n" + format_exception(self, record.exc_info)
         return line
 
 

@@ -72,6 +72,7 @@ class Settings(BaseSettings):
 
     # --- request hardening (issue 16) ---
     max_body_bytes: int = Field(default=65536, ge=1)  # larger request bodies: 413, refused before read whole
+    database_busy_seconds: float = Field(default=10.0, gt=0)  # wait for a locked database this long, then 503
     frame_ancestors: str = (
         "'self'"  # CSP frame-ancestors: who may frame the pages, e.g. "'self' https://clinic.example"
     )

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from core.appointment_types import TYPE_KEYS
 from core.formats import DATE_PATTERN, is_email, is_hhmm
+from core.text import check_characters
 
 _DATE = re.compile(DATE_PATTERN)
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
@@ -64,6 +65,18 @@ def _name(value: str) -> str:
     return text
 
 
+def _one_line(value: str) -> str:
+    return check_characters(value)
+
+
+def _lines(value: str) -> str:
+    return check_characters(value, multiline=True)
+
+
+def _optional_lines(value: str | None) -> str | None:
+    return None if value is None else _lines(value)
+
+
 IsoDate = Annotated[Date, BeforeValidator(iso_date)]
 TypeKey = Annotated[str, BeforeValidator(type_key)]
 HHMM = Annotated[str, BeforeValidator(_start_time)]
@@ -86,9 +99,9 @@ class AvailabilityOut(BaseModel):
 class Patient(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(max_length=120), AfterValidator(_name)]
-    email: Annotated[str, AfterValidator(_email)]
-    phone: Annotated[str, Field(max_length=32), AfterValidator(_phone)]
+    name: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_one_line), AfterValidator(_name)]
+    email: Annotated[str, Field(min_length=1), AfterValidator(_one_line), AfterValidator(_email)]
+    phone: Annotated[str, Field(min_length=1, max_length=32), AfterValidator(_one_line), AfterValidator(_phone)]
 
 
 class BookingRequest(BaseModel):
@@ -98,7 +111,7 @@ class BookingRequest(BaseModel):
     date: IsoDate
     start_time: HHMM
     patient: Patient
-    reason: Annotated[str | None, Field(max_length=500)] = None
+    reason: Annotated[str | None, Field(max_length=500), AfterValidator(_optional_lines)] = None
     hold_id: HoldId | None = None
 
 
@@ -186,3 +199,15 @@ class AppointmentTypeOut(BaseModel):
     key: str
     minutes: int
     description: str
+
+
+class ForgottenOut(BaseModel):
+    """What is left of a booking after its personal data was erased: the slot record."""
+
+    booking_id: str
+    status: str
+    appointment_type: str
+    date: Date
+    start_time: str
+    end_time: str
+    forgotten_at: str

@@ -12,17 +12,20 @@ import hashlib
 import json
 import logging
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from core import sqlite
 from core.appointment_types import APPOINTMENT_TYPES, TYPE_KEYS
-from core.errors import validation_message
+from core.errors import body_parse_message, validation_message
+from core.logging import remember_patient_data
 from core.ratelimit import RateLimited
 from scheduler.calendar_route import add_calendar_route
 from scheduler.errors import ServiceError
@@ -35,6 +38,7 @@ from scheduler.models import (
     BookingRequest,
     BookingWithHistoryOut,
     CancelRequest,
+    ForgottenOut,
     HoldOut,
     HoldRequest,
     LookupRequest,
@@ -55,6 +59,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such schedule, slot or booking."},
     500: {"description": "The slot data is empty or corrupt."},
 }
+BUSY: dict[int | str, dict[str, Any]] = {
+    503: {
+        "description": "The database stayed locked past `DATABASE_BUSY_SECONDS`; retry after `Retry-After`.",
+        "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+    }
+}
+GONE: dict[int | str, dict[str, Any]] = {410: {"description": "The booking was erased at the patient's request."}}
+FORBIDDEN: dict[int | str, dict[str, Any]] = {403: {"description": "Wrong or missing code."}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such booking."}}
 
 
 class ServiceRoute(APIRoute):
@@ -75,6 +88,19 @@ class ServiceRoute(APIRoute):
             except RateLimited as exc:
                 headers = {"Retry-After": str(exc.retry_after)}
                 return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
+            except HTTPException as exc:
+                if (detail := body_parse_message(exc)) is None:
+                    raise
+                return JSONResponse({"detail": detail}, status_code=400)
+            except sqlite3.OperationalError as exc:
+                if not sqlite.is_busy(exc):
+                    raise
+                log.warning("database busy: %s answered 503", request.url.path)
+                return JSONResponse(
+                    {"detail": sqlite.BUSY_DETAIL},
+                    status_code=503,
+                    headers={"Retry-After": str(sqlite.BUSY_RETRY_AFTER_SECONDS)},
+                )
 
         return route
 
@@ -83,8 +109,9 @@ _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _KEYED_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     422: {"description": "The Idempotency-Key was already used for a different request."},
+    **BUSY,
 }
-_CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {**_KEYED_ERRORS, 403: {"description": "Wrong or missing code."}}
+_CHANGE_ERRORS: dict[int | str, dict[str, Any]] = {**_KEYED_ERRORS, **FORBIDDEN, **GONE}
 _TAKEN = "The slot is taken or held; `alternatives` lists up to three free ones."
 
 
@@ -277,6 +304,7 @@ def build_router(require_rules: RulesProvider, notices: NoticeSender, admit: Adm
         return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
 
     idempotency_key = Annotated[str | None, Depends(_idempotency_key)]
+    booking_id_path = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$", description="The booking's id.")]
 
     @router.post(
         "/book",
@@ -289,6 +317,7 @@ def build_router(require_rules: RulesProvider, notices: NoticeSender, admit: Adm
         """Book a slot. Exactly one of any number of concurrent requests for a slot succeeds.
 
         A held slot is booked only with its `hold_id` (the hold is then used up)."""
+        remember_patient_data(body.patient.email, body.patient.phone, body.reason, names=[body.patient.name])
         return await change(request, rules, body, key, lambda tx: rules.book(tx, body), "confirmed")
 
     add_calendar_route(router, rules_for("Failed to look up the booking"), notices)  # before /bookings/{id}
@@ -296,10 +325,10 @@ def build_router(require_rules: RulesProvider, notices: NoticeSender, admit: Adm
     @router.get(
         "/bookings/{booking_id}",
         response_model=BookingWithHistoryOut,
-        responses={403: {"description": "Wrong or missing code."}},
+        responses={**NOT_FOUND, **FORBIDDEN, **GONE},
     )
     async def get_booking(
-        booking_id: str,
+        booking_id: booking_id_path,
         rules: lookup_rules,
         confirmation_code: Annotated[str | None, Query(max_length=64)] = None,
     ) -> BookingWithHistoryOut:
@@ -331,7 +360,11 @@ def build_router(require_rules: RulesProvider, notices: NoticeSender, admit: Adm
         dependencies=limited,
     )
     async def reschedule_booking(
-        request: Request, booking_id: str, body: RescheduleRequest, rules: booking_rules, key: idempotency_key
+        request: Request,
+        booking_id: booking_id_path,
+        body: RescheduleRequest,
+        rules: booking_rules,
+        key: idempotency_key,
     ) -> Response:
         """Move a booking to another slot, keeping its id and code; its old slot is free at once.
 
@@ -345,11 +378,31 @@ def build_router(require_rules: RulesProvider, notices: NoticeSender, admit: Adm
         dependencies=limited,
     )
     async def cancel_booking(
-        request: Request, booking_id: str, body: CancelRequest, rules: lookup_rules, key: idempotency_key
+        request: Request, booking_id: booking_id_path, body: CancelRequest, rules: lookup_rules, key: idempotency_key
     ) -> Response:
         """Cancel a booking; its slot is free again at once."""
         return await change(
             request, rules, body, key, lambda tx: rules.cancel(tx, booking_id, body.confirmation_code), "cancelled"
+        )
+
+    @router.post(
+        "/bookings/{booking_id}/forget",
+        response_model=ForgottenOut,
+        responses={**NOT_FOUND, **FORBIDDEN, **GONE, **BUSY},
+    )
+    async def forget_booking(booking_id: booking_id_path, body: CancelRequest, rules: lookup_rules) -> ForgottenOut:
+        """Erase the patient's name, e-mail, phone and reason from a booking (which cancels it
+        and frees its slot), from the database files too; the slot record and its history stay."""
+        booking = await rules.forget(booking_id, body.confirmation_code)
+        log.info("booking forgotten", extra={"booking_id": booking.booking_id})
+        return ForgottenOut(
+            booking_id=booking.booking_id,
+            status=booking.status,
+            appointment_type=booking.appointment_type,
+            date=booking.date,  # ISO text; pydantic parses it
+            start_time=booking.start_time,
+            end_time=booking.end_time,
+            forgotten_at=booking.forgotten_at or "",
         )
 
     @router.post(

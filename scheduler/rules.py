@@ -396,6 +396,8 @@ class BookingRules:
             confirmation_code.strip().upper().encode(), booking.confirmation_code.encode()
         ):
             raise ServiceError(403, "The confirmation code does not match this booking.")
+        if booking.forgotten_at:
+            raise ServiceError(410, f"Booking {booking_id} was erased at the patient's request.")
         return booking
 
     async def find(self, confirmation_code: str, email: str) -> tuple[Booking, list[BookingEvent]]:
@@ -411,3 +413,15 @@ class BookingRules:
         """The booking and its history, for whoever holds its code (404 unknown id, 403 wrong code)."""
         booking = await self._authorised(await self.store.get(booking_id), booking_id, confirmation_code)
         return booking, await self.store.history(booking_id)
+
+    async def forget(self, booking_id: str, confirmation_code: str | None) -> Booking:
+        """Erase the patient's data from a booking (cancelling it, which frees its slot): the
+        right to be forgotten. 404 unknown, 403 wrong code, 410 already forgotten."""
+        await self._authorised(await self.store.get(booking_id), booking_id, confirmation_code)
+        if not await self.store.forget(booking_id, _utc(self.clock.now())):
+            raise ServiceError(410, f"Booking {booking_id} was erased at the patient's request.")
+        self.forget_cached()
+        forgotten = await self.store.get(booking_id)
+        if forgotten is None:  # the row stays, only its personal data goes: never expected
+            raise ServiceError(404, f"No booking with id {booking_id!r}.")
+        return forgotten

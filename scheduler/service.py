@@ -53,7 +53,7 @@ class SchedulerService:
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock) -> SchedulerService:
         style = MessageStyle(Clinic(settings.clinic_name, clock.tz), settings.mail_from, settings.display_time_format)
-        store = make_store(settings.database_url)
+        store = make_store(settings.database_url, settings.database_busy_seconds)
         if not isinstance(store, SqliteBookingStore):  # the outbox lives in the bookings database
             raise ValueError("notices need the SQLite bookings store")
         notices = NoticeSender(

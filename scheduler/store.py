@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
@@ -19,12 +20,14 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
 from core import sqlite
 from scheduler.outbox import OUTBOX_SCHEMA, enqueue
+
+log = logging.getLogger("scheduler.store")
 
 
 class SlotTaken(Exception):
@@ -46,6 +49,7 @@ class Booking:
     reason: str | None = None
     status: str = "confirmed"  # confirmed | cancelled
     cancelled_at: str | None = None
+    forgotten_at: str | None = None  # the patient's personal data erased at their request
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -189,6 +193,12 @@ class BookingStore(ABC):
         """The booking's events, oldest first."""
 
     @abstractmethod
+    async def forget(self, booking_id: str, forgotten_at: str) -> bool:
+        """Erase a booking's personal data (name, e-mail, phone, reason; the idempotency replies
+        that repeat them) and cancel it if it was confirmed; the slot record and its history stay.
+        False if it was forgotten already (or is unknown)."""
+
+    @abstractmethod
     async def all(self) -> list[Booking]:
         """Every booking, oldest first (for tests, scripts and staff tools)."""
 
@@ -207,7 +217,8 @@ CREATE TABLE IF NOT EXISTS bookings (
     reason            TEXT,
     status            TEXT NOT NULL CHECK (status IN ('confirmed', 'cancelled')),
     created_at        TEXT NOT NULL,
-    cancelled_at      TEXT
+    cancelled_at      TEXT,
+    forgotten_at      TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS one_confirmed_booking_per_slot
     ON bookings (appointment_type, date, start_time) WHERE status = 'confirmed';
@@ -427,8 +438,9 @@ class SqliteBookingStore(BookingStore):
     (single statements, NORMAL sync). An in-memory database (`sqlite:///:memory:`, for tests)
     has the one connection only, and its holds take their turn with the transactions."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_seconds: float = 10.0) -> None:
         self.path = path
+        self.busy_seconds = busy_seconds  # a write waits this long for another writer's lock
         self._db: aiosqlite.Connection | None = None
         self._writer: aiosqlite.Connection | None = None
         self._holder: aiosqlite.Connection | None = None
@@ -440,16 +452,26 @@ class SqliteBookingStore(BookingStore):
             raise RuntimeError("store is not open")
         return self._db
 
+    async def _connect(self, synchronous: Literal["NORMAL", "FULL"]) -> aiosqlite.Connection:
+        return await sqlite.connect(self.path, synchronous=synchronous, timeout=self.busy_seconds, isolation_level=None)
+
     async def open(self) -> None:
-        self._writer = await sqlite.connect(self.path, synchronous="FULL", timeout=10.0, isolation_level=None)
+        self._writer = await sqlite.connect(
+            self.path, synchronous="FULL", timeout=self.busy_seconds, isolation_level=None
+        )
         self._writer.row_factory = sqlite3.Row
         await self._writer.executescript(_SCHEMA + OUTBOX_SCHEMA)
+        columns = {row[1] for row in await self._writer.execute_fetchall("PRAGMA table_info(bookings)")}
+        if "forgotten_at" not in columns:  # a database made before erasure existed
+            await self._writer.execute("ALTER TABLE bookings ADD COLUMN forgotten_at TEXT")
         if str(self.path) == ":memory:":  # a second connection would open a second, empty database
             self._db = self._holder = self._writer
             return
-        self._db = await sqlite.connect(self.path, synchronous="FULL", timeout=10.0, isolation_level=None)
+        self._db = await self._connect("FULL")
         self._db.row_factory = sqlite3.Row
-        self._holder = await sqlite.connect(self.path, synchronous="NORMAL", timeout=10.0, isolation_level=None)
+        self._holder = await sqlite.connect(
+            self.path, synchronous="NORMAL", timeout=self.busy_seconds, isolation_level=None
+        )
         self._holder.row_factory = sqlite3.Row
 
     async def close(self) -> None:
@@ -473,6 +495,29 @@ class SqliteBookingStore(BookingStore):
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         return self._transaction()
+
+    async def forget(self, booking_id: str, forgotten_at: str) -> bool:
+        async with self._transaction():
+            assert self._writer is not None  # open: the transaction checked
+            cursor = await self._writer.execute(
+                "UPDATE bookings SET patient_name = '', patient_email = '', patient_phone = '', reason = NULL,"
+                " status = 'cancelled', cancelled_at = COALESCE(cancelled_at, ?), forgotten_at = ?"
+                " WHERE booking_id = ? AND forgotten_at IS NULL",
+                (forgotten_at, forgotten_at, booking_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            # The notices queued or sent for it carry the address and the details: gone too.
+            await self._writer.execute("DELETE FROM outbox WHERE booking_id = ?", (booking_id,))
+            # A replayable answer to an Idempotency-Key repeats the patient's data: gone too.
+            await self._writer.execute(
+                "DELETE FROM idempotency_keys WHERE instr(body, ?) > 0",
+                (json.dumps({"booking_id": booking_id}, separators=(",", ":"))[1:-1],),
+            )
+        # The old rows were zeroed (secure_delete); the checkpoint takes their old versions out of the WAL.
+        if not await sqlite.erase_traces(self._writer):
+            log.warning("booking forgotten; a reader kept old WAL frames until the next checkpoint")
+        return True
 
     @asynccontextmanager
     async def _holds(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -537,8 +582,8 @@ class SqliteBookingStore(BookingStore):
             return [Booking(**dict(row)) async for row in cursor]
 
 
-def make_store(database_url: str) -> BookingStore:
+def make_store(database_url: str, busy_seconds: float = 10.0) -> BookingStore:
     """The store for a DATABASE_URL (only SQLite ships today)."""
     if database_url.startswith("sqlite:"):
-        return SqliteBookingStore(sqlite_path(database_url))
+        return SqliteBookingStore(sqlite_path(database_url), busy_seconds)
     raise ValueError(f"unsupported DATABASE_URL scheme: {database_url.split(':', 1)[0]!r} (use sqlite:///path)")
