@@ -74,15 +74,9 @@ class SchedulerHttpClient:
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 failure: str = f"cannot reach the scheduling service ({type(exc).__name__})"
             except httpx.TimeoutException as exc:
-                if not idempotent:
-                    return ServiceReply(
-                        0,
-                        {
-                            "detail": f"the scheduling service did not answer in time ({type(exc).__name__})",
-                            "timeout": True,
-                        },
-                    )
                 failure = f"the scheduling service did not answer in time ({type(exc).__name__})"
+                if not idempotent:  # it may have reached the server: not sent again
+                    return ServiceReply(0, {"detail": failure})
             except httpx.TransportError as exc:
                 failure = f"connection to the scheduling service failed ({type(exc).__name__})"
             else:

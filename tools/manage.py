@@ -13,7 +13,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 
 from tools import context
 from tools.http import SchedulerHttpClient, ServiceReply
-from tools.results import booking_view, dump, failure
+from tools.results import alternatives, booking_view, dump, failure
 from tools.schemas import CancelBookingArgs, FindBookingArgs, RescheduleBookingArgs
 
 NOT_FOUND_HINT = (
@@ -28,7 +28,7 @@ def _refusal(reply: ServiceReply, *, moving: bool) -> dict[str, Any]:
         result["error"] = "not_found"
         return result
     if reply.status == 409 and moving and reply.body.get("alternatives") is not None:
-        alts = [a["start_time"] for a in reply.body.get("alternatives", [])]
+        alts = alternatives(reply)
         hint = (
             f"That time was just taken; the booking is unchanged. Offer these instead: {', '.join(alts)}."
             if alts

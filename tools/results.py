@@ -17,8 +17,6 @@ def dump(result: dict[str, Any]) -> str:
 
 def failure(reply: ServiceReply, hint: str) -> dict[str, Any]:
     """A refusal or outage as a result the model can act on."""
-    if reply.status == 0 and reply.body.get("timeout"):
-        return {"ok": False, "error": "timeout", "message": reply.body.get("detail"), "hint": hint}
     if reply.status == 0:
         return {
             "ok": False,
@@ -44,3 +42,8 @@ def booking_view(body: dict[str, Any]) -> dict[str, Any]:
         "start_time": details["start_time"],
         "end_time": details["end_time"],
     }
+
+
+def alternatives(reply: ServiceReply) -> list[str]:
+    """The free start times a 409 offers instead of the slot that was taken."""
+    return [a["start_time"] for a in reply.body.get("alternatives", [])]

@@ -15,7 +15,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from core.formats import day_label, time_window
 from tools import context
 from tools.http import SchedulerHttpClient
-from tools.results import booking_view, dump, failure
+from tools.results import alternatives, booking_view, dump, failure
 from tools.schemas import BookSlotArgs, CheckAvailabilityArgs
 
 
@@ -90,7 +90,7 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
                 "was booked. They can cancel one first or call the clinic. Do not offer other times."
             )
         elif reply.status == 409:
-            alts = [a["start_time"] for a in reply.body.get("alternatives", [])]
+            alts = alternatives(reply)
             hint = (
                 f"Tell the patient that time was just taken and offer these instead: {', '.join(alts)}."
                 if alts
@@ -104,7 +104,7 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
         if reply.body.get("reason") == "upcoming_limit":
             result["error"] = "too_many_upcoming"
         elif reply.status == 409:
-            result["alternatives"] = [a["start_time"] for a in reply.body.get("alternatives", [])]
+            result["alternatives"] = alternatives(reply)
         return dump(result)
 
     return [
