@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+# How LangChain's human-in-the-loop step records a "no" as the declined call's result.
+REJECTED = re.compile(r"^User rejected the tool call for `(?P<tool>[\w-]+)`(?: with reason: (?P<reason>.*))?", re.S)
 DECLINED_BY_BUTTON = "No, I'd like to change something."  # a "no" by button, as the model and the transcript read it
 _YES = re.compile(
     r"^(yes|yeah|yep|yup|ya|sure thing|sure|ok|okay|k|confirm|confirmed|correct|right|affirmative|absolutely|"

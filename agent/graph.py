@@ -28,7 +28,7 @@ from langchain_core.tools import BaseTool
 from langgraph.types import Checkpointer
 
 from agent.events import change_summary
-from agent.history import found_booking
+from agent.history import booking_changed_by
 from agent.holds import SlotHoldMiddleware
 from agent.idempotency import IdempotencyKeyMiddleware
 from agent.limits import ModelBudgetMiddleware, TurnLimitsMiddleware
@@ -81,8 +81,7 @@ def build_graph(
     def summary(tool_call: ToolCall, state: Any, runtime: Any) -> str:
         args = dict(tool_call["args"])
         messages = state.get("messages", []) if isinstance(state, dict) else []
-        current = found_booking(messages, str(args["booking_id"])) if "booking_id" in args else None
-        return change_summary(tool_call["name"], args, current, time_format)
+        return change_summary(tool_call["name"], args, booking_changed_by(args, messages), time_format)
 
     @dynamic_prompt
     def system_prompt(request: ModelRequest) -> str:

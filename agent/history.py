@@ -26,9 +26,15 @@ def pending_confirmation(interrupts: Iterable[Any], messages: Sequence[BaseMessa
     for interrupt in interrupts:
         for request in interrupt.value.get("action_requests", []):
             summary, args = request.get("description"), request["args"]
-            current = found_booking(messages, str(args.get("booking_id"))) if "booking_id" in args else None
+            current = booking_changed_by(args, messages)
             return events.confirm(_call_id(messages, request), request["name"], args, summary, current)
     return None
+
+
+def booking_changed_by(args: dict[str, Any], messages: Sequence[BaseMessage]) -> dict[str, Any] | None:
+    """The booking a move or cancellation with these arguments changes, as the conversation last
+    saw it (None for a new booking, or one the conversation never found)."""
+    return found_booking(messages, str(args["booking_id"])) if "booking_id" in args else None
 
 
 def found_booking(messages: Sequence[BaseMessage], booking_id: str) -> dict[str, Any] | None:

@@ -19,13 +19,13 @@ from typing import Any
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
-from agent.history import found_booking
+from agent.confirmation import REJECTED
+from agent.history import booking_changed_by
 from tools.context import call_context
 from tools.holds import SlotHolds
 
 HOLDS_KEY = "slot_holds"  # AIMessage.response_metadata: {tool call id: hold id}
 HELD_TOOLS = ("book_slot", "reschedule_booking")
-REJECTED_PREFIX = "User rejected the tool call"
 
 
 def _holds_of(message: BaseMessage) -> dict[str, str]:
@@ -38,7 +38,7 @@ def _slot(call: dict[str, Any], messages: Sequence[BaseMessage]) -> tuple[str, s
     args = call.get("args") or {}
     kind = args.get("appointment_type")
     if call["name"] == "reschedule_booking":
-        found = found_booking(messages, str(args.get("booking_id")))
+        found = booking_changed_by(args, messages)
         kind = found.get("appointment_type") if found else None
     if not (kind and args.get("date") and args.get("start_time")):
         return None
@@ -80,16 +80,12 @@ class SlotHoldMiddleware(AgentMiddleware[Any, Any]):
     async def _release_declined(self, messages: Sequence[BaseMessage]) -> None:
         """Give back the hold of a call the patient has just said no to."""
         last = messages[-1] if messages else None
-        if not (
-            isinstance(last, ToolMessage) and last.status == "error" and str(last.content).startswith(REJECTED_PREFIX)
-        ):
+        if not (isinstance(last, ToolMessage) and last.status == "error" and REJECTED.match(str(last.content))):
             return
-        declined = {last.tool_call_id}
         for message in reversed(messages):
-            if isinstance(message, AIMessage) and message.tool_calls:
-                for call_id, hold_id in _holds_of(message).items():
-                    if call_id in declined:
-                        await self.holds.release(hold_id)
+            if isinstance(message, AIMessage) and message.tool_calls:  # the reply that asked
+                if hold_id := _holds_of(message).get(last.tool_call_id):
+                    await self.holds.release(hold_id)
                 return
 
     async def awrap_tool_call(self, request: Any, handler: Callable[[Any], Awaitable[Any]]) -> Any:

@@ -18,10 +18,10 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
+from agent.confirmation import REJECTED
 from agent.offline.nlu import PatientDetails, Utterance, hour_readings, parse
 from core.formats import minutes
 
-REJECTED = re.compile(r"^User rejected the tool call for `(?P<tool>[\w-]+)`(?: with reason: (?P<reason>.*))?", re.S)
 CHECK, BOOK = "check_availability", "book_slot"
 FIND, MOVE, CANCEL = "find_booking", "reschedule_booking", "cancel_booking"
 DETAILS = ("name", "email", "phone")
