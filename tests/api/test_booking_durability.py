@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.openai_server import OpenAICompatibleServer, Reply
+from tests.support.openai_server import OpenAICompatibleServer, Reply, openai_provider
 from tests.support.servers import wait_until
 from tests.support.sse import aiter_events, chat
 from tests.support.stub_turns import BOOK, BOOK_ARGS, CHECK, OFFER
@@ -105,10 +105,7 @@ def test_a_server_killed_right_after_the_booking_leaves_it_in_the_conversation(s
     model = KillAfterBooking()
     with OpenAICompatibleServer(model) as openai:
         server = serve_process(
-            llm_provider="openai",
-            openai_api_key="sk-local-test",
-            openai_base_url=openai.url,
-            openai_model="local-model",
+            **openai_provider(openai),
             session_lease_seconds=1.0,
         )
         database = server.workdir / "bookings.db"

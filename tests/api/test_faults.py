@@ -25,7 +25,7 @@ from agent.tool_guard import CANNOT_FIX_REPLY
 from core.clock import Clock
 from scheduler.service import SchedulerService
 from scheduler.store import Booking
-from tests.support.openai_server import OpenAICompatibleServer, Reply
+from tests.support.openai_server import OpenAICompatibleServer, Reply, openai_provider
 from tests.support.servers import LiveServer
 from tests.support.sse import chat
 from tests.support.stub_turns import BOOK_ARGS, CHECK_ARGS
@@ -97,10 +97,7 @@ def faulty(live_server: Callable[..., LiveServer]) -> Iterator[Start]:
         model = OpenAICompatibleServer(Script(*replies)).__enter__()
         models.append(model)
         server = live_server(
-            llm_provider="openai",
-            openai_api_key="sk-local-test",
-            openai_base_url=model.url,
-            openai_model="local-model",
+            **openai_provider(model),
             **{**FAST, **settings},
         )
         return Faulty(server, model)

@@ -21,7 +21,7 @@ from api.deps import services
 from api.main import create_app
 from core.clock import Clock
 from tests.support.calendly import API, book, book_ok, stored_bookings
-from tests.support.openai_server import OpenAICompatibleServer, Reply
+from tests.support.openai_server import OpenAICompatibleServer, Reply, openai_provider
 from tests.support.servers import LiveServer
 from tests.support.sse import chat
 from tests.support.stub_turns import BOOK
@@ -194,10 +194,7 @@ def model_server():
 
 def openai_live_server(live_server, model_server: OpenAICompatibleServer, **settings: Any) -> LiveServer:
     return live_server(
-        llm_provider="openai",
-        openai_api_key="sk-local-test",
-        openai_base_url=model_server.url,
-        openai_model="local-model",
+        **openai_provider(model_server),
         app_factory=create_app,
         **settings,
     )

@@ -16,7 +16,7 @@ import pytest
 
 from core.logging import JsonFormatter, TextFormatter, patient_values_var, remember_patient_data, session_ref
 from tests.conftest import LiveServerFactory
-from tests.support.openai_server import OpenAICompatibleServer, Reply
+from tests.support.openai_server import OpenAICompatibleServer, Reply, openai_provider
 
 NAME, EMAIL, PHONE = "Jane Roe", "jane.roe@example.com", "+1 555 123 4567"
 SECRETS = (NAME, "Jane", "Roe", EMAIL, "jane.roe", PHONE, "123 4567")
@@ -46,10 +46,7 @@ def test_a_provider_error_that_echoes_the_conversation_leaks_nothing(live_server
 
     with OpenAICompatibleServer(respond) as provider:
         server = live_server(
-            llm_provider="openai",
-            openai_api_key="sk-local-test",
-            openai_base_url=provider.url,
-            openai_model="local-model",
+            **openai_provider(provider),
         )
         with server.client() as client:
             first = client.post("/api/chat", json={"message": f"Book me Tuesday 9:00, I am {NAME}, {EMAIL}, {PHONE}"})

@@ -173,13 +173,17 @@ def answered(body: dict[str, Any]) -> bool:
     return any(m["role"] == "tool" for m in body["messages"])
 
 
+def openai_provider(server: OpenAICompatibleServer) -> dict[str, Any]:
+    """The settings that point the app's openai provider at `server` (with a test key): for
+    `Settings(...)`, `live_server(...)` or `serve_process(...)`."""
+    return {
+        "llm_provider": "openai",
+        "openai_api_key": "sk-local-test",
+        "openai_base_url": server.url,
+        "openai_model": "local-model",
+    }
+
+
 def openai_settings(database_url: str, server: OpenAICompatibleServer) -> Settings:
     """Settings for the app's openai provider talking to `server` (a frozen clock, a test key)."""
-    return Settings(
-        database_url=database_url,
-        scheduler_now="2026-11-23T09:00:00",
-        llm_provider="openai",
-        openai_api_key="sk-local-test",
-        openai_base_url=server.url,
-        openai_model="local-model",
-    )
+    return Settings(database_url=database_url, scheduler_now="2026-11-23T09:00:00", **openai_provider(server))
