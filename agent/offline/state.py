@@ -261,14 +261,14 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         state.phone, state.bad_phone = None, u.bad_phone
     if u.reason:
         state.reason = u.reason
-    _apply_manage(state, u, turn)
+    _apply_manage(state, u)
 
     if rejected and state.chosen == chosen_before and (state.name, state.email, state.phone) == details_before:
         state.chosen = None  # a plain "no" at confirmation: do not book the same thing again
     return turn
 
 
-def _apply_manage(state: State, u: Utterance, turn: PatientTurn) -> None:
+def _apply_manage(state: State, u: Utterance) -> None:
     """What the message says about an existing booking: the code, and move / cancel / keep."""
     before = state.manage
     if u.code and u.code != state.code:
@@ -293,8 +293,8 @@ def _apply_manage(state: State, u: Utterance, turn: PatientTurn) -> None:
         state.offer, state.chosen, state.checked = None, None, None
     if state.manage == "move" and state.found and not u.type:
         state.type = str(state.found.get("appointment_type"))
-    if state.manage and turn.rejected_tool is None and not u.has_slot_facts and state.found is None:
-        state.chosen = None
+    if state.manage and not u.has_slot_facts and state.found is None:
+        state.chosen = None  # a slot picked for a new booking is not what an old booking's change means
 
 
 def _absorb_manage(state: State, name: str, result: dict[str, Any] | None) -> None:
