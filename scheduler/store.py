@@ -321,6 +321,12 @@ async def _get(db: aiosqlite.Connection, booking_id: str) -> Booking | None:
     return Booking(**dict(row)) if row else None
 
 
+async def _release_hold(db: aiosqlite.Connection, hold_id: str) -> Hold | None:
+    async with db.execute("DELETE FROM holds WHERE hold_id = ? RETURNING *", (hold_id,)) as cursor:
+        row = await cursor.fetchone()
+    return Hold(**dict(row)) if row else None
+
+
 def _slot_taken(exc: sqlite3.IntegrityError) -> bool:
     return "bookings.start_time" in str(exc)  # the slot index, not the primary key
 
@@ -395,9 +401,7 @@ class SqliteTransaction(Transaction):
         return Hold(**dict(row)) if row else None
 
     async def release_hold(self, hold_id: str) -> Hold | None:
-        async with self.db.execute("DELETE FROM holds WHERE hold_id = ? RETURNING *", (hold_id,)) as cursor:
-            row = await cursor.fetchone()
-        return Hold(**dict(row)) if row else None
+        return await _release_hold(self.db, hold_id)
 
     async def reply(self, key: str) -> StoredReply | None:
         async with self.db.execute(
@@ -540,12 +544,8 @@ class SqliteBookingStore(BookingStore):
         return cursor.rowcount == 1
 
     async def release_hold(self, hold_id: str) -> Hold | None:
-        async with (
-            self._holds() as db,
-            db.execute("DELETE FROM holds WHERE hold_id = ? RETURNING *", (hold_id,)) as cur,
-        ):
-            row = await cur.fetchone()
-        return Hold(**dict(row)) if row else None
+        async with self._holds() as db:
+            return await _release_hold(db, hold_id)
 
     async def purge_holds(self, now_utc: str) -> None:
         async with self._holds() as db:
