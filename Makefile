@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install bench clean
+.PHONY: run test lint install bench clean postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,13 @@ lint: $(VENV)/.installed-test
 test: lint
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-node.sh
+	bash scripts/ensure-postgres.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A local PostgreSQL for trying the app on it (prints the DATABASE_URL to use; Ctrl-C stops it).
+postgres: $(VENV)/.installed-test
+	bash scripts/ensure-postgres.sh
+	$(BIN)/python -m tests.support.postgres var/postgres
 
 bench: $(VENV)/.installed-test
 	$(BIN)/pip install --quiet -e '.[bench]'

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from core.database import parse_database_url
 from core.formats import TimeFormat, locale_time_format
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +25,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     # --- scheduling service ---
-    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'scheduling.db'}"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'scheduling.db'}"  # or postgresql://user:pass@host/db
+    database_pool_min: int = Field(default=1, ge=0)  # PostgreSQL: connections each pool keeps open
+    database_pool_max: int = Field(default=10, ge=1)  # PostgreSQL: most connections per pool (per process)
     slots_file: Path = PROJECT_ROOT / "data" / "slots.json"
     schedule_file: Path = PROJECT_ROOT / "data" / "schedule.json"
     clinic_timezone: str | None = None  # unset: the time zone in SCHEDULE_FILE
@@ -87,6 +90,16 @@ class Settings(BaseSettings):
     limit_client_model_calls_per_day: int = Field(default=300, ge=0)  # per client address and clinic day
     trust_forwarded_for: bool = False  # client address from X-Forwarded-For, set by a proxy in FORWARDED_ALLOW_IPS
     forwarded_allow_ips: str = "127.0.0.1,::1"  # the proxies whose X-Forwarded-For is trusted (comma-separated)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        return parse_database_url(value).url  # a clear error at start-up for an unsupported scheme
+
+    @field_validator("checkpoint_url")
+    @classmethod
+    def _known_checkpoints(cls, value: str | None) -> str | None:
+        return value if value in (None, "memory") else parse_database_url(value).url
 
     @field_validator("cors_origins", mode="before")
     @classmethod

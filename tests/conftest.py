@@ -16,6 +16,10 @@ All default to the shipped data files, a fresh temporary SQLite database per ser
 (`scheduler_now=None` for the real clock). Nothing is read from the environment or `.env`.
 
 `node_packages`             -> tests/node/node_modules (the AI SDK, axe-core), installed if needed.
+`postgres_server`           -> the session's throwaway PostgreSQL (tests/support/postgres.py);
+`postgres_url`              -> a fresh empty database on it, for one test;
+`database_url`              -> parametrised over both dialects: an SQLite file of the test's own,
+                               then a fresh PostgreSQL database (one contract suite, two backends).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import pytest
 
 from tests.support.browser import browser, context  # noqa: F401  # fixtures for the browser tests
 from tests.support.node import node_packages  # noqa: F401  # Node packages (AI SDK, axe-core)
+from tests.support.postgres import PostgresServer, postgres_server, postgres_url  # noqa: F401  # a real PostgreSQL
 from tests.support.servers import (
     LiveServer,
     LiveServers,
@@ -54,6 +59,16 @@ def _root_logger_restored() -> Iterator[None]:
 
 
 ServeProcessFactory = Callable[..., ServeProcess]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database of each dialect in turn: the store, checkpointer, lease and migration
+    contract tests take this, so both backends pass the same tests."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'scheduling.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()
 
 
 @pytest.fixture
