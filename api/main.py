@@ -122,7 +122,7 @@ def create_app(
     # Outermost: the request id, the access line, the security headers (on every answer, 413s
     # too) and the body limit (before any read) of issue 16, in one layer.
     app.add_middleware(EdgeMiddleware, settings=settings)
-    include_flat(app, scheduler.router())
+    include_flat(app, scheduler.router(overrides=app))
     app.include_router(chat_router)
     app.include_router(ai_sdk_router)  # POST /api/chat/ui: the same turns for the AI SDK's useChat
     if settings.playground_token:  # off: no routes at all (404), and none in /openapi.json

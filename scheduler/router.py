@@ -249,10 +249,18 @@ LIMITED: dict[int | str, dict[str, Any]] = {
 UPCOMING = "the patient's e-mail or phone already holds the most upcoming bookings allowed (`reason`: `upcoming_limit`)"
 
 
-def build_router(require_rules: RulesProvider, notices: NoticeSender, admit: Admission) -> APIRouter:
+def build_router(
+    require_rules: RulesProvider, notices: NoticeSender, admit: Admission, overrides: Any = None
+) -> APIRouter:
     """The service's routes under /api/calendly, bound to `service`; `admit` counts the requests
-    that book, change, hold or look up a booking, per client (README "Limits")."""
-    router = APIRouter(prefix="/api/calendly", tags=["Calendly mock"], route_class=ServiceRoute)
+    that book, change, hold or look up a booking, per client (README "Limits"). `overrides`: the
+    app whose `dependency_overrides` apply (the routes go on its router as they are)."""
+    router = APIRouter(
+        prefix="/api/calendly",
+        tags=["Calendly mock"],
+        route_class=ServiceRoute,
+        dependency_overrides_provider=overrides,
+    )
     limited = [Depends(admit)]
 
     def rules_for(failure: str) -> Callable[[], Awaitable[BookingRules]]:

@@ -1,7 +1,8 @@
 """api/layers.py answers exactly as Starlette's GZip and CORS middlewares do: the lean paths (no
 gzip asked, no Origin) and the delegated ones, over answers of every kind the gzip middleware
 treats apart (small, large, streamed, already encoded, excluded type, partial, a Vary of its own);
-and api/middleware.py leaves a route's own security header alone."""
+and api/middleware.py leaves a route's own security header alone; the service's routes, on the
+app's own router, honour the app's dependency overrides."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -18,8 +20,12 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from api.layers import Compression, Cors, add_vary
+from api.main import create_app
 from api.middleware import EdgeMiddleware
+from core.ratelimit import RateLimited
 from core.settings import Settings
+from tests.conftest import LiveServerFactory
+from tests.support.servers import LiveServer
 
 BIG = {"text": "slot " * 400}
 
@@ -131,3 +137,23 @@ async def test_the_edge_keeps_a_routes_own_security_header_and_adds_the_rest() -
     assert own.headers["x-content-type-options"] == "nosniff"
     assert plain.headers["content-security-policy"].startswith("default-src 'self'")
     assert plain.headers.multi_items()[-1] == ("x-request-id", "abc-1"), "the id comes last"
+
+
+def test_the_apps_dependency_overrides_reach_the_services_routes(live_server: LiveServerFactory) -> None:
+    """The service's routes sit on the app's own router (api/main.py `include_flat`), and still
+    honour `app.dependency_overrides`, as included routes do."""
+
+    def refusing(settings: Settings) -> FastAPI:
+        app = create_app(settings)
+
+        async def over_the_limit() -> None:
+            raise RateLimited("Too many requests from this test.", retry_after=7)
+
+        app.dependency_overrides[app.state.services.scheduler.admit_booking] = over_the_limit
+        return app
+
+    server: LiveServer = live_server(app_factory=refusing)
+    with server.client() as client:
+        held = client.post("/api/calendly/holds", json={})
+        assert held.status_code == 429 and held.headers["retry-after"] == "7"
+        assert client.get("/health").status_code == 200
