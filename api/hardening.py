@@ -1,9 +1,9 @@
-"""Two pure-ASGI guards for a public endpoint (so streaming responses stay untouched):
+"""Two guards for a public endpoint, applied to every request by api/middleware.py:
 
-- `BodySizeLimitMiddleware`: a body over `max_body_bytes` is refused with 413 before it is read
+- the body size limit: a body over `max_body_bytes` is refused with 413 before it is read
   whole: at once when `Content-Length` says so, else as soon as the streamed chunks pass the limit
   (eight 50 MB bodies used to take the process from 125 MB to 612 MB before the 400);
-- `SecurityHeadersMiddleware`: a Content-Security-Policy on every answer (the pages' own inline
+- the security headers: a Content-Security-Policy on every answer (the pages' own inline
   scripts allowed by hash, `frame-ancestors` from the `frame_ancestors` setting), plus
   `X-Content-Type-Options: nosniff` and `Referrer-Policy`.
 """
@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Send
 
 from api.playground.router import page_html as playground_page
 from api.widget import STATIC_DIR
@@ -37,50 +37,13 @@ class BodyTooLarge(HTTPException):
         super().__init__(status_code=413, detail=too_large_message(limit))
 
 
-class BodySizeLimitMiddleware:
-    """Refuses request bodies over `limit` bytes with 413 and `{"detail": ...}`, never reading them whole."""
-
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
-            return
-        received = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise BodyTooLarge(self.limit)
-            return message
-
-        async def watching_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, watching_send)
-        except BodyTooLarge:
-            if started:
-                raise
-            await self._refuse(send)
-
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"detail": too_large_message(self.limit)}).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": [*headers, (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+async def too_large_body(send: Send, limit: int) -> None:
+    """The 413 for a body over `limit` bytes, `{"detail": ...}`; the connection is closed after it
+    (the rest of the body is never read)."""
+    body = json.dumps({"detail": too_large_message(limit)}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 413, "headers": [*headers, (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def script_hashes(pages: Iterable[str]) -> list[str]:
@@ -109,28 +72,10 @@ def content_security_policy(settings: Settings) -> str:
     )
 
 
-class SecurityHeadersMiddleware:
-    """Adds the security headers to every HTTP answer (pages, API, static files, errors), unless
-    a route set its own."""
-
-    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
-        self.app = app
-        self.headers = [
-            (b"content-security-policy", content_security_policy(settings).encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"strict-origin-when-cross-origin"),
-        ]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(name, value) for name, value in self.headers if name not in present]
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
+    """The headers every answer gets (api/middleware.py adds them), unless a route set its own."""
+    return [
+        (b"content-security-policy", content_security_policy(settings).encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    ]

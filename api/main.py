@@ -11,9 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
+from fastapi import APIRouter, FastAPI
 
 from agent.models.stub import StubScript
 from agent.runtime import AgentRuntime
@@ -22,8 +20,8 @@ from api.chat import router as chat_router
 from api.deps import AppServices, Scheduler
 from api.errors import install_error_handlers
 from api.evaluation import ScriptEvaluator
-from api.hardening import BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from api.middleware import RequestIdMiddleware
+from api.layers import Compression, Cors
+from api.middleware import EdgeMiddleware
 from api.openapi import install_openapi
 from api.playground.router import router as playground_router
 from api.playground.sessions import StaffSessions
@@ -113,18 +111,18 @@ def create_app(
     # Compressed when the client asks (Accept-Encoding: gzip) and the body is worth it: the
     # widget's files, the demo page, JSON. Never the event streams (text/event-stream is
     # excluded by Starlette), which compression would hold back until a buffer fills.
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6)
+    app.add_middleware(Compression, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6)
     app.add_middleware(
-        CORSMiddleware,
+        Cors,
         allow_origins=settings.cors_origins,
         allow_origin_regex=None if settings.cors_origins else LOCAL_ORIGINS,
         allow_methods=["GET", "POST", "DELETE"],
         allow_headers=["Content-Type", "X-Request-ID", "Authorization"],
     )
-    app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_body_bytes)  # issue 16: before any read
-    app.add_middleware(SecurityHeadersMiddleware, settings=settings)  # issue 16: on every answer, 413s too
-    app.add_middleware(RequestIdMiddleware)
-    app.include_router(scheduler.router())
+    # Outermost: the request id, the access line, the security headers (on every answer, 413s
+    # too) and the body limit (before any read) of issue 16, in one layer.
+    app.add_middleware(EdgeMiddleware, settings=settings)
+    include_flat(app, scheduler.router(overrides=app))
     app.include_router(chat_router)
     app.include_router(ai_sdk_router)  # POST /api/chat/ui: the same turns for the AI SDK's useChat
     if settings.playground_token:  # off: no routes at all (404), and none in /openapi.json
@@ -137,6 +135,16 @@ def create_app(
         return {"status": "ok", "slot_data": "ok" if service.healthy else "unusable"}
 
     return app
+
+
+def include_flat(app: FastAPI, router: APIRouter) -> None:
+    """`router`'s routes on the app's own router. FastAPI's `include_router` keeps an included
+    router apart and matches it twice per request (which router, then which of its routes):
+    about a fifth of the availability route's CPU (bench/README.md, issue 12). The service's
+    router is included without options (prefix, dependencies, responses), and its routes carry
+    their full path, tags and route class already, so they go on the app as they are (the
+    OpenAPI document is the same)."""
+    app.router.routes.extend(router.routes)
 
 
 def app_from_environment() -> FastAPI:

@@ -46,6 +46,7 @@ DAY = "2026-11-24"  # a Tuesday in the horizon: 14 consultation slots
 AVAILABILITY_PATH = f"/api/calendly/availability?date={DAY}&appointment_type=consultation"
 TYPES = ("consultation", "followup", "physical", "specialist")
 TARGET_RATIO = 0.7
+TARGET_HOLDS_RATIO = 0.8  # issue 12: with live holds, availability at least 0.8 of bare
 TARGET_BOOKING_RATIO = 0.8  # bookings/s with a key, or with a hold first, against plain bookings/s
 HOLDS = 300  # live holds in the database for the "availability with holds" run
 BOOKING_MODES = ("plain", "key", "hold")
@@ -517,8 +518,8 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * 84)
     verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
     print(f"{'ratio ours/bare (availability)':32} {ratio:>18.2f}   {verdict} the target of {TARGET_RATIO}")
-    verdict = "meets" if held_ratio >= TARGET_RATIO else "BELOW"
-    print(f"{'same, with holds live':32} {held_ratio:>18.2f}   {verdict} the target of {TARGET_RATIO}")
+    verdict = "meets" if held_ratio >= TARGET_HOLDS_RATIO else "BELOW"
+    print(f"{'same, with holds live':32} {held_ratio:>18.2f}   {verdict} the target of {TARGET_HOLDS_RATIO}")
     cpu_ours = min(r.cpu_ms_per_request or float("inf") for r in ours_runs)
     cpu_bare = min(r.cpu_ms_per_request or float("inf") for r in bare_runs)
     if cpu_ours < float("inf") and cpu_bare < float("inf"):

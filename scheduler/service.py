@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -64,9 +65,10 @@ class SchedulerService:
         )
         return cls(settings, clock, store, notices)
 
-    def router(self) -> APIRouter:
-        """The HTTP routes (`/api/calendly/...`), bound to this service."""
-        return build_router(self.require_rules, self.notices, self.admit_booking)
+    def router(self, overrides: Any = None) -> APIRouter:
+        """The HTTP routes (`/api/calendly/...`), bound to this service; `overrides`: the app
+        whose `dependency_overrides` they honour."""
+        return build_router(self.require_rules, self.notices, self.admit_booking, overrides)
 
     async def admit_booking(self, request: Request) -> None:
         """Count a booking-endpoint request from its client address, or raise RateLimited. The
