@@ -189,7 +189,7 @@ def clock_idioms(text: str) -> str:
 
 
 def _ish(m: re.Match[str]) -> str:
-    """"3ish" is about 3: "around 3", or just "3" where a bound already leads it ("after 3ish")."""
+    """ "3ish" is about 3: "around 3", or just "3" where a bound already leads it ("after 3ish")."""
     value = m[1] if m[1][0].isdigit() else str(_hour(m[1]))
     return value if _LED_BY_BOUND.search(m.string, 0, m.start()) else f"around {value}"
 

@@ -132,6 +132,12 @@ _CANCEL_IT = re.compile(
     r"(?=.*\b(?:appointment|appt|booking|visit|reservation|it|that|this|mine|follow[\s-]?up|physical|consultation)\b)"
     r"|\b(?:want|need|like|have|going)\s+to\s+cancel\b|\bcancel\s+(?:my|the|our)\b"
 )
+_CANT_MAKE = re.compile(r"\b(?:can'?t|cannot|can\s+not|won'?t\s+be\s+able\s+to)\s+make\s+(?:it|my|the)\b")
+# "I can't make it this week. Monday for a consult?": "it" is a time, and a visit is asked for
+_NEW_REQUEST = re.compile(
+    r"\bcan'?t\s+make\s+it\b(?=.*\b(?:physical|check[\s-]?up|follow[\s-]?up|consult(?:ation)?|specialist|"
+    r"appointment\s+for|book)\b)(?!.*\b(?:my|the|our)\s+(?:appointment|booking|visit)\b)"
+)
 _KEEP = re.compile(
     r"^(?:(?:no|nah|ok(?:ay)?|actually|on\s+second\s+thought|never\s*mind|wait)[\s,]*)*(?:i'?ll\s+|let'?s\s+|please\s+)?"
     r"(?:keep\s+(?:it|my|the|that|this)|leave\s+it|don'?t\s+(?:cancel|move|change)|do\s+not\s+(?:cancel|move|change))\b"
@@ -276,7 +282,7 @@ def _find_manage(u: Utterance, norm: str) -> None:
         (u.cancel or u.code or booking) and re.search(r"\b(?:mov(?:e|ing)|chang(?:e|ing)|switch\w*|push\w*)\b", norm)
     ):
         u.manage = "move"
-    elif u.cancel or re.search(r"\b(?:can'?t|cannot|can\s+not|won'?t\s+be\s+able\s+to)\s+make\s+(?:it|my|the)\b", norm):
+    elif u.cancel or (_CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):
         u.manage = "look"  # an existing booking, but what to do with it is not said yet
 
 

@@ -173,12 +173,16 @@ class _Reader:
         return _window("before" if leaves else "after", m["b"])
 
     def explicit(self) -> str | None:
-        if m := self.search(rf"\b(?:between|from)\s+{_APPROX}(?P<a>{_BOUND})\s*(?:and|to|-|–)\s*{_APPROX}(?P<b>{_BOUND})"):
+        if m := self.search(
+            rf"\b(?:between|from)\s+{_APPROX}(?P<a>{_BOUND})\s*(?:and|to|-|–)\s*{_APPROX}(?P<b>{_BOUND})"
+        ):
             if found := _range(m["a"], m["b"]):
                 self.take(m)
                 return found
         # "2-4pm", "9 to 11am": a range with no "between", known by the meridiem that ends it
-        if m := self.search(rf"(?<![\d/:.-])(?P<a>\d{{1,2}}(?:[:.]\d{{2}})?)\s*(?:-|–|to)\s*(?P<b>\d{{1,2}}(?:[:.]\d{{2}})?\s*{_MERIDIEM})"):
+        if m := self.search(
+            rf"(?<![\d/:.-])(?P<a>\d{{1,2}}(?:[:.]\d{{2}})?)\s*(?:-|–|to)\s*(?P<b>\d{{1,2}}(?:[:.]\d{{2}})?\s*{_MERIDIEM})"
+        ):
             if found := _range(m["a"], m["b"]):
                 self.take(m)
                 return found
@@ -248,7 +252,7 @@ _BOUNDISH = re.compile(r"between|from|after|before|\bby\b|until|till|later|earli
 
 
 def _range(start_expr: str, end_expr: str) -> str | None:
-    """"HH:MM-HH:MM" from two bounds; an end that ends with pm carries it to a start that fits
+    """ "HH:MM-HH:MM" from two bounds; an end that ends with pm carries it to a start that fits
     ("8-10pm" is 20:00-22:00), and an end read before the start is moved past noon ("10 to 2")."""
     start, end = _bound(start_expr), _bound(end_expr)
     if not (start and end):
