@@ -12,7 +12,8 @@ Windows use the tool's `time_of_day` forms: "morning", "afternoon", "evening", "
 * "after 3", "from 2", "not before 10", "no earlier than 3", "at 3:30 or later", "after lunch"
   -> "after HH:MM" (lunch: 13:00); "before 11", "by 11", "no later than 11", "not after 11am",
   "before noon" -> "before HH:MM";
-* "early morning" / "first thing" -> "before 10:00", "late afternoon" -> "after 15:00",
+* "early morning" / "first thing" -> "before 10:00", "late morning" -> "10:00-12:00", "early
+  afternoon" -> "12:00-15:00", "late afternoon" -> "after 15:00",
   "lunchtime" -> "12:00-14:00", "after work" / "tonight" -> "evening";
 * what keeps the patient busy is not the window they ask for: "I'm at work until 4, so Thursday
   evening" is the evening; without a window of its own, "I work until 5, anytime after that" /
@@ -55,7 +56,8 @@ _BUSY = (
     r"in\s+meetings|stuck|tied\s+up|done|home)"
 )
 _FREE_FROM = (
-    r"\b(?:(?:i|he|she|we|they)\s+)?(?:finish(?:es)?(?:\s+work)?|get\s+off(?:\s+work)?|off\s+work|"
+    r"\b(?:(?:i|he|she|we|they)\s+)?(?:finish(?:es)?(?:\s+(?:work|school|class|college|uni|(?:my|his|her)\s+shift))?|"
+    r"gets?\s+(?:off|out)(?:\s+of)?(?:\s+(?:work|school|class))?|(?:off|out\s+of)\s+(?:work|school|class)|"
     r"(?:my|his|her)\s+shift\s+(?:finishes|ends)|(?:school|work|class)\s+(?:finishes|ends|is\s+out))\s+(?:at|by)\s+"
 )
 
@@ -217,6 +219,7 @@ class _Reader:
             (r"\blate\s+afternoons?\b", "after 15:00"),
             (r"\b(?:early\s+mornings?|first\s+thing(?:\s+in\s+the\s+morning)?)\b", "before 10:00"),
             (r"\blate\s+mornings?\b", "10:00-12:00"),
+            (r"\bearly\s+afternoons?\b", "12:00-15:00"),
             (r"\b(?:(?:at|around)\s+)?(?:lunch\s*time|lunch)\b", "12:00-14:00"),
             (r"\bmornings?\b", "morning"),
             (r"\bafternoons?\b", "afternoon"),
