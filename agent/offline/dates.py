@@ -27,7 +27,12 @@ examples with today = Monday 2026-11-23):
 * A weekday next to a date ("Thursday the 17th of December", "fri dec 11", "Tuesday 12/8") is
   that date. "that Friday" is the day just named if it is a Friday.
 * Negation: "not tomorrow, the day after" -> 11-25; "not this Thursday but the one after" ->
-  12-03; "next week but not Monday" / "any day next week except Monday" -> Tuesday of next week.
+  12-03; "next week but not Monday" / "any day next week except Monday" -> Tuesday of next week;
+  "not next week, the week after" -> 12-07; a refusal carries over a list ("not Monday or
+  Tuesday") and may follow the day ("Monday's no good"); with no week and no other day named,
+  "anything but Monday" / "any day except Friday" is the soonest day that is not refused.
+* British offsets: "a week on Tuesday", "Tuesday week" -> the coming Tuesday + 7; "a fortnight
+  (on) Thursday" -> the coming Thursday + 14.
 * Several days: a past one, one in a sentence about the past, or a deadline ("by/before/until
   the 5th") is context; of the rest, the last one named is the request ("tryouts are on the 5th,
   could we try Wednesday" -> Wednesday), unless offered as an alternative ("Tuesday or
@@ -65,11 +70,21 @@ PAST_CLAUSE = re.compile(
 )
 _CLAUSE_BREAK = re.compile(r"[.;!?]|,|\s-\s|\b(?:and|but|so|then|now)\b")
 _DEADLINE = re.compile(r"\b(?:by|before|until|till|til|due)\s+(?:the\s+)?(?:end\s+of\s+)?$")
-_ANCHORED_OFFSET = re.compile(rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:from|after)\s+$|\ba\s+(fortnight)\s+from\s+$")
+# "two weeks from tomorrow", "3 days after Friday", and the British "a week on Tuesday" / "a fortnight Thursday"
+_ANCHORED_OFFSET = re.compile(rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:(?:from|after|on)\s+)?$|\ba\s+(fortnight)\s+from\s+$")
 _DAY_AFTER = re.compile(r"\b(?:the\s+)?day\s+(after|before)\s+$")
-_NEGATION = re.compile(
-    r"(?:\bnot\s+(?:on\s+)?(?:this\s+|the\s+)?|\b(?:except|but|other\s+than|apart\s+from)\s+(?:on\s+)?)$"
+# a refused day: "not (on) Monday", "can't do Monday", "can't make it on Monday"; "except" / "but" /
+# "other than" refuse weekdays and dates, never "today"/"tomorrow" ("but tomorrow would be better")
+_REFUSE = r"\b(?:not|never|(?:can'?t|cannot|can\s+not)\s+(?:do|make(?:\s+it)?))\s+(?:on\s+)?(?:this\s+|the\s+)?$"
+_NEGATION = re.compile(rf"{_REFUSE}|\b(?:except|but|other\s+than|apart\s+from)\s+(?:on\s+)?$")
+_REFUSE_RE = re.compile(_REFUSE)
+# ... or refused after it is named: "Monday's no good", "Friday is out", "Mondays don't work"
+_REFUSED_AFTER = re.compile(
+    r"\s*(?:'?s\s+|\s*is\s+|\s*are\s+)?(?:no\s+good|not\s+good|out\b|bad\b|impossible|a\s+no\b|"
+    r"(?:doesn'?t|don'?t|does\s+not|do\s+not|won'?t)\s+work)"
 )
+# a refusal carries over a list: "not Monday or Tuesday", "except Monday and Wednesday"
+_LIST_GAP = re.compile(r"\s*,?\s*(?:or|nor|and|&)\s+(?:on\s+)?")  # a bare comma may start the answer
 
 # Guards: each rule runs only where its words are (the model reads every message, and fast);
 # a text with none of _DAYISH names no day at all.
@@ -315,7 +330,9 @@ class _Finder:
             (rf"\blast\s+{_WD}\b", "last"),
             (rf"\b(?:this\s+coming|this|coming|on)\s+{_WD}\b", "this"),
             (rf"\bthat\s+{_WD}\b", "that"),
+            (rf"\b{_WD}\s+week\b(?!\s+(?:after|from|on|today))", "week_on"),  # British: "Monday week"
             (rf"\b{_WD}(?!s\b)\b", "bare"),
+            (rf"\b{_WD}s\b", "plural"),  # "not Mondays": kept only when refused
         ]
         for pattern, rule in rules:
             for m in _finditer(pattern, t):
@@ -328,6 +345,8 @@ class _Finder:
                     day = self.today - timedelta(days=(self.today.weekday() - index) % 7 or 7)
                 elif rule == "this" and m[0].startswith("this") and index == self.today.weekday():
                     day = self.today  # "this Monday" said on a Monday
+                elif rule == "week_on":
+                    day = self.coming_weekday(index) + timedelta(days=7)
                 else:
                     day = self.coming_weekday(index)
                 self.add(m, day, f"weekday_{rule}", weekday=index)
@@ -395,25 +414,36 @@ def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]
 def _relative_to_previous(text: str, mentions: list[_Mention]) -> list[_Mention]:
     """'the day after' / 'the one after' with no day of its own: after the day named before it."""
     out = list(mentions)
-    for m in re.finditer(r"\b(?:the\s+)?(day|one)\s+after\b(?!\s+(?:next|tomorrow))", text):
+    for m in re.finditer(r"\b(?:the\s+)?(day|one|week)\s+after\b(?!\s+(?:next|tomorrow))", text):
         if any(x.start <= m.start() < x.end for x in out):
             continue
+        if m[1] == "week" and any(m.end() <= x.start <= m.end() + 4 for x in out):
+            continue  # "the week after Christmas": after the day that follows, not the one before
         earlier = [x for x in out if x.end <= m.start()]
         if not earlier:
             continue
         base = earlier[-1]
+        if m[1] == "week":  # "not next week, the week after": the Monday a week later
+            start = base.day - timedelta(days=base.day.weekday()) if base.week else base.day
+            out.append(_Mention(start + timedelta(days=7), m.start(), m.end(), "week", week=base.week))
+            continue
         step = 7 if m[1] == "one" and base.weekday is not None else 1
         out.append(_Mention(base.day + timedelta(days=step), m.start(), m.end(), "relative"))
     return sorted(out, key=lambda x: x.start)
 
 
 def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
-    out = []
+    out: list[_Mention] = []
     for m in mentions:
         before = text[: m.start]
-        negated = _NEGATION.search(before) is not None
-        if m.kind == "relative" and not re.search(r"\bnot\s+$", before):
-            negated = False  # "not this Thursday but the one after": only "not" negates these
+        negated = _NEGATION.search(before) is not None or _REFUSED_AFTER.match(text, m.end) is not None
+        if m.kind == "relative" and not _REFUSE_RE.search(before):
+            negated = False  # "not this Thursday but the one after": only a refusal negates these
+        prev = out[-1] if out else None
+        if prev and prev.negated and prev.weekday is not None and m.weekday is not None:
+            negated = negated or _LIST_GAP.fullmatch(text, prev.end, m.start) is not None
+        if m.kind == "weekday_plural" and not negated:
+            continue  # "I work Mondays" names no day
         context = _DEADLINE.search(before) is not None or (
             m.kind not in ("relative",) and PAST_CLAUSE.search(clause_at(text, m.start)) is not None
         )
@@ -422,11 +452,22 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
 
 
 def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | None:
-    """'next week but not Monday': the first day of that week that is not excluded."""
-    excluded = {m.day.weekday() for m in mentions if m.negated and m.weekday is not None}
-    weeks = [m for m in mentions if m.week or (m.kind == "weekday_next" and m.negated)]
-    if not excluded or not weeks:
+    """'next week but not Monday': the first day of that week that is not excluded. With no week
+    and no other day asked for, 'anything but Monday' is the soonest day that is not a Monday."""
+    refused = [m for m in mentions if m.negated and m.weekday is not None]
+    excluded = {m.day.weekday() for m in refused}
+    weeks = [m for m in mentions if not m.negated and m.week] or [
+        m for m in mentions if m.kind == "weekday_next" and m.negated
+    ]
+    if not excluded:
         return None
+    if not weeks:
+        if any(not m.negated and not m.context and m.day >= today for m in mentions):
+            return None  # "can't do Monday, Tuesday?": the day asked for wins
+        first = next(
+            today + timedelta(days=n) for n in range(7) if (today + timedelta(days=n)).weekday() not in excluded
+        )
+        return replace(refused[0], day=first, negated=False, notes=())
     week = weeks[0]
     monday = week.day - timedelta(days=week.day.weekday())
     for offset in range(6):

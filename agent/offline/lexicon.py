@@ -160,7 +160,8 @@ _PAST_TO = re.compile(
     + r"\b(?![:.]?\d|\s*(?:min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|months?|years?|people)\b)"
 )
 _HALF_HOUR = re.compile(r"\bhalf\s+" + _HOUR_WORD + r"\b(?![:.]?\d|\s*(?:hours?|days?)\b)")
-_ISH = re.compile(r"\b" + _HOUR_WORD + r"\s*-?\s*ish\b")
+_ISH = re.compile(r"\b(\d{1,2}(?::\d{2})?(?:\s*[ap]m)?|" + "|".join(NUMBER_WORDS) + r")\s*-?\s*ish\b")
+_LED_BY_BOUND = re.compile(r"\b(?:after|before|from|by|until|till|til|than|between|and|to|at|around|about)\s+$")
 
 
 def _hour(word: str) -> int:
@@ -181,10 +182,16 @@ def _past_to(m: re.Match[str]) -> str:
 
 def clock_idioms(text: str) -> str:
     """Spoken clock times as digits: "twenty past ten" -> 10:20, "quarter to 4" stays for the
-    time parser, "half two" (British, half past two) -> 2:30, "ten-ish" -> around 10."""
+    time parser, "half two" (British, half past two) -> 2:30, "ten-ish" -> around 10, "after 3ish" -> after 3."""
     text = _PAST_TO.sub(_past_to, text)
     text = _HALF_HOUR.sub(lambda m: f"{_hour(m[1])}:30" if 1 <= _hour(m[1]) <= 12 else m[0], text)
-    return _ISH.sub(lambda m: f"around {_hour(m[1])}", text)
+    return _ISH.sub(_ish, text)
+
+
+def _ish(m: re.Match[str]) -> str:
+    """ "3ish" is about 3: "around 3", or just "3" where a bound already leads it ("after 3ish")."""
+    value = m[1] if m[1][0].isdigit() else str(_hour(m[1]))
+    return value if _LED_BY_BOUND.search(m.string, 0, m.start()) else f"around {value}"
 
 
 VOCABULARY_SET = frozenset(VOCABULARY)

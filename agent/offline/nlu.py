@@ -116,7 +116,17 @@ _FLAGS: dict[str, str] = {
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
     r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
 }
-_NAME_HINT = re.compile(r"\b(?:name|i'?m|i\s+am|this\s+is|it'?s|call\s+me)\b")
+_NAME_HINT = re.compile(r"\b(?:name|i'?m|i\s+am|this\s+is|it'?s|call\s+me|for|patient|my|our)\b")
+_RELATIVE = (
+    r"(?:son|daughter|wife|husband|partner|mother|mom|mum|father|dad|child|kid|boy|girl|baby|brother|sister|"
+    r"grandmother|grandfather|grandma|grandpa|grandson|granddaughter|stepson|stepdaughter|friend|fianc[eé]e?)"
+)
+# the patient named by who they are to the writer, or as the patient: "it's for my son Tom Baker",
+# "for Ana Diaz", "the patient is Tom Baker", "under the name Ana Diaz"
+_FOR_SOMEONE = (
+    rf"(?i)\b(?:(?:for\s+|is\s+)?(?:my|our)\s+{_RELATIVE}(?:'?s)?(?:\s*,|\s+(?:is|named|called))?"
+    r"|(?:the\s+)?patient(?:'?s)?(?:\s+name)?\s*(?:is|:)|under\s+the\s+name(?:\s+of)?|(?P<bare>for))"
+)
 _FLAG_RES = {flag: re.compile(pattern) for flag, pattern in _FLAGS.items()}
 
 # A confirmation code as typed (the service's are 8 letters and digits; a patient's may be shorter):
@@ -131,6 +141,12 @@ _CANCEL_IT = re.compile(
     r"\bcancel(?:l?ing)?\b(?!\s+(?:fee|policy|charge))"
     r"(?=.*\b(?:appointment|appt|booking|visit|reservation|it|that|this|mine|follow[\s-]?up|physical|consultation)\b)"
     r"|\b(?:want|need|like|have|going)\s+to\s+cancel\b|\bcancel\s+(?:my|the|our)\b"
+)
+_CANT_MAKE = re.compile(r"\b(?:can'?t|cannot|can\s+not|won'?t\s+be\s+able\s+to)\s+make\s+(?:it|my|the)\b")
+# "I can't make it this week. Monday for a consult?": "it" is a time, and a visit is asked for
+_NEW_REQUEST = re.compile(
+    r"\bcan'?t\s+make\s+it\b(?=.*\b(?:physical|check[\s-]?up|follow[\s-]?up|consult(?:ation)?|specialist|"
+    r"appointment\s+for|book)\b)(?!.*\b(?:my|the|our)\s+(?:appointment|booking|visit)\b)"
 )
 _KEEP = re.compile(
     r"^(?:(?:no|nah|ok(?:ay)?|actually|on\s+second\s+thought|never\s*mind|wait)[\s,]*)*(?:i'?ll\s+|let'?s\s+|please\s+)?"
@@ -154,7 +170,7 @@ _NOT_NAME = set(
     consultation follow followup check up checkup results test annual week weekend day days monday tuesday wednesday
     thursday friday saturday sunday january february march april may june july august september october november
     december earlier later after before between around about sorry hmm um uh well go ahead confirm cancel stop wait
-    help bye goodbye thx cheers hello hi hiya
+    help bye goodbye thx cheers hello hi hiya new patient patients
     """.split()
 )
 
@@ -276,7 +292,7 @@ def _find_manage(u: Utterance, norm: str) -> None:
         (u.cancel or u.code or booking) and re.search(r"\b(?:mov(?:e|ing)|chang(?:e|ing)|switch\w*|push\w*)\b", norm)
     ):
         u.manage = "move"
-    elif u.cancel or re.search(r"\b(?:can'?t|cannot|can\s+not|won'?t\s+be\s+able\s+to)\s+make\s+(?:it|my|the)\b", norm):
+    elif u.cancel or (_CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):
         u.manage = "look"  # an existing booking, but what to do with it is not said yet
 
 
@@ -330,13 +346,22 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
         u.name = _clean_name(m[1], strict=False)
         if u.name:
             return
+    for m in re.finditer(rf"{_FOR_SOMEONE}[ \t]+{words}", rest):
+        typed = m.group(m.re.groups)  # the last group: the words after it, as typed
+        candidate = _clean_name(typed, strict=False, need_capitals=not details_expected)
+        if not candidate or _titled(candidate):
+            continue
+        if m["bare"] is None or details_expected or len(candidate.split()) >= 2:  # "for Ana Diaz": two words
+            u.name = candidate
+            return
     if m := re.search(rf"(?i)\b(?:i'?m|i\s+am|this\s+is|it'?s)[ \t]{{1,2}}{words}", rest):
         candidate = _clean_name(m[1], strict=not details_expected, need_capitals=not details_expected)
         if candidate:
             u.name = candidate
             return
-    if not (details_expected or u.email or u.phone or u.bad_email or u.bad_phone):
-        return
+    given = details_expected or u.email or u.phone or u.bad_email or u.bad_phone
+    if not (given or u.day or u.times):
+        return  # a bare name line only among details, or after a request ("Tuesday at 9. Jane Roe")
     social = u.bye or u.thanks or u.help or u.cancel or u.injection or u.off_topic or u.medical or u.greeting
     if social and not (u.email or u.phone):
         return  # "bye" or "thanks" on its own is not a name
@@ -345,15 +370,23 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
         r"|\b(?:and|it'?s|i'?m|i\s+am|this\s+is|sure|ok(?:ay)?|here\s+you\s+go)\b"
     )
     for segment in re.split(r"[,;\n/.!?]|\s-\s", re.sub(labels, ",", rest)):
-        candidate = _clean_name(segment, strict=True)
+        candidate = _clean_name(segment, strict=True, need_capitals=not given)
         tokens = segment.split()
         if candidate is None and tokens and _clinic_token(tokens[0]):
             while tokens and _clinic_token(tokens[0]):
                 tokens.pop(0)  # "please Jane Roe", "for Jane Roe": capitals then say it is a name
             candidate = _clean_name(" ".join(tokens), strict=True, need_capitals=True) if tokens else None
-        if candidate and (len(candidate.split()) >= 2 or details_expected):
+        if candidate and (len(candidate.split()) >= 2 or details_expected) and not _titled(candidate):
             u.name = candidate
             return
+
+
+_TITLES = {"dr", "doctor", "prof", "professor", "nurse"}
+
+
+def _titled(name: str) -> bool:
+    """ "Dr Lee" is the doctor asked for, not the patient."""
+    return name.split()[0].lower().rstrip(".") in _TITLES
 
 
 _GIVEN_NAMES = {"april", "may", "june", "august"}  # months that are first names too ("June Park")
@@ -443,7 +476,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         number = int(m[1])
         if 1 <= number <= 24 and not u.times:
             u.bare_number = number
-    if details_expected or u.has_details or _NAME_HINT.search(low):
+    if details_expected or u.has_details or u.day or u.times or _NAME_HINT.search(low):
         _find_name(u, _name_text(text, raw), details_expected)
     return u
 

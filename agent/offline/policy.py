@@ -16,11 +16,10 @@ from typing import Any
 
 from agent.offline import clinic, manage
 from agent.offline.replies import TYPE_ADJ, Replies
-from agent.offline.state import BOOK, CHECK, MOVE, Event, PatientTurn, State
+from agent.offline.state import BOOK, CHECK, DEFAULT_TYPE, MOVE, Event, PatientTurn, State
 from core.formats import day_label
 
 MAX_CHAIN = 4
-DEFAULT_TYPE = "consultation"
 
 
 @dataclass(frozen=True)
@@ -194,7 +193,9 @@ def _conversation_reply(state: State, turn: PatientTurn, say: Replies) -> str:
     if u.greeting:
         return say.greeting()
     if state.day is None and (u.type or u.generic_visit or u.wants_booking or u.window or u.times or u.earliest):
-        return say.ask_day(state.type, u.window, u.times[0] if u.times else None)
+        assumed = state.type_defaulted_turn is not None and state.checked is None
+        # what is kept so far: the type (unless only assumed, which the reply says), window, time
+        return say.ask_day(None if assumed else state.type, state.window, state.time[0] if state.time else None)
     if offer and u.understood:
         return say.which_time(offer.offered)
     return say.not_understood(state.type, state.day, state.window)

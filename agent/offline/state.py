@@ -23,6 +23,7 @@ from agent.offline.nlu import PatientDetails, Utterance, hour_readings, parse
 from core.formats import minutes
 
 CHECK, BOOK = "check_availability", "book_slot"
+DEFAULT_TYPE = "consultation"  # what a visit with no type named is (the replies say so)
 FIND, MOVE, CANCEL = "find_booking", "reschedule_booking", "cancel_booking"
 DETAILS = ("name", "email", "phone")
 _NEW_BOOKING = re.compile(r"\bbook\b|\b(?:new|another)\s+(?:one|appointment|booking|visit)\b")  # not an old booking
@@ -180,9 +181,14 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
 
     changed = False
     moved = False  # the day or type changed: a time said for the old one no longer applies
+    assumed = state.type_defaulted_turn is not None and state.checked is None  # nothing checked with it yet
     if u.type and u.type != state.type:
-        moved = state.type is not None
+        moved = state.type is not None and not assumed
         state.type, state.type_defaulted_turn, changed = u.type, None, True
+    elif state.type is None and _asks_for_visit(u) and state.manage is None:
+        # "I'd like an appointment, mornings are best": a consultation, as the reply says; kept
+        # with the window while the day is asked for
+        state.type, state.type_defaulted_turn = DEFAULT_TYPE, state.turns
     if u.day and u.day != state.day:
         moved = moved or state.day is not None
         state.day, changed = u.day, True
@@ -266,6 +272,12 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     if rejected and state.chosen == chosen_before and (state.name, state.email, state.phone) == details_before:
         state.chosen = None  # a plain "no" at confirmation: do not book the same thing again
     return turn
+
+
+def _asks_for_visit(u: Utterance) -> bool:
+    """A request for a new visit (what the model answers by checking a day, or asking for one)."""
+    request = u.generic_visit or u.wants_booking or u.window or u.times or u.earliest or u.day
+    return bool(request) and not (u.cancel or u.manage or u.code or u.help or u.medical or u.off_topic)
 
 
 def _apply_manage(state: State, u: Utterance) -> None:

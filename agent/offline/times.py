@@ -12,15 +12,19 @@ Windows use the tool's `time_of_day` forms: "morning", "afternoon", "evening", "
 * "after 3", "from 2", "not before 10", "no earlier than 3", "at 3:30 or later", "after lunch"
   -> "after HH:MM" (lunch: 13:00); "before 11", "by 11", "no later than 11", "not after 11am",
   "before noon" -> "before HH:MM";
-* "early morning" / "first thing" -> "before 10:00", "late afternoon" -> "after 15:00",
+* "early morning" / "first thing" -> "before 10:00", "late morning" -> "10:00-12:00", "early
+  afternoon" -> "12:00-15:00", "late afternoon" -> "after 15:00",
   "lunchtime" -> "12:00-14:00", "after work" / "tonight" -> "evening";
 * what keeps the patient busy is not the window they ask for: "I'm at work until 4, so Thursday
   evening" is the evening; without a window of its own, "I work until 5, anytime after that" /
   "I finish work at 3" / "he's done by 1" give "after" that time, and "I need to be at work by
   11, so before then" gives "before 11:00". "in meetings all morning" names no window.
 
-An explicit bound beats a part of the day ("tomorrow morning, not after 10" = before 10:00), a
-part of the day beats a busy clause.
+Every constraint counts: explicit bounds, a refused part of the day ("not mornings" = after
+12:00, "no evenings" = before 17:00), a part of the day and a busy clause are intersected, in that
+order of trust ("tomorrow morning, not after 10" = before 10:00, "Thursday afternoon but not
+before 3" = 15:00-17:00); one that would leave nothing is dropped. Bounds read through "ish" and
+"about" ("after 3ish", "after about 3"), and "2-4pm" is a range like "between 2 and 4".
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from core.formats import NUMBER_WORDS, hhmm
+from core.formats import NUMBER_WORDS, PARTS_OF_DAY, hhmm, minutes, time_window
 
 _WORD_HOURS = {**NUMBER_WORDS, "noon": 12, "midday": 12}
 _HOUR = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midday)"
@@ -42,14 +46,18 @@ _CLOCK = (
     rf"|{_HOUR}\s*o'?\s?clock"
     rf"|noon|midday)"
 )
-_BOUND = rf"(?:{_CLOCK}|{_HOUR}(?:\s+\d{{2}}\b)?(?![\d:/.]|\s*(?:st|nd|rd|th)\b))"
+_APPROX = r"(?:(?:around|about|roughly|approximately|say)\s+)?"  # "after about 3"
+# a bare hour: not a date ("the 3rd", "12/3"); a full stop after it ends the sentence ("at 9. Jane")
+_BARE_HOUR = rf"{_HOUR}(?:\s+\d{{2}}\b)?(?![\d:/]|\.\d|\s*(?:st|nd|rd|th)\b)"
+_BOUND = rf"(?:{_CLOCK}|{_BARE_HOUR})"
 _BUSY = (
     r"(?:(?:i'?m|i\s+am|he'?s|she'?s|they'?re|we'?re|is|are|be|has|have|i|he|she|we|they)\s+)?"
     r"(?:at\s+work|working|work|at\s+school|in\s+school|school|in\s+class|class|teach(?:ing)?|busy|"
     r"in\s+meetings|stuck|tied\s+up|done|home)"
 )
 _FREE_FROM = (
-    r"\b(?:(?:i|he|she|we|they)\s+)?(?:finish(?:es)?(?:\s+work)?|get\s+off(?:\s+work)?|off\s+work|"
+    r"\b(?:(?:i|he|she|we|they)\s+)?(?:finish(?:es)?(?:\s+(?:work|school|class|college|uni|(?:my|his|her)\s+shift))?|"
+    r"gets?\s+(?:off|out)(?:\s+of)?(?:\s+(?:work|school|class))?|(?:off|out\s+of)\s+(?:work|school|class)|"
     r"(?:my|his|her)\s+shift\s+(?:finishes|ends)|(?:school|work|class)\s+(?:finishes|ends|is\s+out))\s+(?:at|by)\s+"
 )
 
@@ -167,14 +175,19 @@ class _Reader:
         return _window("before" if leaves else "after", m["b"])
 
     def explicit(self) -> str | None:
-        if m := self.search(rf"\b(?:between|from)\s+(?P<a>{_BOUND})\s+(?:and|to|-)\s+(?P<b>{_BOUND})"):
-            start, end = _bound(m["a"]), _bound(m["b"])
-            if start and end:
-                if end <= start and int(end[:2]) < 12:
-                    end = hhmm((int(end[:2]) + 12) * 60 + int(end[3:]))
-                if start < end:
-                    self.take(m)
-                    return f"{start}-{end}"
+        if m := self.search(
+            rf"\b(?:between|from)\s+{_APPROX}(?P<a>{_BOUND})\s*(?:and|to|-|–)\s*{_APPROX}(?P<b>{_BOUND})"
+        ):
+            if found := _range(m["a"], m["b"]):
+                self.take(m)
+                return found
+        # "2-4pm", "9 to 11am": a range with no "between", known by the meridiem that ends it
+        if m := self.search(
+            rf"(?<![\d/:.-])(?P<a>\d{{1,2}}(?:[:.]\d{{2}})?)\s*(?:-|–|to)\s*(?P<b>\d{{1,2}}(?:[:.]\d{{2}})?\s*{_MERIDIEM})"
+        ):
+            if found := _range(m["a"], m["b"]):
+                self.take(m)
+                return found
         if m := self.search(rf"\b(?:at\s+|from\s+)?(?P<b>{_BOUND})\s+or\s+(?P<w>later|after|earlier|before)\b"):
             self.take(m)
             return _window("after" if m["w"] in ("later", "after") else "before", m["b"])
@@ -184,7 +197,7 @@ class _Reader:
         after = rf"{refuse}\s+before|no\s+earlier\s+than|not\s+earlier\s+than|after|later\s+than|from|starting\s+at"
         before = rf"{refuse}\s+after|no\s+later\s+than|not\s+later\s+than|before|earlier\s+than|by|until|till"
         if m := self.search(
-            rf"\b(?:(?P<after>{after})|(?P<before>{before}))\s+(?P<b>{_BOUND}|lunch(?:\s*time)?)(?!\w)"
+            rf"\b(?:(?P<after>{after})|(?P<before>{before}))\s+{_APPROX}(?P<b>{_BOUND}|lunch(?:\s*time)?)(?!\w)"
         ):
             self.take(m)
             kind = "after" if m["after"] else "before"
@@ -193,13 +206,21 @@ class _Reader:
             return _window(kind, m["b"])
         return None
 
+    def refused_part(self) -> str | None:
+        """The rest of the day when a part of it is refused: "not mornings", "no evenings",
+        "mornings are no good" (a refused afternoon leaves the morning)."""
+        if m := self.search(_REFUSED_PART_BEFORE) or self.search(_REFUSED_PART_AFTER):
+            self.take(m)
+            return _REST_OF_DAY[(m["p"] or m["q"]).rstrip("s")]
+        return None
+
     def part_of_day(self) -> str | None:
         parts = [
             (r"\blate\s+afternoons?\b", "after 15:00"),
             (r"\b(?:early\s+mornings?|first\s+thing(?:\s+in\s+the\s+morning)?)\b", "before 10:00"),
             (r"\blate\s+mornings?\b", "10:00-12:00"),
+            (r"\bearly\s+afternoons?\b", "12:00-15:00"),
             (r"\b(?:(?:at|around)\s+)?(?:lunch\s*time|lunch)\b", "12:00-14:00"),
-            (r"\bnot\s+(?:in\s+)?the\s+morning\b", "after 12:00"),
             (r"\bmornings?\b", "morning"),
             (r"\bafternoons?\b", "afternoon"),
             (r"\b(?:evenings?|tonight|after\s+work)\b", "evening"),
@@ -219,8 +240,63 @@ _TIMEISH = re.compile(
 )
 
 
+_PART = r"(mornings?|afternoons?|evenings?)"
+_REFUSED_PART_BEFORE = (
+    r"\b(?:not|no|never|nothing|anything\s+but|except|(?:can'?t|cannot)\s+(?:do|make))\s+(?:in\s+|on\s+)?(?:the\s+)?"
+    rf"(?:early\s+|late\s+)?(?P<p>{_PART[1:-1]})\b(?P<q>)"
+)
+_REFUSED_PART_AFTER = (
+    rf"\b(?P<q>{_PART[1:-1]})\s+(?:are\s+|is\s+|'?s\s+)?(?:no\s+good|not\s+good|out|bad|impossible|difficult|"
+    r"tough|hard|(?:don'?t|do\s+not|doesn'?t|does\s+not|won'?t|never)\s+work)\b(?P<p>)"
+)
+_REST_OF_DAY = {"morning": "after 12:00", "evening": "before 17:00", "afternoon": "morning"}
 _BUSYISH = re.compile(r"work|school|class|teach|busy|meeting|done|home|shift|finish|off|stuck|tied")
-_BOUNDISH = re.compile(r"between|from|after|before|\bby\b|until|till|later|earlier|starting")
+_BOUNDISH = re.compile(r"between|from|after|before|\bby\b|until|till|later|earlier|starting|\d\s*(?:-|–|to\b)")
+
+
+def _range(start_expr: str, end_expr: str) -> str | None:
+    """ "HH:MM-HH:MM" from two bounds; an end that ends with pm carries it to a start that fits
+    ("8-10pm" is 20:00-22:00), and an end read before the start is moved past noon ("10 to 2")."""
+    start, end = _bound(start_expr), _bound(end_expr)
+    if not (start and end):
+        return None
+    pm_end = re.search(r"p\.?\s?m", end_expr) is not None
+    if pm_end and start < "12:00" and re.fullmatch(r"\d{1,2}(?:[:.]\d{2})?", start_expr.strip()):
+        later = hhmm(minutes(start) + 12 * 60)
+        start = later if later < end else start
+    if end <= start and int(end[:2]) < 12:
+        end = hhmm((int(end[:2]) + 12) * 60 + int(end[3:]))
+    return f"{start}-{end}" if start < end else None
+
+
+def intersect(windows: list[str | None]) -> str | None:
+    """The window every constraint allows, the first ones first: "afternoon, not before 3" =
+    "15:00-17:00", "mornings, nothing after 11" = "before 11:00". A constraint that would leave
+    nothing is dropped. When the result is one of the constraints, it keeps that one's words."""
+    result: str | None = None
+    low, high = "00:00", "24:00"
+    for window in windows:
+        if window is None:
+            continue
+        start, end = time_window(window)
+        new_low, new_high = max(low, start), min(high, end)
+        if new_low >= new_high:
+            continue
+        if (new_low, new_high) == (start, end):
+            result = window
+        elif (new_low, new_high) != (low, high):
+            result = _as_window(new_low, new_high)
+        low, high = new_low, new_high
+    return result
+
+
+def _as_window(start: str, end: str) -> str:
+    named = next((name for name, span in PARTS_OF_DAY.items() if span == (start, end)), None)
+    if named:
+        return named
+    if start == "00:00":
+        return f"before {end}"
+    return f"after {start}" if end == "24:00" else f"{start}-{end}"
 
 
 def _window(kind: str, expr: str) -> str | None:
@@ -234,7 +310,11 @@ def find_times(text: str) -> TimeMatch:
         return TimeMatch()  # nothing here could name a time: skip every rule
     reader = _Reader(text)
     busy = reader.busy_bound() if _BUSYISH.search(text) else None
-    window = (reader.explicit() if _BOUNDISH.search(text) else None) or reader.part_of_day() or busy
+    bounds: list[str | None] = []
+    if _BOUNDISH.search(text):
+        while len(bounds) < 3 and (bound := reader.explicit()):
+            bounds.append(bound)  # "not before 10 and nothing after 3": both
+    window = intersect([*bounds, reader.refused_part(), reader.part_of_day(), busy])
     any_time = (
         re.search(
             r"\b(?:any\s*time|whenever|doesn'?t\s+matter|no\s+preference|any\s+time\s+of\s+(?:the\s+)?day)\b", text
@@ -244,7 +324,7 @@ def find_times(text: str) -> TimeMatch:
     readings: tuple[str, ...] = ()
     masked = _mask(text, reader.spans)
     for m in re.finditer(
-        rf"(?:(?:\b(?:at|around|about)\s+|@\s*)(?:{_CLOCK}|{_HOUR}(?:\s+\d{{2}}\b)?(?![\d:/.]|\s*(?:st|nd|rd|th)\b))"
+        rf"(?:(?:\b(?:at|around|about)\s+|@\s*)(?:{_CLOCK}|{_BARE_HOUR})"
         rf"|\b{_CLOCK})",
         masked,
     ):
