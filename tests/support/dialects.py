@@ -2,7 +2,9 @@
 starts, unless it names a database, one of the dialect of `database_url` (tests/conftest.py):
 the first server that database, each further one a fresh database of its own, as on SQLite.
 
-A test module (or a conftest) imports these names to run its tests once per dialect.
+A test module (or a conftest) imports these names to run its tests once per dialect. On
+PostgreSQL the chat sessions stay in memory unless the test says otherwise (these tests are
+the bookings store's; the sessions' own suite covers theirs).
 """
 
 from __future__ import annotations
@@ -33,12 +35,19 @@ def fresh_database(database_url: str, request: pytest.FixtureRequest, tmp_path: 
     return fresh
 
 
+def _sessions_for(database_url: str, settings: dict[str, Any]) -> dict[str, Any]:
+    if database_url.startswith("sqlite:") or "checkpoint_url" in settings:
+        return settings
+    return {"checkpoint_url": "memory", **settings}
+
+
 @pytest.fixture
 def live_server(live_server: Callable[..., Any], fresh_database: Callable[[], str]) -> Callable[..., Any]:
     """The root `live_server`, with a database of this test's dialect by default."""
 
     def start(*, database_url: str | None = None, **settings: Any) -> Any:
-        return live_server(database_url=database_url or fresh_database(), **settings)
+        url = database_url or fresh_database()
+        return live_server(database_url=url, **_sessions_for(url, settings))
 
     return start
 
@@ -48,6 +57,7 @@ def serve_process(serve_process: Callable[..., Any], fresh_database: Callable[[]
     """The root `serve_process`, with a database of this test's dialect by default."""
 
     def start(name: str | None = None, *, database_url: str | None = None, **settings: Any) -> Any:
-        return serve_process(name, database_url=database_url or fresh_database(), **settings)
+        url = database_url or fresh_database()
+        return serve_process(name, database_url=url, **_sessions_for(url, settings))
 
     return start
