@@ -14,6 +14,7 @@ database does the same, so `scheduling-agent migrate` is only needed to migrate 
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -34,6 +35,7 @@ from core.settings import Settings
 COMPONENT = "sessions"  # its rows in schema_migrations
 MIGRATIONS = "agent.migrations"
 _SETUP_LOCK_KEY = 7_358_113  # pg_advisory_lock's key while LangGraph's checkpointer migrates
+SETUP_WAIT_SECONDS = 120.0  # for another instance's checkpointer migration (an index on a big table)
 _NOW = {
     "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",  # SQLite 3.40 has no unixepoch('subsec')
     "postgresql": "extract(epoch from clock_timestamp())::double precision",
@@ -140,13 +142,16 @@ async def _sqlite_baseline(conn: aiosqlite.Connection) -> int:
 async def _migrate_postgres(url: str) -> list[int]:
     """This project's tables, then LangGraph's (its `setup()`), on a connection of their own.
     Its setup is not safe to run twice at once (CREATE INDEX CONCURRENTLY, a version row), so
-    instances that start together take turns under a session-level advisory lock (outside any
-    transaction: a transaction's snapshot would hold CREATE INDEX CONCURRENTLY up for ever)."""
+    instances that start together take turns under a session-level advisory lock. They *poll*
+    for it: a statement waiting for the lock would be a transaction CREATE INDEX CONCURRENTLY
+    waits for in turn, and the two would wait for each other for ever."""
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         applied = await migrate_postgres(conn, COMPONENT, MIGRATIONS)
-        await conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK_KEY,))
+        async with asyncio.timeout(SETUP_WAIT_SECONDS):
+            while not await _try_lock(conn):
+                await asyncio.sleep(0.05)
         try:
             async with await psycopg.AsyncConnection.connect(
                 url, autocommit=True, prepare_threshold=0, row_factory=dict_row
@@ -155,6 +160,11 @@ async def _migrate_postgres(url: str) -> list[int]:
         finally:
             await conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
     return applied
+
+
+async def _try_lock(conn: psycopg.AsyncConnection[Any]) -> bool:
+    row = await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (_SETUP_LOCK_KEY,))).fetchone()
+    return bool(row and row[0])
 
 
 async def migrate_sessions(settings: Settings) -> list[int]:
