@@ -1,17 +1,18 @@
-"""Whether an error is the database being busy, on either dialect: the API answers it with 503
-and Retry-After (core/sqlite.py BUSY_DETAIL), never as a failure of the request itself."""
+"""A database that stayed busy past DATABASE_BUSY_SECONDS, whichever dialect: the API answers
+503 with BUSY_DETAIL and Retry-After rather than a 500."""
 
 from __future__ import annotations
 
-import psycopg
-from psycopg_pool import PoolTimeout
+from core import postgres, sqlite
+from core.sqlite import BUSY_DETAIL, BUSY_RETRY_AFTER_SECONDS
 
-from core import sqlite
+__all__ = ["BUSY_DETAIL", "BUSY_RETRY_AFTER_SECONDS", "BUSY_ERRORS", "is_busy"]
 
 
 def is_busy(exc: BaseException) -> bool:
-    """SQLite giving up on another writer's lock; PostgreSQL giving up on a lock (`lock_timeout`,
-    core/postgres.py) or on a free pool connection within DATABASE_BUSY_SECONDS."""
-    return sqlite.is_busy(exc) or isinstance(
-        exc, (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled, PoolTimeout)
-    )
+    """SQLite's "database is locked", PostgreSQL's lock or pool timeout."""
+    return sqlite.is_busy(exc) or postgres.is_busy(exc)
+
+
+# The exception types an app registers a busy handler for (is_busy then decides).
+BUSY_ERRORS: tuple[type[Exception], ...] = (*sqlite.BUSY_ERRORS, *postgres.BUSY_ERRORS)
