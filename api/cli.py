@@ -83,19 +83,15 @@ def _eval(args: argparse.Namespace) -> int:
     )
 
 
-async def migrate_sessions(settings: Settings) -> dict[str, list[int]]:
-    """Hook for the other databases' migrations (the chat sessions', agent/): {component:
-    versions applied}. Nothing yet; extend it when they have migrations of their own."""
-    return {}
-
-
 async def _apply_migrations(settings: Settings) -> dict[str, list[int]]:
     from scheduler.store import make_store
 
     store = make_store(settings.database_url, settings.database_busy_seconds, pool_min=1, pool_max=1)
     await store.open()  # opening applies what is missing
     await store.close()
-    return {"scheduler": store.applied, **await migrate_sessions(settings)}
+    from agent.sessions_db import migrate_sessions
+
+    return {"scheduler": store.applied, "sessions": await migrate_sessions(settings)}
 
 
 def _migrate(args: argparse.Namespace) -> int:
