@@ -1,8 +1,9 @@
-"""`scheduling-agent`: the command line (serve, chat, test-script, eval)."""
+"""`scheduling-agent`: the command line (serve, chat, test-script, eval, migrate)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import functools
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -79,6 +80,33 @@ def _eval(args: argparse.Namespace) -> int:
         min_pass_k=args.min_pass_k,
         parallel=args.parallel or default_parallel(args.provider),
     )
+
+
+async def migrate_sessions(settings: Settings) -> dict[str, list[int]]:
+    """Hook for the other databases' migrations (the chat sessions', agent/): {component:
+    versions applied}. Nothing yet; extend it when they have migrations of their own."""
+    return {}
+
+
+async def _apply_migrations(settings: Settings) -> dict[str, list[int]]:
+    from scheduler.store import make_store
+
+    store = make_store(settings.database_url, settings.database_busy_seconds, pool_min=1, pool_max=1)
+    await store.open()  # opening applies what is missing
+    await store.close()
+    return {"scheduler": store.applied, **await migrate_sessions(settings)}
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from core.database import parse_database_url
+
+    settings = get_settings()
+    configure_logging("WARNING", settings.log_format)
+    print(f"database: {parse_database_url(settings.database_url).redacted}")
+    for component, applied in (asyncio.run(_apply_migrations(settings))).items():
+        done = f"applied {', '.join(map(str, applied))}" if applied else "up to date, nothing to apply"
+        print(f"{component}: {done}")
+    return 0
 
 
 def _fraction(text: str) -> float:
@@ -171,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--parallel", type=_positive, help="trials run at a time (default: 4 with openai, else 1)")
     evaluate.set_defaults(func=_eval)
+
+    migrate = command("migrate", "apply the database schema migrations now (serve also applies them at start-up)")
+    migrate.set_defaults(func=_migrate)
     return parser
 
 

@@ -4,7 +4,6 @@ status (400 for bad input rather than FastAPI's 422; see core/errors.py)."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from agent.turn import TurnRefused
-from core import sqlite
+from core import busy
 from core.errors import body_parse_message, validation_message
 from core.ratelimit import RateLimited
 
@@ -63,13 +62,14 @@ async def _http(request: Request, exc: StarletteHTTPException) -> Response:
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers or None)
 
 
-async def _database(request: Request, exc: sqlite3.OperationalError) -> JSONResponse:
-    """A database locked past DATABASE_BUSY_SECONDS: 503 and when to retry, never a 500."""
-    if not sqlite.is_busy(exc):
+async def _database(request: Request, exc: Exception) -> JSONResponse:
+    """A database locked past DATABASE_BUSY_SECONDS (SQLite or PostgreSQL): 503 and when to
+    retry, never a 500."""
+    if not busy.is_busy(exc):
         return await _unexpected(request, exc)
     log.warning("database busy: %s %s answered 503", request.method, request.url.path)
-    headers = {"Retry-After": str(sqlite.BUSY_RETRY_AFTER_SECONDS)}
-    return JSONResponse({"detail": sqlite.BUSY_DETAIL}, status_code=503, headers=headers)
+    headers = {"Retry-After": str(busy.BUSY_RETRY_AFTER_SECONDS)}
+    return JSONResponse({"detail": busy.BUSY_DETAIL}, status_code=503, headers=headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -82,5 +82,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TurnRefused, _turn_refused)  # type: ignore[arg-type]  # as above
     app.add_exception_handler(RateLimited, _rate_limited)  # type: ignore[arg-type]  # as above
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]  # as above
-    app.add_exception_handler(sqlite3.OperationalError, _database)  # type: ignore[arg-type]  # as above
+    for error in busy.BUSY_ERRORS:
+        app.add_exception_handler(error, _database)
     app.add_exception_handler(Exception, _unexpected)

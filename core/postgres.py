@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
+from psycopg.errors import LockNotAvailable, QueryCanceled
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 # A statement that waits longer than this for a lock another transaction holds gives up (the
 # API answers 503, as for a busy SQLite file); sent as the session's `lock_timeout`.
@@ -40,3 +41,13 @@ async def open_pool(
     )
     await pool.open(wait=True, timeout=max(busy_seconds, 5.0))
     return pool
+
+
+# What a wait past DATABASE_BUSY_SECONDS raises: a lock held past `lock_timeout`, a statement
+# cancelled by a timeout, no free pool connection.
+BUSY_ERRORS: tuple[type[Exception], ...] = (LockNotAvailable, QueryCanceled, PoolTimeout)
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether `exc` is PostgreSQL (or its pool) giving up after DATABASE_BUSY_SECONDS."""
+    return isinstance(exc, BUSY_ERRORS)

@@ -14,6 +14,7 @@ import aiosqlite
 # give (503) and when to come back.
 BUSY_DETAIL = "The database is busy right now; please try again in a moment."
 BUSY_RETRY_AFTER_SECONDS = 1
+BUSY_ERRORS: tuple[type[Exception], ...] = (sqlite3.OperationalError,)  # is_busy tells which of them
 
 
 def is_busy(exc: BaseException) -> bool:

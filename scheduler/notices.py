@@ -1,9 +1,10 @@
 """The sender: delivers the outbox's notices (e-mail + .ics) in the background, with retries.
 
 Each process runs one sender task. It reads on the store's read connection and writes (single
-statements) on the store's bookkeeping connection, the one holds use: no fsync, never inside a
-booking's transaction. It claims
-due rows (outbox.claim_due: one UPDATE, so two workers never take the same row), renders and
+statements) on the store's bookkeeping connection, the one holds use (SQLite: no fsync; on
+PostgreSQL a pool connection, autocommit), never inside a booking's transaction. It claims
+due rows (outbox.claim_due: one UPDATE, so two workers, also of several instances on one
+PostgreSQL, never take the same row), renders and
 delivers each, then marks it sent; a failed delivery is due again after an exponential backoff
 (OUTBOX_RETRY_SECONDS, doubling, at most an hour), for as long as it takes: rows stay until sent.
 
@@ -11,7 +12,7 @@ Delivery guarantee: at least once, with one narrow window. A crash before the cl
 the delivery, or a failure of any kind leaves the row unsent and it is delivered later
 (another worker, or this one after a restart, once the claim's lease has run out). Only a crash
 in the instant after the mail server accepted the message and before `mark_sent` committed
-(one local SQLite write) sends it a second time; that copy has the same Message-ID and the same
+(one single-row write) sends it a second time; that copy has the same Message-ID and the same
 iCalendar UID and SEQUENCE, so mail and calendar clients treat it as the same notice. At most
 once would instead lose the notice on any crash during delivery, which is worse for a patient.
 """
@@ -25,13 +26,11 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-import aiosqlite
-
 from core.logging import mask_email
 from scheduler import outbox
 from scheduler.mailer import Delivery, MessageStyle, notice_ics, render
 from scheduler.outbox import Notice, NoticeKind
-from scheduler.store import Booking, SqliteBookingStore
+from scheduler.store import Booking, BookingStore
 
 log = logging.getLogger("scheduler.notices")
 
@@ -41,7 +40,7 @@ class NoticeSender:
 
     def __init__(
         self,
-        store: SqliteBookingStore,
+        store: BookingStore,
         delivery: Delivery,
         style: MessageStyle,
         *,
@@ -76,14 +75,11 @@ class NoticeSender:
                 await self._task
             self._task = None
 
-    @property
-    def db(self) -> aiosqlite.Connection:
-        return self.store.db
-
     async def calendar_file(self, booking: Booking) -> bytes:
         """The booking's current .ics: the attachment of its newest notice (a booking older than
         the outbox has none: then the booking as it stands, sequence 0)."""
-        notice = await outbox.latest(self.db, booking.booking_id)
+        async with self.store.reading() as db:
+            notice = await outbox.latest(db, booking.booking_id)
         if notice is None:
             kind: NoticeKind = "cancelled" if booking.status == "cancelled" else "created"
             stamp = datetime.fromisoformat(booking.cancelled_at or booking.created_at).timestamp()
@@ -122,7 +118,8 @@ class NoticeSender:
             self._wake.clear()
             try:
                 await self.send_due()
-                due = await outbox.next_due(self.db)
+                async with self.store.reading() as db:
+                    due = await outbox.next_due(db)
             except Exception:  # the database is busy or broken: log, and look again later
                 log.exception("notice sender pass failed")
                 due = None

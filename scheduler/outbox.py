@@ -10,7 +10,10 @@ booking, +1 for each later change): the iCalendar SEQUENCE.
 
 `next_attempt_at` (Unix time) is both the retry schedule and the claim: a sender claims a row
 by moving it to now + lease in one UPDATE that only one process can win; a sender that dies
-mid-send leaves a claim that simply expires, and the row is due again.
+mid-send leaves a claim that simply expires, and the row is due again. On PostgreSQL the
+claim's inner SELECT also says FOR UPDATE SKIP LOCKED: senders of several instances claiming at
+once each take rows the others did not, none waits, none re-claims a row another just took.
+The table is made by the scheduler's migrations (scheduler/migrations/, 0002).
 """
 
 from __future__ import annotations
@@ -20,27 +23,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import aiosqlite
+from scheduler.sql import Db, Row
 
 NoticeKind = Literal["created", "rescheduled", "cancelled"]
-
-OUTBOX_SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbox (
-    notice_id       INTEGER PRIMARY KEY AUTOINCREMENT,
-    booking_id      TEXT NOT NULL,
-    kind            TEXT NOT NULL CHECK (kind IN ('created', 'rescheduled', 'cancelled')),
-    sequence        INTEGER NOT NULL,
-    recipient       TEXT NOT NULL,
-    booking         TEXT NOT NULL,
-    created_at      REAL NOT NULL,
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL NOT NULL,
-    sent_at         REAL,
-    last_error      TEXT,
-    UNIQUE (booking_id, sequence)
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL;
-"""
 
 
 @dataclass(frozen=True)
@@ -57,19 +42,16 @@ class Notice:
     created_at: float  # Unix time of the change (the iCalendar DTSTAMP)
 
 
-async def enqueue(db: aiosqlite.Connection, booking_id: str, kind: str, now: float | None = None) -> None:
+async def enqueue(db: Db, booking_id: str, kind: str, now: float | None = None) -> None:
     """Owe the patient a notice of `kind` for the booking as it stands in this transaction.
 
     Call it inside the transaction that made the change, on its connection (the store's
     `add_event` does, for created, rescheduled and cancelled): it reads the booking row as that
     transaction left it. `kind` is one of NoticeKind (the table's CHECK refuses any other).
     """
-    async with db.execute("SELECT * FROM bookings WHERE booking_id = ?", (booking_id,)) as cursor:
-        row = await cursor.fetchone()
-        names = [column[0] for column in cursor.description]
-    if row is None:
+    booking = await db.fetchone("SELECT * FROM bookings WHERE booking_id = ?", (booking_id,))
+    if booking is None:
         raise LookupError(f"no booking {booking_id!r} to notify about")
-    booking = dict(zip(names, row, strict=True))
     at = time.time() if now is None else now
     await db.execute(
         "INSERT INTO outbox (booking_id, kind, sequence, recipient, booking, created_at, next_attempt_at)"
@@ -81,48 +63,46 @@ async def enqueue(db: aiosqlite.Connection, booking_id: str, kind: str, now: flo
 _NOTICE_COLUMNS = "notice_id, booking_id, kind, sequence, recipient, booking, attempts, created_at"
 
 
-def _notice(row: Any) -> Notice:
-    notice_id, booking_id, kind, sequence, recipient, booking, attempts, created_at = row
-    return Notice(notice_id, booking_id, kind, sequence, recipient, json.loads(booking), attempts, created_at)
+def _notice(row: Row) -> Notice:
+    return Notice(**{**row, "booking": json.loads(row["booking"])})
 
 
-async def latest(db: aiosqlite.Connection, booking_id: str) -> Notice | None:
+async def latest(db: Db, booking_id: str) -> Notice | None:
     """The booking's newest notice (its calendar file is the booking's current one)."""
-    async with db.execute(
+    row = await db.fetchone(
         f"SELECT {_NOTICE_COLUMNS} FROM outbox WHERE booking_id = ? ORDER BY sequence DESC LIMIT 1", (booking_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return _notice(row) if row else None
 
 
-async def claim_due(db: aiosqlite.Connection, now: float, lease: float, limit: int = 20) -> list[Notice]:
-    """Claim up to `limit` due rows for `lease` seconds (one UPDATE: no other sender gets them)."""
-    async with db.execute(
+async def claim_due(db: Db, now: float, lease: float, limit: int = 20) -> list[Notice]:
+    """Claim up to `limit` due rows for `lease` seconds (one UPDATE: no other sender gets them;
+    the outer WHERE repeats "due" for a row another sender claimed while this one waited)."""
+    rows = await db.fetchall(
         f"UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?"
         f" WHERE notice_id IN (SELECT notice_id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?"
-        f" ORDER BY next_attempt_at LIMIT ?) RETURNING {_NOTICE_COLUMNS}",
-        (now + lease, now, limit),
-    ) as cursor:
-        rows = await cursor.fetchall()
+        f" ORDER BY next_attempt_at LIMIT ?{db.words['skip_locked']})"
+        f" AND sent_at IS NULL AND next_attempt_at <= ? RETURNING {_NOTICE_COLUMNS}",
+        (now + lease, now, limit, now),
+    )
     return sorted((_notice(row) for row in rows), key=lambda n: (n.booking_id, n.sequence))
 
 
-async def mark_sent(db: aiosqlite.Connection, notice_id: int, now: float) -> None:
+async def mark_sent(db: Db, notice_id: int, now: float) -> None:
     await db.execute("UPDATE outbox SET sent_at = ?, last_error = NULL WHERE notice_id = ?", (now, notice_id))
 
 
-async def retry_later(db: aiosqlite.Connection, notice_id: int, at: float, error: str) -> None:
+async def retry_later(db: Db, notice_id: int, at: float, error: str) -> None:
     """Give the claim back, due again at `at`."""
     await db.execute(
         "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE notice_id = ?", (at, error, notice_id)
     )
 
 
-async def next_due(db: aiosqlite.Connection) -> float | None:
+async def next_due(db: Db) -> float | None:
     """When the earliest unsent row is due (None: nothing pending)."""
-    async with db.execute("SELECT MIN(next_attempt_at) FROM outbox WHERE sent_at IS NULL") as cursor:
-        row = await cursor.fetchone()
-    return row[0] if row else None
+    row = await db.fetchone("SELECT MIN(next_attempt_at) AS due FROM outbox WHERE sent_at IS NULL")
+    return row["due"] if row else None
 
 
 def backoff(attempts: int, base: float, cap: float = 3600.0) -> float:

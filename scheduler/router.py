@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import re
-import sqlite3
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
@@ -22,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from core import sqlite
+from core import busy
 from core.appointment_types import APPOINTMENT_TYPES, TYPE_KEYS
 from core.errors import body_parse_message, validation_message
 from core.logging import remember_patient_data
@@ -92,14 +91,14 @@ class ServiceRoute(APIRoute):
                 if (detail := body_parse_message(exc)) is None:
                     raise
                 return JSONResponse({"detail": detail}, status_code=400)
-            except sqlite3.OperationalError as exc:
-                if not sqlite.is_busy(exc):
+            except busy.BUSY_ERRORS as exc:
+                if not busy.is_busy(exc):
                     raise
                 log.warning("database busy: %s answered 503", request.url.path)
                 return JSONResponse(
-                    {"detail": sqlite.BUSY_DETAIL},
+                    {"detail": busy.BUSY_DETAIL},
                     status_code=503,
-                    headers={"Retry-After": str(sqlite.BUSY_RETRY_AFTER_SECONDS)},
+                    headers={"Retry-After": str(busy.BUSY_RETRY_AFTER_SECONDS)},
                 )
 
         return route

@@ -30,9 +30,11 @@ from scheduler.store import Booking, BookingStore, SqliteBookingStore, make_stor
 log = logging.getLogger("scheduler")
 
 
-def _outbox_dir(database: Path) -> Path:
-    """The default OUTBOX_DIR: beside the bookings database (an in-memory one has no folder)."""
-    return PROJECT_ROOT / "var" / "outbox" if str(database) == ":memory:" else database.parent / "outbox"
+def _outbox_dir(store: BookingStore) -> Path:
+    """The default OUTBOX_DIR: beside an SQLite bookings file, else (in memory, PostgreSQL) var/outbox."""
+    if isinstance(store, SqliteBookingStore) and str(store.path) != ":memory:":
+        return store.path.parent / "outbox"
+    return PROJECT_ROOT / "var" / "outbox"
 
 
 class SchedulerService:
@@ -53,12 +55,15 @@ class SchedulerService:
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock) -> SchedulerService:
         style = MessageStyle(Clinic(settings.clinic_name, clock.tz), settings.mail_from, settings.display_time_format)
-        store = make_store(settings.database_url, settings.database_busy_seconds)
-        if not isinstance(store, SqliteBookingStore):  # the outbox lives in the bookings database
-            raise ValueError("notices need the SQLite bookings store")
+        store = make_store(
+            settings.database_url,
+            settings.database_busy_seconds,
+            pool_min=settings.database_pool_min,
+            pool_max=settings.database_pool_max,
+        )
         notices = NoticeSender(
             store,
-            make_delivery(settings.smtp_url, settings.outbox_dir or _outbox_dir(store.path)),
+            make_delivery(settings.smtp_url, settings.outbox_dir or _outbox_dir(store)),
             style,
             retry_seconds=settings.outbox_retry_seconds,
         )

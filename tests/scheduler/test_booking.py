@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import re
 import socket
-import sqlite3
 import time
 
 import httpx
 import pytest
 
-from scheduler.store import sqlite_path
 from tests.support.calendly import (
     API,
     PATIENT,
@@ -21,6 +19,7 @@ from tests.support.calendly import (
     book_ok,
     booking_body,
     free_times,
+    query,
     stored_bookings,
     without_history,
 )
@@ -378,5 +377,5 @@ def test_stopping_the_server_with_a_pending_notice_is_clean(live_server, tmp_pat
     assert time.monotonic() - started < 10  # not waiting out the 30 s retry
     assert not server.logs.find("notice sent")
     assert not [r for r in server.logs.snapshot() if r.levelname in ("ERROR", "CRITICAL")], server.logs.text()
-    with sqlite3.connect(sqlite_path(server.settings.database_url)) as db:
-        assert db.execute("SELECT kind, attempts, sent_at FROM outbox").fetchall() == [("created", 1, None)]
+    outbox = query(server.settings.database_url, "SELECT kind, attempts, sent_at FROM outbox")
+    assert outbox == [{"kind": "created", "attempts": 1, "sent_at": None}]

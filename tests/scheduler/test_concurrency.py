@@ -20,7 +20,6 @@ from tests.support.calendly import (
     stored_bookings,
     without_history,
 )
-from tests.support.servers import sqlite_url
 
 TUESDAY = "2026-11-24"
 N = 50
@@ -71,8 +70,7 @@ async def test_fifty_concurrent_bookings_of_one_slot_give_one_201(live_server) -
         assert got.status_code == 200 and without_history(got.json()) == winner
 
 
-async def test_fifty_concurrent_bookings_across_two_server_processes_give_one_201(serve_process, tmp_path) -> None:
-    database_url = sqlite_url(tmp_path / "shared.db")
+async def test_fifty_concurrent_bookings_across_two_server_processes_give_one_201(serve_process, database_url) -> None:
     first = serve_process("first", database_url=database_url)
     second = serve_process("second", database_url=database_url)
     limits = httpx.Limits(max_connections=N, max_keepalive_connections=N)

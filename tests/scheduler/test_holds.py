@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 from tests.support.calendly import API, PATIENT, book, book_ok, booking_body, free_times
-from tests.support.servers import sqlite_url
 
 TUESDAY = "2026-11-24"
 
@@ -119,8 +118,7 @@ def test_a_released_hold_frees_the_slot_at_once(client: httpx.Client) -> None:
     assert book(client, TUESDAY, "10:00").status_code == 201
 
 
-def test_a_hold_blocks_another_process_and_expires_on_time(serve_process, tmp_path) -> None:
-    database_url = sqlite_url(tmp_path / "shared.db")
+def test_a_hold_blocks_another_process_and_expires_on_time(serve_process, database_url) -> None:
     first = serve_process("first", database_url=database_url)
     second = serve_process("second", database_url=database_url)
     with first.client() as client:
@@ -150,8 +148,7 @@ def test_a_hold_blocks_another_process_and_expires_on_time(serve_process, tmp_pa
         assert late.json()["alternatives"]
 
 
-def test_an_expired_hold_id_still_books_a_slot_nobody_took(live_server, tmp_path) -> None:
-    database_url = sqlite_url(tmp_path / "shared.db")
+def test_an_expired_hold_id_still_books_a_slot_nobody_took(live_server, database_url) -> None:
     with live_server(database_url=database_url).client() as client:
         held = hold_ok(client, "10:00")
     with live_server(database_url=database_url, scheduler_now="2026-11-23T09:30:00").client() as client:
@@ -160,8 +157,7 @@ def test_an_expired_hold_id_still_books_a_slot_nobody_took(live_server, tmp_path
         assert hold(client, "11:00").status_code == 201
 
 
-def test_an_expired_hold_is_replaced_by_a_new_hold_on_its_slot(live_server, tmp_path) -> None:
-    database_url = sqlite_url(tmp_path / "shared.db")
+def test_an_expired_hold_is_replaced_by_a_new_hold_on_its_slot(live_server, database_url) -> None:
     with live_server(database_url=database_url).client() as client:
         old = hold_ok(client, "10:00")
     with live_server(database_url=database_url, scheduler_now="2026-11-23T09:06:00").client() as client:

@@ -5,16 +5,13 @@ the database (other processes, restarts) for at least 24 hours by the clinic clo
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections import Counter
 from typing import Any
 
 import httpx
 import pytest
 
-from scheduler.store import sqlite_path
-from tests.support.calendly import API, PATIENT, book_ok, booking_body, stored_bookings
-from tests.support.servers import sqlite_url
+from tests.support.calendly import API, PATIENT, book_ok, booking_body, query, stored_bookings
 
 TUESDAY = "2026-11-24"
 
@@ -24,8 +21,7 @@ def post(client: httpx.Client, path: str, body: dict[str, Any], key: str | None)
 
 
 def stored_keys(database_url: str) -> list[str]:
-    with sqlite3.connect(sqlite_path(database_url)) as db:
-        return [row[0] for row in db.execute("SELECT key FROM idempotency_keys ORDER BY created_at")]
+    return [row["key"] for row in query(database_url, "SELECT key FROM idempotency_keys ORDER BY created_at")]
 
 
 def test_a_repeated_booking_answers_the_first_response_and_books_once(server) -> None:
@@ -122,8 +118,7 @@ async def test_concurrent_requests_with_one_key_take_effect_once(live_server) ->
     assert len(stored_bookings(server.settings.database_url)) == 1
 
 
-async def test_one_key_across_two_server_processes_takes_effect_once(serve_process, tmp_path) -> None:
-    database_url = sqlite_url(tmp_path / "shared.db")
+async def test_one_key_across_two_server_processes_takes_effect_once(serve_process, database_url) -> None:
     first = serve_process("first", database_url=database_url)
     second = serve_process("second", database_url=database_url)
     async with first.async_client() as a, second.async_client() as b:

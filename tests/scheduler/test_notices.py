@@ -7,22 +7,21 @@ calendar files with `icalendar`, the library that wrote them.
 
 from __future__ import annotations
 
-import sqlite3
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 
+from core.database import parse_database_url
 from scheduler.ics import Clinic
 from scheduler.mailer import MessageStyle, SmtpDelivery, render
-from scheduler.outbox import backoff, latest
-from scheduler.store import Booking, BookingEvent, SqliteBookingStore, sqlite_path
-from tests.support.calendly import API, PATIENT, book_ok, free_times
-from tests.support.servers import sqlite_url, wait_until
+from scheduler.outbox import Notice, backoff, latest
+from scheduler.store import Booking, BookingEvent, BookingStore, make_store
+from tests.support.calendly import API, PATIENT, book_ok, free_times, query
+from tests.support.servers import wait_until
 from tests.support.smtp import SmtpServer
 
 TUESDAY = "2026-11-24"
@@ -41,8 +40,8 @@ def _event(cal: Calendar) -> Any:
 
 
 def _outbox(database_url: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(sqlite_path(database_url)) as db:
-        return db.execute("SELECT kind, sequence, recipient, attempts, sent_at IS NOT NULL FROM outbox").fetchall()
+    sql = "SELECT kind, sequence, recipient, attempts, sent_at IS NOT NULL AS sent FROM outbox ORDER BY notice_id"
+    return [(r["kind"], r["sequence"], r["recipient"], r["attempts"], int(r["sent"])) for r in query(database_url, sql)]
 
 
 def _cancel(client: Any, made: dict[str, Any]) -> None:
@@ -219,10 +218,9 @@ def test_a_crash_between_the_booking_and_its_send_still_delivers_once(serve_proc
 
 
 def test_two_server_processes_on_one_database_send_each_notice_once(
-    serve_process, tmp_path, smtp_server: SmtpServer
+    serve_process, database_url, smtp_server: SmtpServer
 ) -> None:
     """Both processes' senders see every row; the claim lets only one of them send it."""
-    database_url = sqlite_url(tmp_path / "shared.db")
     first = serve_process("first", database_url=database_url, smtp_url=smtp_server.url)
     second = serve_process("second", database_url=database_url, smtp_url=smtp_server.url)
     starts = ["09:00", "09:30", "10:00", "10:30", "11:00", "11:30", "13:00", "13:30"]
@@ -253,7 +251,7 @@ def _booking(start: str = "15:00") -> Booking:
     )
 
 
-async def _change(store: SqliteBookingStore, booking: Booking, event: str) -> None:
+async def _change(store: BookingStore, booking: Booking, event: str) -> None:
     """One change as the rules make it: the write and its history event, in one transaction."""
     async with store.transaction() as tx:
         if event == "created":
@@ -265,37 +263,57 @@ async def _change(store: SqliteBookingStore, booking: Booking, event: str) -> No
         await tx.add_event(booking.booking_id, BookingEvent(event, "2026-11-23T15:00:00+00:00", None, booking.slot()))
 
 
-async def test_a_change_whose_notice_cannot_be_queued_is_rolled_back(tmp_path: Path) -> None:
+# A trigger that refuses every outbox row, in each dialect's words.
+_NO_NOTICES = {
+    "sqlite": ["CREATE TRIGGER no_notices BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'full'); END"],
+    "postgresql": [
+        "CREATE FUNCTION no_notices() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'full'; END $$",
+        "CREATE TRIGGER no_notices BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION no_notices()",
+    ],
+}
+
+
+async def test_a_change_whose_notice_cannot_be_queued_is_rolled_back(database_url: str) -> None:
     """One transaction: if the outbox insert fails, the booking (or the cancellation) is undone."""
-    store = SqliteBookingStore(tmp_path / "b.db")
+    store = make_store(database_url)
     await store.open()
     try:
         await _change(store, _booking("09:00"), "created")
-        with sqlite3.connect(tmp_path / "b.db") as db:
-            db.execute("CREATE TRIGGER no_notices BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'full'); END")
-        with pytest.raises(sqlite3.IntegrityError, match="full"):
+        for statement in _NO_NOTICES[parse_database_url(database_url).dialect]:
+            await _execute(store, statement)
+        with pytest.raises(Exception, match="full"):
             await _change(store, _booking("15:00"), "created")
-        with pytest.raises(sqlite3.IntegrityError, match="full"):
+        with pytest.raises(Exception, match="full"):
             await _change(store, _booking("09:00"), "cancelled")
         assert [(b.booking_id, b.status) for b in await store.all()] == [("APPT-TEST-0900", "confirmed")]
         assert [e.event for e in await store.history("APPT-TEST-0900")] == ["created"]
     finally:
         await store.close()
-    assert [row[:2] for row in _outbox(f"sqlite:///{tmp_path / 'b.db'}")] == [("created", 0)]
+    assert [row[:2] for row in _outbox(database_url)] == [("created", 0)]
 
 
-async def test_every_history_event_queues_a_notice_with_the_next_sequence(tmp_path: Path) -> None:
+async def _execute(store: BookingStore, statement: str) -> None:
+    async with store.bookkeeping() as db:
+        await db.execute(statement)
+
+
+async def _latest(store: BookingStore, booking_id: str) -> Notice | None:
+    async with store.reading() as db:
+        return await latest(db, booking_id)
+
+
+async def test_every_history_event_queues_a_notice_with_the_next_sequence(database_url: str) -> None:
     """add_event queues the notice: a reschedule gets one without any code of its own."""
-    store = SqliteBookingStore(tmp_path / "b.db")
+    store = make_store(database_url)
     await store.open()
     try:
         booking = _booking()
         await _change(store, booking, "created")
         booking.start_time, booking.end_time = "16:00", "16:30"
         await _change(store, booking, "rescheduled")
-        notice = await latest(store.db, booking.booking_id)
+        notice = await _latest(store, booking.booking_id)
         await _change(store, booking, "cancelled")
-        last = await latest(store.db, booking.booking_id)
+        last = await _latest(store, booking.booking_id)
     finally:
         await store.close()
     assert notice is not None and (notice.kind, notice.sequence, notice.booking["start_time"]) == (

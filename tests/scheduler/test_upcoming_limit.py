@@ -14,7 +14,6 @@ import pytest
 
 from api.deps import services
 from tests.support.calendly import API, PATIENT, book, book_ok, booking_body, stored_bookings
-from tests.support.servers import sqlite_url
 
 TUESDAY = "2026-11-24"
 LIMIT = 3
@@ -82,10 +81,9 @@ def test_zero_switches_the_limit_off(live_server) -> None:
             book_ok(client, TUESDAY, start)
 
 
-async def test_concurrent_bookings_of_one_patient_on_two_servers_stop_at_the_limit(live_server, tmp_path) -> None:
+async def test_concurrent_bookings_of_one_patient_on_two_servers_stop_at_the_limit(live_server, database_url) -> None:
     """Two servers (two database connections) share one file: the count and the insert are one
     statement, so twenty bookings of one patient at once still give exactly LIMIT."""
-    database_url = sqlite_url(tmp_path / "shared.db")
     servers = [live_server(database_url=database_url, limit_upcoming_bookings=LIMIT) for _ in range(2)]
     starts = [f"{h:02d}:{m:02d}" for h in (9, 10, 11, 13, 14) for m in (0, 15, 30, 45)]
     go = asyncio.Event()

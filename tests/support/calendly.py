@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
+import psycopg
+from psycopg.rows import dict_row
 
+from core.database import parse_database_url
+from scheduler.sql import WORDS, to_psycopg
 from scheduler.store import sqlite_path
 
 API = "/api/calendly"
@@ -59,8 +64,19 @@ def without_history(booking: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in booking.items() if k != "history"}
 
 
-def stored_bookings(database_url: str) -> list[dict[str, Any]]:
-    """The bookings table as the database file holds it (read directly, not through the API)."""
+def query(database_url: str, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Rows of `sql` (SQLite's `?` placeholders, `{order}` and the like as in scheduler/sql.py),
+    read from the database directly, not through the API, whichever its dialect."""
+    dialect = parse_database_url(database_url).dialect
+    sql = sql.format(**WORDS[dialect])
+    if dialect == "postgresql":
+        with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as pg:
+            return pg.execute(to_psycopg(sql).encode(), params).fetchall()
     with sqlite3.connect(sqlite_path(database_url)) as db:
         db.row_factory = sqlite3.Row
-        return [dict(row) for row in db.execute("SELECT * FROM bookings ORDER BY rowid")]
+        return [dict(row) for row in db.execute(sql, params)]
+
+
+def stored_bookings(database_url: str) -> list[dict[str, Any]]:
+    """The bookings table as the database holds it, oldest first."""
+    return query(database_url, "SELECT * FROM bookings ORDER BY created_at, {order}")

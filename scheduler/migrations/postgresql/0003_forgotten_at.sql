@@ -1,0 +1,2 @@
+-- When the patient's personal data was erased at their request (NULL: never).
+ALTER TABLE bookings ADD COLUMN forgotten_at TEXT;
