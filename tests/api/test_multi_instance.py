@@ -96,7 +96,9 @@ def test_a_chat_started_on_one_instance_is_confirmed_on_the_other_and_books_once
         sid = chat(on_a, message="Hi! Can I get a follow-up next Tuesday morning?")[0]["session_id"]
         asked = chat(on_a, session_id=sid, message="9:00 please. Jane Roe, jane@example.com, 555 0100")
         assert asked[-1]["type"] == "done" and asked[-1]["pending"]["name"] == "book_slot", asked[-1]
-        seen_on_b = on_b.get(f"/api/chat/{sid}").json()
+        response = on_b.get(f"/api/chat/{sid}")
+        assert response.status_code == 200, response.text
+        seen_on_b = response.json()
         assert seen_on_b["pending"]["name"] == "book_slot", "B sees what A proposed"
         assert [m["text"] for m in seen_on_b["messages"] if m["role"] == "user"] == [
             "Hi! Can I get a follow-up next Tuesday morning?",
