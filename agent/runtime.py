@@ -12,29 +12,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiosqlite
 from langchain_core.messages import HumanMessage
 from langchain_core.tools import BaseTool
 from langgraph.types import Command
 
 from agent import events, tracing
-from agent.checkpoints import checkpoint_path, open_checkpointer
+from agent.checkpoints import open_checkpointer
 from agent.confirmation import DECLINED_BY_BUTTON, is_affirmative
 from agent.graph import TurnContext, build_graph
 from agent.history import SessionHistory
 from agent.limits import ModelBudgetMiddleware
 from agent.models import ModelChoice, make_model
 from agent.models.stub import StubExhausted, StubScript
-from agent.sessions import UNKNOWN, Busy, SessionTable
+from agent.sessions import UNKNOWN, Busy, IdSpace, SessionTable
+from agent.sessions_db import SessionsDb, sessions_url
 from agent.stream import remember_patient_args, run_graph
 from agent.turn import NothingPending, RunningTurn, SessionBusy, TurnOptions, TurnRefused, UnknownSession
-from core import sqlite
+from core import busy, sqlite
 from core.clock import Clock
 from core.logging import remember_patient_data, session_ref
 from core.ratelimit import Limiter
@@ -62,6 +61,7 @@ class AgentRuntime:
     stub_script: StubScript | None = None
     model_hook: Callable[[Any], Any] | None = None  # tests and scripts adjust the model (e.g. stub render)
     holds: SlotHolds | None = None  # slots held while a confirmation waits (agent/holds.py)
+    ids: IdSpace = IdSpace()  # the sessions this runtime answers for (patients' or the playground's)
     _graphs: dict[ModelChoice, Any] = field(default_factory=dict)
     _active: set[str] = field(default_factory=set)  # sessions with a turn running in this process
     _deadlines: dict[str, asyncio.Timeout] = field(default_factory=dict)  # of the running turns
@@ -79,17 +79,21 @@ class AgentRuntime:
         stub_script: StubScript | None = None,
         model_hook: Callable[[Any], Any] | None = None,
         holds: SlotHolds | None = None,
+        ids: IdSpace | None = None,
+        name: str = "sessions",
     ) -> AsyncIterator[AgentRuntime]:
-        """The runtime for `settings`, calling `tools`; its checkpointer and session table are
-        closed on exit."""
+        """The runtime for `settings`, calling `tools`, answering for the sessions in `ids`
+        (default: every id); its sessions database (`name`: its pool's name on PostgreSQL),
+        checkpointer and session table are closed on exit."""
         tracing.install()
         async with AsyncExitStack() as stack:
-            path = checkpoint_path(settings)
-            checkpointer = await open_checkpointer(path, stack, settings.database_busy_seconds)
-            sessions = await stack.enter_async_context(
-                SessionTable.open(path, settings.session_lease_seconds, settings.database_busy_seconds)
+            url = sessions_url(settings)
+            db = await stack.enter_async_context(SessionsDb.open(url, settings, name=name))
+            checkpointer = await open_checkpointer(url, db, stack, settings.database_busy_seconds)
+            sessions = await stack.enter_async_context(SessionTable.open(db, settings.session_lease_seconds))
+            runtime = cls(
+                settings, clock, tools, checkpointer, sessions, stub_script, model_hook, holds, ids or IdSpace()
             )
-            runtime = cls(settings, clock, tools, checkpointer, sessions, stub_script, model_hook, holds)
             sessions.on_lost = runtime._lease_lost
             runtime.graph()  # fail at start-up, not on the first patient, if the model is misconfigured
             try:
@@ -137,6 +141,8 @@ class AgentRuntime:
         return {"configurable": {"thread_id": session_id}}
 
     async def exists(self, session_id: str) -> bool:
+        if session_id not in self.ids:
+            return False
         if await self.sessions.known(session_id):
             return True
         return await self.checkpointer.aget_tuple(self._config(session_id)) is not None
@@ -174,7 +180,7 @@ class AgentRuntime:
         if session_id is None:
             if confirm is not None:
                 raise NothingPending("confirm: there is no booking waiting for confirmation in this session")
-            session_id, pending, cut = secrets.token_urlsafe(18), None, False
+            session_id, pending, cut = self.ids.new_id(), None, False
             self._active.add(session_id)
             try:
                 await self.sessions.create(session_id)
@@ -199,6 +205,8 @@ class AgentRuntime:
         the table), check the request against it, and give the lease back if the turn is
         refused. Returns the confirmation the session waits for, and whether its last run was
         cut off mid-turn (read from the checkpoint only when the table does not know)."""
+        if session_id not in self.ids:
+            raise UnknownSession(f"session_id: no session {session_id!r}; start a new one")
         if session_id in self._active:
             raise SessionBusy(BUSY)
         self._active.add(session_id)
@@ -214,7 +222,7 @@ class AgentRuntime:
                             f"session_id: no session {session_id!r} (it may have been deleted); start a new one"
                         )
                     lease = await self.sessions.create(session_id, pending=UNKNOWN if saved else None)
-            except (Busy, aiosqlite.IntegrityError):
+            except Busy:
                 raise SessionBusy(BUSY) from None
             leased = True
             if lease.pending is not UNKNOWN:
@@ -289,7 +297,7 @@ class AgentRuntime:
         except Exception as exc:
             if isinstance(exc, StubExhausted):
                 reason, retryable = str(exc), False
-            elif sqlite.is_busy(exc):  # the checkpoint could not be written in time
+            elif busy.is_busy(exc):  # the checkpoint could not be written in time
                 log.warning("turn failed: database busy", extra={"session": session_ref(turn.session_id)})
                 reason, retryable = sqlite.BUSY_DETAIL, True
             elif isinstance(exc, TimeoutError) and deadline.expired():
@@ -322,6 +330,8 @@ class AgentRuntime:
 
     async def history(self, session_id: str) -> SessionHistory:
         """The session's conversation and what it waits for (UnknownSession if none)."""
+        if session_id not in self.ids:
+            raise UnknownSession(f"session_id: no session {session_id!r}")
         saved, history = await self._read(session_id)
         if not saved and not await self.sessions.known(session_id):
             raise UnknownSession(f"session_id: no session {session_id!r}")

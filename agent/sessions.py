@@ -1,7 +1,8 @@
-"""Which chat sessions exist, which one is answering now, and what each waits for: in SQLite.
+"""Which chat sessions exist, which one is answering now, and what each waits for.
 
-The conversation itself lives in the LangGraph checkpointer; this small table is what several
-worker processes (or servers) sharing one sessions database must agree on before a turn runs:
+The conversation itself lives in the LangGraph checkpointer; this small table (in the sessions
+database, SQLite or PostgreSQL: agent/sessions_db.py) is what several worker processes, or
+servers, sharing it must agree on before a turn runs:
 
 - a turn *leases* its session with one conditional UPDATE, so of two racing messages, in any
   two processes, exactly one gets the session and the other a 409;
@@ -15,6 +16,7 @@ A lease is short (`SESSION_LEASE_SECONDS`, default 30) and renewed every third o
 left by a worker that died (killed, crashed, its machine gone) frees its session within half a
 minute. A lease this worker failed to renew in time (its loop or the database stalled) and another
 took over is reported to `on_lost`, which cuts that turn off: never two turns on one session.
+Lease times are the database's clock (`{now}`), so hosts whose clocks differ still agree.
 """
 
 from __future__ import annotations
@@ -25,14 +27,12 @@ import logging
 import os
 import secrets
 import socket
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
+from agent.sessions_db import SessionsDb
 from core import sqlite
 from core.logging import session_ref
 
@@ -42,15 +42,11 @@ LEASE_SECONDS = 30.0
 RENEW_SECONDS = 10.0  # a third of the lease: two renewals can fail before it runs out
 UNKNOWN: Any = object()  # `pending` not known: read it from the checkpoint
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS chat_sessions (
-    session_id  TEXT PRIMARY KEY,
-    created_at  REAL NOT NULL,
-    lease_until REAL NOT NULL DEFAULT 0,  -- 0: free; else busy until then (unix time)
-    lease_owner TEXT,
-    pending     TEXT                      -- JSON (a confirm event or null); NULL: not known
-)
-"""
+# The statements that differ between the dialects: "these sessions" as one parameter.
+_HELD = {
+    "sqlite": "session_id IN (SELECT value FROM json_each(?))",  # a JSON array
+    "postgresql": "session_id = ANY(?)",  # a list, sent as a text[]
+}
 
 
 class Busy(Exception):
@@ -64,11 +60,33 @@ class Lease:
     pending: Any
 
 
-class SessionTable:
-    """The `chat_sessions` table on its own connection (its own thread: never blocks the loop)."""
+@dataclass(frozen=True)
+class IdSpace:
+    """The session ids a runtime answers for: those starting with `prefix` and with none of the
+    `reserved` prefixes. Patients' and staff's sessions share one database; each runtime reaches
+    only its own, whatever id an endpoint is given."""
 
-    def __init__(self, conn: aiosqlite.Connection, lease_seconds: float | None = None) -> None:
-        self.conn = conn
+    prefix: str = ""
+    reserved: tuple[str, ...] = ()
+
+    def __contains__(self, session_id: object) -> bool:
+        if not isinstance(session_id, str):
+            return False
+        return session_id.startswith(self.prefix) and not session_id.startswith(self.reserved)
+
+    def new_id(self) -> str:
+        """A fresh unguessable id of this space."""
+        while (session_id := self.prefix + secrets.token_urlsafe(18)) not in self:
+            pass  # a patient id that happened to begin with a reserved prefix (1 in 262,144)
+        return session_id
+
+
+class SessionTable:
+    """The `chat_sessions` table of a sessions database (never blocks the loop: SQLite runs in
+    its connection's thread, PostgreSQL is awaited)."""
+
+    def __init__(self, db: SessionsDb, lease_seconds: float | None = None) -> None:
+        self.db = db
         # Read here, not at import: tests shorten the module's defaults before opening a table.
         self.lease_seconds = lease_seconds or LEASE_SECONDS
         self.renew_seconds = lease_seconds / 3 if lease_seconds else RENEW_SECONDS
@@ -78,36 +96,28 @@ class SessionTable:
 
     @classmethod
     @asynccontextmanager
-    async def open(
-        cls, path: str | None, lease_seconds: float | None = None, busy_seconds: float = 30.0
-    ) -> AsyncIterator[SessionTable]:
-        """`path` None: a private in-memory table (one process, e.g. the staff playground);
-        `lease_seconds` None: LEASE_SECONDS. A statement waits `busy_seconds` for another
-        writer's lock, then fails (a 503 at the API)."""
-        conn = await sqlite.connect(path, synchronous="NORMAL", timeout=busy_seconds, isolation_level=None)
+    async def open(cls, db: SessionsDb, lease_seconds: float | None = None) -> AsyncIterator[SessionTable]:
+        """The table on `db` (already migrated), renewing its leases while open and freeing
+        them on exit. `lease_seconds` None: LEASE_SECONDS."""
+        table = cls(db, lease_seconds)
+        heartbeat = asyncio.create_task(table._heartbeat())
         try:
-            await conn.execute(SCHEMA)
-            table = cls(conn, lease_seconds)
-            heartbeat = asyncio.create_task(table._heartbeat())
-            try:
-                yield table
-            finally:
-                heartbeat.cancel()
-                with suppress(asyncio.CancelledError):
-                    await heartbeat
-                await table.release_all()
+            yield table
         finally:
-            await conn.close()
+            heartbeat.cancel()
+            with suppress(asyncio.CancelledError):
+                await heartbeat
+            await table.release_all()
 
     async def claim(self, session_id: str) -> Lease | None:
         """Lease an existing session. None: no such session. Raises Busy if a turn holds it."""
-        now = time.time()
         # One statement decides: only a free (or expired) lease is taken. An expired lease was
         # left by a dead worker, so what that session waits for is not known any more.
-        rows = await self.conn.execute_fetchall(  # one hand-off to the connection's thread
+        rows = await self.db.fetch(
             "UPDATE chat_sessions SET pending = CASE WHEN lease_until = 0 THEN pending END,"
-            " lease_until = ?, lease_owner = ? WHERE session_id = ? AND lease_until < ? RETURNING pending",
-            (now + self.lease_seconds, self.owner, session_id, now),
+            " lease_until = {now} + ?, lease_owner = ? WHERE session_id = ? AND lease_until < {now}"
+            " RETURNING pending",
+            (self.lease_seconds, self.owner, session_id),
         )
         for (pending,) in rows:
             self.held.add(session_id)
@@ -117,13 +127,18 @@ class SessionTable:
         return None
 
     async def create(self, session_id: str, *, pending: Any = None) -> Lease:
-        """Register a new session, leased to the caller (`pending` UNKNOWN: adopt an old one)."""
-        now = time.time()
-        await self.conn.execute(
-            "INSERT INTO chat_sessions (session_id, created_at, lease_until, lease_owner, pending) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (session_id, now, now + self.lease_seconds, self.owner, _dump(pending)),
-        )
+        """Register a new session, leased to the caller (`pending` UNKNOWN: adopt an old one).
+        Raises Busy if another worker registered it first."""
+        try:
+            await self.db.execute(
+                "INSERT INTO chat_sessions (session_id, created_at, lease_until, lease_owner, pending) "
+                "VALUES (?, {now}, {now} + ?, ?, ?)",
+                (session_id, self.lease_seconds, self.owner, _dump(pending)),
+            )
+        except Exception as exc:
+            if self.db.is_duplicate(exc):
+                raise Busy(session_id) from None
+            raise
         self.held.add(session_id)
         return Lease(pending)
 
@@ -131,7 +146,7 @@ class SessionTable:
         """End this worker's turn; `pending` is what the session now waits for (or UNKNOWN).
         If the statement fails, the lease is no longer renewed and runs out by itself."""
         self.held.discard(session_id)
-        await self.conn.execute(
+        await self.db.execute(
             "UPDATE chat_sessions SET lease_until = 0, lease_owner = NULL, pending = ? "
             "WHERE session_id = ? AND lease_owner = ?",
             (_dump(pending), session_id, self.owner),
@@ -140,7 +155,7 @@ class SessionTable:
     async def release_all(self) -> None:
         """On shutdown: free this worker's sessions (their turns were cancelled)."""
         self.held.clear()
-        await self.conn.execute(
+        await self.db.execute(
             "UPDATE chat_sessions SET lease_until = 0, lease_owner = NULL, pending = NULL WHERE lease_owner = ?",
             (self.owner,),
         )
@@ -151,10 +166,11 @@ class SessionTable:
         held = set(self.held)
         if not held:
             return set()
-        rows = await self.conn.execute_fetchall(
-            "UPDATE chat_sessions SET lease_until = ? WHERE lease_owner = ? AND lease_until > 0"
-            " AND session_id IN (SELECT value FROM json_each(?)) RETURNING session_id",
-            (time.time() + self.lease_seconds, self.owner, json.dumps(sorted(held))),
+        ids = sorted(held)
+        rows = await self.db.fetch(
+            "UPDATE chat_sessions SET lease_until = {now} + ? WHERE lease_owner = ? AND lease_until > 0"
+            f" AND {_HELD[self.db.dialect]} RETURNING session_id",
+            (self.lease_seconds, self.owner, json.dumps(ids) if self.db.dialect == "sqlite" else ids),
         )
         lost = (held - {sid for (sid,) in rows}) & self.held  # and not released meanwhile
         self.held -= lost
@@ -174,21 +190,26 @@ class SessionTable:
                     self.on_lost(session_id)
 
     async def known(self, session_id: str) -> bool:
-        return bool(await self.conn.execute_fetchall("SELECT 1 FROM chat_sessions WHERE session_id = ?", (session_id,)))
+        return bool(await self.db.fetch("SELECT 1 FROM chat_sessions WHERE session_id = ?", (session_id,)))
 
     async def busy(self, session_id: str) -> bool:
         return bool(
-            await self.conn.execute_fetchall(
-                "SELECT 1 FROM chat_sessions WHERE session_id = ? AND lease_until >= ?", (session_id, time.time())
+            await self.db.fetch(
+                "SELECT 1 FROM chat_sessions WHERE session_id = ? AND lease_until >= {now}", (session_id,)
             )
         )
 
     async def forget(self, session_id: str) -> None:
-        await self.conn.execute("DELETE FROM chat_sessions WHERE session_id = ?", (session_id,))
+        await self.db.execute("DELETE FROM chat_sessions WHERE session_id = ?", (session_id,))
 
     async def erase_traces(self) -> bool:
-        """After deleting: the deleted rows' old versions out of the WAL too (core/sqlite.py)."""
-        return await sqlite.erase_traces(self.conn)
+        """After deleting: on SQLite, the deleted rows' old versions out of the WAL too
+        (core/sqlite.py). On PostgreSQL, deleted rows are gone from every query at once and
+        their space is reclaimed by autovacuum; their bytes are not overwritten at once (the
+        README's "Erasure" says what that means), so there is nothing more to do here."""
+        if self.db.conn is None:
+            return True
+        return await sqlite.erase_traces(self.db.conn)
 
 
 def _dump(pending: Any) -> str | None:

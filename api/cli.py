@@ -15,6 +15,7 @@ from core.settings import Settings, get_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from agent.sessions_db import sessions_url
     from api.main import create_app
     from api.serve import serve
     from conversations.evaluate import evaluate_text
@@ -22,11 +23,11 @@ def _serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     workers = args.workers or settings.workers
-    if workers > 1 and settings.playground_token:
+    if workers > 1 and settings.playground_token and sessions_url(settings) is None:
         print(
-            "scheduling-agent serve: the staff playground keeps its sessions in one process's memory, so it "
-            f"needs WORKERS=1 (got {workers}). "
-            "Serve staff from a separate single-worker instance, or unset PLAYGROUND_TOKEN.",
+            "scheduling-agent serve: with CHECKPOINT_URL=memory the staff playground keeps its sessions in one "
+            f"process's memory, so it needs WORKERS=1 (got {workers}). "
+            "Keep sessions in a database (unset CHECKPOINT_URL), or unset PLAYGROUND_TOKEN.",
             file=sys.stderr,
         )
         return 2

@@ -29,10 +29,10 @@ class AppServices:
     settings: Settings
     clock: Clock
     scheduler: SchedulerService
-    staff_sessions: StaffSessions
     evaluator: ScriptEvaluator | None = None  # replays scripts k times (given by the command line)
     runtime: AgentRuntime | None = None  # patients' conversations
-    playground: AgentRuntime | None = None  # staff's, in memory; None while the playground is off
+    playground: AgentRuntime | None = None  # staff's (`pg-` ids); None while the playground is off
+    staff_sessions: StaffSessions | None = None  # their settings, in the playground's sessions database
     limits: ChatLimits = field(init=False)  # the chat endpoints' limits for one client (api/limits.py)
 
     def __post_init__(self) -> None:
@@ -76,7 +76,7 @@ async def get_runtime(request: Request) -> AgentRuntime:
 
 
 async def get_playground_runtime(request: Request) -> AgentRuntime:
-    """The playground's own runtime: in-memory sessions, never a patient's."""
+    """The playground's own runtime: staff sessions only, never a patient's."""
     runtime = services(request.app).playground
     if runtime is None:
         raise RuntimeError("the playground runtime is not running")
@@ -88,7 +88,10 @@ async def get_chat_limits(request: Request) -> ChatLimits:
 
 
 async def get_staff_sessions(request: Request) -> StaffSessions:
-    return services(request.app).staff_sessions
+    staff = services(request.app).staff_sessions
+    if staff is None:
+        raise RuntimeError("the playground runtime is not running")
+    return staff
 
 
 Services = Annotated[AppServices, Depends(get_services)]

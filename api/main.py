@@ -17,6 +17,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from agent.models.stub import StubScript
 from agent.runtime import AgentRuntime
+from agent.sessions import IdSpace
 from api.ai_sdk import router as ai_sdk_router
 from api.chat import router as chat_router
 from api.deps import AppServices, Scheduler
@@ -26,7 +27,7 @@ from api.hardening import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from api.middleware import RequestIdMiddleware
 from api.openapi import install_openapi
 from api.playground.router import router as playground_router
-from api.playground.sessions import StaffSessions
+from api.playground.sessions import SESSION_PREFIX, StaffSessions
 from api.widget import router as widget_router
 from core.clock import Clock, clinic_timezone
 from core.gc_tuning import tune_after_startup
@@ -57,7 +58,7 @@ def create_app(
     settings = settings or get_settings()
     clock = Clock(clinic_timezone(settings.clinic_timezone, settings.schedule_file), settings.scheduler_now)
     scheduler = SchedulerService.from_settings(settings, clock)
-    services = AppServices(settings, clock, scheduler, StaffSessions(), evaluator=evaluator)
+    services = AppServices(settings, clock, scheduler, evaluator=evaluator)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,24 +83,28 @@ def create_app(
                         stub_script=stub_script,
                         model_hook=model_hook,
                         holds=SlotHolds(client),
+                        ids=IdSpace(reserved=(SESSION_PREFIX,)),
                     )
                 )
                 if settings.playground_token:
-                    # Staff sessions live apart from patients' (in memory, gone on restart): a
-                    # patient's endpoint can never reach one, and dropping one frees it entirely.
+                    # Staff sessions share the sessions database (any worker continues one) but
+                    # not the runtime: a patient's endpoint never reaches a `pg-` session.
                     services.playground = await stack.enter_async_context(
                         AgentRuntime.open(
-                            settings.model_copy(update={"checkpoint_url": "memory"}),
+                            settings,
                             clock=clock,
                             tools=tools,
                             stub_script=stub_script,
                             model_hook=model_hook,
+                            ids=IdSpace(prefix=SESSION_PREFIX),
+                            name="playground",
                         )
                     )
+                    services.staff_sessions = StaffSessions(services.playground.sessions.db)
                 tune_after_startup()
                 yield
         finally:
-            services.runtime = services.playground = None
+            services.runtime = services.playground = services.staff_sessions = None
             await scheduler.stop()
 
     app = FastAPI(

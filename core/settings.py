@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     # --- HTTP server ---
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = Field(default=1, ge=1)  # `serve` worker processes (chat sessions are shared in SQLite)
+    workers: int = Field(default=1, ge=1)  # `serve` worker processes (sessions are shared in the sessions database)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"  # auto: readable lines on a terminal, JSON lines otherwise
@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     stream_stall_seconds: float = Field(default=15.0, gt=0)  # longest silence mid-reply, then the same error
     model_retries: int = Field(default=2, ge=0)  # retries of a transient model error (the only ones: see below)
     openai_timeout: float = Field(default=60.0, gt=0)  # the OpenAI client's own per-request timeout; it never retries
-    checkpoint_url: str | None = None  # unset: an SQLite file beside the bookings database
+    checkpoint_url: str | None = None  # unset: the bookings PostgreSQL database, or an SQLite file beside it
     session_lease_seconds: float = Field(default=30.0, gt=0)  # a dead worker's chat sessions free up after this
     playground_token: str | None = None
 

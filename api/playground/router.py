@@ -95,12 +95,13 @@ async def page() -> HTMLResponse:
 # --------------------------------------------------------------------------- sessions
 
 
-def _session(sessions: StaffSessions, session_id: str) -> PlaygroundSession:
-    found = sessions.get(session_id)
+async def _session(sessions: StaffSessions, session_id: str) -> PlaygroundSession:
+    found = await sessions.get(session_id)
     if found is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
-            f"session_id: no playground session {session_id!r} (sessions are kept until the server restarts)",
+            f"session_id: no playground session {session_id!r} "
+            f"(the {sessions.limit} most recently used are kept; start a new one)",
         )
     return found
 
@@ -220,10 +221,10 @@ async def start_playground_turn(
         session_id, create = sessions.new_id(), True
     else:
         session_id, create = body.session_id, False
-        _session(sessions, session_id)  # only the playground's own sessions, never a patient's
+        await _session(sessions, session_id)  # only the playground's own sessions, never a patient's
     turn = await runtime.start_turn(session_id, body.message, body.confirm, options=options, create=create)
-    sessions.record_turn(session_id, chosen)
-    for old in sessions.evict():  # the least recently used go, with their conversation
+    await sessions.record_turn(session_id, chosen)
+    for old in await sessions.evict():  # the least recently used go, with their conversation
         with contextlib.suppress(TurnRefused):
             await runtime.forget(old)
     return turn
@@ -247,17 +248,16 @@ async def chat(
     turn: Annotated[RunningTurn, Depends(start_playground_turn)], sessions: StaffSessionsDep
 ) -> AsyncIterator[ServerSentEvent]:
     """A playground turn with this session's prompt and model; streams the agent's events."""
-    kept = sessions.get(turn.session_id)
     async for event, sse in stream(turn):
-        if kept is not None and event["type"] == "done" and event.get("usage"):
-            kept.add_usage(event["usage"])
+        if event["type"] == "done" and event.get("usage"):
+            await sessions.add_usage(turn.session_id, event["usage"])
         yield sse
 
 
 @api.get("/sessions/{session_id}")
 async def session(session_id: str, runtime: PlaygroundRuntime, sessions: StaffSessionsDep) -> dict[str, Any]:
     """The session's transcript (tool calls and results included) and its settings."""
-    kept = _session(sessions, session_id)
+    kept = await _session(sessions, session_id)
     transcript = await runtime.transcript(session_id)
     return {
         **transcript,
@@ -279,7 +279,7 @@ async def export(
     session_id: str, runtime: PlaygroundRuntime, scheduler: Scheduler, sessions: StaffSessionsDep
 ) -> Response:
     """The session as a conversation script (YAML) that `scheduling-agent test-script` replays."""
-    kept = _session(sessions, session_id)
+    kept = await _session(sessions, session_id)
     text = await export_script(
         await runtime.history(session_id),
         scheduler,
@@ -317,7 +317,7 @@ async def evaluate(
 ) -> dict[str, Any]:
     """The session exported as a script and run `trials` times, each on a fresh database, with the
     prompt and model given (the editor's, which may differ from the session's): how reliable is it?"""
-    kept = _session(sessions, session_id)
+    kept = await _session(sessions, session_id)
     if services.evaluator is None:
         raise HTTPException(
             status.HTTP_501_NOT_IMPLEMENTED,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.servers import wait_until
-from tests.support.sse import aiter_events, chat
+from tests.support.sse import aiter_events, chat, parse_text
 from tests.support.stub_turns import BOOK, CHECK, OFFER
 
 
@@ -212,7 +212,38 @@ def test_serve_with_two_workers_books_through_any_of_them(serve_process) -> None
     assert server.stop() == 0
 
 
-def test_serve_refuses_several_workers_with_the_playground(serve_process) -> None:
-    server = serve_process(workers=2, playground_token="staff-secret", start=False)
+def test_serve_with_two_workers_runs_the_playground_in_any_of_them(serve_process, database_url: str) -> None:
+    """Staff sessions and their conversations are in the sessions database (`database_url`: on
+    either dialect), so a new connection, whichever worker it reaches, continues one."""
+    server = serve_process(
+        workers=2, playground_token="staff-secret", llm_provider="offline", checkpoint_url=database_url
+    )
+    wait_until(lambda: len(server.children()) >= 2, 20.0, 0.1, "two worker processes")
+    staff = {"Authorization": "Bearer staff-secret"}
+    messages = [
+        "Hi! Can I get a follow-up next Tuesday morning?",
+        "9:00 please",
+        "Jane Roe, jane@example.com, 555 0100",
+    ]
+    sid = None
+    for message in messages + ["yes"]:
+        with server.client() as client:  # a new connection per turn: the kernel spreads them over the workers
+            response = client.post("/api/playground/chat", json={"session_id": sid, "message": message}, headers=staff)
+        assert response.status_code == 200, response.text
+        events = parse_text(response.text)
+        sid = events[0]["data"]["session_id"]
+        assert sid.startswith("pg-") and events[-1]["event"] == "done", events[-1]
+    assert events[-1]["data"]["booking"]["start_time"] == "09:00"
+    for _ in range(4):
+        with server.client() as client:
+            summary = client.get(f"/api/playground/sessions/{sid}", headers=staff)
+            exported = client.get(f"/api/playground/sessions/{sid}/export", headers=staff)
+        assert summary.status_code == 200 and summary.json()["turns"] == 4
+        assert exported.status_code == 200 and "book_slot" in exported.text
+    assert server.stop() == 0
+
+
+def test_serve_refuses_several_workers_with_the_playground_in_memory(serve_process) -> None:
+    server = serve_process(workers=2, playground_token="staff-secret", checkpoint_url="memory", start=False)
     with pytest.raises(RuntimeError, match="needs WORKERS=1"):
         server.start(timeout=20)

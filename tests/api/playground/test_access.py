@@ -156,7 +156,9 @@ async def test_the_edited_prompt_reaches_the_model_for_that_session_only(tmp_pat
 
 async def test_staff_sessions_are_apart_from_patients_and_evicted_whole(tmp_path: Path) -> None:
     async with running_app(settings_for(tmp_path)) as (app, client):
-        services(app).staff_sessions.limit = 2
+        staff_sessions = services(app).staff_sessions
+        assert staff_sessions is not None
+        staff_sessions.limit = 2
         first = (await turn(client, message="hello"))[0]["session_id"]
         assert first.startswith("pg-")
         # A patient's endpoint never reaches a staff session, and the staff runtime is not the patients'.
