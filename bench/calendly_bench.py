@@ -13,10 +13,13 @@
    Three modes, a fresh database each: plain; with an `Idempotency-Key` on every request; and
    with a hold taken before each booking (POST /holds, then /book with its `hold_id`: two
    commits per booking). The last two are printed as ratios of plain bookings/s.
+3. `--database postgres`: every run of ours again on a throwaway PostgreSQL (bench_postgres.py,
+   durable settings), printed next to SQLite in the same run; the database server's own CPU
+   per request is shown beside the app's.
 
 Needs `wrk` on PATH (bench/run.sh installs it). Run from the project root:
 
-    .venv/bin/python bench/calendly_bench.py [--duration 10] [--connections 32] [--rounds 1]
+    .venv/bin/python bench/calendly_bench.py [--duration 10] [--connections 32] [--rounds 1] [--database postgres]
 """
 
 from __future__ import annotations
@@ -36,9 +39,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from bench_postgres import Database, ThrowawayPostgres
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2026-11-23T09:00:00"  # a Monday, clinic-local: the clock every server here is frozen at
@@ -163,10 +170,10 @@ def clean_env(**extra: str) -> dict[str, str]:
 BENCH_LIMITS_OFF = {"LIMIT_CLIENT_BOOKINGS_PER_MINUTE": "0", "LIMIT_UPCOMING_BOOKINGS": "0"}
 
 
-def ours(workdir: Path, cpu: str | None, db_name: str, **settings: str) -> Server:
+def ours(workdir: Path, cpu: str | None, database_url: str, **settings: str) -> Server:
     script = Path(sys.executable).with_name("scheduling-agent")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "api.cli"]
-    env = clean_env(DATABASE_URL=f"sqlite:///{workdir / db_name}", SCHEDULER_NOW=NOW, **BENCH_LIMITS_OFF, **settings)
+    env = clean_env(DATABASE_URL=database_url, SCHEDULER_NOW=NOW, **BENCH_LIMITS_OFF, **settings)
     return Server("scheduling-agent", [*command, "serve"], workdir, env, cpu)
 
 
@@ -196,6 +203,7 @@ class WrkResult:
     socket_errors: int = 0
     extra: dict[str, int] = field(default_factory=dict)
     cpu_ms_per_request: float | None = None  # server CPU time / requests: steadier on a busy machine
+    db_cpu_ms_per_request: float | None = None  # a PostgreSQL server's CPU time / requests (SQLite: in the above)
 
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -242,6 +250,7 @@ def wrk(
     script: Path | None = None,
     script_args: tuple[str, ...] = (),
     server: Server | None = None,
+    db_cpu: Callable[[], float] | None = None,
 ) -> tuple[WrkResult, str]:
     command = ["wrk", "--latency", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s"]
     if script is not None:
@@ -252,13 +261,17 @@ def wrk(
     if cpu is not None:
         command = ["taskset", "-c", cpu, *command]
     cpu_before = server.cpu_seconds() if server else None
+    db_before = db_cpu() if db_cpu else None
     done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=duration + 60)
     cpu_after = server.cpu_seconds() if server else None
+    db_after = db_cpu() if db_cpu else None
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     result = parse_wrk(done.stdout)
     if cpu_before is not None and cpu_after is not None and result.requests:
         result.cpu_ms_per_request = (cpu_after - cpu_before) * 1000 / result.requests
+    if db_before is not None and db_after is not None and result.requests:
+        result.db_cpu_ms_per_request = (db_after - db_before) * 1000 / result.requests
     return result, done.stdout
 
 
@@ -391,8 +404,21 @@ def booking_script(slots: list[tuple[str, str, str]], path: Path) -> Path:
 # --------------------------------------------------------------------------- main
 
 
-def _fmt_cpu(ms: float | None) -> str:
-    return f"{ms:.3f} ms" if ms is not None else "n/a"
+def _fmt_cpu(r: WrkResult) -> str:
+    if r.cpu_ms_per_request is None:
+        return "n/a"
+    text = f"{r.cpu_ms_per_request:.3f} ms"
+    return text + (f" +{r.db_cpu_ms_per_request:.3f} PG" if r.db_cpu_ms_per_request is not None else "")
+
+
+@dataclass
+class Figures:
+    """One database's results."""
+
+    ours: list[WrkResult] = field(default_factory=list)
+    held: list[WrkResult] = field(default_factory=list)
+    bookings: dict[str, WrkResult] = field(default_factory=dict)
+    per_second: dict[str, float] = field(default_factory=dict)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -405,6 +431,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="availability rounds (ours, bare alternately)")
     parser.add_argument("--no-pin", action="store_true", help="don't pin server and wrk to separate CPUs")
     parser.add_argument("--skip-bookings", action="store_true")
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="postgres: every run of ours also on a throwaway PostgreSQL, next to SQLite",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
 
@@ -416,122 +448,89 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0]
     print(
         f"wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s --latency; "
-        f"{os.cpu_count()} CPUs; {'server on CPU 0, wrk on CPU 1' if pin else 'no CPU pinning'}; "
-        f"load average {load:.2f} at start"
+        f"{os.cpu_count()} CPUs; {'server on CPU 0, wrk on CPU 1' if pin else 'no CPU pinning'}"
+        f"{' (PostgreSQL unpinned)' if args.database == 'postgres' else ''}; load average {load:.2f} at start"
     )
     if load > (os.cpu_count() or 1) * 0.5:
         print("  (the machine is busy: figures will be noisy; ratio is the steadier number)")
 
     results: dict[str, object] = {}
-    with tempfile.TemporaryDirectory(prefix="calendly-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="calendly-bench-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
-        ours_runs: list[WrkResult] = []
+        databases = [Database("sqlite", workdir)]
+        if args.database == "postgres":
+            databases.append(Database("postgres", workdir, stack.enter_context(ThrowawayPostgres())))
+        figures = {db.kind: Figures() for db in databases}
         bare_runs: list[WrkResult] = []
-        held_runs: list[WrkResult] = []
 
-        def measure(name: str, server: Server, runs: list[WrkResult], round_no: int) -> None:
+        def measure(name: str, server: Server, runs: list[WrkResult], round_no: int, db: Database | None) -> None:
             url = server.url + AVAILABILITY_PATH
             status, body = http_get(url)
             if status != 200:
                 raise RuntimeError(f"{name}: GET {AVAILABILITY_PATH} -> {status} {body[:300]!r}")
             if args.warmup > 0:
                 wrk(url, args.warmup, args.connections, args.threads, client_cpu)
-            result, raw = wrk(url, args.duration, args.connections, args.threads, client_cpu, server=server)
+            db_cpu = db.cpu if db else None
+            result, raw = wrk(
+                url, args.duration, args.connections, args.threads, client_cpu, server=server, db_cpu=db_cpu
+            )
             if result.non_2xx or result.socket_errors:
                 raise RuntimeError(f"{name}: errors under load\n{raw}")
             runs.append(result)
             print(
-                f"  round {round_no + 1} {name:5}: {result.rps:9.1f} req/s  "
+                f"  round {round_no + 1} {name:15}: {result.rps:9.1f} req/s  "
                 f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  "
-                f"server CPU {_fmt_cpu(result.cpu_ms_per_request)} per request"
+                f"server CPU {_fmt_cpu(result)} per request"
             )
 
         for round_no in range(args.rounds):
-            with ours(workdir, server_cpu, f"avail-{round_no}.db") as server:
-                measure("ours", server, ours_runs, round_no)
+            for db in databases:
+                with ours(workdir, server_cpu, db.fresh(f"avail_{round_no}")) as server:
+                    measure(f"ours {db.kind}", server, figures[db.kind].ours, round_no, db)
             with bare(workdir, server_cpu) as server:
-                measure("bare", server, bare_runs, round_no)
-            with ours(workdir, server_cpu, f"held-{round_no}.db") as server:
-                placed = place_holds(server.port, free_slots(server.port, 60), HOLDS)
-                if round_no == 0:
-                    print(f"  ({placed} live holds in the next server's database)")
-                measure("holds", server, held_runs, round_no)
+                measure("bare", server, bare_runs, round_no, None)
+            for db in databases:
+                with ours(workdir, server_cpu, db.fresh(f"held_{round_no}")) as server:
+                    placed = place_holds(server.port, free_slots(server.port, 60), HOLDS)
+                    if round_no == 0:
+                        print(f"  ({placed} live holds in the next server's database)")
+                    measure(f"holds {db.kind}", server, figures[db.kind].held, round_no, db)
 
-        best_ours = max(ours_runs, key=lambda r: r.rps)
         best_bare = max(bare_runs, key=lambda r: r.rps)
-        best_held = max(held_runs, key=lambda r: r.rps)
-        ratio = best_ours.rps / best_bare.rps
-        held_ratio = best_held.rps / best_bare.rps
-        results.update(
-            availability_ours=asdict(best_ours),
-            availability_bare=asdict(best_bare),
-            availability_with_holds=asdict(best_held),
-            ratio=ratio,
-            ratio_with_holds=held_ratio,
-        )
+        results["availability_bare"] = asdict(best_bare)
 
-        bookings: dict[str, WrkResult] = {}
-        per_second: dict[str, float] = {}
         if not args.skip_bookings:
             schedule = long_schedule(workdir, BOOKING_HORIZON_DAYS)
-            for mode in BOOKING_MODES:
-                with ours(workdir, server_cpu, f"bookings-{mode}.db", SCHEDULE_FILE=str(schedule)) as server:
-                    slots = free_slots(server.port, BOOKING_HORIZON_DAYS)
-                    script = booking_script(slots, workdir / "book.lua")
-                    booking, raw = wrk(
-                        server.url,
-                        args.booking_duration,
-                        args.connections,
-                        args.threads,
-                        client_cpu,
-                        script,
-                        (str(args.threads), mode),
-                        server=server,
-                    )
-                if booking.extra.get("refused") or booking.socket_errors:
-                    raise RuntimeError(f"bookings refused under load ({mode})\n{raw}")
-                if booking.extra.get("exhausted"):
-                    print(f"  note: all {len(slots)} free slots were booked before the end: {mode} is a lower bound")
-                bookings[mode] = booking
-                per_second[mode] = booking.extra.get("created", 0) / args.booking_duration
-                print(f"  bookings, {mode:5}: {per_second[mode]:9.1f} bookings/s")
-            results.update(
-                bookings={m: asdict(b) for m, b in bookings.items()},
-                bookings_per_second=per_second,
-                free_slots=len(slots),
-            )
+            for db in databases:
+                fig = figures[db.kind]
+                for mode in BOOKING_MODES:
+                    url = db.fresh(f"bookings_{mode}")
+                    with ours(workdir, server_cpu, url, SCHEDULE_FILE=str(schedule)) as server:
+                        slots = free_slots(server.port, BOOKING_HORIZON_DAYS)
+                        script = booking_script(slots, workdir / "book.lua")
+                        booking, raw = wrk(
+                            server.url,
+                            args.booking_duration,
+                            args.connections,
+                            args.threads,
+                            client_cpu,
+                            script,
+                            (str(args.threads), mode),
+                            server=server,
+                            db_cpu=db.cpu,
+                        )
+                    if booking.extra.get("refused") or booking.socket_errors:
+                        raise RuntimeError(f"bookings refused under load ({db.kind}, {mode})\n{raw}")
+                    if booking.extra.get("exhausted"):
+                        print(
+                            f"  note: all {len(slots)} free slots were booked before the end: {mode} is a lower bound"
+                        )
+                    fig.bookings[mode] = booking
+                    fig.per_second[mode] = booking.extra.get("created", 0) / args.booking_duration
+                    print(f"  bookings, {db.kind:8} {mode:5}: {fig.per_second[mode]:9.1f} bookings/s")
 
-    rows = [
-        ("availability, scheduling-agent", f"{best_ours.rps:,.0f} req/s", best_ours),
-        ("availability, bare FastAPI", f"{best_bare.rps:,.0f} req/s", best_bare),
-        (f"availability, {HOLDS} holds live", f"{best_held.rps:,.0f} req/s", best_held),
-    ]
-    labels = {"plain": "booking (fresh DB)", "key": "booking, Idempotency-Key", "hold": "booking, hold first"}
-    rows += [(labels[m], f"{per_second[m]:,.0f} bookings/s", b) for m, b in bookings.items()]
-    print()
-    print(f"{'scenario':32} {'throughput':>18} {'p50':>10} {'p99':>10} {'CPU/req':>10}")
-    print("-" * 84)
-    for name, throughput, r in rows:
-        print(
-            f"{name:32} {throughput:>18} {r.p50_ms:>7.2f} ms {r.p99_ms:>7.2f} ms {_fmt_cpu(r.cpu_ms_per_request):>10}"
-        )
-    print("-" * 84)
-    verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
-    print(f"{'ratio ours/bare (availability)':32} {ratio:>18.2f}   {verdict} the target of {TARGET_RATIO}")
-    verdict = "meets" if held_ratio >= TARGET_HOLDS_RATIO else "BELOW"
-    print(f"{'same, with holds live':32} {held_ratio:>18.2f}   {verdict} the target of {TARGET_HOLDS_RATIO}")
-    cpu_ours = min(r.cpu_ms_per_request or float("inf") for r in ours_runs)
-    cpu_bare = min(r.cpu_ms_per_request or float("inf") for r in bare_runs)
-    if cpu_ours < float("inf") and cpu_bare < float("inf"):
-        results["cpu_ratio"] = cpu_bare / cpu_ours
-        print(f"{'same, by server CPU per request':32} {cpu_bare / cpu_ours:>18.2f}   (less sensitive to other load)")
-    if per_second.get("plain"):
-        for mode, label in (("key", "with Idempotency-Key"), ("hold", "with a hold first")):
-            share = per_second[mode] / per_second["plain"]
-            results[f"bookings_ratio_{mode}"] = share
-            verdict = "meets" if share >= TARGET_BOOKING_RATIO else "BELOW"
-            name = f"bookings/s {label} / plain"
-            print(f"{name:32} {share:>18.2f}   {verdict} the target of {TARGET_BOOKING_RATIO}")
+    for kind, fig in figures.items():
+        results[kind] = report(kind, fig, best_bare, bare_runs)
     print(
         f"{'reference: the original service':32} {f'~{REFERENCE_RPS} req/s':>18}   "
         f"(each availability request parks a thread for 1.5 s)"
@@ -539,6 +538,53 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
     return 0
+
+
+def report(kind: str, fig: Figures, best_bare: WrkResult, bare_runs: list[WrkResult]) -> dict[str, object]:
+    """Print one database's table and ratios; the same as a dict for --json."""
+    best_ours = max(fig.ours, key=lambda r: r.rps)
+    best_held = max(fig.held, key=lambda r: r.rps)
+    ratio = best_ours.rps / best_bare.rps
+    held_ratio = best_held.rps / best_bare.rps
+    out: dict[str, object] = {
+        "availability_ours": asdict(best_ours),
+        "availability_with_holds": asdict(best_held),
+        "ratio": ratio,
+        "ratio_with_holds": held_ratio,
+    }
+    rows = [
+        ("availability, scheduling-agent", f"{best_ours.rps:,.0f} req/s", best_ours),
+        ("availability, bare FastAPI", f"{best_bare.rps:,.0f} req/s", best_bare),
+        (f"availability, {HOLDS} holds live", f"{best_held.rps:,.0f} req/s", best_held),
+    ]
+    labels = {"plain": "booking (fresh DB)", "key": "booking, Idempotency-Key", "hold": "booking, hold first"}
+    rows += [(labels[m], f"{fig.per_second[m]:,.0f} bookings/s", b) for m, b in fig.bookings.items()]
+    print()
+    print(f"{kind}:")
+    print(f"{'scenario':32} {'throughput':>18} {'p50':>10} {'p99':>10} {'CPU/req':>22}")
+    print("-" * 96)
+    for name, throughput, r in rows:
+        print(f"{name:32} {throughput:>18} {r.p50_ms:>7.2f} ms {r.p99_ms:>7.2f} ms {_fmt_cpu(r):>22}")
+    print("-" * 96)
+    verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
+    print(f"{'ratio ours/bare (availability)':32} {ratio:>18.2f}   {verdict} the target of {TARGET_RATIO}")
+    verdict = "meets" if held_ratio >= TARGET_HOLDS_RATIO else "BELOW"
+    print(f"{'same, with holds live':32} {held_ratio:>18.2f}   {verdict} the target of {TARGET_HOLDS_RATIO}")
+    cpu_ours = min((r.cpu_ms_per_request or float("inf")) + (r.db_cpu_ms_per_request or 0.0) for r in fig.ours)
+    cpu_bare = min(r.cpu_ms_per_request or float("inf") for r in bare_runs)
+    if cpu_ours < float("inf") and cpu_bare < float("inf"):
+        out["cpu_ratio"] = cpu_bare / cpu_ours
+        name = "same, by server CPU per request" + (" (+PG)" if kind == "postgres" else "")
+        print(f"{name:32} {cpu_bare / cpu_ours:>18.2f}   (less sensitive to other load)")
+    if fig.per_second.get("plain"):
+        out["bookings_per_second"] = fig.per_second
+        for mode, label in (("key", "with Idempotency-Key"), ("hold", "with a hold first")):
+            share = fig.per_second[mode] / fig.per_second["plain"]
+            out[f"bookings_ratio_{mode}"] = share
+            verdict = "meets" if share >= TARGET_BOOKING_RATIO else "BELOW"
+            name = f"bookings/s {label} / plain"
+            print(f"{name:32} {share:>18.2f}   {verdict} the target of {TARGET_BOOKING_RATIO}")
+    return out
 
 
 if __name__ == "__main__":

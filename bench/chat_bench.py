@@ -12,7 +12,9 @@ complete 3N turns per 4 x latency. Two modes:
 
 Each prints completed turns/s against the ideal as a ratio (target: >= 0.9 at 200 sessions), the
 server CPU per turn (all uvicorn processes, from /proc) and the delay between the model producing
-its first token and the client receiving the `token` event.
+its first token and the client receiving the `token` event. `--database postgres` runs each
+latency on SQLite and then on a throwaway PostgreSQL (bookings, checkpoints and session leases
+all in it), and shows the database server's CPU per turn beside the app's.
 """
 
 from __future__ import annotations
@@ -29,17 +31,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
+from bench_postgres import Database, ThrowawayPostgres
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2026-11-23T09:00:00"
 HORIZON_DAYS = 365  # like calendly_bench: enough distinct free slots for the steady run
 
 Turns = list[tuple[float, list[float]]]  # per completed turn: client monotonic time, first-token delays
+DbCpu = Callable[[], float] | None  # a PostgreSQL server's CPU seconds so far (None: SQLite, inside the app)
 
 
 class OutOfSlots(Exception):
@@ -161,13 +166,19 @@ def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(after[p] - before[p] for p in before.keys() & after.keys())
 
 
-def cpu_line(server: float, client: float, turns: int) -> str:
-    """The load generator runs on the same machine: its CPU is shown beside the server's."""
+def cpu_line(server: float, client: float, turns: int, database: float | None = None) -> str:
+    """The load generator runs on the same machine: its CPU is shown beside the server's (and
+    PostgreSQL's, when the data is there)."""
     turns = max(turns, 1)
+    db = f" + PostgreSQL {database / turns * 1000:.1f} ms" if database is not None else ""
     return (
-        f"  server CPU per turn: {server / turns * 1000:.1f} ms   "
+        f"  server CPU per turn: {server / turns * 1000:.1f} ms{db}   "
         f"(this client: {client / turns * 1000:.1f} ms, same machine)"
     )
+
+
+def db_used(db_cpu: DbCpu, before: float | None) -> float | None:
+    return db_cpu() - before if db_cpu is not None and before is not None else None
 
 
 def delay_line(delays: list[float]) -> str:
@@ -180,15 +191,16 @@ def delay_line(delays: list[float]) -> str:
     )
 
 
-async def burst(host: str, port: int, chosen: list[tuple[str, str]], latency: float, pid: int) -> None:
+async def burst(host: str, port: int, chosen: list[tuple[str, str]], latency: float, pid: int, db_cpu: DbCpu) -> None:
     """Every session starts its one conversation at the same instant."""
     sessions = len(chosen)
     record: Turns = []
-    cpu0, client0 = server_cpu(pid), time.process_time()
+    cpu0, client0, db0 = server_cpu(pid), time.process_time(), db_cpu() if db_cpu else None
     start = time.perf_counter()
     await asyncio.gather(*(conversation(host, port, d, t, i, record) for i, (d, t) in enumerate(chosen)))
     wall = time.perf_counter() - start
     cpu, client = cpu_used(cpu0, server_cpu(pid)), time.process_time() - client0
+    database = db_used(db_cpu, db0)
     turns = 3 * sessions
     ideal_wall = 4 * latency
     print(f"{sessions} concurrent sessions x 3 turns, model latency {latency:.2f} s per call")
@@ -196,7 +208,7 @@ async def burst(host: str, port: int, chosen: list[tuple[str, str]], latency: fl
         f"  completed turns/s: {turns / wall:7.1f}   ideal: {turns / ideal_wall:7.1f}   "
         f"ratio: {ideal_wall / wall:.2f} (target >= 0.9)"
     )
-    print(cpu_line(cpu, client, turns))
+    print(cpu_line(cpu, client, turns, database))
     print(f"  wall time: {wall:.2f} s (ideal {ideal_wall:.2f} s)")
     print(delay_line([x for _, d in record for x in d]))
 
@@ -210,6 +222,7 @@ async def steady(
     duration: float,
     seed: int,
     pid: int,
+    db_cpu: DbCpu,
 ) -> None:
     """A closed loop: N sessions, each running conversations back to back, measured after a warm-up."""
     rng = random.Random(seed)
@@ -240,10 +253,11 @@ async def steady(
     tasks = [asyncio.create_task(session(o)) for o in offsets]
     try:
         done = await until(window[0])
-        cpu0, client0 = server_cpu(pid), time.process_time()
+        cpu0, client0, db0 = server_cpu(pid), time.process_time(), db_cpu() if db_cpu else None
         if not done:
             done = await until(window[1])
         cpu, client = cpu_used(cpu0, server_cpu(pid)), time.process_time() - client0
+        database = db_used(db_cpu, db0)
         for task in done:
             task.result()  # a failed session: raise its error
     finally:
@@ -258,22 +272,22 @@ async def steady(
         f"measured over the last {span:.1f} s"
     )
     print(f"  completed turns/s: {rate:7.1f}   ideal: {ideal:7.1f}   ratio: {rate / ideal:.2f} (target >= 0.9)")
-    print(cpu_line(cpu, client, len(counted)))
+    print(cpu_line(cpu, client, len(counted), database))
     print(f"  turns in the window: {len(counted)} ({len(record)} in the run)")
     print(delay_line([x for _, d in counted for x in d]))
 
 
-async def run(url: str, args: argparse.Namespace, latency: float, pid: int) -> None:
+async def run(url: str, args: argparse.Namespace, latency: float, pid: int, db_cpu: DbCpu) -> None:
     host, port = url.removeprefix("http://").split(":")
     if args.mode in ("burst", "both"):
         async with httpx.AsyncClient(base_url=url, timeout=120) as client:
             chosen = await slots(client, args.sessions)
-        await burst(host, int(port), chosen, latency, pid)
+        await burst(host, int(port), chosen, latency, pid, db_cpu)
     if args.mode in ("steady", "both"):
         most = args.sessions * math.ceil(args.duration / (4 * latency)) + args.sessions
         async with httpx.AsyncClient(base_url=url, timeout=120) as client:
             chosen = await slots(client, most)
-        await steady(host, int(port), chosen, args.sessions, latency, args.duration, args.seed, pid)
+        await steady(host, int(port), chosen, args.sessions, latency, args.duration, args.seed, pid, db_cpu)
 
 
 def wait_ready(url: str, server: subprocess.Popen[bytes], workers: int, log: Path) -> None:
@@ -316,23 +330,33 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="length of the steady run (s)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the steady start offsets")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="postgres: each latency on SQLite, then on a throwaway PostgreSQL",
+    )
     args = parser.parse_args()
-    for latency in args.latency:
-        print(
-            f"chat bench: sessions {args.sessions}, latency {latency:.2f} s, workers {args.workers}, "
-            f"mode {args.mode}, duration {args.duration:.0f} s (steady)"
-        )
-        bench_one(args, latency)
+    with ExitStack() as stack:
+        postgres = stack.enter_context(ThrowawayPostgres()) if args.database == "postgres" else None
+        for number, latency in enumerate(args.latency):
+            for kind in ["sqlite"] + (["postgres"] if postgres else []):
+                print(
+                    f"chat bench: sessions {args.sessions}, latency {latency:.2f} s, workers {args.workers}, "
+                    f"mode {args.mode}, duration {args.duration:.0f} s (steady), database {kind}"
+                )
+                bench_one(args, latency, f"chat_{number}", postgres if kind == "postgres" else None)
 
 
-def bench_one(args: argparse.Namespace, latency: float) -> None:
-    """Start a server with the model at `latency`, run the modes, stop it."""
+def bench_one(args: argparse.Namespace, latency: float, name: str, postgres: ThrowawayPostgres | None) -> None:
+    """Start a server with the model at `latency` on a fresh database `name`, run the modes, stop it."""
     with tempfile.TemporaryDirectory() as tmp:
+        db = Database("postgres" if postgres else "sqlite", Path(tmp), postgres)
         schedule = json.loads((ROOT / "data" / "schedule.json").read_text()) | {"horizon_days": HORIZON_DAYS}
         (Path(tmp) / "schedule.json").write_text(json.dumps(schedule))
         env = {
             **os.environ,
-            "DATABASE_URL": f"sqlite:///{tmp}/b.db",
+            "DATABASE_URL": db.fresh(name),
             "SCHEDULER_NOW": NOW,
             "SCHEDULE_FILE": f"{tmp}/schedule.json",
             "PYTHONPATH": f"{ROOT / 'bench'}{os.pathsep}{ROOT}",
@@ -355,7 +379,7 @@ def bench_one(args: argparse.Namespace, latency: float) -> None:
         try:
             url = f"http://127.0.0.1:{args.port}"
             wait_ready(url, server, args.workers, log_path)
-            asyncio.run(run(url, args, latency, server.pid))
+            asyncio.run(run(url, args, latency, server.pid, db.cpu))
         except OutOfSlots as error:
             raise SystemExit(str(error)) from None
         finally:

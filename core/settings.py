@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     time_format: TimeFormat | None = None  # 12h ("2:00 PM") | 24h ("14:00"); unset: from CLINIC_LOCALE
     scheduler_now: datetime | None = None  # clinic-local; unset: the real clock
     hold_minutes: float = Field(default=5, gt=0)  # how long a slot hold lasts, by the clinic clock
+    availability_cache_seconds: float = Field(default=1.0, ge=0)  # others' changes show within it; 0: no cache
 
     # --- notices to patients (issue 12) ---
     smtp_url: str | None = None  # smtp://user:pass@host:587?starttls=true; unset: .eml files in OUTBOX_DIR

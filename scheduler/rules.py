@@ -87,8 +87,10 @@ class BookingRules:
     Held slots count as taken for everyone but the hold's owner, until they expire by the
     clinic clock. Availability answers are cached for `cache_seconds` (and per clock minute,
     since past slots drop out as time goes on). This process's changes (bookings, reschedules,
-    cancellations, holds) clear the cache at once; another process's show within `cache_seconds`.
-    A booking itself is always decided by the database, so a stale read can offer a taken slot but never book it twice.
+    cancellations, holds) clear the cache at once; another process's show within `cache_seconds`
+    (`AVAILABILITY_CACHE_SECONDS`; 0: no cache, so they show on the next request). A booking
+    itself is always decided by the database, so a stale read can offer a taken slot but never
+    book it twice.
     """
 
     def __init__(
@@ -127,6 +129,8 @@ class BookingRules:
     async def availability(self, day: Date, appointment_type: str) -> Availability:
         """Free slots in time order, or ServiceError 404 (carrying next_available)."""
         now = self.clock.now()
+        if self.cache_seconds <= 0:  # every answer read from the database: other processes' changes show at once
+            return await self._availability(day, appointment_type, now)
         key = (day, appointment_type, now.replace(second=0, microsecond=0))
         cached = self._cache.get(key)
         if cached is None or cached[0] < time.monotonic():

@@ -100,6 +100,7 @@ class SchedulerService:
             source,
             self.store,
             self.clock,
+            cache_seconds=self.settings.availability_cache_seconds,
             hold_minutes=self.settings.hold_minutes,
             max_upcoming=self.settings.limit_upcoming_bookings,
         )

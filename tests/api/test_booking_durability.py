@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.support.openai_server import OpenAICompatibleServer, Reply, openai_provider
+from tests.support.killed_turn import BOOKED, PATIENT, KillAfterBooking
+from tests.support.openai_server import OpenAICompatibleServer, openai_provider
 from tests.support.servers import wait_until
 from tests.support.sse import aiter_events, chat
-from tests.support.stub_turns import BOOK, BOOK_ARGS, CHECK, OFFER
-
-PATIENT = "9:00, Jane Roe, jane@example.com, 555 0100"
-BOOKED = "You're booked for Tuesday, December 1 at 9:00 AM."
+from tests.support.stub_turns import BOOK, CHECK, OFFER
 
 
 def confirmed_bookings(database: Path) -> list[tuple[str, str]]:
@@ -77,28 +74,6 @@ async def test_a_patient_who_disconnects_right_after_the_booking_still_has_it_in
     assert not [e for e in again if e["type"] == "tool_call"]
     assert confirmed_bookings(database) == [("2026-12-01", "09:00")]
     assert server.outcome[0] == "finished", "the disconnect did not cancel the approved turn"
-
-
-class KillAfterBooking:
-    """The model of the killed server: asks to book; after the booking's result it holds its
-    reply (the test kills the server then); later calls answer the conversation as it stands."""
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-        self.holding = threading.Event()
-
-    def __call__(self, body: dict[str, Any]) -> Reply:
-        messages = body["messages"]
-        last = messages[-1]
-        if last["role"] == "user" and not any(m["role"] == "tool" for m in messages):
-            return Reply(tool_calls=[("call_book_1", "book_slot", BOOK_ARGS)])
-        if last["role"] == "tool" and not self.holding.is_set():
-            self.holding.set()  # the booking ran and its result was saved: now the server dies
-            self.release.wait(30)
-            return Reply(text="(never seen: the server was killed)")
-        if last["role"] == "tool":
-            return Reply(text=BOOKED)
-        return Reply(text="You're all set, see you then.")
 
 
 def test_a_server_killed_right_after_the_booking_leaves_it_in_the_conversation(serve_process) -> None:
