@@ -62,20 +62,23 @@ async def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
         return list(await (await pg.execute(sql.encode())).fetchall())
 
 
+async def _execute(url: str, sql: str) -> None:
+    """One committed statement on either dialect."""
+    parsed = parse_database_url(url)
+    if parsed.dialect == "sqlite":
+        async with aiosqlite.connect(str(parsed.sqlite_path)) as conn:
+            await conn.execute(sql)
+            await conn.commit()
+    else:
+        async with await psycopg.AsyncConnection.connect(parsed.url, autocommit=True) as pg:
+            await pg.execute(sql.encode())
+
+
 async def test_migrations_apply_in_order_once_and_keep_data(database_url: str, packages: Path) -> None:
     first = _package(packages, "mig_a1", V1)
     assert await _run(database_url, "notes", first) == [1]
     assert await _run(database_url, "notes", first) == []  # already there: nothing again
-    await _rows(database_url, "SELECT 1")
-    parsed = parse_database_url(database_url)
-    insert = "INSERT INTO notes (id, body) VALUES (1, 'kept')"
-    if parsed.dialect == "sqlite":
-        async with aiosqlite.connect(str(parsed.sqlite_path)) as conn:
-            await conn.execute(insert)
-            await conn.commit()
-    else:
-        async with await psycopg.AsyncConnection.connect(parsed.url, autocommit=True) as pg:
-            await pg.execute(insert)
+    await _execute(database_url, "INSERT INTO notes (id, body) VALUES (1, 'kept')")
     upgraded = _package(packages, "mig_a2", V2)  # the next release ships one more file
     assert await _run(database_url, "notes", upgraded) == [2]
     assert await _rows(database_url, "SELECT id, body, seen FROM notes ORDER BY id") == [
@@ -107,15 +110,7 @@ async def test_a_failing_migration_leaves_the_previous_version(database_url: str
 async def test_a_database_older_than_the_version_table_starts_from_its_baseline(
     database_url: str, packages: Path
 ) -> None:
-    parsed = parse_database_url(database_url)
-    create = "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"
-    if parsed.dialect == "sqlite":
-        async with aiosqlite.connect(str(parsed.sqlite_path)) as conn:
-            await conn.execute(create)
-            await conn.commit()
-    else:
-        async with await psycopg.AsyncConnection.connect(parsed.url, autocommit=True) as pg:
-            await pg.execute(create)
+    await _execute(database_url, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
 
     async def baseline(_: object) -> int:
         return 1  # "notes" exists: version 1 was applied before versions were recorded
