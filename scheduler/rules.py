@@ -25,6 +25,16 @@ from scheduler.store import Booking, BookingEvent, BookingStore, Hold, SlotTaken
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
 
+def new_confirmation_code() -> str:
+    """8 characters with at least one letter and one digit: a code of letters only (1 in 10
+    otherwise) reads like a word, and patients' messages (and the offline model) tell a code
+    from words by its mix. Drawn again until mixed, so every mixed code is equally likely."""
+    while True:
+        code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+        if any(c.isdigit() for c in code) and any(c.isalpha() for c in code):
+            return code
+
+
 @dataclass(frozen=True)
 class Availability:
     date: Date
@@ -269,7 +279,7 @@ class BookingRules:
             await self._under_upcoming_limit(tx, request, now)
             booking = Booking(
                 booking_id=f"APPT-{day:%Y%m%d}-{secrets.token_hex(4).upper()}",
-                confirmation_code="".join(secrets.choice(_CODE_ALPHABET) for _ in range(8)),
+                confirmation_code=new_confirmation_code(),
                 appointment_type=type_key,
                 date=day.isoformat(),
                 start_time=slot.start_time,

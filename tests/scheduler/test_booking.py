@@ -379,3 +379,15 @@ def test_stopping_the_server_with_a_pending_notice_is_clean(live_server, tmp_pat
     assert not [r for r in server.logs.snapshot() if r.levelname in ("ERROR", "CRITICAL")], server.logs.text()
     outbox = query(server.settings.database_url, "SELECT kind, attempts, sent_at FROM outbox")
     assert outbox == [{"kind": "created", "attempts": 1, "sent_at": None}]
+
+
+def test_confirmation_codes_mix_letters_and_digits() -> None:
+    """A patient types the code among words ("my booking ABCDEFGH"): a code of letters only,
+    1 in 10 of the plain draws, would read as a word to the offline model."""
+    from scheduler.rules import _CODE_ALPHABET, new_confirmation_code
+
+    codes = {new_confirmation_code() for _ in range(2000)}
+    assert len(codes) > 1990  # still random
+    for code in codes:
+        assert len(code) == 8 and set(code) <= set(_CODE_ALPHABET)
+        assert any(c.isdigit() for c in code) and any(c.isalpha() for c in code), code
