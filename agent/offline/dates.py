@@ -78,6 +78,8 @@ _DAY_AFTER = re.compile(r"\b(?:the\s+)?day\s+(after|before)\s+$")
 _REFUSE = r"\b(?:not|never|(?:can'?t|cannot|can\s+not)\s+(?:do|make(?:\s+it)?))\s+(?:on\s+)?(?:this\s+|the\s+)?$"
 _NEGATION = re.compile(rf"{_REFUSE}|\b(?:except|but|other\s+than|apart\s+from)\s+(?:on\s+)?$")
 _REFUSE_RE = re.compile(_REFUSE)
+# "anything but today", "any day except tomorrow": these do refuse today and tomorrow
+_ANY_BUT = re.compile(r"\bany\s*(?:thing|day|time|other\s+day)\s+(?:but|except|other\s+than|apart\s+from)\s+$")
 # ... or refused after it is named: "Monday's no good", "Friday is out", "Mondays don't work"
 _REFUSED_AFTER = re.compile(
     r"\s*(?:'?s\s+|\s*is\s+|\s*are\s+)?(?:no\s+good|not\s+good|out\b|bad\b|impossible|a\s+no\b|"
@@ -411,12 +413,15 @@ def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]
     return out
 
 
+_ANY_BEFORE = re.compile(r"\b(?:any|every|some)\s+$")
+
+
 def _relative_to_previous(text: str, mentions: list[_Mention]) -> list[_Mention]:
     """'the day after' / 'the one after' with no day of its own: after the day named before it."""
     out = list(mentions)
     for m in re.finditer(r"\b(?:the\s+)?(day|one|week)\s+after\b(?!\s+(?:next|tomorrow))", text):
-        if any(x.start <= m.start() < x.end for x in out):
-            continue
+        if any(x.start <= m.start() < x.end for x in out) or _ANY_BEFORE.search(text, 0, m.start()):
+            continue  # "Tuesday or any day after" asks for Tuesday
         if m[1] == "week" and any(m.end() <= x.start <= m.end() + 4 for x in out):
             continue  # "the week after Christmas": after the day that follows, not the one before
         earlier = [x for x in out if x.end <= m.start()]
@@ -437,10 +442,10 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
     for m in mentions:
         before = text[: m.start]
         negated = _NEGATION.search(before) is not None or _REFUSED_AFTER.match(text, m.end) is not None
-        if m.kind == "relative" and not _REFUSE_RE.search(before):
+        if m.kind == "relative" and not (_REFUSE_RE.search(before) or _ANY_BUT.search(before)):
             negated = False  # "not this Thursday but the one after": only a refusal negates these
         prev = out[-1] if out else None
-        if prev and prev.negated and prev.weekday is not None and m.weekday is not None:
+        if prev and prev.negated and _listable(prev) and _listable(m):
             negated = negated or _LIST_GAP.fullmatch(text, prev.end, m.start) is not None
         if m.kind == "weekday_plural" and not negated:
             continue  # "I work Mondays" names no day
@@ -451,23 +456,32 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
     return out
 
 
+def _listable(m: _Mention) -> bool:
+    """A day a refusal can carry over to in a list: a weekday, today or tomorrow."""
+    return m.weekday is not None or m.kind == "relative"
+
+
 def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | None:
     """'next week but not Monday': the first day of that week that is not excluded. With no week
-    and no other day asked for, 'anything but Monday' is the soonest day that is not a Monday."""
+    and no other day asked for, 'anything but Monday' / 'not today' is the soonest day left."""
     refused = [m for m in mentions if m.negated and m.weekday is not None]
     excluded = {m.day.weekday() for m in refused}
+    refused_days = {m.day for m in mentions if m.negated and m.kind == "relative"}
     weeks = [m for m in mentions if not m.negated and m.week] or [
         m for m in mentions if m.kind == "weekday_next" and m.negated
     ]
-    if not excluded:
+    if not excluded and not (refused_days and not weeks):
         return None
     if not weeks:
         if any(not m.negated and not m.context and m.day >= today for m in mentions):
             return None  # "can't do Monday, Tuesday?": the day asked for wins
         first = next(
-            today + timedelta(days=n) for n in range(7) if (today + timedelta(days=n)).weekday() not in excluded
+            day
+            for day in (today + timedelta(days=n) for n in range(14))
+            if day.weekday() not in excluded and day not in refused_days
         )
-        return replace(refused[0], day=first, negated=False, notes=())
+        anchor = refused[0] if refused else next(m for m in mentions if m.negated)
+        return replace(anchor, day=first, negated=False, notes=())
     week = weeks[0]
     monday = week.day - timedelta(days=week.day.weekday())
     for offset in range(6):
@@ -477,6 +491,31 @@ def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | Non
     return None
 
 
+def _in_named_week(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
+    """A bare weekday said with a week ("next week, Wednesday", "Monday, next week if possible",
+    "next weekend, Saturday", "the week after next, a Tuesday") is that week's weekday, and the
+    week itself is no longer a day of its own."""
+    weeks = [m for m in mentions if (m.week or m.kind == "weekend") and not m.negated and not m.context]
+    if not weeks:
+        return mentions
+    out: list[_Mention] = []
+    used: set[int] = set()
+    for m in mentions:
+        bare = m.kind == "weekday_bare" or (m.kind == "weekday_this" and text.startswith("on", m.start))
+        if m.weekday is None or not bare or m.negated or m.context:
+            out.append(m)
+            continue
+        week = min(weeks, key=lambda w: (w.start > m.start, abs(w.start - m.start)))
+        monday = week.day - timedelta(days=week.day.weekday())
+        day = monday + timedelta(days=m.weekday)
+        if day < today:
+            out.append(m)
+            continue
+        used.add(id(week))
+        out.append(replace(m, day=day))
+    return [m for m in out if id(m) not in used]
+
+
 def find_day(text: str, today: date) -> DayMatch | None:
     """The day the (normalised) text asks for, or None; a past day only if nothing else is named."""
     finder = _Finder(text, today)
@@ -484,6 +523,7 @@ def find_day(text: str, today: date) -> DayMatch | None:
     if not mentions:
         return None
     spans = tuple((m.start, m.end) for m in mentions)
+    mentions = _in_named_week(text, mentions, today)
     if (week := _excluding_weekdays(mentions, today)) is not None:
         return DayMatch(week.day, (week.start, week.end), None, spans)
     wanted = [m for m in mentions if not m.negated and not m.context and m.day >= today]

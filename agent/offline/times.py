@@ -280,8 +280,8 @@ def intersect(windows: list[str | None]) -> str | None:
             continue
         start, end = time_window(window)
         new_low, new_high = max(low, start), min(high, end)
-        if new_low >= new_high:
-            continue
+        if new_low >= new_high or (result is not None and (new_low, new_high) == (low, high)):
+            continue  # nothing left, or nothing narrower: "evening, I work until 5" stays "evening"
         if (new_low, new_high) == (start, end):
             result = window
         elif (new_low, new_high) != (low, high):

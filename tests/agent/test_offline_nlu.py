@@ -194,6 +194,11 @@ def test_good_morning_is_a_greeting_not_a_part_of_day() -> None:
         ("the twenty-first at half past nine", "the 21st at half past 9"),
         ("I remember the doctor physically checked", "i remember the doctor physically checked"),  # real words
         ("I sat on the sun deck", "i sat on the sun deck"),  # abbreviations only where a day fits
+        ("my anual fisical", "my annual physical"),  # spelt as it sounds
+        ("the kardiologist or the alergist", "the cardiologist or the allergist"),
+        ("a fisicle", "a physical"),
+        ("physics and physicians", "physics and physicians"),  # real words are never sound-matched
+        ("wed or thu", "wednesday or thursday"),  # beside another weekday, "wed" is one
     ],
 )
 def test_spelling_abbreviations_and_numbers_are_normalised(text: str, normalised: str) -> None:
@@ -220,6 +225,16 @@ def test_spelling_abbreviations_and_numbers_are_normalised(text: str, normalised
         ("tryouts are on the 5th so before then, could we try wednesday", "2026-11-25"),  # the last day asked
         ("I had bloodwork on the 16th, can I come tomorrow", "2026-11-24"),  # "the 16th" of the past
         ("tuesday or wednesday", "2026-11-24"),  # alternatives: the first
+        ("next week, wednesday if you can", "2026-12-02"),  # a weekday inside a named week
+        ("wednesday, next week if possible", "2026-12-02"),
+        ("next weekend, the sunday", "2026-12-06"),
+        ("the week after next, ideally a friday", "2026-12-11"),
+        ("next week is no good, friday this week?", "2026-11-27"),  # a refused week scopes nothing
+        ("anything but today", "2026-11-24"),  # the soonest day left
+        ("can't do today or tomorrow", "2026-11-25"),  # a refusal carries over the list
+        ("not today, tomorrow would be better", "2026-11-24"),
+        ("tuesday or any day after", "2026-11-24"),  # "any day after" is not "the day after"
+        ("friday or the day after", "2026-11-27"),
     ],
 )
 def test_days_combine_as_patients_combine_them(text: str, expected: str) -> None:
@@ -237,6 +252,7 @@ def test_days_combine_as_patients_combine_them(text: str, expected: str) -> None
         ("no later than 11", "before 11:00"),
         ("at 3:30 or later", "after 15:30"),
         ("i'm at work until 4 so the evening", "evening"),  # a part of the day beats the busy clause
+        ("thursday evening? i'm at work until 5", "evening"),  # also when both allow the same hours
         ("i work until 5, anytime after that", "after 17:00"),
         ("my shift finishes at 3", "after 15:00"),
         ("i need to be at work by 11, so before then", "before 11:00"),
