@@ -481,9 +481,24 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     return u
 
 
+_SPACES = re.compile(r" +")
+
+
+def _blanked_like(text: str, blanked: str) -> str:
+    """`text` with spaces wherever the same-length `blanked` has them (run by run: it is on the
+    path of every message)."""
+    parts: list[str] = []
+    last = 0
+    for m in _SPACES.finditer(blanked):
+        parts += (text[last : m.start()], m[0])
+        last = m.end()
+    parts.append(text[last:])
+    return "".join(parts)
+
+
 def _blank_details(low: str, raw: str) -> str:
     """`low` with the e-mail and phone blanked, as `raw` has them."""
-    return "".join(c if r != " " else " " for c, r in zip(low, raw, strict=True))
+    return _blanked_like(low, raw)
 
 
 def _blank_dates(text: str) -> str:
@@ -497,6 +512,7 @@ def _name_text(original: str, raw: str) -> str:
     return re.sub(r"[^\W\d_][\w'-]*|\d[\d:./-]*", lambda m: " " * len(m[0]) if _not_a_name(m[0]) else m[0], text)
 
 
+@functools.lru_cache(maxsize=8192)
 def _not_a_name(word: str) -> bool:
     """Numbers and the clinic's own words as typed in lower case; never a misspelling (a name
     such as "Noor" is one edit from "noon") and never a capitalised word."""
@@ -511,7 +527,7 @@ def _original_rest(original: str, rest: str) -> str:
     original = " ".join(original.replace("’", "'").split())
     if len(original) != len(rest):
         return rest
-    return "".join(o if r != " " else " " for o, r in zip(original, rest, strict=True))
+    return _blanked_like(original, rest)
 
 
 def hour_readings(number: int) -> tuple[str, ...]:
