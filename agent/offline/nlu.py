@@ -105,8 +105,13 @@ _FLAGS: dict[str, str] = {
     "off_topic": r"\b(?:weather|forecast|news|joke|sports?|football|soccer|stocks?|recipe|movie|politics?|"
     r"capital\s+of|who\s+won|"
     r"bitcoin|poem|story|essay|translate|homework|lottery|horoscope)\b",
-    "later": r"\b(?:later(?:\s+in\s+the\s+day|\s+on)?|anything\s+later)\b(?!\s+than|\s+today)",
-    "earlier": r"\b(?:earlier(?:\s+in\s+the\s+day|\s+on)?|anything\s+earlier)\b(?!\s+than)",
+    # "later than 3" is a bound (times.py), "later than that" asks for the next times
+    "later": r"\b(?:later(?:\s+in\s+the\s+day|\s+on)?|anything\s+later)\b"
+    r"(?!\s+than\s+(?!that|this|those|it\b)|\s+today)",
+    "earlier": r"\b(?:earlier(?:\s+in\s+the\s+day|\s+on)?|anything\s+earlier)\b(?!\s+than\s+(?!that|this|those|it\b))",
+    "other_day": r"\b(?:another|a\s+different|different|other|some\s+other)\s+(?:days?|dates?)\b",
+    # a question about the patient's own details ("do you need my phone too?") is the booking going on
+    "about_details": r"\b(?:my|his|her|our)\s+(?:phone|cell|mobile|e-?mail|number|name|details|contact)\b",
     "more": r"\b(?:more|other|others|another|different|alternative|else)\s+(?:free\s+)?"
     r"(?:times?|slots?|options?|ones?)\b|"
     r"\b(?:any|what|anything)\s+else\b|\bany\s+others?\b|\bshow\s+me\s+(?:more|others?)\b|\bwhat\s+others\b",
@@ -193,7 +198,19 @@ class PatientDetails:
 
 # What makes an utterance change or pick the slot being looked for, ask for a visit, or be
 # understood at all (the flags below; `ordinal` and `bare_number` count when not None).
-_SLOT_FACTS = ("type", "day", "past_day", "window", "any_time", "times", "later", "earlier", "more", "earliest")
+_SLOT_FACTS = (
+    "type",
+    "day",
+    "past_day",
+    "window",
+    "any_time",
+    "times",
+    "later",
+    "earlier",
+    "more",
+    "earliest",
+    "other_day",
+)
 _ASKS_FOR_VISIT = ("type", "generic_visit", "wants_booking", "has_details", "times", "earliest")
 _SOCIAL = ("yes", "no", "greeting", "thanks", "bye", "help", "injection", "cancel", "medical", "off_topic", "retry")
 
@@ -230,6 +247,8 @@ class Utterance(PatientDetails):
     later: bool = False
     earlier: bool = False
     more: bool = False
+    other_day: bool = False  # "a different day maybe?": the day is open again
+    about_details: bool = False
     earliest: bool = False
     wants_booking: bool = False
 
@@ -369,7 +388,8 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
         r"(?i)\b(?:my\s+)?(?:full\s+)?(?:name|e-?mail(?:\s+address)?|phone(?:\s+number)?|number|mobile|cell)\s*(?:is|:)?"
         r"|\b(?:and|it'?s|i'?m|i\s+am|this\s+is|sure|ok(?:ay)?|here\s+you\s+go)\b"
     )
-    for segment in re.split(r"[,;\n/.!?]|\s-\s", re.sub(labels, ",", rest)):
+    statements = _QUESTIONS.sub(lambda q: " " * len(q[0]), rest)  # "do you need my phone too?" names no one
+    for segment in re.split(r"[,;\n/.!?]|\s-\s", re.sub(labels, ",", statements)):
         candidate = _clean_name(segment, strict=True, need_capitals=not given)
         tokens = segment.split()
         if candidate is None and tokens and _clinic_token(tokens[0]):
@@ -381,6 +401,7 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
             return
 
 
+_QUESTIONS = re.compile(r"[^.!?\n]*\?")
 _TITLES = {"dr", "doctor", "prof", "professor", "nurse"}
 
 
@@ -472,7 +493,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     if u.ordinal is None and (m := _WEAK_PICK.search(rest)):
         u.ordinal = _ORDINALS[m[1]]
         rest = _cut(rest, m.span())
-    if m := re.fullmatch(r"\W*(?:the\s+)?(\d{1,2})(?:\s+(?:one|please))?\W*", rest):
+    if m := _BARE_PICK.fullmatch(rest):
         number = int(m[1])
         if 1 <= number <= 24 and not u.times:
             u.bare_number = number
@@ -494,6 +515,16 @@ def _blanked_like(text: str, blanked: str) -> str:
         last = m.end()
     parts.append(text[last:])
     return "".join(parts)
+
+
+# a bare hour as the whole message, in the words people pick with: "9", "the 10 one", "ok 9 it is",
+# "let's do 10 then", "how about 2", "2 works for me"
+_BARE_PICK = re.compile(
+    r"\W*(?:(?:ok(?:ay)?|yes|yeah|yep|sure|so|right|actually|hmm+|um+|then|let'?s\s+(?:do|go\s+with|say)|"
+    r"i'?ll\s+(?:take|do|go\s+with)|go\s+with|make\s+it|how\s+about|what\s+about)\W+)*"
+    r"(?:the\s+)?(\d{1,2})"
+    r"(?:\s+(?:one|please|pls|it\s+is|then|works|is\s+(?:fine|good|great|perfect)|sounds\s+good|for\s+me|thanks|thx))*\W*"
+)
 
 
 def _blank_details(low: str, raw: str) -> str:

@@ -198,13 +198,18 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
             state.day, state.window, changed = state.today, None, True
     elif u.yes and state.suggested and not u.has_slot_facts:
         state.day, changed = state.suggested, True
+    elif u.other_day and not u.day and state.day is not None:
+        # "a different day maybe?": the day is asked for again; type and window stay
+        state.day, state.time, changed = None, (), True
     if moved and not u.times:
         state.time = ()
     offer_now = state.current_offer()
     if (u.later or u.earlier or u.more) and not (u.window or u.times or changed) and offer_now:
         # "any later times?", "anything earlier?", "show me other times": the next page of that day
         turn.paging = "later" if u.later else "earlier" if u.earlier else "more"
-        turn.page_from = list(offer_now.offered)
+        # after a pick, "anything later than that?" pages from the time picked
+        picked = state.chosen if turn.paging != "more" and state.chosen in offer_now.offered else None
+        turn.page_from = [picked] if picked else list(offer_now.offered)
         if offer_now.window or state.window:
             state.window, changed = None, True  # look at the whole day
         else:

@@ -175,6 +175,39 @@ def test_yes_and_no_reuse_the_confirmation_reader(text: str, yes: bool, no: bool
     assert (u.yes, u.no) == (yes, no)
 
 
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("9", 9), ("the 10 one", 10), ("ok 9 it is", 9), ("hmm lets do 1 then", 1), ("2 works for me", 2), ("so 3?", 3)],
+)
+def test_a_bare_hour_in_picking_words(text: str, number: int) -> None:
+    assert parse(text, MONDAY).bare_number == number
+
+
+@pytest.mark.parametrize(
+    ("text", "later", "window"),
+    [
+        ("anything later than that?", True, None),  # after a pick: the next times
+        ("anything later than 3?", False, "after 15:00"),  # a bound
+        ("is there nothing later than this one", True, None),
+    ],
+)
+def test_later_than_that_pages_and_later_than_a_time_bounds(text: str, later: bool, window: str | None) -> None:
+    u = parse(text, MONDAY)
+    assert (u.later, u.window) == (later, window)
+
+
+def test_a_different_day_opens_the_day_and_is_understood() -> None:
+    for text in ("a different day maybe?", "what about other days?", "another day please"):
+        u = parse(text, MONDAY)
+        assert u.other_day and u.has_slot_facts and u.day is None
+
+
+def test_a_question_about_the_patients_details_names_no_one() -> None:
+    u = parse("do you need my phone number too?", MONDAY, details_expected=True)
+    assert u.name is None and u.about_details
+    assert parse("Ken Ito", MONDAY, details_expected=True).name == "Ken Ito"
+
+
 def test_good_morning_is_a_greeting_not_a_part_of_day() -> None:
     u = parse("Good morning! Anything on Thursday afternoon?", MONDAY)
     assert u.greeting and u.window == "afternoon"
