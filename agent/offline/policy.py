@@ -96,7 +96,7 @@ def decide(state: State, say: Replies, *, clinic_tool: bool = True, manage_tools
         return action
     if not asked:
         return Action(tool=clinic.CLINIC, args={"question": turn.utterance.text[:500]})
-    found = clinic.answer(asked[-1].result)
+    found = clinic.answer(asked[-1].result, say.clock)
     u = turn.utterance
     if u.day or u.window or u.times or u.earliest or u.has_details:
         return _reply(f"{found} {action.text or ''}".strip())
@@ -144,7 +144,7 @@ def _after_patient(state: State, turn: PatientTurn, say: Replies) -> Action:
         name, args = state.retry_call
         if name == CHECK or not state.missing:
             return Action(tool=name, args=args)
-    if u.cancel and not turn.rejected and state.offer is None and state.chosen is None:
+    if u.cancel and not turn.rejected and state.offer is None and state.chosen is None and not state.moving:
         return _reply(say.cancel_info())  # an existing booking: never a new availability check
     key = _wanted_key(state)
     if key and key != state.checked:
@@ -183,7 +183,8 @@ def _conversation_reply(state: State, turn: PatientTurn, say: Replies) -> str:
     if u.no:
         return say.declined_offer() if offer else say.goodbye() if state.bookings else say.anything_else()
     if u.thanks:
-        return say.welcome(state.bookings[-1] if state.bookings else None)
+        live = [b for b in state.bookings if b.get("status") != "cancelled"]
+        return say.welcome(live[-1] if live else None)
     if u.bye:
         return say.goodbye()
     if u.help:

@@ -305,8 +305,27 @@ def _apply_manage(state: State, u: Utterance) -> None:
         state.offer, state.chosen, state.checked = None, None, None
     if state.manage == "move" and state.found and not u.type:
         state.type = str(state.found.get("appointment_type"))
+    if state.manage == "move" and before == "move" and state.day is None and _drops_move(u):
+        state.manage = None  # "thanks bye", "no": the booking stays as it is
+    keep_day(state, u)
     if state.manage and not u.has_slot_facts and state.found is None:
         state.chosen = None  # a slot picked for a new booking is not what an old booking's change means
+
+
+def _drops_move(u: Utterance) -> bool:
+    """A message that leaves the move: thanks, bye or no, and nothing about the new slot."""
+    return (u.bye or u.thanks or u.no) and not (u.has_slot_facts or u.manage or u.code or u.same_day)
+
+
+def keep_day(state: State, u: Utterance | None = None) -> None:
+    """A move that names only a time ("push it to 4", "same day at 4pm") keeps the booking's day."""
+    if state.manage != "move" or state.found is None or state.day is not None:
+        return
+    if state.time or (u is not None and (u.same_day or u.times)):
+        try:
+            state.day = date.fromisoformat(str(state.found.get("date")))
+        except ValueError:
+            return
 
 
 def _absorb_manage(state: State, name: str, result: dict[str, Any] | None) -> None:
@@ -317,9 +336,12 @@ def _absorb_manage(state: State, name: str, result: dict[str, Any] | None) -> No
             state.code = None
         elif state.manage == "move" and result:
             state.type = str(result.get("appointment_type"))
+            keep_day(state)
         return
-    if ok:
+    if ok and result:
         state.found, state.manage = result, None
+        # a booking made here and now moved or cancelled: later replies name it as it is now
+        state.bookings = [result if b.get("booking_id") == result.get("booking_id") else b for b in state.bookings]
         state.chosen, state.offer, state.time = None, None, ()
     elif name == MOVE and result and result.get("error") == "slot_taken":
         state.chosen, state.checked = None, None

@@ -251,7 +251,7 @@ def _answer_card(graph: Any, answer: str) -> list[Any]:
     config = {"configurable": {"thread_id": "card"}}
     asyncio.run(graph.ainvoke({"messages": [{"role": "user", "content": "book me Tuesday at 9"}]}, config))
     assert graph.get_state(config).interrupts, "the booking card should be waiting"
-    resume = Command(resume={"decisions": [{"type": "reject", "message": answer}]})
+    resume: Command[Any] = Command(resume={"decisions": [{"type": "reject", "message": answer}]})
     out = asyncio.run(graph.ainvoke(resume, config))
     return list(out["messages"])
 
