@@ -20,6 +20,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 
 from agent.confirmation import REJECTED
 from agent.offline.nlu import PatientDetails, Utterance, hour_readings, parse
+from agent.safety import is_safety_reply
 from core.formats import minutes
 
 CHECK, BOOK = "check_availability", "book_slot"
@@ -119,6 +120,7 @@ class State(PatientDetails):
     code: str | None = None
     found: dict[str, Any] | None = None
     not_found: bool = False  # the last lookup found nothing for that code and e-mail
+    after_emergency: bool = False  # the last reply was the safety guard's emergency guidance
 
     @property
     def moving(self) -> bool:
@@ -420,7 +422,13 @@ def _shown(state: State, offer: Offer) -> set[str]:
 def derive_state(messages: Sequence[BaseMessage], today: date) -> State:
     """Replay the history into a State."""
     state = State(today=today)
+    # what the safety guard answered is an emergency, not a request: nothing in it is acted on
+    # (at a card it is a no: the guard's turn gave the held slot back)
+    answered = {id(messages[i - 1]) for i in range(1, len(messages)) if is_safety_reply(messages[i])}
     for message in messages:
+        if id(message) in answered and isinstance(message, HumanMessage):
+            apply_utterance(state, parse("", today))
+            continue
         if isinstance(message, HumanMessage):
             u = parse(
                 text_of(message),
@@ -430,13 +438,14 @@ def derive_state(messages: Sequence[BaseMessage], today: date) -> State:
             )
             apply_utterance(state, u)
         elif isinstance(message, AIMessage):
+            state.after_emergency = is_safety_reply(message)
             for call in message.tool_calls:
                 args = dict(call.get("args") or {})
                 state.pending[call.get("id") or ""] = (call["name"], args)
                 if call["name"] == CHECK:
                     _record_check_call(state, args)
         elif isinstance(message, ToolMessage):
-            _absorb_tool_message(state, message)
+            _absorb_tool_message(state, message, emergency=id(message) in answered)
     return state
 
 
@@ -458,12 +467,12 @@ def _record_check_call(state: State, args: dict[str, Any]) -> None:
     state.checked = (day, type_key, state.window)
 
 
-def _absorb_tool_message(state: State, message: ToolMessage) -> None:
+def _absorb_tool_message(state: State, message: ToolMessage, *, emergency: bool = False) -> None:
     name, args = state.pending.pop(message.tool_call_id, (message.name or "", {}))
     text = text_of(message)
     rejected = REJECTED.match(text.strip()) if message.status == "error" else None
     if rejected:
-        reason = (rejected.group("reason") or "").strip()
+        reason = "no" if emergency else (rejected.group("reason") or "").strip()
         u = parse(reason or "no", state.today, details_expected=state.details_expected)
         tool = rejected.group("tool")
         if tool == BOOK and not u.code and u.manage == "cancel":

@@ -136,3 +136,22 @@ def test_clinic_hours_are_shown_as_the_clinic_shows_times() -> None:
         "- Monday: 8:30 AM–5:00 PM. Lunch 12:00 PM to 1:00 PM."
     )
     assert "08:30–17:00" in clinic.answer(found, lambda t: clock_label(t, "24h"))
+
+
+def _guidance() -> AIMessage:
+    from agent.safety import SAFETY_MARK
+
+    return AIMessage("Please call 911 now.", additional_kwargs={SAFETY_MARK: {"category": "chest_pain"}})
+
+
+@pytest.mark.parametrize("text", ["ok calling them now", "ok", "thanks", "yes"])
+def test_after_the_emergency_guidance_an_ok_is_acknowledged_without_a_booking(text: str) -> None:
+    reply = ask("my dad has crushing chest pain, can we come in today at 10?", _guidance(), text)
+    assert not reply.tool_calls
+    assert "911" in reply.text and "time" not in reply.text.lower()
+
+
+def test_a_new_request_after_the_guidance_is_read_normally() -> None:
+    reply = ask("crushing chest pain", _guidance(), "im fine now, a follow-up friday morning please")
+    wanted = {"date": "2026-11-27", "appointment_type": "followup", "time_of_day": "morning"}
+    assert reply.tool_calls[0]["args"] == wanted
