@@ -121,7 +121,7 @@ _FLAGS: dict[str, str] = {
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
     r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
 }
-_NAME_HINT = re.compile(r"\b(?:name|i'?m|i\s+am|this\s+is|it'?s|call\s+me|for|patient|my|our)\b")
+_NAME_HINT = re.compile(r"\b(?:name(?:'?s)?|i'?m|i\s+am|this\s+is|it'?s|call\s+me|for|patient|my|our)\b")
 _RELATIVE = (
     r"(?:son|daughter|wife|husband|partner|mother|mom|mum|father|dad|child|kid|boy|girl|baby|brother|sister|"
     r"grandmother|grandfather|grandma|grandpa|grandson|granddaughter|stepson|stepdaughter|friend|fianc[eé]e?)"
@@ -241,6 +241,7 @@ class Utterance(PatientDetails):
     manage: str | None = None  # "cancel" | "move" | "keep": what to do with an existing booking
     code: str | None = None  # a confirmation code, upper-cased
     instead: bool = False  # "... instead": a change of something already agreed
+    same_day: bool = False  # "same day at 4", "that day": the day already agreed
     medical: bool = False
     off_topic: bool = False
     retry: bool = False
@@ -269,6 +270,9 @@ class Utterance(PatientDetails):
     @property
     def understood(self) -> bool:
         return self.has_slot_facts or self.has_details or self._any(_SOCIAL) or self.wants_booking or self.generic_visit
+
+
+_SAME_DAY = re.compile(r"\b(?:(?:the\s+)?same\s+(?:day|date)|that\s+(?:same\s+)?day|on\s+the\s+day)\b")
 
 
 def _cut(text: str, span: tuple[int, int]) -> str:
@@ -360,7 +364,9 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
     """
     words = rf"({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}})"
     if m := re.search(
-        rf"(?i)\b(?:my\s+name\s+is|my\s+name'?s|name\s*(?:is|:)|call\s+me|full\s+name\s*(?:is|:)?)[ \t]+{words}", rest
+        r"(?i)\b(?:my\s+name\s+is|my\s+name'?s|name\s*(?:is|:)|name'?s|call\s+me|full\s+name\s*(?:is|:)?)"
+        rf"[ \t]+{words}",
+        rest,
     ):
         u.name = _clean_name(m[1], strict=False)
         if u.name:
@@ -385,7 +391,8 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
     if social and not (u.email or u.phone):
         return  # "bye" or "thanks" on its own is not a name
     labels = (
-        r"(?i)\b(?:my\s+)?(?:full\s+)?(?:name|e-?mail(?:\s+address)?|phone(?:\s+number)?|number|mobile|cell)\s*(?:is|:)?"
+        r"(?i)\b(?:my\s+)?(?:full\s+)?(?:name(?:'?s\b)?|e-?mail(?:\s+address)?|phone(?:\s+number)?|number|mobile|cell)"
+        r"\s*(?:is|:)?"
         r"|\b(?:and|it'?s|i'?m|i\s+am|this\s+is|sure|ok(?:ay)?|here\s+you\s+go)\b"
     )
     statements = _QUESTIONS.sub(lambda q: " " * len(q[0]), rest)  # "do you need my phone too?" names no one
@@ -466,6 +473,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         if compiled.search(norm):
             setattr(u, flag, True)
     _find_manage(u, norm)
+    u.same_day = _SAME_DAY.search(norm) is not None
     rest = norm
     if m := _GREETING.match(rest):
         u.greeting = True
@@ -490,6 +498,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         rest = _cut(rest, span)
     if u.window or u.times or u.day:
         u.later = u.earlier = u.more = False
+    if not (u.times or u.window) and (hour := _hour_in_context(rest)):
+        u.times = hour_readings(hour)  # "can i do 4 instead", "make it 10 instead", "is 10 free?"
     if u.ordinal is None and (m := _WEAK_PICK.search(rest)):
         u.ordinal = _ORDINALS[m[1]]
         rest = _cut(rest, m.span())
@@ -559,6 +569,28 @@ def _original_rest(original: str, rest: str) -> str:
     if len(original) != len(rest):
         return rest
     return _blanked_like(original, rest)
+
+
+# A bare hour that can only be a clock time from the words around it: the verb of a change
+# ("do 4", "make it 10", "push it to 4", "move it back to 3", "try 11"), a question about it
+# ("is 10 free?", "what about 10", "does 4 work"), or "4 instead" / "10 works better". Never a
+# count ("2 weeks", "for 3 people") nor a date ("the 3rd", "12/3"), which are read before this.
+_HOUR_IN_CONTEXT = re.compile(
+    r"\b(?:do|try|is|does|would|could|maybe|(?:how|what)\s+about|make\s+(?:it|that|this)|"
+    r"(?:push|move|change|switch|bring|put|shift|make)\s+(?:it|that|this|the\s+\w+)?\s*(?:back|forward|up|over)?"
+    r"\s*to)\s+(?P<a>\d{1,2})\b(?!\s*(?:days?|weeks?|months?|hours?|hrs?|mins?|minutes?|people|kids|of)\b)"
+    r"(?![:/.-]?\d)"
+    r"|\b(?P<b>\d{1,2})\s+(?:instead|works?|would\s+(?:work|be\s+(?:better|great|good|fine))|"
+    r"is\s+(?:better|fine|good|ok|okay|free|open|available))\b"
+)
+
+
+def _hour_in_context(rest: str) -> int | None:
+    """The hour said as a clock time without am/pm or "at" (1-12), or None."""
+    if m := _HOUR_IN_CONTEXT.search(rest):
+        hour = int(m["a"] or m["b"])
+        return hour if 1 <= hour <= 12 else None
+    return None
 
 
 def hour_readings(number: int) -> tuple[str, ...]:
