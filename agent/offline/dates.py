@@ -53,14 +53,18 @@ from core.formats import NUMBER_WORDS, day_label
 WEEKDAYS = WEEKDAY_NAMES
 _WD = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _MONTH = (
-    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
-    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+    # the dot only after an abbreviation ("Nov."): "... on the 2nd of November." keeps its full stop
+    r"(jan(?:uary|\.)?|feb(?:ruary|\.)?|mar(?:ch|\.)?|apr(?:il|\.)?|may|june?|july?|aug(?:ust|\.)?|"
+    r"sep(?:t(?:ember|\.)?|\.)?|oct(?:ober|\.)?|nov(?:ember|\.)?|dec(?:ember|\.)?)"
 )
 _ORD = r"(\d{1,2}|first|second|third)(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+(\d{4}))?"
 _AMOUNT = r"(\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple\s+of|a\s+few|couple\s+of)"
 _UNIT = r"(days?|weeks?|fortnights?)"
+_ABOUT = r"(?:(?:about|around|roughly|approximately|approx\.?|like)\s+)?"  # "in about two weeks"
 _ROLL_OVER_DAYS = 60  # a yearless date further back than this means next year's
+_AGREEING_DATES = 3  # "Thursday the 7th": the coming 7th or one of the two 7ths after it that is a Thursday
+_MONTH_AHEAD = r"(?!\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))"
 _ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3}
 _AMOUNTS = {**NUMBER_WORDS, "a": 1, "an": 1, "a couple of": 2, "couple of": 2, "a few": 3}
 # A sentence about the past: its days and types are context, not the request.
@@ -84,6 +88,8 @@ _REFUSED_AFTER = re.compile(
     r"(?:doesn'?t|don'?t|does\s+not|do\s+not|won'?t)\s+work)"
 )
 # a refusal carries over a list: "not Monday or Tuesday", "except Monday and Wednesday"
+# "Tuesday or Wednesday", "wednesday 9th in the evening possible, or thurs 10th": the first is asked for
+_ALTERNATIVE = re.compile(r"(?:[^.!?;]{0,40}?,)?\s*or\s+(?:on\s+|maybe\s+|perhaps\s+)?")
 _LIST_GAP = re.compile(r"\s*,?\s*(?:or|nor|and|&)\s+(?:on\s+)?")  # a bare comma may start the answer
 
 # Guards: each rule runs only where its words are (the model reads every message, and fast);
@@ -194,6 +200,18 @@ def _day_of_month(dom: int, today: date, backwards: bool) -> date | None:
     return None
 
 
+def _weekday_day_of_month(weekday: int, dom: int, today: date, backwards: bool) -> date | None:
+    """'Thursday the 7th': the next date (today included) with that day of the month that is a
+    Thursday, among the next three such dates (the last ones before today, in a sentence about
+    the past); when none is, the day of the month wins."""
+    first = day = _day_of_month(dom, today, backwards)
+    for _ in range(_AGREEING_DATES):
+        if day is None or day.weekday() == weekday:
+            return day
+        day = _day_of_month(dom, day if backwards else day + timedelta(days=1), backwards)
+    return first
+
+
 def _named(rule: DayRule, today: date) -> date:
     """A named day's date: this year's unless more than 60 days back."""
 
@@ -300,7 +318,8 @@ class _Finder:
             for m in _finditer(r"\bnext\s+week\b", t):
                 self.add(m, self.monday + timedelta(days=7), "week", week=True, notes=("Next week starts",))
         if offsets:
-            for m in _finditer(rf"\bin\s+{_AMOUNT}\s+{_UNIT}(?:'?\s+time)?\b|\bin\s+a\s+(fortnight)\b", t):
+            in_offset = rf"\bin\s+{_ABOUT}{_AMOUNT}\s+{_UNIT}(?:'?\s+time)?\b|\bin\s+{_ABOUT}a\s+(fortnight)\b"
+            for m in _finditer(in_offset, t):
                 amount, unit = (1, "fortnight") if m[3] else (_amount(m[1]), m[2])
                 self.add(m, today + timedelta(days=_days(amount, unit)), "offset")
         if offsets:
@@ -313,6 +332,14 @@ class _Finder:
             for m in _finditer(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:one|slot|time|option))", t):
                 backwards = PAST_CLAUSE.search(clause_at(t, m.start())) is not None
                 self.add(m, _day_of_month(int(m[1]), today, backwards), "dom", explicit=True)
+        if digits and _WEEKDAY_HIT.search(t):
+            # a bare ordinal right after a weekday ("wed 30th", "Tuesday 29th"): a day of the month,
+            # merged with its weekday by _combine (with a month after it, the month rules read it)
+            for m in _finditer(rf"\b{_WD}\s*,?\s+(\d{{1,2}})(?:st|nd|rd|th)\b{_MONTH_AHEAD}", t):
+                backwards = PAST_CLAUSE.search(clause_at(t, m.start())) is not None
+                day = _day_of_month(int(m[2]), today, backwards)
+                if day is not None:
+                    self.found.append(_Mention(day, m.start(2), m.end(), "dom", explicit=True))
         if "on the" in t:
             for m in _finditer(r"\bon\s+the\s+(first|second|third)\b(?!\s+(?:one|slot|time|option))", t):
                 self.add(m, _day_of_month(_ORDINAL_WORDS[m[1]], today, False), "dom", explicit=True)
@@ -390,6 +417,10 @@ def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]
             )
         ):
             day = m.day if m.explicit else prev.day
+            dated, named = (m, prev) if m.explicit else (prev, m)
+            if dated.kind == "dom" and named.weekday is not None:  # "thurs the 7th", "wed 30th"
+                backwards = dated.day < today
+                day = _weekday_day_of_month(named.weekday, dated.day.day, today, backwards) or day
             out[-1] = replace(prev, day=day, end=m.end, explicit=True, kind="date", weekday=None, name=None)
             continue
         offset = max(prev.end if prev else 0, m.start - 40)  # an offset phrase is short
@@ -499,7 +530,7 @@ def find_day(text: str, today: date) -> DayMatch | None:
         return DayMatch(chosen.day, (chosen.start, chosen.end), None, spans)
     chosen = wanted[-1]
     for earlier, later in zip(wanted, wanted[1:], strict=False):
-        if later is chosen and re.fullmatch(r"\s*,?\s*or\s+(?:on\s+)?", _between(text, earlier, later)):
+        if later is chosen and _ALTERNATIVE.fullmatch(_between(text, earlier, later)):
             chosen = earlier
     return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans)
 

@@ -40,8 +40,9 @@ TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "followup",
         r"\b(?:follow[\s-]?ups?|followups?|check[\s-]?in|(?:go|going|talk|discuss)\s+(?:over|about|through)\s+"
-        r"(?:my\s+|the\s+|his\s+|her\s+)?(?:results?|bloodwork|blood\s+work|tests?|scans?)|"
-        r"(?:my\s+|the\s+)?(?:test|lab|blood\s+test|blood|mri|scan|x-?ray)\s+results?|results|bloodwork|review)\b",
+        r"(?:my\s+|the\s+|his\s+|her\s+)?(?:results?|bloodwork|blood\s+work|bloods|labs?|lab\s+work|tests?|scans?)|"
+        r"(?:my\s+|the\s+)?(?:test|lab|blood\s+test|blood|mri|scan|x-?ray)\s+results?|results|bloodwork|bloods|labs|"
+        r"review(?:ed)?)\b",
     ),
     ("specialist", rf"\b(?:{_SPECIALTIES})"),
     (
@@ -55,6 +56,19 @@ _GENERIC_VISIT = (
 _NOT_TYPE = r"\b(?:instead\s+of|rather\s+than|not)\s+(?:a|an|the|my)?\s*"
 _UNWANTED_TYPE = re.compile(_NOT_TYPE + "(?:" + "|".join(p for _, p in TYPE_PATTERNS) + ")")
 _TYPE_RES = tuple((key, re.compile(pattern)) for key, pattern in TYPE_PATTERNS)
+# the past visit, named as such: "at my checkup", "after my annual exam", "from my physical", "my
+# last physical", "my October physical" (context, like a type in a sentence about the past) ...
+_PAST_VISIT = re.compile(
+    r"\b(?:at|after|from|during|since|following)\s+(?:my|his|her|their|our|the)\s+(?:last\s+|recent\s+|previous\s+)?"
+    r"(?:[a-z]+\s+)?$|\b(?:my|his|her|their|our)\s+(?:last|recent|previous|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december)\s+$"
+)
+# ... and the visit asked for, even in a sentence about the past ("I was told to book a follow up")
+_REQUESTED = re.compile(
+    r"\b(?:book(?:\s+in)?|schedule|arrange|make|get|need|needs|want|wants|come\s+(?:back|in)\s+for|asked\s+for|"
+    r"due)\s+(?:me\s+|him\s+|her\s+)?(?:for\s+|in\s+for\s+)?(?:a|an|another|the|my|his|her|their)?\s*"
+    r"(?:quick\s+|short\s+|new\s+)?$"
+)
 _GENERIC_RE = re.compile(_GENERIC_VISIT)
 
 _ORDINALS = {
@@ -322,7 +336,9 @@ def _find_type(u: Utterance, text: str) -> str:
     found: list[tuple[bool, int, str, tuple[int, int]]] = []
     for key, compiled in _TYPE_RES:
         for m in compiled.finditer(text):
-            context = key != "specialist" and PAST_CLAUSE.search(clause_at(text, m.start())) is not None
+            clause, before = clause_at(text, m.start()), text[max(0, m.start() - 40) : m.start()]
+            past = PAST_CLAUSE.search(clause) is not None and not _REQUESTED.search(before)
+            context = key != "specialist" and (past or _PAST_VISIT.search(before) is not None)
             found.append((context, m.start(), key, m.span()))
     specialist = [f for f in found if f[2] == "specialist"]
     if found:
@@ -440,7 +456,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     # details are read from the patient's own text; everything else from the normalised one
     raw = _find_code(u, _find_email(u, low))
     raw = _find_phone(u, _blank_dates(raw), phone_expected)
-    norm = normalize(_blank_details(low, raw))
+    norm = normalize(_blank_name_words(text, _blank_details(low, raw)))
     for flag, compiled in _FLAG_RES.items():
         if compiled.search(norm):
             setattr(u, flag, True)
@@ -484,6 +500,24 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
 def _blank_details(low: str, raw: str) -> str:
     """`low` with the e-mail and phone blanked, as `raw` has them."""
     return "".join(c if r != " " else " " for c, r in zip(low, raw, strict=True))
+
+
+# a weekday abbreviation that is a surname as typed: "Thanks, Amy Sun", "it's for Lily Wed"
+_NAMED_ABBREVIATION = re.compile(r"\b([A-Z][a-z]+)[ \t]+(Sun|Sat|Mon|Wed)\b(?!['\w])")
+
+
+def _blank_name_words(original: str, low: str) -> str:
+    """`low` without the weekday abbreviations that are part of a capitalised name in `original`
+    (names are read from the original text, so nothing is lost)."""
+    if not _NAMED_ABBREVIATION.search(original):
+        return low
+    cased = " ".join(original.replace("’", "'").split())
+    if len(cased) != len(low):
+        return low
+    for m in _NAMED_ABBREVIATION.finditer(cased):
+        if m[1].lower() not in _NOT_NAME and m[1].lower() not in VOCABULARY_SET:
+            low = _cut(low, m.span(2))
+    return low
 
 
 def _blank_dates(text: str) -> str:
