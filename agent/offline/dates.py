@@ -133,6 +133,7 @@ class DayMatch:
     span: tuple[int, int]
     note: str | None = None
     spans: tuple[tuple[int, int], ...] = ()
+    past_spans: tuple[tuple[int, int], ...] = ()  # the days named that are before today ("my checkup on Nov 20")
 
 
 @dataclass(frozen=True)
@@ -515,8 +516,9 @@ def find_day(text: str, today: date) -> DayMatch | None:
     if not mentions:
         return None
     spans = tuple((m.start, m.end) for m in mentions)
+    past_spans = tuple((m.start, m.end) for m in mentions if m.day < today)
     if (week := _excluding_weekdays(mentions, today)) is not None:
-        return DayMatch(week.day, (week.start, week.end), None, spans)
+        return DayMatch(week.day, (week.start, week.end), None, spans, past_spans)
     wanted = [m for m in mentions if not m.negated and not m.context and m.day >= today]
     if not wanted:
         wanted = [m for m in mentions if not m.negated and m.day >= today and not m.context] or [
@@ -527,12 +529,12 @@ def find_day(text: str, today: date) -> DayMatch | None:
         if not past:
             return None
         chosen = past[-1]
-        return DayMatch(chosen.day, (chosen.start, chosen.end), None, spans)
+        return DayMatch(chosen.day, (chosen.start, chosen.end), None, spans, past_spans)
     chosen = wanted[-1]
     for earlier, later in zip(wanted, wanted[1:], strict=False):
         if later is chosen and _ALTERNATIVE.fullmatch(_between(text, earlier, later)):
             chosen = earlier
-    return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans)
+    return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans, past_spans)
 
 
 def _note(m: _Mention) -> str | None:

@@ -47,7 +47,10 @@ TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("specialist", rf"\b(?:{_SPECIALTIES})"),
     (
         "consultation",
-        r"\b(?:consultations?|consult|first\s+visit|new\s+patient|general\s+practitioner|gps?|family\s+doctor)\b",
+        r"\b(?:consultations?|consult|first\s+visit|new\s+patient|"
+        # the GP as the one who spoke ("the GP wants me to have a physical") names no visit
+        r"(?:general\s+practitioner|gps?|family\s+doctor)(?!\s+(?:wants|said|says|told|asked|referred|thinks|"
+        r"recommended|suggested)\b))\b",
     ),
 )
 _GENERIC_VISIT = (
@@ -63,9 +66,10 @@ _PAST_VISIT = re.compile(
     r"(?:[a-z]+\s+)?$|\b(?:my|his|her|their|our)\s+(?:last|recent|previous|"
     r"january|february|march|april|may|june|july|august|september|october|november|december)\s+$"
 )
+_ON_PAST_DAY = re.compile(r"\s*(?:(?:was\s+)?(?:on|from|in|of|back\s+in)\s+)?")  # "my checkup on Nov 20"
 # ... and the visit asked for, even in a sentence about the past ("I was told to book a follow up")
 _REQUESTED = re.compile(
-    r"\b(?:book(?:\s+in)?|schedule|arrange|make|get|need|needs|want|wants|come\s+(?:back|in)\s+for|asked\s+for|"
+    r"\b(?:book(?:\s+in)?|schedule|arrange|make|get|have|need|needs|want|wants|come\s+(?:back|in)\s+for|asked\s+for|"
     r"due)\s+(?:me\s+|him\s+|her\s+)?(?:for\s+|in\s+for\s+)?(?:a|an|another|the|my|his|her|their)?\s*"
     r"(?:quick\s+|short\s+|new\s+)?$"
 )
@@ -327,19 +331,26 @@ def _find_phone(u: Utterance, text: str, phone_expected: bool) -> str:
     return text
 
 
-def _find_type(u: Utterance, text: str) -> str:
+def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] = ()) -> str:
     """The type asked for. A specialty named anywhere wins ("a check-up with the dermatologist");
     otherwise the first type named outside a sentence about the past ("my physical was on the 3rd
-    and I need to go over the results" asks for a follow-up), else the first one named."""
+    and I need to go over the results" asks for a follow-up), then one in such a sentence, and
+    last the past visit named as such ("at my checkup", "my checkup on Nov 20": `past_days` are
+    the spans of the days before today)."""
     for unwanted in _UNWANTED_TYPE.finditer(text):
         text = _cut(text, unwanted.span())  # "instead of the consultation" names the type not wanted
-    found: list[tuple[bool, int, str, tuple[int, int]]] = []
+    found: list[tuple[int, int, str, tuple[int, int]]] = []
     for key, compiled in _TYPE_RES:
         for m in compiled.finditer(text):
             clause, before = clause_at(text, m.start()), text[max(0, m.start() - 40) : m.start()]
-            past = PAST_CLAUSE.search(clause) is not None and not _REQUESTED.search(before)
-            context = key != "specialist" and (past or _PAST_VISIT.search(before) is not None)
-            found.append((context, m.start(), key, m.span()))
+            dated = any(_ON_PAST_DAY.fullmatch(text, m.end(), start) for start, _ in past_days if start >= m.end())
+            if key == "specialist":
+                rank = 0
+            elif _PAST_VISIT.search(before) or dated:
+                rank = 2  # the past visit itself
+            else:
+                rank = int(PAST_CLAUSE.search(clause) is not None and not _REQUESTED.search(before))
+            found.append((rank, m.start(), key, m.span()))
     specialist = [f for f in found if f[2] == "specialist"]
     if found:
         _, _, u.type, _ = specialist[0] if specialist else min(found)
@@ -478,7 +489,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
             u.day, u.day_note = found.day, found.note
         for span in found.spans:
             rest = _cut(rest, span)
-    rest = _find_type(u, rest)
+    rest = _find_type(u, rest, found.past_spans if found else ())
     times = find_times(rest)
     u.window, u.times, u.any_time = times.window, times.readings, times.any_time
     for span in times.spans:

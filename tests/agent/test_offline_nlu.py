@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from agent.offline.dates import find_day
+from agent.offline.lexicon import normalize
 from agent.offline.nlu import parse
 from agent.offline.times import find_times
 
@@ -266,3 +267,55 @@ def test_specialties_and_types_in_context(text: str, type_key: str) -> None:
 def test_a_name_is_never_spelling_corrected_and_june_can_be_a_name() -> None:
     assert parse("I'm Noor Haddad, noor@example.com, 555 010 0137", MONDAY).name == "Noor Haddad"
     assert parse("Hi, I'm June Park, june@example.com, 555 010 0149", MONDAY).name == "June Park"
+
+
+TUESDAY = date(2026, 12, 1)  # Dec 7 is a Monday, Jan 7 2027 a Thursday
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("wed 30th", "2026-12-30"),  # a bare ordinal after a weekday is a day of the month
+        ("tuesday, 15th", "2026-12-15"),
+        ("thurs the 7th", "2027-01-07"),  # the coming 7th is a Monday: the next 7th that is a Thursday
+        ("fri 8th", "2027-01-08"),
+        ("saturday the 31st", "2026-12-31"),  # no 31st among the next three is a Saturday: the date wins
+        ("thursday 10th december", "2026-12-10"),  # a month named: the month rules read it
+        ("i was seen on friday the 20th", "2026-11-20"),  # in a sentence about the past: the last one
+        ("wednesday 9th in the evening possible, or thurs 10th", "2026-12-09"),  # offered as alternatives
+        ("a follow up in about two weeks", "2026-12-15"),
+    ],
+)
+def test_a_weekday_with_a_day_of_the_month(text: str, expected: str) -> None:
+    found = find_day(normalize(text), TUESDAY)
+    assert found is not None and found.day.isoformat() == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "type_key"),
+    [
+        ("I was told at my checkup to book a follow up", "followup"),
+        ("came in for my physical last week, the dr wants to go over my bloods", "followup"),
+        ("My checkup on Nov 20 showed high cholesterol, can I get a follow-up?", "followup"),
+        ("following up on my October physical, I'd like a follow up", "followup"),
+        ("the GP wants me to have a physical", "physical"),
+        ("need my labs reviewed", "followup"),
+        ("had a follow up last week and now I need my annual physical", "physical"),
+        ("a physical at my GP", "physical"),
+    ],
+)
+def test_a_past_visits_type_is_context(text: str, type_key: str) -> None:
+    assert parse(text, TUESDAY).type == type_key
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("Thursday 3rd after 4. Thanks, Amy Sun", date(2026, 12, 3)),  # "Sun" is a surname
+        ("tues 22nd after school. its for Lily Wed", date(2026, 12, 22)),
+        ("Next Wed please", date(2026, 12, 9)),  # a clinic word before it: still the weekday
+        ("Can I come Sat?", date(2026, 12, 5)),
+    ],
+)
+def test_a_weekday_abbreviation_in_a_name_is_not_a_day(text: str, day: date) -> None:
+    assert parse(text, TUESDAY).day == day
