@@ -88,6 +88,8 @@ _REFUSED_AFTER = re.compile(
     r"(?:doesn'?t|don'?t|does\s+not|do\s+not|won'?t)\s+work)"
 )
 # a refusal carries over a list: "not Monday or Tuesday", "except Monday and Wednesday"
+# between a weekday and its date: "Tuesday the 29th", "wed. 16th", "December 29th (tuesday)", "the 29th - a tuesday"
+_WEEKDAY_DATE_GAP = re.compile(r"\.?[\s,(\-]*(?:(?:the|a|which\s+is|that'?s)\s+)?")
 # "Tuesday or Wednesday", "wednesday 9th in the evening possible, or thurs 10th": the first is asked for
 _ALTERNATIVE = re.compile(r"(?:[^.!?;]{0,40}?,)?\s*or\s+(?:on\s+|maybe\s+|perhaps\s+)?")
 _LIST_GAP = re.compile(r"\s*,?\s*(?:or|nor|and|&)\s+(?:on\s+)?")  # a bare comma may start the answer
@@ -336,7 +338,7 @@ class _Finder:
         if digits and _WEEKDAY_HIT.search(t):
             # a bare ordinal right after a weekday ("wed 30th", "Tuesday 29th"): a day of the month,
             # merged with its weekday by _combine (with a month after it, the month rules read it)
-            for m in _finditer(rf"\b{_WD}\s*,?\s+(\d{{1,2}})(?:st|nd|rd|th)\b{_MONTH_AHEAD}", t):
+            for m in _finditer(rf"\b{_WD}\s*[,.]?\s+(\d{{1,2}})(?:st|nd|rd|th)\b{_MONTH_AHEAD}", t):
                 backwards = PAST_CLAUSE.search(clause_at(t, m.start())) is not None
                 day = _day_of_month(int(m[2]), today, backwards)
                 if day is not None:
@@ -411,7 +413,7 @@ def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]
         gap = _between(text, prev, m) if prev else ""
         if (
             prev
-            and re.fullmatch(r"[\s,]*(?:the\s+)?", gap)
+            and _WEEKDAY_DATE_GAP.fullmatch(gap)
             and (
                 (prev.weekday is not None and m.explicit and not prev.explicit)
                 or (m.weekday is not None and prev.explicit and m.kind == "weekday_bare")

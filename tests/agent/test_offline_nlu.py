@@ -284,6 +284,9 @@ TUESDAY = date(2026, 12, 1)  # Dec 7 is a Monday, Jan 7 2027 a Thursday
         ("i was seen on friday the 20th", "2026-11-20"),  # in a sentence about the past: the last one
         ("wednesday 9th in the evening possible, or thurs 10th", "2026-12-09"),  # offered as alternatives
         ("a follow up in about two weeks", "2026-12-15"),
+        ("wed. 16th", "2026-12-16"),
+        ("December 29th (tuesday)", "2026-12-29"),  # the weekday after its date, in brackets
+        ("the 29th - a tuesday - works", "2026-12-29"),
     ],
 )
 def test_a_weekday_with_a_day_of_the_month(text: str, expected: str) -> None:
