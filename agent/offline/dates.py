@@ -63,7 +63,7 @@ _AMOUNT = r"(\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+c
 _UNIT = r"(days?|weeks?|fortnights?)"
 _ABOUT = r"(?:(?:about|around|roughly|approximately|approx\.?|like)\s+)?"  # "in about two weeks"
 _ROLL_OVER_DAYS = 60  # a yearless date further back than this means next year's
-_AGREEING_DATES = 3  # "Thursday the 7th": the coming 7th or one of the two 7ths after it that is a Thursday
+_AGREEING_DATES = 2  # "Thursday the 7th": the coming 7th, or the 7th after it, that is a Thursday
 _MONTH_AHEAD = r"(?!\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))"
 _ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3}
 _AMOUNTS = {**NUMBER_WORDS, "a": 1, "an": 1, "a couple of": 2, "couple of": 2, "a few": 3}
@@ -205,8 +205,8 @@ def _day_of_month(dom: int, today: date, backwards: bool) -> date | None:
 
 def _weekday_day_of_month(weekday: int, dom: int, today: date, backwards: bool) -> date | None:
     """'Thursday the 7th': the next date (today included) with that day of the month that is a
-    Thursday, among the next three such dates (the last ones before today, in a sentence about
-    the past); when none is, the day of the month wins."""
+    Thursday, of the next two such dates (the patient reads next month's calendar; the last two
+    before today in a sentence about the past); when neither is, the day of the month wins."""
     first = day = _day_of_month(dom, today, backwards)
     for _ in range(_AGREEING_DATES):
         if day is None or day.weekday() == weekday:

@@ -279,7 +279,8 @@ TUESDAY = date(2026, 12, 1)  # Dec 7 is a Monday, Jan 7 2027 a Thursday
         ("tuesday, 15th", "2026-12-15"),
         ("thurs the 7th", "2027-01-07"),  # the coming 7th is a Monday: the next 7th that is a Thursday
         ("fri 8th", "2027-01-08"),
-        ("saturday the 31st", "2026-12-31"),  # no 31st among the next three is a Saturday: the date wins
+        ("saturday the 31st", "2026-12-31"),  # neither Dec 31 nor Jan 31 is a Saturday: the date wins
+        ("thursday the 4th", "2026-12-04"),  # Feb 4 is a Thursday, but two months on: the date wins
         ("thursday 10th december", "2026-12-10"),  # a month named: the month rules read it
         ("i was seen on friday the 20th", "2026-11-20"),  # in a sentence about the past: the last one
         ("wednesday 9th in the evening possible, or thurs 10th", "2026-12-09"),  # offered as alternatives
