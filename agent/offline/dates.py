@@ -64,7 +64,10 @@ _UNIT = r"(days?|weeks?|fortnights?)"
 _ABOUT = r"(?:(?:about|around|roughly|approximately|approx\.?|like)\s+)?"  # "in about two weeks"
 _ROLL_OVER_DAYS = 60  # a yearless date further back than this means next year's
 _AGREEING_DATES = 2  # "Thursday the 7th": the coming 7th, or the 7th after it, that is a Thursday
-_MONTH_AHEAD = r"(?!\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))"
+# not before a month (the month rules read "Thursday 10th December") nor a pick ("monday 1st thing")
+_MONTH_AHEAD = (
+    r"(?!\s+(?:(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|(?:one|slot|time|option|thing)\b))"
+)
 _ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3}
 _AMOUNTS = {**NUMBER_WORDS, "a": 1, "an": 1, "a couple of": 2, "couple of": 2, "a few": 3}
 # A sentence about the past: its days and types are context, not the request.

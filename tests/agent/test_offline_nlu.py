@@ -282,6 +282,8 @@ TUESDAY = date(2026, 12, 1)  # Dec 7 is a Monday, Jan 7 2027 a Thursday
         ("saturday the 31st", "2026-12-31"),  # neither Dec 31 nor Jan 31 is a Saturday: the date wins
         ("thursday the 4th", "2026-12-04"),  # Feb 4 is a Thursday, but two months on: the date wins
         ("thursday 10th december", "2026-12-10"),  # a month named: the month rules read it
+        ("thursday 7th january", "2027-01-07"),
+        ("monday 1st thing", "2026-12-07"),  # "1st thing" is no day of the month
         ("i was seen on friday the 20th", "2026-11-20"),  # in a sentence about the past: the last one
         ("wednesday 9th in the evening possible, or thurs 10th", "2026-12-09"),  # offered as alternatives
         ("a follow up in about two weeks", "2026-12-15"),
