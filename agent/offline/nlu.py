@@ -510,6 +510,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
 
 def _blank_details(low: str, raw: str) -> str:
     """`low` with the e-mail and phone blanked, as `raw` has them."""
+    if raw == low:
+        return low  # most messages give neither: skip the walk over every character
     return "".join(c if r != " " else " " for c, r in zip(low, raw, strict=True))
 
 
@@ -546,7 +548,7 @@ def _not_a_name(word: str) -> bool:
     """Numbers and the clinic's own words as typed in lower case; never a misspelling (a name
     such as "Noor" is one edit from "noon") and never a capitalised word."""
     low = word.lower()
-    if any(ch.isdigit() for ch in word):
+    if not word.isalpha() and any(ch.isdigit() for ch in word):  # most words are letters only: skip the walk
         return True
     return word == low and low not in _NOT_NAME and (low in VOCABULARY_SET or low in ABBREVIATIONS)
 
