@@ -15,7 +15,14 @@ from datetime import date
 
 from agent.confirmation import is_affirmative, is_negative
 from agent.offline.dates import PAST_CLAUSE, clause_at, find_day
-from agent.offline.lexicon import ABBREVIATIONS, VOCABULARY_SET, normalize
+from agent.offline.lexicon import (
+    ABBREVIATIONS,
+    MONTH_NAMES,
+    VOCABULARY_SET,
+    WEEKDAY_NAMES,
+    correct,
+    normalize,
+)
 from agent.offline.times import find_times, parse_clock
 from core.formats import is_email
 
@@ -517,12 +524,17 @@ def _blank_details(low: str, raw: str) -> str:
 
 # a weekday abbreviation that is a surname as typed: "Thanks, Amy Sun", "it's for Lily Wed"
 _NAMED_ABBREVIATION = re.compile(r"\b([A-Z][a-z]+)[ \t]+(Sun|Sat|Mon|Wed)\b(?!['\w])")
+_DAY_WORDS = frozenset((*WEEKDAY_NAMES, *MONTH_NAMES, "today", "tomorrow", "tonight"))  # "It's Tuesdy": a day
+# a name introduced as such, whose words the speller must not "correct" ("I'm Noor Haddad": not noon)
+_INTRODUCED = re.compile(
+    r"\b(?:[Ii]'?m|[Ii] am|[Tt]his is|[Mm]y name is|[Nn]ame'?s|[Ii]t'?s)[ \t]+([A-Z][a-z]+)(?:[ \t]+([A-Z][a-z'-]+))?"
+)
 
 
 def _blank_name_words(original: str, low: str) -> str:
-    """`low` without the weekday abbreviations that are part of a capitalised name in `original`
-    (names are read from the original text, so nothing is lost)."""
-    if not _NAMED_ABBREVIATION.search(original):
+    """`low` without the words of a capitalised name in `original` that the rules would read as
+    something else (names are read from the original text, so nothing is lost)."""
+    if not (_NAMED_ABBREVIATION.search(original) or _INTRODUCED.search(original)):
         return low
     cased = " ".join(original.replace("’", "'").split())
     if len(cased) != len(low):
@@ -530,6 +542,12 @@ def _blank_name_words(original: str, low: str) -> str:
     for m in _NAMED_ABBREVIATION.finditer(cased):
         if m[1].lower() not in _NOT_NAME and m[1].lower() not in VOCABULARY_SET:
             low = _cut(low, m.span(2))
+    for m in _INTRODUCED.finditer(cased):
+        for group in (1, 2):
+            word = (m[group] or "").lower()
+            fixed = correct(word) if word else word
+            if fixed != word and fixed not in _DAY_WORDS and word not in VOCABULARY_SET and word not in ABBREVIATIONS:
+                low = _cut(low, m.span(group))  # a misspelt clinic word to the speller, a name here
     return low
 
 

@@ -325,3 +325,9 @@ def test_a_past_visits_type_is_context(text: str, type_key: str) -> None:
 )
 def test_a_weekday_abbreviation_in_a_name_is_not_a_day(text: str, day: date) -> None:
     assert parse(text, TUESDAY).day == day
+
+
+def test_a_name_introduced_as_such_is_not_spelling_corrected_into_a_time() -> None:
+    u = parse("Hi, I'm Noor Haddad. Tuesday the 8th, late afternoon", TUESDAY)
+    assert (u.name, u.day, u.window, u.times) == ("Noor Haddad", date(2026, 12, 8), "after 15:00", ())
+    assert parse("It's Tuesdy I want", TUESDAY).day == date(2026, 12, 8)  # a misspelt day is still a day
