@@ -514,10 +514,42 @@ def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | Non
     return None
 
 
+_AFTER_WEEKDAY = re.compile(rf"\b{_WD}[\s,.]*(?:the\s+)?$")
+# a month asked for without a day: "a physical in January, the 7th maybe"
+_IN_MONTH = re.compile(rf"\b(?:in|for|during)\s+(?:(?:early|mid|late)\s+)?{_MONTH}(?![a-z])(?!\s+(?:the\s+)?\d)")
+
+
+def _in_named_month(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
+    """'the 7th' after 'in January' in the same sentence is January's 7th when that is still to
+    come; a month named in a sentence about the past ("I was seen in November") says nothing about
+    the day asked for, and a weekday before the day decides with it (_combine)."""
+    months = [m for m in _IN_MONTH.finditer(text) if PAST_CLAUSE.search(clause_at(text, m.start())) is None]
+    if not months:
+        return mentions
+    out = []
+    for x in mentions:
+        month = next((m for m in reversed(months) if m.end() <= x.start), None)
+        if (
+            x.kind == "dom"
+            and month is not None
+            and x.day >= today
+            and not re.search(r"[.!?;]", text[month.end() : x.start])
+            and not _AFTER_WEEKDAY.search(text, 0, x.start)
+        ):
+            day = _yearless(_month_index(month[1]), x.day.day, today)
+            if day is not None and day >= today:
+                x = replace(x, day=day, kind="date")
+        out.append(x)
+    return out
+
+
 def find_day(text: str, today: date) -> DayMatch | None:
     """The day the (normalised) text asks for, or None; a past day only if nothing else is named."""
     finder = _Finder(text, today)
-    mentions = _mark(text, _relative_to_previous(text, _combine(text, finder.collect(), today)), today)
+    found = finder.collect()
+    if _MONTH_HIT.search(text):
+        found = _in_named_month(text, found, today)
+    mentions = _mark(text, _relative_to_previous(text, _combine(text, found, today)), today)
     if not mentions:
         return None
     spans = tuple((m.start, m.end) for m in mentions)

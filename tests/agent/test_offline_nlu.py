@@ -284,6 +284,9 @@ TUESDAY = date(2026, 12, 1)  # Dec 7 is a Monday, Jan 7 2027 a Thursday
         ("thursday 10th december", "2026-12-10"),  # a month named: the month rules read it
         ("thursday 7th january", "2027-01-07"),
         ("monday 1st thing", "2026-12-07"),  # "1st thing" is no day of the month
+        ("a physical in january, the 7th maybe", "2027-01-07"),  # the month asked for, in the same sentence
+        ("i was seen in november, can i come on the 29th", "2026-12-29"),  # a past month is context
+        ("before the season starts in january. wednesday the 16th?", "2026-12-16"),  # another sentence
         ("i was seen on friday the 20th", "2026-11-20"),  # in a sentence about the past: the last one
         ("wednesday 9th in the evening possible, or thurs 10th", "2026-12-09"),  # offered as alternatives
         ("a follow up in about two weeks", "2026-12-15"),
