@@ -53,14 +53,21 @@ from core.formats import NUMBER_WORDS, day_label
 WEEKDAYS = WEEKDAY_NAMES
 _WD = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _MONTH = (
-    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
-    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+    # the dot only after an abbreviation ("Nov."): "... on the 2nd of November." keeps its full stop
+    r"(jan(?:uary|\.)?|feb(?:ruary|\.)?|mar(?:ch|\.)?|apr(?:il|\.)?|may|june?|july?|aug(?:ust|\.)?|"
+    r"sep(?:t(?:ember|\.)?|\.)?|oct(?:ober|\.)?|nov(?:ember|\.)?|dec(?:ember|\.)?)"
 )
 _ORD = r"(\d{1,2}|first|second|third)(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+(\d{4}))?"
 _AMOUNT = r"(\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple\s+of|a\s+few|couple\s+of)"
 _UNIT = r"(days?|weeks?|fortnights?)"
+_ABOUT = r"(?:(?:about|around|roughly|approximately|approx\.?|like)\s+)?"  # "in about two weeks"
 _ROLL_OVER_DAYS = 60  # a yearless date further back than this means next year's
+_AGREEING_DATES = 2  # "Thursday the 7th": the coming 7th, or the 7th after it, that is a Thursday
+# not before a month (the month rules read "Thursday 10th December") nor a pick ("monday 1st thing")
+_MONTH_AHEAD = (
+    r"(?!\s+(?:(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|(?:one|slot|time|option|thing)\b))"
+)
 _ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3}
 _AMOUNTS = {**NUMBER_WORDS, "a": 1, "an": 1, "a couple of": 2, "couple of": 2, "a few": 3}
 # A sentence about the past: its days and types are context, not the request.
@@ -86,6 +93,10 @@ _REFUSED_AFTER = re.compile(
     r"(?:doesn'?t|don'?t|does\s+not|do\s+not|won'?t)\s+work)"
 )
 # a refusal carries over a list: "not Monday or Tuesday", "except Monday and Wednesday"
+# between a weekday and its date: "Tuesday the 29th", "wed. 16th", "December 29th (tuesday)", "the 29th - a tuesday"
+_WEEKDAY_DATE_GAP = re.compile(r"\.?[\s,(\-]*(?:(?:the|a|which\s+is|that'?s)\s+)?")
+# "Tuesday or Wednesday", "wednesday 9th in the evening possible, or thurs 10th": the first is asked for
+_ALTERNATIVE = re.compile(r"(?:[^.!?;]{0,40}?,)?\s*or\s+(?:on\s+|maybe\s+|perhaps\s+)?")
 _LIST_GAP = re.compile(r"\s*,?\s*(?:or|nor|and|&)\s+(?:on\s+)?")  # a bare comma may start the answer
 
 # Guards: each rule runs only where its words are (the model reads every message, and fast);
@@ -129,6 +140,7 @@ class DayMatch:
     span: tuple[int, int]
     note: str | None = None
     spans: tuple[tuple[int, int], ...] = ()
+    past_spans: tuple[tuple[int, int], ...] = ()  # the days named that are before today ("my checkup on Nov 20")
 
 
 @dataclass(frozen=True)
@@ -194,6 +206,18 @@ def _day_of_month(dom: int, today: date, backwards: bool) -> date | None:
         elif month == 13:
             year, month = year + 1, 1
     return None
+
+
+def _weekday_day_of_month(weekday: int, dom: int, today: date, backwards: bool) -> date | None:
+    """'Thursday the 7th': the next date (today included) with that day of the month that is a
+    Thursday, of the next two such dates (the patient reads next month's calendar; the last two
+    before today in a sentence about the past); when neither is, the day of the month wins."""
+    first = day = _day_of_month(dom, today, backwards)
+    for _ in range(_AGREEING_DATES):
+        if day is None or day.weekday() == weekday:
+            return day
+        day = _day_of_month(dom, day if backwards else day + timedelta(days=1), backwards)
+    return first
 
 
 def _named(rule: DayRule, today: date) -> date:
@@ -302,7 +326,8 @@ class _Finder:
             for m in _finditer(r"\bnext\s+week\b", t):
                 self.add(m, self.monday + timedelta(days=7), "week", week=True, notes=("Next week starts",))
         if offsets:
-            for m in _finditer(rf"\bin\s+{_AMOUNT}\s+{_UNIT}(?:'?\s+time)?\b|\bin\s+a\s+(fortnight)\b", t):
+            in_offset = rf"\bin\s+{_ABOUT}{_AMOUNT}\s+{_UNIT}(?:'?\s+time)?\b|\bin\s+{_ABOUT}a\s+(fortnight)\b"
+            for m in _finditer(in_offset, t):
                 amount, unit = (1, "fortnight") if m[3] else (_amount(m[1]), m[2])
                 self.add(m, today + timedelta(days=_days(amount, unit)), "offset")
         if offsets:
@@ -315,6 +340,14 @@ class _Finder:
             for m in _finditer(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:one|slot|time|option))", t):
                 backwards = PAST_CLAUSE.search(clause_at(t, m.start())) is not None
                 self.add(m, _day_of_month(int(m[1]), today, backwards), "dom", explicit=True)
+        if digits and _WEEKDAY_HIT.search(t):
+            # a bare ordinal right after a weekday ("wed 30th", "Tuesday 29th"): a day of the month,
+            # merged with its weekday by _combine (with a month after it, the month rules read it)
+            for m in _finditer(rf"\b{_WD}\s*[,.]?\s+(\d{{1,2}})(?:st|nd|rd|th)\b{_MONTH_AHEAD}", t):
+                backwards = PAST_CLAUSE.search(clause_at(t, m.start())) is not None
+                day = _day_of_month(int(m[2]), today, backwards)
+                if day is not None:
+                    self.found.append(_Mention(day, m.start(2), m.end(), "dom", explicit=True))
         if "on the" in t:
             for m in _finditer(r"\bon\s+the\s+(first|second|third)\b(?!\s+(?:one|slot|time|option))", t):
                 self.add(m, _day_of_month(_ORDINAL_WORDS[m[1]], today, False), "dom", explicit=True)
@@ -385,13 +418,17 @@ def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]
         gap = _between(text, prev, m) if prev else ""
         if (
             prev
-            and re.fullmatch(r"[\s,]*(?:the\s+)?", gap)
+            and _WEEKDAY_DATE_GAP.fullmatch(gap)
             and (
                 (prev.weekday is not None and m.explicit and not prev.explicit)
                 or (m.weekday is not None and prev.explicit and m.kind == "weekday_bare")
             )
         ):
             day = m.day if m.explicit else prev.day
+            dated, named = (m, prev) if m.explicit else (prev, m)
+            if dated.kind == "dom" and named.weekday is not None:  # "thurs the 7th", "wed 30th"
+                backwards = dated.day < today
+                day = _weekday_day_of_month(named.weekday, dated.day.day, today, backwards) or day
             out[-1] = replace(prev, day=day, end=m.end, explicit=True, kind="date", weekday=None, name=None)
             continue
         offset = max(prev.end if prev else 0, m.start - 40)  # an offset phrase is short
@@ -516,16 +553,49 @@ def _in_named_week(text: str, mentions: list[_Mention], today: date) -> list[_Me
     return [m for m in out if id(m) not in used]
 
 
+_AFTER_WEEKDAY = re.compile(rf"\b{_WD}[\s,.]*(?:the\s+)?$")
+# a month asked for without a day: "a physical in January, the 7th maybe"
+_IN_MONTH = re.compile(rf"\b(?:in|for|during)\s+(?:(?:early|mid|late)\s+)?{_MONTH}(?![a-z])(?!\s+(?:the\s+)?\d)")
+
+
+def _in_named_month(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
+    """'the 7th' after 'in January' in the same sentence is January's 7th when that is still to
+    come; a month named in a sentence about the past ("I was seen in November") says nothing about
+    the day asked for, and a weekday before the day decides with it (_combine)."""
+    months = [m for m in _IN_MONTH.finditer(text) if PAST_CLAUSE.search(clause_at(text, m.start())) is None]
+    if not months:
+        return mentions
+    out = []
+    for x in mentions:
+        month = next((m for m in reversed(months) if m.end() <= x.start), None)
+        if (
+            x.kind == "dom"
+            and month is not None
+            and x.day >= today
+            and not re.search(r"[.!?;]", text[month.end() : x.start])
+            and not _AFTER_WEEKDAY.search(text, 0, x.start)
+        ):
+            day = _yearless(_month_index(month[1]), x.day.day, today)
+            if day is not None and day >= today:
+                x = replace(x, day=day, kind="date")
+        out.append(x)
+    return out
+
+
 def find_day(text: str, today: date) -> DayMatch | None:
     """The day the (normalised) text asks for, or None; a past day only if nothing else is named."""
     finder = _Finder(text, today)
-    mentions = _mark(text, _relative_to_previous(text, _combine(text, finder.collect(), today)), today)
+    found = finder.collect()
+    if _MONTH_HIT.search(text):
+        found = _in_named_month(text, found, today)
+    mentions = _mark(text, _relative_to_previous(text, _combine(text, found, today)), today)
     if not mentions:
         return None
     spans = tuple((m.start, m.end) for m in mentions)
+    past_spans = tuple((m.start, m.end) for m in mentions if m.day < today)
     mentions = _in_named_week(text, mentions, today)
     if (week := _excluding_weekdays(mentions, today)) is not None:
-        return DayMatch(week.day, (week.start, week.end), None, spans)
+        return DayMatch(week.day, (week.start, week.end), None, spans, past_spans)
     wanted = [m for m in mentions if not m.negated and not m.context and m.day >= today]
     if not wanted:
         wanted = [m for m in mentions if not m.negated and m.day >= today and not m.context] or [
@@ -536,12 +606,12 @@ def find_day(text: str, today: date) -> DayMatch | None:
         if not past:
             return None
         chosen = past[-1]
-        return DayMatch(chosen.day, (chosen.start, chosen.end), None, spans)
+        return DayMatch(chosen.day, (chosen.start, chosen.end), None, spans, past_spans)
     chosen = wanted[-1]
     for earlier, later in zip(wanted, wanted[1:], strict=False):
-        if later is chosen and re.fullmatch(r"\s*,?\s*or\s+(?:on\s+)?", _between(text, earlier, later)):
+        if later is chosen and _ALTERNATIVE.fullmatch(_between(text, earlier, later)):
             chosen = earlier
-    return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans)
+    return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans, past_spans)
 
 
 def _note(m: _Mention) -> str | None:

