@@ -83,8 +83,13 @@ _REFUSED_AFTER = re.compile(
     r"\s*(?:'?s\s+|\s*is\s+|\s*are\s+)?(?:no\s+good|not\s+good|out\b|bad\b|impossible|a\s+no\b|"
     r"(?:doesn'?t|don'?t|does\s+not|do\s+not|won'?t)\s+work)"
 )
-# a refusal carries over a list: "not Monday or Tuesday", "except Monday and Wednesday"
-_LIST_GAP = re.compile(r"\s*,?\s*(?:or|nor|and|&)\s+(?:on\s+)?")  # a bare comma may start the answer
+# a refusal carries over a list: "not Monday or Tuesday", "except Monday and Wednesday", "mon/tue",
+# "Monday's out and so is Tuesday"; a bare comma may start the answer ("not Monday, Tuesday?"), so
+# it joins only a list that ends with "or"/"and" ("can't do Monday, Tuesday or Wednesday")
+_LIST_GAP = re.compile(
+    r"\s*(?:,?\s*(?:or|nor|and|&)\s+|/\s*|,?\s*(?:and\s+)?(?:so|neither|nor)\s+(?:is|are|does|do)\s+)(?:on\s+)?(?:the\s+)?"
+)
+_COMMA_GAP = re.compile(r"\s*,\s*(?:on\s+)?(?:the\s+)?")
 
 # Guards: each rule runs only where its words are (the model reads every message, and fast);
 # a text with none of _DAYISH names no day at all.
@@ -441,14 +446,45 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
             negated = False  # "not this Thursday but the one after": only a refusal negates these
         prev = out[-1] if out else None
         if prev and prev.negated and prev.weekday is not None and m.weekday is not None:
-            negated = negated or _LIST_GAP.fullmatch(text, prev.end, m.start) is not None
+            refused = _REFUSED_AFTER.match(text, prev.end)  # "monday's out and so is tuesday"
+            gap_start = refused.end() if refused else prev.end
+            negated = negated or _LIST_GAP.fullmatch(text, gap_start, m.start) is not None
+            if not negated and _COMMA_GAP.fullmatch(text, prev.end, m.start):
+                negated = _list_goes_on(text, m, mentions)
         if m.kind == "weekday_plural" and not negated:
             continue  # "I work Mondays" names no day
         context = _DEADLINE.search(before) is not None or (
             m.kind not in ("relative",) and PAST_CLAUSE.search(clause_at(text, m.start)) is not None
         )
         out.append(replace(m, negated=negated, context=context))
+    # refused after a list: "monday and tuesday are no good", "monday, tuesday and wednesday are out"
+    chain = False  # the mention after this one is refused by what follows the list
+    for i in range(len(out) - 1, 0, -1):
+        later, earlier = out[i], out[i - 1]
+        chain = later.weekday is not None and (chain or _REFUSED_AFTER.match(text, later.end) is not None)
+        joined = _LIST_GAP.fullmatch(text, earlier.end, later.start) or _COMMA_GAP.fullmatch(
+            text, earlier.end, later.start
+        )
+        chain = chain and earlier.weekday is not None and joined is not None
+        if chain:
+            out[i - 1] = replace(earlier, negated=True)
     return out
+
+
+def _list_goes_on(text: str, m: _Mention, mentions: list[_Mention]) -> bool:
+    """After "not Monday, Tuesday": whether the list goes on to end with "or"/"and" ("..., Tuesday
+    or Wednesday"), so that the comma joins it too."""
+    following = [x for x in mentions if x.start >= m.end]
+    current = m
+    for nxt in following:
+        if nxt.weekday is None:
+            return False
+        if _LIST_GAP.fullmatch(text, current.end, nxt.start):
+            return True
+        if not _COMMA_GAP.fullmatch(text, current.end, nxt.start):
+            return False
+        current = nxt
+    return False
 
 
 def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | None:

@@ -82,6 +82,8 @@ _GREETING = re.compile(
     r"^\W*(?:(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day))\b(?:\s+there)?"
     r"|(?:morning|afternoon|evening)\s*[!,.])\W*"
 )
+# what a booking already made is called ("my physical", "the one I have")
+_BOOKED = r"(?:appointment|appt|booking|visit|reservation|follow[\s-]?up|physical|consultation|check[\s-]?up)"
 _FLAGS: dict[str, str] = {
     "thanks": r"\b(?:thanks|thank\s+you|thx|ty|cheers|much\s+appreciated)\b",
     "bye": r"\b(?:bye|goodbye|good\s+bye|see\s+you|that'?s\s+all|nothing\s+else|that\s+is\s+all)\b",
@@ -96,7 +98,24 @@ _FLAGS: dict[str, str] = {
     # an existing booking to look up, move or cancel (issue 12 handles these; here: never a new check)
     "cancel": r"\b(?:cancel|reschedule|postpone)\b|\b(?:move|change|switch|push)\s+(?:it\b|(?:my|the|our|this|that)\s+"
     r"(?:existing\s+|booked\s+)?(?:appointment|appt|booking|visit|reservation|follow[\s-]?up|physical|consultation|"
-    r"check[\s-]?up)\b)|\b(?:i\s+have|i'?ve\s+got|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b",
+    r"check[\s-]?up)\b)|\b(?:i\s+have|i'?ve\s+got|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b"
+    # a question about a booking already made
+    r"|\b(?:my|our|his|her)\s+(?:[a-z]+\s+){0,2}?" + _BOOKED + r"s?\b[^.?!]{0,40}?\b(?:go(?:ne)?\s+through|"
+    r"went\s+through|confirmed|still\s+(?:on|happening|going\s+ahead|booked)|booked\s+in|been\s+booked)\b"
+    r"|\b(?:what\s+(?:time|day|date)|when|which\s+day)\s+(?:is|was|'?s)\s+(?:my|our|his|her)\b(?![^.?!]*\bdue\b)"
+    r"|\b(?:what\s+(?:time|day|date)|when|which\s+day)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?"
+    + _BOOKED
+    + r"\s+(?:is|was)\b"
+    r"|\bwhat'?s\s+the\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our|his|her)\b"
+    r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:am|are|is)\s+(?:i|we|he|she)\s+(?:booked|coming|due\s+in|scheduled)\b"
+    r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:did|have)\s+(?:i|we)\s+book"
+    r"|\bmy\s+confirmation\b|\b(?:never|didn'?t|did\s+not|haven'?t|have\s+not|not)\s+(?:got|get|gotten|received?)\s+"
+    r"(?:a|an|the|my|any)\s+confirmation|\blost\s+(?:the|my)\s+(?:confirmation|e-?mail|code)\b"
+    r"|\b(?:i|we)\s+(?:already\s+|just\s+)?(?:booked|made\s+(?:a|an|the|my)\s+(?:booking|appointment|reservation))\b"
+    r"|\bthe\s+one\s+(?:i|we)\s+(?:have|had|'?ve\s+got|booked|made)\b"
+    r"|\bcheck\s+(?:on\s+)?(?:my|our)\s+(?:[a-z]+\s+)?"
+    + _BOOKED
+    + r"\b|\bconfirm\s+(?:that\s+)?(?:it'?s|it\s+is|i'?m|i\s+am)\b",
     "medical": r"\b(?:should\s+i\s+(?:take|be\s+worried|worry|go\s+to)|"
     r"is\s+(?:it|this|that)\s+(?:serious|normal|dangerous|contagious)|"
     r"what\s+(?:medicine|medication|drug|dose|dosage)|how\s+(?:much|many)\s+(?:ibuprofen|paracetamol|tylenol|aspirin|pills)|"
@@ -111,7 +130,9 @@ _FLAGS: dict[str, str] = {
     r"(?:times?|slots?|options?|ones?)\b|"
     r"\b(?:any|what|anything)\s+else\b|\bany\s+others?\b|\bshow\s+me\s+(?:more|others?)\b|\bwhat\s+others\b",
     "retry": r"\b(?:try\s+again|retry|again\s+please|one\s+more\s+time|try\s+it\s+again)\b",
-    "earliest": r"\b(?:earliest|soonest|as\s+soon\s+as\s+possible|asap|"
+    # not "the earliest I can do is 3" (a bound: agent/offline/times.py)
+    "earliest": r"\b(?:earliest(?!\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\b)|soonest|"
+    r"as\s+soon\s+as\s+possible|asap|"
     r"(?:first|next)\s+(?:available|free|open|openings?|slots?|spots?|gaps?))\b",
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
     r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",

@@ -161,9 +161,12 @@ class _Reader:
         m = self.search(rf"\b{_BUSY}\s+(?:all\s+(?:morning|afternoon|day)|(?:until|till|til|by)\s+(?P<b>{_BOUND}))")
         if m is None:
             return None
-        self.take(m)
         if not m["b"]:
+            if not m[0].endswith("day"):
+                return None  # "in meetings all morning": a busy part of the day (busy_part)
+            self.take(m)
             return None
+        self.take(m)
         after = self.search(r"\b(?:(?:any\s*time|anything|sometime)\s+)?(?:after\s+(?:that|then)|from\s+then)\b")
         before = self.search(r"\b(?:before\s+(?:that|then))\b")
         if before and not after:
@@ -191,19 +194,43 @@ class _Reader:
         if m := self.search(rf"\b(?:at\s+|from\s+)?(?P<b>{_BOUND})\s+or\s+(?P<w>later|after|earlier|before)\b"):
             self.take(m)
             return _window("after" if m["w"] in ("later", "after") else "before", m["b"])
+        # an open lower bound said loosely: "2pm onwards", "3 and after"; "the earliest I can do is 3"
+        if m := self.search(
+            rf"\b(?:at\s+)?{_APPROX}(?P<b>{_BOUND})\s*(?:onwards?|on\s+wards?|and\s+(?:after|later|up))\b"
+        ):
+            self.take(m)
+            return _window("after", m["b"])
+        if m := self.search(
+            r"\b(?P<w>earliest|latest)\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\s+(?:do|make(?:\s+it)?|come(?:\s+in)?|"
+            rf"get\s+(?:there|in|here))\s+(?:is|would\s+be|'?d\s+be)\s+{_APPROX}(?P<b>{_BOUND})(?!\w)"
+        ):
+            self.take(m)
+            return _window("after" if m["w"] == "earliest" else "before", m["b"])
         # one search, so the leftmost form wins: "not after 11" is a "before", never an "after 11"
         # a refused side turns the bound around: "nothing before 11" is after 11
         refuse = r"(?:not|nothing|nuthin|none|never|can'?t\s+(?:do|make)(?:\s+it)?|cannot\s+(?:do|make)(?:\s+it)?)"
-        after = rf"{refuse}\s+before|no\s+earlier\s+than|not\s+earlier\s+than|after|later\s+than|from|starting\s+at"
+        after = (
+            rf"{refuse}\s+before|no\s+earlier\s+than|not\s+earlier\s+than|after|later\s+than|from|starting\s+at|"
+            r"(?<!half\s)(?<!quarter\s)(?<!\d\s)past"  # "anytime past 2", never "half past 2"
+        )
         before = rf"{refuse}\s+after|no\s+later\s+than|not\s+later\s+than|before|earlier\s+than|by|until|till"
         if m := self.search(
             rf"\b(?:(?P<after>{after})|(?P<before>{before}))\s+{_APPROX}(?P<b>{_BOUND}|lunch(?:\s*time)?)(?!\w)"
+            r"(?!\s*(?:days?|weeks?|months?|years?|hours?)\b)"
         ):
             self.take(m)
             kind = "after" if m["after"] else "before"
             if m["b"].startswith("lunch"):
                 return "after 13:00" if kind == "after" else "before 12:00"
             return _window(kind, m["b"])
+        return None
+
+    def busy_part(self) -> str | None:
+        """A part of the day the patient is busy in ("I work mornings", "busy in the morning", "the
+        school run in the afternoons"): refused like "not mornings", so another part named wins."""
+        if m := self.search(_BUSY_PART):
+            self.take(m)
+            return _REST_OF_DAY[m["p"].rstrip("s")]
         return None
 
     def refused_part(self) -> str | None:
@@ -246,12 +273,31 @@ _REFUSED_PART_BEFORE = (
     rf"(?:early\s+|late\s+)?(?P<p>{_PART[1:-1]})\b(?P<q>)"
 )
 _REFUSED_PART_AFTER = (
-    rf"\b(?P<q>{_PART[1:-1]})\s+(?:are\s+|is\s+|'?s\s+)?(?:no\s+good|not\s+good|out|bad|impossible|difficult|"
+    rf"\b(?P<q>{_PART[1:-1]})\s+(?:are\s+|is\s+|'?s\s+)?(?:no\s+good|not\s+good|out|bad|impossible|difficult|a\s+no\b|"
     r"tough|hard|(?:don'?t|do\s+not|doesn'?t|does\s+not|won'?t|never)\s+work)\b(?P<p>)"
 )
 _REST_OF_DAY = {"morning": "after 12:00", "evening": "before 17:00", "afternoon": "morning"}
+# what keeps the patient busy in a part of the day, in the same clause before it (never "after
+# school"/"after work", and never a part said to suit: "tuesday works best in the morning")
+_BUSY_CUE = (
+    r"(?<!after\s)(?<!before\s)\b(?:(?:i|we|he|she|they|you)\s+(?:usually\s+|normally\s+|only\s+|also\s+)?work|"
+    r"working|workin'?|(?:at|in|have|has|got)\s+(?:the\s+)?(?:work|school|college|uni|class(?:es)?|lectures?)|"
+    r"busy|teach(?:es|ing)?|school\s+run|nursery|drop[\s-]?offs?|pick[\s-]?ups?|meetings?|shifts?|commut\w*|"
+    r"childcare|tied\s+up|stuck|occupied|unavailable)\b"
+)
+_BUSY_PART = (
+    _BUSY_CUE + r"(?:(?!\b(?:best|better|good|fine|great|well|ideal|ideally|prefer\w*|suits?|ok|okay|for\s+me|free|"
+    r"available|easiest|so|but|though|then)\b)[^.,;!?\n]){0,30}?"
+    r"\b(?:in\s+the\s+|on\s+|all\s+|every\s+|most\s+)?(?P<p>mornings?|afternoons?|evenings?)\b"
+)
+_BUSY_PART_HINT = re.compile(
+    r"work|busy|teach|class|lecture|school|nursery|drop|pick|meeting|shift|job|college|uni|commut|childcare|tied|"
+    r"stuck|occupied|unavailable"
+)
 _BUSYISH = re.compile(r"work|school|class|teach|busy|meeting|done|home|shift|finish|off|stuck|tied")
-_BOUNDISH = re.compile(r"between|from|after|before|\bby\b|until|till|later|earlier|starting|\d\s*(?:-|–|to\b)")
+_BOUNDISH = re.compile(
+    r"between|from|after|before|\bby\b|until|till|later|earlier|starting|onward|past|latest|earliest|\d\s*(?:-|–|to\b)"
+)
 
 
 def _range(start_expr: str, end_expr: str) -> str | None:
@@ -314,7 +360,11 @@ def find_times(text: str) -> TimeMatch:
     if _BOUNDISH.search(text):
         while len(bounds) < 3 and (bound := reader.explicit()):
             bounds.append(bound)  # "not before 10 and nothing after 3": both
-    window = intersect([*bounds, reader.refused_part(), reader.part_of_day(), busy])
+    refused = reader.refused_part()
+    busy_part = reader.busy_part() if _BUSY_PART_HINT.search(text) else None
+    # a part of the day asked for beats one refused ("I work mornings so afternoon ideally", "the
+    # afternoon is impossible, so the evening"); alone, the refusal leaves the rest of the day
+    window = intersect([*bounds, reader.part_of_day(), refused, busy_part, busy])
     any_time = (
         re.search(
             r"\b(?:any\s*time|whenever|doesn'?t\s+matter|no\s+preference|any\s+time\s+of\s+(?:the\s+)?day)\b", text
