@@ -96,12 +96,19 @@ _FLAGS: dict[str, str] = {
     r"forget\s+(?:your|all|the|previous)\s+(?:rules|instructions)|pretend\s+(?:you|to\s+be)|admin\s+mode|"
     r"(?:delete|cancel|wipe)\s+(?:all|every(?:one)?|the\s+database)|other\s+patients?'?s?)\b",
     # an existing booking to look up, move or cancel (issue 12 handles these; here: never a new check)
-    "cancel": r"\b(?:cancel|reschedule|postpone)\b|\b(?:move|change|switch|push)\s+(?:it\b|(?:my|the|our|this|that)\s+"
-    r"(?:existing\s+|booked\s+)?(?:appointment|appt|booking|visit|reservation|follow[\s-]?up|physical|consultation|"
-    r"check[\s-]?up)\b)|\b(?:i\s+have|i'?ve\s+got|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b"
+    "cancel": r"\b(?:cancel|reschedule|postpone|rearrange)\b|\b(?:move|change|switch|push|bring|shift)\s+(?:it\b|"
+    r"(?:my|the|our|this|that)\s+(?:existing\s+|booked\s+)?(?:appointment|appt|booking|visit|reservation|"
+    r"follow[\s-]?up|physical|consultation|check[\s-]?up)\b|(?:my|our)\s+(?:[a-z]+\s+)?(?:slot|session)\b|"
+    r"the\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our)\b)|\b(?:i\s+have|i'?ve\s+got|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b"
     # a question about a booking already made
     r"|\b(?:my|our|his|her)\s+(?:[a-z]+\s+){0,2}?" + _BOOKED + r"s?\b[^.?!]{0,40}?\b(?:go(?:ne)?\s+through|"
-    r"went\s+through|confirmed|still\s+(?:on|happening|going\s+ahead|booked)|booked\s+in|been\s+booked)\b"
+    r"went\s+through|come\s+through|work(?:ed)?\s*\?|confirmed|registered|still\s+(?:on|happening|going\s+ahead|booked)|"
+    r"booked\s+in|been\s+booked)"
+    r"|\b(?:is|was|has|have)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + _BOOKED + r"\s+(?:been\s+)?booked\b"
+    r"|\b(?:the|that)\s+" + _BOOKED + r"\s+(?:i|we)\s+(?:made|booked|have|had)\b"
+    r"|\b(?:the\s+)?(?:confirmation\s+)?(?:code|number)\s+(?:for|of|on)\s+(?:my|our|his|her)\b"
+    r"|\b(?:have|do)\s+(?:i|we)\s+(?:got\s+)?(?:anything|something|an?\s+(?:appointment|booking))\s+"
+    r"(?:booked|on|scheduled|coming\s+up)\b"
     r"|\b(?:what\s+(?:time|day|date)|when|which\s+day)\s+(?:is|was|'?s)\s+(?:my|our|his|her)\b(?![^.?!]*\bdue\b)"
     r"|\b(?:what\s+(?:time|day|date)|when|which\s+day)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?"
     + _BOOKED
@@ -163,7 +170,9 @@ _CANCEL_IT = re.compile(
     r"(?=.*\b(?:appointment|appt|booking|visit|reservation|it|that|this|mine|follow[\s-]?up|physical|consultation)\b)"
     r"|\b(?:want|need|like|have|going)\s+to\s+cancel\b|\bcancel\s+(?:my|the|our)\b"
 )
-_CANT_MAKE = re.compile(r"\b(?:can'?t|cannot|can\s+not|won'?t\s+be\s+able\s+to)\s+make\s+(?:it|my|the)\b")
+_CANT_MAKE = re.compile(
+    r"\b(?:can'?t|cant|cannot|can\s+not|won'?t|wont|will\s+not|(?:won'?t\s+be|not|un)\s*able\s+to)\s+make\s+(?:it|my|the)\b"
+)
 # "I can't make it this week. Monday for a consult?": "it" is a time, and a visit is asked for
 _NEW_REQUEST = re.compile(
     r"\bcan'?t\s+make\s+it\b(?=.*\b(?:physical|check[\s-]?up|follow[\s-]?up|consult(?:ation)?|specialist|"
@@ -309,8 +318,9 @@ def _find_manage(u: Utterance, norm: str) -> None:
     booking = re.search(r"\b(?:appointment|appt|booking|visit|reservation|it)\b", norm) is not None
     if _CANCEL_IT.search(norm) or (u.code and re.search(r"\bcancel", norm)):
         u.manage, u.no = "cancel", False
-    elif re.search(r"\b(?:reschedul\w*|postpon\w*)\b", norm) or (
-        (u.cancel or u.code or booking) and re.search(r"\b(?:mov(?:e|ing)|chang(?:e|ing)|switch\w*|push\w*)\b", norm)
+    elif re.search(r"\b(?:reschedul\w*|postpon\w*|rearrang\w*)\b", norm) or (
+        (u.cancel or u.code or booking)
+        and re.search(r"\b(?:mov(?:e|ing)|chang(?:e|ing)|switch\w*|push\w*|bring|shift)\b", norm)
     ):
         u.manage = "move"
     elif u.cancel or (_CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):

@@ -61,6 +61,11 @@ _FREE_FROM = (
     r"(?:my|his|her)\s+shift\s+(?:finishes|ends)|(?:school|work|class)\s+(?:finishes|ends|is\s+out))\s+(?:at|by)\s+"
 )
 
+_BUSY_FROM = (
+    r"\b(?:(?:i|he|she|we|they)\s+)?(?:(?:start|begin)s?(?:\s+(?:work|school|class|college|uni|(?:my|his|her)\s+shift))|"
+    r"(?:have|need|got)\s+to\s+(?:leave|go|be\s+(?:off|gone))|(?:my|his|her)\s+shift\s+(?:starts|begins))\s+(?:at|by)\s+"
+)
+
 
 def say(hh_mm: str) -> str:
     """'09:00' -> '9:00', '14:30' -> '14:30' (the 24-hour display; see core.formats.clock_label)."""
@@ -158,6 +163,9 @@ class _Reader:
         if m := self.search(rf"{_FREE_FROM}(?P<b>{_BOUND})"):
             self.take(m)
             return _window("after", m["b"])
+        if m := self.search(rf"{_BUSY_FROM}(?P<b>{_BOUND})"):  # "I start work at 1": before 1 PM
+            self.take(m)
+            return _window("before", m["b"])
         m = self.search(rf"\b{_BUSY}\s+(?:all\s+(?:morning|afternoon|day)|(?:until|till|til|by)\s+(?P<b>{_BOUND}))")
         if m is None:
             return None
@@ -233,6 +241,22 @@ class _Reader:
             return _REST_OF_DAY[m["p"].rstrip("s")]
         return None
 
+    def contrasted_part(self) -> str | None:
+        """ "X so Y" with two parts of the day: the one before "so" is what the patient can't do
+        ("mornings are a nightmare with work so could I come in the afternoon", "I look after the
+        grandkids in the mornings so thursday afternoon"): refused, and the one after asked for."""
+        so = self.search(_SO)
+        if so is None:
+            return None
+        head, tail = self._masked[: so.start()], self._masked[so.end() :]
+        before = [m for m in _PARTS_RE.finditer(head)]
+        after = {m["p"].rstrip("s") for m in _PARTS_RE.finditer(tail)}
+        if not before or not after or any(m["p"].rstrip("s") in after for m in before):
+            return None
+        refused = before[-1]
+        self.take(refused)
+        return _REST_OF_DAY[refused["p"].rstrip("s")]
+
     def refused_part(self) -> str | None:
         """The rest of the day when a part of it is refused: "not mornings", "no evenings",
         "mornings are no good" (a refused afternoon leaves the morning)."""
@@ -269,11 +293,15 @@ _TIMEISH = re.compile(
 
 _PART = r"(mornings?|afternoons?|evenings?)"
 _REFUSED_PART_BEFORE = (
-    r"\b(?:not|no|never|nothing|anything\s+but|except|(?:can'?t|cannot)\s+(?:do|make))\s+(?:in\s+|on\s+)?(?:the\s+)?"
-    rf"(?:early\s+|late\s+)?(?P<p>{_PART[1:-1]})\b(?P<q>)"
+    r"\b(?:not|no|never|nothing|anything\s+but|except|not\s+(?:keen|great|good)\s+(?:on|with|in)|"
+    r"(?:can'?t|cannot|can\s+not|couldn'?t|won'?t\s+be\s+able\s+to)\s+(?:really\s+|usually\s+|ever\s+)?"
+    r"(?:do|make(?:\s+it)?|manage|come(?:\s+in)?|get\s+(?:in|there|away))(?:\s+(?:any|at\s+all))?)\s+"
+    rf"(?:in\s+|on\s+|during\s+)?(?:the\s+)?(?:early\s+|late\s+)?(?P<p>{_PART[1:-1]})\b(?P<q>)"
 )
 _REFUSED_PART_AFTER = (
-    rf"\b(?P<q>{_PART[1:-1]})\s+(?:are\s+|is\s+|'?s\s+)?(?:no\s+good|not\s+good|out|bad|impossible|difficult|a\s+no\b|"
+    rf"\b(?P<q>{_PART[1:-1]})\s+(?:are\s+|is\s+|'?s\s+|r\s+)?(?:(?:a\s+)?(?:nightmare|pain|problem|no\s*go|no-go|"
+    r"write-?off)|not\s+(?:possible|ideal|great|an\s+option)|tricky|awkward|hectic|rubbish|"
+    r"no\s+good|not\s+good|out|bad|impossible|difficult|a\s+no\b|"
     r"tough|hard|(?:don'?t|do\s+not|doesn'?t|does\s+not|won'?t|never)\s+work)\b(?P<p>)"
 )
 _REST_OF_DAY = {"morning": "after 12:00", "evening": "before 17:00", "afternoon": "morning"}
@@ -290,11 +318,15 @@ _BUSY_PART = (
     r"available|easiest|so|but|though|then)\b)[^.,;!?\n]){0,30}?"
     r"\b(?:in\s+the\s+|on\s+|all\s+|every\s+|most\s+)?(?P<p>mornings?|afternoons?|evenings?)\b"
 )
+_SO = r"\b(?:so|therefore|hence|which\s+means|meaning)\b"
+_PARTS_RE = re.compile(r"\b(?P<p>mornings?|afternoons?|evenings?)\b")
 _BUSY_PART_HINT = re.compile(
     r"work|busy|teach|class|lecture|school|nursery|drop|pick|meeting|shift|job|college|uni|commut|childcare|tied|"
     r"stuck|occupied|unavailable"
 )
-_BUSYISH = re.compile(r"work|school|class|teach|busy|meeting|done|home|shift|finish|off|stuck|tied")
+_BUSYISH = re.compile(
+    r"work|school|class|teach|busy|meeting|done|home|shift|finish|off|stuck|tied|start|begin|leave|go"
+)
 _BOUNDISH = re.compile(
     r"between|from|after|before|\bby\b|until|till|later|earlier|starting|onward|past|latest|earliest|\d\s*(?:-|–|to\b)"
 )
@@ -362,9 +394,10 @@ def find_times(text: str) -> TimeMatch:
             bounds.append(bound)  # "not before 10 and nothing after 3": both
     refused = reader.refused_part()
     busy_part = reader.busy_part() if _BUSY_PART_HINT.search(text) else None
+    contrasted = reader.contrasted_part() if " so " in text or "which means" in text else None
     # a part of the day asked for beats one refused ("I work mornings so afternoon ideally", "the
     # afternoon is impossible, so the evening"); alone, the refusal leaves the rest of the day
-    window = intersect([*bounds, reader.part_of_day(), refused, busy_part, busy])
+    window = intersect([*bounds, reader.part_of_day(), refused, busy_part, contrasted, busy])
     any_time = (
         re.search(
             r"\b(?:any\s*time|whenever|doesn'?t\s+matter|no\s+preference|any\s+time\s+of\s+(?:the\s+)?day)\b", text
