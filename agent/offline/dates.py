@@ -76,7 +76,9 @@ _DAY_AFTER = re.compile(r"\b(?:the\s+)?day\s+(after|before)\s+$")
 # a refused day: "not (on) Monday", "can't do Monday", "can't make it on Monday"; "except" / "but" /
 # "other than" refuse weekdays and dates, never "today"/"tomorrow" ("but tomorrow would be better")
 _REFUSE = r"\b(?:not|never|(?:can'?t|cannot|can\s+not)\s+(?:do|make(?:\s+it)?))\s+(?:on\s+)?(?:this\s+|the\s+)?$"
-_NEGATION = re.compile(rf"{_REFUSE}|\b(?:except|but|other\s+than|apart\s+from)\s+(?:on\s+)?$")
+_EXCEPT = r"\b(?:except(?:\s+for)?|but|other\s+than|apart\s+from|(?:but|and|just)\s+no)\s+(?:on\s+)?(?:the\s+)?$"
+_NEGATION = re.compile(rf"{_REFUSE}|{_EXCEPT}")
+_EXCEPT_RE = re.compile(_EXCEPT)
 _REFUSE_RE = re.compile(_REFUSE)
 # ... or refused after it is named: "Monday's no good", "Friday is out", "Mondays don't work"
 _REFUSED_AFTER = re.compile(
@@ -439,6 +441,7 @@ def _relative_to_previous(text: str, mentions: list[_Mention]) -> list[_Mention]
 
 def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
     out: list[_Mention] = []
+    listing = False  # the refusal that heads the list is an "except ..."
     for m in mentions:
         before = text[: m.start]
         negated = _NEGATION.search(before) is not None or _REFUSED_AFTER.match(text, m.end) is not None
@@ -450,24 +453,32 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
             gap_start = refused.end() if refused else prev.end
             negated = negated or _LIST_GAP.fullmatch(text, gap_start, m.start) is not None
             if not negated and _COMMA_GAP.fullmatch(text, prev.end, m.start):
-                negated = _list_goes_on(text, m, mentions)
+                # "except mon, tue" is a list; "not Monday, Tuesday?" may be the answer, unless the
+                # list goes on to an "or"/"and" ("not Monday, Tuesday or Wednesday")
+                negated = listing or _list_goes_on(text, m, mentions)
         if m.kind == "weekday_plural" and not negated:
             continue  # "I work Mondays" names no day
         context = _DEADLINE.search(before) is not None or (
             m.kind not in ("relative",) and PAST_CLAUSE.search(clause_at(text, m.start)) is not None
         )
+        if negated and not (prev and prev.negated):
+            listing = _EXCEPT_RE.search(before) is not None
         out.append(replace(m, negated=negated, context=context))
     # refused after a list: "monday and tuesday are no good", "monday, tuesday and wednesday are out"
     chain = False  # the mention after this one is refused by what follows the list
     for i in range(len(out) - 1, 0, -1):
         later, earlier = out[i], out[i - 1]
-        chain = later.weekday is not None and (chain or _REFUSED_AFTER.match(text, later.end) is not None)
-        joined = _LIST_GAP.fullmatch(text, earlier.end, later.start) or _COMMA_GAP.fullmatch(
-            text, earlier.end, later.start
+        if later.weekday is None or earlier.weekday is None or not later.negated:
+            chain = False
+            continue
+        chain = chain or _REFUSED_AFTER.match(text, later.end) is not None
+        joined = chain and (
+            _LIST_GAP.fullmatch(text, earlier.end, later.start) or _COMMA_GAP.fullmatch(text, earlier.end, later.start)
         )
-        chain = chain and earlier.weekday is not None and joined is not None
-        if chain:
+        if joined:
             out[i - 1] = replace(earlier, negated=True)
+        else:
+            chain = False
     return out
 
 

@@ -203,15 +203,11 @@ class _Reader:
             self.take(m)
             return _window("after" if m["w"] in ("later", "after") else "before", m["b"])
         # an open lower bound said loosely: "2pm onwards", "3 and after"; "the earliest I can do is 3"
-        if m := self.search(
-            rf"\b(?:at\s+)?{_APPROX}(?P<b>{_BOUND})\s*(?:onwards?|on\s+wards?|and\s+(?:after|later|up))\b"
-        ):
+        loose = _LOOSE_BOUND_HINT.search(self._masked) is not None
+        if loose and (m := self.search(_ONWARDS)):
             self.take(m)
             return _window("after", m["b"])
-        if m := self.search(
-            r"\b(?P<w>earliest|latest)\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\s+(?:do|make(?:\s+it)?|come(?:\s+in)?|"
-            rf"get\s+(?:there|in|here))\s+(?:is|would\s+be|'?d\s+be)\s+{_APPROX}(?P<b>{_BOUND})(?!\w)"
-        ):
+        if loose and (m := self.search(_EARLIEST_I_CAN)):
             self.take(m)
             return _window("after" if m["w"] == "earliest" else "before", m["b"])
         # one search, so the leftmost form wins: "not after 11" is a "before", never an "after 11"
@@ -266,6 +262,8 @@ class _Reader:
         return None
 
     def part_of_day(self) -> str | None:
+        if not _PART_OF_DAY_HINT.search(self._masked):
+            return None  # most messages name no part of the day: skip the eight rules
         parts = [
             (r"\blate\s+afternoons?\b", "after 15:00"),
             (r"\b(?:early\s+mornings?|first\s+thing(?:\s+in\s+the\s+morning)?)\b", "before 10:00"),
@@ -318,14 +316,22 @@ _BUSY_PART = (
     r"available|easiest|so|but|though|then)\b)[^.,;!?\n]){0,30}?"
     r"\b(?:in\s+the\s+|on\s+|all\s+|every\s+|most\s+)?(?P<p>mornings?|afternoons?|evenings?)\b"
 )
+_ONWARDS = rf"\b(?:at\s+)?{_APPROX}(?P<b>{_BOUND})\s*(?:onwards?|on\s+wards?|and\s+(?:after|later|up))\b"
+_EARLIEST_I_CAN = (
+    r"\b(?P<w>earliest|latest)\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\s+(?:do|make(?:\s+it)?|"
+    rf"come(?:\s+in)?|get\s+(?:there|in|here))\s+(?:is|would\s+be|'?d\s+be)\s+{_APPROX}(?P<b>{_BOUND})(?!\w)"
+)
+_LOOSE_BOUND_HINT = re.compile(r"onward|on\s+wards|and\s+(?:after|later|up)|earliest|latest")
 _SO = r"\b(?:so|therefore|hence|which\s+means|meaning)\b"
 _PARTS_RE = re.compile(r"\b(?P<p>mornings?|afternoons?|evenings?)\b")
+_PART_OF_DAY_HINT = re.compile(r"morning|afternoon|evening|tonight|lunch|first\s+thing|after\s+work")
+_SO_HINT = re.compile(r"\bso\b|therefore|hence|which\s+means|meaning")
 _BUSY_PART_HINT = re.compile(
     r"work|busy|teach|class|lecture|school|nursery|drop|pick|meeting|shift|job|college|uni|commut|childcare|tied|"
     r"stuck|occupied|unavailable"
 )
 _BUSYISH = re.compile(
-    r"work|school|class|teach|busy|meeting|done|home|shift|finish|off|stuck|tied|start|begin|leave|go"
+    r"work|school|class|teach|busy|meeting|done|home|shift|finish|off|stuck|tied|start|begin|leave|to\s+go\b"
 )
 _BOUNDISH = re.compile(
     r"between|from|after|before|\bby\b|until|till|later|earlier|starting|onward|past|latest|earliest|\d\s*(?:-|–|to\b)"
@@ -392,9 +398,10 @@ def find_times(text: str) -> TimeMatch:
     if _BOUNDISH.search(text):
         while len(bounds) < 3 and (bound := reader.explicit()):
             bounds.append(bound)  # "not before 10 and nothing after 3": both
-    refused = reader.refused_part()
-    busy_part = reader.busy_part() if _BUSY_PART_HINT.search(text) else None
-    contrasted = reader.contrasted_part() if " so " in text or "which means" in text else None
+    parts = len(_PARTS_RE.findall(text))  # the part-of-day rules need one (the contrast two)
+    refused = reader.refused_part() if parts else None
+    busy_part = reader.busy_part() if parts and _BUSY_PART_HINT.search(text) else None
+    contrasted = reader.contrasted_part() if parts > 1 and _SO_HINT.search(text) else None
     # a part of the day asked for beats one refused ("I work mornings so afternoon ideally", "the
     # afternoon is impossible, so the evening"); alone, the refusal leaves the rest of the day
     window = intersect([*bounds, reader.part_of_day(), refused, busy_part, contrasted, busy])

@@ -70,6 +70,9 @@ def test_a_bound_is_not_a_clock_time_and_half_past_still_is() -> None:
         ("monday, tuesday and wednesday are no good next week", "2026-12-10"),
         ("sometime next week please but monday's out and so is tuesday", "2026-12-09"),
         ("next week, not Monday, Tuesday?", "2026-12-08"),  # a bare comma starts the answer
+        ("next week, anything except mon, tue", "2026-12-09"),  # ... but not after "except"
+        ("any day next week except the monday", "2026-12-08"),
+        ("next week but no monday", "2026-12-08"),
         ("tuesday works, monday is no good", "2026-12-08"),
     ],
 )
