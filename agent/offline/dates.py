@@ -134,6 +134,7 @@ class DayMatch:
     span: tuple[int, int]
     note: str | None = None
     spans: tuple[tuple[int, int], ...] = ()
+    refused: tuple[int, ...] = ()  # weekdays refused with no week named ("not monday or tuesday")
 
 
 @dataclass(frozen=True)
@@ -514,7 +515,7 @@ def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | Non
         first = next(
             today + timedelta(days=n) for n in range(7) if (today + timedelta(days=n)).weekday() not in excluded
         )
-        return replace(refused[0], day=first, negated=False, notes=())
+        return replace(refused[0], day=first, negated=False, notes=(), weekday=None, kind="soonest")
     week = weeks[0]
     monday = week.day - timedelta(days=week.day.weekday())
     for offset in range(6):
@@ -532,7 +533,8 @@ def find_day(text: str, today: date) -> DayMatch | None:
         return None
     spans = tuple((m.start, m.end) for m in mentions)
     if (week := _excluding_weekdays(mentions, today)) is not None:
-        return DayMatch(week.day, (week.start, week.end), None, spans)
+        refused = tuple(sorted({m.day.weekday() for m in mentions if m.negated and m.weekday is not None}))
+        return DayMatch(week.day, (week.start, week.end), None, spans, refused if week.kind == "soonest" else ())
     wanted = [m for m in mentions if not m.negated and not m.context and m.day >= today]
     if not wanted:
         wanted = [m for m in mentions if not m.negated and m.day >= today and not m.context] or [

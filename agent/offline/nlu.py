@@ -238,6 +238,7 @@ class Utterance(PatientDetails):
     day: date | None = None
     past_day: date | None = None
     day_note: str | None = None
+    refused_days: tuple[int, ...] = ()  # "not monday or tuesday" with no week: the day is the soonest other one
     window: str | None = None
     any_time: bool = False
     times: tuple[str, ...] = ()
@@ -490,7 +491,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         if found.day < today:
             u.past_day = found.day
         else:
-            u.day, u.day_note = found.day, found.note
+            u.day, u.day_note, u.refused_days = found.day, found.note, found.refused
         for span in found.spans:
             rest = _cut(rest, span)
     rest = _find_type(u, rest)

@@ -121,3 +121,21 @@ def test_a_question_about_a_booking_made_is_about_that_booking(text: str) -> Non
 def test_a_new_booking_is_not_an_old_one(text: str) -> None:
     u = parse(text, SATURDAY)
     assert u.manage is None and not u.cancel
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "expected"),
+    [
+        ("consultation next week", "not monday or tuesday though", "2026-12-09"),  # that week, not from today
+        ("physical the week after next", "can't do monday or wednesday", "2026-12-15"),
+        ("follow-up on wednesday", "mondays are no good", "2026-12-09"),  # the day looked at stands
+        ("asap please", "anything but saturday", "2026-12-06"),
+    ],
+)
+def test_a_refusal_refines_the_week_being_looked_at(first: str, then: str, expected: str) -> None:
+    from langchain_core.messages import HumanMessage
+
+    from agent.offline.state import derive_state
+
+    state = derive_state([HumanMessage(first), HumanMessage(then)], SATURDAY)
+    assert state.day is not None and state.day.isoformat() == expected
