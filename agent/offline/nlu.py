@@ -99,7 +99,7 @@ _FLAGS: dict[str, str] = {
     "cancel": r"\b(?:cancel|reschedule|postpone|rearrange)\b|\b(?:move|change|switch|push|bring|shift)\s+(?:it\b|"
     r"(?:my|the|our|this|that)\s+(?:existing\s+|booked\s+)?(?:appointment|appt|booking|visit|reservation|"
     r"follow[\s-]?up|physical|consultation|check[\s-]?up)\b|(?:my|our)\s+(?:[a-z]+\s+)?(?:slot|session)\b|"
-    r"the\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our)\b)|\b(?:i\s+have|i'?ve\s+got|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b"
+    r"the\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our)\b)|\b(?:i\s+have|i'?ve(?:\s+got)?|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b"
     # a question about a booking already made
     r"|\b(?:my|our|his|her)\s+(?:[a-z]+\s+){0,2}?" + _BOOKED + r"s?\b[^.?!]{0,40}?\b(?:go(?:ne)?\s+through|"
     r"went\s+through|come\s+through|work(?:ed)?\s*\?|confirmed|registered|still\s+(?:on|happening|going\s+ahead|booked)|"
@@ -115,7 +115,8 @@ _FLAGS: dict[str, str] = {
     + r"\s+(?:is|was)\b"
     r"|\bwhat'?s\s+the\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our|his|her)\b"
     r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:am|are|is)\s+(?:i|we|he|she)\s+(?:booked|coming|due\s+in|scheduled)\b"
-    r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:did|have)\s+(?:i|we)\s+book"
+    r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:did|have)\s+(?:i|we)\s+book|\bdid\s+(?:i|we)\s+book\b"
+    r"|\bthe\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + _BOOKED + r"\b"
     r"|\bmy\s+confirmation\b|\b(?:never|didn'?t|did\s+not|haven'?t|have\s+not|not)\s+(?:got|get|gotten|received?)\s+"
     r"(?:a|an|the|my|any)\s+confirmation|\blost\s+(?:the|my)\s+(?:confirmation|e-?mail|code)\b"
     r"|\b(?:i|we)\s+(?:already\s+|just\s+)?(?:booked|made\s+(?:a|an|the|my)\s+(?:booking|appointment|reservation))\b"
@@ -321,7 +322,9 @@ def _find_manage(u: Utterance, norm: str) -> None:
         u.manage, u.no = "cancel", False
     elif re.search(r"\b(?:reschedul\w*|postpon\w*|rearrang\w*)\b", norm) or (
         (u.cancel or u.code or booking)
-        and re.search(r"\b(?:mov(?:e|ing)|chang(?:e|ing)|switch\w*|push\w*|bring|shift)\b", norm)
+        and re.search(
+            r"\b(?:mov(?:e|ing)(?!\s+(?:forward|ahead|on)\s+with)|chang(?:e|ing)|switch\w*|push\w*|bring|shift)\b", norm
+        )
     ):
         u.manage = "move"
     elif u.cancel or (_CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):

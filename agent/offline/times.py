@@ -63,7 +63,9 @@ _FREE_FROM = (
 
 _BUSY_FROM = (
     r"\b(?:(?:i|he|she|we|they)\s+)?(?:(?:start|begin)s?(?:\s+(?:work|school|class|college|uni|(?:my|his|her)\s+shift))|"
-    r"(?:have|need|got)\s+to\s+(?:leave|go|be\s+(?:off|gone))|(?:my|his|her)\s+shift\s+(?:starts|begins))\s+(?:at|by)\s+"
+    r"(?:have|need|got)\s+to\s+(?:leave|go|be\s+(?:off|gone))|(?:my|his|her)\s+shift\s+(?:starts|begins)|"
+    r"(?:do\s+)?(?:the\s+)?(?:school\s+)?(?:pick[\s-]?up|run)|(?:pick|collect)\s+(?:up\s+)?(?:the\s+|my\s+)?"
+    r"(?:kids|children|son|daughter|boy|girl)(?:\s+up)?)\s+(?:at|by)\s+"
 )
 
 
@@ -231,8 +233,9 @@ class _Reader:
 
     def busy_part(self) -> str | None:
         """A part of the day the patient is busy in ("I work mornings", "busy in the morning", "the
-        school run in the afternoons"): refused like "not mornings", so another part named wins."""
-        if m := self.search(_BUSY_PART):
+        school run in the afternoons", "the mornings are when I do the school run"): refused like
+        "not mornings", so another part named wins."""
+        if m := self.search(_BUSY_PART) or self.search(_BUSY_PART_AFTER):
             self.take(m)
             return _REST_OF_DAY[m["p"].rstrip("s")]
         return None
@@ -298,7 +301,7 @@ _REFUSED_PART_BEFORE = (
 )
 _REFUSED_PART_AFTER = (
     rf"\b(?P<q>{_PART[1:-1]})\s+(?:are\s+|is\s+|'?s\s+|r\s+)?(?:(?:a\s+)?(?:nightmare|pain|problem|no\s*go|no-go|"
-    r"write-?off)|not\s+(?:possible|ideal|great|an\s+option)|tricky|awkward|hectic|rubbish|"
+    r"write-?off)|not\s+(?:possible|ideal|great|an\s+option)|(?:of\s+)?no\s+use|tricky|awkward|hectic|rubbish|"
     r"no\s+good|not\s+good|out|bad|impossible|difficult|a\s+no\b|"
     r"tough|hard|(?:don'?t|do\s+not|doesn'?t|does\s+not|won'?t|never)\s+work)\b(?P<p>)"
 )
@@ -326,6 +329,11 @@ _SO = r"\b(?:so|therefore|hence|which\s+means|meaning)\b"
 _PARTS_RE = re.compile(r"\b(?P<p>mornings?|afternoons?|evenings?)\b")
 _PART_OF_DAY_HINT = re.compile(r"morning|afternoon|evening|tonight|lunch|first\s+thing|after\s+work")
 _SO_HINT = re.compile(r"\bso\b|therefore|hence|which\s+means|meaning")
+_BUSY_PART_AFTER = (
+    r"\b(?P<p>mornings?|afternoons?|evenings?)\s+(?:are|is|'s)\s+(?:when|taken\s+up\s+(?:by|with)|full\s+(?:of|with)|"
+    r"because\s+of)\b[^.,;!?\n]{0,30}?"
+    + _BUSY_CUE.replace(r"(?:(?:i|we|he|she|they|you)\s+", r"(?:(?:i|we|he|she|they|you)\s+(?:do\s+)?", 1)
+)
 _BUSY_PART_HINT = re.compile(
     r"work|busy|teach|class|lecture|school|nursery|drop|pick|meeting|shift|job|college|uni|commut|childcare|tied|"
     r"stuck|occupied|unavailable"

@@ -30,11 +30,15 @@ SATURDAY = date(2026, 12, 5)
         ("I work mornings, tuesday please", "after 12:00"),  # refused, none asked: the rest of the day
         ("busy all morning tuesday", "after 12:00"),
         ("i start work at 1 so morning please", "morning"),
+        ("I do school pickup at 3 so before that", "before 15:00"),
+        ("an afternoon on Friday? The mornings are when I do the school run.", "afternoon"),
+        ("mornings are no use to me, thursday?", "after 12:00"),
         ("tuesday, I start work at 2", "before 14:00"),
         # ... and what only looks like one
         ("i need a work physical on tuesday morning", "morning"),
         ("school physical for my son, wednesday afternoon", "afternoon"),
         ("tuesday works best in the morning", "morning"),
+        ("the mornings are when I'm free", "morning"),
         ("does tuesday morning work?", "morning"),
         ("I work from home so mornings are fine", "morning"),
         ("after work on tuesday", "evening"),
@@ -100,6 +104,9 @@ def test_a_refusal_covers_a_list(text: str, expected: str) -> None:
         "need to rearrange my appointment on wed",
         "can i bring my appointment forward to monday",
         "i wont make my appointment tomorrow",
+        "can I double check the time of my appointment on the 9th?",
+        "hi, I've an appointment on the 10th, is that still ok?",
+        "did I book for tuesday or wednesday? can't remember",
     ],
 )
 def test_a_question_about_a_booking_made_is_about_that_booking(text: str) -> None:
@@ -116,6 +123,7 @@ def test_a_question_about_a_booking_made_is_about_that_booking(text: str) -> Non
         "i need my follow up booked for thursday",
         "can you check if monday is free",
         "is the 10th available for my checkup?",
+        "I want to move forward with booking a consult on monday",
     ],
 )
 def test_a_new_booking_is_not_an_old_one(text: str) -> None:
