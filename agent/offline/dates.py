@@ -483,6 +483,27 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
     return out
 
 
+_AWAY = re.compile(
+    r"\b(?:away|off|on\s+holiday|on\s+vacation|out\s+of\s+town|travel+ing|not\s+(?:around|here|free|available)|"
+    r"unavailable|busy|working|at\s+work|(?:can'?t|cannot)\s+(?:do|make(?:\s+it)?))\s+(?:from\s+)?(?:on\s+)?$"
+)
+_RANGE_GAP = re.compile(r"\s*(?:to|till|til|until|through|thru|-|–)\s*(?:the\s+)?")
+
+
+def _away_ranges(text: str, mentions: list[_Mention]) -> list[_Mention]:
+    """ "I'm away monday to wednesday" refuses the whole range (Tuesday too)."""
+    out = list(mentions)
+    for first, last in zip(mentions, mentions[1:], strict=False):
+        if first.weekday is None or last.weekday is None or not _RANGE_GAP.fullmatch(text, first.end, last.start):
+            continue
+        if not _AWAY.search(text, max(0, first.start - 30), first.start):
+            continue
+        inside = [first.day + timedelta(days=n) for n in range(1, (last.day - first.day).days)]
+        out = [replace(m, negated=True) if m in (first, last) else m for m in out]
+        out += [_Mention(d, first.end, first.end, "weekday_bare", weekday=d.weekday(), negated=True) for d in inside]
+    return sorted(out, key=lambda x: x.start)
+
+
 def _list_goes_on(text: str, m: _Mention, mentions: list[_Mention]) -> bool:
     """After "not Monday, Tuesday": whether the list goes on to end with "or"/"and" ("..., Tuesday
     or Wednesday"), so that the comma joins it too."""
@@ -532,6 +553,7 @@ def find_day(text: str, today: date) -> DayMatch | None:
     if not mentions:
         return None
     spans = tuple((m.start, m.end) for m in mentions)
+    mentions = _away_ranges(text, mentions)
     if (week := _excluding_weekdays(mentions, today)) is not None:
         refused = tuple(sorted({m.day.weekday() for m in mentions if m.negated and m.weekday is not None}))
         return DayMatch(week.day, (week.start, week.end), None, spans, refused if week.kind == "soonest" else ())
@@ -550,6 +572,8 @@ def find_day(text: str, today: date) -> DayMatch | None:
     for earlier, later in zip(wanted, wanted[1:], strict=False):
         if later is chosen and re.fullmatch(r"\s*,?\s*or\s+(?:on\s+)?", _between(text, earlier, later)):
             chosen = earlier
+        elif later is chosen and earlier.weekday is not None and _RANGE_GAP.fullmatch(text, earlier.end, later.start):
+            chosen = earlier  # "free monday to wednesday": from the first
     return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans)
 
 

@@ -77,6 +77,9 @@ def test_a_bound_is_not_a_clock_time_and_half_past_still_is() -> None:
         ("next week, anything except mon, tue", "2026-12-09"),  # ... but not after "except"
         ("any day next week except the monday", "2026-12-08"),
         ("next week but no monday", "2026-12-08"),
+        ("a consult next week? I'm away monday to wednesday", "2026-12-10"),  # a range refused
+        ("next week but can't do mon-wed", "2026-12-10"),
+        ("follow up from monday to wednesday", "2026-12-07"),  # a range asked for: its first day
         ("tuesday works, monday is no good", "2026-12-08"),
     ],
 )
