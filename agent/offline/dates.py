@@ -83,7 +83,9 @@ _DAY_AFTER = re.compile(r"\b(?:the\s+)?day\s+(after|before)\s+$")
 # a refused day: "not (on) Monday", "can't do Monday", "can't make it on Monday"; "except" / "but" /
 # "other than" refuse weekdays and dates, never "today"/"tomorrow" ("but tomorrow would be better")
 _REFUSE = r"\b(?:not|never|(?:can'?t|cannot|can\s+not)\s+(?:do|make(?:\s+it)?))\s+(?:on\s+)?(?:this\s+|the\s+)?$"
-_NEGATION = re.compile(rf"{_REFUSE}|\b(?:except|but|other\s+than|apart\s+from)\s+(?:on\s+)?$")
+_EXCEPT = r"\b(?:except(?:\s+for)?|but|other\s+than|apart\s+from|(?:but|and|just)\s+no)\s+(?:on\s+)?(?:the\s+)?$"
+_NEGATION = re.compile(rf"{_REFUSE}|{_EXCEPT}")
+_EXCEPT_RE = re.compile(_EXCEPT)
 _REFUSE_RE = re.compile(_REFUSE)
 # "anything but today", "any day except tomorrow": these do refuse today and tomorrow
 _ANY_BUT = re.compile(r"\bany\s*(?:thing|day|time|other\s+day)\s+(?:but|except|other\s+than|apart\s+from)\s+$")
@@ -92,12 +94,17 @@ _REFUSED_AFTER = re.compile(
     r"\s*(?:'?s\s+|\s*is\s+|\s*are\s+)?(?:no\s+good|not\s+good|out\b|bad\b|impossible|a\s+no\b|"
     r"(?:doesn'?t|don'?t|does\s+not|do\s+not|won'?t)\s+work)"
 )
-# a refusal carries over a list: "not Monday or Tuesday", "except Monday and Wednesday"
 # between a weekday and its date: "Tuesday the 29th", "wed. 16th", "December 29th (tuesday)", "the 29th - a tuesday"
 _WEEKDAY_DATE_GAP = re.compile(r"\.?[\s,(\-]*(?:(?:the|a|which\s+is|that'?s)\s+)?")
 # "Tuesday or Wednesday", "wednesday 9th in the evening possible, or thurs 10th": the first is asked for
 _ALTERNATIVE = re.compile(r"(?:[^.!?;]{0,40}?,)?\s*or\s+(?:on\s+|maybe\s+|perhaps\s+)?")
-_LIST_GAP = re.compile(r"\s*,?\s*(?:or|nor|and|&)\s+(?:on\s+)?")  # a bare comma may start the answer
+# a refusal carries over a list: "not Monday or Tuesday", "except Monday and Wednesday", "mon/tue",
+# "Monday's out and so is Tuesday"; a bare comma may start the answer ("not Monday, Tuesday?"), so
+# it joins only a list that ends with "or"/"and" ("can't do Monday, Tuesday or Wednesday")
+_LIST_GAP = re.compile(
+    r"\s*(?:,?\s*(?:or|nor|and|&)\s+|/\s*|,?\s*(?:and\s+)?(?:so|neither|nor)\s+(?:is|are|does|do)\s+)(?:on\s+)?(?:the\s+)?"
+)
+_COMMA_GAP = re.compile(r"\s*,\s*(?:on\s+)?(?:the\s+)?")
 
 # Guards: each rule runs only where its words are (the model reads every message, and fast);
 # a text with none of _DAYISH names no day at all.
@@ -141,6 +148,7 @@ class DayMatch:
     note: str | None = None
     spans: tuple[tuple[int, int], ...] = ()
     past_spans: tuple[tuple[int, int], ...] = ()  # the days named that are before today ("my checkup on Nov 20")
+    refused: tuple[int, ...] = ()  # weekdays refused with no week named ("not monday or tuesday")
 
 
 @dataclass(frozen=True)
@@ -476,6 +484,7 @@ def _relative_to_previous(text: str, mentions: list[_Mention]) -> list[_Mention]
 
 def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
     out: list[_Mention] = []
+    listing = False  # the refusal that heads the list is an "except ..."
     for m in mentions:
         before = text[: m.start]
         negated = _NEGATION.search(before) is not None or _REFUSED_AFTER.match(text, m.end) is not None
@@ -483,19 +492,79 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
             negated = False  # "not this Thursday but the one after": only a refusal negates these
         prev = out[-1] if out else None
         if prev and prev.negated and _listable(prev) and _listable(m):
-            negated = negated or _LIST_GAP.fullmatch(text, prev.end, m.start) is not None
+            refused = _REFUSED_AFTER.match(text, prev.end)  # "monday's out and so is tuesday"
+            gap_start = refused.end() if refused else prev.end
+            negated = negated or _LIST_GAP.fullmatch(text, gap_start, m.start) is not None
+            if not negated and _COMMA_GAP.fullmatch(text, prev.end, m.start):
+                # "except mon, tue" is a list; "not Monday, Tuesday?" may be the answer, unless the
+                # list goes on to an "or"/"and" ("not Monday, Tuesday or Wednesday")
+                negated = listing or _list_goes_on(text, m, mentions)
         if m.kind == "weekday_plural" and not negated:
             continue  # "I work Mondays" names no day
         context = _DEADLINE.search(before) is not None or (
             m.kind not in ("relative",) and PAST_CLAUSE.search(clause_at(text, m.start)) is not None
         )
+        if negated and not (prev and prev.negated):
+            listing = _EXCEPT_RE.search(before) is not None
         out.append(replace(m, negated=negated, context=context))
+    # refused after a list: "monday and tuesday are no good", "monday, tuesday and wednesday are out"
+    chain = False  # the mention after this one is refused by what follows the list
+    for i in range(len(out) - 1, 0, -1):
+        later, earlier = out[i], out[i - 1]
+        if later.weekday is None or earlier.weekday is None or not later.negated:
+            chain = False
+            continue
+        chain = chain or _REFUSED_AFTER.match(text, later.end) is not None
+        joined = chain and (
+            _LIST_GAP.fullmatch(text, earlier.end, later.start) or _COMMA_GAP.fullmatch(text, earlier.end, later.start)
+        )
+        if joined:
+            out[i - 1] = replace(earlier, negated=True)
+        else:
+            chain = False
     return out
 
 
 def _listable(m: _Mention) -> bool:
     """A day a refusal can carry over to in a list: a weekday, today or tomorrow."""
     return m.weekday is not None or m.kind == "relative"
+
+
+_AWAY = re.compile(
+    r"\b(?:away|off|on\s+holiday|on\s+vacation|out\s+of\s+town|travel+ing|not\s+(?:around|here|free|available)|"
+    r"unavailable|busy|working|at\s+work|(?:can'?t|cannot)\s+(?:do|make(?:\s+it)?))\s+(?:from\s+)?(?:on\s+)?$"
+)
+_RANGE_GAP = re.compile(r"\s*(?:to|till|til|until|through|thru|-|–)\s*(?:the\s+)?")
+
+
+def _away_ranges(text: str, mentions: list[_Mention]) -> list[_Mention]:
+    """ "I'm away monday to wednesday" refuses the whole range (Tuesday too)."""
+    out = list(mentions)
+    for first, last in zip(mentions, mentions[1:], strict=False):
+        if first.weekday is None or last.weekday is None or not _RANGE_GAP.fullmatch(text, first.end, last.start):
+            continue
+        if not _AWAY.search(text, max(0, first.start - 30), first.start):
+            continue
+        inside = [first.day + timedelta(days=n) for n in range(1, (last.day - first.day).days)]
+        out = [replace(m, negated=True) if m in (first, last) else m for m in out]
+        out += [_Mention(d, first.end, first.end, "weekday_bare", weekday=d.weekday(), negated=True) for d in inside]
+    return sorted(out, key=lambda x: x.start)
+
+
+def _list_goes_on(text: str, m: _Mention, mentions: list[_Mention]) -> bool:
+    """After "not Monday, Tuesday": whether the list goes on to end with "or"/"and" ("..., Tuesday
+    or Wednesday"), so that the comma joins it too."""
+    following = [x for x in mentions if x.start >= m.end]
+    current = m
+    for nxt in following:
+        if nxt.weekday is None:
+            return False
+        if _LIST_GAP.fullmatch(text, current.end, nxt.start):
+            return True
+        if not _COMMA_GAP.fullmatch(text, current.end, nxt.start):
+            return False
+        current = nxt
+    return False
 
 
 def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | None:
@@ -518,7 +587,7 @@ def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | Non
             if day.weekday() not in excluded and day not in refused_days
         )
         anchor = refused[0] if refused else next(m for m in mentions if m.negated)
-        return replace(anchor, day=first, negated=False, notes=())
+        return replace(anchor, day=first, negated=False, notes=(), weekday=None, kind="soonest")
     week = weeks[0]
     monday = week.day - timedelta(days=week.day.weekday())
     for offset in range(6):
@@ -593,9 +662,11 @@ def find_day(text: str, today: date) -> DayMatch | None:
         return None
     spans = tuple((m.start, m.end) for m in mentions)
     past_spans = tuple((m.start, m.end) for m in mentions if m.day < today)
-    mentions = _in_named_week(text, mentions, today)
+    mentions = _in_named_week(text, _away_ranges(text, mentions), today)
     if (week := _excluding_weekdays(mentions, today)) is not None:
-        return DayMatch(week.day, (week.start, week.end), None, spans, past_spans)
+        refused = tuple(sorted({m.day.weekday() for m in mentions if m.negated and m.weekday is not None}))
+        soonest = refused if week.kind == "soonest" else ()
+        return DayMatch(week.day, (week.start, week.end), None, spans, past_spans, soonest)
     wanted = [m for m in mentions if not m.negated and not m.context and m.day >= today]
     if not wanted:
         wanted = [m for m in mentions if not m.negated and m.day >= today and not m.context] or [
@@ -611,6 +682,8 @@ def find_day(text: str, today: date) -> DayMatch | None:
     for earlier, later in zip(wanted, wanted[1:], strict=False):
         if later is chosen and _ALTERNATIVE.fullmatch(_between(text, earlier, later)):
             chosen = earlier
+        elif later is chosen and earlier.weekday is not None and _RANGE_GAP.fullmatch(text, earlier.end, later.start):
+            chosen = earlier  # "free monday to wednesday": from the first
     return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans, past_spans)
 
 

@@ -164,10 +164,11 @@ def _abbreviation(word: str, before: str, after: str) -> str:
         if word in ("dr", "doc", "apt"):
             return expanded
         near_time = re.match(
-            r"\s*(?:[,.!?;]|$|morning|afternoon|evening|the\b|\d|[a-z]{3,9}\s+\d|(?:or|and|/)\s*(?:mon|tue|wed|thu|fri|sat|sun))",
+            r"\s*(?:[,.!?;/]|$|morning|afternoon|evening|the\b|\d|[a-z]{3,9}\s+\d|(?:or|and|&|-|to)\s*(?:mon|tue|wed|thu|fri|sat|sun))",
             after,
         )
-        led = re.search(r"\b(?:on|next|this|by|for|coming|until|from|or|and)\s*$", before)
+        # ... or refused: "not mon or tues", "except wed", "anything but sat"
+        led = re.search(r"(?:\b(?:on|next|this|by|for|coming|until|from|or|and|not|except|but|than|nor)|/)\s*$", before)
         return expanded if near_time or led else word
     return expanded
 

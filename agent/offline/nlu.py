@@ -107,6 +107,8 @@ _GREETING = re.compile(
     r"^\W*(?:(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day))\b(?:\s+there)?"
     r"|(?:morning|afternoon|evening)\s*[!,.])\W*"
 )
+# what a booking already made is called ("my physical", "the one I have")
+_BOOKED = r"(?:appointment|appt|booking|visit|reservation|follow[\s-]?up|physical|consultation|check[\s-]?up)"
 _FLAGS: dict[str, str] = {
     "thanks": r"\b(?:thanks|thank\s+you|thx|ty|cheers|much\s+appreciated)\b",
     "bye": r"\b(?:bye|goodbye|good\s+bye|see\s+you|that'?s\s+all|nothing\s+else|that\s+is\s+all)\b",
@@ -119,9 +121,34 @@ _FLAGS: dict[str, str] = {
     r"forget\s+(?:your|all|the|previous)\s+(?:rules|instructions)|pretend\s+(?:you|to\s+be)|admin\s+mode|"
     r"(?:delete|cancel|wipe)\s+(?:all|every(?:one)?|the\s+database)|other\s+patients?'?s?)\b",
     # an existing booking to look up, move or cancel (issue 12 handles these; here: never a new check)
-    "cancel": r"\b(?:cancel|reschedule|postpone)\b|\b(?:move|change|switch|push)\s+(?:it\b|(?:my|the|our|this|that)\s+"
-    r"(?:existing\s+|booked\s+)?(?:appointment|appt|booking|visit|reservation|follow[\s-]?up|physical|consultation|"
-    r"check[\s-]?up)\b)|\b(?:i\s+have|i'?ve\s+got|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b",
+    "cancel": r"\b(?:cancel|reschedule|postpone|rearrange)\b|\b(?:move|change|switch|push|bring|shift)\s+(?:it\b|"
+    r"(?:my|the|our|this|that)\s+(?:existing\s+|booked\s+)?(?:appointment|appt|booking|visit|reservation|"
+    r"follow[\s-]?up|physical|consultation|check[\s-]?up)\b|(?:my|our)\s+(?:[a-z]+\s+)?(?:slot|session)\b|"
+    r"the\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our)\b)|\b(?:i\s+have|i'?ve(?:\s+got)?|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b"
+    # a question about a booking already made
+    r"|\b(?:my|our|his|her)\s+(?:[a-z]+\s+){0,2}?" + _BOOKED + r"s?\b[^.?!]{0,40}?\b(?:go(?:ne)?\s+through|"
+    r"went\s+through|come\s+through|work(?:ed)?\s*\?|confirmed|registered|still\s+(?:on|happening|going\s+ahead|booked)|"
+    r"booked\s+in|been\s+booked)"
+    r"|\b(?:is|was|has|have)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + _BOOKED + r"\s+(?:been\s+)?booked\b"
+    r"|\b(?:the|that)\s+" + _BOOKED + r"\s+(?:i|we)\s+(?:made|booked|have)\b"
+    r"|\b(?:the\s+)?(?:confirmation\s+)?(?:code|number)\s+(?:for|of|on)\s+(?:my|our|his|her)\b"
+    r"|\b(?:have|do)\s+(?:i|we)\s+(?:got\s+)?(?:anything|something|an?\s+(?:appointment|booking))\s+"
+    r"(?:booked|on|scheduled|coming\s+up)\b"
+    r"|\b(?:what\s+(?:time|day|date)|when|which\s+day)\s+(?:is|was|'?s)\s+(?:my|our|his|her)\b(?![^.?!]*\bdue\b)"
+    r"|\b(?:what\s+(?:time|day|date)|when|which\s+day)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?"
+    + _BOOKED
+    + r"\s+(?:is|was)\b"
+    r"|\bwhat'?s\s+the\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our|his|her)\b"
+    r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:am|are|is)\s+(?:i|we|he|she)\s+(?:booked|coming|due\s+in|scheduled)\b"
+    r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:did|have)\s+(?:i|we)\s+book|\bdid\s+(?:i|we)\s+book\b"
+    r"|\bthe\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + _BOOKED + r"\b"
+    r"|\bmy\s+confirmation\b|\b(?:never|didn'?t|did\s+not|haven'?t|have\s+not|not)\s+(?:got|get|gotten|received?)\s+"
+    r"(?:a|an|the|my|any)\s+confirmation|\blost\s+(?:the|my)\s+(?:confirmation|e-?mail|code)\b"
+    r"|\b(?:i|we)\s+(?:already\s+|just\s+)?(?:booked|made\s+(?:a|an|the|my)\s+(?:booking|appointment|reservation))\b"
+    r"|\bthe\s+one\s+(?:i|we)\s+(?:have|had|'?ve\s+got|booked|made)\b"
+    r"|\bcheck\s+(?:on\s+)?(?:my|our)\s+(?:[a-z]+\s+)?"
+    + _BOOKED
+    + r"\b|\bconfirm\s+(?:that\s+)?(?:it'?s|it\s+is|i'?m|i\s+am)\b",
     "medical": r"\b(?:should\s+i\s+(?:take|be\s+worried|worry|go\s+to)|"
     r"is\s+(?:it|this|that)\s+(?:serious|normal|dangerous|contagious)|"
     r"what\s+(?:medicine|medication|drug|dose|dosage)|how\s+(?:much|many)\s+(?:ibuprofen|paracetamol|tylenol|aspirin|pills)|"
@@ -141,7 +168,9 @@ _FLAGS: dict[str, str] = {
     r"(?:times?|slots?|options?|ones?)\b|"
     r"\b(?:any|what|anything)\s+else\b|\bany\s+others?\b|\bshow\s+me\s+(?:more|others?)\b|\bwhat\s+others\b",
     "retry": r"\b(?:try\s+again|retry|again\s+please|one\s+more\s+time|try\s+it\s+again)\b",
-    "earliest": r"\b(?:earliest|soonest|as\s+soon\s+as\s+possible|asap|"
+    # not "the earliest I can do is 3" (a bound: agent/offline/times.py)
+    "earliest": r"\b(?:earliest(?!\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\b)|soonest|"
+    r"as\s+soon\s+as\s+possible|asap|"
     r"(?:first|next)\s+(?:available|free|open|openings?|slots?|spots?|gaps?))\b",
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
     r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
@@ -172,7 +201,9 @@ _CANCEL_IT = re.compile(
     r"(?=.*\b(?:appointment|appt|booking|visit|reservation|it|that|this|mine|follow[\s-]?up|physical|consultation)\b)"
     r"|\b(?:want|need|like|have|going)\s+to\s+cancel\b|\bcancel\s+(?:my|the|our)\b"
 )
-_CANT_MAKE = re.compile(r"\b(?:can'?t|cannot|can\s+not|won'?t\s+be\s+able\s+to)\s+make\s+(?:it|my|the)\b")
+_CANT_MAKE = re.compile(
+    r"\b(?:can'?t|cant|cannot|can\s+not|won'?t|wont|will\s+not|(?:won'?t\s+be|not|un)\s*able\s+to)\s+make\s+(?:it|my|the)\b"
+)
 # "I can't make it this week. Monday for a consult?": "it" is a time, and a visit is asked for
 _NEW_REQUEST = re.compile(
     r"\bcan'?t\s+make\s+it\b(?=.*\b(?:physical|check[\s-]?up|follow[\s-]?up|consult(?:ation)?|specialist|"
@@ -250,6 +281,7 @@ class Utterance(PatientDetails):
     day: date | None = None
     past_day: date | None = None
     day_note: str | None = None
+    refused_days: tuple[int, ...] = ()  # "not monday or tuesday" with no week: the day is the soonest other one
     window: str | None = None
     any_time: bool = False
     times: tuple[str, ...] = ()
@@ -336,8 +368,11 @@ def _find_manage(u: Utterance, norm: str) -> None:
     booking = re.search(r"\b(?:appointment|appt|booking|visit|reservation|it)\b", norm) is not None
     if _CANCEL_IT.search(norm) or (u.code and re.search(r"\bcancel", norm)):
         u.manage, u.no = "cancel", False
-    elif re.search(r"\b(?:reschedul\w*|postpon\w*)\b", norm) or (
-        (u.cancel or u.code or booking) and re.search(r"\b(?:mov(?:e|ing)|chang(?:e|ing)|switch\w*|push\w*)\b", norm)
+    elif re.search(r"\b(?:reschedul\w*|postpon\w*|rearrang\w*)\b", norm) or (
+        (u.cancel or u.code or booking)
+        and re.search(
+            r"\b(?:mov(?:e|ing)(?!\s+(?:forward|ahead|on)\s+with)|chang(?:e|ing)|switch\w*|push\w*|bring|shift)\b", norm
+        )
     ):
         u.manage = "move"
     elif u.cancel or (_CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):
@@ -522,7 +557,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         if found.day < today:
             u.past_day = found.day
         else:
-            u.day, u.day_note = found.day, found.note
+            u.day, u.day_note, u.refused_days = found.day, found.note, found.refused
         for span in found.spans:
             rest = _cut(rest, span)
     rest = _find_type(u, rest, found.past_spans if found else ())

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
@@ -191,9 +191,10 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         # "I'd like an appointment, mornings are best": a consultation, as the reply says; kept
         # with the window while the day is asked for
         state.type, state.type_defaulted_turn = DEFAULT_TYPE, state.turns
-    if u.day and u.day != state.day:
+    wanted_day = _outside_refused(state, u)
+    if wanted_day and wanted_day != state.day:
         moved = moved or state.day is not None
-        state.day, changed = u.day, True
+        state.day, changed = wanted_day, True
     elif u.earliest and not u.day and (changed or not (state.offer and u.ordinal is not None)):
         # "earliest available": search from today; "the earliest (one)" picks from the offer
         if state.day != state.today or state.window:
@@ -279,6 +280,20 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     if rejected and state.chosen == chosen_before and (state.name, state.email, state.phone) == details_before:
         state.chosen = None  # a plain "no" at confirmation: do not book the same thing again
     return turn
+
+
+def _outside_refused(state: State, u: Utterance) -> date | None:
+    """The day asked for. "not monday or tuesday (though)" with no week named refines the week
+    being looked at ("next week" said before: its Wednesday), not the days from today."""
+    if not (u.refused_days and u.day and state.day):
+        return u.day
+    monday = max(state.day - timedelta(days=state.day.weekday()), state.today)
+    if state.day >= monday and state.day.weekday() not in u.refused_days:
+        return state.day  # the day already looked at is not refused: it stands
+    return next(
+        (monday + timedelta(days=n) for n in range(7) if (monday + timedelta(days=n)).weekday() not in u.refused_days),
+        u.day,
+    )
 
 
 def _asks_for_visit(u: Utterance) -> bool:
