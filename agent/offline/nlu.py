@@ -397,7 +397,7 @@ def _find_phone(u: Utterance, text: str, phone_expected: bool) -> str:
 
 
 def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] = ()) -> str:
-    """The type asked for. A specialty named anywhere wins ("a check-up with the dermatologist");
+    """The type asked for. A specialty asked for wins ("a check-up with the dermatologist");
     otherwise the first type named outside a sentence about the past ("my physical was on the 3rd
     and I need to go over the results" asks for a follow-up), then one in such a sentence, and
     last the past visit named as such ("at my checkup", "my checkup on Nov 20": `past_days` are
@@ -409,16 +409,16 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
         for m in compiled.finditer(text):
             clause, before = clause_at(text, m.start()), text[max(0, m.start() - 40) : m.start()]
             dated = any(_ON_PAST_DAY.fullmatch(text, m.end(), start) for start, _ in past_days if start >= m.end())
-            if key == "specialist":
-                rank = 0
-            elif _PAST_VISIT.search(before) or dated:
+            if _PAST_VISIT.search(before) or dated:
                 rank = 2  # the past visit itself
             else:
                 rank = int(PAST_CLAUSE.search(clause) is not None and not _REQUESTED.search(before))
             found.append((rank, m.start(), key, m.span()))
-    specialist = [f for f in found if f[2] == "specialist"]
     if found:
-        _, _, u.type, _ = specialist[0] if specialist else min(found)
+        best = [f for f in found if f[0] == min(f[0] for f in found)]
+        # of the types asked for alike, a specialty wins ("a check-up with the dermatologist"); a
+        # specialist seen in the past does not ("saw the dermatologist, they said to book a follow-up")
+        _, _, u.type, _ = next((f for f in best if f[2] == "specialist"), min(best))
         for *_, span in found:
             text = _cut(text, span)
     u.generic_visit = _GENERIC_RE.search(text) is not None
