@@ -162,6 +162,9 @@ _FLAGS: dict[str, str] = {
     r"(?!\s+than\s+(?!that|this|those|it\b)|\s+today)",
     "earlier": r"\b(?:earlier(?:\s+in\s+the\s+day|\s+on)?|anything\s+earlier)\b(?!\s+than\s+(?!that|this|those|it\b))",
     "other_day": r"\b(?:another|a\s+different|different|other|some\s+other)\s+(?:days?|dates?)\b",
+    # "the same for my daughter", "same again": another visit like the one just booked
+    "same": r"\b(?:the\s+)?same\s+(?:day|date|time|thing|again|appointment|slot|for|as)\b|"
+    r"\bthe\s+same\b(?!\s+(?:e-?mail|phone|number|details|address|contact))",
     # a question about the patient's own details ("do you need my phone too?") is the booking going on
     "about_details": r"\b(?:my|his|her|our)\s+(?:phone|cell|mobile|e-?mail|number|name|details|contact)\b",
     "more": r"\b(?:more|other|others|another|different|alternative|else)\s+(?:free\s+)?"
@@ -306,6 +309,7 @@ class Utterance(PatientDetails):
     earlier: bool = False
     more: bool = False
     other_day: bool = False  # "a different day maybe?": the day is open again
+    same: bool = False  # "the same for my son": like the visit just booked
     about_details: bool = False
     earliest: bool = False
     wants_booking: bool = False

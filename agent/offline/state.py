@@ -206,6 +206,9 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         state.day, state.time, changed = None, (), True
     if moved and not u.times:
         state.time = ()
+    another = u.same or (u.times and (u.wants_booking or u.name))  # not "thanks, see you at 9"
+    if state.offer is None and state.bookings and another and not (u.day or u.code or state.manage):
+        state.checked = None  # "the same for my daughter at 10:15": the day just booked, looked at again
     offer_now = state.current_offer()
     if (u.later or u.earlier or u.more) and not (u.window or u.times or changed) and offer_now:
         # "any later times?", "anything earlier?", "show me other times": the next page of that day
