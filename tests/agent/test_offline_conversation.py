@@ -47,13 +47,26 @@ def test_names_of_things_is_no_name() -> None:
         ("is 10 free?", "10:00"),
         ("does 11 work", "11:00"),
         ("10 works better", "10:00"),
+        ("could i get 10?", "10:00"),
+        ("can we do the same day but later, like 3?", "15:00"),
     ],
 )
 def test_a_bare_hour_said_as_a_change_is_a_clock_time(text: str, first: str) -> None:
     assert parse(text, MONDAY).times[:1] == (first,)
 
 
-@pytest.mark.parametrize("text", ["in 2 weeks", "for 3 people", "2 please", "the 3rd", "do 2 days work"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "in 2 weeks",
+        "for 3 people",
+        "2 please",
+        "the 3rd",
+        "do 2 days work",
+        "i would like 1 appointment",
+        "i have 2 kids",
+    ],
+)
 def test_counts_dates_and_picks_are_no_clock_time(text: str) -> None:
     assert parse(text, MONDAY).times == ()
 
@@ -155,3 +168,35 @@ def test_a_new_request_after_the_guidance_is_read_normally() -> None:
     reply = ask("crushing chest pain", _guidance(), "im fine now, a follow-up friday morning please")
     wanted = {"date": "2026-11-27", "appointment_type": "followup", "time_of_day": "morning"}
     assert reply.tool_calls[0]["args"] == wanted
+
+
+@pytest.mark.parametrize(
+    ("text", "shift"),
+    [
+        ("can i push my appointment back an hour?", 60),
+        ("half an hour later would be better", 30),
+        ("move it forward 30 minutes", -30),
+        ("could we make it an hour earlier", -60),
+        ("push it back 2 hours", 120),
+        ("in 2 hours", None),
+        ("any later times?", None),
+    ],
+)
+def test_a_relative_move_is_read_in_minutes(text: str, shift: int | None) -> None:
+    u = parse(text, MONDAY)
+    assert u.shift == shift
+    if shift is not None:
+        assert not (u.later or u.earlier)  # not a request for other times
+
+
+def test_push_back_an_hour_moves_the_booking_an_hour_later_that_day() -> None:
+    reply = _booked_then("can i push it back an hour?")
+    assert reply.tool_calls[0]["args"] == {"date": "2026-11-25", "appointment_type": "followup"}
+    free = {"ok": True, "date": "2026-11-25", "appointment_type": "followup", "slots": ["10:15", "10:30"]}
+    moved = _booked_then(
+        "can i push it back an hour?",
+        call("check_availability", {"date": "2026-11-25", "appointment_type": "followup"}, "c1"),
+        result("c1", free),
+    )
+    assert moved.tool_calls[0]["name"] == "reschedule_booking"
+    assert moved.tool_calls[0]["args"]["start_time"] == "10:30"
