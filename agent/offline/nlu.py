@@ -485,6 +485,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         u.later = u.earlier = u.more = False
     if not (u.times or u.window) and (hour := _hour_in_context(rest)):
         u.times = hour_readings(hour)  # "can i do 4 instead", "make it 10 instead", "is 10 free?"
+        u.later = u.earlier = u.more = False
     if u.ordinal is None and (m := _WEAK_PICK.search(rest)):
         u.ordinal = _ORDINALS[m[1]]
         rest = _cut(rest, m.span())
@@ -535,12 +536,12 @@ def _original_rest(original: str, rest: str) -> str:
 # ("is 10 free?", "what about 10", "does 4 work"), or "4 instead" / "10 works better". Never a
 # count ("2 weeks", "for 3 people") nor a date ("the 3rd", "12/3"), which are read before this.
 _HOUR_IN_CONTEXT = re.compile(
-    r"\b(?:do|try|is|does|would|could|maybe|get|have|like|(?:how|what)\s+about|make\s+(?:it|that|this)|"
+    r"\b(?:do|try|is|does|would|could|maybe|get|have|like|say|(?:how|what)\s+about|make\s+(?:it|that|this)|"
     r"(?:push|move|change|switch|bring|put|shift|make|reschedul\w*|bump)\s+"
     r"(?:it|that|this|(?:the|my|our)\s+\w+)?\s*(?:back|forward|up|over)?\s*to)\s+(?P<a>\d{1,2})"
     # what may follow the hour: the end, or a word that does not make it a count ("2 weeks")
     r"(?=\s*(?:$|[?!.,;)]|(?:instead|please|pls|then|ok|okay|works?|would|is|for|on|that|this|today|tomorrow|"
-    r"same|o'?clock|or|and|if|again|ish|maybe|thanks|thx|possible|free|available|open)\b))"
+    r"same|o'?clock|or|and|if|again|ish|maybe|thanks|thx|possible|free|available|open|still|taken|booked|left)\b))"
     r"|\b(?P<b>\d{1,2})\s+(?:instead|works?|would\s+(?:work|be\s+(?:better|great|good|fine))|"
     r"is\s+(?:better|fine|good|ok|okay|free|open|available))\b"
 )

@@ -297,7 +297,12 @@ def _apply_manage(state: State, u: Utterance) -> None:
     elif (
         state.manage is None
         and (state.bookings or state.found)
-        and ((u.instead and (u.day or u.times)) or u.shift is not None or (u.same_time and u.day))
+        and (
+            (u.instead and (u.day or u.times))
+            or u.shift is not None
+            or (u.same_time and u.day)  # "same time on Friday"
+            or (u.same_day and (u.times or u.window))  # "later that day, say 4"
+        )
     ):
         state.manage = "move"  # "can I come on Friday instead?", "an hour later" after booking here
     elif u.code and state.manage is None:

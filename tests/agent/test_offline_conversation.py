@@ -48,6 +48,7 @@ def test_names_of_things_is_no_name() -> None:
         ("does 11 work", "11:00"),
         ("10 works better", "10:00"),
         ("could i get 10?", "10:00"),
+        ("is 10 still open?", "10:00"),
         ("can we do the same day but later, like 3?", "15:00"),
     ],
 )
@@ -108,7 +109,17 @@ def _booked_then(*later: Any) -> AIMessage:
     )
 
 
-@pytest.mark.parametrize("text", ["can you push it to 4?", "make it 4 instead", "same day at 4pm please"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can you push it to 4?",
+        "make it 4 instead",
+        "same day at 4pm please",
+        "reschedule to 4",
+        "could i come in later that day, say 4?",
+        "can it be at 4 instead?",
+    ],
+)
 def test_a_move_with_only_a_time_checks_the_bookings_own_day_and_type(text: str) -> None:
     reply = _booked_then(text)
     assert [c["name"] for c in reply.tool_calls] == ["check_availability"]
