@@ -302,6 +302,7 @@ def _apply_manage(state: State, u: Utterance) -> None:
             or u.shift is not None
             or (u.same_time and u.day)  # "same time on Friday"
             or (u.same_day and (u.times or u.window))  # "later that day, say 4"
+            or (u.times and not (u.day or u.type) and bool(state.bookings))  # "actually 2:30 would suit me better"
         )
     ):
         state.manage = "move"  # "can I come on Friday instead?", "an hour later" after booking here

@@ -118,6 +118,8 @@ def _booked_then(*later: Any) -> AIMessage:
         "reschedule to 4",
         "could i come in later that day, say 4?",
         "can it be at 4 instead?",
+        "actually 2:30 would suit me better",
+        "wait, 10am would be better",
     ],
 )
 def test_a_move_with_only_a_time_checks_the_bookings_own_day_and_type(text: str) -> None:
