@@ -302,7 +302,8 @@ def _apply_manage(state: State, u: Utterance) -> None:
             or u.shift is not None
             or (u.same_time and u.day)  # "same time on Friday"
             or (u.same_day and (u.times or u.window))  # "later that day, say 4"
-            or (u.times and not (u.day or u.type) and bool(state.bookings))  # "actually 2:30 would suit me better"
+            # "actually 2:30 would suit me better" right after booking (not a pick from a new offer)
+            or (u.times and not (u.day or u.type) and bool(state.bookings) and state.offer is None)
         )
     ):
         state.manage = "move"  # "can I come on Friday instead?", "an hour later" after booking here
