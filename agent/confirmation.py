@@ -11,11 +11,15 @@ import re
 # How LangChain's human-in-the-loop step records a "no" as the declined call's result.
 REJECTED = re.compile(r"^User rejected the tool call for `(?P<tool>[\w-]+)`(?: with reason: (?P<reason>.*))?", re.S)
 DECLINED_BY_BUTTON = "No, I'd like to change something."  # a "no" by button, as the model and the transcript read it
+# a plain yes, and the words people add to one ("yes thats right", "yep, looks good")
+_AGREE = (
+    r"that'?s right|that is right|that'?s correct|that is correct|that'?s it|that'?s fine|that'?s perfect|"
+    r"looks (?:good|right|fine|great)|all good|spot on|exactly|sounds good|that works|perfect|great"
+)
 _YES = re.compile(
     r"^(yes|yeah|yep|yup|ya|sure thing|sure|ok|okay|k|confirm|confirmed|correct|right|affirmative|absolutely|"
-    r"definitely|please do|do it|go ahead|book it|book that|sounds good|that works|perfect|great|y)"
-    r"(\s+(please|thanks|thank you|go ahead|book it|do it|that's right|that is right|confirm|sounds good|"
-    r"that works|perfect|great))*$"
+    rf"definitely|please do|do it|go ahead|book it|book that|{_AGREE}|y)"
+    rf"(\s+(please|thanks|thank you|go ahead|book it|do it|confirm|{_AGREE}))*$"
 )
 # A yes that names the card's own action ("yes cancel it", "Yes, move it": the buttons' labels
 # typed out; "ok go ahead and cancel"). Only the waiting call's action counts: "yes cancel it"

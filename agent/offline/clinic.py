@@ -44,8 +44,8 @@ def asks_about_clinic(u: Utterance) -> bool:
     """Whether the message asks one of the front desk's questions: a clinic topic, or any other
     question that is not about a visit (so "not in our information" is said, not "I didn't
     understand")."""
-    if u.injection or u.has_details:
-        return False  # a message giving name/e-mail/phone is the booking going on
+    if u.injection or u.has_details or u.about_details:
+        return False  # a message giving (or asking about) name/e-mail/phone is the booking going on
     if _TOPICS.search(u.text):
         return True
     visit = u.has_slot_facts or u.generic_visit or u.wants_booking or u.medical

@@ -15,7 +15,14 @@ from datetime import date
 
 from agent.confirmation import is_affirmative, is_negative
 from agent.offline.dates import PAST_CLAUSE, clause_at, find_day
-from agent.offline.lexicon import ABBREVIATIONS, VOCABULARY_SET, normalize
+from agent.offline.lexicon import (
+    ABBREVIATIONS,
+    MONTH_NAMES,
+    VOCABULARY_SET,
+    WEEKDAY_NAMES,
+    correct,
+    normalize,
+)
 from agent.offline.times import find_times, parse_clock
 from core.formats import is_email
 
@@ -40,13 +47,17 @@ TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "followup",
         r"\b(?:follow[\s-]?ups?|followups?|check[\s-]?in|(?:go|going|talk|discuss)\s+(?:over|about|through)\s+"
-        r"(?:my\s+|the\s+|his\s+|her\s+)?(?:results?|bloodwork|blood\s+work|tests?|scans?)|"
-        r"(?:my\s+|the\s+)?(?:test|lab|blood\s+test|blood|mri|scan|x-?ray)\s+results?|results|bloodwork|review)\b",
+        r"(?:my\s+|the\s+|his\s+|her\s+)?(?:results?|bloodwork|blood\s+work|bloods|labs?|lab\s+work|tests?|scans?)|"
+        r"(?:my\s+|the\s+)?(?:test|lab|blood\s+test|blood|mri|scan|x-?ray)\s+results?|results|bloodwork|bloods|labs|"
+        r"review(?:ed)?)\b",
     ),
     ("specialist", rf"\b(?:{_SPECIALTIES})"),
     (
         "consultation",
-        r"\b(?:consultations?|consult|first\s+visit|new\s+patient|general\s+practitioner|gps?|family\s+doctor)\b",
+        r"\b(?:consultations?|consult|first\s+visit|new\s+patient|"
+        # the GP as the one who spoke ("the GP wants me to have a physical") names no visit
+        r"(?:general\s+practitioner|gps?|family\s+doctor)(?!\s+(?:wants|said|says|told|asked|referred|thinks|"
+        r"recommended|suggested)\b))\b",
     ),
 )
 _GENERIC_VISIT = (
@@ -55,6 +66,20 @@ _GENERIC_VISIT = (
 _NOT_TYPE = r"\b(?:instead\s+of|rather\s+than|not)\s+(?:a|an|the|my)?\s*"
 _UNWANTED_TYPE = re.compile(_NOT_TYPE + "(?:" + "|".join(p for _, p in TYPE_PATTERNS) + ")")
 _TYPE_RES = tuple((key, re.compile(pattern)) for key, pattern in TYPE_PATTERNS)
+# the past visit, named as such: "at my checkup", "after my annual exam", "from my physical", "my
+# last physical", "my October physical" (context, like a type in a sentence about the past) ...
+_PAST_VISIT = re.compile(
+    r"\b(?:at|after|from|during|since|following)\s+(?:my|his|her|their|our|the)\s+(?:last\s+|recent\s+|previous\s+)?"
+    r"(?:[a-z]+\s+)?$|\b(?:my|his|her|their|our)\s+(?:last|recent|previous|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december)\s+$"
+)
+_ON_PAST_DAY = re.compile(r"\s*(?:(?:was\s+)?(?:on|from|in|of|back\s+in)\s+)?")  # "my checkup on Nov 20"
+# ... and the visit asked for, even in a sentence about the past ("I was told to book a follow up")
+_REQUESTED = re.compile(
+    r"\b(?:book(?:\s+in)?|schedule|arrange|make|get|have|need|needs|want|wants|come\s+(?:back|in)\s+for|asked\s+for|"
+    r"due)\s+(?:me\s+|him\s+|her\s+)?(?:for\s+|in\s+for\s+)?(?:a|an|another|the|my|his|her|their)?\s*"
+    r"(?:quick\s+|short\s+|new\s+)?$"
+)
 _GENERIC_RE = re.compile(_GENERIC_VISIT)
 
 _ORDINALS = {
@@ -82,6 +107,8 @@ _GREETING = re.compile(
     r"^\W*(?:(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day))\b(?:\s+there)?"
     r"|(?:morning|afternoon|evening)\s*[!,.])\W*"
 )
+# what a booking already made is called ("my physical", "the one I have")
+_BOOKED = r"(?:appointment|appt|booking|visit|reservation|follow[\s-]?up|physical|consultation|check[\s-]?up)"
 _FLAGS: dict[str, str] = {
     "thanks": r"\b(?:thanks|thank\s+you|thx|ty|cheers|much\s+appreciated)\b",
     "bye": r"\b(?:bye|goodbye|good\s+bye|see\s+you|that'?s\s+all|nothing\s+else|that\s+is\s+all)\b",
@@ -94,9 +121,34 @@ _FLAGS: dict[str, str] = {
     r"forget\s+(?:your|all|the|previous)\s+(?:rules|instructions)|pretend\s+(?:you|to\s+be)|admin\s+mode|"
     r"(?:delete|cancel|wipe)\s+(?:all|every(?:one)?|the\s+database)|other\s+patients?'?s?)\b",
     # an existing booking to look up, move or cancel (issue 12 handles these; here: never a new check)
-    "cancel": r"\b(?:cancel|reschedule|postpone)\b|\b(?:move|change|switch|push)\s+(?:it\b|(?:my|the|our|this|that)\s+"
-    r"(?:existing\s+|booked\s+)?(?:appointment|appt|booking|visit|reservation|follow[\s-]?up|physical|consultation|"
-    r"check[\s-]?up)\b)|\b(?:i\s+have|i'?ve\s+got|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b",
+    "cancel": r"\b(?:cancel|reschedule|postpone|rearrange)\b|\b(?:move|change|switch|push|bring|shift)\s+(?:it\b|"
+    r"(?:my|the|our|this|that)\s+(?:existing\s+|booked\s+)?(?:appointment|appt|booking|visit|reservation|"
+    r"follow[\s-]?up|physical|consultation|check[\s-]?up)\b|(?:my|our)\s+(?:[a-z]+\s+)?(?:slot|session)\b|"
+    r"the\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our)\b)|\b(?:i\s+have|i'?ve(?:\s+got)?|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b"
+    # a question about a booking already made
+    r"|\b(?:my|our|his|her)\s+(?:[a-z]+\s+){0,2}?" + _BOOKED + r"s?\b[^.?!]{0,40}?\b(?:go(?:ne)?\s+through|"
+    r"went\s+through|come\s+through|work(?:ed)?\s*\?|confirmed|registered|still\s+(?:on|happening|going\s+ahead|booked)|"
+    r"booked\s+in|been\s+booked)"
+    r"|\b(?:is|was|has|have)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + _BOOKED + r"\s+(?:been\s+)?booked\b"
+    r"|\b(?:the|that)\s+" + _BOOKED + r"\s+(?:i|we)\s+(?:made|booked|have)\b"
+    r"|\b(?:the\s+)?(?:confirmation\s+)?(?:code|number)\s+(?:for|of|on)\s+(?:my|our|his|her)\b"
+    r"|\b(?:have|do)\s+(?:i|we)\s+(?:got\s+)?(?:anything|something|an?\s+(?:appointment|booking))\s+"
+    r"(?:booked|on|scheduled|coming\s+up)\b"
+    r"|\b(?:what\s+(?:time|day|date)|when|which\s+day)\s+(?:is|was|'?s)\s+(?:my|our|his|her)\b(?![^.?!]*\bdue\b)"
+    r"|\b(?:what\s+(?:time|day|date)|when|which\s+day)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?"
+    + _BOOKED
+    + r"\s+(?:is|was)\b"
+    r"|\bwhat'?s\s+the\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our|his|her)\b"
+    r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:am|are|is)\s+(?:i|we|he|she)\s+(?:booked|coming|due\s+in|scheduled)\b"
+    r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:did|have)\s+(?:i|we)\s+book|\bdid\s+(?:i|we)\s+book\b"
+    r"|\bthe\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + _BOOKED + r"\b"
+    r"|\bmy\s+confirmation\b|\b(?:never|didn'?t|did\s+not|haven'?t|have\s+not|not)\s+(?:got|get|gotten|received?)\s+"
+    r"(?:a|an|the|my|any)\s+confirmation|\blost\s+(?:the|my)\s+(?:confirmation|e-?mail|code)\b"
+    r"|\b(?:i|we)\s+(?:already\s+|just\s+)?(?:booked|made\s+(?:a|an|the|my)\s+(?:booking|appointment|reservation))\b"
+    r"|\bthe\s+one\s+(?:i|we)\s+(?:have|had|'?ve\s+got|booked|made)\b"
+    r"|\bcheck\s+(?:on\s+)?(?:my|our)\s+(?:[a-z]+\s+)?"
+    + _BOOKED
+    + r"\b|\bconfirm\s+(?:that\s+)?(?:it'?s|it\s+is|i'?m|i\s+am)\b",
     "medical": r"\b(?:should\s+i\s+(?:take|be\s+worried|worry|go\s+to)|"
     r"is\s+(?:it|this|that)\s+(?:serious|normal|dangerous|contagious)|"
     r"what\s+(?:medicine|medication|drug|dose|dosage)|how\s+(?:much|many)\s+(?:ibuprofen|paracetamol|tylenol|aspirin|pills)|"
@@ -105,13 +157,23 @@ _FLAGS: dict[str, str] = {
     "off_topic": r"\b(?:weather|forecast|news|joke|sports?|football|soccer|stocks?|recipe|movie|politics?|"
     r"capital\s+of|who\s+won|"
     r"bitcoin|poem|story|essay|translate|homework|lottery|horoscope)\b",
-    "later": r"\b(?:later(?:\s+in\s+the\s+day|\s+on)?|anything\s+later)\b(?!\s+than|\s+today)",
-    "earlier": r"\b(?:earlier(?:\s+in\s+the\s+day|\s+on)?|anything\s+earlier)\b(?!\s+than)",
+    # "later than 3" is a bound (times.py), "later than that" asks for the next times
+    "later": r"\b(?:later(?:\s+in\s+the\s+day|\s+on)?|anything\s+later)\b"
+    r"(?!\s+than\s+(?!that|this|those|it\b)|\s+today)",
+    "earlier": r"\b(?:earlier(?:\s+in\s+the\s+day|\s+on)?|anything\s+earlier)\b(?!\s+than\s+(?!that|this|those|it\b))",
+    "other_day": r"\b(?:another|a\s+different|different|other|some\s+other)\s+(?:days?|dates?)\b",
+    # "the same for my daughter", "same again": another visit like the one just booked
+    "same": r"\b(?:the\s+)?same\s+(?:day|date|time|thing|again|appointment|slot|for|as)\b|"
+    r"\bthe\s+same\b(?!\s+(?:e-?mail|phone|number|details|address|contact))",
+    # a question about the patient's own details ("do you need my phone too?") is the booking going on
+    "about_details": r"\b(?:my|his|her|our)\s+(?:phone|cell|mobile|e-?mail|number|name|details|contact)\b",
     "more": r"\b(?:more|other|others|another|different|alternative|else)\s+(?:free\s+)?"
     r"(?:times?|slots?|options?|ones?)\b|"
     r"\b(?:any|what|anything)\s+else\b|\bany\s+others?\b|\bshow\s+me\s+(?:more|others?)\b|\bwhat\s+others\b",
     "retry": r"\b(?:try\s+again|retry|again\s+please|one\s+more\s+time|try\s+it\s+again)\b",
-    "earliest": r"\b(?:earliest|soonest|as\s+soon\s+as\s+possible|asap|"
+    # not "the earliest I can do is 3" (a bound: agent/offline/times.py)
+    "earliest": r"\b(?:earliest(?!\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\b)|soonest|"
+    r"as\s+soon\s+as\s+possible|asap|"
     r"(?:first|next)\s+(?:available|free|open|openings?|slots?|spots?|gaps?))\b",
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
     r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
@@ -142,7 +204,9 @@ _CANCEL_IT = re.compile(
     r"(?=.*\b(?:appointment|appt|booking|visit|reservation|it|that|this|mine|follow[\s-]?up|physical|consultation)\b)"
     r"|\b(?:want|need|like|have|going)\s+to\s+cancel\b|\bcancel\s+(?:my|the|our)\b"
 )
-_CANT_MAKE = re.compile(r"\b(?:can'?t|cannot|can\s+not|won'?t\s+be\s+able\s+to)\s+make\s+(?:it|my|the)\b")
+_CANT_MAKE = re.compile(
+    r"\b(?:can'?t|cant|cannot|can\s+not|won'?t|wont|will\s+not|(?:won'?t\s+be|not|un)\s*able\s+to)\s+make\s+(?:it|my|the)\b"
+)
 # "I can't make it this week. Monday for a consult?": "it" is a time, and a visit is asked for
 _NEW_REQUEST = re.compile(
     r"\bcan'?t\s+make\s+it\b(?=.*\b(?:physical|check[\s-]?up|follow[\s-]?up|consult(?:ation)?|specialist|"
@@ -193,7 +257,19 @@ class PatientDetails:
 
 # What makes an utterance change or pick the slot being looked for, ask for a visit, or be
 # understood at all (the flags below; `ordinal` and `bare_number` count when not None).
-_SLOT_FACTS = ("type", "day", "past_day", "window", "any_time", "times", "later", "earlier", "more", "earliest")
+_SLOT_FACTS = (
+    "type",
+    "day",
+    "past_day",
+    "window",
+    "any_time",
+    "times",
+    "later",
+    "earlier",
+    "more",
+    "earliest",
+    "other_day",
+)
 _ASKS_FOR_VISIT = ("type", "generic_visit", "wants_booking", "has_details", "times", "earliest")
 _SOCIAL = ("yes", "no", "greeting", "thanks", "bye", "help", "injection", "cancel", "medical", "off_topic", "retry")
 
@@ -208,6 +284,7 @@ class Utterance(PatientDetails):
     day: date | None = None
     past_day: date | None = None
     day_note: str | None = None
+    refused_days: tuple[int, ...] = ()  # "not monday or tuesday" with no week: the day is the soonest other one
     window: str | None = None
     any_time: bool = False
     times: tuple[str, ...] = ()
@@ -233,6 +310,9 @@ class Utterance(PatientDetails):
     later: bool = False
     earlier: bool = False
     more: bool = False
+    other_day: bool = False  # "a different day maybe?": the day is open again
+    same: bool = False  # "the same for my son": like the visit just booked
+    about_details: bool = False
     earliest: bool = False
     wants_booking: bool = False
 
@@ -294,8 +374,11 @@ def _find_manage(u: Utterance, norm: str) -> None:
     booking = re.search(r"\b(?:appointment|appt|booking|visit|reservation|it)\b", norm) is not None
     if _CANCEL_IT.search(norm) or (u.code and re.search(r"\bcancel", norm)):
         u.manage, u.no = "cancel", False
-    elif re.search(r"\b(?:reschedul\w*|postpon\w*)\b", norm) or (
-        (u.cancel or u.code or booking) and re.search(r"\b(?:mov(?:e|ing)|chang(?:e|ing)|switch\w*|push\w*)\b", norm)
+    elif re.search(r"\b(?:reschedul\w*|postpon\w*|rearrang\w*)\b", norm) or (
+        (u.cancel or u.code or booking)
+        and re.search(
+            r"\b(?:mov(?:e|ing)(?!\s+(?:forward|ahead|on)\s+with)|chang(?:e|ing)|switch\w*|push\w*|bring|shift)\b", norm
+        )
     ):
         u.manage = "move"
     elif u.cancel or (_CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):
@@ -319,20 +402,29 @@ def _find_phone(u: Utterance, text: str, phone_expected: bool) -> str:
     return text
 
 
-def _find_type(u: Utterance, text: str) -> str:
-    """The type asked for. A specialty named anywhere wins ("a check-up with the dermatologist");
+def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] = ()) -> str:
+    """The type asked for. A specialty asked for wins ("a check-up with the dermatologist");
     otherwise the first type named outside a sentence about the past ("my physical was on the 3rd
-    and I need to go over the results" asks for a follow-up), else the first one named."""
+    and I need to go over the results" asks for a follow-up), then one in such a sentence, and
+    last the past visit named as such ("at my checkup", "my checkup on Nov 20": `past_days` are
+    the spans of the days before today)."""
     for unwanted in _UNWANTED_TYPE.finditer(text):
         text = _cut(text, unwanted.span())  # "instead of the consultation" names the type not wanted
-    found: list[tuple[bool, int, str, tuple[int, int]]] = []
+    found: list[tuple[int, int, str, tuple[int, int]]] = []
     for key, compiled in _TYPE_RES:
         for m in compiled.finditer(text):
-            context = key != "specialist" and PAST_CLAUSE.search(clause_at(text, m.start())) is not None
-            found.append((context, m.start(), key, m.span()))
-    specialist = [f for f in found if f[2] == "specialist"]
+            clause, before = clause_at(text, m.start()), text[max(0, m.start() - 40) : m.start()]
+            dated = any(_ON_PAST_DAY.fullmatch(text, m.end(), start) for start, _ in past_days if start >= m.end())
+            if _PAST_VISIT.search(before) or dated:
+                rank = 2  # the past visit itself
+            else:
+                rank = int(PAST_CLAUSE.search(clause) is not None and not _REQUESTED.search(before))
+            found.append((rank, m.start(), key, m.span()))
     if found:
-        _, _, u.type, _ = specialist[0] if specialist else min(found)
+        best = [f for f in found if f[0] == min(f[0] for f in found)]
+        # of the types asked for alike, a specialty wins ("a check-up with the dermatologist"); a
+        # specialist seen in the past does not ("saw the dermatologist, they said to book a follow-up")
+        _, _, u.type, _ = next((f for f in best if f[2] == "specialist"), min(best))
         for *_, span in found:
             text = _cut(text, span)
     u.generic_visit = _GENERIC_RE.search(text) is not None
@@ -378,7 +470,8 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
         r"\s*(?:is|:)?"
         r"|\b(?:and|it'?s|i'?m|i\s+am|this\s+is|sure|ok(?:ay)?|here\s+you\s+go)\b"
     )
-    for segment in re.split(r"[,;\n/.!?]|\s-\s", re.sub(labels, ",", rest)):
+    statements = _QUESTIONS.sub(lambda q: " " * len(q[0]), rest)  # "do you need my phone too?" names no one
+    for segment in re.split(r"[,;\n/.!?]|\s-\s", re.sub(labels, ",", statements)):
         candidate = _clean_name(segment, strict=True, need_capitals=not given)
         tokens = segment.split()
         if candidate is None and tokens and _clinic_token(tokens[0]):
@@ -390,6 +483,7 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
             return
 
 
+_QUESTIONS = re.compile(r"[^.!?\n]*\?")
 _TITLES = {"dr", "doctor", "prof", "professor", "nurse"}
 
 
@@ -449,7 +543,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     # details are read from the patient's own text; everything else from the normalised one
     raw = _find_code(u, _find_email(u, low))
     raw = _find_phone(u, _blank_dates(raw), phone_expected)
-    norm = normalize(_blank_details(low, raw))
+    norm = normalize(_blank_name_words(text, _blank_details(low, raw)))
     for flag, compiled in _FLAG_RES.items():
         if compiled.search(norm):
             setattr(u, flag, True)
@@ -473,10 +567,10 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         if found.day < today:
             u.past_day = found.day
         else:
-            u.day, u.day_note = found.day, found.note
+            u.day, u.day_note, u.refused_days = found.day, found.note, found.refused
         for span in found.spans:
             rest = _cut(rest, span)
-    rest = _find_type(u, rest)
+    rest = _find_type(u, rest, found.past_spans if found else ())
     times = find_times(rest)
     u.window, u.times, u.any_time = times.window, times.readings, times.any_time
     for span in times.spans:
@@ -489,7 +583,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     if u.ordinal is None and (m := _WEAK_PICK.search(rest)):
         u.ordinal = _ORDINALS[m[1]]
         rest = _cut(rest, m.span())
-    if m := re.fullmatch(r"\W*(?:the\s+)?(\d{1,2})(?:\s+(?:one|please))?\W*", rest):
+    if m := _BARE_PICK.fullmatch(rest):
         number = int(m[1])
         if 1 <= number <= 24 and not u.times:
             u.bare_number = number
@@ -498,9 +592,65 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     return u
 
 
+_SPACES = re.compile(r" +")
+
+
+def _blanked_like(text: str, blanked: str) -> str:
+    """`text` with spaces wherever the same-length `blanked` has them (run by run: it is on the
+    path of every message)."""
+    parts: list[str] = []
+    last = 0
+    for m in _SPACES.finditer(blanked):
+        parts += (text[last : m.start()], m[0])
+        last = m.end()
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+# a bare hour as the whole message, in the words people pick with: "9", "the 10 one", "ok 9 it is",
+# "let's do 10 then", "how about 2", "2 works for me"
+_BARE_PICK = re.compile(
+    r"\W*(?:(?:ok(?:ay)?|yes|yeah|yep|sure|so|right|actually|hmm+|um+|then|let'?s\s+(?:do|go\s+with|say)|"
+    r"i'?ll\s+(?:take|do|go\s+with)|go\s+with|make\s+it|how\s+about|what\s+about)\W+)*"
+    r"(?:the\s+)?(\d{1,2})"
+    r"(?:\s+(?:one|please|pls|it\s+is|then|works|is\s+(?:fine|good|great|perfect)|sounds\s+good|for\s+me|thanks|thx))*\W*"
+)
+
+
 def _blank_details(low: str, raw: str) -> str:
     """`low` with the e-mail and phone blanked, as `raw` has them."""
-    return "".join(c if r != " " else " " for c, r in zip(low, raw, strict=True))
+    if raw == low:
+        return low  # most messages give neither: skip the walk
+    return _blanked_like(low, raw)
+
+
+# a weekday abbreviation that is a surname as typed: "Thanks, Amy Sun", "it's for Lily Wed"
+_NAMED_ABBREVIATION = re.compile(r"\b([A-Z][a-z]+)[ \t]+(Sun|Sat|Mon|Wed)\b(?!['\w])")
+_DAY_WORDS = frozenset((*WEEKDAY_NAMES, *MONTH_NAMES, "today", "tomorrow", "tonight"))  # "It's Tuesdy": a day
+# a name introduced as such, whose words the speller must not "correct" ("I'm Noor Haddad": not noon)
+_INTRODUCED = re.compile(
+    r"\b(?:[Ii]'?m|[Ii] am|[Tt]his is|[Mm]y name is|[Nn]ame'?s|[Ii]t'?s)[ \t]+([A-Z][a-z]+)(?:[ \t]+([A-Z][a-z'-]+))?"
+)
+
+
+def _blank_name_words(original: str, low: str) -> str:
+    """`low` without the words of a capitalised name in `original` that the rules would read as
+    something else (names are read from the original text, so nothing is lost)."""
+    if not (_NAMED_ABBREVIATION.search(original) or _INTRODUCED.search(original)):
+        return low
+    cased = " ".join(original.replace("’", "'").split())
+    if len(cased) != len(low):
+        return low
+    for m in _NAMED_ABBREVIATION.finditer(cased):
+        if m[1].lower() not in _NOT_NAME and m[1].lower() not in VOCABULARY_SET:
+            low = _cut(low, m.span(2))
+    for m in _INTRODUCED.finditer(cased):
+        for group in (1, 2):
+            word = (m[group] or "").lower()
+            fixed = correct(word) if word else word
+            if fixed != word and fixed not in _DAY_WORDS and word not in VOCABULARY_SET and word not in ABBREVIATIONS:
+                low = _cut(low, m.span(group))  # a misspelt clinic word to the speller, a name here
+    return low
 
 
 def _blank_dates(text: str) -> str:
@@ -514,11 +664,12 @@ def _name_text(original: str, raw: str) -> str:
     return re.sub(r"[^\W\d_][\w'-]*|\d[\d:./-]*", lambda m: " " * len(m[0]) if _not_a_name(m[0]) else m[0], text)
 
 
+@functools.lru_cache(maxsize=8192)
 def _not_a_name(word: str) -> bool:
     """Numbers and the clinic's own words as typed in lower case; never a misspelling (a name
     such as "Noor" is one edit from "noon") and never a capitalised word."""
     low = word.lower()
-    if any(ch.isdigit() for ch in word):
+    if not word.isalpha() and any(ch.isdigit() for ch in word):  # most words are letters only: skip the walk
         return True
     return word == low and low not in _NOT_NAME and (low in VOCABULARY_SET or low in ABBREVIATIONS)
 
@@ -528,7 +679,7 @@ def _original_rest(original: str, rest: str) -> str:
     original = " ".join(original.replace("’", "'").split())
     if len(original) != len(rest):
         return rest
-    return "".join(o if r != " " else " " for o, r in zip(original, rest, strict=True))
+    return _blanked_like(original, rest)
 
 
 # A bare hour that can only be a clock time from the words around it: the verb of a change

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
@@ -192,22 +192,31 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         # "I'd like an appointment, mornings are best": a consultation, as the reply says; kept
         # with the window while the day is asked for
         state.type, state.type_defaulted_turn = DEFAULT_TYPE, state.turns
-    if u.day and u.day != state.day:
+    wanted_day = _outside_refused(state, u)
+    if wanted_day and wanted_day != state.day:
         moved = moved or state.day is not None
-        state.day, changed = u.day, True
+        state.day, changed = wanted_day, True
     elif u.earliest and not u.day and (changed or not (state.offer and u.ordinal is not None)):
         # "earliest available": search from today; "the earliest (one)" picks from the offer
         if state.day != state.today or state.window:
             state.day, state.window, changed = state.today, None, True
     elif u.yes and state.suggested and not u.has_slot_facts:
         state.day, changed = state.suggested, True
+    elif u.other_day and not u.day and state.day is not None:
+        # "a different day maybe?": the day is asked for again; type and window stay
+        state.day, state.time, changed = None, (), True
     if moved and not u.times:
         state.time = ()
+    another = u.same or (u.times and (u.wants_booking or u.name))  # not "thanks, see you at 9"
+    if state.offer is None and state.bookings and another and not (u.day or u.code or state.manage):
+        state.checked = None  # "the same for my daughter at 10:15": the day just booked, looked at again
     offer_now = state.current_offer()
     if (u.later or u.earlier or u.more) and not (u.window or u.times or changed) and offer_now:
         # "any later times?", "anything earlier?", "show me other times": the next page of that day
         turn.paging = "later" if u.later else "earlier" if u.earlier else "more"
-        turn.page_from = list(offer_now.offered)
+        # after a pick, "anything later than that?" pages from the time picked
+        picked = state.chosen if turn.paging != "more" and state.chosen in offer_now.offered else None
+        turn.page_from = [picked] if picked else list(offer_now.offered)
         if offer_now.window or state.window:
             state.window, changed = None, True  # look at the whole day
         else:
@@ -275,6 +284,20 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     if rejected and state.chosen == chosen_before and (state.name, state.email, state.phone) == details_before:
         state.chosen = None  # a plain "no" at confirmation: do not book the same thing again
     return turn
+
+
+def _outside_refused(state: State, u: Utterance) -> date | None:
+    """The day asked for. "not monday or tuesday (though)" with no week named refines the week
+    being looked at ("next week" said before: its Wednesday), not the days from today."""
+    if not (u.refused_days and u.day and state.day):
+        return u.day
+    monday = max(state.day - timedelta(days=state.day.weekday()), state.today)
+    if state.day >= monday and state.day.weekday() not in u.refused_days:
+        return state.day  # the day already looked at is not refused: it stands
+    return next(
+        (monday + timedelta(days=n) for n in range(7) if (monday + timedelta(days=n)).weekday() not in u.refused_days),
+        u.day,
+    )
 
 
 def _asks_for_visit(u: Utterance) -> bool:

@@ -61,6 +61,13 @@ _FREE_FROM = (
     r"(?:my|his|her)\s+shift\s+(?:finishes|ends)|(?:school|work|class)\s+(?:finishes|ends|is\s+out))\s+(?:at|by)\s+"
 )
 
+_BUSY_FROM = (
+    r"\b(?:(?:i|he|she|we|they)\s+)?(?:(?:start|begin)s?(?:\s+(?:work|school|class|college|uni|(?:my|his|her)\s+shift))|"
+    r"(?:have|need|got)\s+to\s+(?:leave|go|be\s+(?:off|gone))|(?:my|his|her)\s+shift\s+(?:starts|begins)|"
+    r"(?:do\s+)?(?:the\s+)?(?:school\s+)?(?:pick[\s-]?up|run)|(?:pick|collect)\s+(?:up\s+)?(?:the\s+|my\s+)?"
+    r"(?:kids|children|son|daughter|boy|girl)(?:\s+up)?)\s+(?:at|by)\s+"
+)
+
 
 def say(hh_mm: str) -> str:
     """'09:00' -> '9:00', '14:30' -> '14:30' (the 24-hour display; see core.formats.clock_label)."""
@@ -158,12 +165,18 @@ class _Reader:
         if m := self.search(rf"{_FREE_FROM}(?P<b>{_BOUND})"):
             self.take(m)
             return _window("after", m["b"])
+        if m := self.search(rf"{_BUSY_FROM}(?P<b>{_BOUND})"):  # "I start work at 1": before 1 PM
+            self.take(m)
+            return _window("before", m["b"])
         m = self.search(rf"\b{_BUSY}\s+(?:all\s+(?:morning|afternoon|day)|(?:until|till|til|by)\s+(?P<b>{_BOUND}))")
         if m is None:
             return None
-        self.take(m)
         if not m["b"]:
+            if not m[0].endswith("day"):
+                return None  # "in meetings all morning": a busy part of the day (busy_part)
+            self.take(m)
             return None
+        self.take(m)
         after = self.search(r"\b(?:(?:any\s*time|anything|sometime)\s+)?(?:after\s+(?:that|then)|from\s+then)\b")
         before = self.search(r"\b(?:before\s+(?:that|then))\b")
         if before and not after:
@@ -191,13 +204,25 @@ class _Reader:
         if m := self.search(rf"\b(?:at\s+|from\s+)?(?P<b>{_BOUND})\s+or\s+(?P<w>later|after|earlier|before)\b"):
             self.take(m)
             return _window("after" if m["w"] in ("later", "after") else "before", m["b"])
+        # an open lower bound said loosely: "2pm onwards", "3 and after"; "the earliest I can do is 3"
+        loose = _LOOSE_BOUND_HINT.search(self._masked) is not None
+        if loose and (m := self.search(_ONWARDS)):
+            self.take(m)
+            return _window("after", m["b"])
+        if loose and (m := self.search(_EARLIEST_I_CAN)):
+            self.take(m)
+            return _window("after" if m["w"] == "earliest" else "before", m["b"])
         # one search, so the leftmost form wins: "not after 11" is a "before", never an "after 11"
         # a refused side turns the bound around: "nothing before 11" is after 11
         refuse = r"(?:not|nothing|nuthin|none|never|can'?t\s+(?:do|make)(?:\s+it)?|cannot\s+(?:do|make)(?:\s+it)?)"
-        after = rf"{refuse}\s+before|no\s+earlier\s+than|not\s+earlier\s+than|after|later\s+than|from|starting\s+at"
+        after = (
+            rf"{refuse}\s+before|no\s+earlier\s+than|not\s+earlier\s+than|after|later\s+than|from|starting\s+at|"
+            r"(?<!half\s)(?<!quarter\s)(?<!\d\s)past"  # "anytime past 2", never "half past 2"
+        )
         before = rf"{refuse}\s+after|no\s+later\s+than|not\s+later\s+than|before|earlier\s+than|by|until|till"
         if m := self.search(
             rf"\b(?:(?P<after>{after})|(?P<before>{before}))\s+{_APPROX}(?P<b>{_BOUND}|lunch(?:\s*time)?)(?!\w)"
+            r"(?!\s*(?:days?|weeks?|months?|years?|hours?)\b)"
         ):
             self.take(m)
             kind = "after" if m["after"] else "before"
@@ -205,6 +230,31 @@ class _Reader:
                 return "after 13:00" if kind == "after" else "before 12:00"
             return _window(kind, m["b"])
         return None
+
+    def busy_part(self) -> str | None:
+        """A part of the day the patient is busy in ("I work mornings", "busy in the morning", "the
+        school run in the afternoons", "the mornings are when I do the school run"): refused like
+        "not mornings", so another part named wins."""
+        if m := self.search(_BUSY_PART) or self.search(_BUSY_PART_AFTER):
+            self.take(m)
+            return _REST_OF_DAY[m["p"].rstrip("s")]
+        return None
+
+    def contrasted_part(self) -> str | None:
+        """ "X so Y" with two parts of the day: the one before "so" is what the patient can't do
+        ("mornings are a nightmare with work so could I come in the afternoon", "I look after the
+        grandkids in the mornings so thursday afternoon"): refused, and the one after asked for."""
+        so = self.search(_SO)
+        if so is None:
+            return None
+        head, tail = self._masked[: so.start()], self._masked[so.end() :]
+        before = [m for m in _PARTS_RE.finditer(head)]
+        after = {m["p"].rstrip("s") for m in _PARTS_RE.finditer(tail)}
+        if not before or not after or any(m["p"].rstrip("s") in after for m in before):
+            return None
+        refused = before[-1]
+        self.take(refused)
+        return _REST_OF_DAY[refused["p"].rstrip("s")]
 
     def refused_part(self) -> str | None:
         """The rest of the day when a part of it is refused: "not mornings", "no evenings",
@@ -215,6 +265,8 @@ class _Reader:
         return None
 
     def part_of_day(self) -> str | None:
+        if not _PART_OF_DAY_HINT.search(self._masked):
+            return None  # most messages name no part of the day: skip the eight rules
         parts = [
             (r"\blate\s+afternoons?\b", "after 15:00"),
             (r"\b(?:early\s+mornings?|first\s+thing(?:\s+in\s+the\s+morning)?)\b", "before 10:00"),
@@ -242,16 +294,56 @@ _TIMEISH = re.compile(
 
 _PART = r"(mornings?|afternoons?|evenings?)"
 _REFUSED_PART_BEFORE = (
-    r"\b(?:not|no|never|nothing|anything\s+but|except|(?:can'?t|cannot)\s+(?:do|make))\s+(?:in\s+|on\s+)?(?:the\s+)?"
-    rf"(?:early\s+|late\s+)?(?P<p>{_PART[1:-1]})\b(?P<q>)"
+    r"\b(?:not|no|never|nothing|anything\s+but|except|not\s+(?:keen|great|good)\s+(?:on|with|in)|"
+    r"(?:can'?t|cannot|can\s+not|couldn'?t|won'?t\s+be\s+able\s+to)\s+(?:really\s+|usually\s+|ever\s+)?"
+    r"(?:do|make(?:\s+it)?|manage|come(?:\s+in)?|get\s+(?:in|there|away))(?:\s+(?:any|at\s+all))?)\s+"
+    rf"(?:in\s+|on\s+|during\s+)?(?:the\s+)?(?:early\s+|late\s+)?(?P<p>{_PART[1:-1]})\b(?P<q>)"
 )
 _REFUSED_PART_AFTER = (
-    rf"\b(?P<q>{_PART[1:-1]})\s+(?:are\s+|is\s+|'?s\s+)?(?:no\s+good|not\s+good|out|bad|impossible|difficult|"
+    rf"\b(?P<q>{_PART[1:-1]})\s+(?:are\s+|is\s+|'?s\s+|r\s+)?(?:(?:a\s+)?(?:nightmare|pain|problem|no\s*go|no-go|"
+    r"write-?off)|not\s+(?:possible|ideal|great|an\s+option)|(?:of\s+)?no\s+use|tricky|awkward|hectic|rubbish|"
+    r"no\s+good|not\s+good|out|bad|impossible|difficult|a\s+no\b|"
     r"tough|hard|(?:don'?t|do\s+not|doesn'?t|does\s+not|won'?t|never)\s+work)\b(?P<p>)"
 )
 _REST_OF_DAY = {"morning": "after 12:00", "evening": "before 17:00", "afternoon": "morning"}
-_BUSYISH = re.compile(r"work|school|class|teach|busy|meeting|done|home|shift|finish|off|stuck|tied")
-_BOUNDISH = re.compile(r"between|from|after|before|\bby\b|until|till|later|earlier|starting|\d\s*(?:-|–|to\b)")
+# what keeps the patient busy in a part of the day, in the same clause before it (never "after
+# school"/"after work", and never a part said to suit: "tuesday works best in the morning")
+_BUSY_CUE = (
+    r"(?<!after\s)(?<!before\s)\b(?:(?:i|we|he|she|they|you)\s+(?:usually\s+|normally\s+|only\s+|also\s+)?work|"
+    r"working|workin'?|(?:at|in|have|has|got)\s+(?:the\s+)?(?:work|school|college|uni|class(?:es)?|lectures?)|"
+    r"busy|teach(?:es|ing)?|school\s+run|nursery|drop[\s-]?offs?|pick[\s-]?ups?|meetings?|shifts?|commut\w*|"
+    r"childcare|tied\s+up|stuck|occupied|unavailable)\b"
+)
+_BUSY_PART = (
+    _BUSY_CUE + r"(?:(?!\b(?:best|better|good|fine|great|well|ideal|ideally|prefer\w*|suits?|ok|okay|for\s+me|free|"
+    r"available|easiest|so|but|though|then)\b)[^.,;!?\n]){0,30}?"
+    r"\b(?:in\s+the\s+|on\s+|all\s+|every\s+|most\s+)?(?P<p>mornings?|afternoons?|evenings?)\b"
+)
+_ONWARDS = rf"\b(?:at\s+)?{_APPROX}(?P<b>{_BOUND})\s*(?:onwards?|on\s+wards?|and\s+(?:after|later|up))\b"
+_EARLIEST_I_CAN = (
+    r"\b(?P<w>earliest|latest)\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\s+(?:do|make(?:\s+it)?|"
+    rf"come(?:\s+in)?|get\s+(?:there|in|here))\s+(?:is|would\s+be|'?d\s+be)\s+{_APPROX}(?P<b>{_BOUND})(?!\w)"
+)
+_LOOSE_BOUND_HINT = re.compile(r"onward|on\s+wards|and\s+(?:after|later|up)|earliest|latest")
+_SO = r"\b(?:so|therefore|hence|which\s+means|meaning)\b"
+_PARTS_RE = re.compile(r"\b(?P<p>mornings?|afternoons?|evenings?)\b")
+_PART_OF_DAY_HINT = re.compile(r"morning|afternoon|evening|tonight|lunch|first\s+thing|after\s+work")
+_SO_HINT = re.compile(r"\bso\b|therefore|hence|which\s+means|meaning")
+_BUSY_PART_AFTER = (
+    r"\b(?P<p>mornings?|afternoons?|evenings?)\s+(?:are|is|'s)\s+(?:when|taken\s+up\s+(?:by|with)|full\s+(?:of|with)|"
+    r"because\s+of)\b[^.,;!?\n]{0,30}?"
+    + _BUSY_CUE.replace(r"(?:(?:i|we|he|she|they|you)\s+", r"(?:(?:i|we|he|she|they|you)\s+(?:do\s+)?", 1)
+)
+_BUSY_PART_HINT = re.compile(
+    r"work|busy|teach|class|lecture|school|nursery|drop|pick|meeting|shift|job|college|uni|commut|childcare|tied|"
+    r"stuck|occupied|unavailable"
+)
+_BUSYISH = re.compile(
+    r"work|school|class|teach|busy|meeting|done|home|shift|finish|off|stuck|tied|start|begin|leave|to\s+go\b"
+)
+_BOUNDISH = re.compile(
+    r"between|from|after|before|\bby\b|until|till|later|earlier|starting|onward|past|latest|earliest|\d\s*(?:-|–|to\b)"
+)
 
 
 def _range(start_expr: str, end_expr: str) -> str | None:
@@ -280,8 +372,8 @@ def intersect(windows: list[str | None]) -> str | None:
             continue
         start, end = time_window(window)
         new_low, new_high = max(low, start), min(high, end)
-        if new_low >= new_high:
-            continue
+        if new_low >= new_high or (result is not None and (new_low, new_high) == (low, high)):
+            continue  # nothing left, or nothing narrower: "evening, I work until 5" stays "evening"
         if (new_low, new_high) == (start, end):
             result = window
         elif (new_low, new_high) != (low, high):
@@ -314,7 +406,13 @@ def find_times(text: str) -> TimeMatch:
     if _BOUNDISH.search(text):
         while len(bounds) < 3 and (bound := reader.explicit()):
             bounds.append(bound)  # "not before 10 and nothing after 3": both
-    window = intersect([*bounds, reader.refused_part(), reader.part_of_day(), busy])
+    parts = len(_PARTS_RE.findall(text))  # the part-of-day rules need one (the contrast two)
+    refused = reader.refused_part() if parts else None
+    busy_part = reader.busy_part() if parts and _BUSY_PART_HINT.search(text) else None
+    contrasted = reader.contrasted_part() if parts > 1 and _SO_HINT.search(text) else None
+    # a part of the day asked for beats one refused ("I work mornings so afternoon ideally", "the
+    # afternoon is impossible, so the evening"); alone, the refusal leaves the rest of the day
+    window = intersect([*bounds, reader.part_of_day(), refused, busy_part, contrasted, busy])
     any_time = (
         re.search(
             r"\b(?:any\s*time|whenever|doesn'?t\s+matter|no\s+preference|any\s+time\s+of\s+(?:the\s+)?day)\b", text

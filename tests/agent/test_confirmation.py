@@ -29,6 +29,10 @@ BOOK, MOVE, CANCEL = "book_slot", "reschedule_booking", "cancel_booking"
         ("Yes, book it", BOOK),
         ("yes book it please", BOOK),
         ("sure, go ahead and book me in", BOOK),
+        ("yes thats right", BOOK),  # a yes with the words people add to one
+        ("Yes, that's correct.", BOOK),
+        ("yep looks good", MOVE),
+        ("spot on, thanks", BOOK),
     ],
 )
 def test_a_yes_naming_the_cards_action_is_a_yes(text: str, tool: str | None) -> None:
@@ -48,6 +52,8 @@ def test_a_yes_naming_the_cards_action_is_a_yes(text: str, tool: str | None) -> 
         ("yes cancel it and book friday", CANCEL),
         ("no", BOOK),
         ("yes but at 10", BOOK),
+        ("thats right but at 10", BOOK),
+        ("that's not right", BOOK),
     ],
 )
 def test_anything_else_is_not_a_yes(text: str, tool: str) -> None:

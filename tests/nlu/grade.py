@@ -11,7 +11,8 @@ parts, each on its own and together:
   model keeps that time and checks a window containing it (or the whole day).
 
 `manage` cases (looking up, moving or cancelling a booking) belong to another feature and are
-reported apart, never counted in the targets.
+reported apart, never counted in the targets. When they expect no tool call, the model must also
+have read them as being about a booking (it then asks for the code and the e-mail, not for a day).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class Step:
     window: str | None
     time: str | None
     reply: str
+    manage: str | None = None  # what the model took the message to be about an existing booking
 
 
 @dataclass
@@ -111,6 +113,7 @@ def first_step(case: Case) -> Step:
         window=state.window,
         time=state.time[0] if state.time else None,
         reply=answer.text,
+        manage=state.manage,
     )
 
 
@@ -128,8 +131,10 @@ def _score_check(expected: dict[str, Any], wanted_time: str | None, step: Step) 
     }
 
 
-def _score_none(understood: dict[str, Any], step: Step) -> dict[str, bool]:
-    quiet = step.tool is None
+def _score_none(understood: dict[str, Any], step: Step, manage: bool = False) -> dict[str, bool]:
+    # a question about an existing booking is answered by asking for its code and e-mail, never
+    # for a day: the model must have read it as one (state.manage set)
+    quiet = step.tool is None and (not manage or step.manage is not None)
     return {
         "date": quiet,
         "type": quiet and step.type == understood.get("appointment_type", step.type),
@@ -151,7 +156,7 @@ def grade(case: Case, step: Step) -> Grade:
         if tool == "check_availability":
             parts = _score_check(expected, case.expect.get("time"), step)
         elif tool is None:
-            parts = _score_none(case.expect.get("understood") or {}, step)
+            parts = _score_none(case.expect.get("understood") or {}, step, "manage" in case.categories)
         else:
             parts = _score_other(expected, tool, step)
         parts["full"] = all(parts.values())

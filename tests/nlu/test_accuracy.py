@@ -33,8 +33,8 @@ def _case(expect: dict[str, Any], acceptable: tuple[dict[str, Any], ...] = ()) -
     return Case("x-1", ("date",), "...", datetime(2026, 11, 23, 9), expect, acceptable)
 
 
-def _step(tool: str | None, args: dict[str, Any], time: str | None = None) -> Step:
-    return Step(tool, args, None, None, time, "")
+def _step(tool: str | None, args: dict[str, Any], time: str | None = None, manage: str | None = None) -> Step:
+    return Step(tool, args, None, None, time, "", manage)
 
 
 def test_the_grader_scores_each_part_and_accepts_the_listed_alternatives() -> None:
@@ -65,3 +65,11 @@ def test_a_clock_time_must_be_kept_and_inside_the_checked_window() -> None:
     assert grade(_case(expect), _step("check_availability", {**args, "time_of_day": "afternoon"}, "14:00")).full
     assert not grade(_case(expect), _step("check_availability", {**args, "time_of_day": "morning"}, "14:00")).full
     assert not grade(_case(expect), _step("check_availability", args, "02:00")).full
+
+
+def test_a_question_about_a_booking_must_be_read_as_one() -> None:
+    expect: dict[str, Any] = {"tool": None, "args": {}}
+    question = Case("x-2", ("manage",), "did my appointment go through", datetime(2026, 12, 5, 10), expect)
+    assert grade(question, _step(None, {}, manage="look")).full
+    assert not grade(question, _step(None, {})).full  # quiet, but asking for a day instead
+    assert not grade(question, _step("check_availability", {"date": "2026-12-05"})).full
