@@ -155,8 +155,8 @@ def _after_patient(state: State, turn: PatientTurn, say: Replies) -> Action:
     if u.cancel and not turn.rejected and state.offer is None and state.chosen is None and not state.moving:
         return _reply(say.cancel_info())  # an existing booking: never a new availability check
     key = _wanted_key(state)
-    if key and (key != state.checked or (u.times and state.offer is None and state.chosen is None)):
-        return _check(*key)  # a new request, or a time asked when nothing is offered (after a booking)
+    if key and key != state.checked:
+        return _check(*key)
     social = (u.bye or u.thanks or u.help or u.cancel or u.no) and not (u.has_details or u.has_slot_facts)
     if state.chosen and state.offer and not social:
         if state.missing:

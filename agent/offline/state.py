@@ -325,8 +325,7 @@ def _apply_manage(state: State, u: Utterance) -> None:
             or u.shift is not None
             or (u.same_time and u.day)  # "same time on Friday"
             or (u.same_day and (u.times or u.window))  # "later that day, say 4"
-            # "actually 2:30 would suit me better" right after booking (not a pick from a new offer)
-            or (u.times and not (u.day or u.type) and bool(state.bookings) and state.offer is None)
+            or _new_time_for_booking(state, u)
         )
     ):
         state.manage = "move"  # "can I come on Friday instead?", "an hour later" after booking here
@@ -352,6 +351,17 @@ def _apply_manage(state: State, u: Utterance) -> None:
     keep_day(state, u)
     if state.manage and not u.has_slot_facts and state.found is None:
         state.chosen = None  # a slot picked for a new booking is not what an old booking's change means
+
+
+def _new_time_for_booking(state: State, u: Utterance) -> bool:
+    """ "Actually 2:30 would suit me better" right after booking here: a new time for that booking.
+    Not a pick from a new offer, not another visit ("the same for my daughter at 10:15", "another
+    follow-up at 2"), and not "thanks, see you at 9" (its own time, or a goodbye)."""
+    if not (u.times and state.bookings and state.offer is None) or u.day or u.type:
+        return False
+    if u.same or u.name or u.wants_booking or u.thanks or u.bye:
+        return False
+    return str(state.bookings[-1].get("start_time")) not in u.times
 
 
 def _drops_move(u: Utterance) -> bool:

@@ -101,8 +101,11 @@ BOOK_ARGS = {
 
 
 def _booked_then(*later: Any) -> AIMessage:
+    free = {"ok": True, "date": "2026-11-25", "appointment_type": "followup", "slots": ["09:30", "09:45"]}
     return ask(
         "follow-up wednesday 9:30am, Joy Hart, joy@example.com, 555 010 0166",
+        call("check_availability", {"date": "2026-11-25", "appointment_type": "followup"}, "c0"),
+        result("c0", free),
         call("book_slot", BOOK_ARGS, "b1"),
         result("b1", BOOKED, name="book_slot"),
         *later,
@@ -213,3 +216,9 @@ def test_push_back_an_hour_moves_the_booking_an_hour_later_that_day() -> None:
     )
     assert moved.tool_calls[0]["name"] == "reschedule_booking"
     assert moved.tool_calls[0]["args"]["start_time"] == "10:30"
+
+
+@pytest.mark.parametrize("text", ["great thanks, see you at 9:30 then", "see you at 9:30!"])
+def test_a_goodbye_naming_the_booked_time_moves_nothing(text: str) -> None:
+    reply = _booked_then(text)
+    assert not reply.tool_calls
