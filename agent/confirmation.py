@@ -38,8 +38,12 @@ _OBJECT = r"(?:it|that|this|them|my appointment|the appointment|my booking|the b
 _TAIL = r"(?:\s+(?:please|thanks|thank you|now|then|for me))*"
 
 
+# "yes i want to cancel it", "yes we'd like to move it"
+_WISH = r"(?:(?:i|we)\s+(?:want|wanna|need|would\s+like|'?d\s+like)\s+(?:to\s+)?|please\s+)?"
+
+
 def _action_yes(tool: str) -> re.Pattern[str]:
-    verb = ACTION_WORDS[tool]
+    verb = _WISH + f"(?:{ACTION_WORDS[tool]})"
     return re.compile(rf"^(?:(?:{_LEAD}\s+)+(?:{verb})(?:\s+{_OBJECT})?|(?:{_LEAD}\s+)*(?:{verb})\s+{_OBJECT}){_TAIL}$")
 
 

@@ -302,6 +302,8 @@ class Utterance(PatientDetails):
     code: str | None = None  # a confirmation code, upper-cased
     instead: bool = False  # "... instead": a change of something already agreed
     same_day: bool = False  # "same day at 4", "that day": the day already agreed
+    shift: int | None = None  # "push it back an hour": minutes later (negative: earlier) than agreed
+    same_time: bool = False  # "same time on friday": the time already agreed
     medical: bool = False
     off_topic: bool = False
     retry: bool = False
@@ -547,6 +549,10 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
             setattr(u, flag, True)
     _find_manage(u, norm)
     u.same_day = _SAME_DAY.search(norm) is not None
+    u.shift = _shift(norm)
+    if u.shift is not None:
+        u.later = u.earlier = False  # "an hour later" is a move of the agreed time, not "later times"
+    u.same_time = re.search(r"\b(?:the\s+)?same\s+time\b", norm) is not None
     rest = norm
     if m := _GREETING.match(rest):
         u.greeting = True
@@ -573,6 +579,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         u.later = u.earlier = u.more = False
     if not (u.times or u.window) and (hour := _hour_in_context(rest)):
         u.times = hour_readings(hour)  # "can i do 4 instead", "make it 10 instead", "is 10 free?"
+        u.later = u.earlier = u.more = False
     if u.ordinal is None and (m := _WEAK_PICK.search(rest)):
         u.ordinal = _ORDINALS[m[1]]
         rest = _cut(rest, m.span())
@@ -680,13 +687,41 @@ def _original_rest(original: str, rest: str) -> str:
 # ("is 10 free?", "what about 10", "does 4 work"), or "4 instead" / "10 works better". Never a
 # count ("2 weeks", "for 3 people") nor a date ("the 3rd", "12/3"), which are read before this.
 _HOUR_IN_CONTEXT = re.compile(
-    r"\b(?:do|try|is|does|would|could|maybe|(?:how|what)\s+about|make\s+(?:it|that|this)|"
-    r"(?:push|move|change|switch|bring|put|shift|make)\s+(?:it|that|this|the\s+\w+)?\s*(?:back|forward|up|over)?"
-    r"\s*to)\s+(?P<a>\d{1,2})\b(?!\s*(?:days?|weeks?|months?|hours?|hrs?|mins?|minutes?|people|kids|of)\b)"
-    r"(?![:/.-]?\d)"
+    r"\b(?:do|try|is|does|would|could|maybe|get|have|like|say|(?:how|what)\s+about|make\s+(?:it|that|this)|"
+    r"(?:push|move|change|switch|bring|put|shift|make|reschedul\w*|bump)\s+"
+    r"(?:it|that|this|(?:the|my|our)\s+\w+)?\s*(?:back|forward|up|over)?\s*to)\s+(?P<a>\d{1,2})"
+    # what may follow the hour: the end, or a word that does not make it a count ("2 weeks")
+    r"(?=\s*(?:$|[?!.,;)]|(?:instead|please|pls|then|ok|okay|works?|would|is|for|on|that|this|today|tomorrow|"
+    r"same|o'?clock|or|and|if|again|ish|maybe|thanks|thx|possible|free|available|open|still|taken|booked|left)\b))"
     r"|\b(?P<b>\d{1,2})\s+(?:instead|works?|would\s+(?:work|be\s+(?:better|great|good|fine))|"
     r"is\s+(?:better|fine|good|ok|okay|free|open|available))\b"
 )
+
+
+_AMOUNT = r"(?P<n>an?|one|two|three|half\s+an?|\d{1,3})\s*(?P<unit>hours?|hrs?|h|minutes?|mins?)\b"
+_SHIFTS = (
+    re.compile(
+        r"\b(?:push|move|bring|put|shift|make|bump)\s+(?:it|that|this|(?:the|my|our)\s+\w+)?\s*"
+        rf"(?P<way>back|forward|later|earlier)\s+(?:by\s+)?{_AMOUNT}"
+    ),
+    re.compile(rf"\b{_AMOUNT}\s+(?P<way>later|earlier)\b"),
+)
+_COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
+
+
+def _shift(norm: str) -> int | None:
+    """ "push it back an hour", "half an hour earlier", "move it forward 30 minutes": minutes
+    later than the time agreed (negative: earlier), or None."""
+    m = _SHIFTS[0].search(norm) or _SHIFTS[1].search(norm)
+    if m is None:
+        return None
+    n = m["n"]
+    if n.startswith("half"):
+        amount = 30
+    else:
+        count = int(n) if n.isdigit() else _COUNTS[n]
+        amount = count * 60 if m["unit"].startswith("h") else count
+    return amount if m["way"] in ("back", "later") else -amount
 
 
 def _hour_in_context(rest: str) -> int | None:

@@ -121,6 +121,7 @@ class State(PatientDetails):
     found: dict[str, Any] | None = None
     not_found: bool = False  # the last lookup found nothing for that code and e-mail
     after_emergency: bool = False  # the last reply was the safety guard's emergency guidance
+    shift: int | None = None  # a move "an hour later" than the found booking, until it is found
 
     @property
     def moving(self) -> bool:
@@ -316,8 +317,18 @@ def _apply_manage(state: State, u: Utterance) -> None:
         state.manage = None  # kept; or, nothing found yet, a new booking is asked for instead
     elif u.manage in ("move", "cancel") or (u.manage == "look" and state.manage is None):
         state.manage = u.manage
-    elif u.instead and state.bookings and state.manage is None and (u.day or u.times):
-        state.manage = "move"  # "can I come on Friday instead?" after booking in this conversation
+    elif (
+        state.manage is None
+        and (state.bookings or state.found)
+        and (
+            (u.instead and (u.day or u.times))
+            or u.shift is not None
+            or (u.same_time and u.day)  # "same time on Friday"
+            or (u.same_day and (u.times or u.window))  # "later that day, say 4"
+            or _new_time_for_booking(state, u)
+        )
+    ):
+        state.manage = "move"  # "can I come on Friday instead?", "an hour later" after booking here
     elif u.code and state.manage is None:
         state.manage = "look"  # a code (and e-mail) on its own: find it, then ask what to do
     if state.manage and state.found is None and state.bookings and not state.code:
@@ -330,6 +341,11 @@ def _apply_manage(state: State, u: Utterance) -> None:
         state.offer, state.chosen, state.checked = None, None, None
     if state.manage == "move" and state.found and not u.type:
         state.type = str(state.found.get("appointment_type"))
+    if state.manage == "move" and u.shift is not None:
+        state.shift = u.shift
+    elif state.manage == "move" and u.same_time and not u.times:
+        state.shift = 0  # "same time on Friday": the booking's own time
+    _apply_shift(state)
     if state.manage == "move" and before == "move" and state.day is None and _drops_move(u):
         state.manage = None  # "thanks bye", "no": the booking stays as it is
     keep_day(state, u)
@@ -337,9 +353,31 @@ def _apply_manage(state: State, u: Utterance) -> None:
         state.chosen = None  # a slot picked for a new booking is not what an old booking's change means
 
 
+def _new_time_for_booking(state: State, u: Utterance) -> bool:
+    """ "Actually 2:30 would suit me better" right after booking here: a new time for that booking.
+    Not a pick from a new offer, not another visit ("the same for my daughter at 10:15", "another
+    follow-up at 2"), and not "thanks, see you at 9" (its own time, or a goodbye)."""
+    if not (u.times and state.bookings and state.offer is None) or u.day or u.type:
+        return False
+    if u.same or u.name or u.wants_booking or u.thanks or u.bye:
+        return False
+    return str(state.bookings[-1].get("start_time")) not in u.times
+
+
 def _drops_move(u: Utterance) -> bool:
     """A message that leaves the move: thanks, bye or no, and nothing about the new slot."""
     return (u.bye or u.thanks or u.no) and not (u.has_slot_facts or u.manage or u.code or u.same_day)
+
+
+def _apply_shift(state: State) -> None:
+    """ "Push it back an hour": the found booking's time moved by that much, on its day."""
+    if state.shift is None or state.manage != "move" or state.found is None:
+        return
+    start = minutes(str(state.found.get("start_time"))) + state.shift
+    state.shift = None
+    if 0 <= start < 24 * 60:
+        state.time = (f"{start // 60:02d}:{start % 60:02d}",)
+        state.chosen = None
 
 
 def keep_day(state: State, u: Utterance | None = None) -> None:
@@ -361,6 +399,7 @@ def _absorb_manage(state: State, name: str, result: dict[str, Any] | None) -> No
             state.code = None
         elif state.manage == "move" and result:
             state.type = str(result.get("appointment_type"))
+            _apply_shift(state)
             keep_day(state)
         return
     if ok and result:

@@ -19,6 +19,8 @@ BOOK, MOVE, CANCEL = "book_slot", "reschedule_booking", "cancel_booking"
         ("ok go ahead and cancel", CANCEL),
         ("go ahead and cancel it thanks", CANCEL),
         ("yes please cancel my appointment", CANCEL),
+        ("yes i want to cancel it", CANCEL),
+        ("yes we need to move it", MOVE),
         ("cancel it", CANCEL),
         ("Yes, move it", MOVE),  # the move card's button label
         ("yep move it", MOVE),

@@ -47,13 +47,27 @@ def test_names_of_things_is_no_name() -> None:
         ("is 10 free?", "10:00"),
         ("does 11 work", "11:00"),
         ("10 works better", "10:00"),
+        ("could i get 10?", "10:00"),
+        ("is 10 still open?", "10:00"),
+        ("can we do the same day but later, like 3?", "15:00"),
     ],
 )
 def test_a_bare_hour_said_as_a_change_is_a_clock_time(text: str, first: str) -> None:
     assert parse(text, MONDAY).times[:1] == (first,)
 
 
-@pytest.mark.parametrize("text", ["in 2 weeks", "for 3 people", "2 please", "the 3rd", "do 2 days work"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "in 2 weeks",
+        "for 3 people",
+        "2 please",
+        "the 3rd",
+        "do 2 days work",
+        "i would like 1 appointment",
+        "i have 2 kids",
+    ],
+)
 def test_counts_dates_and_picks_are_no_clock_time(text: str) -> None:
     assert parse(text, MONDAY).times == ()
 
@@ -87,15 +101,30 @@ BOOK_ARGS = {
 
 
 def _booked_then(*later: Any) -> AIMessage:
+    free = {"ok": True, "date": "2026-11-25", "appointment_type": "followup", "slots": ["09:30", "09:45"]}
     return ask(
         "follow-up wednesday 9:30am, Joy Hart, joy@example.com, 555 010 0166",
+        call("check_availability", {"date": "2026-11-25", "appointment_type": "followup"}, "c0"),
+        result("c0", free),
         call("book_slot", BOOK_ARGS, "b1"),
         result("b1", BOOKED, name="book_slot"),
         *later,
     )
 
 
-@pytest.mark.parametrize("text", ["can you push it to 4?", "make it 4 instead", "same day at 4pm please"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can you push it to 4?",
+        "make it 4 instead",
+        "same day at 4pm please",
+        "reschedule to 4",
+        "could i come in later that day, say 4?",
+        "can it be at 4 instead?",
+        "actually 2:30 would suit me better",
+        "wait, 10am would be better",
+    ],
+)
 def test_a_move_with_only_a_time_checks_the_bookings_own_day_and_type(text: str) -> None:
     reply = _booked_then(text)
     assert [c["name"] for c in reply.tool_calls] == ["check_availability"]
@@ -155,3 +184,41 @@ def test_a_new_request_after_the_guidance_is_read_normally() -> None:
     reply = ask("crushing chest pain", _guidance(), "im fine now, a follow-up friday morning please")
     wanted = {"date": "2026-11-27", "appointment_type": "followup", "time_of_day": "morning"}
     assert reply.tool_calls[0]["args"] == wanted
+
+
+@pytest.mark.parametrize(
+    ("text", "shift"),
+    [
+        ("can i push my appointment back an hour?", 60),
+        ("half an hour later would be better", 30),
+        ("move it forward 30 minutes", -30),
+        ("could we make it an hour earlier", -60),
+        ("push it back 2 hours", 120),
+        ("in 2 hours", None),
+        ("any later times?", None),
+    ],
+)
+def test_a_relative_move_is_read_in_minutes(text: str, shift: int | None) -> None:
+    u = parse(text, MONDAY)
+    assert u.shift == shift
+    if shift is not None:
+        assert not (u.later or u.earlier)  # not a request for other times
+
+
+def test_push_back_an_hour_moves_the_booking_an_hour_later_that_day() -> None:
+    reply = _booked_then("can i push it back an hour?")
+    assert reply.tool_calls[0]["args"] == {"date": "2026-11-25", "appointment_type": "followup"}
+    free = {"ok": True, "date": "2026-11-25", "appointment_type": "followup", "slots": ["10:15", "10:30"]}
+    moved = _booked_then(
+        "can i push it back an hour?",
+        call("check_availability", {"date": "2026-11-25", "appointment_type": "followup"}, "c1"),
+        result("c1", free),
+    )
+    assert moved.tool_calls[0]["name"] == "reschedule_booking"
+    assert moved.tool_calls[0]["args"]["start_time"] == "10:30"
+
+
+@pytest.mark.parametrize("text", ["great thanks, see you at 9:30 then", "see you at 9:30!"])
+def test_a_goodbye_naming_the_booked_time_moves_nothing(text: str) -> None:
+    reply = _booked_then(text)
+    assert not reply.tool_calls
