@@ -285,6 +285,10 @@ TUESDAY = date(2026, 12, 1)  # Dec 7 is a Monday, Jan 7 2027 a Thursday
         ("thursday 7th january", "2027-01-07"),
         ("monday 1st thing", "2026-12-07"),  # "1st thing" is no day of the month
         ("a physical in january, the 7th maybe", "2027-01-07"),  # the month asked for, in the same sentence
+        ("thurs 17/12", "2026-12-17"),  # British day/month where US month/day cannot be
+        ("tuesday 8/12", "2026-12-08"),  # Aug 12 is a Thursday, Dec 8 the Tuesday: the British reading
+        ("tuesday 12/8", "2026-12-08"),
+        ("12/8", "2026-12-08"),  # with no weekday to decide: US month/day
         ("i was seen in november, can i come on the 29th", "2026-12-29"),  # a past month is context
         ("before the season starts in january. wednesday the 16th?", "2026-12-16"),  # another sentence
         ("i was seen on friday the 20th", "2026-11-20"),  # in a sentence about the past: the last one
