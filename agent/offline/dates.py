@@ -248,6 +248,7 @@ class _Finder:
         self.today = today
         self.monday = today - timedelta(days=today.weekday())
         self.found: list[_Mention] = []
+        self.months = False  # a month is named (set by collect)
 
     def add(self, m: re.Match[str], day: date | None, kind: str, **flags: object) -> None:
         if day is not None:
@@ -268,7 +269,7 @@ class _Finder:
             return []  # most replies to a question name no day at all: skip the two dozen rules
         # each rule runs only where its words are: the model reads every message, and fast
         digits = _DIGIT.search(t) is not None
-        months = _MONTH_HIT.search(t) is not None
+        months = self.months = _MONTH_HIT.search(t) is not None
         offsets = "day" in t or "week" in t or "fortnight" in t
         if digits and "-" in t:
             for m in _finditer(r"\b(\d{4})-(\d{2})-(\d{2})\b", t):
@@ -554,7 +555,7 @@ def find_day(text: str, today: date) -> DayMatch | None:
     """The day the (normalised) text asks for, or None; a past day only if nothing else is named."""
     finder = _Finder(text, today)
     found = finder.collect()
-    if _MONTH_HIT.search(text):
+    if finder.months:
         found = _in_named_month(text, found, today)
     mentions = _mark(text, _relative_to_previous(text, _combine(text, found, today)), today)
     if not mentions:
