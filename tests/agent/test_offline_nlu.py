@@ -195,6 +195,7 @@ def test_good_morning_is_a_greeting_not_a_part_of_day() -> None:
         ("the twenty-first at half past nine", "the 21st at half past 9"),
         ("I remember the doctor physically checked", "i remember the doctor physically checked"),  # real words
         ("I sat on the sun deck", "i sat on the sun deck"),  # abbreviations only where a day fits
+        ("thrus 17th", "thursday 17th"),  # the slip for "thurs"
     ],
 )
 def test_spelling_abbreviations_and_numbers_are_normalised(text: str, normalised: str) -> None:
