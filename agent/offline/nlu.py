@@ -47,9 +47,9 @@ TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "followup",
         r"\b(?:follow[\s-]?ups?|followups?|check[\s-]?in|(?:go|going|talk|discuss)\s+(?:over|about|through)\s+"
-        r"(?:my\s+|the\s+|his\s+|her\s+)?(?:results?|bloodwork|blood\s+work|bloods|labs?|lab\s+work|tests?|scans?)|"
-        r"(?:my\s+|the\s+)?(?:test|lab|blood\s+test|blood|mri|scan|x-?ray)\s+results?|results|bloodwork|bloods|labs|"
-        r"review(?:ed)?)\b",
+        r"(?:my\s+|the\s+|his\s+|her\s+)?(?:results?|bloodwork|blood\s+work|bloods|labs?|lab\s+work|tests?|scans?|"
+        r"x-?rays?|mri)|(?:my\s+|the\s+)?(?:test|lab|blood\s+test|blood|mri|scan|x-?ray)\s+results?|results|bloodwork|"
+        r"bloods|labs|review(?:ed|ing)?|re-?check)\b",
     ),
     ("specialist", rf"\b(?:{_SPECIALTIES})"),
     (
