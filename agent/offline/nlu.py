@@ -156,6 +156,9 @@ _FOR_SOMEONE = (
     rf"(?i)\b(?:(?:for\s+|is\s+)?(?:my|our)\s+{_RELATIVE}(?:'?s)?(?:\s*,|\s+(?:is|named|called))?"
     r"|(?:the\s+)?patient(?:'?s)?(?:\s+name)?\s*(?:is|:)|under\s+the\s+name(?:\s+of)?|(?P<bare>for))"
 )
+# every "cancel" alternative starts with a word beginning with one of these letters: a lookahead
+# that rejects the other positions at once (the pattern is long, and read on every message)
+_FLAGS["cancel"] = r"(?=[bcdhilmnoprstw])(?:" + _FLAGS["cancel"] + ")"
 _FLAG_RES = {flag: re.compile(pattern) for flag, pattern in _FLAGS.items()}
 
 # A confirmation code as typed (the service's are 8 letters and digits; a patient's may be shorter):
