@@ -168,6 +168,21 @@ class _Reader:
         if m := self.search(rf"{_BUSY_FROM}(?P<b>{_BOUND})"):  # "I start work at 1": before 1 PM
             self.take(m)
             return _window("before", m["b"])
+        # "I work 9 to 3, so anything after that": free after its end (before its start if said)
+        if m := self.search(
+            rf"\b{_BUSY}\s+(?:from\s+)?(?P<a>{_BOUND})\s*(?:-|–|to|till|til|until)\s*(?P<b>{_BOUND})(?:\s*{_MERIDIEM})?"
+        ):
+            self.take(m)
+            before = self.search(r"\b(?:before\s+(?:that|then))\b")
+            if before:
+                self.take(before)
+                return _window("before", m["a"])
+            if after := self.search(
+                r"\b(?:(?:any\s*time|anything|sometime)\s+)?(?:after\s+(?:that|then)|from\s+then)\b"
+            ):
+                self.take(after)
+            end = _range(m["a"], m["b"])
+            return f"after {end[-5:]}" if end else None
         m = self.search(rf"\b{_BUSY}\s+(?:all\s+(?:morning|afternoon|day)|(?:until|till|til|by)\s+(?P<b>{_BOUND}))")
         if m is None:
             return None
@@ -372,8 +387,8 @@ def intersect(windows: list[str | None]) -> str | None:
             continue
         start, end = time_window(window)
         new_low, new_high = max(low, start), min(high, end)
-        if new_low >= new_high:
-            continue
+        if new_low >= new_high or (result is not None and (new_low, new_high) == (low, high)):
+            continue  # leaves nothing, or narrows nothing: the earlier words stand ("evening", not "after 17:00")
         if (new_low, new_high) == (start, end):
             result = window
         elif (new_low, new_high) != (low, high):
