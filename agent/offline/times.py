@@ -165,12 +165,16 @@ class _Reader:
         if m := self.search(rf"{_FREE_FROM}(?P<b>{_BOUND})"):
             self.take(m)
             return _window("after", m["b"])
-        if m := self.search(rf"{_BUSY_FROM}(?P<b>{_BOUND})"):  # "I start work at 1": before 1 PM
+        hinted = _BUSY_FROM_HINT.search(self._masked) is not None
+        if hinted and (m := self.search(rf"{_BUSY_FROM}(?P<b>{_BOUND})")):  # "I start work at 1": before 1 PM
             self.take(m)
             return _window("before", m["b"])
         # "I work 9 to 3, so anything after that": free after its end (before its start if said)
-        if m := self.search(
-            rf"\b{_BUSY}\s+(?:from\s+)?(?P<a>{_BOUND})\s*(?:-|–|to|till|til|until)\s*(?P<b>{_BOUND})(?:\s*{_MERIDIEM})?"
+        ranged = _DIGIT_RANGE.search(self._masked) is not None
+        if ranged and (
+            m := self.search(
+                rf"\b{_BUSY}\s+(?:from\s+)?(?P<a>{_BOUND})\s*(?:-|–|to|till|til|until)\s*(?P<b>{_BOUND})(?:\s*{_MERIDIEM})?"
+            )
         ):
             self.take(m)
             before = self.search(r"\b(?:before\s+(?:that|then))\b")
@@ -334,6 +338,8 @@ _BUSY_PART = (
     r"available|easiest|so|but|though|then)\b)[^.,;!?\n]){0,30}?"
     r"\b(?:in\s+the\s+|on\s+|all\s+|every\s+|most\s+)?(?P<p>mornings?|afternoons?|evenings?)\b"
 )
+_BUSY_FROM_HINT = re.compile(r"start|begin|leave|to\s+(?:go|be)\b|pick|collect|\brun\b")
+_DIGIT_RANGE = re.compile(r"\d\s*(?:[ap]\.?m\.?\s*)?(?:-|–|to|till|til|until)\s*\d")
 _ONWARDS = rf"\b(?:at\s+)?{_APPROX}(?P<b>{_BOUND})\s*(?:onwards?|on\s+wards?|and\s+(?:after|later|up))\b"
 _EARLIEST_I_CAN = (
     r"\b(?P<w>earliest|latest)\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\s+(?:do|make(?:\s+it)?|"
