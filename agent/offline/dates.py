@@ -494,7 +494,7 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
     out: list[_Mention] = []
     listing = False  # the refusal that heads the list is an "except ..."
     for m in mentions:
-        before = text[: m.start]
+        before = text[max(0, m.start - 60) : m.start]  # every cue is short and ends at the mention
         negated = _NEGATION.search(before) is not None or _REFUSED_AFTER.match(text, m.end) is not None
         if m.kind == "relative" and not (_REFUSE_RE.search(before) or _ANY_BUT.search(before)):
             negated = False  # "not this Thursday but the one after": only a refusal negates these

@@ -127,7 +127,8 @@ _FLAGS: dict[str, str] = {
     r"the\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our)\b)|\b(?:i\s+have|i'?ve(?:\s+got)?|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b"
     # a question about a booking already made
     r"|\b(?:my|our|his|her)\s+(?:[a-z]+\s+){0,2}?" + _BOOKED + r"s?\b[^.?!]{0,40}?\b(?:go(?:ne)?\s+through|"
-    r"went\s+through|come\s+through|work(?:ed)?\s*\?|confirmed|registered|still\s+(?:on|happening|going\s+ahead|booked)|"
+    r"went\s+through|come\s+through|work(?:ed)?\s*\?|confirmed|registered|successful|succeeded|(?:go|went|gone)\s+ok|"
+    r"still\s+(?:on|happening|going\s+ahead|booked)|"
     r"booked\s+in|been\s+booked)"
     r"|\b(?:is|was|has|have)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + _BOOKED + r"\s+(?:been\s+)?booked\b"
     r"|\b(?:the|that)\s+" + _BOOKED + r"\s+(?:i|we)\s+(?:made|booked|have)\b"
@@ -146,6 +147,8 @@ _FLAGS: dict[str, str] = {
     r"(?:a|an|the|my|any)\s+confirmation|\blost\s+(?:the|my)\s+(?:confirmation|e-?mail|code)\b"
     r"|\b(?:i|we)\s+(?:already\s+|just\s+)?(?:booked|made\s+(?:a|an|the|my)\s+(?:booking|appointment|reservation))\b"
     r"|\bthe\s+one\s+(?:i|we)\s+(?:have|had|'?ve\s+got|booked|made)\b"
+    r"|\bstatus\s+of\s+(?:my|our|his|her|the)\b|\b(?:don'?t|do\s+not|can'?t)\s+remember\s+(?:booking|making)\b"
+    r"|\bgot\s+an?\s+(?:e-?mail|text|message|confirmation)\s+(?:about|for)\s+(?:an?|my)\s+(?:appointment|booking)\b"
     r"|\bcheck\s+(?:on\s+)?(?:my|our)\s+(?:[a-z]+\s+)?"
     + _BOOKED
     + r"\b|\bconfirm\s+(?:that\s+)?(?:it'?s|it\s+is|i'?m|i\s+am)\b",
@@ -189,6 +192,9 @@ _FOR_SOMEONE = (
     rf"(?i)\b(?:(?:for\s+|is\s+)?(?:my|our)\s+{_RELATIVE}(?:'?s)?(?:\s*,|\s+(?:is|named|called))?"
     r"|(?:the\s+)?patient(?:'?s)?(?:\s+name)?\s*(?:is|:)|under\s+the\s+name(?:\s+of)?|(?P<bare>for))"
 )
+# every "cancel" alternative starts with a word beginning with one of these letters: a lookahead
+# that rejects the other positions at once (the pattern is long, and read on every message)
+_FLAGS["cancel"] = r"(?=[bcdhilmnoprstw])(?:" + _FLAGS["cancel"] + ")"
 _FLAG_RES = {flag: re.compile(pattern) for flag, pattern in _FLAGS.items()}
 
 # A confirmation code as typed (the service's are 8 letters and digits; a patient's may be shorter):

@@ -165,9 +165,28 @@ class _Reader:
         if m := self.search(rf"{_FREE_FROM}(?P<b>{_BOUND})"):
             self.take(m)
             return _window("after", m["b"])
-        if m := self.search(rf"{_BUSY_FROM}(?P<b>{_BOUND})"):  # "I start work at 1": before 1 PM
+        hinted = _BUSY_FROM_HINT.search(self._masked) is not None
+        if hinted and (m := self.search(rf"{_BUSY_FROM}(?P<b>{_BOUND})")):  # "I start work at 1": before 1 PM
             self.take(m)
             return _window("before", m["b"])
+        # "I work 9 to 3, so anything after that": free after its end (before its start if said)
+        ranged = _DIGIT_RANGE.search(self._masked) is not None
+        if ranged and (
+            m := self.search(
+                rf"\b{_BUSY}\s+(?:from\s+)?(?P<a>{_BOUND})\s*(?:-|–|to|till|til|until)\s*(?P<b>{_BOUND})(?:\s*{_MERIDIEM})?"
+            )
+        ):
+            self.take(m)
+            before = self.search(r"\b(?:before\s+(?:that|then))\b")
+            if before:
+                self.take(before)
+                return _window("before", m["a"])
+            if after := self.search(
+                r"\b(?:(?:any\s*time|anything|sometime)\s+)?(?:after\s+(?:that|then)|from\s+then)\b"
+            ):
+                self.take(after)
+            end = _range(m["a"], m["b"])
+            return f"after {end[-5:]}" if end else None
         m = self.search(rf"\b{_BUSY}\s+(?:all\s+(?:morning|afternoon|day)|(?:until|till|til|by)\s+(?P<b>{_BOUND}))")
         if m is None:
             return None
@@ -319,6 +338,8 @@ _BUSY_PART = (
     r"available|easiest|so|but|though|then)\b)[^.,;!?\n]){0,30}?"
     r"\b(?:in\s+the\s+|on\s+|all\s+|every\s+|most\s+)?(?P<p>mornings?|afternoons?|evenings?)\b"
 )
+_BUSY_FROM_HINT = re.compile(r"start|begin|leave|to\s+(?:go|be)\b|pick|collect|\brun\b")
+_DIGIT_RANGE = re.compile(r"\d\s*(?:[ap]\.?m\.?\s*)?(?:-|–|to|till|til|until)\s*\d")
 _ONWARDS = rf"\b(?:at\s+)?{_APPROX}(?P<b>{_BOUND})\s*(?:onwards?|on\s+wards?|and\s+(?:after|later|up))\b"
 _EARLIEST_I_CAN = (
     r"\b(?P<w>earliest|latest)\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\s+(?:do|make(?:\s+it)?|"
@@ -373,7 +394,7 @@ def intersect(windows: list[str | None]) -> str | None:
         start, end = time_window(window)
         new_low, new_high = max(low, start), min(high, end)
         if new_low >= new_high or (result is not None and (new_low, new_high) == (low, high)):
-            continue  # nothing left, or nothing narrower: "evening, I work until 5" stays "evening"
+            continue  # leaves nothing, or narrows nothing: the earlier words stand ("evening", not "after 17:00")
         if (new_low, new_high) == (start, end):
             result = window
         elif (new_low, new_high) != (low, high):

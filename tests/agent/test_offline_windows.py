@@ -31,6 +31,9 @@ SATURDAY = date(2026, 12, 5)
         ("busy all morning tuesday", "after 12:00"),
         ("i start work at 1 so morning please", "morning"),
         ("I do school pickup at 3 so before that", "before 15:00"),
+        ("I work 9 to 3, so anything after that", "after 15:00"),  # a working range: free after it
+        ("i work 9-5 but could come before that", "before 09:00"),
+        ("I'm working 9-5 so evening appointment please", "evening"),  # the part asked for keeps its words
         ("an afternoon on Friday? The mornings are when I do the school run.", "afternoon"),
         ("mornings are no use to me, thursday?", "after 12:00"),
         ("tuesday, I start work at 2", "before 14:00"),
@@ -110,6 +113,9 @@ def test_a_refusal_covers_a_list(text: str, expected: str) -> None:
         "can I double check the time of my appointment on the 9th?",
         "hi, I've an appointment on the 10th, is that still ok?",
         "did I book for tuesday or wednesday? can't remember",
+        "hey, was my booking for tuesday successful?",
+        "what's the status of my booking",
+        "i got an email about an appointment but I don't remember booking, can you check",
     ],
 )
 def test_a_question_about_a_booking_made_is_about_that_booking(text: str) -> None:
