@@ -84,10 +84,24 @@ def _normalise(message: str) -> str:
     return " ".join(fixed)
 
 
-def _negated(text: str, start: int) -> bool:
-    """A negation earlier in the same clause ("no chest pain", "not short of breath")."""
-    clause = _CLAUSE.split(text[:start])[-1]
-    return bool(_NEGATION.search(clause))
+# "oh no", "no no no", "oh god no": alarm, not a denial
+_EXCLAMATION = re.compile(
+    r"\b(?:(?:oh|ah|uh|omg|god)\s+)+no\b|\bno(?:\s+no)+\b|^\s*no\s+(?=(?:he|she|they|my|his|her|someone|somebody)\b)"
+)
+# a new subject after the negation starts what the negation does not reach ("no idea, my son collapsed")
+_SUBJECT = re.compile(r"\b(?:he|she|they|i|we|my|his|her|our|someone|somebody|mom|dad)\b")
+
+
+def _negated(text: str, start: int, matched: str = "") -> bool:
+    """A negation earlier in the same clause that reaches the symptom ("no chest pain", "not short
+    of breath", "I don't have chest pain"); never an exclamation ("oh no he just collapsed") nor a
+    negation followed by a new subject ("no no no my son isnt breathing")."""
+    clause = _EXCLAMATION.sub(" ", _CLAUSE.split(text[:start])[-1])
+    negations = list(_NEGATION.finditer(clause))
+    if not negations:
+        return False
+    between = clause[negations[-1].end() :] + " " + matched.split(" ", 1)[0]
+    return not _SUBJECT.search(between)
 
 
 def detect(message: str, flags: RedFlagList | None = None) -> RedFlag | None:
@@ -96,7 +110,7 @@ def detect(message: str, flags: RedFlagList | None = None) -> RedFlag | None:
     text = _normalise(message)
     for category, pattern in flags.patterns:
         for match in pattern.finditer(text):
-            if not _negated(text, match.start()):
+            if not _negated(text, match.start(), match.group(0)):
                 return RedFlag(category, match.group(0))
     return None
 

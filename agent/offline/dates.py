@@ -163,6 +163,7 @@ class _Mention:
     week: bool = False  # "next week": a week rather than a day
     negated: bool = False
     context: bool = False
+    alt: date | None = None  # the other reading of a numeric date ("8/12": Aug 12, or British Dec 8)
     notes: tuple[str, ...] = field(default=())
 
 
@@ -257,6 +258,7 @@ class _Finder:
         self.today = today
         self.monday = today - timedelta(days=today.weekday())
         self.found: list[_Mention] = []
+        self.months = False  # a month is named (set by collect)
 
     def add(self, m: re.Match[str], day: date | None, kind: str, **flags: object) -> None:
         if day is not None:
@@ -277,7 +279,7 @@ class _Finder:
             return []  # most replies to a question name no day at all: skip the two dozen rules
         # each rule runs only where its words are: the model reads every message, and fast
         digits = _DIGIT.search(t) is not None
-        months = _MONTH_HIT.search(t) is not None
+        months = self.months = _MONTH_HIT.search(t) is not None
         offsets = "day" in t or "week" in t or "fortnight" in t
         if digits and "-" in t:
             for m in _finditer(r"\b(\d{4})-(\d{2})-(\d{2})\b", t):
@@ -294,12 +296,16 @@ class _Finder:
                 self.add(m, day, "date", explicit=True)
         if "/" in t:
             for m in _finditer(r"(?<![\d/:.])(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?(?![\d/])", t):
-                month, dom = int(m[1]), int(m[2])
-                if m[3]:
-                    day = _safe(int(m[3]) + (2000 if len(m[3]) == 2 else 0), month, dom)
-                else:
-                    day = _yearless(month, dom, today) if 1 <= month <= 12 else None
-                self.add(m, day, "date", explicit=True)
+                first, second = int(m[1]), int(m[2])
+                # US month/day; British day/month where only that can be ("17/12"), and kept as the
+                # other reading for a weekday to decide ("Tuesday 8/12": Dec 8 is the Tuesday)
+                month, dom = (second, first) if first > 12 >= second else (first, second)
+                year = int(m[3]) + (2000 if m[3] and len(m[3]) == 2 else 0) if m[3] else None
+                day, alt = (_safe(year, month, dom), _safe(year, dom, month)) if year else (None, None)
+                if year is None and 1 <= month <= 12:
+                    day = _yearless(month, dom, today)
+                    alt = _yearless(dom, month, today) if dom <= 12 and dom != month else None
+                self.add(m, day, "date", explicit=True, alt=alt)
         if _NAMED_HIT.search(t):
             for pattern, name, rule in NAMED_DAYS:
                 for m in _finditer(rf"\b(?:on\s+)?{pattern}\b", t):
@@ -437,6 +443,8 @@ def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]
             if dated.kind == "dom" and named.weekday is not None:  # "thurs the 7th", "wed 30th"
                 backwards = dated.day < today
                 day = _weekday_day_of_month(named.weekday, dated.day.day, today, backwards) or day
+            elif dated.alt and named.weekday is not None and day.weekday() != named.weekday == dated.alt.weekday():
+                day = dated.alt  # "Tuesday 8/12" written the British way
             out[-1] = replace(prev, day=day, end=m.end, explicit=True, kind="date", weekday=None, name=None)
             continue
         offset = max(prev.end if prev else 0, m.start - 40)  # an offset phrase is short
@@ -655,7 +663,7 @@ def find_day(text: str, today: date) -> DayMatch | None:
     """The day the (normalised) text asks for, or None; a past day only if nothing else is named."""
     finder = _Finder(text, today)
     found = finder.collect()
-    if _MONTH_HIT.search(text):
+    if finder.months:
         found = _in_named_month(text, found, today)
     mentions = _mark(text, _relative_to_previous(text, _combine(text, found, today)), today)
     if not mentions:

@@ -72,6 +72,7 @@ ABBREVIATIONS = {
     "thu": "thursday",
     "thur": "thursday",
     "thurs": "thursday",
+    "thrus": "thursday",  # a common slip for "thurs"
     "fri": "friday",
     "sat": "saturday",
     "sun": "sunday",

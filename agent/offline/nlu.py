@@ -47,9 +47,9 @@ TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "followup",
         r"\b(?:follow[\s-]?ups?|followups?|check[\s-]?in|(?:go|going|talk|discuss)\s+(?:over|about|through)\s+"
-        r"(?:my\s+|the\s+|his\s+|her\s+)?(?:results?|bloodwork|blood\s+work|bloods|labs?|lab\s+work|tests?|scans?)|"
-        r"(?:my\s+|the\s+)?(?:test|lab|blood\s+test|blood|mri|scan|x-?ray)\s+results?|results|bloodwork|bloods|labs|"
-        r"review(?:ed)?)\b",
+        r"(?:my\s+|the\s+|his\s+|her\s+)?(?:results?|bloodwork|blood\s+work|bloods|labs?|lab\s+work|tests?|scans?|"
+        r"x-?rays?|mri)|(?:my\s+|the\s+)?(?:test|lab|blood\s+test|blood|mri|scan|x-?ray)\s+results?|results|bloodwork|"
+        r"bloods|labs|review(?:ed|ing)?|re-?check)\b",
     ),
     ("specialist", rf"\b(?:{_SPECIALTIES})"),
     (
@@ -626,6 +626,7 @@ def _blank_details(low: str, raw: str) -> str:
 
 # a weekday abbreviation that is a surname as typed: "Thanks, Amy Sun", "it's for Lily Wed"
 _NAMED_ABBREVIATION = re.compile(r"\b([A-Z][a-z]+)[ \t]+(Sun|Sat|Mon|Wed)\b(?!['\w])")
+_INTRODUCING_CUES = ("m ", "is ", "'s ", "its ", "Its ", "names ", "Names ")  # "I'm", "I am", "this is", "it's", ...
 _DAY_WORDS = frozenset((*WEEKDAY_NAMES, *MONTH_NAMES, "today", "tomorrow", "tonight"))  # "It's Tuesdy": a day
 # a name introduced as such, whose words the speller must not "correct" ("I'm Noor Haddad": not noon)
 _INTRODUCED = re.compile(
@@ -636,7 +637,12 @@ _INTRODUCED = re.compile(
 def _blank_name_words(original: str, low: str) -> str:
     """`low` without the words of a capitalised name in `original` that the rules would read as
     something else (names are read from the original text, so nothing is lost)."""
-    if not (_NAMED_ABBREVIATION.search(original) or _INTRODUCED.search(original)):
+    # cheap substring checks first: every message comes here, and few name anyone
+    abbreviated = ("Sun" in original or "Sat" in original or "Mon" in original or "Wed" in original) and (
+        _NAMED_ABBREVIATION.search(original) is not None
+    )
+    introduced = any(cue in original for cue in _INTRODUCING_CUES) and _INTRODUCED.search(original) is not None
+    if not (abbreviated or introduced):
         return low
     cased = " ".join(original.replace("’", "'").split())
     if len(cased) != len(low):

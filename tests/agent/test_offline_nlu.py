@@ -234,6 +234,7 @@ def test_good_morning_is_a_greeting_not_a_part_of_day() -> None:
         ("a fisicle", "a physical"),
         ("physics and physicians", "physics and physicians"),  # real words are never sound-matched
         ("wed or thu", "wednesday or thursday"),  # beside another weekday, "wed" is one
+        ("thrus 17th", "thursday 17th"),  # the slip for "thurs"
     ],
 )
 def test_spelling_abbreviations_and_numbers_are_normalised(text: str, normalised: str) -> None:
@@ -335,6 +336,10 @@ TUESDAY = date(2026, 12, 1)  # Dec 7 is a Monday, Jan 7 2027 a Thursday
         ("thursday 7th january", "2027-01-07"),
         ("monday 1st thing", "2026-12-07"),  # "1st thing" is no day of the month
         ("a physical in january, the 7th maybe", "2027-01-07"),  # the month asked for, in the same sentence
+        ("thurs 17/12", "2026-12-17"),  # British day/month where US month/day cannot be
+        ("tuesday 8/12", "2026-12-08"),  # Aug 12 is a Thursday, Dec 8 the Tuesday: the British reading
+        ("tuesday 12/8", "2026-12-08"),
+        ("12/8", "2026-12-08"),  # with no weekday to decide: US month/day
         ("i was seen in november, can i come on the 29th", "2026-12-29"),  # a past month is context
         ("before the season starts in january. wednesday the 16th?", "2026-12-16"),  # another sentence
         ("i was seen on friday the 20th", "2026-11-20"),  # in a sentence about the past: the last one
@@ -359,6 +364,9 @@ def test_a_weekday_with_a_day_of_the_month(text: str, expected: str) -> None:
         ("following up on my October physical, I'd like a follow up", "followup"),
         ("the GP wants me to have a physical", "physical"),
         ("need my labs reviewed", "followup"),
+        ("my bloods need reviewing", "followup"),
+        ("a recheck of my blood pressure", "followup"),
+        ("to go over my x-ray", "followup"),
         ("had a follow up last week and now I need my annual physical", "physical"),
         ("a physical at my GP", "physical"),
     ],

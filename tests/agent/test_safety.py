@@ -201,6 +201,10 @@ PROBE_RED_FLAGS = [
     "cant catch my breath, lips going blue",
     "throat is swelling up after a bee sting, hard to breathe",
     "i cant feel my left leg and my arm went numb all of a sudden",
+    "oh no he just collapsed",  # an exclamation is not a denial
+    "no no no my son isnt breathing",  # nor a "no" before a new subject
+    "she stopped breathing for a bit",
+    "omg no, my dad is not breathing",
 ]
 PROBE_ORDINARY = [
     "migraine follow up, had headaches for a month",
@@ -210,6 +214,9 @@ PROBE_ORDINARY = [
     "dying to get this physical done before christmas",
     "my heart is set on a morning appointment",
     "i had a nosebleed last week, all fine now, want a checkup",
+    "no history of stroke, just a checkup please",  # a denial still reaches its symptom
+    "my dad has no chest pain but wants a physical",
+    "he isnt breathing through his nose well, ENT?",
 ]
 
 
