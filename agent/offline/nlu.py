@@ -699,7 +699,7 @@ def _original_rest(original: str, rest: str) -> str:
 # ("is 10 free?", "what about 10", "does 4 work"), or "4 instead" / "10 works better". Never a
 # count ("2 weeks", "for 3 people") nor a date ("the 3rd", "12/3"), which are read before this.
 _HOUR_IN_CONTEXT = re.compile(
-    r"\b(?:do|try|is|does|would|could|maybe|get|have|like|say|(?:how|what)\s+about|make\s+(?:it|that|this)|"
+    r"\b(?:do|try|is|does|would|could|maybe|get|have|like|say|chance\s+(?:of|at|for)|(?:how|what)\s+about|make\s+(?:it|that|this)|"
     r"(?:push|move|change|switch|bring|put|shift|make|reschedul\w*|bump)\s+"
     r"(?:it|that|this|(?:the|my|our)\s+\w+)?\s*(?:back|forward|up|over)?\s*to)\s+(?P<a>\d{1,2})"
     # what may follow the hour: the end, or a word that does not make it a count ("2 weeks")

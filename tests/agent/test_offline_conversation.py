@@ -49,6 +49,7 @@ def test_names_of_things_is_no_name() -> None:
         ("10 works better", "10:00"),
         ("could i get 10?", "10:00"),
         ("is 10 still open?", "10:00"),
+        ("any chance of 10?", "10:00"),
         ("can we do the same day but later, like 3?", "15:00"),
     ],
 )
