@@ -6,7 +6,9 @@ the slot (tools/holds.py) before the confirmation step pauses the run, and its i
 reply's metadata (checkpointed with it, never shown to the model or in the call's arguments).
 When the call runs after the patient's yes, the id goes with it (tools/context.py, never an
 argument the model could set) and the service uses it up; when the patient said no, or the
-call was refused (a bad e-mail), the hold is given back at once. A hold that could
+call was refused (a bad e-mail), the hold is given back at once; so it is when the patient's
+answer was an emergency (the safety guard ends that turn before any model call, so the hold is
+given back as the run ends). A hold that could
 not be placed changes nothing: the booking meets the slot as it is then.
 """
 
@@ -21,6 +23,7 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from agent.confirmation import REJECTED
 from agent.history import booking_changed_by
+from agent.safety import is_safety_reply
 from tools.context import call_context
 from tools.holds import SlotHolds
 
@@ -87,6 +90,14 @@ class SlotHoldMiddleware(AgentMiddleware[Any, Any]):
                 if hold_id := _holds_of(message).get(last.tool_call_id):
                     await self.holds.release(hold_id)
                 return
+
+    async def aafter_agent(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        """An emergency typed at the card: the guard answered without a model call, so the
+        declined call's hold is given back here, as the run ends."""
+        messages = state.get("messages", []) if isinstance(state, dict) else []
+        if len(messages) >= 2 and is_safety_reply(messages[-1]):
+            await self._release_declined(messages[:-1])
+        return None
 
     async def awrap_tool_call(self, request: Any, handler: Callable[[Any], Awaitable[Any]]) -> Any:
         call = request.tool_call

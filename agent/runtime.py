@@ -29,6 +29,7 @@ from agent.history import SessionHistory
 from agent.limits import ModelBudgetMiddleware
 from agent.models import ModelChoice, make_model
 from agent.models.stub import StubExhausted, StubScript
+from agent.safety import detect
 from agent.sessions import UNKNOWN, Busy, IdSpace, SessionTable
 from agent.sessions_db import SessionsDb, sessions_url
 from agent.stream import remember_patient_args, run_graph
@@ -191,7 +192,7 @@ class AgentRuntime:
             pending, cut = await self._claim(session_id, confirm, create, confirm_id)
         remember_patient_data(message)  # masked in the turn's logs, as its booking's details (below)
         remember_patient_args(pending["args"] if pending else {})
-        approved = None if pending is None else self._approved(message, confirm)
+        approved = None if pending is None else self._approved(message, confirm, pending["name"])
         turn = RunningTurn(session_id, asyncio.Queue(), answering=pending, approved=approved)
         turn.task = asyncio.create_task(self._run(turn, message, confirm, pending, options or TurnOptions(), cut))
         self._tasks.add(turn.task)
@@ -245,9 +246,12 @@ class AgentRuntime:
         return pending, cut
 
     @staticmethod
-    def _approved(message: str | None, confirm: bool | None) -> bool:
-        """The answer to a pending confirmation: only `confirm: true` or a plain typed yes approve."""
-        return bool(confirm) if confirm is not None else is_affirmative(message or "")
+    def _approved(message: str | None, confirm: bool | None, tool: str | None = None) -> bool:
+        """The answer to a pending confirmation: only `confirm: true` or a plain typed yes approve;
+        a typed message with a red flag never does (the safety guard answers it as an emergency)."""
+        if confirm is not None:
+            return bool(confirm)
+        return is_affirmative(message or "", tool) and detect(message or "") is None
 
     @classmethod
     def _graph_input(cls, message: str | None, confirm: bool | None, pending: events.Event | None) -> Any:
@@ -255,7 +259,7 @@ class AgentRuntime:
         if pending is None:
             return {"messages": [HumanMessage(message or "")]}
         answer = message if message is not None else ("yes" if confirm else DECLINED_BY_BUTTON)
-        approved = cls._approved(message, confirm)
+        approved = cls._approved(message, confirm, pending["name"])
         decision = {"type": "approve"} if approved else {"type": "reject", "message": answer}
         return Command(
             resume={"decisions": [decision]},

@@ -2,7 +2,11 @@
 
 It is code, not a prompt instruction, so it holds for every provider: the middleware runs
 before the model, and on a hit answers with the emergency guidance and jumps to the end, so
-neither the model nor any scheduling tool runs in that turn. The list lives in
+neither the model nor any scheduling tool runs in that turn. A message typed while a
+confirmation card waits reaches the model as the declined call's result ("User rejected the
+tool call ... with reason: <the message>"): that reason is checked the same way, so an
+emergency at a card is never read as a "no" to answer (the runtime never approves one, and
+agent/holds.py gives the held slot back). The list lives in
 data/red_flags.json (patterns per category, the emergency number and the crisis line).
 """
 
@@ -17,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, hook_config
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langgraph.runtime import Runtime
 
+from agent.confirmation import REJECTED
 from core.settings import PROJECT_ROOT
 
 RED_FLAGS_FILE = PROJECT_ROOT / "data" / "red_flags.json"
@@ -79,10 +84,24 @@ def _normalise(message: str) -> str:
     return " ".join(fixed)
 
 
-def _negated(text: str, start: int) -> bool:
-    """A negation earlier in the same clause ("no chest pain", "not short of breath")."""
-    clause = _CLAUSE.split(text[:start])[-1]
-    return bool(_NEGATION.search(clause))
+# "oh no", "no no no", "oh god no": alarm, not a denial
+_EXCLAMATION = re.compile(
+    r"\b(?:(?:oh|ah|uh|omg|god)\s+)+no\b|\bno(?:\s+no)+\b|^\s*no\s+(?=(?:he|she|they|my|his|her|someone|somebody)\b)"
+)
+# a new subject after the negation starts what the negation does not reach ("no idea, my son collapsed")
+_SUBJECT = re.compile(r"\b(?:he|she|they|i|we|my|his|her|our|someone|somebody|mom|dad)\b")
+
+
+def _negated(text: str, start: int, matched: str = "") -> bool:
+    """A negation earlier in the same clause that reaches the symptom ("no chest pain", "not short
+    of breath", "I don't have chest pain"); never an exclamation ("oh no he just collapsed") nor a
+    negation followed by a new subject ("no no no my son isnt breathing")."""
+    clause = _EXCLAMATION.sub(" ", _CLAUSE.split(text[:start])[-1])
+    negations = list(_NEGATION.finditer(clause))
+    if not negations:
+        return False
+    between = clause[negations[-1].end() :] + " " + matched.split(" ", 1)[0]
+    return not _SUBJECT.search(between)
 
 
 def detect(message: str, flags: RedFlagList | None = None) -> RedFlag | None:
@@ -91,9 +110,26 @@ def detect(message: str, flags: RedFlagList | None = None) -> RedFlag | None:
     text = _normalise(message)
     for category, pattern in flags.patterns:
         for match in pattern.finditer(text):
-            if not _negated(text, match.start()):
+            if not _negated(text, match.start(), match.group(0)):
                 return RedFlag(category, match.group(0))
     return None
+
+
+def patient_text(message: BaseMessage) -> str | None:
+    """What the patient typed, if this message carries it: their message, or their answer to a
+    confirmation card (the reason of a declined call). None for anything else."""
+    if isinstance(message, HumanMessage):
+        return str(message.text)
+    if isinstance(message, ToolMessage) and message.status == "error":
+        rejected = REJECTED.match(str(message.content))
+        if rejected:
+            return rejected.group("reason") or ""
+    return None
+
+
+def is_safety_reply(message: BaseMessage) -> bool:
+    """Whether this is the guard's emergency guidance."""
+    return isinstance(message, AIMessage) and SAFETY_MARK in message.additional_kwargs
 
 
 class SafetyGuardMiddleware(AgentMiddleware[AgentState[Any], Any]):
@@ -106,9 +142,10 @@ class SafetyGuardMiddleware(AgentMiddleware[AgentState[Any], Any]):
     @hook_config(can_jump_to=["end"])
     def before_model(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
         messages = state["messages"]
-        if not messages or not isinstance(messages[-1], HumanMessage):
+        text = patient_text(messages[-1]) if messages else None
+        if text is None:
             return None  # mid-turn (after a tool result): the patient's message was already checked
-        flag = detect(str(messages[-1].text), self.flags)
+        flag = detect(text, self.flags)
         if flag is None:
             return None
         reply = AIMessage(

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from datetime import date as Date
 from typing import Any
 
+from core.appointment_types import TYPE_KEYS
 from core.clock import Clock
 from core.formats import day_label, minutes
 from scheduler.errors import ServiceError
@@ -164,15 +165,27 @@ class BookingRules:
         booked = await self.store.booked_times(appointment_type, span[0], span[-1], _utc(now)) if span else {}
         nxt = self._first_free_day(appointment_type, later, booked, now)
         if slots is None:
-            reason = "is in the past" if day < today else "has no schedule"
+            closed = self._clinic_closed(day, today)
+            reason = (
+                "is in the past" if day < today else "has no schedule" + (" (the clinic is closed)" if closed else "")
+            )
+            extra: dict[str, Any] = {"next_available": nxt.isoformat() if nxt else None}
+            if closed:
+                extra["clinic_closed"] = True
             raise ServiceError(
                 404,
                 f"No availability for '{appointment_type}' on {_day(day)}: the date {reason}."
                 + (f" The next date with free '{appointment_type}' slots is {_day(nxt)}." if nxt else ""),
-                next_available=nxt.isoformat() if nxt else None,
+                **extra,
             )
         free = self._free(slots, day, booked.get(day.isoformat(), set()), now)
         return Availability(day, appointment_type, free, nxt)
+
+    def _clinic_closed(self, day: Date, today: Date) -> bool:
+        """A day within the calendar's horizon on which no appointment type has a schedule."""
+        if day < today or day > self.source.last_day(today):
+            return False
+        return all(self.source.slots_for(day, kind, today) is None for kind in TYPE_KEYS)
 
     async def day_plan(self, day: Date, appointment_type: str) -> DayPlan | None:
         """The day's slots (taken ones included) and its bookings; None: no schedule that day."""

@@ -35,6 +35,8 @@ def build_tools(client: SchedulerHttpClient) -> list[BaseTool]:
                 else "Fix the arguments (see message) and call again.",
             )
             result["next_available"] = nxt
+            if reply.status == 404 and reply.body.get("clinic_closed"):
+                result["clinic_closed"] = True  # no appointment of any type that day (a Sunday, Christmas)
             return dump(result)
         earliest, latest = time_window(time_of_day)
         free = [s["start_time"] for s in reply.body["available_slots"]]

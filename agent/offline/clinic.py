@@ -10,6 +10,7 @@ to cancel: the topic words below decide, before the rest of the policy reads the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from agent.offline.nlu import Utterance
@@ -43,8 +44,8 @@ def asks_about_clinic(u: Utterance) -> bool:
     """Whether the message asks one of the front desk's questions: a clinic topic, or any other
     question that is not about a visit (so "not in our information" is said, not "I didn't
     understand")."""
-    if u.injection or u.has_details:
-        return False  # a message giving name/e-mail/phone is the booking going on
+    if u.injection or u.has_details or u.about_details:
+        return False  # a message giving (or asking about) name/e-mail/phone is the booking going on
     if _TOPICS.search(u.text):
         return True
     visit = u.has_slot_facts or u.generic_visit or u.wants_booking or u.medical
@@ -52,8 +53,10 @@ def asks_about_clinic(u: Utterance) -> bool:
     return bool(_QUESTION.search(u.text)) and not visit and not social
 
 
-def answer(result: dict[str, Any] | None) -> str:
-    """The reply for one `clinic_info` result: the section's opening, or where to ask instead."""
+def answer(result: dict[str, Any] | None, clock: Callable[[str], str] | None = None) -> str:
+    """The reply for one `clinic_info` result: the section's opening, or where to ask instead.
+    `clock` writes an "HH:MM" of the section as the clinic shows times ("08:30-17:00" becomes
+    "8:30 AM–5:00 PM" with 12-hour times)."""
     result = result or {}
     sections = result.get("sections") or []
     if not result.get("found") or not sections:
@@ -65,7 +68,17 @@ def answer(result: dict[str, Any] | None) -> str:
     best = sections[0]
     text = " ".join(str(best.get("text", "")).split())
     short = _first_sentences(text, MAX_ANSWER)
+    if clock is not None:
+        short = _CLOCKS.sub(lambda m: clock(_hh_mm(m[1])) + (f"–{clock(_hh_mm(m[2]))}" if m[2] else ""), short)
     return f"{short} (Source: {best.get('title', 'clinic information')})"
+
+
+_CLOCK = r"(?<![\d:])(?:[01]?\d|2[0-3]):[0-5]\d(?![\d:])"
+_CLOCKS = re.compile(rf"({_CLOCK})(?:\s*[-–]\s*({_CLOCK}))?")  # a time, or a range of two
+
+
+def _hh_mm(text: str) -> str:
+    return text.zfill(5)
 
 
 def _first_sentences(text: str, limit: int) -> str:

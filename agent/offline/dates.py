@@ -53,14 +53,21 @@ from core.formats import NUMBER_WORDS, day_label
 WEEKDAYS = WEEKDAY_NAMES
 _WD = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _MONTH = (
-    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
-    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+    # the dot only after an abbreviation ("Nov."): "... on the 2nd of November." keeps its full stop
+    r"(jan(?:uary|\.)?|feb(?:ruary|\.)?|mar(?:ch|\.)?|apr(?:il|\.)?|may|june?|july?|aug(?:ust|\.)?|"
+    r"sep(?:t(?:ember|\.)?|\.)?|oct(?:ober|\.)?|nov(?:ember|\.)?|dec(?:ember|\.)?)"
 )
 _ORD = r"(\d{1,2}|first|second|third)(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+(\d{4}))?"
 _AMOUNT = r"(\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple\s+of|a\s+few|couple\s+of)"
 _UNIT = r"(days?|weeks?|fortnights?)"
+_ABOUT = r"(?:(?:about|around|roughly|approximately|approx\.?|like)\s+)?"  # "in about two weeks"
 _ROLL_OVER_DAYS = 60  # a yearless date further back than this means next year's
+_AGREEING_DATES = 2  # "Thursday the 7th": the coming 7th, or the 7th after it, that is a Thursday
+# not before a month (the month rules read "Thursday 10th December") nor a pick ("monday 1st thing")
+_MONTH_AHEAD = (
+    r"(?!\s+(?:(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|(?:one|slot|time|option|thing)\b))"
+)
 _ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3}
 _AMOUNTS = {**NUMBER_WORDS, "a": 1, "an": 1, "a couple of": 2, "couple of": 2, "a few": 3}
 # A sentence about the past: its days and types are context, not the request.
@@ -80,11 +87,17 @@ _EXCEPT = r"\b(?:except(?:\s+for)?|but|other\s+than|apart\s+from|(?:but|and|just
 _NEGATION = re.compile(rf"{_REFUSE}|{_EXCEPT}")
 _EXCEPT_RE = re.compile(_EXCEPT)
 _REFUSE_RE = re.compile(_REFUSE)
+# "anything but today", "any day except tomorrow": these do refuse today and tomorrow
+_ANY_BUT = re.compile(r"\bany\s*(?:thing|day|time|other\s+day)\s+(?:but|except|other\s+than|apart\s+from)\s+$")
 # ... or refused after it is named: "Monday's no good", "Friday is out", "Mondays don't work"
 _REFUSED_AFTER = re.compile(
     r"\s*(?:'?s\s+|\s*is\s+|\s*are\s+)?(?:no\s+good|not\s+good|out\b|bad\b|impossible|a\s+no\b|"
     r"(?:doesn'?t|don'?t|does\s+not|do\s+not|won'?t)\s+work)"
 )
+# between a weekday and its date: "Tuesday the 29th", "wed. 16th", "December 29th (tuesday)", "the 29th - a tuesday"
+_WEEKDAY_DATE_GAP = re.compile(r"\.?[\s,(\-]*(?:(?:the|a|which\s+is|that'?s)\s+)?")
+# "Tuesday or Wednesday", "wednesday 9th in the evening possible, or thurs 10th": the first is asked for
+_ALTERNATIVE = re.compile(r"(?:[^.!?;]{0,40}?,)?\s*or\s+(?:on\s+|maybe\s+|perhaps\s+)?")
 # a refusal carries over a list: "not Monday or Tuesday", "except Monday and Wednesday", "mon/tue",
 # "Monday's out and so is Tuesday"; a bare comma may start the answer ("not Monday, Tuesday?"), so
 # it joins only a list that ends with "or"/"and" ("can't do Monday, Tuesday or Wednesday")
@@ -134,6 +147,7 @@ class DayMatch:
     span: tuple[int, int]
     note: str | None = None
     spans: tuple[tuple[int, int], ...] = ()
+    past_spans: tuple[tuple[int, int], ...] = ()  # the days named that are before today ("my checkup on Nov 20")
     refused: tuple[int, ...] = ()  # weekdays refused with no week named ("not monday or tuesday")
 
 
@@ -200,6 +214,18 @@ def _day_of_month(dom: int, today: date, backwards: bool) -> date | None:
         elif month == 13:
             year, month = year + 1, 1
     return None
+
+
+def _weekday_day_of_month(weekday: int, dom: int, today: date, backwards: bool) -> date | None:
+    """'Thursday the 7th': the next date (today included) with that day of the month that is a
+    Thursday, of the next two such dates (the patient reads next month's calendar; the last two
+    before today in a sentence about the past); when neither is, the day of the month wins."""
+    first = day = _day_of_month(dom, today, backwards)
+    for _ in range(_AGREEING_DATES):
+        if day is None or day.weekday() == weekday:
+            return day
+        day = _day_of_month(dom, day if backwards else day + timedelta(days=1), backwards)
+    return first
 
 
 def _named(rule: DayRule, today: date) -> date:
@@ -308,7 +334,8 @@ class _Finder:
             for m in _finditer(r"\bnext\s+week\b", t):
                 self.add(m, self.monday + timedelta(days=7), "week", week=True, notes=("Next week starts",))
         if offsets:
-            for m in _finditer(rf"\bin\s+{_AMOUNT}\s+{_UNIT}(?:'?\s+time)?\b|\bin\s+a\s+(fortnight)\b", t):
+            in_offset = rf"\bin\s+{_ABOUT}{_AMOUNT}\s+{_UNIT}(?:'?\s+time)?\b|\bin\s+{_ABOUT}a\s+(fortnight)\b"
+            for m in _finditer(in_offset, t):
                 amount, unit = (1, "fortnight") if m[3] else (_amount(m[1]), m[2])
                 self.add(m, today + timedelta(days=_days(amount, unit)), "offset")
         if offsets:
@@ -321,6 +348,14 @@ class _Finder:
             for m in _finditer(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:one|slot|time|option))", t):
                 backwards = PAST_CLAUSE.search(clause_at(t, m.start())) is not None
                 self.add(m, _day_of_month(int(m[1]), today, backwards), "dom", explicit=True)
+        if digits and _WEEKDAY_HIT.search(t):
+            # a bare ordinal right after a weekday ("wed 30th", "Tuesday 29th"): a day of the month,
+            # merged with its weekday by _combine (with a month after it, the month rules read it)
+            for m in _finditer(rf"\b{_WD}\s*[,.]?\s+(\d{{1,2}})(?:st|nd|rd|th)\b{_MONTH_AHEAD}", t):
+                backwards = PAST_CLAUSE.search(clause_at(t, m.start())) is not None
+                day = _day_of_month(int(m[2]), today, backwards)
+                if day is not None:
+                    self.found.append(_Mention(day, m.start(2), m.end(), "dom", explicit=True))
         if "on the" in t:
             for m in _finditer(r"\bon\s+the\s+(first|second|third)\b(?!\s+(?:one|slot|time|option))", t):
                 self.add(m, _day_of_month(_ORDINAL_WORDS[m[1]], today, False), "dom", explicit=True)
@@ -391,13 +426,17 @@ def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]
         gap = _between(text, prev, m) if prev else ""
         if (
             prev
-            and re.fullmatch(r"[\s,]*(?:the\s+)?", gap)
+            and _WEEKDAY_DATE_GAP.fullmatch(gap)
             and (
                 (prev.weekday is not None and m.explicit and not prev.explicit)
                 or (m.weekday is not None and prev.explicit and m.kind == "weekday_bare")
             )
         ):
             day = m.day if m.explicit else prev.day
+            dated, named = (m, prev) if m.explicit else (prev, m)
+            if dated.kind == "dom" and named.weekday is not None:  # "thurs the 7th", "wed 30th"
+                backwards = dated.day < today
+                day = _weekday_day_of_month(named.weekday, dated.day.day, today, backwards) or day
             out[-1] = replace(prev, day=day, end=m.end, explicit=True, kind="date", weekday=None, name=None)
             continue
         offset = max(prev.end if prev else 0, m.start - 40)  # an offset phrase is short
@@ -419,12 +458,15 @@ def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]
     return out
 
 
+_ANY_BEFORE = re.compile(r"\b(?:any|every|some)\s+$")
+
+
 def _relative_to_previous(text: str, mentions: list[_Mention]) -> list[_Mention]:
     """'the day after' / 'the one after' with no day of its own: after the day named before it."""
     out = list(mentions)
     for m in re.finditer(r"\b(?:the\s+)?(day|one|week)\s+after\b(?!\s+(?:next|tomorrow))", text):
-        if any(x.start <= m.start() < x.end for x in out):
-            continue
+        if any(x.start <= m.start() < x.end for x in out) or _ANY_BEFORE.search(text, 0, m.start()):
+            continue  # "Tuesday or any day after" asks for Tuesday
         if m[1] == "week" and any(m.end() <= x.start <= m.end() + 4 for x in out):
             continue  # "the week after Christmas": after the day that follows, not the one before
         earlier = [x for x in out if x.end <= m.start()]
@@ -446,10 +488,10 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
     for m in mentions:
         before = text[max(0, m.start - 60) : m.start]  # every cue is short and ends at the mention
         negated = _NEGATION.search(before) is not None or _REFUSED_AFTER.match(text, m.end) is not None
-        if m.kind == "relative" and not _REFUSE_RE.search(before):
+        if m.kind == "relative" and not (_REFUSE_RE.search(before) or _ANY_BUT.search(before)):
             negated = False  # "not this Thursday but the one after": only a refusal negates these
         prev = out[-1] if out else None
-        if prev and prev.negated and prev.weekday is not None and m.weekday is not None:
+        if prev and prev.negated and _listable(prev) and _listable(m):
             refused = _REFUSED_AFTER.match(text, prev.end)  # "monday's out and so is tuesday"
             gap_start = refused.end() if refused else prev.end
             negated = negated or _LIST_GAP.fullmatch(text, gap_start, m.start) is not None
@@ -481,6 +523,11 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
         else:
             chain = False
     return out
+
+
+def _listable(m: _Mention) -> bool:
+    """A day a refusal can carry over to in a list: a weekday, today or tomorrow."""
+    return m.weekday is not None or m.kind == "relative"
 
 
 _AWAY = re.compile(
@@ -522,21 +569,25 @@ def _list_goes_on(text: str, m: _Mention, mentions: list[_Mention]) -> bool:
 
 def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | None:
     """'next week but not Monday': the first day of that week that is not excluded. With no week
-    and no other day asked for, 'anything but Monday' is the soonest day that is not a Monday."""
+    and no other day asked for, 'anything but Monday' / 'not today' is the soonest day left."""
     refused = [m for m in mentions if m.negated and m.weekday is not None]
     excluded = {m.day.weekday() for m in refused}
+    refused_days = {m.day for m in mentions if m.negated and m.kind == "relative"}
     weeks = [m for m in mentions if not m.negated and m.week] or [
         m for m in mentions if m.kind == "weekday_next" and m.negated
     ]
-    if not excluded:
+    if not excluded and not (refused_days and not weeks):
         return None
     if not weeks:
         if any(not m.negated and not m.context and m.day >= today for m in mentions):
             return None  # "can't do Monday, Tuesday?": the day asked for wins
         first = next(
-            today + timedelta(days=n) for n in range(7) if (today + timedelta(days=n)).weekday() not in excluded
+            day
+            for day in (today + timedelta(days=n) for n in range(14))
+            if day.weekday() not in excluded and day not in refused_days
         )
-        return replace(refused[0], day=first, negated=False, notes=(), weekday=None, kind="soonest")
+        anchor = refused[0] if refused else next(m for m in mentions if m.negated)
+        return replace(anchor, day=first, negated=False, notes=(), weekday=None, kind="soonest")
     week = weeks[0]
     monday = week.day - timedelta(days=week.day.weekday())
     for offset in range(6):
@@ -546,17 +597,76 @@ def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | Non
     return None
 
 
+def _in_named_week(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
+    """A bare weekday said with a week ("next week, Wednesday", "Monday, next week if possible",
+    "next weekend, Saturday", "the week after next, a Tuesday") is that week's weekday, and the
+    week itself is no longer a day of its own."""
+    weeks = [m for m in mentions if (m.week or m.kind == "weekend") and not m.negated and not m.context]
+    if not weeks:
+        return mentions
+    out: list[_Mention] = []
+    used: set[int] = set()
+    for m in mentions:
+        bare = m.kind == "weekday_bare" or (m.kind == "weekday_this" and text.startswith("on", m.start))
+        if m.weekday is None or not bare or m.negated or m.context:
+            out.append(m)
+            continue
+        week = min(weeks, key=lambda w: (w.start > m.start, abs(w.start - m.start)))
+        monday = week.day - timedelta(days=week.day.weekday())
+        day = monday + timedelta(days=m.weekday)
+        if day < today:
+            out.append(m)
+            continue
+        used.add(id(week))
+        out.append(replace(m, day=day))
+    return [m for m in out if id(m) not in used]
+
+
+_AFTER_WEEKDAY = re.compile(rf"\b{_WD}[\s,.]*(?:the\s+)?$")
+# a month asked for without a day: "a physical in January, the 7th maybe"
+_IN_MONTH = re.compile(rf"\b(?:in|for|during)\s+(?:(?:early|mid|late)\s+)?{_MONTH}(?![a-z])(?!\s+(?:the\s+)?\d)")
+
+
+def _in_named_month(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
+    """'the 7th' after 'in January' in the same sentence is January's 7th when that is still to
+    come; a month named in a sentence about the past ("I was seen in November") says nothing about
+    the day asked for, and a weekday before the day decides with it (_combine)."""
+    months = [m for m in _IN_MONTH.finditer(text) if PAST_CLAUSE.search(clause_at(text, m.start())) is None]
+    if not months:
+        return mentions
+    out = []
+    for x in mentions:
+        month = next((m for m in reversed(months) if m.end() <= x.start), None)
+        if (
+            x.kind == "dom"
+            and month is not None
+            and x.day >= today
+            and not re.search(r"[.!?;]", text[month.end() : x.start])
+            and not _AFTER_WEEKDAY.search(text, 0, x.start)
+        ):
+            day = _yearless(_month_index(month[1]), x.day.day, today)
+            if day is not None and day >= today:
+                x = replace(x, day=day, kind="date")
+        out.append(x)
+    return out
+
+
 def find_day(text: str, today: date) -> DayMatch | None:
     """The day the (normalised) text asks for, or None; a past day only if nothing else is named."""
     finder = _Finder(text, today)
-    mentions = _mark(text, _relative_to_previous(text, _combine(text, finder.collect(), today)), today)
+    found = finder.collect()
+    if _MONTH_HIT.search(text):
+        found = _in_named_month(text, found, today)
+    mentions = _mark(text, _relative_to_previous(text, _combine(text, found, today)), today)
     if not mentions:
         return None
     spans = tuple((m.start, m.end) for m in mentions)
-    mentions = _away_ranges(text, mentions)
+    past_spans = tuple((m.start, m.end) for m in mentions if m.day < today)
+    mentions = _in_named_week(text, _away_ranges(text, mentions), today)
     if (week := _excluding_weekdays(mentions, today)) is not None:
         refused = tuple(sorted({m.day.weekday() for m in mentions if m.negated and m.weekday is not None}))
-        return DayMatch(week.day, (week.start, week.end), None, spans, refused if week.kind == "soonest" else ())
+        soonest = refused if week.kind == "soonest" else ()
+        return DayMatch(week.day, (week.start, week.end), None, spans, past_spans, soonest)
     wanted = [m for m in mentions if not m.negated and not m.context and m.day >= today]
     if not wanted:
         wanted = [m for m in mentions if not m.negated and m.day >= today and not m.context] or [
@@ -567,14 +677,14 @@ def find_day(text: str, today: date) -> DayMatch | None:
         if not past:
             return None
         chosen = past[-1]
-        return DayMatch(chosen.day, (chosen.start, chosen.end), None, spans)
+        return DayMatch(chosen.day, (chosen.start, chosen.end), None, spans, past_spans)
     chosen = wanted[-1]
     for earlier, later in zip(wanted, wanted[1:], strict=False):
-        if later is chosen and re.fullmatch(r"\s*,?\s*or\s+(?:on\s+)?", _between(text, earlier, later)):
+        if later is chosen and _ALTERNATIVE.fullmatch(_between(text, earlier, later)):
             chosen = earlier
         elif later is chosen and earlier.weekday is not None and _RANGE_GAP.fullmatch(text, earlier.end, later.start):
             chosen = earlier  # "free monday to wednesday": from the first
-    return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans)
+    return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans, past_spans)
 
 
 def _note(m: _Mention) -> str | None:

@@ -106,6 +106,35 @@ def _speller() -> SymSpell:
     return speller
 
 
+_SOUNDS = (("ph", "f"), ("ck", "k"), ("qu", "kw"), ("x", "ks"), ("th", "t"), ("rh", "r"), ("wh", "w"))
+
+
+def sound_key(word: str) -> str:
+    """How a word sounds, roughly: the letters that spell one sound made one ("physical" and
+    "fisical" -> "fisikal", "allergist" and "alergist" -> "alergist")."""
+    for spelling, sound in _SOUNDS:
+        word = word.replace(spelling, sound)
+    word = re.sub(r"c(?=[eiy])", "s", word).replace("c", "k").replace("y", "i")
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+@functools.cache
+def _sounds() -> dict[str, str]:
+    """The clinic's words by how they sound (the first word of a sound wins)."""
+    keys: dict[str, str] = {}
+    for word in VOCABULARY:
+        keys.setdefault(sound_key(word), word)
+    return keys
+
+
+@functools.cache
+def _sound_speller() -> SymSpell:
+    speller = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+    for key in _sounds():
+        speller.create_dictionary_entry(key, 1)
+    return speller
+
+
 @functools.cache
 def correct(word: str) -> str:
     """The clinic word a misspelt `word` stands for, or `word` itself."""
@@ -113,9 +142,14 @@ def correct(word: str) -> str:
         return word
     distance = 1 if len(word) <= 6 else 2
     found = _speller().lookup(word, Verbosity.TOP, max_edit_distance=distance)
-    if not found:
-        return word
-    term = found[0].term
+    if found:
+        term = found[0].term
+    else:  # spelt as it sounds: "fisical", "kardiologist", "fisicle"
+        key = sound_key(word)
+        found = _sound_speller().lookup(key, Verbosity.TOP, max_edit_distance=1 if len(key) <= 6 else 2)
+        if not found:
+            return word
+        term = _sounds()[found[0].term]
     # "physically", "followed", "mornings": a longer word built on a clinic word is its own word
     return word if word.startswith(term) else term
 

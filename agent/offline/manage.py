@@ -61,6 +61,13 @@ def on_patient(state: State, turn: PatientTurn, say: Replies) -> tuple[str, dict
     if state.manage == "look":
         return f"That is {_what(state.found)} on {_when(say, state.found)}. Would you like to move it, or cancel it?"
     if state.day is None:
+        if not (u.manage or u.code or u.has_slot_facts or u.same_day):
+            # asked already, and this message gives nothing to search: say what to send, or how to stop
+            return (
+                f"{_what(state.found).capitalize()} stays on {_when(say, state.found)} for now. To move it, tell me "
+                'the new day, or just a time for the same day (for example "4 PM the same day"); '
+                'or say "keep it" to leave it as it is.'
+            )
         return f"I found {_what(state.found)} on {_when(say, state.found)}. Which day would you like instead?"
     return None
 

@@ -15,7 +15,14 @@ from datetime import date
 
 from agent.confirmation import is_affirmative, is_negative
 from agent.offline.dates import PAST_CLAUSE, clause_at, find_day
-from agent.offline.lexicon import ABBREVIATIONS, VOCABULARY_SET, normalize
+from agent.offline.lexicon import (
+    ABBREVIATIONS,
+    MONTH_NAMES,
+    VOCABULARY_SET,
+    WEEKDAY_NAMES,
+    correct,
+    normalize,
+)
 from agent.offline.times import find_times, parse_clock
 from core.formats import is_email
 
@@ -40,13 +47,17 @@ TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "followup",
         r"\b(?:follow[\s-]?ups?|followups?|check[\s-]?in|(?:go|going|talk|discuss)\s+(?:over|about|through)\s+"
-        r"(?:my\s+|the\s+|his\s+|her\s+)?(?:results?|bloodwork|blood\s+work|tests?|scans?)|"
-        r"(?:my\s+|the\s+)?(?:test|lab|blood\s+test|blood|mri|scan|x-?ray)\s+results?|results|bloodwork|review)\b",
+        r"(?:my\s+|the\s+|his\s+|her\s+)?(?:results?|bloodwork|blood\s+work|bloods|labs?|lab\s+work|tests?|scans?)|"
+        r"(?:my\s+|the\s+)?(?:test|lab|blood\s+test|blood|mri|scan|x-?ray)\s+results?|results|bloodwork|bloods|labs|"
+        r"review(?:ed)?)\b",
     ),
     ("specialist", rf"\b(?:{_SPECIALTIES})"),
     (
         "consultation",
-        r"\b(?:consultations?|consult|first\s+visit|new\s+patient|general\s+practitioner|gps?|family\s+doctor)\b",
+        r"\b(?:consultations?|consult|first\s+visit|new\s+patient|"
+        # the GP as the one who spoke ("the GP wants me to have a physical") names no visit
+        r"(?:general\s+practitioner|gps?|family\s+doctor)(?!\s+(?:wants|said|says|told|asked|referred|thinks|"
+        r"recommended|suggested)\b))\b",
     ),
 )
 _GENERIC_VISIT = (
@@ -55,6 +66,20 @@ _GENERIC_VISIT = (
 _NOT_TYPE = r"\b(?:instead\s+of|rather\s+than|not)\s+(?:a|an|the|my)?\s*"
 _UNWANTED_TYPE = re.compile(_NOT_TYPE + "(?:" + "|".join(p for _, p in TYPE_PATTERNS) + ")")
 _TYPE_RES = tuple((key, re.compile(pattern)) for key, pattern in TYPE_PATTERNS)
+# the past visit, named as such: "at my checkup", "after my annual exam", "from my physical", "my
+# last physical", "my October physical" (context, like a type in a sentence about the past) ...
+_PAST_VISIT = re.compile(
+    r"\b(?:at|after|from|during|since|following)\s+(?:my|his|her|their|our|the)\s+(?:last\s+|recent\s+|previous\s+)?"
+    r"(?:[a-z]+\s+)?$|\b(?:my|his|her|their|our)\s+(?:last|recent|previous|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december)\s+$"
+)
+_ON_PAST_DAY = re.compile(r"\s*(?:(?:was\s+)?(?:on|from|in|of|back\s+in)\s+)?")  # "my checkup on Nov 20"
+# ... and the visit asked for, even in a sentence about the past ("I was told to book a follow up")
+_REQUESTED = re.compile(
+    r"\b(?:book(?:\s+in)?|schedule|arrange|make|get|have|need|needs|want|wants|come\s+(?:back|in)\s+for|asked\s+for|"
+    r"due)\s+(?:me\s+|him\s+|her\s+)?(?:for\s+|in\s+for\s+)?(?:a|an|another|the|my|his|her|their)?\s*"
+    r"(?:quick\s+|short\s+|new\s+)?$"
+)
 _GENERIC_RE = re.compile(_GENERIC_VISIT)
 
 _ORDINALS = {
@@ -106,7 +131,7 @@ _FLAGS: dict[str, str] = {
     r"still\s+(?:on|happening|going\s+ahead|booked)|"
     r"booked\s+in|been\s+booked)"
     r"|\b(?:is|was|has|have)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + _BOOKED + r"\s+(?:been\s+)?booked\b"
-    r"|\b(?:the|that)\s+" + _BOOKED + r"\s+(?:i|we)\s+(?:made|booked|have|had)\b"
+    r"|\b(?:the|that)\s+" + _BOOKED + r"\s+(?:i|we)\s+(?:made|booked|have)\b"
     r"|\b(?:the\s+)?(?:confirmation\s+)?(?:code|number)\s+(?:for|of|on)\s+(?:my|our|his|her)\b"
     r"|\b(?:have|do)\s+(?:i|we)\s+(?:got\s+)?(?:anything|something|an?\s+(?:appointment|booking))\s+"
     r"(?:booked|on|scheduled|coming\s+up)\b"
@@ -135,8 +160,16 @@ _FLAGS: dict[str, str] = {
     "off_topic": r"\b(?:weather|forecast|news|joke|sports?|football|soccer|stocks?|recipe|movie|politics?|"
     r"capital\s+of|who\s+won|"
     r"bitcoin|poem|story|essay|translate|homework|lottery|horoscope)\b",
-    "later": r"\b(?:later(?:\s+in\s+the\s+day|\s+on)?|anything\s+later)\b(?!\s+than|\s+today)",
-    "earlier": r"\b(?:earlier(?:\s+in\s+the\s+day|\s+on)?|anything\s+earlier)\b(?!\s+than)",
+    # "later than 3" is a bound (times.py), "later than that" asks for the next times
+    "later": r"\b(?:later(?:\s+in\s+the\s+day|\s+on)?|anything\s+later)\b"
+    r"(?!\s+than\s+(?!that|this|those|it\b)|\s+today)",
+    "earlier": r"\b(?:earlier(?:\s+in\s+the\s+day|\s+on)?|anything\s+earlier)\b(?!\s+than\s+(?!that|this|those|it\b))",
+    "other_day": r"\b(?:another|a\s+different|different|other|some\s+other)\s+(?:days?|dates?)\b",
+    # "the same for my daughter", "same again": another visit like the one just booked
+    "same": r"\b(?:the\s+)?same\s+(?:day|date|time|thing|again|appointment|slot|for|as)\b|"
+    r"\bthe\s+same\b(?!\s+(?:e-?mail|phone|number|details|address|contact))",
+    # a question about the patient's own details ("do you need my phone too?") is the booking going on
+    "about_details": r"\b(?:my|his|her|our)\s+(?:phone|cell|mobile|e-?mail|number|name|details|contact)\b",
     "more": r"\b(?:more|other|others|another|different|alternative|else)\s+(?:free\s+)?"
     r"(?:times?|slots?|options?|ones?)\b|"
     r"\b(?:any|what|anything)\s+else\b|\bany\s+others?\b|\bshow\s+me\s+(?:more|others?)\b|\bwhat\s+others\b",
@@ -148,7 +181,7 @@ _FLAGS: dict[str, str] = {
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
     r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
 }
-_NAME_HINT = re.compile(r"\b(?:name|i'?m|i\s+am|this\s+is|it'?s|call\s+me|for|patient|my|our)\b")
+_NAME_HINT = re.compile(r"\b(?:name(?:'?s)?|i'?m|i\s+am|this\s+is|it'?s|call\s+me|for|patient|my|our)\b")
 _RELATIVE = (
     r"(?:son|daughter|wife|husband|partner|mother|mom|mum|father|dad|child|kid|boy|girl|baby|brother|sister|"
     r"grandmother|grandfather|grandma|grandpa|grandson|granddaughter|stepson|stepdaughter|friend|fianc[eé]e?)"
@@ -230,7 +263,19 @@ class PatientDetails:
 
 # What makes an utterance change or pick the slot being looked for, ask for a visit, or be
 # understood at all (the flags below; `ordinal` and `bare_number` count when not None).
-_SLOT_FACTS = ("type", "day", "past_day", "window", "any_time", "times", "later", "earlier", "more", "earliest")
+_SLOT_FACTS = (
+    "type",
+    "day",
+    "past_day",
+    "window",
+    "any_time",
+    "times",
+    "later",
+    "earlier",
+    "more",
+    "earliest",
+    "other_day",
+)
 _ASKS_FOR_VISIT = ("type", "generic_visit", "wants_booking", "has_details", "times", "earliest")
 _SOCIAL = ("yes", "no", "greeting", "thanks", "bye", "help", "injection", "cancel", "medical", "off_topic", "retry")
 
@@ -262,12 +307,16 @@ class Utterance(PatientDetails):
     manage: str | None = None  # "cancel" | "move" | "keep": what to do with an existing booking
     code: str | None = None  # a confirmation code, upper-cased
     instead: bool = False  # "... instead": a change of something already agreed
+    same_day: bool = False  # "same day at 4", "that day": the day already agreed
     medical: bool = False
     off_topic: bool = False
     retry: bool = False
     later: bool = False
     earlier: bool = False
     more: bool = False
+    other_day: bool = False  # "a different day maybe?": the day is open again
+    same: bool = False  # "the same for my son": like the visit just booked
+    about_details: bool = False
     earliest: bool = False
     wants_booking: bool = False
 
@@ -288,6 +337,9 @@ class Utterance(PatientDetails):
     @property
     def understood(self) -> bool:
         return self.has_slot_facts or self.has_details or self._any(_SOCIAL) or self.wants_booking or self.generic_visit
+
+
+_SAME_DAY = re.compile(r"\b(?:(?:the\s+)?same\s+(?:day|date)|that\s+(?:same\s+)?day|on\s+the\s+day)\b")
 
 
 def _cut(text: str, span: tuple[int, int]) -> str:
@@ -354,20 +406,29 @@ def _find_phone(u: Utterance, text: str, phone_expected: bool) -> str:
     return text
 
 
-def _find_type(u: Utterance, text: str) -> str:
-    """The type asked for. A specialty named anywhere wins ("a check-up with the dermatologist");
+def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] = ()) -> str:
+    """The type asked for. A specialty asked for wins ("a check-up with the dermatologist");
     otherwise the first type named outside a sentence about the past ("my physical was on the 3rd
-    and I need to go over the results" asks for a follow-up), else the first one named."""
+    and I need to go over the results" asks for a follow-up), then one in such a sentence, and
+    last the past visit named as such ("at my checkup", "my checkup on Nov 20": `past_days` are
+    the spans of the days before today)."""
     for unwanted in _UNWANTED_TYPE.finditer(text):
         text = _cut(text, unwanted.span())  # "instead of the consultation" names the type not wanted
-    found: list[tuple[bool, int, str, tuple[int, int]]] = []
+    found: list[tuple[int, int, str, tuple[int, int]]] = []
     for key, compiled in _TYPE_RES:
         for m in compiled.finditer(text):
-            context = key != "specialist" and PAST_CLAUSE.search(clause_at(text, m.start())) is not None
-            found.append((context, m.start(), key, m.span()))
-    specialist = [f for f in found if f[2] == "specialist"]
+            clause, before = clause_at(text, m.start()), text[max(0, m.start() - 40) : m.start()]
+            dated = any(_ON_PAST_DAY.fullmatch(text, m.end(), start) for start, _ in past_days if start >= m.end())
+            if _PAST_VISIT.search(before) or dated:
+                rank = 2  # the past visit itself
+            else:
+                rank = int(PAST_CLAUSE.search(clause) is not None and not _REQUESTED.search(before))
+            found.append((rank, m.start(), key, m.span()))
     if found:
-        _, _, u.type, _ = specialist[0] if specialist else min(found)
+        best = [f for f in found if f[0] == min(f[0] for f in found)]
+        # of the types asked for alike, a specialty wins ("a check-up with the dermatologist"); a
+        # specialist seen in the past does not ("saw the dermatologist, they said to book a follow-up")
+        _, _, u.type, _ = next((f for f in best if f[2] == "specialist"), min(best))
         for *_, span in found:
             text = _cut(text, span)
     u.generic_visit = _GENERIC_RE.search(text) is not None
@@ -382,7 +443,9 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
     """
     words = rf"({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}})"
     if m := re.search(
-        rf"(?i)\b(?:my\s+name\s+is|my\s+name'?s|name\s*(?:is|:)|call\s+me|full\s+name\s*(?:is|:)?)[ \t]+{words}", rest
+        r"(?i)\b(?:my\s+name\s+is|my\s+name'?s|name\s*(?:is|:)|name'?s|call\s+me|full\s+name\s*(?:is|:)?)"
+        rf"[ \t]+{words}",
+        rest,
     ):
         u.name = _clean_name(m[1], strict=False)
         if u.name:
@@ -407,10 +470,12 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
     if social and not (u.email or u.phone):
         return  # "bye" or "thanks" on its own is not a name
     labels = (
-        r"(?i)\b(?:my\s+)?(?:full\s+)?(?:name|e-?mail(?:\s+address)?|phone(?:\s+number)?|number|mobile|cell)\s*(?:is|:)?"
+        r"(?i)\b(?:my\s+)?(?:full\s+)?(?:name(?:'?s\b)?|e-?mail(?:\s+address)?|phone(?:\s+number)?|number|mobile|cell)"
+        r"\s*(?:is|:)?"
         r"|\b(?:and|it'?s|i'?m|i\s+am|this\s+is|sure|ok(?:ay)?|here\s+you\s+go)\b"
     )
-    for segment in re.split(r"[,;\n/.!?]|\s-\s", re.sub(labels, ",", rest)):
+    statements = _QUESTIONS.sub(lambda q: " " * len(q[0]), rest)  # "do you need my phone too?" names no one
+    for segment in re.split(r"[,;\n/.!?]|\s-\s", re.sub(labels, ",", statements)):
         candidate = _clean_name(segment, strict=True, need_capitals=not given)
         tokens = segment.split()
         if candidate is None and tokens and _clinic_token(tokens[0]):
@@ -422,6 +487,7 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
             return
 
 
+_QUESTIONS = re.compile(r"[^.!?\n]*\?")
 _TITLES = {"dr", "doctor", "prof", "professor", "nurse"}
 
 
@@ -481,11 +547,12 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     # details are read from the patient's own text; everything else from the normalised one
     raw = _find_code(u, _find_email(u, low))
     raw = _find_phone(u, _blank_dates(raw), phone_expected)
-    norm = normalize(_blank_details(low, raw))
+    norm = normalize(_blank_name_words(text, _blank_details(low, raw)))
     for flag, compiled in _FLAG_RES.items():
         if compiled.search(norm):
             setattr(u, flag, True)
     _find_manage(u, norm)
+    u.same_day = _SAME_DAY.search(norm) is not None
     rest = norm
     if m := _GREETING.match(rest):
         u.greeting = True
@@ -503,17 +570,19 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
             u.day, u.day_note, u.refused_days = found.day, found.note, found.refused
         for span in found.spans:
             rest = _cut(rest, span)
-    rest = _find_type(u, rest)
+    rest = _find_type(u, rest, found.past_spans if found else ())
     times = find_times(rest)
     u.window, u.times, u.any_time = times.window, times.readings, times.any_time
     for span in times.spans:
         rest = _cut(rest, span)
     if u.window or u.times or u.day:
         u.later = u.earlier = u.more = False
+    if not (u.times or u.window) and (hour := _hour_in_context(rest)):
+        u.times = hour_readings(hour)  # "can i do 4 instead", "make it 10 instead", "is 10 free?"
     if u.ordinal is None and (m := _WEAK_PICK.search(rest)):
         u.ordinal = _ORDINALS[m[1]]
         rest = _cut(rest, m.span())
-    if m := re.fullmatch(r"\W*(?:the\s+)?(\d{1,2})(?:\s+(?:one|please))?\W*", rest):
+    if m := _BARE_PICK.fullmatch(rest):
         number = int(m[1])
         if 1 <= number <= 24 and not u.times:
             u.bare_number = number
@@ -522,9 +591,65 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     return u
 
 
+_SPACES = re.compile(r" +")
+
+
+def _blanked_like(text: str, blanked: str) -> str:
+    """`text` with spaces wherever the same-length `blanked` has them (run by run: it is on the
+    path of every message)."""
+    parts: list[str] = []
+    last = 0
+    for m in _SPACES.finditer(blanked):
+        parts += (text[last : m.start()], m[0])
+        last = m.end()
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+# a bare hour as the whole message, in the words people pick with: "9", "the 10 one", "ok 9 it is",
+# "let's do 10 then", "how about 2", "2 works for me"
+_BARE_PICK = re.compile(
+    r"\W*(?:(?:ok(?:ay)?|yes|yeah|yep|sure|so|right|actually|hmm+|um+|then|let'?s\s+(?:do|go\s+with|say)|"
+    r"i'?ll\s+(?:take|do|go\s+with)|go\s+with|make\s+it|how\s+about|what\s+about)\W+)*"
+    r"(?:the\s+)?(\d{1,2})"
+    r"(?:\s+(?:one|please|pls|it\s+is|then|works|is\s+(?:fine|good|great|perfect)|sounds\s+good|for\s+me|thanks|thx))*\W*"
+)
+
+
 def _blank_details(low: str, raw: str) -> str:
     """`low` with the e-mail and phone blanked, as `raw` has them."""
-    return "".join(c if r != " " else " " for c, r in zip(low, raw, strict=True))
+    if raw == low:
+        return low  # most messages give neither: skip the walk
+    return _blanked_like(low, raw)
+
+
+# a weekday abbreviation that is a surname as typed: "Thanks, Amy Sun", "it's for Lily Wed"
+_NAMED_ABBREVIATION = re.compile(r"\b([A-Z][a-z]+)[ \t]+(Sun|Sat|Mon|Wed)\b(?!['\w])")
+_DAY_WORDS = frozenset((*WEEKDAY_NAMES, *MONTH_NAMES, "today", "tomorrow", "tonight"))  # "It's Tuesdy": a day
+# a name introduced as such, whose words the speller must not "correct" ("I'm Noor Haddad": not noon)
+_INTRODUCED = re.compile(
+    r"\b(?:[Ii]'?m|[Ii] am|[Tt]his is|[Mm]y name is|[Nn]ame'?s|[Ii]t'?s)[ \t]+([A-Z][a-z]+)(?:[ \t]+([A-Z][a-z'-]+))?"
+)
+
+
+def _blank_name_words(original: str, low: str) -> str:
+    """`low` without the words of a capitalised name in `original` that the rules would read as
+    something else (names are read from the original text, so nothing is lost)."""
+    if not (_NAMED_ABBREVIATION.search(original) or _INTRODUCED.search(original)):
+        return low
+    cased = " ".join(original.replace("’", "'").split())
+    if len(cased) != len(low):
+        return low
+    for m in _NAMED_ABBREVIATION.finditer(cased):
+        if m[1].lower() not in _NOT_NAME and m[1].lower() not in VOCABULARY_SET:
+            low = _cut(low, m.span(2))
+    for m in _INTRODUCED.finditer(cased):
+        for group in (1, 2):
+            word = (m[group] or "").lower()
+            fixed = correct(word) if word else word
+            if fixed != word and fixed not in _DAY_WORDS and word not in VOCABULARY_SET and word not in ABBREVIATIONS:
+                low = _cut(low, m.span(group))  # a misspelt clinic word to the speller, a name here
+    return low
 
 
 def _blank_dates(text: str) -> str:
@@ -538,11 +663,12 @@ def _name_text(original: str, raw: str) -> str:
     return re.sub(r"[^\W\d_][\w'-]*|\d[\d:./-]*", lambda m: " " * len(m[0]) if _not_a_name(m[0]) else m[0], text)
 
 
+@functools.lru_cache(maxsize=8192)
 def _not_a_name(word: str) -> bool:
     """Numbers and the clinic's own words as typed in lower case; never a misspelling (a name
     such as "Noor" is one edit from "noon") and never a capitalised word."""
     low = word.lower()
-    if any(ch.isdigit() for ch in word):
+    if not word.isalpha() and any(ch.isdigit() for ch in word):  # most words are letters only: skip the walk
         return True
     return word == low and low not in _NOT_NAME and (low in VOCABULARY_SET or low in ABBREVIATIONS)
 
@@ -552,7 +678,29 @@ def _original_rest(original: str, rest: str) -> str:
     original = " ".join(original.replace("’", "'").split())
     if len(original) != len(rest):
         return rest
-    return "".join(o if r != " " else " " for o, r in zip(original, rest, strict=True))
+    return _blanked_like(original, rest)
+
+
+# A bare hour that can only be a clock time from the words around it: the verb of a change
+# ("do 4", "make it 10", "push it to 4", "move it back to 3", "try 11"), a question about it
+# ("is 10 free?", "what about 10", "does 4 work"), or "4 instead" / "10 works better". Never a
+# count ("2 weeks", "for 3 people") nor a date ("the 3rd", "12/3"), which are read before this.
+_HOUR_IN_CONTEXT = re.compile(
+    r"\b(?:do|try|is|does|would|could|maybe|(?:how|what)\s+about|make\s+(?:it|that|this)|"
+    r"(?:push|move|change|switch|bring|put|shift|make)\s+(?:it|that|this|the\s+\w+)?\s*(?:back|forward|up|over)?"
+    r"\s*to)\s+(?P<a>\d{1,2})\b(?!\s*(?:days?|weeks?|months?|hours?|hrs?|mins?|minutes?|people|kids|of)\b)"
+    r"(?![:/.-]?\d)"
+    r"|\b(?P<b>\d{1,2})\s+(?:instead|works?|would\s+(?:work|be\s+(?:better|great|good|fine))|"
+    r"is\s+(?:better|fine|good|ok|okay|free|open|available))\b"
+)
+
+
+def _hour_in_context(rest: str) -> int | None:
+    """The hour said as a clock time without am/pm or "at" (1-12), or None."""
+    if m := _HOUR_IN_CONTEXT.search(rest):
+        hour = int(m["a"] or m["b"])
+        return hour if 1 <= hour <= 12 else None
+    return None
 
 
 def hour_readings(number: int) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from agent.offline import clinic, manage
+from agent.offline.nlu import Utterance
 from agent.offline.replies import TYPE_ADJ, Replies
 from agent.offline.state import BOOK, CHECK, DEFAULT_TYPE, MOVE, Event, PatientTurn, State
 from core.formats import day_label
@@ -96,7 +97,7 @@ def decide(state: State, say: Replies, *, clinic_tool: bool = True, manage_tools
         return action
     if not asked:
         return Action(tool=clinic.CLINIC, args={"question": turn.utterance.text[:500]})
-    found = clinic.answer(asked[-1].result)
+    found = clinic.answer(asked[-1].result, say.clock)
     u = turn.utterance
     if u.day or u.window or u.times or u.earliest or u.has_details:
         return _reply(f"{found} {action.text or ''}".strip())
@@ -109,6 +110,8 @@ def _decide(state: State, say: Replies, manage_tools: bool = True) -> Action:
         return _reply(say.greeting())
     if not turn.events:
         u = turn.utterance
+        if state.after_emergency and not _asks_for_something(u):
+            return _reply(say.after_emergency())  # "ok calling them now": no booking pushed
         if manage_tools and not (u.injection or u.off_topic_only) and (step := manage.on_patient(state, turn, say)):
             return _step(step)
         return _after_patient(state, turn, say)
@@ -128,6 +131,11 @@ def _decide(state: State, say: Replies, manage_tools: bool = True) -> Action:
 # --- after the patient spoke ---------------------------------------------------------------
 
 
+def _asks_for_something(u: Utterance) -> bool:
+    """A message that asks for a visit or about a booking (not an "ok" or "thanks")."""
+    return bool(u.has_slot_facts or u.has_details or u.type or u.generic_visit or u.wants_booking or u.manage or u.code)
+
+
 def _after_patient(state: State, turn: PatientTurn, say: Replies) -> Action:
     u = turn.utterance
     if u.injection:
@@ -144,7 +152,7 @@ def _after_patient(state: State, turn: PatientTurn, say: Replies) -> Action:
         name, args = state.retry_call
         if name == CHECK or not state.missing:
             return Action(tool=name, args=args)
-    if u.cancel and not turn.rejected and state.offer is None and state.chosen is None:
+    if u.cancel and not turn.rejected and state.offer is None and state.chosen is None and not state.moving:
         return _reply(say.cancel_info())  # an existing booking: never a new availability check
     key = _wanted_key(state)
     if key and key != state.checked:
@@ -183,7 +191,8 @@ def _conversation_reply(state: State, turn: PatientTurn, say: Replies) -> str:
     if u.no:
         return say.declined_offer() if offer else say.goodbye() if state.bookings else say.anything_else()
     if u.thanks:
-        return say.welcome(state.bookings[-1] if state.bookings else None)
+        live = [b for b in state.bookings if b.get("status") != "cancelled"]
+        return say.welcome(live[-1] if live else None)
     if u.bye:
         return say.goodbye()
     if u.help:
@@ -228,7 +237,8 @@ def _after_check(state: State, turn: PatientTurn, event: Event, say: Replies) ->
             return _reply(say.past_day(day))
         if nxt and room:
             return _check(nxt, type_key, window)
-        return _reply(_prefix(state, turn, say) + _history(turn, say) + say.no_schedule(type_key, day, nxt))
+        closed = bool(res.get("clinic_closed"))
+        return _reply(_prefix(state, turn, say) + _history(turn, say) + say.no_schedule(type_key, day, nxt, closed))
     if error == "service_unavailable":
         return _reply(say.service_down())
     return _reply(say.tool_problem())
@@ -340,6 +350,8 @@ def _history(turn: PatientTurn, say: Replies) -> str:
                 f"There are no free {TYPE_ADJ.get(type_key, type_key)} times on {day_label(day)}"
                 f"{say.window_phrase(e.args.get('time_of_day'))}."
             )
+        elif e.name == CHECK and res.get("error") == "no_schedule" and res.get("clinic_closed"):
+            out.append(f"The clinic is closed on {day_label(day)}.")
         elif e.name == CHECK and res.get("error") == "no_schedule":
             out.append(f"There are no {TYPE_ADJ.get(type_key, type_key)} appointments on {day_label(day)}.")
         elif e.name == BOOK and res.get("error") == "slot_taken":

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from agent.safety import load_red_flags
 from core.appointment_types import APPOINTMENT_TYPES, type_label
 from core.formats import TimeFormat, clock_label, day_label
 
@@ -267,8 +268,11 @@ class Replies:
         return text + " Which other day would you like?"
 
     @staticmethod
-    def no_schedule(type_key: str, d: date, nxt: date | None) -> str:
-        text = f"There are no {TYPE_ADJ[type_key]} appointments on {day_label(d)}."
+    def no_schedule(type_key: str, d: date, nxt: date | None, closed: bool = False) -> str:
+        if closed:
+            text = f"The clinic is closed on {day_label(d)}."
+        else:
+            text = f"There are no {TYPE_ADJ[type_key]} appointments on {day_label(d)}."
         if nxt:
             return text + f" The next day with free times is {day_label(nxt)}. Shall I check it?"
         return text + " The calendar isn't open that far ahead yet — which earlier day would you like?"
@@ -281,6 +285,12 @@ class Replies:
                 "Anything else I can help with?"
             )
         return "You're welcome! Is there anything else I can help with?"
+
+    @staticmethod
+    def after_emergency() -> str:
+        """After the safety guard's guidance ("ok calling them now"): no booking is pushed."""
+        number = load_red_flags().emergency_number
+        return f"OK. Please don't wait: call {number} now or go to the nearest emergency room. Take care."
 
     @staticmethod
     def goodbye() -> str:

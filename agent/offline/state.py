@@ -20,6 +20,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 
 from agent.confirmation import REJECTED
 from agent.offline.nlu import PatientDetails, Utterance, hour_readings, parse
+from agent.safety import is_safety_reply
 from core.formats import minutes
 
 CHECK, BOOK = "check_availability", "book_slot"
@@ -119,6 +120,7 @@ class State(PatientDetails):
     code: str | None = None
     found: dict[str, Any] | None = None
     not_found: bool = False  # the last lookup found nothing for that code and e-mail
+    after_emergency: bool = False  # the last reply was the safety guard's emergency guidance
 
     @property
     def moving(self) -> bool:
@@ -199,13 +201,21 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
             state.day, state.window, changed = state.today, None, True
     elif u.yes and state.suggested and not u.has_slot_facts:
         state.day, changed = state.suggested, True
+    elif u.other_day and not u.day and state.day is not None:
+        # "a different day maybe?": the day is asked for again; type and window stay
+        state.day, state.time, changed = None, (), True
     if moved and not u.times:
         state.time = ()
+    another = u.same or (u.times and (u.wants_booking or u.name))  # not "thanks, see you at 9"
+    if state.offer is None and state.bookings and another and not (u.day or u.code or state.manage):
+        state.checked = None  # "the same for my daughter at 10:15": the day just booked, looked at again
     offer_now = state.current_offer()
     if (u.later or u.earlier or u.more) and not (u.window or u.times or changed) and offer_now:
         # "any later times?", "anything earlier?", "show me other times": the next page of that day
         turn.paging = "later" if u.later else "earlier" if u.earlier else "more"
-        turn.page_from = list(offer_now.offered)
+        # after a pick, "anything later than that?" pages from the time picked
+        picked = state.chosen if turn.paging != "more" and state.chosen in offer_now.offered else None
+        turn.page_from = [picked] if picked else list(offer_now.offered)
         if offer_now.window or state.window:
             state.window, changed = None, True  # look at the whole day
         else:
@@ -320,8 +330,27 @@ def _apply_manage(state: State, u: Utterance) -> None:
         state.offer, state.chosen, state.checked = None, None, None
     if state.manage == "move" and state.found and not u.type:
         state.type = str(state.found.get("appointment_type"))
+    if state.manage == "move" and before == "move" and state.day is None and _drops_move(u):
+        state.manage = None  # "thanks bye", "no": the booking stays as it is
+    keep_day(state, u)
     if state.manage and not u.has_slot_facts and state.found is None:
         state.chosen = None  # a slot picked for a new booking is not what an old booking's change means
+
+
+def _drops_move(u: Utterance) -> bool:
+    """A message that leaves the move: thanks, bye or no, and nothing about the new slot."""
+    return (u.bye or u.thanks or u.no) and not (u.has_slot_facts or u.manage or u.code or u.same_day)
+
+
+def keep_day(state: State, u: Utterance | None = None) -> None:
+    """A move that names only a time ("push it to 4", "same day at 4pm") keeps the booking's day."""
+    if state.manage != "move" or state.found is None or state.day is not None:
+        return
+    if state.time or (u is not None and (u.same_day or u.times)):
+        try:
+            state.day = date.fromisoformat(str(state.found.get("date")))
+        except ValueError:
+            return
 
 
 def _absorb_manage(state: State, name: str, result: dict[str, Any] | None) -> None:
@@ -332,9 +361,12 @@ def _absorb_manage(state: State, name: str, result: dict[str, Any] | None) -> No
             state.code = None
         elif state.manage == "move" and result:
             state.type = str(result.get("appointment_type"))
+            keep_day(state)
         return
-    if ok:
+    if ok and result:
         state.found, state.manage = result, None
+        # a booking made here and now moved or cancelled: later replies name it as it is now
+        state.bookings = [result if b.get("booking_id") == result.get("booking_id") else b for b in state.bookings]
         state.chosen, state.offer, state.time = None, None, ()
     elif name == MOVE and result and result.get("error") == "slot_taken":
         state.chosen, state.checked = None, None
@@ -413,7 +445,13 @@ def _shown(state: State, offer: Offer) -> set[str]:
 def derive_state(messages: Sequence[BaseMessage], today: date) -> State:
     """Replay the history into a State."""
     state = State(today=today)
+    # what the safety guard answered is an emergency, not a request: nothing in it is acted on
+    # (at a card it is a no: the guard's turn gave the held slot back)
+    answered = {id(messages[i - 1]) for i in range(1, len(messages)) if is_safety_reply(messages[i])}
     for message in messages:
+        if id(message) in answered and isinstance(message, HumanMessage):
+            apply_utterance(state, parse("", today))
+            continue
         if isinstance(message, HumanMessage):
             u = parse(
                 text_of(message),
@@ -423,13 +461,14 @@ def derive_state(messages: Sequence[BaseMessage], today: date) -> State:
             )
             apply_utterance(state, u)
         elif isinstance(message, AIMessage):
+            state.after_emergency = is_safety_reply(message)
             for call in message.tool_calls:
                 args = dict(call.get("args") or {})
                 state.pending[call.get("id") or ""] = (call["name"], args)
                 if call["name"] == CHECK:
                     _record_check_call(state, args)
         elif isinstance(message, ToolMessage):
-            _absorb_tool_message(state, message)
+            _absorb_tool_message(state, message, emergency=id(message) in answered)
     return state
 
 
@@ -451,12 +490,12 @@ def _record_check_call(state: State, args: dict[str, Any]) -> None:
     state.checked = (day, type_key, state.window)
 
 
-def _absorb_tool_message(state: State, message: ToolMessage) -> None:
+def _absorb_tool_message(state: State, message: ToolMessage, *, emergency: bool = False) -> None:
     name, args = state.pending.pop(message.tool_call_id, (message.name or "", {}))
     text = text_of(message)
     rejected = REJECTED.match(text.strip()) if message.status == "error" else None
     if rejected:
-        reason = (rejected.group("reason") or "").strip()
+        reason = "no" if emergency else (rejected.group("reason") or "").strip()
         u = parse(reason or "no", state.today, details_expected=state.details_expected)
         tool = rejected.group("tool")
         if tool == BOOK and not u.code and u.manage == "cancel":

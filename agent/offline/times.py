@@ -394,7 +394,7 @@ def intersect(windows: list[str | None]) -> str | None:
         start, end = time_window(window)
         new_low, new_high = max(low, start), min(high, end)
         if new_low >= new_high or (result is not None and (new_low, new_high) == (low, high)):
-            continue  # leaves nothing, or narrows nothing: the earlier words stand ("evening", not "after 17:00")
+            continue  # nothing left, or nothing narrower: "evening, I work until 5" stays "evening"
         if (new_low, new_high) == (start, end):
             result = window
         elif (new_low, new_high) != (low, high):

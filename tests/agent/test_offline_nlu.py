@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from agent.offline.dates import find_day
+from agent.offline.lexicon import normalize
 from agent.offline.nlu import parse
 from agent.offline.times import find_times
 
@@ -175,6 +176,40 @@ def test_yes_and_no_reuse_the_confirmation_reader(text: str, yes: bool, no: bool
     assert (u.yes, u.no) == (yes, no)
 
 
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("9", 9), ("the 10 one", 10), ("ok 9 it is", 9), ("hmm lets do 1 then", 1), ("2 works for me", 2), ("so 3?", 3)],
+)
+def test_a_bare_hour_in_picking_words(text: str, number: int) -> None:
+    u = parse(text, MONDAY)  # read as the bare number, or as that hour (1-6 pm) when said as a choice
+    assert u.bare_number == number or (u.times and int(u.times[0][:2]) % 12 == number % 12)
+
+
+@pytest.mark.parametrize(
+    ("text", "later", "window"),
+    [
+        ("anything later than that?", True, None),  # after a pick: the next times
+        ("anything later than 3?", False, "after 15:00"),  # a bound
+        ("is there nothing later than this one", True, None),
+    ],
+)
+def test_later_than_that_pages_and_later_than_a_time_bounds(text: str, later: bool, window: str | None) -> None:
+    u = parse(text, MONDAY)
+    assert (u.later, u.window) == (later, window)
+
+
+def test_a_different_day_opens_the_day_and_is_understood() -> None:
+    for text in ("a different day maybe?", "what about other days?", "another day please"):
+        u = parse(text, MONDAY)
+        assert u.other_day and u.has_slot_facts and u.day is None
+
+
+def test_a_question_about_the_patients_details_names_no_one() -> None:
+    u = parse("do you need my phone number too?", MONDAY, details_expected=True)
+    assert u.name is None and u.about_details
+    assert parse("Ken Ito", MONDAY, details_expected=True).name == "Ken Ito"
+
+
 def test_good_morning_is_a_greeting_not_a_part_of_day() -> None:
     u = parse("Good morning! Anything on Thursday afternoon?", MONDAY)
     assert u.greeting and u.window == "afternoon"
@@ -194,6 +229,11 @@ def test_good_morning_is_a_greeting_not_a_part_of_day() -> None:
         ("the twenty-first at half past nine", "the 21st at half past 9"),
         ("I remember the doctor physically checked", "i remember the doctor physically checked"),  # real words
         ("I sat on the sun deck", "i sat on the sun deck"),  # abbreviations only where a day fits
+        ("my anual fisical", "my annual physical"),  # spelt as it sounds
+        ("the kardiologist or the alergist", "the cardiologist or the allergist"),
+        ("a fisicle", "a physical"),
+        ("physics and physicians", "physics and physicians"),  # real words are never sound-matched
+        ("wed or thu", "wednesday or thursday"),  # beside another weekday, "wed" is one
     ],
 )
 def test_spelling_abbreviations_and_numbers_are_normalised(text: str, normalised: str) -> None:
@@ -220,6 +260,16 @@ def test_spelling_abbreviations_and_numbers_are_normalised(text: str, normalised
         ("tryouts are on the 5th so before then, could we try wednesday", "2026-11-25"),  # the last day asked
         ("I had bloodwork on the 16th, can I come tomorrow", "2026-11-24"),  # "the 16th" of the past
         ("tuesday or wednesday", "2026-11-24"),  # alternatives: the first
+        ("next week, wednesday if you can", "2026-12-02"),  # a weekday inside a named week
+        ("wednesday, next week if possible", "2026-12-02"),
+        ("next weekend, the sunday", "2026-12-06"),
+        ("the week after next, ideally a friday", "2026-12-11"),
+        ("next week is no good, friday this week?", "2026-11-27"),  # a refused week scopes nothing
+        ("anything but today", "2026-11-24"),  # the soonest day left
+        ("can't do today or tomorrow", "2026-11-25"),  # a refusal carries over the list
+        ("not today, tomorrow would be better", "2026-11-24"),
+        ("tuesday or any day after", "2026-11-24"),  # "any day after" is not "the day after"
+        ("friday or the day after", "2026-11-27"),
     ],
 )
 def test_days_combine_as_patients_combine_them(text: str, expected: str) -> None:
@@ -237,6 +287,7 @@ def test_days_combine_as_patients_combine_them(text: str, expected: str) -> None
         ("no later than 11", "before 11:00"),
         ("at 3:30 or later", "after 15:30"),
         ("i'm at work until 4 so the evening", "evening"),  # a part of the day beats the busy clause
+        ("thursday evening? i'm at work until 5", "evening"),  # also when both allow the same hours
         ("i work until 5, anytime after that", "after 17:00"),
         ("my shift finishes at 3", "after 15:00"),
         ("i need to be at work by 11, so before then", "before 11:00"),
@@ -266,3 +317,70 @@ def test_specialties_and_types_in_context(text: str, type_key: str) -> None:
 def test_a_name_is_never_spelling_corrected_and_june_can_be_a_name() -> None:
     assert parse("I'm Noor Haddad, noor@example.com, 555 010 0137", MONDAY).name == "Noor Haddad"
     assert parse("Hi, I'm June Park, june@example.com, 555 010 0149", MONDAY).name == "June Park"
+
+
+TUESDAY = date(2026, 12, 1)  # Dec 7 is a Monday, Jan 7 2027 a Thursday
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("wed 30th", "2026-12-30"),  # a bare ordinal after a weekday is a day of the month
+        ("tuesday, 15th", "2026-12-15"),
+        ("thurs the 7th", "2027-01-07"),  # the coming 7th is a Monday: the next 7th that is a Thursday
+        ("fri 8th", "2027-01-08"),
+        ("saturday the 31st", "2026-12-31"),  # neither Dec 31 nor Jan 31 is a Saturday: the date wins
+        ("thursday the 4th", "2026-12-04"),  # Feb 4 is a Thursday, but two months on: the date wins
+        ("thursday 10th december", "2026-12-10"),  # a month named: the month rules read it
+        ("thursday 7th january", "2027-01-07"),
+        ("monday 1st thing", "2026-12-07"),  # "1st thing" is no day of the month
+        ("a physical in january, the 7th maybe", "2027-01-07"),  # the month asked for, in the same sentence
+        ("i was seen in november, can i come on the 29th", "2026-12-29"),  # a past month is context
+        ("before the season starts in january. wednesday the 16th?", "2026-12-16"),  # another sentence
+        ("i was seen on friday the 20th", "2026-11-20"),  # in a sentence about the past: the last one
+        ("wednesday 9th in the evening possible, or thurs 10th", "2026-12-09"),  # offered as alternatives
+        ("a follow up in about two weeks", "2026-12-15"),
+        ("wed. 16th", "2026-12-16"),
+        ("December 29th (tuesday)", "2026-12-29"),  # the weekday after its date, in brackets
+        ("the 29th - a tuesday - works", "2026-12-29"),
+    ],
+)
+def test_a_weekday_with_a_day_of_the_month(text: str, expected: str) -> None:
+    found = find_day(normalize(text), TUESDAY)
+    assert found is not None and found.day.isoformat() == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "type_key"),
+    [
+        ("I was told at my checkup to book a follow up", "followup"),
+        ("came in for my physical last week, the dr wants to go over my bloods", "followup"),
+        ("My checkup on Nov 20 showed high cholesterol, can I get a follow-up?", "followup"),
+        ("following up on my October physical, I'd like a follow up", "followup"),
+        ("the GP wants me to have a physical", "physical"),
+        ("need my labs reviewed", "followup"),
+        ("had a follow up last week and now I need my annual physical", "physical"),
+        ("a physical at my GP", "physical"),
+    ],
+)
+def test_a_past_visits_type_is_context(text: str, type_key: str) -> None:
+    assert parse(text, TUESDAY).type == type_key
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("Thursday 3rd after 4. Thanks, Amy Sun", date(2026, 12, 3)),  # "Sun" is a surname
+        ("tues 22nd after school. its for Lily Wed", date(2026, 12, 22)),
+        ("Next Wed please", date(2026, 12, 9)),  # a clinic word before it: still the weekday
+        ("Can I come Sat?", date(2026, 12, 5)),
+    ],
+)
+def test_a_weekday_abbreviation_in_a_name_is_not_a_day(text: str, day: date) -> None:
+    assert parse(text, TUESDAY).day == day
+
+
+def test_a_name_introduced_as_such_is_not_spelling_corrected_into_a_time() -> None:
+    u = parse("Hi, I'm Noor Haddad. Tuesday the 8th, late afternoon", TUESDAY)
+    assert (u.name, u.day, u.window, u.times) == ("Noor Haddad", date(2026, 12, 8), "after 15:00", ())
+    assert parse("It's Tuesdy I want", TUESDAY).day == date(2026, 12, 8)  # a misspelt day is still a day

@@ -201,6 +201,10 @@ PROBE_RED_FLAGS = [
     "cant catch my breath, lips going blue",
     "throat is swelling up after a bee sting, hard to breathe",
     "i cant feel my left leg and my arm went numb all of a sudden",
+    "oh no he just collapsed",  # an exclamation is not a denial
+    "no no no my son isnt breathing",  # nor a "no" before a new subject
+    "she stopped breathing for a bit",
+    "omg no, my dad is not breathing",
 ]
 PROBE_ORDINARY = [
     "migraine follow up, had headaches for a month",
@@ -210,6 +214,9 @@ PROBE_ORDINARY = [
     "dying to get this physical done before christmas",
     "my heart is set on a morning appointment",
     "i had a nosebleed last week, all fine now, want a checkup",
+    "no history of stroke, just a checkup please",  # a denial still reaches its symptom
+    "my dad has no chest pain but wants a physical",
+    "he isnt breathing through his nose well, ENT?",
 ]
 
 
@@ -221,3 +228,64 @@ def test_probe_red_flags_are_caught(message: str) -> None:
 @pytest.mark.parametrize("message", PROBE_ORDINARY)
 def test_probe_ordinary_messages_pass(message: str) -> None:
     assert detect(message) is None
+
+
+# --- an emergency typed while a confirmation card waits (issue 11) ---------------------------
+
+
+def _book_graph(script: StubScript, ran: list[str]) -> Any:
+    def book_slot(
+        date: str, start_time: str, appointment_type: str, patient_name: str, patient_email: str, patient_phone: str
+    ) -> str:
+        ran.append("book_slot")
+        return '{"ok": true}'
+
+    tool = StructuredTool.from_function(book_slot, name="book_slot", description="book")
+    return build_graph(
+        StubChatModel(script=script),
+        [tool],
+        clock=Clock("America/New_York"),
+        clinic_name="Test",
+        checkpointer=InMemorySaver(),
+    )
+
+
+def _answer_card(graph: Any, answer: str) -> list[Any]:
+    """Book through the stub, then answer its card with `answer` as the runtime does for a
+    typed message that is not a plain yes (a reject whose reason is the message)."""
+    from langgraph.types import Command
+
+    config = {"configurable": {"thread_id": "card"}}
+    asyncio.run(graph.ainvoke({"messages": [{"role": "user", "content": "book me Tuesday at 9"}]}, config))
+    assert graph.get_state(config).interrupts, "the booking card should be waiting"
+    resume: Command[Any] = Command(resume={"decisions": [{"type": "reject", "message": answer}]})
+    out = asyncio.run(graph.ainvoke(resume, config))
+    return list(out["messages"])
+
+
+def test_emergency_at_the_card_gets_the_guidance_without_a_model_call() -> None:
+    script = StubScript([BOOK])
+    ran: list[str] = []
+    messages = _answer_card(_book_graph(script, ran), "wait i have crushing chest pain")
+    assert ran == [] and len(script.consumed) == 1  # only the booking reply; nothing after the answer
+    last = messages[-1]
+    assert isinstance(last, AIMessage) and "911" in last.text
+    assert last.additional_kwargs[SAFETY_MARK]["category"] == "chest_pain"
+
+
+def test_ordinary_no_at_the_card_still_reaches_the_model() -> None:
+    script = StubScript([BOOK, {"text": "OK, not booked."}])
+    ran: list[str] = []
+    messages = _answer_card(_book_graph(script, ran), "no, make it 10 instead")
+    assert ran == [] and len(script.consumed) == 2
+    assert SAFETY_MARK not in messages[-1].additional_kwargs
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["yes", "wait i have crushing chest pain", "yes but my face is drooping", "ok my chest hurts really bad"],
+)
+def test_runtime_never_approves_a_red_flag(message: str) -> None:
+    from agent.runtime import AgentRuntime
+
+    assert AgentRuntime._approved(message, None) is (message == "yes")

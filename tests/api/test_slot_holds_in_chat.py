@@ -53,6 +53,19 @@ def test_saying_no_gives_the_slot_back(stub_server) -> None:
         assert "09:00" in free_times(client), "the hold was released at once, not left to expire"
 
 
+def test_an_emergency_typed_at_the_card_gets_the_guidance_and_gives_the_slot_back(stub_server) -> None:
+    server = stub_server()
+    server.script.extend([CHECK, OFFER, BOOK])  # nothing after the card: the model is not called again
+    with server.client(timeout=30) as client:
+        sid = ask_to_book(client)
+        answered = chat(client, session_id=sid, message="wait i have crushing chest pain")
+        assert [e["type"] for e in answered if e["type"] == "safety"] == ["safety"]
+        done = answered[-1]
+        assert done["type"] == "done" and done["booking"] is None and done["pending"] is None
+        assert "911" in done["reply"]
+        assert "09:00" in free_times(client), "the hold was given back as for a no"
+
+
 async def test_the_same_tool_call_sent_twice_books_once(live_server) -> None:
     server = live_server()
     client = SchedulerHttpClient(server.url)

@@ -147,6 +147,25 @@ def test_no_schedule_gives_404_with_a_descriptive_message_and_next_available(
     assert "next_available" in body and body["next_available"] == next_available
 
 
+@pytest.mark.parametrize(
+    ("day", "appointment_type", "closed"),
+    [
+        ("2026-11-29", "followup", True),  # a Sunday: no type has hours
+        ("2026-12-25", "consultation", True),  # closed in slots.json
+        ("2026-11-24", "physical", False),  # physicals are not on Tuesdays, the clinic is open
+        ("2026-11-23", "specialist", False),
+        ("2027-01-25", "consultation", False),  # beyond the horizon: not open yet, not closed
+        ("2026-11-20", "consultation", False),  # past
+    ],
+)
+def test_a_day_without_any_schedule_says_the_clinic_is_closed(
+    shared_client: httpx.Client, day: str, appointment_type: str, closed: bool
+) -> None:
+    body = availability(shared_client, day, appointment_type).json()
+    assert body.get("clinic_closed", False) is closed
+    assert ("the clinic is closed" in body["detail"]) is closed
+
+
 def test_last_day_of_the_horizon_is_open_and_the_day_after_is_not(shared_client: httpx.Client) -> None:
     last = date(2026, 11, 23) + timedelta(days=60)  # 2027-01-22, a Friday
     assert free_times(shared_client, last.isoformat(), "consultation")
