@@ -306,6 +306,8 @@ class _Reader:
         """ "morning or early afternoon": two parts of the day offered as alternatives are both
         wanted, so the window is their union when they touch ("before 15:00")."""
         masked = self._masked
+        if " or " not in masked and "/" not in masked:
+            return value
         after = _compiled(_OR_GAP).match(masked, m.end())
         before = re.search(_OR_GAP_BEFORE, masked[: m.start()])
         for pattern, other in parts:
