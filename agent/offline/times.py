@@ -299,8 +299,31 @@ class _Reader:
         for pattern, value in parts:
             if m := self.search(pattern):
                 self.take(m)
-                return value
+                return self._or_part(m, value, parts)
         return None
+
+    def _or_part(self, m: re.Match[str], value: str, parts: list[tuple[str, str]]) -> str:
+        """ "morning or early afternoon": two parts of the day offered as alternatives are both
+        wanted, so the window is their union when they touch ("before 15:00")."""
+        masked = self._masked
+        if " or " not in masked and "/" not in masked:
+            return value
+        after = _compiled(_OR_GAP).match(masked, m.end())
+        before = re.search(_OR_GAP_BEFORE, masked[: m.start()])
+        for pattern, other in parts:
+            compiled = _compiled(pattern)
+            found = compiled.match(masked, after.end()) if after else None
+            if found is None and before:
+                found = next(
+                    (x for x in compiled.finditer(masked, 0, before.start()) if x.end() == before.start()), None
+                )
+            if found is None:
+                continue
+            (a, b), (c, d) = time_window(value), time_window(other)
+            if max(a, c) <= min(b, d):  # they touch or overlap
+                self.take(found)
+                return _as_window(min(a, c), max(b, d))
+        return value
 
 
 # Every rule needs one of these words (a guard, so false hits only cost time).
@@ -340,6 +363,8 @@ _BUSY_PART = (
 )
 _BUSY_FROM_HINT = re.compile(r"start|begin|leave|to\s+(?:go|be)\b|pick|collect|\brun\b")
 _DIGIT_RANGE = re.compile(r"\d\s*(?:[ap]\.?m\.?\s*)?(?:-|–|to|till|til|until)\s*\d")
+_OR_GAP = r"\s*,?\s*(?:or|and/or|/)\s+(?:maybe\s+|perhaps\s+)?(?:in\s+)?(?:the\s+|an?\s+)?"
+_OR_GAP_BEFORE = r"\s*,?\s*(?:or|and/or|/)\s+(?:maybe\s+|perhaps\s+)?(?:in\s+)?(?:the\s+|an?\s+)?$"
 _ONWARDS = rf"\b(?:at\s+)?{_APPROX}(?P<b>{_BOUND})\s*(?:onwards?|on\s+wards?|and\s+(?:after|later|up))\b"
 _EARLIEST_I_CAN = (
     r"\b(?P<w>earliest|latest)\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\s+(?:do|make(?:\s+it)?|"

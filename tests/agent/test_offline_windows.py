@@ -45,6 +45,11 @@ SATURDAY = date(2026, 12, 5)
         ("does tuesday morning work?", "morning"),
         ("I work from home so mornings are fine", "morning"),
         ("after work on tuesday", "evening"),
+        # parts of the day offered together: their union when they touch
+        ("thursday morning or early afternoon", "before 15:00"),
+        ("my shift starts at 3 so thursday morning or early afternoon", "before 15:00"),
+        ("tuesday afternoon or evening", "after 12:00"),
+        ("friday morning or evening", "morning"),  # they don't touch: the first
         # open lower bounds said loosely
         ("from about 1 onwards", "after 13:00"),
         ("Friday 2pm onwards please", "after 14:00"),
