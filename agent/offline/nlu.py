@@ -524,7 +524,6 @@ def _blank_details(low: str, raw: str) -> str:
 
 # a weekday abbreviation that is a surname as typed: "Thanks, Amy Sun", "it's for Lily Wed"
 _NAMED_ABBREVIATION = re.compile(r"\b([A-Z][a-z]+)[ \t]+(Sun|Sat|Mon|Wed)\b(?!['\w])")
-_INTRODUCING_CUES = ("m ", "is ", "'s ", "its ", "Its ", "names ", "Names ")  # "I'm", "I am", "this is", "it's", ...
 _DAY_WORDS = frozenset((*WEEKDAY_NAMES, *MONTH_NAMES, "today", "tomorrow", "tonight"))  # "It's Tuesdy": a day
 # a name introduced as such, whose words the speller must not "correct" ("I'm Noor Haddad": not noon)
 _INTRODUCED = re.compile(
@@ -539,7 +538,9 @@ def _blank_name_words(original: str, low: str) -> str:
     abbreviated = ("Sun" in original or "Sat" in original or "Mon" in original or "Wed" in original) and (
         _NAMED_ABBREVIATION.search(original) is not None
     )
-    introduced = any(cue in original for cue in _INTRODUCING_CUES) and _INTRODUCED.search(original) is not None
+    # "I'm", "I am", "this is", "my name is", "it's", "its", "name's", "names"
+    cue = "m " in original or "is " in original or "'s " in original or "ts " in original or "mes " in original
+    introduced = cue and _INTRODUCED.search(original) is not None
     if not (abbreviated or introduced):
         return low
     cased = " ".join(original.replace("’", "'").split())
@@ -568,6 +569,7 @@ def _name_text(original: str, raw: str) -> str:
     return re.sub(r"[^\W\d_][\w'-]*|\d[\d:./-]*", lambda m: " " * len(m[0]) if _not_a_name(m[0]) else m[0], text)
 
 
+@functools.lru_cache(maxsize=8192)  # pure, and the same words come in every message
 def _not_a_name(word: str) -> bool:
     """Numbers and the clinic's own words as typed in lower case; never a misspelling (a name
     such as "Noor" is one edit from "noon") and never a capitalised word."""
