@@ -73,6 +73,8 @@ _PAST_VISIT = re.compile(
     r"(?:[a-z]+\s+)?$|\b(?:my|his|her|their|our)\s+(?:last|recent|previous|"
     r"january|february|march|april|may|june|july|august|september|october|november|december)\s+$"
 )
+# ... but not what was done then: "I had to get a physical for work", "went in to get my checkup"
+_PAST_ERRAND = re.compile(r"\b(?:had|went|got|came|used)\s+(?:in\s+)?to\s+[a-z]+\s+(?:[a-z]+\s+)?$")
 _ON_PAST_DAY = re.compile(r"\s*(?:(?:was\s+)?(?:on|from|in|of|back\s+in)\s+)?")  # "my checkup on Nov 20"
 # ... and the visit asked for, even in a sentence about the past ("I was told to book a follow up")
 _REQUESTED = re.compile(
@@ -356,7 +358,8 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
             elif _PAST_VISIT.search(before) or dated:
                 rank = 2  # the past visit itself
             else:
-                rank = int(PAST_CLAUSE.search(clause) is not None and not _REQUESTED.search(before))
+                requested = _REQUESTED.search(before) is not None and _PAST_ERRAND.search(before) is None
+                rank = int(PAST_CLAUSE.search(clause) is not None and not requested)
             found.append((rank, m.start(), key, m.span()))
     specialist = [f for f in found if f[2] == "specialist"]
     if found:

@@ -318,6 +318,7 @@ def test_a_weekday_with_a_day_of_the_month(text: str, expected: str) -> None:
         ("a recheck of my blood pressure", "followup"),
         ("to go over my x-ray", "followup"),
         ("had a follow up last week and now I need my annual physical", "physical"),
+        ("I had to get a physical for work last week, now I need a follow-up", "followup"),  # what was done then
         ("a physical at my GP", "physical"),
     ],
 )
