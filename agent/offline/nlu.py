@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from agent.confirmation import is_affirmative, is_negative
-from agent.offline.dates import PAST_CLAUSE, clause_at, find_day
+from agent.offline.dates import find_day, in_past
 from agent.offline.lexicon import (
     ABBREVIATIONS,
     MONTH_NAMES,
@@ -351,7 +351,7 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
     found: list[tuple[int, int, str, tuple[int, int]]] = []
     for key, compiled in _TYPE_RES:
         for m in compiled.finditer(text):
-            clause, before = clause_at(text, m.start()), text[max(0, m.start() - 40) : m.start()]
+            before = text[max(0, m.start() - 40) : m.start()]
             dated = any(_ON_PAST_DAY.fullmatch(text, m.end(), start) for start, _ in past_days if start >= m.end())
             if key == "specialist":
                 rank = 0
@@ -359,7 +359,7 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
                 rank = 2  # the past visit itself
             else:
                 requested = _REQUESTED.search(before) is not None and _PAST_ERRAND.search(before) is None
-                rank = int(PAST_CLAUSE.search(clause) is not None and not requested)
+                rank = int(in_past(text, m.start()) and not requested)
             found.append((rank, m.start(), key, m.span()))
     specialist = [f for f in found if f[2] == "specialist"]
     if found:
