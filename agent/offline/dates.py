@@ -428,10 +428,9 @@ def in_past(text: str, position: int) -> bool:
     a follow up can i come wed 9th" asks for the 9th; "i was seen on the 3rd" is the past 3rd)."""
     start, end = _clause_span(text, position)
     clause, at = text[start:end], position - start
-    pasts = [m.end() for m in PAST_CLAUSE.finditer(clause)]
-    if not pasts:
-        return False
-    before = [e for e in pasts if e <= at]
+    if PAST_CLAUSE.search(clause) is None:
+        return False  # most clauses: no past at all
+    before = [m.end() for m in PAST_CLAUSE.finditer(clause, 0, at)]
     return not before or _ASKING.search(clause, before[-1], at) is None
 
 
