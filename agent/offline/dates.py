@@ -352,13 +352,13 @@ class _Finder:
                 self.add(m, today + timedelta(days=_days(amount, unit)), "offset")
         if digits and "the" in t:
             for m in _finditer(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:one|slot|time|option))", t):
-                backwards = PAST_CLAUSE.search(clause_at(t, m.start())) is not None
+                backwards = in_past(t, m.start())
                 self.add(m, _day_of_month(int(m[1]), today, backwards), "dom", explicit=True)
         if digits and _WEEKDAY_HIT.search(t):
             # a bare ordinal right after a weekday ("wed 30th", "Tuesday 29th"): a day of the month,
             # merged with its weekday by _combine (with a month after it, the month rules read it)
             for m in _finditer(rf"\b{_WD}\s*[,.]?\s+(\d{{1,2}})(?:st|nd|rd|th)\b{_MONTH_AHEAD}", t):
-                backwards = PAST_CLAUSE.search(clause_at(t, m.start())) is not None
+                backwards = in_past(t, m.start())
                 day = _day_of_month(int(m[2]), today, backwards)
                 if day is not None:
                     self.found.append(_Mention(day, m.start(2), m.end(), "dom", explicit=True))
@@ -411,13 +411,37 @@ class _Finder:
 
 def clause_at(text: str, position: int) -> str:
     """The clause around `position`: between the nearest breaks (punctuation, and/but/so)."""
+    start, end = _clause_span(text, position)
+    return text[start:end]
+
+
+def _clause_span(text: str, position: int) -> tuple[int, int]:
     start = 0
     for b in _CLAUSE_BREAK.finditer(text):
         if b.end() <= position:
             start = b.end()
         elif b.start() >= position:
-            return text[start : b.start()]
-    return text[start:]
+            return start, b.start()
+    return start, len(text)
+
+
+# what asks for a visit: after it, a day in a run-on sentence about the past is the day asked for
+_ASKING = re.compile(
+    r"\b(?:can|could|would|will|need|needs|want|wants|like|book|schedule|please|pls|how\s+about|what\s+about|"
+    r"maybe|possible|available|come\s+(?:back|in))\b"
+)
+
+
+def in_past(text: str, position: int) -> bool:
+    """Whether `position` is in a sentence about the past: its clause names the past, and no request
+    comes between the last past word before it and it ("i had my physical on nov 20 the doctor wants
+    a follow up can i come wed 9th" asks for the 9th; "i was seen on the 3rd" is the past 3rd)."""
+    start, end = _clause_span(text, position)
+    clause, at = text[start:end], position - start
+    if PAST_CLAUSE.search(clause) is None:
+        return False  # most clauses: no past at all
+    before = [m.end() for m in PAST_CLAUSE.finditer(clause, 0, at)]
+    return not before or _ASKING.search(clause, before[-1], at) is None
 
 
 def _between(text: str, a: _Mention, b: _Mention) -> str:
@@ -509,9 +533,7 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
                 negated = listing or _list_goes_on(text, m, mentions)
         if m.kind == "weekday_plural" and not negated:
             continue  # "I work Mondays" names no day
-        context = _DEADLINE.search(before) is not None or (
-            m.kind not in ("relative",) and PAST_CLAUSE.search(clause_at(text, m.start)) is not None
-        )
+        context = _DEADLINE.search(before) is not None or (m.kind not in ("relative",) and in_past(text, m.start))
         if negated and not (prev and prev.negated):
             listing = _EXCEPT_RE.search(before) is not None
         out.append(replace(m, negated=negated, context=context))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from agent.confirmation import is_affirmative, is_negative
-from agent.offline.dates import PAST_CLAUSE, clause_at, find_day
+from agent.offline.dates import find_day, in_past
 from agent.offline.lexicon import (
     ABBREVIATIONS,
     MONTH_NAMES,
@@ -73,6 +73,8 @@ _PAST_VISIT = re.compile(
     r"(?:[a-z]+\s+)?$|\b(?:my|his|her|their|our)\s+(?:last|recent|previous|"
     r"january|february|march|april|may|june|july|august|september|october|november|december)\s+$"
 )
+# ... but not what was done then: "I had to get a physical for work", "went in to get my checkup"
+_PAST_ERRAND = re.compile(r"\b(?:had|went|got|came|used)\s+(?:in\s+)?to\s+[a-z]+\s+(?:[a-z]+\s+)?$")
 _ON_PAST_DAY = re.compile(r"\s*(?:(?:was\s+)?(?:on|from|in|of|back\s+in)\s+)?")  # "my checkup on Nov 20"
 # ... and the visit asked for, even in a sentence about the past ("I was told to book a follow up")
 _REQUESTED = re.compile(
@@ -419,12 +421,13 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
     found: list[tuple[int, int, str, tuple[int, int]]] = []
     for key, compiled in _TYPE_RES:
         for m in compiled.finditer(text):
-            clause, before = clause_at(text, m.start()), text[max(0, m.start() - 40) : m.start()]
+            before = text[max(0, m.start() - 40) : m.start()]
             dated = any(_ON_PAST_DAY.fullmatch(text, m.end(), start) for start, _ in past_days if start >= m.end())
             if _PAST_VISIT.search(before) or dated:
                 rank = 2  # the past visit itself
             else:
-                rank = int(PAST_CLAUSE.search(clause) is not None and not _REQUESTED.search(before))
+                requested = _REQUESTED.search(before) is not None and _PAST_ERRAND.search(before) is None
+                rank = int(in_past(text, m.start()) and not requested)
             found.append((rank, m.start(), key, m.span()))
     if found:
         best = [f for f in found if f[0] == min(f[0] for f in found)]
@@ -632,7 +635,6 @@ def _blank_details(low: str, raw: str) -> str:
 
 # a weekday abbreviation that is a surname as typed: "Thanks, Amy Sun", "it's for Lily Wed"
 _NAMED_ABBREVIATION = re.compile(r"\b([A-Z][a-z]+)[ \t]+(Sun|Sat|Mon|Wed)\b(?!['\w])")
-_INTRODUCING_CUES = ("m ", "is ", "'s ", "its ", "Its ", "names ", "Names ")  # "I'm", "I am", "this is", "it's", ...
 _DAY_WORDS = frozenset((*WEEKDAY_NAMES, *MONTH_NAMES, "today", "tomorrow", "tonight"))  # "It's Tuesdy": a day
 # a name introduced as such, whose words the speller must not "correct" ("I'm Noor Haddad": not noon)
 _INTRODUCED = re.compile(
@@ -647,7 +649,9 @@ def _blank_name_words(original: str, low: str) -> str:
     abbreviated = ("Sun" in original or "Sat" in original or "Mon" in original or "Wed" in original) and (
         _NAMED_ABBREVIATION.search(original) is not None
     )
-    introduced = any(cue in original for cue in _INTRODUCING_CUES) and _INTRODUCED.search(original) is not None
+    # "I'm", "I am", "this is", "my name is", "it's", "its", "name's", "names"
+    cue = "m " in original or "is " in original or "'s " in original or "ts " in original or "mes " in original
+    introduced = cue and _INTRODUCED.search(original) is not None
     if not (abbreviated or introduced):
         return low
     cased = " ".join(original.replace("’", "'").split())
@@ -676,7 +680,7 @@ def _name_text(original: str, raw: str) -> str:
     return re.sub(r"[^\W\d_][\w'-]*|\d[\d:./-]*", lambda m: " " * len(m[0]) if _not_a_name(m[0]) else m[0], text)
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=8192)  # pure, and the same words come in every message
 def _not_a_name(word: str) -> bool:
     """Numbers and the clinic's own words as typed in lower case; never a misspelling (a name
     such as "Noor" is one edit from "noon") and never a capitalised word."""

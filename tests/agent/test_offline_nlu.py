@@ -368,6 +368,7 @@ def test_a_weekday_with_a_day_of_the_month(text: str, expected: str) -> None:
         ("a recheck of my blood pressure", "followup"),
         ("to go over my x-ray", "followup"),
         ("had a follow up last week and now I need my annual physical", "physical"),
+        ("I had to get a physical for work last week, now I need a follow-up", "followup"),  # what was done then
         ("a physical at my GP", "physical"),
     ],
 )
@@ -392,3 +393,18 @@ def test_a_name_introduced_as_such_is_not_spelling_corrected_into_a_time() -> No
     u = parse("Hi, I'm Noor Haddad. Tuesday the 8th, late afternoon", TUESDAY)
     assert (u.name, u.day, u.window, u.times) == ("Noor Haddad", date(2026, 12, 8), "after 15:00", ())
     assert parse("It's Tuesdy I want", TUESDAY).day == date(2026, 12, 8)  # a misspelt day is still a day
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "past_day"),
+    [
+        # a run-on with no full stop: after the request, the day is the one asked for
+        ("i had my physical on nov 20 the doctor wants a follow up can i come wed 9th", date(2026, 12, 9), None),
+        ("my son was seen on the 20th he needs a follow up tuesday 15th", date(2026, 12, 15), None),
+        ("I was told to come back on the 15th", date(2026, 12, 15), None),
+        ("i was seen on the 3rd", None, date(2026, 11, 3)),  # nothing asked: the past 3rd
+    ],
+)
+def test_a_run_on_sentence_about_the_past_then_a_request(text: str, day: date | None, past_day: date | None) -> None:
+    u = parse(text, TUESDAY)
+    assert (u.day, u.past_day) == (day, past_day)
