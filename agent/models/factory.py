@@ -54,7 +54,9 @@ def make_model(
         )
     if choice.provider == "offline":
         from agent.offline import OfflineChatModel
+        from agent.offline.model import warm_up
 
+        warm_up()  # at start-up, not on the first patient's message
         return OfflineChatModel(clock=clock, clinic_name=settings.clinic_name, time_format=settings.display_time_format)
     if choice.provider == "stub":
         return StubChatModel(script=stub_script or StubScript())
