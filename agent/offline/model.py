@@ -131,4 +131,3 @@ def warm_up() -> None:
     model = OfflineChatModel(clock=Clock("UTC", datetime(2026, 1, 5, 9, 0)))
     for text in _WARM_UP:
         model._act([HumanMessage(text)])
-
