@@ -136,7 +136,12 @@ def _graph(script: StubScript, ran: list[str]) -> Any:
         ran.append("check_availability")
         return '{"ok": true, "available_slots": []}'
 
-    tool = StructuredTool.from_function(check_availability, name="check_availability", description="check")
+    return _stub_graph(script, check_availability)
+
+
+def _stub_graph(script: StubScript, function: Any) -> Any:
+    """The real graph with the stub model and one recording tool."""
+    tool = StructuredTool.from_function(function, name=function.__name__, description=function.__name__)
     return build_graph(
         StubChatModel(script=script),
         [tool],
@@ -240,14 +245,7 @@ def _book_graph(script: StubScript, ran: list[str]) -> Any:
         ran.append("book_slot")
         return '{"ok": true}'
 
-    tool = StructuredTool.from_function(book_slot, name="book_slot", description="book")
-    return build_graph(
-        StubChatModel(script=script),
-        [tool],
-        clock=Clock("America/New_York"),
-        clinic_name="Test",
-        checkpointer=InMemorySaver(),
-    )
+    return _stub_graph(script, book_slot)
 
 
 def _answer_card(graph: Any, answer: str) -> list[Any]:
