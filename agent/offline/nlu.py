@@ -31,7 +31,7 @@ _PHONE = re.compile(r"(?<![\w:/@.])\+?\(?\d[\d\s().-]{2,24}\d\)?(?![\w:/@])")
 _NAME_WORD = r"[^\W\d_][^\W\d_'\-]*(?:['\-][^\W\d_]+)*"
 
 _SPECIALTIES = (
-    r"specialists?|dermatolog\w*|skin\s+(?:doctor|specialist)|cardiolog\w*|heart\s+(?:doctor|specialist)|"
+    r"specialists?|dermatolog\w*|derms?\b|skin\s+(?:doctor|specialist)|cardiolog\w*|heart\s+(?:doctor|specialist)|"
     r"neurolog\w*|\bent\b|ear,?\s+nose,?\s+(?:and\s+)?throat|orthop(?:a)?edic\w*|allergist|allergy\s+specialist|"
     r"immunolog\w*|urolog\w*|ophthalmolog\w*|eye\s+(?:doctor|specialist)|gastroenterolog\w*|rheumatolog\w*|"
     r"podiatr\w*|foot\s+doctor|endocrinolog\w*|sports\s+medicine|gyn(?:a)?ecolog\w*|pulmonolog\w*|"

@@ -309,6 +309,7 @@ def test_bounds_negations_and_busy_clauses(text: str, window: str) -> None:
         ("my physical was last week and I need to go over the results", "followup"),  # the physical is context
         ("just to check in about my new meds", "followup"),
         ("my GP referred me to orthopedics", "specialist"),
+        ("can i get a derm appt friday", "specialist"),  # the short form
     ],
 )
 def test_specialties_and_types_in_context(text: str, type_key: str) -> None:
