@@ -18,13 +18,23 @@ import httpx
 from tests.support.killed_turn import BOOKED, PATIENT, KillAfterBooking
 from tests.support.openai_server import OpenAICompatibleServer, openai_provider
 from tests.support.servers import wait_until
-from tests.support.sse import aiter_events, chat
+from tests.support.sse import aiter_events, chat, iter_events
 from tests.support.stub_turns import BOOK, CHECK, OFFER
 
 
 def confirmed_bookings(database: Path) -> list[tuple[str, str]]:
     with sqlite3.connect(database) as db:
         return db.execute("SELECT date, start_time FROM bookings WHERE status = 'confirmed'").fetchall()
+
+
+def chat_once_free(client: httpx.Client, **body: Any) -> list[dict[str, Any]] | None:
+    """One POST /api/chat, or None on the 409 a session answers while its last turn is still
+    finishing (its reply is saved just before the session is released)."""
+    with client.stream("POST", "/api/chat", json=body) as response:
+        if response.status_code == 409:
+            return None
+        assert response.status_code == 200, response.read()
+        return [sse["data"] for sse in iter_events(response)]
 
 
 def transcript(client: httpx.Client, sid: str) -> list[dict[str, Any]]:
@@ -69,7 +79,7 @@ async def test_a_patient_who_disconnects_right_after_the_booking_still_has_it_in
         assert [r["data"]["start_time"] for r in booking_results(messages)] == ["09:00"]
         assert client.get(f"/api/chat/{sid}").json()["pending"] is None
         # The patient, not knowing, says yes again: nothing is booked twice, no "slot taken".
-        again = chat(client, session_id=sid, message="yes")
+        again = wait_until(lambda: chat_once_free(client, session_id=sid, message="yes"), 10.0, what="a free session")
     assert again[-1]["type"] == "done" and again[-1]["reply"] == "You're all set, see you then."
     assert not [e for e in again if e["type"] == "tool_call"]
     assert confirmed_bookings(database) == [("2026-12-01", "09:00")]
