@@ -253,13 +253,13 @@ class AgentRuntime:
             return bool(confirm)
         return is_affirmative(message or "", tool) and detect(message or "") is None
 
-    @classmethod
-    def _graph_input(cls, message: str | None, confirm: bool | None, pending: events.Event | None) -> Any:
-        """A new patient message, or the answer that resumes a run paused for confirmation."""
+    @staticmethod
+    def _graph_input(message: str | None, confirm: bool | None, pending: events.Event | None, approved: bool) -> Any:
+        """A new patient message, or the answer (`approved`, as the turn decided it) that resumes
+        a run paused for confirmation."""
         if pending is None:
             return {"messages": [HumanMessage(message or "")]}
         answer = message if message is not None else ("yes" if confirm else DECLINED_BY_BUTTON)
-        approved = cls._approved(message, confirm, pending["name"])
         decision = {"type": "approve"} if approved else {"type": "reject", "message": answer}
         return Command(
             resume={"decisions": [decision]},
@@ -279,7 +279,7 @@ class AgentRuntime:
         deadline = asyncio.timeout(TURN_SECONDS)
         try:
             emit(events.session(turn.session_id, self.settings.display_time_format))
-            graph_input = self._graph_input(message, confirm, pending)
+            graph_input = self._graph_input(message, confirm, pending, bool(turn.approved))
             async with deadline:
                 self._deadlines[turn.session_id] = deadline
                 done = await run_graph(

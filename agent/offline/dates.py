@@ -597,11 +597,16 @@ def _list_goes_on(text: str, m: _Mention, mentions: list[_Mention]) -> bool:
     return False
 
 
+def _refused_weekdays(mentions: list[_Mention]) -> set[int]:
+    """The weekdays refused ("not monday or tuesday", "except wed")."""
+    return {m.day.weekday() for m in mentions if m.negated and m.weekday is not None}
+
+
 def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | None:
     """'next week but not Monday': the first day of that week that is not excluded. With no week
     and no other day asked for, 'anything but Monday' / 'not today' is the soonest day left."""
     refused = [m for m in mentions if m.negated and m.weekday is not None]
-    excluded = {m.day.weekday() for m in refused}
+    excluded = _refused_weekdays(mentions)
     refused_days = {m.day for m in mentions if m.negated and m.kind == "relative"}
     weeks = [m for m in mentions if not m.negated and m.week] or [
         m for m in mentions if m.kind == "weekday_next" and m.negated
@@ -694,8 +699,7 @@ def find_day(text: str, today: date) -> DayMatch | None:
     past_spans = tuple((m.start, m.end) for m in mentions if m.day < today)
     mentions = _in_named_week(text, _away_ranges(text, mentions), today)
     if (week := _excluding_weekdays(mentions, today)) is not None:
-        refused = tuple(sorted({m.day.weekday() for m in mentions if m.negated and m.weekday is not None}))
-        soonest = refused if week.kind == "soonest" else ()
+        soonest = tuple(sorted(_refused_weekdays(mentions))) if week.kind == "soonest" else ()
         return DayMatch(week.day, (week.start, week.end), None, spans, past_spans, soonest)
     wanted = [m for m in mentions if not m.negated and not m.context and m.day >= today]
     if not wanted:

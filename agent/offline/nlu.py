@@ -24,7 +24,7 @@ from agent.offline.lexicon import (
     normalize,
 )
 from agent.offline.times import find_times, parse_clock
-from core.formats import is_email
+from core.formats import NUMBER_WORDS, is_email
 
 _EMAIL = re.compile(r"[^\s,;:<>()\"']*@[^\s,;:<>()\"']*")
 _PHONE = re.compile(r"(?<![\w:/@.])\+?\(?\d[\d\s().-]{2,24}\d\)?(?![\w:/@])")
@@ -722,7 +722,7 @@ _SHIFTS = (
     ),
     re.compile(rf"\b{_AMOUNT}\s+(?P<way>later|earlier)\b"),
 )
-_COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
+_COUNTS = {**NUMBER_WORDS, "a": 1, "an": 1}  # the words _AMOUNT allows
 
 
 def _shift(norm: str) -> int | None:

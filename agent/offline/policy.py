@@ -350,10 +350,8 @@ def _history(turn: PatientTurn, say: Replies) -> str:
                 f"There are no free {TYPE_ADJ.get(type_key, type_key)} times on {day_label(day)}"
                 f"{say.window_phrase(e.args.get('time_of_day'))}."
             )
-        elif e.name == CHECK and res.get("error") == "no_schedule" and res.get("clinic_closed"):
-            out.append(f"The clinic is closed on {day_label(day)}.")
         elif e.name == CHECK and res.get("error") == "no_schedule":
-            out.append(f"There are no {TYPE_ADJ.get(type_key, type_key)} appointments on {day_label(day)}.")
+            out.append(say.no_appointments(type_key, day, bool(res.get("clinic_closed"))))
         elif e.name == BOOK and res.get("error") == "slot_taken":
             out.append(say.slot_taken(str(e.args.get("start_time")), day))
     return " ".join(out) + (" " if out else "")

@@ -268,11 +268,15 @@ class Replies:
         return text + " Which other day would you like?"
 
     @staticmethod
-    def no_schedule(type_key: str, d: date, nxt: date | None, closed: bool = False) -> str:
+    def no_appointments(type_key: str, d: date, closed: bool = False) -> str:
+        """Why a day has no times: the clinic is closed, or it has none of that type."""
         if closed:
-            text = f"The clinic is closed on {day_label(d)}."
-        else:
-            text = f"There are no {TYPE_ADJ[type_key]} appointments on {day_label(d)}."
+            return f"The clinic is closed on {day_label(d)}."
+        return f"There are no {TYPE_ADJ.get(type_key, type_key)} appointments on {day_label(d)}."
+
+    @classmethod
+    def no_schedule(cls, type_key: str, d: date, nxt: date | None, closed: bool = False) -> str:
+        text = cls.no_appointments(type_key, d, closed)
         if nxt:
             return text + f" The next day with free times is {day_label(nxt)}. Shall I check it?"
         return text + " The calendar isn't open that far ahead yet — which earlier day would you like?"

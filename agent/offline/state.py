@@ -21,7 +21,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from agent.confirmation import REJECTED
 from agent.offline.nlu import PatientDetails, Utterance, hour_readings, parse
 from agent.safety import is_safety_reply
-from core.formats import minutes
+from core.formats import hhmm, minutes
 
 CHECK, BOOK = "check_availability", "book_slot"
 DEFAULT_TYPE = "consultation"  # what a visit with no type named is (the replies say so)
@@ -207,8 +207,7 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         state.day, state.time, changed = None, (), True
     if moved and not u.times:
         state.time = ()
-    another = u.same or (u.times and (u.wants_booking or u.name))  # not "thanks, see you at 9"
-    if state.offer is None and state.bookings and another and not (u.day or u.code or state.manage):
+    if state.offer is None and state.bookings and _another_visit(u) and not (u.day or u.code or state.manage):
         state.checked = None  # "the same for my daughter at 10:15": the day just booked, looked at again
     offer_now = state.current_offer()
     if (u.later or u.earlier or u.more) and not (u.window or u.times or changed) and offer_now:
@@ -300,6 +299,12 @@ def _outside_refused(state: State, u: Utterance) -> date | None:
     )
 
 
+def _another_visit(u: Utterance) -> bool:
+    """After a booking here: another visit like it ("the same for my daughter", "another at 2",
+    "and 10:15 for Ivy Park"), not "thanks, see you at 9"."""
+    return u.same or bool(u.times and (u.wants_booking or u.name))
+
+
 def _asks_for_visit(u: Utterance) -> bool:
     """A request for a new visit (what the model answers by checking a day, or asking for one)."""
     request = u.generic_visit or u.wants_booking or u.window or u.times or u.earliest or u.day
@@ -359,7 +364,7 @@ def _new_time_for_booking(state: State, u: Utterance) -> bool:
     follow-up at 2"), and not "thanks, see you at 9" (its own time, or a goodbye)."""
     if not (u.times and state.bookings and state.offer is None) or u.day or u.type:
         return False
-    if u.same or u.name or u.wants_booking or u.thanks or u.bye:
+    if _another_visit(u) or u.thanks or u.bye:
         return False
     return str(state.bookings[-1].get("start_time")) not in u.times
 
@@ -376,7 +381,7 @@ def _apply_shift(state: State) -> None:
     start = minutes(str(state.found.get("start_time"))) + state.shift
     state.shift = None
     if 0 <= start < 24 * 60:
-        state.time = (f"{start // 60:02d}:{start % 60:02d}",)
+        state.time = (hhmm(start),)
         state.chosen = None
 
 

@@ -61,6 +61,9 @@ _FREE_FROM = (
     r"(?:my|his|her)\s+shift\s+(?:finishes|ends)|(?:school|work|class)\s+(?:finishes|ends|is\s+out))\s+(?:at|by)\s+"
 )
 
+# "... so anything after that" / "... before then": the side of the busy time asked for
+_AFTER_THAT = r"\b(?:(?:any\s*time|anything|sometime)\s+)?(?:after\s+(?:that|then)|from\s+then)\b"
+_BEFORE_THAT = r"\b(?:before\s+(?:that|then))\b"
 _BUSY_FROM = (
     r"\b(?:(?:i|he|she|we|they)\s+)?(?:(?:start|begin)s?(?:\s+(?:work|school|class|college|uni|(?:my|his|her)\s+shift))|"
     r"(?:have|need|got)\s+to\s+(?:leave|go|be\s+(?:off|gone))|(?:my|his|her)\s+shift\s+(?:starts|begins)|"
@@ -177,13 +180,11 @@ class _Reader:
             )
         ):
             self.take(m)
-            before = self.search(r"\b(?:before\s+(?:that|then))\b")
+            before = self.search(_BEFORE_THAT)
             if before:
                 self.take(before)
                 return _window("before", m["a"])
-            if after := self.search(
-                r"\b(?:(?:any\s*time|anything|sometime)\s+)?(?:after\s+(?:that|then)|from\s+then)\b"
-            ):
+            if after := self.search(_AFTER_THAT):
                 self.take(after)
             end = _range(m["a"], m["b"])
             return f"after {end[-5:]}" if end else None
@@ -196,8 +197,8 @@ class _Reader:
             self.take(m)
             return None
         self.take(m)
-        after = self.search(r"\b(?:(?:any\s*time|anything|sometime)\s+)?(?:after\s+(?:that|then)|from\s+then)\b")
-        before = self.search(r"\b(?:before\s+(?:that|then))\b")
+        after = self.search(_AFTER_THAT)
+        before = self.search(_BEFORE_THAT)
         if before and not after:
             self.take(before)
             return _window("before", m["b"])
@@ -359,12 +360,12 @@ _BUSY_CUE = (
 _BUSY_PART = (
     _BUSY_CUE + r"(?:(?!\b(?:best|better|good|fine|great|well|ideal|ideally|prefer\w*|suits?|ok|okay|for\s+me|free|"
     r"available|easiest|so|but|though|then)\b)[^.,;!?\n]){0,30}?"
-    r"\b(?:in\s+the\s+|on\s+|all\s+|every\s+|most\s+)?(?P<p>mornings?|afternoons?|evenings?)\b"
+    rf"\b(?:in\s+the\s+|on\s+|all\s+|every\s+|most\s+)?(?P<p>{_PART[1:-1]})\b"
 )
 _BUSY_FROM_HINT = re.compile(r"start|begin|leave|to\s+(?:go|be)\b|pick|collect|\brun\b")
 _DIGIT_RANGE = re.compile(r"\d\s*(?:[ap]\.?m\.?\s*)?(?:-|–|to|till|til|until)\s*\d")
 _OR_GAP = r"\s*,?\s*(?:or|and/or|/)\s+(?:maybe\s+|perhaps\s+)?(?:in\s+)?(?:the\s+|an?\s+)?"
-_OR_GAP_BEFORE = r"\s*,?\s*(?:or|and/or|/)\s+(?:maybe\s+|perhaps\s+)?(?:in\s+)?(?:the\s+|an?\s+)?$"
+_OR_GAP_BEFORE = _OR_GAP + "$"
 _ONWARDS = rf"\b(?:at\s+)?{_APPROX}(?P<b>{_BOUND})\s*(?:onwards?|on\s+wards?|and\s+(?:after|later|up))\b"
 _EARLIEST_I_CAN = (
     r"\b(?P<w>earliest|latest)\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\s+(?:do|make(?:\s+it)?|"
@@ -372,11 +373,11 @@ _EARLIEST_I_CAN = (
 )
 _LOOSE_BOUND_HINT = re.compile(r"onward|on\s+wards|and\s+(?:after|later|up)|earliest|latest")
 _SO = r"\b(?:so|therefore|hence|which\s+means|meaning)\b"
-_PARTS_RE = re.compile(r"\b(?P<p>mornings?|afternoons?|evenings?)\b")
+_PARTS_RE = re.compile(rf"\b(?P<p>{_PART[1:-1]})\b")
 _PART_OF_DAY_HINT = re.compile(r"morning|afternoon|evening|tonight|lunch|first\s+thing|after\s+work")
 _SO_HINT = re.compile(r"\bso\b|therefore|hence|which\s+means|meaning")
 _BUSY_PART_AFTER = (
-    r"\b(?P<p>mornings?|afternoons?|evenings?)\s+(?:are|is|'s)\s+(?:when|taken\s+up\s+(?:by|with)|full\s+(?:of|with)|"
+    rf"\b(?P<p>{_PART[1:-1]})\s+(?:are|is|'s)\s+(?:when|taken\s+up\s+(?:by|with)|full\s+(?:of|with)|"
     r"because\s+of)\b[^.,;!?\n]{0,30}?"
     + _BUSY_CUE.replace(r"(?:(?:i|we|he|she|they|you)\s+", r"(?:(?:i|we|he|she|they|you)\s+(?:do\s+)?", 1)
 )
