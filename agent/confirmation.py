@@ -53,6 +53,7 @@ _AGREEING = re.compile(
     r"ideal|brilliant|spot on)|(?:sounds|looks) (?:good|great|fine|perfect|lovely|right|ok|okay|brilliant)|"
     r"(?:that|it|this) works|works for me|that'?ll do)(?![\w'])|👍"
 )
+_DIGIT = re.compile(r"\d")
 _AROUND_AGREEING = re.compile(
     r"(?<![\w'])(?:please|pls|plz|thanks|thank you|thankyou|thx|ty|cheers|ta|now|then|so|much|very|really|oh|ah|"
     r"um+|well|and|x+|mate|for me|by me|nicely|that|thats|that's|all|just|haha|lol)(?![\w'])"
@@ -61,6 +62,8 @@ _AROUND_AGREEING = re.compile(
 
 def _agreeing_only(norm: str) -> bool:
     """Only words of agreement and the words around them, with at least one that agrees."""
+    if _DIGIT.search(norm):
+        return False  # a time or a date: never a plain yes (and most messages end here)
     rest, agreed = _AGREEING.subn(" ", norm)
     return bool(agreed) and not _AROUND_AGREEING.sub(" ", rest).strip()
 

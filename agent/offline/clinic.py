@@ -9,6 +9,7 @@ to cancel: the topic words below decide, before the rest of the policy reads the
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -46,11 +47,17 @@ def asks_about_clinic(u: Utterance) -> bool:
     understand")."""
     if u.injection or u.has_details or u.about_details:
         return False  # a message giving (or asking about) name/e-mail/phone is the booking going on
-    if _TOPICS.search(u.text):
+    if _names_a_topic(u.text):
         return True
     visit = u.has_slot_facts or u.generic_visit or u.wants_booking or u.medical
     social = u.yes or u.no or u.greeting or u.thanks or u.bye or u.help or u.cancel or u.retry or u.off_topic
     return bool(_QUESTION.search(u.text)) and not visit and not social
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_a_topic(text: str) -> bool:
+    """Cached: the model asks again of the same message after each tool result."""
+    return _TOPICS.search(text) is not None
 
 
 def answer(result: dict[str, Any] | None, clock: Callable[[str], str] | None = None) -> str:

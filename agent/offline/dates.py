@@ -257,6 +257,24 @@ def _finditer(pattern: str, text: str) -> Iterator[re.Match[str]]:
     return _compiled(pattern).finditer(text)
 
 
+# (pattern, rule, words of which one must be in the text for the pattern to match)
+_WEEKDAY_RULES: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = tuple(
+    (re.compile(pattern), rule, words)
+    for pattern, rule, words in (
+        (rf"\bnext\s+week'?s?\s+{_WD}\b", "next", ("next",)),
+        (rf"\b{_WD}\s+(?:of\s+)?next\s+week\b", "next", ("next",)),
+        (rf"\bthe\s+{_WD}\s+after\s+next\b", "after_next", ("next",)),
+        (rf"\bnext\s+{_WD}\b", "next", ("next",)),
+        (rf"\blast\s+{_WD}\b", "last", ("last",)),
+        (rf"\b(?:this\s+coming|this|coming|on)\s+{_WD}\b", "this", ("this", "coming", "on")),
+        (rf"\bthat\s+{_WD}\b", "that", ("that",)),
+        (rf"\b{_WD}\s+week\b(?!\s+(?:after|from|on|today))", "week_on", ("week",)),  # British: "Monday week"
+        (rf"\b{_WD}(?!s\b)\b", "bare", ()),
+        (rf"\b{_WD}s\b", "plural", ()),  # "not Mondays": kept only when refused
+    )
+)
+
+
 class _Finder:
     """Collects the mentions of days in one text."""
 
@@ -384,20 +402,10 @@ class _Finder:
         t = self.text
         if not _WEEKDAY_HIT.search(t):
             return
-        rules: list[tuple[str, object]] = [
-            (rf"\bnext\s+week'?s?\s+{_WD}\b", "next"),
-            (rf"\b{_WD}\s+(?:of\s+)?next\s+week\b", "next"),
-            (rf"\bthe\s+{_WD}\s+after\s+next\b", "after_next"),
-            (rf"\bnext\s+{_WD}\b", "next"),
-            (rf"\blast\s+{_WD}\b", "last"),
-            (rf"\b(?:this\s+coming|this|coming|on)\s+{_WD}\b", "this"),
-            (rf"\bthat\s+{_WD}\b", "that"),
-            (rf"\b{_WD}\s+week\b(?!\s+(?:after|from|on|today))", "week_on"),  # British: "Monday week"
-            (rf"\b{_WD}(?!s\b)\b", "bare"),
-            (rf"\b{_WD}s\b", "plural"),  # "not Mondays": kept only when refused
-        ]
-        for pattern, rule in rules:
-            for m in _finditer(pattern, t):
+        for pattern, rule, words in _WEEKDAY_RULES:
+            if words and not any(w in t for w in words):
+                continue  # the rule's own words are not in the text
+            for m in pattern.finditer(t):
                 index = _weekday_index(m[1])
                 if rule == "next":
                     day = self.next_weekday(index)
@@ -445,10 +453,18 @@ _ASKING = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1024)
+def _names_past(text: str) -> bool:
+    """Cached: every day and type mentioned in a message asks it of the same text."""
+    return PAST_CLAUSE.search(text) is not None
+
+
 def in_past(text: str, position: int) -> bool:
     """Whether `position` is in a sentence about the past: its clause names the past, and no request
     comes between the last past word before it and it ("i had my physical on nov 20 the doctor wants
     a follow up can i come wed 9th" asks for the 9th; "i was seen on the 3rd" is the past 3rd)."""
+    if not _names_past(text):
+        return False  # most messages: no past anywhere, so in no clause
     start, end = _clause_span(text, position)
     clause, at = text[start:end], position - start
     if PAST_CLAUSE.search(clause) is None:
@@ -549,7 +565,7 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
         context = _DEADLINE.search(before) is not None or (m.kind not in ("relative",) and in_past(text, m.start))
         if negated and not (prev and prev.negated):
             listing = _EXCEPT_RE.search(before) is not None
-        out.append(replace(m, negated=negated, context=context))
+        out.append(m if (negated, context) == (m.negated, m.context) else replace(m, negated=negated, context=context))
     # refused after a list: "monday and tuesday are no good", "monday, tuesday and wednesday are out"
     chain = False  # the mention after this one is refused by what follows the list
     for i in range(len(out) - 1, 0, -1):

@@ -181,14 +181,26 @@ def normalize(text: str) -> str:
     last = 0
     for m in _WORD.finditer(low):
         word = m[0]
-        out.append(low[last : m.start()])
-        fixed = correct(word)
-        if fixed == word:
+        fixed = _fixed(word)
+        if fixed is None:  # an abbreviation that is also a word: its neighbours decide
             fixed = _abbreviation(word, low[: m.start()], low[m.end() :])
-        out.append(fixed)
-        last = m.end()
+        if fixed != word:
+            out += (low[last : m.start()], fixed)
+            last = m.end()
     out.append(low[last:])
     return clock_idioms(str(alpha2digit("".join(out), "en")))
+
+
+@functools.cache
+def _fixed(word: str) -> str | None:
+    """`word` corrected or spelled out, or None where the words around it decide; cached, as
+    the same words come in every message."""
+    fixed = correct(word)
+    if fixed != word:
+        return fixed
+    if word in _AMBIGUOUS and word not in ("dr", "doc", "apt"):
+        return None
+    return ABBREVIATIONS.get(word, word)
 
 
 _HOUR_WORD = r"(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")"
@@ -222,9 +234,12 @@ def _past_to(m: re.Match[str]) -> str:
 def clock_idioms(text: str) -> str:
     """Spoken clock times as digits: "twenty past ten" -> 10:20, "quarter to 4" stays for the
     time parser, "half two" (British, half past two) -> 2:30, "ten-ish" -> around 10, "after 3ish" -> after 3."""
-    text = _PAST_TO.sub(_past_to, text)
-    text = _HALF_HOUR.sub(lambda m: f"{_hour(m[1])}:30" if 1 <= _hour(m[1]) <= 12 else m[0], text)
-    return _ISH.sub(_ish, text)
+    # each idiom only where its words are: every message comes here, few have one
+    if " past " in text or " after " in text or " to " in text or " til" in text:
+        text = _PAST_TO.sub(_past_to, text)
+    if "half " in text:
+        text = _HALF_HOUR.sub(lambda m: f"{_hour(m[1])}:30" if 1 <= _hour(m[1]) <= 12 else m[0], text)
+    return _ISH.sub(_ish, text) if "ish" in text else text
 
 
 def _ish(m: re.Match[str]) -> str:

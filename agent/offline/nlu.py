@@ -445,6 +445,18 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
     return text
 
 
+# a letter that is not lower-case ASCII, other than the word "I" ("I'm", "I'd")
+_CAPITAL = re.compile(r"(?!I\b|I')[^\W\d_a-z]")
+
+
+def _may_name(u: Utterance, text: str, low: str, details_expected: bool) -> bool:
+    """Whether `_find_name` could find a name: with no details given or asked for, each of its
+    rules needs a capitalised word or the words "name" / "call me" (a cheap test on the path of
+    every message, which spares most of them the name rules)."""
+    given = details_expected or u.email or u.phone or u.bad_email or u.bad_phone
+    return bool(given or "name" in low or "call me" in low or _CAPITAL.search(text))
+
+
 def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
     """Explicit ("my name is ..."), introduced ("I'm Jane Roe") or a bare name line among details.
 
@@ -601,7 +613,9 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         number = int(m[1])
         if 1 <= number <= 24 and not u.times:
             u.bare_number = number
-    if details_expected or u.has_details or u.day or u.times or _NAME_HINT.search(low):
+    if (details_expected or u.has_details or u.day or u.times or _NAME_HINT.search(low)) and _may_name(
+        u, text, low, details_expected
+    ):
         _find_name(u, _name_text(text, raw), details_expected)
     return u
 
