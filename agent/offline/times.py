@@ -208,20 +208,27 @@ class _Reader:
         return _window("before" if leaves else "after", m["b"])
 
     def explicit(self) -> str | None:
-        if m := self.search(
-            rf"\b(?:between|from)\s+{_APPROX}(?P<a>{_BOUND})\s*(?:and|to|-|–)\s*{_APPROX}(?P<b>{_BOUND})"
+        masked = self._masked  # each form below only where its words are
+        if ("between" in masked or "from" in masked) and (
+            m := self.search(
+                rf"\b(?:between|from)\s+{_APPROX}(?P<a>{_BOUND})\s*(?:and|to|-|–)\s*{_APPROX}(?P<b>{_BOUND})"
+            )
         ):
             if found := _range(m["a"], m["b"]):
                 self.take(m)
                 return found
         # "2-4pm", "9 to 11am": a range with no "between", known by the meridiem that ends it
-        if m := self.search(
-            rf"(?<![\d/:.-])(?P<a>\d{{1,2}}(?:[:.]\d{{2}})?)\s*(?:-|–|to)\s*(?P<b>\d{{1,2}}(?:[:.]\d{{2}})?\s*{_MERIDIEM})"
+        if ("-" in masked or "–" in masked or "to" in masked) and (
+            m := self.search(
+                rf"(?<![\d/:.-])(?P<a>\d{{1,2}}(?:[:.]\d{{2}})?)\s*(?:-|–|to)\s*(?P<b>\d{{1,2}}(?:[:.]\d{{2}})?\s*{_MERIDIEM})"
+            )
         ):
             if found := _range(m["a"], m["b"]):
                 self.take(m)
                 return found
-        if m := self.search(rf"\b(?:at\s+|from\s+)?(?P<b>{_BOUND})\s+or\s+(?P<w>later|after|earlier|before)\b"):
+        if " or " in masked and (
+            m := self.search(rf"\b(?:at\s+|from\s+)?(?P<b>{_BOUND})\s+or\s+(?P<w>later|after|earlier|before)\b")
+        ):
             self.take(m)
             return _window("after" if m["w"] in ("later", "after") else "before", m["b"])
         # an open lower bound said loosely: "2pm onwards", "3 and after"; "the earliest I can do is 3"
@@ -443,6 +450,9 @@ def _window(kind: str, expr: str) -> str | None:
     return f"{kind} {bound}" if bound else None
 
 
+_AT_CLOCK = re.compile(rf"(?:(?:\b(?:at|around|about)\s+|@\s*)(?:{_CLOCK}|{_BARE_HOUR})|\b{_CLOCK})")
+
+
 def find_times(text: str) -> TimeMatch:
     """The window and clock time in normalised `text` (dates, phones and e-mail already removed)."""
     if not _TIMEISH.search(text):
@@ -468,11 +478,7 @@ def find_times(text: str) -> TimeMatch:
     )
     readings: tuple[str, ...] = ()
     masked = _mask(text, reader.spans)
-    for m in re.finditer(
-        rf"(?:(?:\b(?:at|around|about)\s+|@\s*)(?:{_CLOCK}|{_BARE_HOUR})"
-        rf"|\b{_CLOCK})",
-        masked,
-    ):
+    for m in _AT_CLOCK.finditer(masked):
         found = parse_clock(m[0])
         if found:
             readings = found
