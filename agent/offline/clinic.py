@@ -38,6 +38,7 @@ _TOPICS = re.compile(
 )
 
 
+_OWN_BOOKING = re.compile(r"\b(?:my|our|his|her)\s+(?:[a-z]+\s+)?(?:appointment|appt|booking|visit|reservation)\b")
 _QUESTION = re.compile(r"\?\s*$|^\s*(?:do|does|can|could|is|are|what|where|how|who|which|will)\b", re.IGNORECASE)
 
 
@@ -47,6 +48,8 @@ def asks_about_clinic(u: Utterance) -> bool:
     understand")."""
     if u.injection or u.has_details or u.about_details:
         return False  # a message giving (or asking about) name/e-mail/phone is the booking going on
+    if u.manage == "look" and _OWN_BOOKING.search(u.text.lower()):
+        return False  # "is my appointment on tuesday still happening with the holidays?": the booking
     if _names_a_topic(u.text):
         return True
     visit = u.has_slot_facts or u.generic_visit or u.wants_booking or u.medical

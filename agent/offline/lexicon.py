@@ -83,6 +83,9 @@ ABBREVIATIONS = {
     "mins": "minutes",
     "wk": "week",
     "wks": "weeks",
+    "thru": "through",
+    "whens": "when's",  # contractions typed without the apostrophe
+    "whats": "what's",
 }
 # Abbreviations that are also English words are spelled out only where the context says so.
 _AMBIGUOUS = {"mon", "wed", "sat", "sun", "apt", "doc", "dr", "thu", "tue", "hr", "wk"}

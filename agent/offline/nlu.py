@@ -34,7 +34,7 @@ _SPECIALTIES = (
     r"specialists?|dermatolog\w*|derms?\b|skin\s+(?:doctor|specialist)|cardiolog\w*|heart\s+(?:doctor|specialist)|"
     r"neurolog\w*|\bent\b|ear,?\s+nose,?\s+(?:and\s+)?throat|orthop(?:a)?edic\w*|allergist|allergy\s+specialist|"
     r"immunolog\w*|urolog\w*|ophthalmolog\w*|eye\s+(?:doctor|specialist)|gastroenterolog\w*|rheumatolog\w*|"
-    r"podiatr\w*|foot\s+doctor|endocrinolog\w*|sports\s+medicine|gyn(?:a)?ecolog\w*|pulmonolog\w*|"
+    r"podiatr\w*|foot\s+doctor|endocrinolog\w*|sports\s+med(?:icine|s)?\b|gyn(?:a)?ecolog\w*|pulmonolog\w*|"
     r"nephrolog\w*|oncolog\w*|hematolog\w*|psychiatr\w*|"
     # the short forms patients use for a field: "the ortho", "gyno", "ob/gyn", "a neuro referral",
     # "gastro doc", "allergy doctor", "bone specialist"
@@ -142,7 +142,8 @@ _FLAGS: dict[str, str] = {
     r"|\b(?:the\s+)?(?:confirmation\s+)?(?:code|number)\s+(?:for|of|on)\s+(?:my|our|his|her)\b"
     r"|\b(?:have|do)\s+(?:i|we)\s+(?:got\s+)?(?:anything|something|an?\s+(?:appointment|booking))\s+"
     r"(?:booked|on|scheduled|coming\s+up)\b"
-    r"|\b(?:what\s+(?:time|day|date)|when|which\s+day)\s+(?:is|was|'?s)\s+(?:my|our|his|her)\b(?![^.?!]*\bdue\b)"
+    r"|\b(?:what\s+(?:time|day|date)|when|which\s+day)(?:\s+(?:is|was)|'?s)\s+(?:my|our|his|her)\b(?![^.?!]*\bdue\b)"
+    r"|\bwhat'?s\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + _BOOKED + r"\s+(?:time|day|date)\b"
     r"|\b(?:what\s+(?:time|day|date)|when|which\s+day)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?"
     + _BOOKED
     + r"\s+(?:is|was)\b"
