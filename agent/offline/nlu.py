@@ -114,6 +114,12 @@ _GREETING = re.compile(
     r"^\W*(?:(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day))\b(?:\s+there)?"
     r"|(?:morning|afternoon|evening)\s*[!,.])\W*"
 )
+_SMALL_TALK = re.compile(
+    r"\bhow\s+(?:are|r)\s+(?:you|u|ya)(?:\s+(?:doing|going|keeping))?(?:\s+(?:today|this\s+(?:morning|afternoon|evening)))?\b"
+    r"|\bhow'?s\s+(?:your|ur)\s+(?:day|morning|afternoon|week)(?:\s+going)?(?:\s+today)?\b"
+    r"|\bhope\s+(?:you'?re|you\s+are|ur|u\s+r|you'?ve\s+been|your\s+day\s+is)\s+(?:well|good|ok(?:ay)?|fine|"
+    r"doing\s+well|going\s+well|having\s+a\s+good\s+(?:day|morning|afternoon))(?:\s+today)?\b"
+)
 # what a booking already made is called ("my physical", "the one I have")
 _BOOKED = r"(?:appointment|appt|booking|visit|reservation|follow[\s-]?up|physical|consultation|check[\s-]?up)"
 _FLAGS: dict[str, str] = {
@@ -314,6 +320,7 @@ class Utterance(PatientDetails):
     cancel: bool = False  # an existing booking is meant (to look up, move or cancel)
     manage: str | None = None  # "cancel" | "move" | "keep": what to do with an existing booking
     code: str | None = None  # a confirmation code, upper-cased
+    name_fix: tuple[str, str] | None = None  # "it's Siobhan not Siobahn": (the right word, the wrong one)
     instead: bool = False  # "... instead": a change of something already agreed
     same_day: bool = False  # "same day at 4", "that day": the day already agreed
     shift: int | None = None  # "push it back an hour": minutes later (negative: earlier) than agreed
@@ -446,6 +453,11 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
     return text
 
 
+# a word of the name put right: "it's Siobhan not Siobahn", "Siobhan, not Siobahn", "spelt Aoife not Afie"
+_NAME_FIX = re.compile(
+    rf"(?i:\b(?:it'?s|it\s+is|its|name\s+is|spelt|spelled|should\s+be|sorry|typo)[\s,:]+)?({_NAME_WORD})\s*,?\s+"
+    rf"(?i:not)\s+({_NAME_WORD})\s*[.!]*$"
+)
 # a letter that is not lower-case ASCII, other than the word "I" ("I'm", "I'd")
 _CAPITAL = re.compile(r"(?!I\b|I')[^\W\d_a-z]")
 
@@ -495,7 +507,7 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
     labels = (
         r"(?i)\b(?:my\s+)?(?:full\s+)?(?:name(?:'?s\b)?|e-?mail(?:\s+address)?|phone(?:\s+number)?|number|mobile|cell)"
         r"\s*(?:is|:)?"
-        r"|\b(?:and|it'?s|i'?m|i\s+am|this\s+is|sure|ok(?:ay)?|here\s+you\s+go)\b"
+        r"|\b(?:and|it'?s|i'?m|i\s+am|this\s+is|sure|ok(?:ay)?|here\s+you\s+go|here)\b"  # "Grace Liu here"
     )
     statements = _QUESTIONS.sub(lambda q: " " * len(q[0]), rest)  # "do you need my phone too?" names no one
     for segment in re.split(r"[,;\n/.!?]|\s-\s", re.sub(labels, ",", statements)):
@@ -584,6 +596,10 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     if m := _GREETING.match(rest):
         u.greeting = True
         rest = _cut(rest, m.span())
+    if "how" in rest or "hope" in rest:
+        for m in _SMALL_TALK.finditer(rest):
+            u.greeting = True  # "how are you today" asks after the front desk, not for today
+            rest = _cut(rest, m.span())
     if m := _STRONG_PICK.search(rest):
         u.ordinal = _ORDINALS[m[1]]
         rest = _cut(rest, m.span())
@@ -614,6 +630,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         number = int(m[1])
         if 1 <= number <= 24 and not u.times:
             u.bare_number = number
+    if " not " in low and (m := _NAME_FIX.search(text)) and not (_clinic_token(m[1]) or _clinic_token(m[2])):
+        u.name_fix = (m[1][0].upper() + m[1][1:], m[2])
     if (details_expected or u.has_details or u.day or u.times or _NAME_HINT.search(low)) and _may_name(
         u, text, low, details_expected
     ):

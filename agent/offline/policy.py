@@ -190,7 +190,7 @@ def _conversation_reply(state: State, turn: PatientTurn, say: Replies) -> str:
         return say.which_time(offer.offered) if offer else say.what_then()
     if u.no:
         return say.declined_offer() if offer else say.goodbye() if state.bookings else say.anything_else()
-    if u.thanks:
+    if u.thanks and not (state.day is None and (u.type or u.generic_visit)):  # "good thanks. a specialist?"
         live = [b for b in state.bookings if b.get("status") != "cancelled"]
         return say.welcome(live[-1] if live else None)
     if u.bye:

@@ -265,7 +265,9 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     elif u.bare_number is not None and state.day:
         state.time = hour_readings(u.bare_number)
 
-    if u.name:
+    if u.name_fix and state.name and (fixed := _fix_name(state.name, *u.name_fix)):
+        state.name = fixed
+    elif u.name:
         one_word = state.name and " " not in state.name and " " not in u.name and u.name != state.name
         state.name = f"{state.name} {u.name}" if one_word else u.name  # "Jane", then "Roe"
     if u.email:
@@ -283,6 +285,14 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     if rejected and state.chosen == chosen_before and (state.name, state.email, state.phone) == details_before:
         state.chosen = None  # a plain "no" at confirmation: do not book the same thing again
     return turn
+
+
+def _fix_name(name: str, right: str, wrong: str) -> str | None:
+    """`name` with the word the patient says is wrong put right, or None when it has no such word."""
+    words = name.split()
+    if wrong.lower() not in (w.lower() for w in words):
+        return None
+    return " ".join(right if w.lower() == wrong.lower() else w for w in words)
 
 
 def _outside_refused(state: State, u: Utterance) -> date | None:

@@ -425,3 +425,30 @@ def test_a_run_on_sentence_about_the_past_then_a_request(text: str, day: date | 
 def test_a_bare_ordinal_is_a_day_of_the_month_unless_it_counts_something(text: str, expected: str) -> None:
     found = find_day(normalize(text), TUESDAY)
     assert found is not None and found.day.isoformat() == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hi there how are you today", None),  # asks after the front desk, not for today
+        ("how r u doing today?", None),
+        ("hope you're well today! a follow up tomorrow please", "2026-12-02"),
+        ("how's your day going? anything free today", "2026-12-01"),
+    ],
+)
+def test_small_talk_names_no_day(text: str, expected: str | None) -> None:
+    u = parse(text, TUESDAY)
+    assert u.greeting and (u.day.isoformat() if u.day else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [
+        ("sorry typo, it's Siobhan not Siobahn", ("Siobhan", "Siobahn")),
+        ("oops its Dana, not Dane", ("Dana", "Dane")),
+        ("spelt aoife not afie", ("Aoife", "afie")),
+        ("friday not monday", None),  # days, not a name
+    ],
+)
+def test_a_word_of_the_name_put_right(text: str, fix: tuple[str, str] | None) -> None:
+    assert parse(text, TUESDAY).name_fix == fix
