@@ -719,7 +719,8 @@ def _blank_dates(text: str) -> str:
 def _name_text(original: str, raw: str) -> str:
     """Where a name may be: the original-case text, without e-mail, phone, clinic words or numbers."""
     text = _original_rest(original, raw)
-    return re.sub(r"[^\W\d_][\w'-]*|\d[\d:./-]*", lambda m: " " * len(m[0]) if _not_a_name(m[0]) else m[0], text)
+    # a number's own full stop stays: it ends the sentence ("she is 7. Noor Haddad")
+    return re.sub(r"[^\W\d_][\w'-]*|\d(?:[\d:./-]*\d)?", lambda m: " " * len(m[0]) if _not_a_name(m[0]) else m[0], text)
 
 
 @functools.lru_cache(maxsize=8192)  # pure, and the same words come in every message
