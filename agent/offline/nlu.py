@@ -699,7 +699,9 @@ _AMOUNTS = re.compile(
     r"|\b(?P<c>\d{1,3})\s*(?:-|\s)?(?:years?|yrs?|months?|weeks?)[\s-]*(?:old|pregnant)\b|\b(?P<d>\d{1,3})\s*y/?o\b"
     r"|(?P<e>[$£€]\s*\d+(?:[.,]\d{1,2})?|\b\d+(?:[.,]\d{1,2})?\s*(?:dollars?|bucks|quid|pounds?|euros?|usd|cents?)\b)"
 )
-_AMOUNT_HINT = re.compile(r"\d\s*(?:y|m|w|d|b|q|p|e|u|c)|[$£€]|\b(?:is|are|am|'s|'m|'re|aged?|turned|turns|hes|shes|he|she|i)\s+\d")
+_AMOUNT_HINT = re.compile(
+    r"[$£€]|\d\s*(?:y|m|w|d|b|q|p|e|u|c)|\b(?:is|are|am|'s|'m|'re|aged?|turn\w*|hes|shes|im|he|she|i)\s+\d"
+)
 
 
 def _blank_amounts(norm: str) -> str:

@@ -176,7 +176,8 @@ class _Reader:
             self.take(m)
             return _window("after", m["b"])
         hinted = _BUSY_FROM_HINT.search(self._masked) is not None
-        if hinted and (m := self.search(rf"{_BUSY_FROM}(?P<b>{_BOUND}){_NOT_A_RANGE}")):  # "I start work at 1": before 1 PM
+        # "I start work at 1", "my shift's at 3": before that time
+        if hinted and (m := self.search(rf"{_BUSY_FROM}(?P<b>{_BOUND}){_NOT_A_RANGE}")):
             self.take(m)
             return _window("before", m["b"])
         # "I work 9 to 3, so anything after that": free after its end (before its start if said)
@@ -307,7 +308,11 @@ class _Reader:
             (_LATE_IN_THE_DAY, "after 15:00"),
             (r"\bmid[\s-]?mornings?\b", "10:00-12:00"),
             (r"\bmid[\s-]?afternoons?\b", "14:00-16:00"),
-            (r"\b(?:early\s+mornings?|first\s+thing(?:\s+in\s+the\s+morning)?)\b", "before 10:00"),
+            (
+                r"\b(?:early\s+mornings?|first\s+thing(?:\s+in\s+the\s+morning)?|"
+                r"first\s+(?:(?:appointment|slot|one)\s+)?(?:of|in)\s+the\s+(?:day|morning))\b",
+                "before 10:00",
+            ),
             (r"\blate\s+mornings?\b", "10:00-12:00"),
             (r"\bearly\s+afternoons?\b", "12:00-15:00"),
             (rf"\b(?:(?:at|around|over|during|in|on|for)\s+)?(?:(?:my|the|a|your|his|her)\s+)?{_LUNCH}\b", LUNCH),
@@ -349,7 +354,7 @@ class _Reader:
 _TIMEISH = re.compile(
     r"\d|noon|midday|lunch|morning|afternoon|evening|tonight|work|school|class|teach|busy|meeting|thing|clock|half|"
     r"quarter|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|any\s*time|whenever|matter|"
-    r"preference|done|shift|finish|off|home|tied|stuck|lates|earlies|end\s+of"
+    r"preference|done|shift|finish|off|home|tied|stuck|lates|earlies|end\s+of|last\s|first\s"
 )
 
 
@@ -387,12 +392,10 @@ _LUNCH = r"lunch(?:\s*(?:times?|breaks?|hours?))?"
 # the end of the clinic's day, said in words: like "late afternoon"
 _LATE_IN_THE_DAY = (
     r"\blate\s+afternoons?\b|\b(?:towards?\s+|near\s+|at\s+)?(?:the\s+)?end\s+of\s+(?:the\s+)?(?:day|afternoon)\b|"
-    r"\blast\s+thing\b|\blate\s+in\s+the\s+day\b|"
+    r"\blast\s+(?:thing|(?:(?:appointment|slot|one|time)\s+)?(?:of|in)\s+the\s+day)\b|\blate\s+in\s+the\s+day\b|"
     r"\b(?:after\s+school|(?:once|when)\s+school\s*(?:'s|is|gets|lets)?\s+out|school'?s\s+out)\b"
 )
-_SHIFT_PART = (
-    r"\b(?:(?P<late>lates|late\s+shifts?)|(?P<early>earlies|early\s+shifts?))\b"
-)
+_SHIFT_PART = r"\b(?:(?P<late>lates|late\s+shifts?)|(?P<early>earlies|early\s+shifts?))\b"
 _SHIFT_HINT = re.compile(r"lates|late\s+shift|earlies|early\s+shift")
 _OR_GAP = r"\s*,?\s*(?:or|and/or|/)\s+(?:maybe\s+|perhaps\s+)?(?:in\s+)?(?:the\s+|an?\s+)?"
 _OR_GAP_BEFORE = _OR_GAP + "$"
@@ -405,7 +408,7 @@ _LOOSE_BOUND_HINT = re.compile(r"onward|on\s+wards|and\s+(?:after|later|up)|earl
 _SO = r"\b(?:so|therefore|hence|which\s+means|meaning)\b"
 _PARTS_RE = re.compile(rf"\b(?P<p>{_PART[1:-1]})\b")
 _PART_OF_DAY_HINT = re.compile(
-    r"morning|afternoon|evening|tonight|lunch|first\s+thing|after\s+work|school|end\s+of|last\s+thing|late\s+in"
+    r"morning|afternoon|evening|tonight|lunch|first\s+|after\s+work|school|end\s+of|last\s+|late\s+in"
 )
 _SO_HINT = re.compile(r"\bso\b|therefore|hence|which\s+means|meaning")
 _BUSY_PART_AFTER = (
@@ -486,7 +489,7 @@ _PAST_PART = re.compile(
     r"(?:(?!\b(?:can|could|would|will|need|want|like|book|free|available|prefer|any|anything|if|whether|is|are|"
     r"so|but)\b)[^.,;!?\n]){0,40}?\b(?P<b>this\s+(?:morning|afternoon|evening))\b"
 )
-_PAST_PART_HINT = re.compile(r"yesterday|last\s+(?:morning|afternoon|evening|night)|this\s+(?:morning|afternoon|evening)")
+_PAST_PART_HINT = re.compile(r"yesterday|(?:last|this)\s+(?:morning|afternoon|evening|night)")
 
 
 def blank_past_parts(text: str) -> str:
