@@ -557,7 +557,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     # details are read from the patient's own text; everything else from the normalised one
     raw = _find_code(u, _find_email(u, low))
     raw = _find_phone(u, _blank_dates(raw), phone_expected)
-    norm = blank_past_parts(_blank_amounts(normalize(_blank_name_words(text, _blank_details(low, raw)))))
+    details = bool(u.phone or u.email or u.bad_phone)
+    norm = blank_past_parts(_blank_amounts(normalize(_blank_name_words(text, _blank_details(low, raw), details))))
     for flag, compiled in _FLAG_RES.items():
         if compiled.search(norm):
             setattr(u, flag, True)
@@ -651,10 +652,9 @@ _INTRODUCED = re.compile(
 _NAME_BEFORE_DETAILS = re.compile(
     r"\b([A-Z][a-z]+)[ \t]+([A-Z][a-z'-]+)(?=[ \t]*[,;:-]?[ \t]*(?:\+?\(?\d{3}|[\w.+-]+@))"
 )
-_DIGITS = re.compile(r"\d{3}")
 
 
-def _blank_name_words(original: str, low: str) -> str:
+def _blank_name_words(original: str, low: str, details: bool = False) -> str:
     """`low` without the words of a capitalised name in `original` that the rules would read as
     something else (names are read from the original text, so nothing is lost)."""
     # cheap substring checks first: every message comes here, and few name anyone
@@ -664,7 +664,7 @@ def _blank_name_words(original: str, low: str) -> str:
     # "I'm", "I am", "this is", "my name is", "it's", "its", "name's", "names"
     cue = "m " in original or "is " in original or "'s " in original or "ts " in original or "mes " in original
     introduced = cue and _INTRODUCED.search(original) is not None
-    detailed = ("@" in original or _DIGITS.search(original) is not None) and (
+    detailed = details and (  # a phone or an e-mail was given: a name may stand before it
         _NAME_BEFORE_DETAILS.search(original) is not None
     )
     if not (abbreviated or introduced or detailed):
@@ -700,7 +700,8 @@ _AMOUNTS = re.compile(
     r"|(?P<e>[$£€]\s*\d+(?:[.,]\d{1,2})?|\b\d+(?:[.,]\d{1,2})?\s*(?:dollars?|bucks|quid|pounds?|euros?|usd|cents?)\b)"
 )
 _AMOUNT_HINT = re.compile(
-    r"[$£€]|\d\s*(?:y|m|w|d|b|q|p|e|u|c)|\b(?:is|are|am|'s|'m|'re|aged?|turn\w*|hes|shes|im|he|she|i)\s+\d"
+    r"[$£€]|\d\s*(?:years?|yrs?|months?|weeks?|y/?o|dollars?|bucks|quid|pounds?|euros?|usd|cents?)\b|"
+    r"(?:is|are|am|'s|'m|'re|aged?|turn\w*|hes|shes|im)\s+\d"
 )
 
 

@@ -408,7 +408,8 @@ _LOOSE_BOUND_HINT = re.compile(r"onward|on\s+wards|and\s+(?:after|later|up)|earl
 _SO = r"\b(?:so|therefore|hence|which\s+means|meaning)\b"
 _PARTS_RE = re.compile(rf"\b(?P<p>{_PART[1:-1]})\b")
 _PART_OF_DAY_HINT = re.compile(
-    r"morning|afternoon|evening|tonight|lunch|first\s+|after\s+work|school|end\s+of|last\s+|late\s+in"
+    r"morning|afternoon|evening|tonight|lunch|after\s+work|school|end\s+of|late\s+in|"
+    r"(?:first|last)\s+(?:thing|appointment|slot|one|time|\s*(?:of|in)\s)"
 )
 _SO_HINT = re.compile(r"\bso\b|therefore|hence|which\s+means|meaning")
 _BUSY_PART_AFTER = (
