@@ -60,7 +60,7 @@ _FREE_FROM = (
     r"gets?\s+(?:off|out)(?:\s+of)?(?:\s+(?:work|school|class))?|(?:off|out\s+of)\s+(?:work|school|class)|"
     r"(?:my|his|her)\s+shift\s+(?:finishes|ends)|(?:school|work|class)\s+(?:finishes|ends|is\s+out)|"
     r"(?:knock|clock|sign)s?\s+off|(?:i'?m|i\s+am|he'?s|she'?s|we'?re|they'?re)\s+(?:off|done)(?:\s+work)?|"
-    r"(?<![\w-])done)\s+(?:at|by)\s+"
+    r"(?:^|(?<=[,.;!?]\s)|(?<=[,.;!?]))done)\s+(?:at|by)\s+"  # "done at 2, ...", never "get it done at 2"
 )
 
 # "... so anything after that" / "... before then": the side of the busy time asked for
@@ -485,7 +485,7 @@ def _window(kind: str, expr: str) -> str | None:
 # part ("I was wondering if you had anything this afternoon" is a request).
 _PAST_PART = re.compile(
     r"\b(?:yesterday|last)\s+(?P<a>mornings?|afternoon|evening|night)\b"
-    r"|\b(?:missed|saw|had|went|came|was|were|rang|called|phoned|texted|got|did|told|took|gave|left|met|spoke|"
+    r"|(?<!you\s)\b(?:missed|saw|had|went|came|was|were|rang|called|phoned|texted|got|did|told|took|gave|left|met|spoke|"
     r"attended|visited|finished)\b(?!\s+(?:wondering|hoping|thinking|looking|going|planning|trying|asking)\b)"
     r"(?:(?!\b(?:can|could|would|will|need|want|like|book|free|available|prefer|any|anything|if|whether|is|are|"
     r"so|but)\b)[^.,;!?\n]){0,40}?\b(?P<b>this\s+(?:morning|afternoon|evening))\b"
