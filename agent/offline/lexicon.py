@@ -86,6 +86,9 @@ ABBREVIATIONS = {
     "thru": "through",
     "whens": "when's",  # contractions typed without the apostrophe
     "whats": "what's",
+    "wrk": "work",
+    "arvo": "afternoon",  # Australian
+    "arvos": "afternoons",
 }
 # Abbreviations that are also English words are spelled out only where the context says so.
 _AMBIGUOUS = {"mon", "wed", "sat", "sun", "apt", "doc", "dr", "thu", "tue", "hr", "wk"}
@@ -139,10 +142,14 @@ def _sound_speller() -> SymSpell:
     return speller
 
 
+# words the dictionary lacks that are not misspellings: shift slang the time rules read ("on lates")
+_SLANG = frozenset({"lates", "earlies"})
+
+
 @functools.cache
 def correct(word: str) -> str:
     """The clinic word a misspelt `word` stands for, or `word` itself."""
-    if len(word) < 4 or word in _english() or not word.isalpha():
+    if len(word) < 4 or word in _english() or word in _SLANG or not word.isalpha():
         return word
     distance = 1 if len(word) <= 6 else 2
     found = _speller().lookup(word, Verbosity.TOP, max_edit_distance=distance)

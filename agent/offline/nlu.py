@@ -23,7 +23,7 @@ from agent.offline.lexicon import (
     correct,
     normalize,
 )
-from agent.offline.times import find_times, parse_clock
+from agent.offline.times import blank_past_parts, find_times, parse_clock
 from core.formats import NUMBER_WORDS, is_email
 
 _EMAIL = re.compile(r"[^\s,;:<>()\"']*@[^\s,;:<>()\"']*")
@@ -582,7 +582,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     # details are read from the patient's own text; everything else from the normalised one
     raw = _find_code(u, _find_email(u, low))
     raw = _find_phone(u, _blank_dates(raw), phone_expected)
-    norm = normalize(_blank_name_words(text, _blank_details(low, raw)))
+    details = bool(u.phone or u.email or u.bad_phone)
+    norm = blank_past_parts(_blank_amounts(normalize(_blank_name_words(text, _blank_details(low, raw), details))))
     for flag, compiled in _FLAG_RES.items():
         if compiled.search(norm):
             setattr(u, flag, True)
@@ -680,7 +681,13 @@ _INTRODUCED = re.compile(
 )
 
 
-def _blank_name_words(original: str, low: str) -> str:
+# a capitalised pair right before a phone number or an e-mail: "10 is fine, Noor Haddad 555 123 4567"
+_NAME_BEFORE_DETAILS = re.compile(
+    r"\b([A-Z][a-z]+)[ \t]+([A-Z][a-z'-]+)(?=[ \t]*[,;:-]?[ \t]*(?:\+?\(?\d{3}|[\w.+-]+@))"
+)
+
+
+def _blank_name_words(original: str, low: str, details: bool = False) -> str:
     """`low` without the words of a capitalised name in `original` that the rules would read as
     something else (names are read from the original text, so nothing is lost)."""
     # cheap substring checks first: every message comes here, and few name anyone
@@ -690,7 +697,10 @@ def _blank_name_words(original: str, low: str) -> str:
     # "I'm", "I am", "this is", "my name is", "it's", "its", "name's", "names"
     cue = "m " in original or "is " in original or "'s " in original or "ts " in original or "mes " in original
     introduced = cue and _INTRODUCED.search(original) is not None
-    if not (abbreviated or introduced):
+    detailed = details and (  # a phone or an e-mail was given: a name may stand before it
+        _NAME_BEFORE_DETAILS.search(original) is not None
+    )
+    if not (abbreviated or introduced or detailed):
         return low
     cased = " ".join(original.replace("’", "'").split())
     if len(cased) != len(low):
@@ -698,13 +708,43 @@ def _blank_name_words(original: str, low: str) -> str:
     for m in _NAMED_ABBREVIATION.finditer(cased):
         if m[1].lower() not in _NOT_NAME and m[1].lower() not in VOCABULARY_SET:
             low = _cut(low, m.span(2))
-    for m in _INTRODUCED.finditer(cased):
+    named = [*_INTRODUCED.finditer(cased), *_NAME_BEFORE_DETAILS.finditer(cased)] if introduced or detailed else []
+    for m in named:
         for group in (1, 2):
             word = (m[group] or "").lower()
             fixed = correct(word) if word else word
             if fixed != word and fixed not in _DAY_WORDS and word not in VOCABULARY_SET and word not in ABBREVIATIONS:
                 low = _cut(low, m.span(group))  # a misspelt clinic word to the speller, a name here
     return low
+
+
+# Numbers that are an age or a sum of money, never an hour or a day: "my son is 4", "she's 12",
+# "hes 7 and", "aged 9", "my twins are 5", "I'm 65", "8 months pregnant", "a 6 year old", "$20",
+# "40 dollars", "£15". Not a time said after them ("she is 4 - 4pm ok?" keeps the 4pm).
+_PERSON = (
+    r"(?:son|daughter|boy|girl|kid|child|baby|toddler|twins|kids|children|mum|mom|mother|dad|father|husband|wife|"
+    r"partner|grandma|grandpa|grandmother|grandfather|nan|he|she|they|i|we)"
+)
+_AMOUNTS = re.compile(
+    rf"\b(?:{_PERSON}(?:'s|'m|'re|\s+is|\s+are|\s+am|\s+(?:just\s+)?turn(?:ed|s|ing))|hes|shes|im)\s+(?P<a>\d{{1,3}})\b"
+    r"(?!\s*(?:[:.]\d|[ap]\.?m\b|-|–|to\b|till?\b|until\b|ish\b|o'?clock|or\s+later|onwards?))"
+    r"|\baged?\s+(?P<b>\d{1,3})\b"
+    r"|\b(?P<c>\d{1,3})\s*(?:-|\s)?(?:years?|yrs?|months?|weeks?)[\s-]*(?:old|pregnant)\b|\b(?P<d>\d{1,3})\s*y/?o\b"
+    r"|(?P<e>[$£€]\s*\d+(?:[.,]\d{1,2})?|\b\d+(?:[.,]\d{1,2})?\s*(?:dollars?|bucks|quid|pounds?|euros?|usd|cents?)\b)"
+)
+_AMOUNT_HINT = re.compile(
+    r"[$£€]|\d\s*(?:years?|yrs?|months?|weeks?|y/?o|dollars?|bucks|quid|pounds?|euros?|usd|cents?)\b|"
+    r"(?:is|are|am|'s|'m|'re|aged?|turn\w*|hes|shes|im)\s+\d"
+)
+
+
+def _blank_amounts(norm: str) -> str:
+    """`norm` without ages and sums of money (see _AMOUNTS): they are never an hour or a day."""
+    if not _AMOUNT_HINT.search(norm):
+        return norm  # most messages have neither
+    for m in list(_AMOUNTS.finditer(norm)):
+        norm = _cut(norm, m.span(next(g for g in "abcde" if m[g])))
+    return norm
 
 
 def _blank_dates(text: str) -> str:
@@ -715,7 +755,8 @@ def _blank_dates(text: str) -> str:
 def _name_text(original: str, raw: str) -> str:
     """Where a name may be: the original-case text, without e-mail, phone, clinic words or numbers."""
     text = _original_rest(original, raw)
-    return re.sub(r"[^\W\d_][\w'-]*|\d[\d:./-]*", lambda m: " " * len(m[0]) if _not_a_name(m[0]) else m[0], text)
+    # a number's own full stop stays: it ends the sentence ("she is 7. Noor Haddad")
+    return re.sub(r"[^\W\d_][\w'-]*|\d(?:[\d:./-]*\d)?", lambda m: " " * len(m[0]) if _not_a_name(m[0]) else m[0], text)
 
 
 @functools.lru_cache(maxsize=8192)  # pure, and the same words come in every message

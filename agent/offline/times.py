@@ -58,7 +58,9 @@ _BUSY = (
 _FREE_FROM = (
     r"\b(?:(?:i|he|she|we|they)\s+)?(?:finish(?:es)?(?:\s+(?:work|school|class|college|uni|(?:my|his|her)\s+shift))?|"
     r"gets?\s+(?:off|out)(?:\s+of)?(?:\s+(?:work|school|class))?|(?:off|out\s+of)\s+(?:work|school|class)|"
-    r"(?:my|his|her)\s+shift\s+(?:finishes|ends)|(?:school|work|class)\s+(?:finishes|ends|is\s+out))\s+(?:at|by)\s+"
+    r"(?:my|his|her)\s+shift\s+(?:finishes|ends)|(?:school|work|class)\s+(?:finishes|ends|is\s+out)|"
+    r"(?:knock|clock|sign)s?\s+off|(?:i'?m|i\s+am|he'?s|she'?s|we'?re|they'?re)\s+(?:off|done)(?:\s+work)?|"
+    r"(?:^|(?<=[,.;!?]\s)|(?<=[,.;!?]))done)\s+(?:at|by)\s+"  # "done at 2, ...", never "get it done at 2"
 )
 
 # "... so anything after that" / "... before then": the side of the busy time asked for
@@ -68,8 +70,13 @@ _BUSY_FROM = (
     r"\b(?:(?:i|he|she|we|they)\s+)?(?:(?:start|begin)s?(?:\s+(?:work|school|class|college|uni|(?:my|his|her)\s+shift))|"
     r"(?:have|need|got)\s+to\s+(?:leave|go|be\s+(?:off|gone))|(?:my|his|her)\s+shift\s+(?:starts|begins)|"
     r"(?:do\s+)?(?:the\s+)?(?:school\s+)?(?:pick[\s-]?up|run)|(?:pick|collect)\s+(?:up\s+)?(?:the\s+|my\s+)?"
-    r"(?:kids|children|son|daughter|boy|girl)(?:\s+up)?)\s+(?:at|by)\s+"
+    r"(?:kids|children|son|daughter|boy|girl)(?:\s+up)?|(?:i\s+|he\s+|she\s+|we\s+|they\s+)(?:start|begin)s?|"
+    r"(?:(?:i|he|she|we|they)\s+)?(?:work|working|(?:am|'m|is|'s|are)\s+(?:at|in)\s+work|on\s+(?:a\s+|the\s+)?shift)\s+from|"
+    r"(?:(?:my|his|her)\s+)?shift(?:'?s|\s+is)|(?:have|has|got)\s+(?:work|school|class|a\s+shift)|"
+    r"(?:be|am|'m)\s+(?:in|at)\s+work\s+for)\s+(?:at|by|from)?\s*"
 )
+# a start time that begins a range ("I work from 9 to 5") is the range's, not a start
+_NOT_A_RANGE = r"(?!\s*(?:-|–|to|till|til|until)\s*\d)"
 
 
 def say(hh_mm: str) -> str:
@@ -169,7 +176,8 @@ class _Reader:
             self.take(m)
             return _window("after", m["b"])
         hinted = _BUSY_FROM_HINT.search(self._masked) is not None
-        if hinted and (m := self.search(rf"{_BUSY_FROM}(?P<b>{_BOUND})")):  # "I start work at 1": before 1 PM
+        # "I start work at 1", "my shift's at 3": before that time
+        if hinted and (m := self.search(rf"{_BUSY_FROM}(?P<b>{_BOUND}){_NOT_A_RANGE}")):
             self.take(m)
             return _window("before", m["b"])
         # "I work 9 to 3, so anything after that": free after its end (before its start if said)
@@ -209,9 +217,10 @@ class _Reader:
 
     def explicit(self) -> str | None:
         masked = self._masked  # each form below only where its words are
-        if ("between" in masked or "from" in masked) and (
+        if ("between" in masked or "from" in masked or "lunch" in masked) and (
             m := self.search(
-                rf"\b(?:between|from)\s+{_APPROX}(?P<a>{_BOUND})\s*(?:and|to|-|–)\s*{_APPROX}(?P<b>{_BOUND})"
+                rf"\b(?:between|from|{_LUNCH}\s+(?:is|'s|runs)(?:\s+from)?)\s+{_APPROX}(?P<a>{_BOUND})"
+                rf"\s*(?:and|to|till|til|until|-|–)\s*{_APPROX}(?P<b>{_BOUND})"
             )
         ):
             if found := _range(m["a"], m["b"]):
@@ -267,6 +276,14 @@ class _Reader:
             return _REST_OF_DAY[m["p"].rstrip("s")]
         return None
 
+    def shift_part(self) -> str | None:
+        """The free side of a named shift: "on lates" / "the late shift" leave the morning, "on
+        earlies" / "early shifts" the afternoon (after 12:00), as "I work mornings" does."""
+        if m := self.search(_SHIFT_PART):
+            self.take(m)
+            return "morning" if m["late"] else "after 12:00"
+        return None
+
     def contrasted_part(self) -> str | None:
         """ "X so Y" with two parts of the day: the one before "so" is what the patient can't do
         ("mornings are a nightmare with work so could I come in the afternoon", "I look after the
@@ -295,11 +312,17 @@ class _Reader:
         if not _PART_OF_DAY_HINT.search(self._masked):
             return None  # most messages name no part of the day: skip the eight rules
         parts = [
-            (r"\blate\s+afternoons?\b", "after 15:00"),
-            (r"\b(?:early\s+mornings?|first\s+thing(?:\s+in\s+the\s+morning)?)\b", "before 10:00"),
+            (_LATE_IN_THE_DAY, "after 15:00"),
+            (r"\bmid[\s-]?mornings?\b", "10:00-12:00"),
+            (r"\bmid[\s-]?afternoons?\b", "14:00-16:00"),
+            (
+                r"\b(?:early\s+mornings?|first\s+thing(?:\s+in\s+the\s+morning)?|"
+                r"first\s+(?:(?:appointment|slot|one)\s+)?(?:of|in)\s+the\s+(?:day|morning))\b",
+                "before 10:00",
+            ),
             (r"\blate\s+mornings?\b", "10:00-12:00"),
             (r"\bearly\s+afternoons?\b", "12:00-15:00"),
-            (r"\b(?:(?:at|around)\s+)?(?:lunch\s*time|lunch)\b", "12:00-14:00"),
+            (rf"\b(?:(?:at|around|over|during|in|on|for)\s+)?(?:(?:my|the|a|your|his|her)\s+)?{_LUNCH}\b", LUNCH),
             (r"\bmornings?\b", "morning"),
             (r"\bafternoons?\b", "afternoon"),
             (r"\b(?:evenings?|tonight|after\s+work)\b", "evening"),
@@ -338,7 +361,7 @@ class _Reader:
 _TIMEISH = re.compile(
     r"\d|noon|midday|lunch|morning|afternoon|evening|tonight|work|school|class|teach|busy|meeting|thing|clock|half|"
     r"quarter|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|any\s*time|whenever|matter|"
-    r"preference|done|shift|finish|off|home|tied|stuck"
+    r"preference|done|shift|finish|off|home|tied|stuck|lates|earlies|end\s+of|last\s|first\s"
 )
 
 
@@ -369,8 +392,18 @@ _BUSY_PART = (
     r"available|easiest|so|but|though|then)\b)[^.,;!?\n]){0,30}?"
     rf"\b(?:in\s+the\s+|on\s+|all\s+|every\s+|most\s+)?(?P<p>{_PART[1:-1]})\b"
 )
-_BUSY_FROM_HINT = re.compile(r"start|begin|leave|to\s+(?:go|be)\b|pick|collect|\brun\b")
+_BUSY_FROM_HINT = re.compile(r"start|begin|leave|to\s+(?:go|be)\b|pick|collect|\brun\b|work|shift")
 _DIGIT_RANGE = re.compile(r"\d\s*(?:[ap]\.?m\.?\s*)?(?:-|–|to|till|til|until)\s*\d")
+LUNCH = "12:00-14:00"
+_LUNCH = r"lunch(?:\s*(?:times?|breaks?|hours?))?"
+# the end of the clinic's day, said in words: like "late afternoon"
+_LATE_IN_THE_DAY = (
+    r"\blate\s+afternoons?\b|\b(?:towards?\s+|near\s+|at\s+)?(?:the\s+)?end\s+of\s+(?:the\s+)?(?:day|afternoon)\b|"
+    r"\blast\s+(?:thing|(?:(?:appointment|slot|one|time)\s+)?(?:of|in)\s+the\s+day)\b|\blate\s+in\s+the\s+day\b|"
+    r"\b(?:after\s+school|(?:once|when)\s+school\s*(?:'s|is|gets|lets)?\s+out|school'?s\s+out)\b"
+)
+_SHIFT_PART = r"\b(?:(?P<late>lates|late\s+shifts?)|(?P<early>earlies|early\s+shifts?))\b"
+_SHIFT_HINT = re.compile(r"lates|late\s+shift|earlies|early\s+shift")
 _OR_GAP = r"\s*,?\s*(?:or|and/or|/)\s+(?:maybe\s+|perhaps\s+)?(?:in\s+)?(?:the\s+|an?\s+)?"
 _OR_GAP_BEFORE = _OR_GAP + "$"
 _ONWARDS = rf"\b(?:at\s+)?{_APPROX}(?P<b>{_BOUND})\s*(?:onwards?|on\s+wards?|and\s+(?:after|later|up))\b"
@@ -381,7 +414,10 @@ _EARLIEST_I_CAN = (
 _LOOSE_BOUND_HINT = re.compile(r"onward|on\s+wards|and\s+(?:after|later|up)|earliest|latest")
 _SO = r"\b(?:so|therefore|hence|which\s+means|meaning)\b"
 _PARTS_RE = re.compile(rf"\b(?P<p>{_PART[1:-1]})\b")
-_PART_OF_DAY_HINT = re.compile(r"morning|afternoon|evening|tonight|lunch|first\s+thing|after\s+work")
+_PART_OF_DAY_HINT = re.compile(
+    r"morning|afternoon|evening|tonight|lunch|after\s+work|school|end\s+of|late\s+in|"
+    r"(?:first|last)\s+(?:thing|appointment|slot|one|time|\s*(?:of|in)\s)"
+)
 _SO_HINT = re.compile(r"\bso\b|therefore|hence|which\s+means|meaning")
 _BUSY_PART_AFTER = (
     rf"\b(?P<p>{_PART[1:-1]})\s+(?:are|is|'s)\s+(?:when|taken\s+up\s+(?:by|with)|full\s+(?:of|with)|"
@@ -453,6 +489,29 @@ def _window(kind: str, expr: str) -> str | None:
 _AT_CLOCK = re.compile(rf"(?:(?:\b(?:at|around|about)\s+|@\s*)(?:{_CLOCK}|{_BARE_HOUR})|\b{_CLOCK})")
 
 
+# A part of the day said of something that already happened: "yesterday morning", "I missed my
+# follow-up this morning", "saw the doctor this afternoon", "the nurse rang me this afternoon".
+# The verb must be a past one in the same clause, with no request or question between it and the
+# part ("I was wondering if you had anything this afternoon" is a request).
+_PAST_PART = re.compile(
+    r"\b(?:yesterday|last)\s+(?P<a>mornings?|afternoon|evening|night)\b"
+    r"|(?<!you\s)\b(?:missed|saw|had|went|came|was|were|rang|called|phoned|texted|got|did|told|took|gave|left|met|spoke|"
+    r"attended|visited|finished)\b(?!\s+(?:wondering|hoping|thinking|looking|going|planning|trying|asking)\b)"
+    r"(?:(?!\b(?:can|could|would|will|need|want|like|book|free|available|prefer|any|anything|if|whether|is|are|"
+    r"so|but)\b)[^.,;!?\n]){0,40}?\b(?P<b>this\s+(?:morning|afternoon|evening))\b"
+)
+_PAST_PART_HINT = re.compile(r"yesterday|(?:last|this)\s+(?:morning|afternoon|evening|night)")
+
+
+def blank_past_parts(text: str) -> str:
+    """`text` without the part-of-day words of past events (before the day is read: "this
+    morning" of a missed visit is neither today nor a window)."""
+    if not _PAST_PART_HINT.search(text):
+        return text  # most messages name no past part of the day
+    spans = [m.span("a") if m["a"] else m.span("b") for m in _PAST_PART.finditer(text)]
+    return _mask(text, spans) if spans else text
+
+
 def find_times(text: str) -> TimeMatch:
     """The window and clock time in normalised `text` (dates, phones and e-mail already removed)."""
     if not _TIMEISH.search(text):
@@ -467,9 +526,13 @@ def find_times(text: str) -> TimeMatch:
     refused = reader.refused_part() if parts else None
     busy_part = reader.busy_part() if parts and _BUSY_PART_HINT.search(text) else None
     contrasted = reader.contrasted_part() if parts > 1 and _SO_HINT.search(text) else None
+    shift = reader.shift_part() if _SHIFT_HINT.search(text) else None
     # a part of the day asked for beats one refused ("I work mornings so afternoon ideally", "the
     # afternoon is impossible, so the evening"); alone, the refusal leaves the rest of the day
-    window = intersect([*bounds, reader.part_of_day(), refused, busy_part, contrasted, busy])
+    part = reader.part_of_day()
+    if part == LUNCH and any(bound and "-" in bound for bound in bounds):
+        part = None  # "between 11 and 1, my lunch break": the lunch is the range's reason
+    window = intersect([*bounds, part, refused, busy_part, contrasted, shift, busy])
     any_time = (
         re.search(
             r"\b(?:any\s*time|whenever|doesn'?t\s+matter|no\s+preference|any\s+time\s+of\s+(?:the\s+)?day)\b", text

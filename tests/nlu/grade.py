@@ -34,6 +34,7 @@ from core.formats import in_window
 
 HERE = Path(__file__).resolve().parent
 SEPARATE = ("manage",)  # reported apart: built by another issue
+STRAY = "stray_number"  # a number that is no hour (an age, a sum, a phone): no clock time may be read
 PARTS = ("date", "type", "window", "full")
 TARGET_FULL, TARGET_CATEGORY = 0.97, 0.90
 TOOLS = ("check_availability", "book_slot", "find_booking", "reschedule_booking", "cancel_booking", "clinic_info")
@@ -155,6 +156,8 @@ def grade(case: Case, step: Step) -> Grade:
     for expected in alternatives:
         if tool == "check_availability":
             parts = _score_check(expected, case.expect.get("time"), step)
+            if STRAY in case.categories and not case.expect.get("time"):
+                parts["window"] = parts["window"] and step.time is None  # an age or a sum read as an hour
         elif tool is None:
             parts = _score_none(case.expect.get("understood") or {}, step, "manage" in case.categories)
         else:
