@@ -82,7 +82,7 @@ _ANCHORED_OFFSET = re.compile(rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:(?:from|after|on)\s+
 _DAY_AFTER = re.compile(r"\b(?:the\s+)?day\s+(after|before)\s+$")
 # a refused day: "not (on) Monday", "can't do Monday", "can't make it on Monday"; "except" / "but" /
 # "other than" refuse weekdays and dates, never "today"/"tomorrow" ("but tomorrow would be better")
-_REFUSE = r"\b(?:not|never|(?:can'?t|cannot|can\s+not)\s+(?:do|make(?:\s+it)?))\s+(?:on\s+)?(?:this\s+|the\s+)?$"
+_REFUSE = r"\b(?:(?<!if\s)not|never|(?:can'?t|cannot|can\s+not)\s+(?:do|make(?:\s+it)?))\s+(?:on\s+)?(?:this\s+|the\s+)?$"
 _EXCEPT = r"\b(?:except(?:\s+for)?|but|other\s+than|apart\s+from|(?:but|and|just)\s+no)\s+(?:on\s+)?(?:the\s+)?$"
 _NEGATION = re.compile(rf"{_REFUSE}|{_EXCEPT}")
 _EXCEPT_RE = re.compile(_EXCEPT)
@@ -97,7 +97,13 @@ _REFUSED_AFTER = re.compile(
 # between a weekday and its date: "Tuesday the 29th", "wed. 16th", "December 29th (tuesday)", "the 29th - a tuesday"
 _WEEKDAY_DATE_GAP = re.compile(r"\.?[\s,(\-]*(?:(?:the|a|which\s+is|that'?s)\s+)?")
 # "Tuesday or Wednesday", "wednesday 9th in the evening possible, or thurs 10th": the first is asked for
-_ALTERNATIVE = re.compile(r"(?:[^.!?;]{0,40}?,)?\s*or\s+(?:on\s+|maybe\s+|perhaps\s+)?")
+_ALTERNATIVE = re.compile(
+    r"(?:[^.!?;]{0,40}?,)?\s*or\s+(?:on\s+|maybe\s+|perhaps\s+)?"
+    # two days the patient can do ("i'm off thursday and friday", "the 14th and 15th, either is good")
+    r"|\s*,?\s*(?:and|&)\s+(?:on\s+)?(?:the\s+)?"
+    # a second choice: "new year's day open? if not the next monday", "friday, otherwise monday"
+    r"|[^.!]{0,30}?\b(?:if\s+not|otherwise|failing\s+that|or\s+else)\b[\s,]*(?:then\s+)?(?:on\s+)?(?:the\s+)?"
+)
 # a refusal carries over a list: "not Monday or Tuesday", "except Monday and Wednesday", "mon/tue",
 # "Monday's out and so is Tuesday"; a bare comma may start the answer ("not Monday, Tuesday?"), so
 # it joins only a list that ends with "or"/"and" ("can't do Monday, Tuesday or Wednesday")
@@ -561,7 +567,9 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
                 # list goes on to an "or"/"and" ("not Monday, Tuesday or Wednesday")
                 negated = listing or _list_goes_on(text, m, mentions)
         if m.kind == "weekday_plural" and not negated:
-            continue  # "I work Mondays" names no day
+            if not _FREE_ON.search(before):
+                continue  # "I work Mondays" names no day
+            m = replace(m, kind="weekday_bare")  # "I'm only free on tuesdays and thursdays": a Tuesday
         context = _DEADLINE.search(before) is not None or (m.kind not in ("relative",) and in_past(text, m.start))
         if negated and not (prev and prev.negated):
             listing = _EXCEPT_RE.search(before) is not None
@@ -592,6 +600,11 @@ def _listable(m: _Mention) -> bool:
 _AWAY = re.compile(
     r"\b(?:away|off|on\s+holiday|on\s+vacation|out\s+of\s+town|travel+ing|not\s+(?:around|here|free|available)|"
     r"unavailable|busy|working|at\s+work|(?:can'?t|cannot)\s+(?:do|make(?:\s+it)?))\s+(?:from\s+)?(?:on\s+)?$"
+)
+# a plural weekday the patient can do: "only free on tuesdays", "available mondays and fridays"
+_FREE_ON = re.compile(
+    r"\b(?:free|available|only|can\s+(?:only\s+)?(?:do|make|come)|best|better|good|easiest|ok|okay|usually)"
+    r"\s+(?:on\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)days\s*(?:,|and|&|or)\s*)*$"
 )
 _RANGE_GAP = re.compile(r"\s*(?:to|till|til|until|through|thru|-|–)\s*(?:the\s+)?")
 

@@ -53,7 +53,9 @@ _BOUND = rf"(?:{_CLOCK}|{_BARE_HOUR})"
 _BUSY = (
     r"(?:(?:i'?m|i\s+am|he'?s|she'?s|they'?re|we'?re|is|are|be|has|have|i|he|she|we|they)\s+)?"
     r"(?:at\s+work|working|work|at\s+school|in\s+school|school|in\s+class|class|teach(?:ing)?|busy|"
-    r"in\s+meetings|stuck|tied\s+up|done|home)"
+    r"in\s+meetings|stuck|tied\s+up|done|home|"
+    # what the day starts with: "i do the nursery drop off til 10", "school run until 9:30"
+    r"(?:(?:do|doing)\s+)?(?:the\s+)?(?:nursery\s+|school\s+|kids'?\s+)?(?:drop[\s-]?offs?|pick[\s-]?ups?|run))"
 )
 _FREE_FROM = (
     r"\b(?:(?:i|he|she|we|they)\s+)?(?:finish(?:es)?(?:\s+(?:work|school|class|college|uni|(?:my|his|her)\s+shift))?|"
@@ -175,6 +177,9 @@ class _Reader:
         if m := self.search(rf"{_FREE_FROM}(?P<b>{_BOUND})"):
             self.take(m)
             return _window("after", m["b"])
+        if m := self.search(_BUSY_FIRST_THING):  # "school run first thing": the early morning is taken
+            self.take(m)
+            return "after 10:00"
         hinted = _BUSY_FROM_HINT.search(self._masked) is not None
         # "I start work at 1", "my shift's at 3": before that time
         if hinted and (m := self.search(rf"{_BUSY_FROM}(?P<b>{_BOUND}){_NOT_A_RANGE}")):
@@ -429,8 +434,10 @@ _BUSY_PART_HINT = re.compile(
     r"stuck|occupied|unavailable"
 )
 _BUSYISH = re.compile(
-    r"work|school|class|teach|busy|meeting|done|home|shift|finish|off|stuck|tied|start|begin|leave|to\s+go\b"
+    r"work|school|class|teach|busy|meeting|done|home|shift|finish|off|stuck|tied|start|begin|leave|to\s+go\b|"
+    r"nursery|drop|pick|\brun\b|commut"
 )
+_BUSY_FIRST_THING = _BUSY_CUE + r"(?:\s+is|\s+are)?[^.,;!?\n]{0,12}?\b(?:first\s+thing(?:\s+in\s+the\s+morning)?|early\s+mornings?)\b"
 _BOUNDISH = re.compile(
     r"between|from|after|before|\bby\b|until|till|later|earlier|starting|onward|past|latest|earliest|\d\s*(?:-|–|to\b)"
 )
