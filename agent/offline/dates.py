@@ -82,7 +82,10 @@ _ANCHORED_OFFSET = re.compile(rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:(?:from|after|on)\s+
 _DAY_AFTER = re.compile(r"\b(?:the\s+)?day\s+(after|before)\s+$")
 # a refused day: "not (on) Monday", "can't do Monday", "can't make it on Monday"; "except" / "but" /
 # "other than" refuse weekdays and dates, never "today"/"tomorrow" ("but tomorrow would be better")
-_REFUSE = r"\b(?:(?<!if\s)not|never|(?:can'?t|cannot|can\s+not)\s+(?:do|make(?:\s+it)?))\s+(?:on\s+)?(?:this\s+|the\s+)?$"
+# ("if not" offers a second choice: "christmas eve? if not the 23rd")
+_REFUSE = (
+    r"\b(?:(?<!if\s)not|never|(?:can'?t|cannot|can\s+not)\s+(?:do|make(?:\s+it)?))\s+(?:on\s+)?(?:this\s+|the\s+)?$"
+)
 _EXCEPT = r"\b(?:except(?:\s+for)?|but|other\s+than|apart\s+from|(?:but|and|just)\s+no)\s+(?:on\s+)?(?:the\s+)?$"
 _NEGATION = re.compile(rf"{_REFUSE}|{_EXCEPT}")
 _EXCEPT_RE = re.compile(_EXCEPT)

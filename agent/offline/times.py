@@ -437,7 +437,9 @@ _BUSYISH = re.compile(
     r"work|school|class|teach|busy|meeting|done|home|shift|finish|off|stuck|tied|start|begin|leave|to\s+go\b|"
     r"nursery|drop|pick|\brun\b|commut"
 )
-_BUSY_FIRST_THING = _BUSY_CUE + r"(?:\s+is|\s+are)?[^.,;!?\n]{0,12}?\b(?:first\s+thing(?:\s+in\s+the\s+morning)?|early\s+mornings?)\b"
+_BUSY_FIRST_THING = (
+    _BUSY_CUE + r"(?:\s+is|\s+are)?[^.,;!?\n]{0,12}?\b(?:first\s+thing(?:\s+in\s+the\s+morning)?|early\s+mornings?)\b"
+)
 _BOUNDISH = re.compile(
     r"between|from|after|before|\bby\b|until|till|later|earlier|starting|onward|past|latest|earliest|\d\s*(?:-|–|to\b)"
 )
