@@ -48,9 +48,9 @@ _AGREEING = re.compile(
     r"(?<![\w'])(?:y+e+s+|y+e+a+h*|yeh|yah?|y|y+e+p+|y+u+p+|ok+|okay+|kk?|sure(?: thing)?|alright|all right|right|"
     r"correct|confirm(?:ed)?|absolutely|definitely|certainly|of course|affirmative|please do|do it|go for it|"
     r"go ahead|book (?:it|that)|lovely|brilliant|great|perfect|excellent|awesome|cool|fab|fabulous|fantastic|"
-    r"wonderful|super|ideal|fine|spot on|exactly|all good|deal|"
+    r"wonderful|super|ideal|fine|spot on|exactly|all good|deal|grand|sweet|champion|ace|bang on|nice one|smashing|"
     r"(?:that|this|it)(?:'?s| is| will| would)? (?:be )?(?:good|fine|great|perfect|right|correct|lovely|ok|okay|it|"
-    r"ideal|brilliant|spot on)|(?:sounds|looks) (?:good|great|fine|perfect|lovely|right|ok|okay|brilliant)|"
+    r"ideal|brilliant|spot on|grand)|(?:sounds|looks) (?:good|great|fine|perfect|lovely|right|ok|okay|brilliant)|"
     r"(?:that|it|this) works|works for me|that'?ll do)(?![\w'])|👍"
 )
 _DIGIT = re.compile(r"\d")

@@ -23,7 +23,8 @@ MAX_ANSWER = 320  # characters of the section read out; the rest is one question
 
 _TOPICS = re.compile(
     r"\b("
-    r"parking|parked|park\s+(?:my|the|a|our)\b|where\s+(?:can|do|should)\s+(?:i|we)\s+park|garage|address|located|location|directions?|where\s+(?:are|r)\s+(?:you|u)|"
+    r"parking|parked|park\s+(?:my|the|a|our)\b|where\s+(?:can|do|should)\s+(?:i|we)\s+park|"
+    r"(?:anywhere|somewhere|place|where)\s+to\s+park|garage|address|located|location|directions?|where\s+(?:are|r)\s+(?:you|u)|"
     r"how\s+(?:do|can)\s+i\s+get\s+there|subway|bus(?:es)?|train|wheel\s?chair|accessib\w*|elevator|lift|"
     r"ramp|service\s+(?:dog|animal)s?|insur\w*|aetna|cigna|humana|medicare|medicaid|blue\s*cross|"
     r"united\s*health\w*|in[-\s]network|copay\w*|co-pay\w*|hsa|credit\s+cards?|pay(?:ment)?\s+(?:options|methods)|"

@@ -101,7 +101,7 @@ _REFUSED_AFTER = re.compile(
 _WEEKDAY_DATE_GAP = re.compile(r"\.?[\s,(\-]*(?:(?:the|a|which\s+is|that'?s)\s+)?")
 # "Tuesday or Wednesday", "wednesday 9th in the evening possible, or thurs 10th": the first is asked for
 _ALTERNATIVE = re.compile(
-    r"(?:[^.!?;]{0,40}?,)?\s*or\s+(?:on\s+|maybe\s+|perhaps\s+)?"
+    r"(?:[^.!?;]{0,40}?,)?\s*or\s+(?:on\s+|maybe\s+|perhaps\s+)?(?:the\s+)?"
     # two days the patient can do ("i'm off thursday and friday", "the 14th and 15th, either is good")
     r"|\s*,?\s*(?:and|&)\s+(?:on\s+)?(?:the\s+)?"
     # a second choice: "new year's day open? if not the next monday", "friday, otherwise monday"
@@ -120,7 +120,7 @@ _BARE_ORDINAL = re.compile(
     r"street|st\b|ave|avenue|place|child|kid|baby|pregnancy|trimester|attempt|booking|consult|round|session|"
     r"available|choice|pick|try|person|patient|thing|things|in\s+line))"
 )
-_COMMA_GAP = re.compile(r"\s*,\s*(?:on\s+)?(?:the\s+)?")
+_COMMA_GAP = re.compile(r"\s*,\s*(?:on\s+)?(?:the\s+)?|\s+")  # "monday tuesday and wednesday are no good"
 
 # Guards: each rule runs only where its words are (the model reads every message, and fast);
 # a text with none of _DAYISH names no day at all.

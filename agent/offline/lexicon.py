@@ -152,9 +152,10 @@ def correct(word: str) -> str:
     if len(word) < 4 or word in _english() or word in _SLANG or not word.isalpha():
         return word
     distance = 1 if len(word) <= 6 else 2
-    found = _speller().lookup(word, Verbosity.TOP, max_edit_distance=distance)
+    found = _speller().lookup(word, Verbosity.CLOSEST, max_edit_distance=distance)
     if found:
-        term = found[0].term
+        # of the words as close, one with the same first letter ("munday": monday, not sunday)
+        term = next((f.term for f in found if f.term[0] == word[0]), found[0].term)
     else:  # spelt as it sounds: "fisical", "kardiologist", "fisicle"
         key = sound_key(word)
         found = _sound_speller().lookup(key, Verbosity.TOP, max_edit_distance=1 if len(key) <= 6 else 2)
@@ -175,7 +176,7 @@ def _abbreviation(word: str, before: str, after: str) -> str:
         if word in ("dr", "doc", "apt"):
             return expanded
         near_time = re.match(
-            r"\s*(?:[,.!?;/]|$|morning|afternoon|evening|the\b|\d|[a-z]{3,9}\s+\d|(?:or|and|&|-|to)\s*(?:mon|tue|wed|thu|fri|sat|sun))",
+            r"\s*(?:[,.!?;/]|$|morning|afternoon|evening|the\b|\d|at\s+\d|@|[a-z]{3,9}\s+\d|(?:or|and|&|-|to)\s*(?:mon|tue|wed|thu|fri|sat|sun))",
             after,
         )
         # ... or refused: "not mon or tues", "except wed", "anything but sat"
@@ -198,7 +199,46 @@ def normalize(text: str) -> str:
             out += (low[last : m.start()], fixed)
             last = m.end()
     out.append(low[last:])
-    return clock_idioms(str(alpha2digit("".join(out), "en")))
+    text = "".join(out)
+    if _SPOKEN_CLOCK_HINT.search(text):
+        text = _SPOKEN_CLOCK.sub(_spoken_clock, text)  # before text2num makes "twelve fifteen" "12 15"
+    return clock_idioms(str(alpha2digit(text, "en")))
+
+
+_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
+_TEENS = {
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+_SPOKEN_CLOCK_HINT = re.compile(r"\b(?:oh|ten|eleven|twelve|\w+teen|twenty|thirty|forty|fifty)\b")
+# a clock time said as words: "twelve fifteen", "ten thirty", "two forty-five", "nine oh five"
+_SPOKEN_CLOCK = re.compile(
+    r"\b("
+    + "|".join(NUMBER_WORDS)
+    + r")[\s-]+(?:(oh)[\s-]+("
+    + "|".join(_UNITS)
+    + r")|("
+    + "|".join(_TEENS)
+    + r")|("
+    + "|".join(_TENS)
+    + r")(?:[\s-]+("
+    + "|".join(_UNITS)
+    + r"))?)\b(?![\s-]*(?:minutes?|mins?|hours?|years?|days?|weeks?))"
+)
+
+
+def _spoken_clock(m: re.Match[str]) -> str:
+    minutes = _UNITS[m[3]] if m[2] else _TEENS[m[4]] if m[4] else _TENS[m[5]] + (_UNITS[m[6]] if m[6] else 0)
+    return f"{NUMBER_WORDS[m[1]]}:{minutes:02d}"
 
 
 @functools.cache

@@ -141,7 +141,7 @@ _FLAGS: dict[str, str] = {
     # a question about a booking already made
     r"|\b(?:my|our|his|her)\s+(?:[a-z]+\s+){0,2}?" + _BOOKED + r"s?\b[^.?!]{0,40}?\b(?:go(?:ne)?\s+through|"
     r"went\s+through|come\s+through|work(?:ed)?\s*\?|confirmed|registered|successful|succeeded|(?:go|went|gone)\s+ok|"
-    r"still\s+(?:on|happening|going\s+ahead|booked)|"
+    r"still\s+(?:on|happening|go(?:ing)?\s+ahead|booked)|"
     r"booked\s+in|been\s+booked)"
     r"|\b(?:is|was|has|have)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + _BOOKED + r"\s+(?:been\s+)?booked\b"
     r"|\b(?:the|that)\s+" + _BOOKED + r"\s+(?:i|we)\s+(?:made|booked|have)\b"
@@ -175,7 +175,8 @@ _FLAGS: dict[str, str] = {
     r"capital\s+of|who\s+won|"
     r"bitcoin|poem|story|essay|translate|homework|lottery|horoscope)\b",
     # "later than 3" is a bound (times.py), "later than that" asks for the next times
-    "later": r"\b(?:later(?:\s+in\s+the\s+day|\s+on)?|anything\s+later)\b"
+    "later": r"(?<!call\s)(?<!you\s)(?<!talk\s)(?<!back\s)(?<!me\s)(?<!them\s)(?<!it\s)"  # "ill call you later"
+    r"\b(?:later(?:\s+in\s+the\s+day|\s+on)?|anything\s+later)\b"
     r"(?!\s+than\s+(?!that|this|those|it\b)|\s+today)",
     "earlier": r"\b(?:earlier(?:\s+in\s+the\s+day|\s+on)?|anything\s+earlier)\b(?!\s+than\s+(?!that|this|those|it\b))",
     "other_day": r"\b(?:another|a\s+different|different|other|some\s+other)\s+(?:days?|dates?)\b",
@@ -254,7 +255,8 @@ _NOT_NAME = set(
     consultation follow followup check up checkup results test annual week weekend day days monday tuesday wednesday
     thursday friday saturday sunday january february march april may june july august september october november
     december earlier later after before between around about sorry hmm um uh well go ahead confirm cancel stop wait
-    help bye goodbye thx cheers hello hi hiya new patient patients
+    help bye goodbye thx cheers hello hi hiya new patient patients cool lovely brilliant grand awesome nice sweet fab
+    excellent wonderful super alright
     """.split()
 )
 
@@ -320,6 +322,7 @@ class Utterance(PatientDetails):
     cancel: bool = False  # an existing booking is meant (to look up, move or cancel)
     manage: str | None = None  # "cancel" | "move" | "keep": what to do with an existing booking
     code: str | None = None  # a confirmation code, upper-cased
+    type_in_past: bool = False  # the type was named only of a past visit (context, not a request)
     name_fix: tuple[str, str] | None = None  # "it's Siobhan not Siobahn": (the right word, the wrong one)
     instead: bool = False  # "... instead": a change of something already agreed
     same_day: bool = False  # "same day at 4", "that day": the day already agreed
@@ -423,12 +426,12 @@ def _find_phone(u: Utterance, text: str, phone_expected: bool) -> str:
     return text
 
 
-def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] = ()) -> str:
+def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] = (), whole: str = "") -> str:
     """The type asked for. A specialty asked for wins ("a check-up with the dermatologist");
     otherwise the first type named outside a sentence about the past ("my physical was on the 3rd
     and I need to go over the results" asks for a follow-up), then one in such a sentence, and
     last the past visit named as such ("at my checkup", "my checkup on Nov 20": `past_days` are
-    the spans of the days before today)."""
+    the spans of the days before today; `whole`, the message before they were cut out)."""
     for unwanted in _UNWANTED_TYPE.finditer(text):
         text = _cut(text, unwanted.span())  # "instead of the consultation" names the type not wanted
     found: list[tuple[int, int, str, tuple[int, int]]] = []
@@ -440,13 +443,15 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
                 rank = 2  # the past visit itself
             else:
                 requested = _REQUESTED.search(before) is not None and _PAST_ERRAND.search(before) is None
-                rank = int(in_past(text, m.start()) and not requested)
+                # the whole message: the days already read ("last time") still say it is the past
+                rank = int(in_past(whole or text, m.start()) and not requested)
             found.append((rank, m.start(), key, m.span()))
     if found:
         best = [f for f in found if f[0] == min(f[0] for f in found)]
         # of the types asked for alike, a specialty wins ("a check-up with the dermatologist"); a
         # specialist seen in the past does not ("saw the dermatologist, they said to book a follow-up")
-        _, _, u.type, _ = next((f for f in best if f[2] == "specialist"), min(best))
+        rank, _, u.type, _ = next((f for f in best if f[2] == "specialist"), min(best))
+        u.type_in_past = rank > 0  # "they did bloods last time": named only of a past visit
         for *_, span in found:
             text = _cut(text, span)
     u.generic_visit = _GENERIC_RE.search(text) is not None
@@ -614,7 +619,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
             u.day, u.day_note, u.refused_days = found.day, found.note, found.refused
         for span in found.spans:
             rest = _cut(rest, span)
-    rest = _find_type(u, rest, found.past_spans if found else ())
+    rest = _find_type(u, rest, found.past_spans if found else (), norm)
     times = find_times(rest)
     u.window, u.times, u.any_time = times.window, times.readings, times.any_time
     for span in times.spans:
@@ -788,7 +793,7 @@ _HOUR_IN_CONTEXT = re.compile(
     # what may follow the hour: the end, or a word that does not make it a count ("2 weeks")
     r"(?=\s*(?:$|[?!.,;)]|(?:instead|please|pls|then|ok|okay|works?|would|is|for|on|that|this|today|tomorrow|"
     r"same|o'?clock|or|and|if|again|ish|maybe|thanks|thx|possible|free|available|open|still|taken|booked|left)\b))"
-    r"|\b(?P<b>\d{1,2})\s+(?:instead|works?|would\s+(?:work|be\s+(?:better|great|good|fine))|"
+    r"|\b(?P<b>\d{1,2})\s+(?:instead|again|works?|would\s+(?:work|be\s+(?:better|great|good|fine))|"
     r"is\s+(?:better|fine|good|ok|okay|free|open|available))\b"
 )
 

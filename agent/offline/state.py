@@ -185,7 +185,8 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     changed = False
     moved = False  # the day or type changed: a time said for the old one no longer applies
     assumed = state.type_defaulted_turn is not None and state.checked is None  # nothing checked with it yet
-    if u.type and u.type != state.type:
+    if u.type and u.type != state.type and not (u.type_in_past and state.type and not assumed):
+        # (a type named only of a past visit, "they did bloods last time", keeps the one asked for)
         moved = state.type is not None and not assumed
         state.type, state.type_defaulted_turn, changed = u.type, None, True
     elif state.type is None and _asks_for_visit(u) and state.manage is None:
@@ -206,7 +207,10 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         # "a different day maybe?": the day is asked for again; type and window stay
         state.day, state.time, changed = None, (), True
     if moved and not u.times:
-        state.time = ()
+        # at the card, another type for the same slot ("should be a follow up, not a consultation")
+        # keeps the time chosen; any other change lets it go
+        same_slot = rejected and chosen_before and state.day == (state.offer.day if state.offer else None)
+        state.time = (chosen_before,) if same_slot and chosen_before else ()
     if state.offer is None and state.bookings and _another_visit(u) and not (u.day or u.code or state.manage):
         state.checked = None  # "the same for my daughter at 10:15": the day just booked, looked at again
     offer_now = state.current_offer()

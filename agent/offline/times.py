@@ -378,8 +378,9 @@ _REFUSED_PART_BEFORE = (
     rf"(?:in\s+|on\s+|during\s+)?(?:the\s+)?(?:early\s+|late\s+)?(?P<p>{_PART[1:-1]})\b(?P<q>)"
 )
 _REFUSED_PART_AFTER = (
-    rf"\b(?P<q>{_PART[1:-1]})\s+(?:are\s+|is\s+|'?s\s+|r\s+)?(?:(?:a\s+)?(?:nightmare|pain|problem|no\s*go|no-go|"
-    r"write-?off)|not\s+(?:possible|ideal|great|an\s+option)|(?:of\s+)?no\s+use|tricky|awkward|hectic|rubbish|"
+    rf"\b(?P<q>{_PART[1:-1]})\s+(?:are\s+|is\s+|'?s\s+|r\s+)?(?:(?:a\s+)?(?:bit\s+|little\s+)?(?:nightmare|pain|problem|"
+    r"no\s*go|no-go|write-?off|tight|squeeze|struggle|stretch)|(?:a\s+)?(?:bit|little)\s+(?:tricky|awkward|hectic|tough|hard|"
+    r"difficult|busy|much)|packed|full\s+on|manic|busy|not\s+(?:possible|ideal|great|an\s+option)|(?:of\s+)?no\s+use|tricky|awkward|hectic|rubbish|"
     r"no\s+good|not\s+good|out|bad|impossible|difficult|a\s+no\b|"
     r"tough|hard|(?:don'?t|do\s+not|doesn'?t|does\s+not|won'?t|never)\s+work)\b(?P<p>)"
 )

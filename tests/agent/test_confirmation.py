@@ -79,6 +79,7 @@ def test_anything_else_is_not_a_yes(text: str, tool: str) -> None:
         "yes!! thank you so much",
         "fine by me",
         "👍",
+        "yep thats grand go ahead",
     ],
 )
 def test_a_yes_in_everyday_words_is_a_yes(text: str) -> None:

@@ -452,3 +452,25 @@ def test_small_talk_names_no_day(text: str, expected: str | None) -> None:
 )
 def test_a_word_of_the_name_put_right(text: str, fix: tuple[str, str] | None) -> None:
     assert parse(text, TUESDAY).name_fix == fix
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("twelve fifteen on monday?", "12:15"),  # a clock time said as words
+        ("ten thirty tuesday", "10:30"),
+        ("two forty five friday", "14:45"),
+        ("nine oh five tomorrow", "09:05"),
+    ],
+)
+def test_a_clock_time_in_words(text: str, expected: str) -> None:
+    assert parse(text, TUESDAY).times[0] == expected
+
+
+def test_a_weekday_typo_keeps_its_first_letter() -> None:
+    assert normalize("munday") == "monday"  # one letter from monday and sunday
+
+
+def test_call_you_later_asks_for_no_later_times() -> None:
+    u = parse("never mind ill call you later, thanks bye", TUESDAY)
+    assert not u.later and u.bye
