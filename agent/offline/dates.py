@@ -41,6 +41,7 @@ examples with today = Monday 2026-11-23):
 
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 from collections.abc import Callable, Iterator
@@ -96,6 +97,7 @@ _REFUSED_AFTER = re.compile(
 )
 # between a weekday and its date: "Tuesday the 29th", "wed. 16th", "December 29th (tuesday)", "the 29th - a tuesday"
 _WEEKDAY_DATE_GAP = re.compile(r"\.?[\s,(\-]*(?:(?:the|a|which\s+is|that'?s)\s+)?")
+_AFTER_OR_BEFORE = re.compile(r"\s+(?:after|before)\b")
 # "Tuesday or Wednesday", "wednesday 9th in the evening possible, or thurs 10th": the first is asked for
 _ALTERNATIVE = re.compile(r"(?:[^.!?;]{0,40}?,)?\s*or\s+(?:on\s+|maybe\s+|perhaps\s+)?")
 # a refusal carries over a list: "not Monday or Tuesday", "except Monday and Wednesday", "mon/tue",
@@ -131,7 +133,7 @@ NAMED_DAYS: tuple[tuple[str, str, DayRule], ...] = (
     (r"(?:christmas|xmas)(?:\s+day)?", "Christmas Day", (12, 25)),
     (r"boxing\s+day", "Boxing Day", (12, 26)),
     (r"new\s+year'?s?\s+eve", "New Year's Eve", (12, 31)),
-    (r"new\s+year'?s?(?:\s+day)?", "New Year's Day", (1, 1)),
+    (r"new\s+year(?:'?s(?:\s+day)?|\s+day)|(?<!the\s)(?<!happy\s)new\s+year", "New Year's Day", (1, 1)),
     (r"thanksgiving(?:\s+day)?", "Thanksgiving", _thanksgiving),
     (r"valentine'?s?(?:\s+day)?", "Valentine's Day", (2, 14)),
     (r"(?:the\s+)?(?:4th|fourth)\s+of\s+july|july\s+4(?:th)?|independence\s+day", "the 4th of July", (7, 4)),
@@ -339,6 +341,13 @@ class _Finder:
         if "week" in t:
             for m in _finditer(r"\bnext\s+week\b", t):
                 self.add(m, self.monday + timedelta(days=7), "week", week=True, notes=("Next week starts",))
+        if "week" in t:
+            self._week_parts()
+        if digits and ("week" in t or "wk" in t or "w/c" in t):
+            self._week_of_days()
+        if "month" in t:
+            for m in _finditer(_IN_MONTHS, t):
+                self.add(m, _months_later(today, _amount(m["n"] or m["m"])), "offset")
         if offsets:
             in_offset = rf"\bin\s+{_ABOUT}{_AMOUNT}\s+{_UNIT}(?:'?\s+time)?\b|\bin\s+{_ABOUT}a\s+(fortnight)\b"
             for m in _finditer(in_offset, t):
@@ -366,6 +375,31 @@ class _Finder:
             for m in _finditer(r"\bon\s+the\s+(first|second|third)\b(?!\s+(?:one|slot|time|option))", t):
                 self.add(m, _day_of_month(_ORDINAL_WORDS[m[1]], today, False), "dom", explicit=True)
         return self._select()
+
+    def _week_parts(self) -> None:
+        """'end of the week', 'midweek next week', 'later this week', 'early next week', 'this week'
+        (from today), 'this time next week'; a part named is read back ("The end of the week is ...")."""
+        t, today = self.text, self.today
+        for m in _finditer(_WEEK_PART, t):
+            part = (m["part"] or m["adj"] or m["mid"] or "").partition(" ")[0]
+            nxt = bool(m["next"] or m["next2"])
+            if part == "later" and not nxt:
+                self.add(m, today + timedelta(days=1), "week_part")  # "later this week": from tomorrow
+                continue
+            day = self.monday + timedelta(days=(7 if nxt else 0) + _WEEK_PART_DAYS.get(part, 0))
+            if not nxt and day < today:
+                day = max(day + timedelta(days=7), today) if part else today  # gone this week: next week's
+            name = m[0] if not m["part"] or m[0].startswith("the") else f"the {m[0]}"
+            self.add(m, day, "week_part", week=not part, name=name if part else None)
+        for m in _finditer(r"\bthis\s+time\s+next\s+week\b", t):
+            self.add(m, today + timedelta(days=7), "offset")
+
+    def _week_of_days(self) -> None:
+        """The bare day of 'the week commencing 14th' / 'w/c 21st' (made a week by _weeks_of)."""
+        for m in _finditer(rf"{_WEEK_OF}(\d{{1,2}})(?:st|nd|rd|th)?\b{_MONTH_AHEAD}(?![/\d])", self.text):
+            day = _day_of_month(int(m[1]), self.today, False)
+            if day is not None:
+                self.found.append(_Mention(day, m.start(1), m.end(), "dom", explicit=True))
 
     def _weekdays(self) -> None:
         t = self.text
@@ -457,6 +491,7 @@ def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]
         if (
             prev
             and _WEEKDAY_DATE_GAP.fullmatch(gap)
+            and not _AFTER_OR_BEFORE.match(text, m.end)  # "back on the 10th, the monday after"
             and (
                 (prev.weekday is not None and m.explicit and not prev.explicit)
                 or (m.weekday is not None and prev.explicit and m.kind == "weekday_bare")
@@ -493,24 +528,74 @@ def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]
 _ANY_BEFORE = re.compile(r"\b(?:any|every|some)\s+$")
 
 
-def _relative_to_previous(text: str, mentions: list[_Mention]) -> list[_Mention]:
-    """'the day after' / 'the one after' with no day of its own: after the day named before it."""
+# after or before another day: "the day after", "the week after", "the monday after", "2 weeks
+# after (that)", "a week later", "anytime after that"; with a day after it ("the week after
+# Christmas", "the monday after the 10th") that day is the base, else the day named before
+_RELATIVE_WORDS = re.compile(
+    r"\b(?:the\s+)?(?P<unit>day|one|week|(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday))\s+"
+    r"(?P<way>after|before)\b(?!\s*(?:next|tomorrow|\d|noon|lunch|work|school))"
+    rf"|\b(?P<n>{_AMOUNT[1:-1]})\s+(?P<units>days?|weeks?|fortnights?)\s+(?P<way2>after|later|before|earlier)\b"
+    r"(?:\s+(?:that|this|it|then))?"
+    r"|\b(?:any\s*(?:time|day|date)|some\s*time|whenever)\s+after\s+(?:(?P<that>that|then|this)\b|(?P<onward>))"
+)
+# "the week after | Christmas", "2 weeks after | my surgery on | the 9th": the base follows at once
+_BASE_AHEAD = re.compile(r"\s*(?:(?:my|his|her|their|our|the)\s+[a-z-]+\s+(?:(?:is\s+)?on\s+)?)?(?:the\s+)?$")
+_OR_BEFORE = re.compile(r"\bor\s+$")
+
+
+def _cut_span(text: str, m: _Mention) -> str:
+    return text[: m.start] + " " * (m.end - m.start) + text[m.end :]
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _shifted(base: _Mention, m: re.Match[str]) -> tuple[date, bool]:
+    """The day `m` names relative to `base`, and whether it is a week rather than a day."""
+    if m["n"]:  # "2 weeks after", "a week later", "5 days after that"
+        days = _days(_amount(m["n"]), m["units"])
+        return base.day + timedelta(days=days if m["way2"] in ("after", "later") else -days), False
+    if m["that"] or m["onward"] is not None:  # "anytime after that", "any day after the 11th": from the day after
+        return base.day + timedelta(days=1), False
+    after = m["way"] == "after"
+    if m["wd"]:  # "the monday after the 10th": the first such weekday after it
+        gap = (_weekday_index(m["wd"]) - base.day.weekday()) % 7 or 7
+        return base.day + timedelta(days=gap if after else gap - 7), False
+    if m["unit"] == "week":  # the week after / before a day's (or a named week's) week, from its Monday
+        return _monday(base.day) + timedelta(days=7 if after else -7), True
+    step = 7 if m["unit"] == "one" and base.weekday is not None else 1
+    return base.day + timedelta(days=step if after else -step), False
+
+
+def _relative_to_previous(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
+    """A day said relative to another day named beside it: 'not tomorrow, the day after', 'not
+    this Thursday but the one after', 'not next week, the week after', 'back on the 3rd, the week
+    after', 'surgery on the 9th, a follow up 2 weeks after', 'the Monday after Christmas'. The
+    other day is context (the later mention is the one asked for)."""
+    if "after" not in text and "before" not in text and "later" not in text and "earlier" not in text:
+        return mentions  # most messages: no day said relative to another
     out = list(mentions)
-    for m in re.finditer(r"\b(?:the\s+)?(day|one|week)\s+after\b(?!\s+(?:next|tomorrow))", text):
-        if any(x.start <= m.start() < x.end for x in out) or _ANY_BEFORE.search(text, 0, m.start()):
-            continue  # "Tuesday or any day after" asks for Tuesday
-        if m[1] == "week" and any(m.end() <= x.start <= m.end() + 4 for x in out):
-            continue  # "the week after Christmas": after the day that follows, not the one before
-        earlier = [x for x in out if x.end <= m.start()]
-        if not earlier:
-            continue
-        base = earlier[-1]
-        if m[1] == "week":  # "not next week, the week after": the Monday a week later
-            start = base.day - timedelta(days=base.day.weekday()) if base.week else base.day
-            out.append(_Mention(start + timedelta(days=7), m.start(), m.end(), "week", week=base.week))
-            continue
-        step = 7 if m[1] == "one" and base.weekday is not None else 1
-        out.append(_Mention(base.day + timedelta(days=step), m.start(), m.end(), "relative"))
+    for m in _RELATIVE_WORDS.finditer(text):
+        inside = [x for x in out if x.start <= m.start() < x.end and not (m["wd"] and x.end <= m.end())]
+        anytime = m["that"] or m["onward"] is not None
+        if inside or (not anytime and _ANY_BEFORE.search(text, 0, m.start())):
+            continue  # "Tuesday or any day after" asks for Tuesday; "3 days after Friday" is one already
+        if anytime and _OR_BEFORE.search(text, 0, m.start()):
+            continue  # "Tuesday or any time after that" asks for Tuesday too
+        own = [x for x in out if m.start() <= x.start and x.end <= m.end()]  # "monday" in "the monday after"
+        ahead = None if m["that"] else next((x for x in out if x.start >= m.end() and _BASE_AHEAD.fullmatch(text, m.end(), x.start)), None)
+        earlier = [] if m["onward"] is not None else [x for x in out if x.end <= m.start()]
+        base = ahead or (earlier[-1] if earlier else None)
+        if base is None or (m["that"] and _DIGIT.search(_cut_span(text, base), max(0, base.start - 20), m.start())):
+            continue  # "I work until 5, anytime after that" and "any time after 3" are about the time
+        day, week = _shifted(base, m)
+        if week and day < today <= day + timedelta(days=6):
+            day = today  # "the week before" the 14th, said in that week: from today
+        end = ahead.end if ahead else m.end()
+        out = [x for x in out if x not in own and x is not ahead]
+        # a week after a named week is a week too ("not next week, the week after, not monday")
+        out.append(_Mention(day, m.start(), end, "week" if week else "relative", week=week and base.week))
     return sorted(out, key=lambda x: x.start)
 
 
@@ -657,6 +742,46 @@ def _in_named_week(text: str, mentions: list[_Mention], today: date) -> list[_Me
     return [m for m in out if id(m) not in used]
 
 
+# a part of a week: "(towards) the end of (the|this|next) week", "early/mid/late/later (in the) next
+# week", "midweek (next week)", "start of next week"; alone, "this week" (from today)
+_WEEK_PART = re.compile(
+    r"\b(?P<mid>mid)-?week\b(?:\s+(?P<next2>next)\s+week\b)?"
+    r"|\b(?:(?:the\s+)?(?P<part>beginning|start|end|middle|back\s+end)\s+of|(?P<adj>early|mid|late|later))"
+    r"(?:\s+on)?(?:\s+in)?[\s-]*(?:the\s+|this\s+|(?P<next>next)\s+)?week(?!end)\b|\bthis\s+week(?!end)\b(?!'?s\b)"
+)
+_WEEK_PART_DAYS = {"beginning": 0, "start": 0, "early": 0, "middle": 2, "mid": 2, "later": 3, "late": 4, "end": 4, "back": 4}
+# "the week of the 16th", "week commencing 14th", "w/c 14/12", "wk beginning the 4th jan": that week
+_WEEK_OF = r"\b(?:(?:the\s+)?(?:week|wk)\s+(?:of|commencing|beginning|starting)|w/?c)\s+(?:on\s+)?(?:the\s+)?"
+_WEEK_OF_RE = re.compile(_WEEK_OF + "$")
+# "in a month", "in 2 months' time", "a month from today"
+_IN_MONTHS = re.compile(
+    rf"\bin\s+{_ABOUT}(?P<n>{_AMOUNT[1:-1]})\s+months?(?:'?s?\s+time)?\b"
+    rf"|\b(?P<m>{_AMOUNT[1:-1]})\s+months?\s+(?:from\s+(?:now|today)|today)\b"
+)
+
+
+def _months_later(today: date, months: int) -> date:
+    """The same day of the month `months` later (the month's last day when it has no such day)."""
+    years, month = divmod(today.month - 1 + months, 12)
+    year = today.year + years
+    return date(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _weeks_of(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
+    """'the week of the 16th' / 'w/c 14/12' is that day's week, from its Monday (from today when
+    that Monday is past); a weekday said with it is that week's (_in_named_week)."""
+    if "w" not in text:
+        return mentions
+    out = []
+    for m in mentions:
+        if o := _WEEK_OF_RE.search(text, max(0, m.start - 30), m.start):
+            monday = _monday(m.day)
+            day, notes = (monday, ("That week starts",)) if monday >= today else (today, ())
+            m = replace(m, day=day, start=o.start(), kind="week", week=True, explicit=False, notes=notes)
+        out.append(m)
+    return out
+
+
 _AFTER_WEEKDAY = re.compile(rf"\b{_WD}[\s,.]*(?:the\s+)?$")
 # a month asked for without a day: "a physical in January, the 7th maybe"
 _IN_MONTH = re.compile(rf"\b(?:in|for|during)\s+(?:(?:early|mid|late)\s+)?{_MONTH}(?![a-z])(?!\s+(?:the\s+)?\d)")
@@ -692,7 +817,8 @@ def find_day(text: str, today: date) -> DayMatch | None:
     found = finder.collect()
     if finder.months:
         found = _in_named_month(text, found, today)
-    mentions = _mark(text, _relative_to_previous(text, _combine(text, found, today)), today)
+    mentions = _combine(text, found, today)
+    mentions = _mark(text, _relative_to_previous(text, _weeks_of(text, mentions, today), today), today)
     if not mentions:
         return None
     spans = tuple((m.start, m.end) for m in mentions)
@@ -701,7 +827,7 @@ def find_day(text: str, today: date) -> DayMatch | None:
     if (week := _excluding_weekdays(mentions, today)) is not None:
         soonest = tuple(sorted(_refused_weekdays(mentions))) if week.kind == "soonest" else ()
         return DayMatch(week.day, (week.start, week.end), None, spans, past_spans, soonest)
-    wanted = [m for m in mentions if not m.negated and not m.context and m.day >= today]
+    wanted = _within_weeks([m for m in mentions if not m.negated and not m.context and m.day >= today])
     if not wanted:
         wanted = [m for m in mentions if not m.negated and m.day >= today and not m.context] or [
             m for m in mentions if not m.negated and m.day >= today
@@ -719,6 +845,16 @@ def find_day(text: str, today: date) -> DayMatch | None:
         elif later is chosen and earlier.weekday is not None and _RANGE_GAP.fullmatch(text, earlier.end, later.start):
             chosen = earlier  # "free monday to wednesday": from the first
     return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans, past_spans)
+
+
+def _within_weeks(wanted: list[_Mention]) -> list[_Mention]:
+    """A week asked for with a day inside it ("thanksgiving morning? the only day I'm off this
+    week") is that day."""
+    weeks = [m for m in wanted if m.week]
+    if not weeks or len(wanted) == len(weeks):
+        return wanted
+    days = [m for m in wanted if not m.week]
+    return [m for m in wanted if not m.week or not any(_monday(m.day) == _monday(d.day) for d in days)]
 
 
 def _note(m: _Mention) -> str | None:

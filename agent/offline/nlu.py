@@ -177,9 +177,14 @@ _FLAGS: dict[str, str] = {
     r"\b(?:any|what|anything)\s+else\b|\bany\s+others?\b|\bshow\s+me\s+(?:more|others?)\b|\bwhat\s+others\b",
     "retry": r"\b(?:try\s+again|retry|again\s+please|one\s+more\s+time|try\s+it\s+again)\b",
     # not "the earliest I can do is 3" (a bound: agent/offline/times.py)
-    "earliest": r"\b(?:earliest(?!\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\b)|soonest|"
-    r"as\s+soon\s+as\s+possible|asap|"
-    r"(?:first|next)\s+(?:available|free|open|openings?|slots?|spots?|gaps?))\b",
+    "earliest": r"\b(?:earliest(?!\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\b)|soonest|quickest|"
+    r"(?:as\s+)?(?:soon|early)\s+as\s+(?:possible|poss|(?:you|u|they|someone|anyone|a\s+doctor)\s+can)|asap|"
+    r"how\s+soon|sooner\s+(?:the\s+better|rather\s+than\s+later|is\s+better)|"
+    # "urgent-ish", "fairly urgently", but never "not urgent", "nothing urgent", "non-urgent"
+    r"(?<!not\s)(?<!nothing\s)(?<!non-)(?<!non\s)(?<!isn't\s)urgent(?:ly|-?ish)?|"
+    r"(?:first|next)\s+(?:available|free|open|openings?|slots?|spots?|gaps?|"
+    # "first thing you have", "the next one you've got", "first appointment going"
+    r"(?:thing|one|appointment|appt|slot|opening|spot)\s+(?:(?:you|u|ya)(?:'?ve)?\s+(?:have|got|can)|going|available|free|open)))\b",
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
     r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
 }

@@ -289,7 +289,7 @@ class _Reader:
             return None  # most messages name no part of the day: skip the eight rules
         parts = [
             (r"\blate\s+afternoons?\b", "after 15:00"),
-            (r"\b(?:early\s+mornings?|first\s+thing(?:\s+in\s+the\s+morning)?)\b", "before 10:00"),
+            (r"\b(?:early\s+mornings?|first\s+thing(?:\s+in\s+the\s+morning)?)\b(?!\s+(?:(?:you|u|ya)(?:'?ve)?\s+(?:have|got|can)|going|available|free|open)\b)", "before 10:00"),
             (r"\blate\s+mornings?\b", "10:00-12:00"),
             (r"\bearly\s+afternoons?\b", "12:00-15:00"),
             (r"\b(?:(?:at|around)\s+)?(?:lunch\s*time|lunch)\b", "12:00-14:00"),
