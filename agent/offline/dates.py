@@ -346,7 +346,7 @@ class _Finder:
         if digits and ("week" in t or "wk" in t or "w/c" in t):
             self._week_of_days()
         if "month" in t:
-            for m in _finditer(_IN_MONTHS, t):
+            for m in _IN_MONTHS.finditer(t):
                 self.add(m, _months_later(today, _amount(m["n"] or m["m"])), "offset")
         if offsets:
             in_offset = rf"\bin\s+{_ABOUT}{_AMOUNT}\s+{_UNIT}(?:'?\s+time)?\b|\bin\s+{_ABOUT}a\s+(fortnight)\b"
@@ -380,7 +380,7 @@ class _Finder:
         """'end of the week', 'midweek next week', 'later this week', 'early next week', 'this week'
         (from today), 'this time next week'; a part named is read back ("The end of the week is ...")."""
         t, today = self.text, self.today
-        for m in _finditer(_WEEK_PART, t):
+        for m in _WEEK_PART.finditer(t):
             part = (m["part"] or m["adj"] or m["mid"] or "").partition(" ")[0]
             nxt = bool(m["next"] or m["next2"])
             if part == "later" and not nxt:
@@ -543,6 +543,11 @@ _BASE_AHEAD = re.compile(r"\s*(?:(?:my|his|her|their|our|the)\s+[a-z-]+\s+(?:(?:
 _OR_BEFORE = re.compile(r"\bor\s+$")
 
 
+def _mention_ahead(text: str, mentions: list[_Mention], end: int) -> _Mention | None:
+    """The day right after `end` ("the week after | Christmas"), if any."""
+    return next((x for x in mentions if x.start >= end and _BASE_AHEAD.fullmatch(text, end, x.start)), None)
+
+
 def _cut_span(text: str, m: _Mention) -> str:
     return text[: m.start] + " " * (m.end - m.start) + text[m.end :]
 
@@ -584,7 +589,7 @@ def _relative_to_previous(text: str, mentions: list[_Mention], today: date) -> l
         if anytime and _OR_BEFORE.search(text, 0, m.start()):
             continue  # "Tuesday or any time after that" asks for Tuesday too
         own = [x for x in out if m.start() <= x.start and x.end <= m.end()]  # "monday" in "the monday after"
-        ahead = None if m["that"] else next((x for x in out if x.start >= m.end() and _BASE_AHEAD.fullmatch(text, m.end(), x.start)), None)
+        ahead = None if m["that"] else _mention_ahead(text, out, m.end())
         earlier = [] if m["onward"] is not None else [x for x in out if x.end <= m.start()]
         base = ahead or (earlier[-1] if earlier else None)
         if base is None or (m["that"] and _DIGIT.search(_cut_span(text, base), max(0, base.start - 20), m.start())):
@@ -747,9 +752,11 @@ def _in_named_week(text: str, mentions: list[_Mention], today: date) -> list[_Me
 _WEEK_PART = re.compile(
     r"\b(?P<mid>mid)-?week\b(?:\s+(?P<next2>next)\s+week\b)?"
     r"|\b(?:(?:the\s+)?(?P<part>beginning|start|end|middle|back\s+end)\s+of|(?P<adj>early|mid|late|later))"
-    r"(?:\s+on)?(?:\s+in)?[\s-]*(?:the\s+|this\s+|(?P<next>next)\s+)?week(?!end)\b|\bthis\s+week(?!end)\b(?!'?s\b)"
+    r"(?:\s+on)?(?:\s+in)?[\s-]*(?:the\s+|this\s+|(?P<next>next)\s+)?week(?!end)\b"
+    r"|\bthis\s+week(?!end)\b(?!'?s\b)"
 )
-_WEEK_PART_DAYS = {"beginning": 0, "start": 0, "early": 0, "middle": 2, "mid": 2, "later": 3, "late": 4, "end": 4, "back": 4}
+# the weekday each part names (0 = Monday); "later next week" is its Thursday
+_WEEK_PART_DAYS = {"middle": 2, "mid": 2, "later": 3, "late": 4, "end": 4, "back": 4}
 # "the week of the 16th", "week commencing 14th", "w/c 14/12", "wk beginning the 4th jan": that week
 _WEEK_OF = r"\b(?:(?:the\s+)?(?:week|wk)\s+(?:of|commencing|beginning|starting)|w/?c)\s+(?:on\s+)?(?:the\s+)?"
 _WEEK_OF_RE = re.compile(_WEEK_OF + "$")

@@ -23,7 +23,7 @@ from agent.offline.lexicon import (
     correct,
     normalize,
 )
-from agent.offline.times import find_times, parse_clock
+from agent.offline.times import OFFERED, find_times, parse_clock
 from core.formats import NUMBER_WORDS, is_email
 
 _EMAIL = re.compile(r"[^\s,;:<>()\"']*@[^\s,;:<>()\"']*")
@@ -184,7 +184,7 @@ _FLAGS: dict[str, str] = {
     r"(?<!not\s)(?<!nothing\s)(?<!non-)(?<!non\s)(?<!isn't\s)urgent(?:ly|-?ish)?|"
     r"(?:first|next)\s+(?:available|free|open|openings?|slots?|spots?|gaps?|"
     # "first thing you have", "the next one you've got", "first appointment going"
-    r"(?:thing|one|appointment|appt|slot|opening|spot)\s+(?:(?:you|u|ya)(?:'?ve)?\s+(?:have|got|can)|going|available|free|open)))\b",
+    r"(?:thing|one|appointment|appt|slot|opening|spot)\s+" + OFFERED + r"))\b",
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
     r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
 }

@@ -289,7 +289,7 @@ class _Reader:
             return None  # most messages name no part of the day: skip the eight rules
         parts = [
             (r"\blate\s+afternoons?\b", "after 15:00"),
-            (r"\b(?:early\s+mornings?|first\s+thing(?:\s+in\s+the\s+morning)?)\b(?!\s+(?:(?:you|u|ya)(?:'?ve)?\s+(?:have|got|can)|going|available|free|open)\b)", "before 10:00"),
+            (r"\b(?:early\s+mornings?|first\s+thing(?:\s+in\s+the\s+morning)?)\b" + _NOT_OFFERED, "before 10:00"),
             (r"\blate\s+mornings?\b", "10:00-12:00"),
             (r"\bearly\s+afternoons?\b", "12:00-15:00"),
             (r"\b(?:(?:at|around)\s+)?(?:lunch\s*time|lunch)\b", "12:00-14:00"),
@@ -366,6 +366,10 @@ _BUSY_FROM_HINT = re.compile(r"start|begin|leave|to\s+(?:go|be)\b|pick|collect|\
 _DIGIT_RANGE = re.compile(r"\d\s*(?:[ap]\.?m\.?\s*)?(?:-|–|to|till|til|until)\s*\d")
 _OR_GAP = r"\s*,?\s*(?:or|and/or|/)\s+(?:maybe\s+|perhaps\s+)?(?:in\s+)?(?:the\s+|an?\s+)?"
 _OR_GAP_BEFORE = _OR_GAP + "$"
+# what the clinic has on offer: "first thing you have" / "the next one you've got" asks for the soonest
+# (agent/offline/nlu.py), not for an early morning
+OFFERED = r"(?:(?:you|u|ya)(?:'?ve)?\s+(?:have|got|can)|going|available|free|open)"
+_NOT_OFFERED = r"(?!\s+" + OFFERED + r"\b)"
 _ONWARDS = rf"\b(?:at\s+)?{_APPROX}(?P<b>{_BOUND})\s*(?:onwards?|on\s+wards?|and\s+(?:after|later|up))\b"
 _EARLIEST_I_CAN = (
     r"\b(?P<w>earliest|latest)\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\s+(?:do|make(?:\s+it)?|"
