@@ -533,10 +533,11 @@ _ANY_BEFORE = re.compile(r"\b(?:any|every|some)\s+$")
 # Christmas", "the monday after the 10th") that day is the base, else the day named before
 _RELATIVE_WORDS = re.compile(
     r"\b(?:the\s+)?(?P<unit>day|one|week|(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday))\s+"
-    r"(?P<way>after|before)\b(?!\s*(?:next|tomorrow|\d|noon|lunch|work|school))"
+    r"(?P<way>after|before)\b(?!\s*(?:\d|(?:next|tomorrow|noon|lunch|work|school)\b))"
     rf"|\b(?P<n>{_AMOUNT[1:-1]})\s+(?P<units>days?|weeks?|fortnights?)\s+(?P<way2>after|later|before|earlier)\b"
     r"(?:\s+(?:that|this|it|then))?"
-    r"|\b(?:any\s*(?:time|day|date)|some\s*time|whenever)\s+after\s+(?:(?P<that>that|then|this)\b|(?P<onward>))"
+    r"|\b(?:any\s*(?:time|day|date)|some\s*time|whenever)\s+(?P<way3>after|before)\s+"
+    r"(?:(?P<that>that|then|this)\b|(?P<onward>))"
 )
 # "the week after | Christmas", "2 weeks after | my surgery on | the 9th": the base follows at once
 _BASE_AHEAD = re.compile(r"\s*(?:(?:my|his|her|their|our|the)\s+[a-z-]+\s+(?:(?:is\s+)?on\s+)?)?(?:the\s+)?$")
@@ -556,13 +557,13 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _shifted(base: _Mention, m: re.Match[str]) -> tuple[date, bool]:
+def _shifted(base: _Mention, m: re.Match[str], today: date) -> tuple[date, bool]:
     """The day `m` names relative to `base`, and whether it is a week rather than a day."""
     if m["n"]:  # "2 weeks after", "a week later", "5 days after that"
         days = _days(_amount(m["n"]), m["units"])
         return base.day + timedelta(days=days if m["way2"] in ("after", "later") else -days), False
     if m["that"] or m["onward"] is not None:  # "anytime after that", "any day after the 11th": from the day after
-        return base.day + timedelta(days=1), False
+        return (base.day + timedelta(days=1) if m["way3"] == "after" else today), False  # "sometime before then"
     after = m["way"] == "after"
     if m["wd"]:  # "the monday after the 10th": the first such weekday after it
         gap = (_weekday_index(m["wd"]) - base.day.weekday()) % 7 or 7
@@ -594,7 +595,7 @@ def _relative_to_previous(text: str, mentions: list[_Mention], today: date) -> l
         base = ahead or (earlier[-1] if earlier else None)
         if base is None or (m["that"] and _DIGIT.search(_cut_span(text, base), max(0, base.start - 20), m.start())):
             continue  # "I work until 5, anytime after that" and "any time after 3" are about the time
-        day, week = _shifted(base, m)
+        day, week = _shifted(base, m, today)
         if week and day < today <= day + timedelta(days=6):
             day = today  # "the week before" the 14th, said in that week: from today
         end = ahead.end if ahead else m.end()
@@ -752,7 +753,7 @@ def _in_named_week(text: str, mentions: list[_Mention], today: date) -> list[_Me
 _WEEK_PART = re.compile(
     r"\b(?P<mid>mid)-?week\b(?:\s+(?P<next2>next)\s+week\b)?"
     r"|\b(?:(?:the\s+)?(?P<part>beginning|start|end|middle|back\s+end)\s+of|(?P<adj>early|mid|late|later))"
-    r"(?:\s+on)?(?:\s+in)?[\s-]*(?:the\s+|this\s+|(?P<next>next)\s+)?week(?!end)\b"
+    r"(?:\s+on)?(?:\s+in)?[\s-]*(?:the\s+|this\s+|(?P<next>next)\s+)?week(?!end)\b(?!\s+after)"
     r"|\bthis\s+week(?!end)\b(?!'?s\b)"
 )
 # the weekday each part names (0 = Monday); "later next week" is its Thursday
