@@ -574,6 +574,21 @@ def _shifted(base: _Mention, m: re.Match[str], today: date) -> tuple[date, bool]
     return base.day + timedelta(days=step if after else -step), False
 
 
+def _said_relative(m: re.Match[str], base: _Mention) -> str | None:
+    """How the day is read back ("2 weeks after Wednesday, December 9 is ..."); none for the
+    plain 'the day after' / 'the one after' and for 'before then' (today)."""
+    way = {"later": "after", "earlier": "before"}.get(m["way2"] or m["way"] or m["way3"], m["way2"] or m["way"])
+    if m["unit"] in ("day", "one") or m["way3"] == "before" or (base.week and not m["n"]):
+        return None
+    if m["way3"]:
+        phrase = "the day after"
+    elif m["n"]:
+        phrase = f"{' '.join(m['n'].split())} {m['units']} {way}"
+    else:
+        phrase = f"the {m['wd'] or 'week'} {way}"
+    return f"{phrase} {day_label(base.day)}"
+
+
 def _relative_to_previous(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
     """A day said relative to another day named beside it: 'not tomorrow, the day after', 'not
     this Thursday but the one after', 'not next week, the week after', 'back on the 3rd, the week
@@ -601,7 +616,8 @@ def _relative_to_previous(text: str, mentions: list[_Mention], today: date) -> l
         end = ahead.end if ahead else m.end()
         out = [x for x in out if x not in own and x is not ahead]
         # a week after a named week is a week too ("not next week, the week after, not monday")
-        out.append(_Mention(day, m.start(), end, "week" if week else "relative", week=week and base.week))
+        kind, said = "week" if week else "relative", _said_relative(m, base)
+        out.append(_Mention(day, m.start(), end, kind, week=week and base.week, name=said))
     return sorted(out, key=lambda x: x.start)
 
 
