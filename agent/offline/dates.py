@@ -33,6 +33,13 @@ examples with today = Monday 2026-11-23):
   "anything but Monday" / "any day except Friday" is the soonest day that is not refused.
 * British offsets: "a week on Tuesday", "Tuesday week" -> the coming Tuesday + 7; "a fortnight
   (on) Thursday" -> the coming Thursday + 14.
+* Parts of a week: "this week" (from today), "later this week" (tomorrow), "midweek" (Wednesday),
+  "end of the week" (Friday), "start of next week", "midweek next week", "this time next week";
+  "the week of the 16th" / "w/c 14/12" -> that week from its Monday; "in a month" -> the same
+  day of the month next month.
+* Relative to another day, which is then context: "back on the 3rd, the week after" (the next
+  Monday), "away until the 10th, the monday after", "surgery on the 9th, a follow up 2 weeks
+  after", "anytime after that" (the day after), "sometime before then" (today).
 * Several days: a past one, one in a sentence about the past, or a deadline ("by/before/until
   the 5th") is context; of the rest, the last one named is the request ("tryouts are on the 5th,
   could we try Wednesday" -> Wednesday), unless offered as an alternative ("Tuesday or
