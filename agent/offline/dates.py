@@ -628,12 +628,21 @@ def _relative_to_previous(text: str, mentions: list[_Mention], today: date) -> l
     return sorted(out, key=lambda x: x.start)
 
 
+# away for a stretch of days: "I'm away this week", "busy all of next week" ("off" may be off work)
+_AWAY_FOR = re.compile(
+    r"\b(?:away|on\s+holiday|on\s+vacation|out\s+of\s+town|travel+ing|busy|unavailable|not\s+(?:around|here|free))"
+    r"\s+(?:for\s+)?(?:all\s+)?(?:of\s+)?$"
+)
+
+
 def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
     out: list[_Mention] = []
     listing = False  # the refusal that heads the list is an "except ..."
     for m in mentions:
         before = text[max(0, m.start - 60) : m.start]  # every cue is short and ends at the mention
         negated = _NEGATION.search(before) is not None or _REFUSED_AFTER.match(text, m.end) is not None
+        if m.kind == "week_part" and _AWAY_FOR.search(before):
+            negated = True  # "im away this week": a week the patient is not there is no day asked for
         if m.kind == "relative" and not (_REFUSE_RE.search(before) or _ANY_BUT.search(before)):
             negated = False  # "not this Thursday but the one after": only a refusal negates these
         prev = out[-1] if out else None
