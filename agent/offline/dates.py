@@ -106,7 +106,9 @@ _REFUSED_AFTER = re.compile(
 _WEEKDAY_DATE_GAP = re.compile(r"\.?[\s,(\-]*(?:(?:the|a|which\s+is|that'?s)\s+)?")
 _AFTER_OR_BEFORE = re.compile(r"\s+(?:after|before)\b")
 # "Tuesday or Wednesday", "wednesday 9th in the evening possible, or thurs 10th": the first is asked for
-_ALTERNATIVE = re.compile(r"(?:[^.!?;]{0,40}?,)?\s*or\s+(?:on\s+|maybe\s+|perhaps\s+)?")
+_ALTERNATIVE = re.compile(
+    r"(?:[^.!?;]{0,40}?,)?\s*(?:or(?:\s+else)?|otherwise|failing\s+that|if\s+not)\s+(?:on\s+|maybe\s+|perhaps\s+)?"
+)
 # a refusal carries over a list: "not Monday or Tuesday", "except Monday and Wednesday", "mon/tue",
 # "Monday's out and so is Tuesday"; a bare comma may start the answer ("not Monday, Tuesday?"), so
 # it joins only a list that ends with "or"/"and" ("can't do Monday, Tuesday or Wednesday")
@@ -336,6 +338,8 @@ class _Finder:
                 self.add(m, today - timedelta(days=1), "relative")
         self._weekdays()
         if "week" in t:
+            for m in _finditer(r"\b(?:the\s+)?weekend\s+after\s+next\b", t):
+                self.add(m, self.monday + timedelta(days=19), "weekend")
             for m in _finditer(r"\bnext\s+weekend\b", t):
                 self.add(m, self.monday + timedelta(days=12), "weekend")
         if "week" in t:
@@ -539,14 +543,16 @@ _ANY_BEFORE = re.compile(r"\b(?:any|every|some)\s+$")
 # after (that)", "a week later", "anytime after that"; with a day after it ("the week after
 # Christmas", "the monday after the 10th") that day is the base, else the day named before
 _RELATIVE_WORDS = re.compile(
-    r"\b(?:the\s+)?(?P<unit>day|one|week|(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday))\s+"
-    r"(?P<way>after|before)\b(?!\s*(?:\d|(?:next|tomorrow|noon|lunch|work|school)\b))"
+    rf"\b(?:the\s+)?(?P<unit>day|one|week|(?P<wd>{_WD[1:-1]}))\s+"
+    r"(?P<way>after|before|following)\b(?!\s*(?:\d|(?:next|tomorrow|noon|lunch|work|school)\b))"
+    rf"|\bthe\s+following\s+(?P<funit>day|week|(?P<fwd>{_WD[1:-1]}))\b"
     rf"|\b(?P<n>{_AMOUNT[1:-1]})\s+(?P<units>days?|weeks?|fortnights?)\s+(?P<way2>after|later|before|earlier)\b"
     r"(?:\s+(?:that|this|it|then))?"
-    r"|\b(?:any\s*(?:time|day|date)|some\s*time|whenever)\s+(?P<way3>after|before)\s+"
+    r"|\b(?:any\s*(?:time|day|date|thing)|some\s*(?:time|thing)|whenever)\s+(?P<way3>after|before)\s+"
     r"(?:(?P<that>that|then|this)\b|(?P<onward>))"
 )
 # "the week after | Christmas", "2 weeks after | my surgery on | the 9th": the base follows at once
+_RELATIVE_HINT = re.compile(r"after|before|later|earlier|following")
 _BASE_AHEAD = re.compile(r"\s*(?:(?:my|his|her|their|our|the)\s+[a-z-]+\s+(?:(?:is\s+)?on\s+)?)?(?:the\s+)?$")
 _OR_BEFORE = re.compile(r"\bor\s+$")
 
@@ -564,6 +570,13 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def _said(m: re.Match[str]) -> tuple[str | None, str | None, str]:
+    """The unit, weekday and direction of 'the week after' / 'the following monday' / ..."""
+    way = m["way2"] or m["way3"] or m["way"] or "after"
+    way = {"later": "after", "earlier": "before", "following": "after"}.get(way, way)
+    return m["unit"] or m["funit"], m["wd"] or m["fwd"], way
+
+
 def _shifted(base: _Mention, m: re.Match[str], today: date) -> tuple[date, bool]:
     """The day `m` names relative to `base`, and whether it is a week rather than a day."""
     if m["n"]:  # "2 weeks after", "a week later", "5 days after that"
@@ -571,28 +584,29 @@ def _shifted(base: _Mention, m: re.Match[str], today: date) -> tuple[date, bool]
         return base.day + timedelta(days=days if m["way2"] in ("after", "later") else -days), False
     if m["that"] or m["onward"] is not None:  # "anytime after that", "any day after the 11th": from the day after
         return (base.day + timedelta(days=1) if m["way3"] == "after" else today), False  # "sometime before then"
-    after = m["way"] == "after"
-    if m["wd"]:  # "the monday after the 10th": the first such weekday after it
-        gap = (_weekday_index(m["wd"]) - base.day.weekday()) % 7 or 7
+    unit, weekday, way = _said(m)
+    after = way == "after"
+    if weekday:  # "the monday after the 10th": the first such weekday after it
+        gap = (_weekday_index(weekday) - base.day.weekday()) % 7 or 7
         return base.day + timedelta(days=gap if after else gap - 7), False
-    if m["unit"] == "week":  # the week after / before a day's (or a named week's) week, from its Monday
+    if unit == "week":  # the week after / before a day's (or a named week's) week, from its Monday
         return _monday(base.day) + timedelta(days=7 if after else -7), True
-    step = 7 if m["unit"] == "one" and base.weekday is not None else 1
+    step = 7 if unit == "one" and base.weekday is not None else 1
     return base.day + timedelta(days=step if after else -step), False
 
 
 def _said_relative(m: re.Match[str], base: _Mention) -> str | None:
     """How the day is read back ("2 weeks after Wednesday, December 9 is ..."); none for the
     plain 'the day after' / 'the one after' and for 'before then' (today)."""
-    way = {"later": "after", "earlier": "before"}.get(m["way2"] or m["way"] or m["way3"], m["way2"] or m["way"])
-    if m["unit"] in ("day", "one") or m["way3"] == "before" or (base.week and not m["n"]):
+    unit, weekday, way = _said(m)
+    if unit in ("day", "one") or m["way3"] == "before" or (base.week and not m["n"]):
         return None
     if m["way3"]:
         phrase = "the day after"
     elif m["n"]:
         phrase = f"{' '.join(m['n'].split())} {m['units']} {way}"
     else:
-        phrase = f"the {m['wd'] or 'week'} {way}"
+        phrase = f"the {weekday or 'week'} {way}"
     return f"{phrase} {day_label(base.day)}"
 
 
@@ -601,7 +615,7 @@ def _relative_to_previous(text: str, mentions: list[_Mention], today: date) -> l
     this Thursday but the one after', 'not next week, the week after', 'back on the 3rd, the week
     after', 'surgery on the 9th, a follow up 2 weeks after', 'the Monday after Christmas'. The
     other day is context (the later mention is the one asked for)."""
-    if "after" not in text and "before" not in text and "later" not in text and "earlier" not in text:
+    if not _RELATIVE_HINT.search(text):
         return mentions  # most messages: no day said relative to another
     out = list(mentions)
     for m in _RELATIVE_WORDS.finditer(text):

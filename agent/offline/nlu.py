@@ -178,11 +178,11 @@ _FLAGS: dict[str, str] = {
     "retry": r"\b(?:try\s+again|retry|again\s+please|one\s+more\s+time|try\s+it\s+again)\b",
     # not "the earliest I can do is 3" (a bound: agent/offline/times.py)
     "earliest": r"\b(?:earliest(?!\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\b)|soonest|"
-    r"quickest|pronto|quickly|(?:as\s+)?(?:soon|early)\s+as\s+(?:possible|poss|(?:you|u|they|someone|anyone|a\s+doctor)\s+can)|asap|"
+    r"quickest|pronto|quickly|(?:as\s+)?(?:soon|early|quick(?:ly)?|fast)\s+as\s+(?:possible|poss|(?:you|u|they|someone|anyone|a\s+doctor)\s+can)|asap|"
     r"how\s+soon|sooner\s+(?:the\s+better|rather\s+than\s+later|is\s+better)|"
     # "urgent-ish", "fairly urgently", but never "not urgent", "nothing urgent", "non-urgent"
     r"(?<!not\s)(?<!nothing\s)(?<!non-)(?<!non\s)(?<!isn't\s)urgent(?:ly|-?ish)?|"
-    r"(?:first|next)\s+(?:available|free|open|openings?|slots?|spots?|gaps?|"
+    r"(?:first|next)\s+(?:available|avail|free|open|openings?|slots?|spots?|gaps?|"
     # "first thing you have", "the next one you've got", "first appointment going"
     r"(?:thing|one|appointment|appt|slot|opening|spot)\s+" + OFFERED + r"))\b",
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
