@@ -105,9 +105,10 @@ _REFUSED_AFTER = re.compile(
 # between a weekday and its date: "Tuesday the 29th", "wed. 16th", "December 29th (tuesday)", "the 29th - a tuesday"
 _WEEKDAY_DATE_GAP = re.compile(r"\.?[\s,(\-]*(?:(?:the|a|which\s+is|that'?s)\s+)?")
 _AFTER_OR_BEFORE = re.compile(r"\s+(?:after|before)\b")
-# "Tuesday or Wednesday", "wednesday 9th in the evening possible, or thurs 10th": the first is asked for
+# "Tuesday or Wednesday", "wednesday 9th in the evening possible, or thurs 10th", "free the 14th and
+# 15th", "today if possible, otherwise tomorrow": the first is asked for
 _ALTERNATIVE = re.compile(
-    r"(?:[^.!?;]{0,40}?,)?\s*(?:or(?:\s+else)?|otherwise|failing\s+that|if\s+not)\s+(?:on\s+|maybe\s+|perhaps\s+)?"
+    r"(?:[^.!?;]{0,40}?,)?\s*(?:or(?:\s+else)?|otherwise|failing\s+that|if\s+not|and|&)\s+(?:on\s+|maybe\s+|perhaps\s+)?"
 )
 # a refusal carries over a list: "not Monday or Tuesday", "except Monday and Wednesday", "mon/tue",
 # "Monday's out and so is Tuesday"; a bare comma may start the answer ("not Monday, Tuesday?"), so
