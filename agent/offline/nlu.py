@@ -191,7 +191,9 @@ _FLAGS: dict[str, str] = {
     # "first thing you have", "the next one you've got", "first appointment going"
     r"(?:thing|one|appointment|appt|slot|opening|spot)\s+" + OFFERED + r"))\b",
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
-    r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
+    r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?|"
+    # a wish with no day ("whenever works", "some time soon", "at some point"): asked which day
+    r"whenever|some\s*time\s+soon|at\s+some\s+(?:point|stage)|no\s+rush|not\s+urgent)\b",
 }
 _NAME_HINT = re.compile(r"\b(?:name(?:'?s)?|i'?m|i\s+am|this\s+is|it'?s|call\s+me|for|patient|my|our)\b")
 _RELATIVE = (
