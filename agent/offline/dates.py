@@ -418,6 +418,11 @@ class _Finder:
             self.add(m, day, "week_part", week=not part, name=name if part else None)
         for m in _finditer(r"\bthis\s+time\s+next\s+week\b", t):
             self.add(m, today + timedelta(days=7), "offset")
+        for m in _PART_ALONE.finditer(t):
+            # "next week, towards the end": the part's weekday, which the week named makes its own
+            # (_in_named_week), as it does "next week, friday"
+            index = _WEEK_PART_DAYS.get(m[1], 0)
+            self.add(m, self.coming_weekday(index), "weekday_bare", weekday=index)
 
     def _week_of_days(self) -> None:
         """The bare day of 'the week commencing 14th' / 'w/c 21st' (made a week by _weeks_of)."""
@@ -816,6 +821,9 @@ _WEEK_PART = re.compile(
     r"(?:\s+on)?(?:\s+in)?[\s-]*(?:the\s+|this\s+|(?P<next>next)\s+)?week(?!end)\b(?!\s+after)"
     r"|\bthis\s+week(?!end)\b(?!'?s\b)"
 )
+# a part said apart from its week: "next week sometime, towards the end", "the week after next, near
+# the start"
+_PART_ALONE = re.compile(r"\b(?:towards?|at|near|around)\s+the\s+(end|start|beginning|middle)\b(?!\s+of\b)")
 # the weekday each part names (0 = Monday); "later next week" is its Thursday
 _WEEK_PART_DAYS = {"middle": 2, "mid": 2, "later": 3, "late": 4, "end": 4, "back": 4}
 # "the week of the 16th", "week commencing 14th", "w/c 14/12", "wk beginning the 4th jan": that week
