@@ -567,8 +567,8 @@ _RELATIVE_WORDS = re.compile(
     rf"|\bthe\s+following\s+(?P<funit>day|week|(?P<fwd>{_WD[1:-1]}))\b"
     rf"|\b(?P<n>{_AMOUNT[1:-1]})\s+(?P<units>days?|weeks?|fortnights?)\s+(?P<way2>after|later|before|earlier)\b"
     r"(?:\s+(?:that|this|it|then))?"
-    r"|\b(?:any\s*(?:time|day|date|thing)|some\s*(?:time|thing)|whenever)\s+(?P<way3>after|before)\s+"
-    r"(?:(?P<that>that|then|this)\b|(?P<onward>))"
+    r"|\b(?:any\s*(?:time|day|date|thing)|some\s*(?:time|thing)|whenever|(?=before\s+th))(?:\s+|\b)"
+    r"(?P<way3>after|before)\s+(?:(?P<that>that|then|this)\b|(?P<onward>))"
 )
 # "the week after | Christmas", "2 weeks after | my surgery on | the 9th": the base follows at once
 _RELATIVE_HINT = re.compile(r"after|before|later|earlier|following")
