@@ -87,7 +87,7 @@ _CLAUSE_BREAK = re.compile(r"[.;!?]|,|\s-\s|\b(?:and|but|so|then|now)\b")
 _DEADLINE = re.compile(r"\b(?:by|before|until|till|til|due)\s+(?:the\s+)?(?:end\s+of\s+)?$")
 # "two weeks from tomorrow", "3 days after Friday", and the British "a week on Tuesday" / "a fortnight Thursday"
 _ANCHORED_OFFSET = re.compile(rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:(?:from|after|on)\s+)?$|\ba\s+(fortnight)\s+from\s+$")
-_DAY_AFTER = re.compile(r"\b(?:the\s+)?day\s+(after|before)\s+$")
+_DAY_AFTER = re.compile(r"(?<!any\s)\b(?:the\s+)?day\s+(after|before)\s+$")  # not "any day after the 20th"
 # a refused day: "not (on) Monday", "can't do Monday", "can't make it on Monday"; "except" / "but" /
 # "other than" refuse weekdays and dates, never "today"/"tomorrow" ("but tomorrow would be better")
 _REFUSE = r"\b(?:not|never|(?:can'?t|cannot|can\s+not)\s+(?:do|make(?:\s+it)?))\s+(?:on\s+)?(?:this\s+|the\s+)?$"
@@ -567,11 +567,12 @@ _RELATIVE_WORDS = re.compile(
     rf"|\bthe\s+following\s+(?P<funit>day|week|(?P<fwd>{_WD[1:-1]}))\b"
     rf"|\b(?P<n>{_AMOUNT[1:-1]})\s+(?P<units>days?|weeks?|fortnights?)\s+(?P<way2>after|later|before|earlier)\b"
     r"(?:\s+(?:that|this|it|then))?"
-    r"|\b(?:any\s*(?:time|day|date|thing)|some\s*(?:time|thing)|whenever|(?=before\s+th))(?:\s+|\b)"
-    r"(?P<way3>after|before)\s+(?:(?P<that>that|then|this)\b|(?P<onward>))"
+    r"|\b(?:any\s*(?:time|day|date|thing)|some\s*(?:time|thing)|whenever)\s+(?P<way3>after|before)\s+"
+    r"(?:(?P<that>that|then|this)\b|(?P<onward>))"
+    r"|\bbefore\s+(?P<then>that|then)\b"  # "need a check up before then": the soonest day
 )
-# "the week after | Christmas", "2 weeks after | my surgery on | the 9th": the base follows at once
 _RELATIVE_HINT = re.compile(r"after|before|later|earlier|following")
+# "the week after | Christmas", "2 weeks after | my surgery on | the 9th": the base follows at once
 _BASE_AHEAD = re.compile(r"\s*(?:(?:my|his|her|their|our|the)\s+[a-z-]+\s+(?:(?:is\s+)?on\s+)?)?(?:the\s+)?$")
 _OR_BEFORE = re.compile(r"\bor\s+$")
 
@@ -582,6 +583,7 @@ def _mention_ahead(text: str, mentions: list[_Mention], end: int) -> _Mention | 
 
 
 def _cut_span(text: str, m: _Mention) -> str:
+    """`text` without the mention's words (offsets kept), so its own digits are not a time."""
     return text[: m.start] + " " * (m.end - m.start) + text[m.end :]
 
 
@@ -589,7 +591,7 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _said(m: re.Match[str]) -> tuple[str | None, str | None, str]:
+def _relative_parts(m: re.Match[str]) -> tuple[str | None, str | None, str]:
     """The unit, weekday and direction of 'the week after' / 'the following monday' / ..."""
     way = m["way2"] or m["way3"] or m["way"] or "after"
     way = {"later": "after", "earlier": "before", "following": "after"}.get(way, way)
@@ -601,9 +603,11 @@ def _shifted(base: _Mention, m: re.Match[str], today: date) -> tuple[date, bool]
     if m["n"]:  # "2 weeks after", "a week later", "5 days after that"
         days = _days(_amount(m["n"]), m["units"])
         return base.day + timedelta(days=days if m["way2"] in ("after", "later") else -days), False
-    if m["that"] or m["onward"] is not None:  # "anytime after that", "any day after the 11th": from the day after
-        return (base.day + timedelta(days=1) if m["way3"] == "after" else today), False  # "sometime before then"
-    unit, weekday, way = _said(m)
+    if m["then"] or m["way3"] == "before":  # "sometime before then", "any day before the 20th": the soonest day
+        return today, False
+    if m["way3"]:  # "anytime after that", "any day after the 11th": from the day after
+        return base.day + timedelta(days=1), False
+    unit, weekday, way = _relative_parts(m)
     after = way == "after"
     if weekday:  # "the monday after the 10th": the first such weekday after it
         gap = (_weekday_index(weekday) - base.day.weekday()) % 7 or 7
@@ -617,8 +621,8 @@ def _shifted(base: _Mention, m: re.Match[str], today: date) -> tuple[date, bool]
 def _said_relative(m: re.Match[str], base: _Mention) -> str | None:
     """How the day is read back ("2 weeks after Wednesday, December 9 is ..."); none for the
     plain 'the day after' / 'the one after' and for 'before then' (today)."""
-    unit, weekday, way = _said(m)
-    if unit in ("day", "one") or m["way3"] == "before" or (base.week and not m["n"]):
+    unit, weekday, way = _relative_parts(m)
+    if unit in ("day", "one") or m["then"] or m["way3"] == "before" or (base.week and not m["n"]):
         return None
     if m["way3"]:
         phrase = "the day after"
@@ -639,16 +643,16 @@ def _relative_to_previous(text: str, mentions: list[_Mention], today: date) -> l
     out = list(mentions)
     for m in _RELATIVE_WORDS.finditer(text):
         inside = [x for x in out if x.start <= m.start() < x.end and not (m["wd"] and x.end <= m.end())]
-        anytime = m["that"] or m["onward"] is not None
-        if inside or (not anytime and _ANY_BEFORE.search(text, 0, m.start())):
+        back = m["that"] or m["then"]  # "after that", "before then": the day named before
+        if inside or (not m["way3"] and _ANY_BEFORE.search(text, 0, m.start())):
             continue  # "Tuesday or any day after" asks for Tuesday; "3 days after Friday" is one already
-        if anytime and _OR_BEFORE.search(text, 0, m.start()):
+        if m["way3"] and _OR_BEFORE.search(text, 0, m.start()):
             continue  # "Tuesday or any time after that" asks for Tuesday too
         own = [x for x in out if m.start() <= x.start and x.end <= m.end()]  # "monday" in "the monday after"
-        ahead = None if m["that"] else _mention_ahead(text, out, m.end())
+        ahead = None if back else _mention_ahead(text, out, m.end())
         earlier = [] if m["onward"] is not None else [x for x in out if x.end <= m.start()]
         base = ahead or (earlier[-1] if earlier else None)
-        if base is None or (m["that"] and _DIGIT.search(_cut_span(text, base), max(0, base.start - 20), m.start())):
+        if base is None or (back and _DIGIT.search(_cut_span(text, base), max(0, base.start - 20), m.start())):
             continue  # "I work until 5, anytime after that" and "any time after 3" are about the time
         day, week = _shifted(base, m, today)
         if week and day < today <= day + timedelta(days=6):
