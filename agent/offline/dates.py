@@ -524,7 +524,13 @@ def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]
             and not _AFTER_OR_BEFORE.match(text, m.end)  # "back on the 10th, the monday after"
             and (
                 (prev.weekday is not None and m.explicit and not prev.explicit)
-                or (m.weekday is not None and prev.explicit and m.kind == "weekday_bare")
+                or (
+                    m.weekday is not None
+                    and prev.explicit
+                    and m.kind == "weekday_bare"
+                    # "w/c 21/12 thursday ideally": the Thursday of that week, not the 21st's name
+                    and not _WEEK_OF_RE.search(text, max(0, prev.start - 30), prev.start)
+                )
             )
         ):
             day = m.day if m.explicit else prev.day
