@@ -856,8 +856,8 @@ def _months_later(today: date, months: int) -> date:
 def _weeks_of(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
     """'the week of the 16th' / 'w/c 14/12' is that day's week, from its Monday (from today when
     that Monday is past); a weekday said with it is that week's (_in_named_week)."""
-    if "w" not in text:
-        return mentions
+    if "week" not in text and "wk" not in text and "w/c" not in text:
+        return mentions  # most messages name no week of a date
     out = []
     for m in mentions:
         if o := _WEEK_OF_RE.search(text, max(0, m.start - 30), m.start):
