@@ -33,6 +33,13 @@ examples with today = Monday 2026-11-23):
   "anything but Monday" / "any day except Friday" is the soonest day that is not refused.
 * British offsets: "a week on Tuesday", "Tuesday week" -> the coming Tuesday + 7; "a fortnight
   (on) Thursday" -> the coming Thursday + 14.
+* Parts of a week: "this week" (from today), "later this week" (tomorrow), "midweek" (Wednesday),
+  "end of the week" (Friday), "start of next week", "midweek next week", "this time next week";
+  "the week of the 16th" / "w/c 14/12" -> that week from its Monday; "in a month" -> the same
+  day of the month next month.
+* Relative to another day, which is then context: "back on the 3rd, the week after" (the next
+  Monday), "away until the 10th, the monday after", "surgery on the 9th, a follow up 2 weeks
+  after", "anytime after that" (the day after), "sometime before then" (today).
 * Several days: a past one, one in a sentence about the past, or a deadline ("by/before/until
   the 5th") is context; of the rest, the last one named is the request ("tryouts are on the 5th,
   could we try Wednesday" -> Wednesday), unless offered as an alternative ("Tuesday or
@@ -41,6 +48,7 @@ examples with today = Monday 2026-11-23):
 
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 from collections.abc import Callable, Iterator
@@ -79,7 +87,7 @@ _CLAUSE_BREAK = re.compile(r"[.;!?]|,|\s-\s|\b(?:and|but|so|then|now)\b")
 _DEADLINE = re.compile(r"\b(?:by|before|until|till|til|due)\s+(?:the\s+)?(?:end\s+of\s+)?$")
 # "two weeks from tomorrow", "3 days after Friday", and the British "a week on Tuesday" / "a fortnight Thursday"
 _ANCHORED_OFFSET = re.compile(rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:(?:from|after|on)\s+)?$|\ba\s+(fortnight)\s+from\s+$")
-_DAY_AFTER = re.compile(r"\b(?:the\s+)?day\s+(after|before)\s+$")
+_DAY_AFTER = re.compile(r"(?<!any\s)\b(?:the\s+)?day\s+(after|before)\s+$")  # not "any day after the 20th"
 # a refused day: "not (on) Monday", "can't do Monday", "can't make it on Monday"; "except" / "but" /
 # "other than" refuse weekdays and dates, never "today"/"tomorrow" ("but tomorrow would be better")
 # ("if not" offers a second choice: "christmas eve? if not the 23rd")
@@ -99,7 +107,9 @@ _REFUSED_AFTER = re.compile(
 )
 # between a weekday and its date: "Tuesday the 29th", "wed. 16th", "December 29th (tuesday)", "the 29th - a tuesday"
 _WEEKDAY_DATE_GAP = re.compile(r"\.?[\s,(\-]*(?:(?:the|a|which\s+is|that'?s)\s+)?")
-# "Tuesday or Wednesday", "wednesday 9th in the evening possible, or thurs 10th": the first is asked for
+_AFTER_OR_BEFORE = re.compile(r"\s+(?:after|before)\b")
+# "Tuesday or Wednesday", "wednesday 9th in the evening possible, or thurs 10th", "free the 14th and
+# 15th", "today if possible, otherwise tomorrow": the first is asked for
 _ALTERNATIVE = re.compile(
     r"(?:[^.!?;]{0,40}?,)?\s*or\s+(?:on\s+|maybe\s+|perhaps\s+)?(?:the\s+)?"
     # two days the patient can do ("i'm off thursday and friday", "the 14th and 15th, either is good")
@@ -147,7 +157,7 @@ NAMED_DAYS: tuple[tuple[str, str, DayRule], ...] = (
     (r"(?:christmas|xmas)(?:\s+day)?", "Christmas Day", (12, 25)),
     (r"boxing\s+day", "Boxing Day", (12, 26)),
     (r"new\s+year'?s?\s+eve", "New Year's Eve", (12, 31)),
-    (r"new\s+year'?s?(?:\s+day)?", "New Year's Day", (1, 1)),
+    (r"new\s+year(?:'?s(?:\s+day)?|\s+day)|(?<!the\s)(?<!happy\s)new\s+year", "New Year's Day", (1, 1)),
     (r"thanksgiving(?:\s+day)?", "Thanksgiving", _thanksgiving),
     (r"valentine'?s?(?:\s+day)?", "Valentine's Day", (2, 14)),
     (r"(?:the\s+)?(?:4th|fourth)\s+of\s+july|july\s+4(?:th)?|independence\s+day", "the 4th of July", (7, 4)),
@@ -361,6 +371,8 @@ class _Finder:
                 self.add(m, today - timedelta(days=1), "relative")
         self._weekdays()
         if "week" in t:
+            for m in _finditer(r"\b(?:the\s+)?weekend\s+after\s+next\b", t):
+                self.add(m, self.monday + timedelta(days=19), "weekend")
             for m in _finditer(r"\bnext\s+weekend\b", t):
                 self.add(m, self.monday + timedelta(days=12), "weekend")
         if "week" in t:
@@ -373,6 +385,13 @@ class _Finder:
         if "week" in t:
             for m in _finditer(r"\bnext\s+week\b", t):
                 self.add(m, self.monday + timedelta(days=7), "week", week=True, notes=("Next week starts",))
+        if "week" in t:
+            self._week_parts()
+        if digits and ("week" in t or "wk" in t or "w/c" in t):
+            self._week_of_days()
+        if "month" in t:
+            for m in _IN_MONTHS.finditer(t):
+                self.add(m, _months_later(today, _amount(m["n"] or m["m"])), "offset")
         if offsets:
             in_offset = rf"\bin\s+{_ABOUT}{_AMOUNT}\s+{_UNIT}(?:'?\s+time)?\b|\bin\s+{_ABOUT}a\s+(fortnight)\b"
             for m in _finditer(in_offset, t):
@@ -406,6 +425,36 @@ class _Finder:
             for m in _finditer(r"\bon\s+the\s+(first|second|third)\b(?!\s+(?:one|slot|time|option))", t):
                 self.add(m, _day_of_month(_ORDINAL_WORDS[m[1]], today, False), "dom", explicit=True)
         return self._select()
+
+    def _week_parts(self) -> None:
+        """'end of the week', 'midweek next week', 'later this week', 'early next week', 'this week'
+        (from today), 'this time next week'; a part named is read back ("The end of the week is ...")."""
+        t, today = self.text, self.today
+        for m in _WEEK_PART.finditer(t):
+            part = (m["part"] or m["adj"] or m["mid"] or "").partition(" ")[0]
+            nxt = bool(m["next"] or m["next2"])
+            if part == "later" and not nxt:
+                self.add(m, today + timedelta(days=1), "week_part")  # "later this week": from tomorrow
+                continue
+            day = self.monday + timedelta(days=(7 if nxt else 0) + _WEEK_PART_DAYS.get(part, 0))
+            if not nxt and day < today:
+                day = max(day + timedelta(days=7), today) if part else today  # gone this week: next week's
+            name = m[0] if not m["part"] or m[0].startswith("the") else f"the {m[0]}"
+            self.add(m, day, "week_part", week=not part, name=name if part else None)
+        for m in _finditer(r"\bthis\s+time\s+next\s+week\b", t):
+            self.add(m, today + timedelta(days=7), "offset")
+        for m in _PART_ALONE.finditer(t):
+            # "next week, towards the end": the part's weekday, which the week named makes its own
+            # (_in_named_week), as it does "next week, friday"
+            index = _WEEK_PART_DAYS.get(m[1], 0)
+            self.add(m, self.coming_weekday(index), "weekday_bare", weekday=index)
+
+    def _week_of_days(self) -> None:
+        """The bare day of 'the week commencing 14th' / 'w/c 21st' (made a week by _weeks_of)."""
+        for m in _finditer(rf"{_WEEK_OF}(\d{{1,2}})(?:st|nd|rd|th)?\b{_MONTH_AHEAD}(?![/\d])", self.text):
+            day = _day_of_month(int(m[1]), self.today, False)
+            if day is not None:
+                self.found.append(_Mention(day, m.start(1), m.end(), "dom", explicit=True))
 
     def _weekdays(self) -> None:
         t = self.text
@@ -495,9 +544,16 @@ def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]
         if (
             prev
             and _WEEKDAY_DATE_GAP.fullmatch(gap)
+            and not _AFTER_OR_BEFORE.match(text, m.end)  # "back on the 10th, the monday after"
             and (
                 (prev.weekday is not None and m.explicit and not prev.explicit)
-                or (m.weekday is not None and prev.explicit and m.kind == "weekday_bare")
+                or (
+                    m.weekday is not None
+                    and prev.explicit
+                    and m.kind == "weekday_bare"
+                    # "w/c 21/12 thursday ideally": the Thursday of that week, not the 21st's name
+                    and not _WEEK_OF_RE.search(text, max(0, prev.start - 30), prev.start)
+                )
             )
         ):
             day = m.day if m.explicit else prev.day
@@ -531,25 +587,118 @@ def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]
 _ANY_BEFORE = re.compile(r"\b(?:any|every|some)\s+$")
 
 
-def _relative_to_previous(text: str, mentions: list[_Mention]) -> list[_Mention]:
-    """'the day after' / 'the one after' with no day of its own: after the day named before it."""
+# after or before another day: "the day after", "the week after", "the monday after", "2 weeks
+# after (that)", "a week later", "anytime after that"; with a day after it ("the week after
+# Christmas", "the monday after the 10th") that day is the base, else the day named before
+_RELATIVE_WORDS = re.compile(
+    rf"\b(?:the\s+)?(?P<unit>day|one|week|(?P<wd>{_WD[1:-1]}))\s+"
+    r"(?P<way>after|before|following)\b(?!\s*(?:\d|(?:next|tomorrow|noon|lunch|work|school)\b))"
+    rf"|\bthe\s+following\s+(?P<funit>day|week|(?P<fwd>{_WD[1:-1]}))\b"
+    rf"|\b(?P<n>{_AMOUNT[1:-1]})\s+(?P<units>days?|weeks?|fortnights?)\s+(?P<way2>after|later|before|earlier)\b"
+    r"(?:\s+(?:that|this|it|then))?"
+    r"|\b(?:any\s*(?:time|day|date|thing)|some\s*(?:time|thing)|whenever)\s+(?P<way3>after|before)\s+"
+    r"(?:(?P<that>that|then|this)\b|(?P<onward>))"
+    r"|\bbefore\s+(?P<then>that|then)\b"  # "need a check up before then": the soonest day
+)
+_RELATIVE_HINT = re.compile(r"after|before|later|earlier|following")
+# "the week after | Christmas", "2 weeks after | my surgery on | the 9th": the base follows at once
+_BASE_AHEAD = re.compile(r"\s*(?:(?:my|his|her|their|our|the)\s+[a-z-]+\s+(?:(?:is\s+)?on\s+)?)?(?:the\s+)?$")
+_OR_BEFORE = re.compile(r"\bor\s+$")
+
+
+def _mention_ahead(text: str, mentions: list[_Mention], end: int) -> _Mention | None:
+    """The day right after `end` ("the week after | Christmas"), if any."""
+    return next((x for x in mentions if x.start >= end and _BASE_AHEAD.fullmatch(text, end, x.start)), None)
+
+
+def _cut_span(text: str, m: _Mention) -> str:
+    """`text` without the mention's words (offsets kept), so its own digits are not a time."""
+    return text[: m.start] + " " * (m.end - m.start) + text[m.end :]
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _relative_parts(m: re.Match[str]) -> tuple[str | None, str | None, str]:
+    """The unit, weekday and direction of 'the week after' / 'the following monday' / ..."""
+    way = m["way2"] or m["way3"] or m["way"] or "after"
+    way = {"later": "after", "earlier": "before", "following": "after"}.get(way, way)
+    return m["unit"] or m["funit"], m["wd"] or m["fwd"], way
+
+
+def _shifted(base: _Mention, m: re.Match[str], today: date) -> tuple[date, bool]:
+    """The day `m` names relative to `base`, and whether it is a week rather than a day."""
+    if m["n"]:  # "2 weeks after", "a week later", "5 days after that"
+        days = _days(_amount(m["n"]), m["units"])
+        return base.day + timedelta(days=days if m["way2"] in ("after", "later") else -days), False
+    if m["then"] or m["way3"] == "before":  # "sometime before then", "any day before the 20th": the soonest day
+        return today, False
+    if m["way3"]:  # "anytime after that", "any day after the 11th": from the day after
+        return base.day + timedelta(days=1), False
+    unit, weekday, way = _relative_parts(m)
+    after = way == "after"
+    if weekday:  # "the monday after the 10th": the first such weekday after it
+        gap = (_weekday_index(weekday) - base.day.weekday()) % 7 or 7
+        return base.day + timedelta(days=gap if after else gap - 7), False
+    if unit == "week":  # the week after / before a day's (or a named week's) week, from its Monday
+        return _monday(base.day) + timedelta(days=7 if after else -7), True
+    step = 7 if unit == "one" and base.weekday is not None else 1
+    return base.day + timedelta(days=step if after else -step), False
+
+
+def _said_relative(m: re.Match[str], base: _Mention) -> str | None:
+    """How the day is read back ("2 weeks after Wednesday, December 9 is ..."); none for the
+    plain 'the day after' / 'the one after' and for 'before then' (today)."""
+    unit, weekday, way = _relative_parts(m)
+    if unit in ("day", "one") or m["then"] or m["way3"] == "before" or (base.week and not m["n"]):
+        return None
+    if m["way3"]:
+        phrase = "the day after"
+    elif m["n"]:
+        phrase = f"{' '.join(m['n'].split())} {m['units']} {way}"
+    else:
+        phrase = f"the {weekday or 'week'} {way}"
+    return f"{phrase} {day_label(base.day)}"
+
+
+def _relative_to_previous(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
+    """A day said relative to another day named beside it: 'not tomorrow, the day after', 'not
+    this Thursday but the one after', 'not next week, the week after', 'back on the 3rd, the week
+    after', 'surgery on the 9th, a follow up 2 weeks after', 'the Monday after Christmas'. The
+    other day is context (the later mention is the one asked for)."""
+    if not _RELATIVE_HINT.search(text):
+        return mentions  # most messages: no day said relative to another
     out = list(mentions)
-    for m in re.finditer(r"\b(?:the\s+)?(day|one|week)\s+after\b(?!\s+(?:next|tomorrow))", text):
-        if any(x.start <= m.start() < x.end for x in out) or _ANY_BEFORE.search(text, 0, m.start()):
-            continue  # "Tuesday or any day after" asks for Tuesday
-        if m[1] == "week" and any(m.end() <= x.start <= m.end() + 4 for x in out):
-            continue  # "the week after Christmas": after the day that follows, not the one before
-        earlier = [x for x in out if x.end <= m.start()]
-        if not earlier:
-            continue
-        base = earlier[-1]
-        if m[1] == "week":  # "not next week, the week after": the Monday a week later
-            start = base.day - timedelta(days=base.day.weekday()) if base.week else base.day
-            out.append(_Mention(start + timedelta(days=7), m.start(), m.end(), "week", week=base.week))
-            continue
-        step = 7 if m[1] == "one" and base.weekday is not None else 1
-        out.append(_Mention(base.day + timedelta(days=step), m.start(), m.end(), "relative"))
+    for m in _RELATIVE_WORDS.finditer(text):
+        inside = [x for x in out if x.start <= m.start() < x.end and not (m["wd"] and x.end <= m.end())]
+        back = m["that"] or m["then"]  # "after that", "before then": the day named before
+        if inside or (not m["way3"] and _ANY_BEFORE.search(text, 0, m.start())):
+            continue  # "Tuesday or any day after" asks for Tuesday; "3 days after Friday" is one already
+        if m["way3"] and _OR_BEFORE.search(text, 0, m.start()):
+            continue  # "Tuesday or any time after that" asks for Tuesday too
+        own = [x for x in out if m.start() <= x.start and x.end <= m.end()]  # "monday" in "the monday after"
+        ahead = None if back else _mention_ahead(text, out, m.end())
+        earlier = [] if m["onward"] is not None else [x for x in out if x.end <= m.start()]
+        base = ahead or (earlier[-1] if earlier else None)
+        if base is None or (back and _DIGIT.search(_cut_span(text, base), max(0, base.start - 20), m.start())):
+            continue  # "I work until 5, anytime after that" and "any time after 3" are about the time
+        day, week = _shifted(base, m, today)
+        if week and day < today <= day + timedelta(days=6):
+            day = today  # "the week before" the 14th, said in that week: from today
+        end = ahead.end if ahead else m.end()
+        out = [x for x in out if x not in own and x is not ahead]
+        # a week after a named week is a week too ("not next week, the week after, not monday")
+        kind, said = "week" if week else "relative", _said_relative(m, base)
+        out.append(_Mention(day, m.start(), end, kind, week=week and base.week, name=said))
     return sorted(out, key=lambda x: x.start)
+
+
+# away for a stretch of days: "I'm away this week", "busy all of next week" ("off" may be off work)
+_AWAY_FOR = re.compile(
+    r"\b(?:away|on\s+holiday|on\s+vacation|out\s+of\s+town|travel+ing|busy|unavailable|not\s+(?:around|here|free))"
+    r"\s+(?:for\s+)?(?:all\s+)?(?:of\s+)?$"
+)
 
 
 def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
@@ -558,6 +707,8 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
     for m in mentions:
         before = text[max(0, m.start - 60) : m.start]  # every cue is short and ends at the mention
         negated = _NEGATION.search(before) is not None or _REFUSED_AFTER.match(text, m.end) is not None
+        if m.kind == "week_part" and _AWAY_FOR.search(before):
+            negated = True  # "im away this week": a week the patient is not there is no day asked for
         if m.kind == "relative" and not (_REFUSE_RE.search(before) or _ANY_BUT.search(before)):
             negated = False  # "not this Thursday but the one after": only a refusal negates these
         prev = out[-1] if out else None
@@ -702,6 +853,51 @@ def _in_named_week(text: str, mentions: list[_Mention], today: date) -> list[_Me
     return [m for m in out if id(m) not in used]
 
 
+# a part of a week: "(towards) the end of (the|this|next) week", "early/mid/late/later (in the) next
+# week", "midweek (next week)", "start of next week"; alone, "this week" (from today)
+_WEEK_PART = re.compile(
+    r"\b(?P<mid>mid)-?week\b(?:\s+(?P<next2>next)\s+week\b)?"
+    r"|\b(?:(?:the\s+)?(?P<part>beginning|start|end|middle|back\s+end)\s+of|(?P<adj>early|mid|late|later))"
+    r"(?:\s+on)?(?:\s+in)?[\s-]*(?:the\s+|this\s+|(?P<next>next)\s+)?week(?!end)\b(?!\s+after)"
+    r"|\bthis\s+week(?!end)\b(?!'?s\b)"
+)
+# a part said apart from its week: "next week sometime, towards the end", "the week after next, near
+# the start"
+_PART_ALONE = re.compile(r"\b(?:towards?|at|near|around)\s+the\s+(end|start|beginning|middle)\b(?!\s+of\b)")
+# the weekday each part names (0 = Monday); "later next week" is its Thursday
+_WEEK_PART_DAYS = {"middle": 2, "mid": 2, "later": 3, "late": 4, "end": 4, "back": 4}
+# "the week of the 16th", "week commencing 14th", "w/c 14/12", "wk beginning the 4th jan": that week
+_WEEK_OF = r"\b(?:(?:the\s+)?(?:week|wk)\s+(?:of|commencing|beginning|starting)|w/?c)\s+(?:on\s+)?(?:the\s+)?"
+_WEEK_OF_RE = re.compile(_WEEK_OF + "$")
+# "in a month", "in 2 months' time", "a month from today"
+_IN_MONTHS = re.compile(
+    rf"\bin\s+{_ABOUT}(?P<n>{_AMOUNT[1:-1]})\s+months?(?:'?s?\s+time)?\b"
+    rf"|\b(?P<m>{_AMOUNT[1:-1]})\s+months?\s+(?:from\s+(?:now|today)|today)\b"
+)
+
+
+def _months_later(today: date, months: int) -> date:
+    """The same day of the month `months` later (the month's last day when it has no such day)."""
+    years, month = divmod(today.month - 1 + months, 12)
+    year = today.year + years
+    return date(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _weeks_of(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
+    """'the week of the 16th' / 'w/c 14/12' is that day's week, from its Monday (from today when
+    that Monday is past); a weekday said with it is that week's (_in_named_week)."""
+    if "week" not in text and "wk" not in text and "w/c" not in text:
+        return mentions  # most messages name no week of a date
+    out = []
+    for m in mentions:
+        if o := _WEEK_OF_RE.search(text, max(0, m.start - 30), m.start):
+            monday = _monday(m.day)
+            day, notes = (monday, ("That week starts",)) if monday >= today else (today, ())
+            m = replace(m, day=day, start=o.start(), kind="week", week=True, explicit=False, notes=notes)
+        out.append(m)
+    return out
+
+
 _AFTER_WEEKDAY = re.compile(rf"\b{_WD}[\s,.]*(?:the\s+)?$")
 # a month asked for without a day: "a physical in January, the 7th maybe"
 _IN_MONTH = re.compile(rf"\b(?:in|for|during)\s+(?:(?:early|mid|late)\s+)?{_MONTH}(?![a-z])(?!\s+(?:the\s+)?\d)")
@@ -737,7 +933,8 @@ def find_day(text: str, today: date) -> DayMatch | None:
     found = finder.collect()
     if finder.months:
         found = _in_named_month(text, found, today)
-    mentions = _mark(text, _relative_to_previous(text, _combine(text, found, today)), today)
+    mentions = _combine(text, found, today)
+    mentions = _mark(text, _relative_to_previous(text, _weeks_of(text, mentions, today), today), today)
     if not mentions:
         return None
     spans = tuple((m.start, m.end) for m in mentions)
@@ -746,7 +943,7 @@ def find_day(text: str, today: date) -> DayMatch | None:
     if (week := _excluding_weekdays(mentions, today)) is not None:
         soonest = tuple(sorted(_refused_weekdays(mentions))) if week.kind == "soonest" else ()
         return DayMatch(week.day, (week.start, week.end), None, spans, past_spans, soonest)
-    wanted = [m for m in mentions if not m.negated and not m.context and m.day >= today]
+    wanted = _within_weeks([m for m in mentions if not m.negated and not m.context and m.day >= today])
     if not wanted:
         wanted = [m for m in mentions if not m.negated and m.day >= today and not m.context] or [
             m for m in mentions if not m.negated and m.day >= today
@@ -764,6 +961,16 @@ def find_day(text: str, today: date) -> DayMatch | None:
         elif later is chosen and earlier.weekday is not None and _RANGE_GAP.fullmatch(text, earlier.end, later.start):
             chosen = earlier  # "free monday to wednesday": from the first
     return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans, past_spans)
+
+
+def _within_weeks(wanted: list[_Mention]) -> list[_Mention]:
+    """A week asked for with a day inside it ("thanksgiving morning? the only day I'm off this
+    week") is that day."""
+    weeks = [m for m in wanted if m.week]
+    if not weeks or len(wanted) == len(weeks):
+        return wanted
+    days = [m for m in wanted if not m.week]
+    return [m for m in wanted if not m.week or not any(_monday(m.day) == _monday(d.day) for d in days)]
 
 
 def _note(m: _Mention) -> str | None:

@@ -23,7 +23,7 @@ from agent.offline.lexicon import (
     correct,
     normalize,
 )
-from agent.offline.times import blank_past_parts, find_times, parse_clock
+from agent.offline.times import OFFERED, blank_past_parts, find_times, parse_clock
 from core.formats import NUMBER_WORDS, is_email
 
 _EMAIL = re.compile(r"[^\s,;:<>()\"']*@[^\s,;:<>()\"']*")
@@ -191,10 +191,17 @@ _FLAGS: dict[str, str] = {
     "retry": r"\b(?:try\s+again|retry|again\s+please|one\s+more\s+time|try\s+it\s+again)\b",
     # not "the earliest I can do is 3" (a bound: agent/offline/times.py)
     "earliest": r"\b(?:earliest(?!\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\b)|soonest|"
-    r"as\s+soon\s+as\s+possible|asap|"
-    r"(?:first|next)\s+(?:available|free|open|openings?|slots?|spots?|gaps?))\b",
+    r"quickest|pronto|quickly|(?:as\s+)?(?:soon|early|quick(?:ly)?|fast)\s+as\s+(?:possible|poss|(?:you|u|they|someone|anyone|a\s+doctor)\s+can)|asap|"
+    r"how\s+soon|sooner\s+(?:the\s+better|rather\s+than\s+later|is\s+better)|"
+    # "urgent-ish", "fairly urgently", but never "not urgent", "nothing urgent", "non-urgent"
+    r"(?<!not\s)(?<!nothing\s)(?<!non-)(?<!non\s)(?<!isn't\s)urgent(?:ly|-?ish)?|"
+    r"(?:first|next)\s+(?:available|avail|free|open|openings?|slots?|spots?|gaps?|"
+    # "first thing you have", "the next one you've got", "first appointment going"
+    r"(?:thing|one|appointment|appt|slot|opening|spot)\s+" + OFFERED + r"))\b",
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
-    r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?)\b",
+    r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?|"
+    # a wish with no day ("whenever works", "some time soon", "at some point"): asked which day
+    r"whenever|some\s*time\s+soon|at\s+some\s+(?:point|stage)|no\s+rush|not\s+urgent)\b",
 }
 _NAME_HINT = re.compile(r"\b(?:name(?:'?s)?|i'?m|i\s+am|this\s+is|it'?s|call\s+me|for|patient|my|our)\b")
 _RELATIVE = (

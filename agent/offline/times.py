@@ -322,7 +322,7 @@ class _Reader:
             (r"\bmid[\s-]?afternoons?\b", "14:00-16:00"),
             (
                 r"\b(?:early\s+mornings?|first\s+thing(?:\s+in\s+the\s+morning)?|"
-                r"first\s+(?:(?:appointment|slot|one)\s+)?(?:of|in)\s+the\s+(?:day|morning))\b",
+                r"first\s+(?:(?:appointment|slot|one)\s+)?(?:of|in)\s+the\s+(?:day|morning))\b" + _NOT_OFFERED,
                 "before 10:00",
             ),
             (r"\blate\s+mornings?\b", "10:00-12:00"),
@@ -412,6 +412,10 @@ _SHIFT_PART = r"\b(?:(?P<late>lates|late\s+shifts?)|(?P<early>earlies|early\s+sh
 _SHIFT_HINT = re.compile(r"lates|late\s+shift|earlies|early\s+shift")
 _OR_GAP = r"\s*,?\s*(?:or|and/or|/)\s+(?:maybe\s+|perhaps\s+)?(?:in\s+)?(?:the\s+|an?\s+)?"
 _OR_GAP_BEFORE = _OR_GAP + "$"
+# what the clinic has on offer: "first thing you have" / "the next one you've got" asks for the soonest
+# (agent/offline/nlu.py), not for an early morning
+OFFERED = r"(?:(?:you|u|ya)(?:'?ve)?\s+(?:have|got|can)|going|available|free|open)"
+_NOT_OFFERED = r"(?!\s+" + OFFERED + r"\b)"
 _ONWARDS = rf"\b(?:at\s+)?{_APPROX}(?P<b>{_BOUND})\s*(?:onwards?|on\s+wards?|and\s+(?:after|later|up))\b"
 _EARLIEST_I_CAN = (
     r"\b(?P<w>earliest|latest)\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\s+(?:do|make(?:\s+it)?|"
