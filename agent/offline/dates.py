@@ -76,9 +76,7 @@ _WHICH_MONTH = rf"(next\s+month|(?:the|this)\s+month|month\b|{_MONTH}(?![a-z]))"
 _MONTHS_ON = re.compile(
     rf"\bin\s+{_ABOUT}{_AMOUNT}\s+months?(?:'?\s+time)?\b|\b{_ABOUT}{_AMOUNT}\s+months?\s+(?:from\s+(?:now|today)|today)\b"
 )
-_PART_OF_MONTH = re.compile(
-    r"\b(?:(early|mid)[\s-]*|(?:the\s+)?(start|beginning|middle|end)\s+of\s+)" + _WHICH_MONTH
-)
+_PART_OF_MONTH = re.compile(r"\b(?:(early|mid)[\s-]*|(?:the\s+)?(start|beginning|middle|end)\s+of\s+)" + _WHICH_MONTH)
 _PART_DAY = {"early": 1, "start": 1, "beginning": 1, "mid": 15, "middle": 15}
 _AMOUNTS = {**NUMBER_WORDS, "a": 1, "an": 1, "a couple of": 2, "couple of": 2, "a few": 3}
 # A sentence about the past: its days and types are context, not the request.
@@ -120,8 +118,8 @@ _COMMA_GAP = re.compile(r"\s*,\s*(?:on\s+)?(?:the\s+)?")
 # Guards: each rule runs only where its words are (the model reads every message, and fast);
 # a text with none of _DAYISH names no day at all.
 _GUARDS = {
-    "day": r"\d|day|week|month|this|tonight|tomorrow|fortnight|weekend|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|"
-    r"jul|aug|sep|oct|nov|dec|christmas|xmas|eve|year|thanksgiving|valentine|halloween|first|second|third",
+    "day": r"\d|day|week|month|this|tonight|tomorrow|fortnight|weekend|mon|tue|wed|thu|fri|sat|sun|"
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|christmas|xmas|eve|year|thanksgiving|valentine|halloween|first|second|third",
     "digit": r"\d",
     "month": r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
     "weekday": r"(?:mon|tues|wednes|thurs|fri|satur|sun)day",

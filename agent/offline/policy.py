@@ -114,6 +114,8 @@ def _decide(state: State, say: Replies, manage_tools: bool = True) -> Action:
             return _reply(say.after_emergency())  # "ok calling them now": no booking pushed
         if manage_tools and not (u.injection or u.off_topic_only) and (step := manage.on_patient(state, turn, say)):
             return _step(step)
+        if u.aside:
+            return _reply(_aside_reply(state, say))
         return _after_patient(state, turn, say)
     event = turn.events[-1]
     if event.name in manage.MANAGE_TOOLS:
@@ -168,6 +170,27 @@ def _after_patient(state: State, turn: PatientTurn, say: Replies) -> Action:
     return _reply(_prefix(state, turn, say) + _conversation_reply(state, turn, say))
 
 
+def _aside_reply(state: State, say: Replies) -> str:
+    """ "oops typo", "one sec", "haha ok": nothing changes; what was asked last is asked again."""
+    offer = state.current_offer()
+    if state.chosen and state.offer and state.missing:
+        pending = say.ask_details(state.offer.type, state.offer.day, state.chosen, state.missing, state.name, False)
+    elif offer and not state.chosen:
+        pending = say.which_time(offer.offered, offer.day)
+    else:
+        pending = ""
+    return f"{say.no_rush()} {pending}".strip()
+
+
+def _closing(state: State, u: Utterance) -> dict[str, Any] | None:
+    """The booking made here that an "ok perfect" / "thanks bye" / "thats all thanks" closes on:
+    nothing else is in progress (no offer, no change of a booking asked for)."""
+    live = [b for b in state.bookings if b.get("status") != "cancelled"]
+    if not live or state.current_offer() or state.manage or state.chosen:
+        return None
+    return live[-1] if (u.yes or u.thanks or u.bye) and not (u.has_slot_facts or u.has_details) else None
+
+
 def _conversation_reply(state: State, turn: PatientTurn, say: Replies) -> str:
     """A reply when there is nothing to look up or book."""
     u = turn.utterance
@@ -186,6 +209,8 @@ def _conversation_reply(state: State, turn: PatientTurn, say: Replies) -> str:
         if offer:
             return f"Thanks{', ' + state.name.split()[0] if state.name else ''}. " + say.which_time(offer.offered)
         return say.thanks_for_details(state.name, state.type, state.window)
+    if (booked := _closing(state, u)) and not (u.no and not u.bye):
+        return say.closing(booked, thanks=u.thanks, bye=u.bye)
     if u.yes:
         return say.which_time(offer.offered) if offer else say.what_then()
     if u.no:

@@ -177,8 +177,8 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     state.turns += 1
     turn = PatientTurn(utterance=u, index=state.turns, rejected=rejected)
     state.turn = turn
-    if u.injection or u.off_topic_only:
-        return turn  # nothing from such a message is acted on
+    if u.injection or u.off_topic_only or u.aside:
+        return turn  # nothing from such a message is acted on ("oops typo" keeps what was there)
     chosen_before = state.chosen
     details_before = (state.name, state.email, state.phone)
 
@@ -209,6 +209,8 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         state.time = ()
     if state.offer is None and state.bookings and _another_visit(u) and not (u.day or u.code or state.manage):
         state.checked = None  # "the same for my daughter at 10:15": the day just booked, looked at again
+    if state.bookings and u.for_other and not (u.name or u.code or u.manage or state.manage):
+        state.name = None  # "another one for his sister": her name is asked for, the contact details stay
     offer_now = state.current_offer()
     if (u.later or u.earlier or u.more) and not (u.window or u.times or changed) and offer_now:
         # "any later times?", "anything earlier?", "show me other times": the next page of that day
@@ -260,7 +262,7 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
                 state.chosen = offer.offered[u.ordinal]
             else:
                 turn.bad_pick = True
-        elif u.yes and len(offer.offered) == 1 and not changed:
+        elif (u.yes or u.that_pick) and len(offer.offered) == 1 and not changed:
             state.chosen = offer.offered[0]
     elif u.bare_number is not None and state.day:
         state.time = hour_readings(u.bare_number)
@@ -359,12 +361,12 @@ def _apply_manage(state: State, u: Utterance) -> None:
 
 
 def _new_time_for_booking(state: State, u: Utterance) -> bool:
-    """ "Actually 2:30 would suit me better" right after booking here: a new time for that booking.
-    Not a pick from a new offer, not another visit ("the same for my daughter at 10:15", "another
-    follow-up at 2"), and not "thanks, see you at 9" (its own time, or a goodbye)."""
+    """ "Actually 2:30 would suit me better" (thanks or not) right after booking here: a new time for
+    that booking. Not a pick from a new offer, not another visit ("the same for my daughter at
+    10:15", "another follow-up at 2"), and not "thanks, see you at 9" (its own time, or a goodbye)."""
     if not (u.times and state.bookings and state.offer is None) or u.day or u.type:
         return False
-    if _another_visit(u) or u.thanks or u.bye:
+    if _another_visit(u) or u.bye:  # "great thanks, 2:30 would be better actually" is a change
         return False
     return str(state.bookings[-1].get("start_time")) not in u.times
 
