@@ -107,7 +107,8 @@ _NUMBERED_PICK = re.compile(r"(?:\b(?:option|number|no\.?|choice)\s*|#\s*)(\d)\b
 # of the times offered, "the later one" / "the earlier time" / "the latter": the last or the first
 # (not "any later times?", which pages: a pick names one, with "the" or as the whole message)
 _RELATIVE_PICK = re.compile(
-    r"(?:\bthe\s+|^\W*)(later|earlier)\s+(?:one|slot|time|option|appointment)\b(?!\s+than)|\bthe\s+(latter|former)\b"
+    r"(?:\bthe\s+|^\W*)(later|earlier)\s+(?:one|slot|time|option|appointment|of\s+(?:the\s+)?(?:two|them|those|these))\b"
+    r"(?!\s+than)|\bthe\s+(latter|former)\b"
 )
 _RELATIVE_ORDINALS = {"later": -1, "latter": -1, "earlier": 0, "former": 0}
 
@@ -122,7 +123,7 @@ _RELATIVE_WORDS = (
     r"grandmother|grandfather|grandma|grandpa|grandson|granddaughter|stepson|stepdaughter|friend|fianc[eé]e?)"
 )
 _FLAGS: dict[str, str] = {
-    "thanks": r"\b(?:thanks|thank\s+you|thx|ty|cheers|much\s+appreciated)\b",
+    "thanks": r"\b(?:thanks|thank\s*(?:you|u)|thx|ty|tysm|ta|cheers|much\s+appreciated)\b",
     "bye": r"\b(?:bye|goodbye|good\s+bye|see\s+(?:you|ya|u)|cya|that'?s\s+(?:all|everything|it)|nothing\s+else|"
     r"that\s+is\s+(?:all|everything)|take\s+care|have\s+a\s+(?:good|nice|great|lovely)\s+(?:day|one|evening|weekend)|"
     r"all\s+(?:good|set|sorted)\s+(?:now|then|thanks|thank|ty|thx|cheers)|ttyl)\b",
@@ -194,7 +195,8 @@ _FLAGS: dict[str, str] = {
     # a remark about the chat itself ("sorry autocorrect", "oops typo", "one sec", "haha ok"): no request
     "aside": r"\b(?:auto-?correct\w*|typos?|oops+|whoops|sorry|my\s+bad|one\s+sec(?:ond)?|1\s+sec|a\s+sec(?:ond)?|"
     r"hang\s+on|hold\s+on|give\s+me\s+a\s+(?:minute|min|sec|second|moment)|just\s+a\s+(?:minute|min|sec|second|moment)|"
-    r"brb|(?:ha)+h?|he+he+|lol|lmao|checking\s+my\s+(?:calendar|diary|schedule)|let\s+me\s+(?:check|see|think|look)|"
+    r"brb|(?:ha)+h?|he+he+|lol|lmao|hm+|um+|uh+|erm+|my\s+mistake|checking\s+my\s+(?:calendar|diary|schedule)|"
+    r"(?:let\s+me|lemme)\s+(?:check|see|think|look)|"
     r"wrong\s+(?:chat|window|person|message)|ignore\s+that)\b",
     # the visit is for someone named by who they are to the writer ("for his sister", "my husband too")
     "for_other": r"\b(?:my|his|her|our|their)\s+" + _RELATIVE_WORDS + r"\b",
@@ -367,19 +369,11 @@ class Utterance(PatientDetails):
         return self.has_slot_facts or self.has_details or self._any(_SOCIAL) or self.wants_booking or self.generic_visit
 
 
-# a question about the clinic's hours ("what time do you open on saturday", "are you open on the
-# 24th"): its day is the question's, never a visit asked for, unless a visit is asked for with it
-_HOURS_QUESTION = re.compile(
-    r"\b(?:(?:are|r)\s+(?:you|u|ya)|is\s+(?:the\s+clinic|it))\s+open\b|\b(?:what\s+time|when)\s+do\s+(?:you|u)\s+"
-    r"(?:open|close|shut)\b|\bhours\s+(?:on|for)\b|\b(?:open|closed)\s+(?:on|until|till|til)\b"
-)
-_VISIT_ASKED = re.compile(
-    r"\b(?:book\w*|appointments?|appts?|come\s+in|slots?|availability|see\s+(?:a|the)\s+doctor)\b"
-)
 # what makes a remark about the chat ("oops typo") more than that
 _NOT_ASIDE: tuple[str, ...] = (*_SLOT_FACTS, "has_details", "manage", "code", "generic_visit", "wants_booking")
-_NOT_ASIDE += ("no", "cancel", "help", "injection", "medical", "off_topic", "that_pick", "same", "shift", "instead")
+_NOT_ASIDE += ("cancel", "help", "injection", "medical", "off_topic", "that_pick", "same", "shift", "instead")
 _NOT_ASIDE += ("same_day", "same_time")
+_NO_WORD = re.compile(r"\b(?:no|nope|nah|not|don'?t)\b")
 
 _SAME_DAY = re.compile(r"\b(?:(?:the\s+)?same\s+(?:day|date)|that\s+(?:same\s+)?day|on\s+the\s+day)\b")
 
@@ -623,9 +617,6 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         for span in found.spans:
             rest = _cut(rest, span)
     rest = _find_type(u, rest, found.past_spans if found else ())
-    if found and _HOURS_QUESTION.search(norm) and not (u.type or u.generic_visit or _VISIT_ASKED.search(norm)):
-        u.day = u.past_day = u.day_note = None  # "are you open on the 24th?": a question, not the visit's day
-        u.refused_days, u.wants_booking = (), False
     times = find_times(rest)
     u.window, u.times, u.any_time = times.window, times.readings, times.any_time
     for span in times.spans:
@@ -642,8 +633,9 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         number = int(m[1])
         if 1 <= number <= 24 and not u.times:
             u.bare_number = number
-    if u.aside and not any(getattr(u, flag) for flag in _NOT_ASIDE) and u.ordinal is None and u.bare_number is None:
-        u.yes = u.thanks = False  # "haha ok", "sorry, one sec": neither a yes nor a name
+    said_no = u.no and _NO_WORD.search(norm) is not None  # "no sorry" is a no; "wait a sec" is not
+    if u.aside and not (said_no or any(getattr(u, f) for f in _NOT_ASIDE) or u.ordinal is not None or u.bare_number):
+        u.yes = u.thanks = u.no = False  # "haha ok", "sorry, one sec": neither a yes, a no nor a name
         return u
     u.aside = False
     if details_expected or u.has_details or u.day or u.times or _NAME_HINT.search(low):

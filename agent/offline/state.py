@@ -19,6 +19,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from agent.confirmation import REJECTED
+from agent.offline.clinic import question_only
 from agent.offline.nlu import PatientDetails, Utterance, hour_readings, parse
 from agent.safety import is_safety_reply
 from core.formats import hhmm, minutes
@@ -177,7 +178,7 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     state.turns += 1
     turn = PatientTurn(utterance=u, index=state.turns, rejected=rejected)
     state.turn = turn
-    if u.injection or u.off_topic_only or u.aside:
+    if u.injection or u.off_topic_only or u.aside or question_only(u):
         return turn  # nothing from such a message is acted on ("oops typo" keeps what was there)
     chosen_before = state.chosen
     details_before = (state.name, state.email, state.phone)
@@ -207,7 +208,7 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         state.day, state.time, changed = None, (), True
     if moved and not u.times:
         state.time = ()
-    if state.offer is None and state.bookings and _another_visit(u) and not (u.day or u.code or state.manage):
+    if state.offer is None and state.bookings and _another_visit(u) and not (u.code or state.manage):
         state.checked = None  # "the same for my daughter at 10:15": the day just booked, looked at again
     if state.bookings and u.for_other and not (u.name or u.code or u.manage or state.manage):
         state.name = None  # "another one for his sister": her name is asked for, the contact details stay
@@ -303,8 +304,9 @@ def _outside_refused(state: State, u: Utterance) -> date | None:
 
 def _another_visit(u: Utterance) -> bool:
     """After a booking here: another visit like it ("the same for my daughter", "another at 2",
-    "and 10:15 for Ivy Park"), not "thanks, see you at 9"."""
-    return u.same or bool(u.times and (u.wants_booking or u.name))
+    "and 10:15 for Ivy Park", "can I book my wife in too, on friday"), not "thanks, see you at 9"."""
+    asks = u.wants_booking or u.type or u.generic_visit or u.same_day or u.day
+    return u.same or bool(u.times and (u.wants_booking or u.name)) or bool(u.for_other and asks)
 
 
 def _asks_for_visit(u: Utterance) -> bool:
