@@ -178,7 +178,7 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     state.turns += 1
     turn = PatientTurn(utterance=u, index=state.turns, rejected=rejected)
     state.turn = turn
-    if u.injection or u.off_topic_only or u.aside or question_only(u):
+    if u.injection or u.off_topic_only or (u.aside and not rejected) or question_only(u):
         return turn  # nothing from such a message is acted on ("oops typo" keeps what was there)
     chosen_before = state.chosen
     details_before = (state.name, state.email, state.phone)
