@@ -633,7 +633,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         number = int(m[1])
         if 1 <= number <= 24 and not u.times:
             u.bare_number = number
-    said_no = u.no and _NO_WORD.search(norm) is not None  # "no sorry" is a no; "wait a sec" is not
+    said_no = _NO_WORD.search(norm) is not None  # "no sorry", "hmm not sure": more than an aside; "wait a sec" is one
     if u.aside and not (said_no or any(getattr(u, f) for f in _NOT_ASIDE) or u.ordinal is not None or u.bare_number):
         u.yes = u.thanks = u.no = False  # "haha ok", "sorry, one sec": neither a yes, a no nor a name
         return u
