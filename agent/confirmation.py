@@ -11,16 +11,6 @@ import re
 # How LangChain's human-in-the-loop step records a "no" as the declined call's result.
 REJECTED = re.compile(r"^User rejected the tool call for `(?P<tool>[\w-]+)`(?: with reason: (?P<reason>.*))?", re.S)
 DECLINED_BY_BUTTON = "No, I'd like to change something."  # a "no" by button, as the model and the transcript read it
-# a plain yes, and the words people add to one ("yes thats right", "yep, looks good")
-_AGREE = (
-    r"that'?s right|that is right|that'?s correct|that is correct|that'?s it|that'?s fine|that'?s perfect|"
-    r"looks (?:good|right|fine|great)|all good|spot on|exactly|sounds good|that works|perfect|great"
-)
-_YES = re.compile(
-    r"^(yes|yeah|yep|yup|ya|sure thing|sure|ok|okay|k|confirm|confirmed|correct|right|affirmative|absolutely|"
-    rf"definitely|please do|do it|go ahead|book it|book that|{_AGREE}|y)"
-    rf"(\s+(please|thanks|thank you|go ahead|book it|do it|confirm|{_AGREE}))*$"
-)
 # A yes that names the card's own action ("yes cancel it", "Yes, move it": the buttons' labels
 # typed out; "ok go ahead and cancel"). Only the waiting call's action counts: "yes cancel it"
 # at a booking card is not a yes.
@@ -50,6 +40,31 @@ def _action_yes(tool: str) -> re.Pattern[str]:
 _ACTION_YES = {tool: _action_yes(tool) for tool in ACTION_WORDS}
 # The word that names each card's action: a yes naming another card's action is no yes here.
 _NAMES = {"book_slot": r"\bbook", "reschedule_booking": r"\b(?:move|reschedule)", "cancel_booking": r"\bcancel"}
+# A yes in everyday words, said any way round ("yes", "brilliant, yes", "yeah thats good", "go for
+# it", "Yes, lovely, thank you", "yess"): every word is either one that agrees or one people add
+# around agreeing, and at least one agrees. Any other word ("but", "not", a day, a time, "move")
+# makes it no plain yes.
+_AGREEING = re.compile(
+    r"(?<![\w'])(?:y+e+s+|y+e+a+h*|yeh|yah?|y|y+e+p+|y+u+p+|ok+|okay+|kk?|sure(?: thing)?|alright|all right|right|"
+    r"correct|confirm(?:ed)?|absolutely|definitely|certainly|of course|affirmative|please do|do it|go for it|"
+    r"go ahead|book (?:it|that)|lovely|brilliant|great|perfect|excellent|awesome|cool|fab|fabulous|fantastic|"
+    r"wonderful|super|ideal|fine|spot on|exactly|all good|deal|"
+    r"(?:that|this|it)(?:'?s| is| will| would)? (?:be )?(?:good|fine|great|perfect|right|correct|lovely|ok|okay|it|"
+    r"ideal|brilliant|spot on)|(?:sounds|looks) (?:good|great|fine|perfect|lovely|right|ok|okay|brilliant)|"
+    r"(?:that|it|this) works|works for me|that'?ll do)(?![\w'])|👍"
+)
+_AROUND_AGREEING = re.compile(
+    r"(?<![\w'])(?:please|pls|plz|thanks|thank you|thankyou|thx|ty|cheers|ta|now|then|so|much|very|really|oh|ah|"
+    r"um+|well|and|x+|mate|for me|by me|nicely|that|thats|that's|all|just|haha|lol)(?![\w'])"
+)
+
+
+def _agreeing_only(norm: str) -> bool:
+    """Only words of agreement and the words around them, with at least one that agrees."""
+    rest, agreed = _AGREEING.subn(" ", norm)
+    return bool(agreed) and not _AROUND_AGREEING.sub(" ", rest).strip()
+
+
 _NO = re.compile(r"^(no|nope|nah|n|cancel|stop|don'?t|do not|wait|not yet|never ?mind)\b")
 
 
@@ -69,7 +84,7 @@ def is_affirmative(text: str, tool: str | None = None) -> bool:
         return False
     if tool in _NAMES and any(re.search(w, norm) for t, w in _NAMES.items() if t != tool):
         return False  # "yes book it" at a cancel card
-    if _YES.match(norm):
+    if _agreeing_only(norm):
         return True
     pattern = _ACTION_YES.get(tool or "")
     return bool(pattern and pattern.match(norm))

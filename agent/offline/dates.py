@@ -113,6 +113,13 @@ _ALTERNATIVE = re.compile(r"(?:[^.!?;]{0,40}?,)?\s*or\s+(?:on\s+|maybe\s+|perhap
 _LIST_GAP = re.compile(
     r"\s*(?:,?\s*(?:or|nor|and|&)\s+|/\s*|,?\s*(?:and\s+)?(?:so|neither|nor)\s+(?:is|are|does|do)\s+)(?:on\s+)?(?:the\s+)?"
 )
+_BARE_ORDINAL_HIT = re.compile(r"\d(?:st|nd|rd|th)\b")
+_BARE_ORDINAL = re.compile(
+    r"(?<![\w/:.,-])(?<!the\s)(\d{1,2})(?:st|nd|rd|th)\b(?![.,]?\d)(?!\s+(?:of\b|one|ones|slot|time|times|option|"
+    r"visits?|appointments?|appt|floor|birthday|bday|anniversary|opinion|dose|shot|jab|grade|year|week|month|day|"
+    r"street|st\b|ave|avenue|place|child|kid|baby|pregnancy|trimester|attempt|booking|consult|round|session|"
+    r"available|choice|pick|try|person|patient|thing|things|in\s+line))"
+)
 _COMMA_GAP = re.compile(r"\s*,\s*(?:on\s+)?(?:the\s+)?")
 
 # Guards: each rule runs only where its words are (the model reads every message, and fast);
@@ -402,6 +409,12 @@ class _Finder:
             for m in _finditer(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:one|slot|time|option))", t):
                 backwards = in_past(t, m.start())
                 self.add(m, _day_of_month(int(m[1]), today, backwards), "dom", explicit=True)
+        if digits and _BARE_ORDINAL_HIT.search(t):
+            # a bare ordinal without "the" ("17th at 2?", "kidney specialist, 17th", "on 22nd"): a day of
+            # the month, unless a noun says it counts something else ("my 2nd visit", "4th floor")
+            for m in _BARE_ORDINAL.finditer(t):
+                if 1 <= int(m[1]) <= 31:
+                    self.add(m, _day_of_month(int(m[1]), today, in_past(t, m.start())), "dom", explicit=True)
         if digits and _WEEKDAY_HIT.search(t):
             # a bare ordinal right after a weekday ("wed 30th", "Tuesday 29th"): a day of the month,
             # merged with its weekday by _combine (with a month after it, the month rules read it)

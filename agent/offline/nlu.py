@@ -35,7 +35,12 @@ _SPECIALTIES = (
     r"neurolog\w*|\bent\b|ear,?\s+nose,?\s+(?:and\s+)?throat|orthop(?:a)?edic\w*|allergist|allergy\s+specialist|"
     r"immunolog\w*|urolog\w*|ophthalmolog\w*|eye\s+(?:doctor|specialist)|gastroenterolog\w*|rheumatolog\w*|"
     r"podiatr\w*|foot\s+doctor|endocrinolog\w*|sports\s+medicine|gyn(?:a)?ecolog\w*|pulmonolog\w*|"
-    r"nephrolog\w*|oncolog\w*|hematolog\w*"
+    r"nephrolog\w*|oncolog\w*|hematolog\w*|psychiatr\w*|"
+    # the short forms patients use for a field: "the ortho", "gyno", "ob/gyn", "a neuro referral",
+    # "gastro doc", "allergy doctor", "bone specialist"
+    r"ortho(?:pod\w*)?\b|gyn(?:o|ae|e)?\b|ob[\s/-]?gyn\w*|neuro\b|rheumy?\b|allergy\s+test\w*|"
+    r"(?:ortho|gastro|neuro|cardio|endo|rheum|uro|pulmo?|allergy|allergies|bone|joint|kidney|lung|hormone)\s+"
+    r"(?:doctor|specialist|clinic|referral|consult(?:ation)?|appointment|visit|guy|lady|team|department)s?\b"
 )
 # (type, pattern) over the normalised text; a specialty named anywhere wins (see _find_type)
 TYPE_PATTERNS: tuple[tuple[str, str], ...] = (

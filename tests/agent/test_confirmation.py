@@ -60,6 +60,50 @@ def test_anything_else_is_not_a_yes(text: str, tool: str) -> None:
     assert not is_affirmative(text, tool)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yess",
+        "Yeahh",
+        "okk",
+        "yeah thats good",
+        "go for it",
+        "brilliant, yes",
+        "Yes, lovely, thank you",
+        "yep that's fine",
+        "sounds perfect thanks",
+        "alright then, go ahead",
+        "cool thanks",
+        "perfect, that works",
+        "that'll do nicely",
+        "yes!! thank you so much",
+        "fine by me",
+        "👍",
+    ],
+)
+def test_a_yes_in_everyday_words_is_a_yes(text: str) -> None:
+    assert is_affirmative(text, BOOK) and is_affirmative(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "thanks",  # thanks for what: the card stays open
+        "great but can we do tuesday",
+        "fine, but make it 3",
+        "ok wait",
+        "not great",
+        "yes but my email changed",
+        "yes its Siobhan not Siobahn",
+        "perfect, and one for my son too",
+        "lovely, is there parking?",
+        "no thats it",
+    ],
+)
+def test_agreeing_words_beside_anything_else_are_not_a_yes(text: str) -> None:
+    assert not is_affirmative(text, BOOK)
+
+
 def test_without_the_tool_only_the_plain_yes_counts() -> None:
     assert not is_affirmative("yes cancel it")
     assert is_negative("cancel") and not is_negative("yes cancel it")

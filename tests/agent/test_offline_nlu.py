@@ -409,3 +409,19 @@ def test_a_name_introduced_as_such_is_not_spelling_corrected_into_a_time() -> No
 def test_a_run_on_sentence_about_the_past_then_a_request(text: str, day: date | None, past_day: date | None) -> None:
     u = parse(text, TUESDAY)
     assert (u.day, u.past_day) == (day, past_day)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("17th at 2?", "2026-12-17"),  # a bare ordinal without "the" is a day of the month
+        ("kidney specialist, 17th, late afternoon", "2026-12-17"),
+        ("on 22nd please", "2026-12-22"),
+        ("my 2nd visit, friday", "2026-12-04"),  # a noun after it: it counts visits
+        ("her 3rd dose, 18th?", "2026-12-18"),
+        ("4th floor? tuesday", "2026-12-08"),
+    ],
+)
+def test_a_bare_ordinal_is_a_day_of_the_month_unless_it_counts_something(text: str, expected: str) -> None:
+    found = find_day(normalize(text), TUESDAY)
+    assert found is not None and found.day.isoformat() == expected
