@@ -117,6 +117,16 @@ _RELATIVE_PICK = re.compile(
 )
 _RELATIVE_ORDINALS = {"later": -1, "latter": -1, "earlier": 0, "former": 0}
 
+# the one time offered, taken in words: "that works", "sure that", "that one", "i'll take it" (read
+# only where one of its words is: every message comes here, few take a time so)
+_THAT_PICK = re.compile(
+    r"\bthat\s+one\b|\bthat(?:'?ll|\s+will)\s+do\b|"
+    r"\bthat(?:'?s|\s+is)?\s+(?:works?|fine|good|great|perfect|ok(?:ay)?|grand|lovely|suits)\b|"
+    r"^\W*(?:sure|ok(?:ay)?|yes|yeah|yep|perfect|great)\W+that\W*$|"
+    r"\b(?:i'?ll\s+)?take\s+(?:it|that)\b|\bgo\s+(?:with|for)\s+(?:it|that)\b|\bworks\s+for\s+me\b"
+)
+_THAT_PICK_CUES = ("that", "take", "works", "go ")
+
 _GREETING = re.compile(
     r"^\W*(?:(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day))\b(?:\s+there)?"
     r"|(?:morning|afternoon|evening)\s*[!,.])\W*"
@@ -193,10 +203,6 @@ _FLAGS: dict[str, str] = {
     "more": r"\b(?:more|other|others|another|different|alternative|else)\s+(?:free\s+)?"
     r"(?:times?|slots?|options?|ones?)\b|"
     r"\b(?:any|what|anything)\s+else\b|\bany\s+others?\b|\bshow\s+me\s+(?:more|others?)\b|\bwhat\s+others\b",
-    # the one time offered, taken in words: "that works", "sure that", "that one", "i'll take it"
-    "that_pick": r"\bthat\s+one\b|\bthat(?:'?ll|\s+will)\s+do\b|"
-    r"\bthat(?:'?s|\s+is)?\s+(?:works?|fine|good|great|perfect|ok(?:ay)?|grand|lovely|suits)\b|^\W*(?:sure|ok(?:ay)?|yes|yeah|yep|perfect|great)\W+that\W*$|"
-    r"\b(?:i'?ll\s+)?take\s+(?:it|that)\b|\bgo\s+(?:with|for)\s+(?:it|that)\b|\bworks\s+for\s+me\b",
     # a remark about the chat itself ("sorry autocorrect", "oops typo", "one sec", "haha ok"): no request
     "aside": r"\b(?:auto-?correct\w*|typos?|oops+|whoops|sorry|my\s+bad|one\s+sec(?:ond)?|1\s+sec|a\s+sec(?:ond)?|"
     r"hang\s+on|hold\s+on|give\s+me\s+a\s+(?:minute|min|sec|second|moment)|just\s+a\s+(?:minute|min|sec|second|moment)|"
@@ -594,6 +600,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     for flag, compiled in _FLAG_RES.items():
         if compiled.search(norm):
             setattr(u, flag, True)
+    u.that_pick = any(cue in norm for cue in _THAT_PICK_CUES) and _THAT_PICK.search(norm) is not None
     _find_manage(u, norm)
     u.same_day = _SAME_DAY.search(norm) is not None
     u.shift = _shift(norm)
@@ -610,7 +617,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     if m := _NUMBERED_PICK.search(rest):
         u.ordinal = int(m[1]) - 1
         rest = _cut(rest, m.span())
-    if u.ordinal is None and (m := _RELATIVE_PICK.search(rest)):
+    if u.ordinal is None and ("ter" in rest or "lier" in rest) and (m := _RELATIVE_PICK.search(rest)):
         u.ordinal = _RELATIVE_ORDINALS[m[1] or m[2]]
         u.later = u.earlier = False
         rest = _cut(rest, m.span())
