@@ -121,11 +121,18 @@ _RELATIVE_ORDINALS = {"later": -1, "latter": -1, "earlier": 0, "former": 0}
 # only where one of its words is: every message comes here, few take a time so)
 _THAT_PICK = re.compile(
     r"\bthat\s+one\b|\bthat(?:'?ll|\s+will)\s+do\b|"
-    r"\bthat(?:'?s|\s+is)?\s+(?:works?|fine|good|great|perfect|ok(?:ay)?|grand|lovely|suits)\b|"
+    r"\bthat(?:\s+(?:time|slot))?(?:'?s|\s+is|\s+would\s+be)?\s+(?:works?|fine|good|great|perfect|ok(?:ay)?|grand|lovely|suits)\b|"
     r"^\W*(?:sure|ok(?:ay)?|yes|yeah|yep|perfect|great)\W+that\W*$|"
-    r"\b(?:i'?ll\s+)?take\s+(?:it|that)\b|\bgo\s+(?:with|for)\s+(?:it|that)\b|\bworks\s+for\s+me\b"
+    r"\b(?:i'?ll\s+)?take\s+(?:it|that)\b|\bgo\s+(?:with|for)\s+(?:it|that)\b|\bworks\s+for\s+me\b|"
+    r"\blet'?s\s+do\s+(?:it|that)\b"
 )
-_THAT_PICK_CUES = ("that", "take", "works", "go ")
+_THAT_PICK_CUES = ("that", "take", "works", "go ", "do it")
+# any of the times offered, the patient does not mind which: the first ("either is fine", "whichever")
+_ANY_PICK = re.compile(
+    r"\beither\s+(?:one\s+|of\s+(?:them|those)\s+)?(?:is|works|'s|would)\b|\bwhichever\b|"
+    r"\bany\s+(?:of\s+(?:them|those|these)|one)\s+(?:is|works|would)\b|\b(?:you|u)\s+(?:choose|pick|decide)\b|"
+    r"\bup\s+to\s+(?:you|u)\b"
+)
 
 _GREETING = re.compile(
     r"^\W*(?:(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day))\b(?:\s+there)?"
@@ -204,8 +211,9 @@ _FLAGS: dict[str, str] = {
     r"(?:times?|slots?|options?|ones?)\b|"
     r"\b(?:any|what|anything)\s+else\b|\bany\s+others?\b|\bshow\s+me\s+(?:more|others?)\b|\bwhat\s+others\b",
     # a remark about the chat itself ("sorry autocorrect", "oops typo", "one sec", "haha ok"): no request
-    "aside": r"\b(?:auto-?correct\w*|typos?|oops+|whoops|sorry|my\s+bad|one\s+sec(?:ond)?|1\s+sec|a\s+sec(?:ond)?|"
-    r"hang\s+on|hold\s+on|give\s+me\s+a\s+(?:minute|min|sec|second|moment)|just\s+a\s+(?:minute|min|sec|second|moment)|"
+    "aside": r"\b(?:auto-?correct\w*|typos?|oops+|whoops|sorry|my\s+bad|"
+    r"(?:one|1|a|just\s+a)\s+(?:sec(?:ond)?s?|moment|mo|min(?:ute)?)|hang\s+on|hold\s+on|"
+    r"give\s+me\s+a\s+(?:minute|min|sec|second|moment)|"
     r"brb|(?:ha)+h?|he+he+|lol|lmao|hm+|um+|uh+|erm+|my\s+mistake|checking\s+my\s+(?:calendar|diary|schedule)|"
     r"(?:let\s+me|lemme)\s+(?:check|see|think|look)|"
     r"wrong\s+(?:chat|window|person|message)|ignore\s+that)\b",
@@ -617,6 +625,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     if m := _NUMBERED_PICK.search(rest):
         u.ordinal = int(m[1]) - 1
         rest = _cut(rest, m.span())
+    if u.ordinal is None and ("either" in rest or "which" in rest or "any" in rest or " u" in rest or "you" in rest):
+        u.ordinal = 0 if _ANY_PICK.search(rest) else None
     if u.ordinal is None and ("ter" in rest or "lier" in rest) and (m := _RELATIVE_PICK.search(rest)):
         u.ordinal = _RELATIVE_ORDINALS[m[1] or m[2]]
         u.later = u.earlier = False

@@ -159,7 +159,9 @@ def _after_patient(state: State, turn: PatientTurn, say: Replies) -> Action:
     key = _wanted_key(state)
     if key and key != state.checked:
         return _check(*key)
-    social = (u.bye or u.thanks or u.help or u.cancel or u.no) and not (u.has_details or u.has_slot_facts)
+    social = (u.bye or u.thanks or u.help or u.cancel or u.no) and not (
+        u.has_details or u.has_slot_facts or u.that_pick
+    )
     if state.chosen and state.offer and not social:
         if state.missing:
             return _reply(
@@ -188,7 +190,14 @@ def _closing(state: State, u: Utterance) -> dict[str, Any] | None:
     live = [b for b in state.bookings if b.get("status") != "cancelled"]
     if not live or state.current_offer() or state.manage or state.chosen:
         return None
-    return live[-1] if (u.yes or u.thanks or u.bye) and not (u.has_slot_facts or u.has_details) else None
+    if not (u.yes or u.thanks or u.bye) or u.has_details:
+        return None
+    booked = live[-1]
+    # "cool thanks, see you friday" / "see you at 9": the booking's own day and time are no new request
+    its_own = u.bye and u.day in (None, date.fromisoformat(str(booked["date"]))) and not u.window
+    if u.has_slot_facts and not (its_own and (not u.times or str(booked["start_time"]) in u.times)):
+        return None
+    return booked
 
 
 def _conversation_reply(state: State, turn: PatientTurn, say: Replies) -> str:
