@@ -17,7 +17,7 @@ from typing import Any
 from agent.offline import clinic, manage
 from agent.offline.nlu import Utterance
 from agent.offline.replies import TYPE_ADJ, Replies
-from agent.offline.state import BOOK, CHECK, DEFAULT_TYPE, MOVE, Event, PatientTurn, State
+from agent.offline.state import BOOK, CHECK, DEFAULT_TYPE, MOVE, Event, PatientTurn, State, names_booking
 from core.formats import day_label
 
 MAX_CHAIN = 4
@@ -193,10 +193,8 @@ def _closing(state: State, u: Utterance) -> dict[str, Any] | None:
     if not (u.yes or u.thanks or u.bye) or u.has_details:
         return None
     booked = live[-1]
-    # "cool thanks, see you friday" / "see you at 9": the booking's own day and time are no new request
-    its_own = u.bye and u.day in (None, date.fromisoformat(str(booked["date"]))) and not u.window
-    if u.has_slot_facts and not (its_own and (not u.times or str(booked["start_time"]) in u.times)):
-        return None
+    if u.has_slot_facts and not (u.bye and names_booking(booked, u)):
+        return None  # "thanks, and a follow-up friday too" asks for more
     return booked
 
 

@@ -180,6 +180,8 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     state.turn = turn
     if u.injection or u.off_topic_only or (u.aside and not rejected) or question_only(u):
         return turn  # nothing from such a message is acted on ("oops typo" keeps what was there)
+    if state.bookings and u.bye and u.has_slot_facts and names_booking(state.bookings[-1], u):
+        return turn  # "cool thanks, see you thursday": the booking's own day, no new request
     chosen_before = state.chosen
     details_before = (state.name, state.email, state.phone)
 
@@ -286,6 +288,18 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     if rejected and state.chosen == chosen_before and (state.name, state.email, state.phone) == details_before:
         state.chosen = None  # a plain "no" at confirmation: do not book the same thing again
     return turn
+
+
+def names_booking(booking: dict[str, Any], u: Utterance) -> bool:
+    """Whether the day and time the message names are the booking's own ("see you thursday",
+    "see you at 9", "see you on the 31st"): a goodbye that names it asks for nothing new."""
+    try:
+        booked = date.fromisoformat(str(booking.get("date")))
+    except ValueError:
+        return False
+    if u.type or u.window or (u.times and str(booking.get("start_time")) not in u.times):
+        return False
+    return u.day is None or u.day == booked or (u.day.weekday() == booked.weekday() and u.day < booked)
 
 
 def _outside_refused(state: State, u: Utterance) -> date | None:
