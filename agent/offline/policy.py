@@ -114,7 +114,7 @@ def _decide(state: State, say: Replies, manage_tools: bool = True) -> Action:
             return _reply(say.after_emergency())  # "ok calling them now": no booking pushed
         if manage_tools and not (u.injection or u.off_topic_only) and (step := manage.on_patient(state, turn, say)):
             return _step(step)
-        if u.aside and not turn.rejected:  # said at a card, it was a no to the card
+        if u.aside and not turn.rejected:  # said at a card, the card is shown again (state.py)
             return _reply(_aside_reply(state, say))
         return _after_patient(state, turn, say)
     event = turn.events[-1]
