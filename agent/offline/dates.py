@@ -74,10 +74,13 @@ _ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3}
 # of it the 15th, the end of it its last day ("the month" / "this month" / "next month" / a month name)
 _WHICH_MONTH = rf"(next\s+month|(?:the|this)\s+month|month\b|{_MONTH}(?![a-z]))"
 _MONTHS_ON = re.compile(
-    rf"\bin\s+{_ABOUT}{_AMOUNT}\s+months?(?:'?\s+time)?\b|\b{_ABOUT}{_AMOUNT}\s+months?\s+(?:from\s+(?:now|today)|today)\b"
+    rf"\bin\s+{_ABOUT}{_AMOUNT}\s+months?(?:'?\s+time)?\b|\b{_ABOUT}{_AMOUNT}\s+months?\s+(?:from\s+(?:now|today)|today)\b|"
+    r"\bthis\s+time\s+next\s+(month)\b"
 )
-_PART_OF_MONTH = re.compile(r"\b(?:(early|mid)[\s-]*|(?:the\s+)?(start|beginning|middle|end)\s+of\s+)" + _WHICH_MONTH)
-_PART_DAY = {"early": 1, "start": 1, "beginning": 1, "mid": 15, "middle": 15}
+_PART_OF_MONTH = re.compile(
+    r"\b(?:(early|mid)[\s-]*|(?:the\s+)?(start|beginning|middle|end|first\s+week)\s+of\s+)" + _WHICH_MONTH
+)
+_PART_DAY = {"early": 1, "start": 1, "beginning": 1, "first week": 1, "mid": 15, "middle": 15}
 _AMOUNTS = {**NUMBER_WORDS, "a": 1, "an": 1, "a couple of": 2, "couple of": 2, "a few": 3}
 # A sentence about the past: its days and types are context, not the request.
 PAST_CLAUSE = re.compile(
@@ -223,7 +226,7 @@ def _add_months(day: date, months: int) -> date:
 def _part_of_month(m: re.Match[str], today: date) -> date:
     """ "mid january", "early next month", "the end of the month": that part's day. Of this month,
     a part already gone is next month's ("mid month" said on the 20th); a month name, the coming one."""
-    part, which = m[1] or m[2], " ".join(m[3].split())
+    part, which = " ".join((m[1] or m[2]).split()), " ".join(m[3].split())
     if which == "next month":
         first = _first_of_month(today, 1)
     elif which.endswith("month"):
@@ -402,7 +405,7 @@ class _Finder:
                 self.add(m, today + timedelta(days=_days(amount, unit)), "offset")
         if "month" in t or months:
             for m in _MONTHS_ON.finditer(t):
-                self.add(m, _add_months(today, _amount(m[1] or m[2])), "offset")
+                self.add(m, _add_months(today, _amount(m[1] or m[2] or "a")), "offset")
             for m in _PART_OF_MONTH.finditer(t):
                 self.add(m, _part_of_month(m, today), "offset")
         if digits and "the" in t:
