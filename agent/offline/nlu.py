@@ -392,7 +392,8 @@ class Utterance(PatientDetails):
 _NOT_ASIDE: tuple[str, ...] = (*_SLOT_FACTS, "has_details", "manage", "code", "generic_visit", "wants_booking")
 _NOT_ASIDE += ("cancel", "help", "injection", "medical", "off_topic", "that_pick", "same", "shift", "instead")
 _NOT_ASIDE += ("same_day", "same_time")
-_NO_WORD = re.compile(r"\b(?:no|nope|nah|not|don'?t)\b")
+# a plain answer beside the remark makes it more than one ("sorry, yes please", "lol no")
+_ANSWER_WORD = re.compile(r"\b(?:no|nope|nah|not|don'?t|yes|yeah|yep|yup|sure|please|pls)\b")
 
 _SAME_DAY = re.compile(r"\b(?:(?:the\s+)?same\s+(?:day|date)|that\s+(?:same\s+)?day|on\s+the\s+day)\b")
 
@@ -655,8 +656,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         number = int(m[1])
         if 1 <= number <= 24 and not u.times:
             u.bare_number = number
-    said_no = _NO_WORD.search(norm) is not None  # "no sorry", "hmm not sure": more than an aside; "wait a sec" is one
-    if u.aside and not (said_no or any(getattr(u, f) for f in _NOT_ASIDE) or u.ordinal is not None or u.bare_number):
+    answered = _ANSWER_WORD.search(norm) is not None  # "no sorry", "hmm not sure", "lol yes": more than an aside
+    if u.aside and not (answered or any(getattr(u, f) for f in _NOT_ASIDE) or u.ordinal is not None or u.bare_number):
         u.yes = u.thanks = u.no = False  # "haha ok", "sorry, one sec": neither a yes, a no nor a name
         return u
     u.aside = False
