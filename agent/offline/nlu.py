@@ -133,6 +133,7 @@ _ANY_PICK = re.compile(
     r"\bany\s+(?:of\s+(?:them|those|these)|one)\s+(?:is|works|would)\b|\b(?:you|u)\s+(?:choose|pick|decide)\b|"
     r"\bup\s+to\s+(?:you|u)\b"
 )
+_ANY_PICK_CUES = ("either", "which", "any", "you", "u ")
 
 _GREETING = re.compile(
     r"^\W*(?:(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day))\b(?:\s+there)?"
@@ -626,8 +627,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     if m := _NUMBERED_PICK.search(rest):
         u.ordinal = int(m[1]) - 1
         rest = _cut(rest, m.span())
-    if u.ordinal is None and ("either" in rest or "which" in rest or "any" in rest or " u" in rest or "you" in rest):
-        u.ordinal = 0 if _ANY_PICK.search(rest) else None
+    if u.ordinal is None and any(cue in rest for cue in _ANY_PICK_CUES) and _ANY_PICK.search(rest):
+        u.ordinal = 0  # "either is fine", "whichever", "up to you"
     if u.ordinal is None and ("ter" in rest or "lier" in rest) and (m := _RELATIVE_PICK.search(rest)):
         u.ordinal = _RELATIVE_ORDINALS[m[1] or m[2]]
         u.later = u.earlier = False
