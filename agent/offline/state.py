@@ -29,6 +29,13 @@ DEFAULT_TYPE = "consultation"  # what a visit with no type named is (the replies
 FIND, MOVE, CANCEL = "find_booking", "reschedule_booking", "cancel_booking"
 DETAILS = ("name", "email", "phone")
 _NEW_BOOKING = re.compile(r"\bbook\b|\b(?:new|another)\s+(?:one|appointment|booking|visit)\b")  # not an old booking
+# right after a booking, a new day said as a change of it ("can it be thursday", "thursday would suit
+# better actually"), or a visit more ("and thursday too", "also one on monday")
+_CHANGE_WORDS = re.compile(
+    r"\b(?:actually|instead|rather|better|prefer\w*|suit\w*|switch\w*|change|swap|(?:can|could)\s+(?:it|we)\s+"
+    r"(?:be|do)|make\s+it)\b"
+)
+_MORE_WORDS = re.compile(r"\b(?:also|too|as\s+well|another|one\s+more|second|extra)\b|^\W*and\b")
 
 
 def page(slots: Sequence[str], before: Sequence[str], direction: str, shown: set[str], most: int = 5) -> list[str]:
@@ -353,6 +360,7 @@ def _apply_manage(state: State, u: Utterance) -> None:
             or (u.same_time and u.day)  # "same time on Friday"
             or (u.same_day and (u.times or u.window))  # "later that day, say 4"
             or _new_time_for_booking(state, u)
+            or _new_day_for_booking(state, u)
         )
     ):
         state.manage = "move"  # "can I come on Friday instead?", "an hour later" after booking here
@@ -389,6 +397,18 @@ def _new_time_for_booking(state: State, u: Utterance) -> bool:
     if _another_visit(u) or u.bye:  # "great thanks, 2:30 would be better actually" is a change
         return False
     return str(state.bookings[-1].get("start_time")) not in u.times
+
+
+def _new_day_for_booking(state: State, u: Utterance) -> bool:
+    """ "hmm actually thursday would be better" right after booking here: that booking on another
+    day. Not another visit ("and thursday too", "a physical on monday", "for my son"), and a bare
+    request ("anything free thursday?") only with words of a change."""
+    if not (u.day and state.bookings and state.offer is None) or u.type or _another_visit(u):
+        return False
+    text = u.text.lower()
+    if _MORE_WORDS.search(text) or _NEW_BOOKING.search(text):
+        return False
+    return _CHANGE_WORDS.search(text) is not None or not u.wants_booking
 
 
 def _drops_move(u: Utterance) -> bool:
