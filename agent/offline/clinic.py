@@ -28,10 +28,11 @@ _TOPICS = re.compile(
     r"how\s+(?:do|can)\s+i\s+get\s+there|subway|bus(?:es)?|train|wheel\s?chair|accessib\w*|elevator|lift|"
     r"ramp|service\s+(?:dog|animal)s?|insur\w*|aetna|cigna|humana|medicare|medicaid|blue\s*cross|"
     r"united\s*health\w*|in[-\s]network|copay\w*|co-pay\w*|hsa|credit\s+cards?|pay(?:ment)?\s+(?:options|methods)|"
-    r"how\s+much|cost|price|what\s+(?:should|do)\s+i\s+bring|bring\s+(?:with|to|anything)|"
+    r"how\s+much|cost|price|how\s+early|arriv(?:e|al)\s+(?:early|before|ahead)|what\s+(?:should|do)\s+i\s+bring|bring\s+(?:with|to|anything)|"
     r"fast(?:ing)?\s+before|(?:need|have)\s+to\s+fast|prepar\w*|policy|policies|late\s+fee|no[-\s]show|"
     r"(?:cancel\w*|late)\s+fee|fee\s+(?:if|for)|opening\s+hours|(?:your|the|clinic)\s+hours|"
-    r"what\s+time\s+do\s+(?:you|u)\s+(?:open|close)|(?:are|r)\s+(?:you|u)\s+open|open\s+on|closed\s+on|"
+    r"(?:what\s+time|when)\s+do\s+(?:you|u)\s+(?:open|close|shut)|close\s+for\s+lunch|(?:your|the\s+clinic'?s?)\s+lunch\s+(?:break|hour)|"
+    r"^\W*open\s+(?:on\s+)?(?:weekends?|(?:mon|tues|wednes|thurs|fri|satur|sun)days?)|(?:are|r)\s+(?:you|u)\s+open|open\s+on|closed\s+on|"
     r"holidays?|(?:your|the\s+clinic'?s?|clinic)\s+(?:phone(?:\s+number)?|number|e-?mail|fax)|"
     r"how\s+(?:do|can)\s+i\s+(?:contact|reach|call)\s+(?:you|u|the\s+clinic)"
     r")\b",
@@ -40,7 +41,34 @@ _TOPICS = re.compile(
 
 
 _OWN_BOOKING = re.compile(r"\b(?:my|our|his|her)\s+(?:[a-z]+\s+)?(?:appointment|appt|booking|visit|reservation)\b")
+_ASKED = re.compile(
+    r"\?|^\W*(?:do|does|can|could|is|are|r|what|whats|where|when|how|will|which)\b|"
+    r"\b(?:do|does|can|could|is|are|what|whats|where|when|how|will)\s+(?:you|u|i|we|the|there|it)\b",
+    re.IGNORECASE,
+)
 _QUESTION = re.compile(r"\?\s*$|^\s*(?:do|does|can|could|is|are|what|where|how|who|which|will)\b", re.IGNORECASE)
+
+
+# a visit asked for beside the question ("do you take blue cross? also need a follow up friday")
+_VISIT_WANTED = re.compile(
+    r"\b(?:book\w*|appointments?\s+(?:on|for|at)|slots?|availability|free\s+times?|come\s+in|"
+    r"(?:need|want|like|get|have)\s+(?:a|an|to\s+(?:book|see|come|get|make))\b|"
+    r"(?:can|could|may)\s+(?:i|we)\s+(?:come|get|see|have|do|book|make)|"
+    # a second choice of day: "are you open christmas eve? if not then the 23rd" wants a visit
+    r"\bif\s+not\b|\botherwise\b|\bfailing\s+that\b|"
+    # a pick beside the question: "is the copay still $20? 2pm would be good"
+    r"\bwould\s+(?:be\s+)?(?:good|great|fine|best|better|ideal|perfect|work)\b|\b(?:works|suits)\s+(?:for\s+)?me\b)",
+    re.IGNORECASE,
+)
+
+
+def question_only(u: Utterance) -> bool:
+    """A front-desk question and nothing else: its day, time and type are the question's ("what
+    time do you open on saturday", "are you open on the 24th", "do i need to fast for my
+    physical"), never the visit being booked."""
+    if u.manage or u.code or u.cancel or not asks_about_clinic(u):
+        return False
+    return _ASKED.search(u.text) is not None and _VISIT_WANTED.search(u.text) is None
 
 
 def asks_about_clinic(u: Utterance) -> bool:

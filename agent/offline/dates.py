@@ -77,6 +77,18 @@ _MONTH_AHEAD = (
     r"(?!\s+(?:(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|(?:one|slot|time|option|thing)\b))"
 )
 _ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3}
+# Days said in months (DATASET.md, "months"): "in (about) a month", "a month from now", "in a couple of
+# months" are that many calendar months on; early / the start of a month is its 1st, mid / the middle
+# of it the 15th, the end of it its last day ("the month" / "this month" / "next month" / a month name)
+_WHICH_MONTH = rf"(next\s+month|(?:the|this)\s+month|month\b|{_MONTH}(?![a-z]))"
+_MONTHS_ON = re.compile(
+    rf"\bin\s+{_ABOUT}{_AMOUNT}\s+months?(?:'?\s+time)?\b|\b{_ABOUT}{_AMOUNT}\s+months?\s+(?:from\s+(?:now|today)|today)\b|"
+    r"\bthis\s+time\s+next\s+(month)\b"
+)
+_PART_OF_MONTH = re.compile(
+    r"\b(?:(early|mid)[\s-]*|(?:the\s+)?(start|beginning|middle|end|first\s+week)\s+of\s+)" + _WHICH_MONTH
+)
+_PART_DAY = {"early": 1, "start": 1, "beginning": 1, "first week": 1, "mid": 15, "middle": 15}
 _AMOUNTS = {**NUMBER_WORDS, "a": 1, "an": 1, "a couple of": 2, "couple of": 2, "a few": 3}
 # A sentence about the past: its days and types are context, not the request.
 PAST_CLAUSE = re.compile(
@@ -135,8 +147,8 @@ _COMMA_GAP = re.compile(r"\s*,\s*(?:on\s+)?(?:the\s+)?|\s+")  # "monday tuesday 
 # Guards: each rule runs only where its words are (the model reads every message, and fast);
 # a text with none of _DAYISH names no day at all.
 _GUARDS = {
-    "day": r"\d|day|week|this|tonight|tomorrow|fortnight|weekend|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|"
-    r"jul|aug|sep|oct|nov|dec|christmas|xmas|eve|year|thanksgiving|valentine|halloween|first|second|third",
+    "day": r"\d|day|week|month|this|tonight|tomorrow|fortnight|weekend|mon|tue|wed|thu|fri|sat|sun|"
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|christmas|xmas|eve|year|thanksgiving|valentine|halloween|first|second|third",
     "digit": r"\d",
     "month": r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
     "weekday": r"(?:mon|tues|wednes|thurs|fri|satur|sun)day",
@@ -212,6 +224,40 @@ def _amount(word: str) -> int:
 
 def _days(amount: int, unit: str) -> int:
     return amount * (14 if unit.startswith("fortnight") else 7 if unit.startswith("week") else 1)
+
+
+def _first_of_month(day: date, months: int = 0) -> date:
+    """The 1st of the month `months` after the month of `day`."""
+    year, month = divmod(day.month - 1 + months, 12)
+    return date(day.year + year, month + 1, 1)
+
+
+def _month_end(day: date) -> date:
+    return _first_of_month(day, 1) - timedelta(days=1)
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day of the month `months` later (that month's last day where it has fewer days)."""
+    first = _first_of_month(day, months)
+    return first.replace(day=min(day.day, _month_end(first).day))
+
+
+def _part_of_month(m: re.Match[str], today: date) -> date:
+    """ "mid january", "early next month", "the end of the month": that part's day. Of this month,
+    a part already gone is next month's ("mid month" said on the 20th); a month name, the coming one."""
+    part, which = " ".join((m[1] or m[2]).split()), " ".join(m[3].split())
+    if which == "next month":
+        first = _first_of_month(today, 1)
+    elif which.endswith("month"):
+        first = today.replace(day=1)
+    else:
+        first = date(today.year, _month_index(which), 1)
+        if _month_end(first) < today:
+            first = first.replace(year=today.year + 1)
+    day = _month_end(first) if part == "end" else first.replace(day=_PART_DAY[part])
+    if day < today and which.endswith("month"):
+        day = _first_of_month(today, 1).replace(day=day.day)
+    return day
 
 
 def _safe(year: int, month: int, day: int) -> date | None:
@@ -403,6 +449,11 @@ class _Finder:
             ):
                 amount, unit = (1, "fortnight") if m[3] else (_amount(m[1]), m[2])
                 self.add(m, today + timedelta(days=_days(amount, unit)), "offset")
+        if "month" in t or months:
+            for m in _MONTHS_ON.finditer(t):
+                self.add(m, _add_months(today, _amount(m[1] or m[2] or "a")), "offset")
+            for m in _PART_OF_MONTH.finditer(t):
+                self.add(m, _part_of_month(m, today), "offset")
         if digits and "the" in t:
             for m in _finditer(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:one|slot|time|option))", t):
                 backwards = in_past(t, m.start())

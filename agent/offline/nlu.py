@@ -109,6 +109,31 @@ _ORD_ALT = "|".join(_ORDINALS)
 _STRONG_PICK = re.compile(rf"\b(?:the\s+)?({_ORD_ALT})\s+(?:one|slot|time|option|choice|of\s+(?:those|them|these))\b")
 _WEAK_PICK = re.compile(rf"\b(?:the\s+)?({_ORD_ALT})\b")
 _NUMBERED_PICK = re.compile(r"(?:\b(?:option|number|no\.?|choice)\s*|#\s*)(\d)\b")
+# of the times offered, "the later one" / "the earlier time" / "the latter": the last or the first
+# (not "any later times?", which pages: a pick names one, with "the" or as the whole message)
+_RELATIVE_PICK = re.compile(
+    r"(?:\bthe\s+|^\W*)(later|earlier)\s+(?:one|slot|time|option|appointment|of\s+(?:the\s+)?(?:two|them|those|these))\b"
+    r"(?!\s+than)|\bthe\s+(latter|former)\b"
+)
+_RELATIVE_ORDINALS = {"later": -1, "latter": -1, "earlier": 0, "former": 0}
+
+# the one time offered, taken in words: "that works", "sure that", "that one", "i'll take it" (read
+# only where one of its words is: every message comes here, few take a time so)
+_THAT_PICK = re.compile(
+    r"\bthat\s+one\b|\bthat(?:'?ll|\s+will)\s+do\b|"
+    r"\bthat(?:\s+(?:time|slot))?(?:'?s|\s+is|\s+would\s+be)?\s+(?:works?|fine|good|great|perfect|ok(?:ay)?|grand|lovely|suits)\b|"
+    r"^\W*(?:sure|ok(?:ay)?|yes|yeah|yep|perfect|great)\W+that\W*$|"
+    r"\b(?:i'?ll\s+)?take\s+(?:it|that)\b|\bgo\s+(?:with|for)\s+(?:it|that)\b|\bworks\s+for\s+me\b|"
+    r"\blet'?s\s+do\s+(?:it|that)\b"
+)
+_THAT_PICK_CUES = ("that", "take", "works", "go ", "do it")
+# any of the times offered, the patient does not mind which: the first ("either is fine", "whichever")
+_ANY_PICK = re.compile(
+    r"\beither\s+(?:one\s+|of\s+(?:them|those)\s+)?(?:is|works|'s|would)\b|\bwhichever\b|"
+    r"\bany\s+(?:of\s+(?:them|those|these)|one)\s+(?:is|works|would)\b|\b(?:you|u)\s+(?:choose|pick|decide)\b|"
+    r"\bup\s+to\s+(?:you|u)\b"
+)
+_ANY_PICK_CUES = ("either", "which", "any", "you", "u ")
 
 _GREETING = re.compile(
     r"^\W*(?:(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day))\b(?:\s+there)?"
@@ -122,9 +147,15 @@ _SMALL_TALK = re.compile(
 )
 # what a booking already made is called ("my physical", "the one I have")
 _BOOKED = r"(?:appointment|appt|booking|visit|reservation|follow[\s-]?up|physical|consultation|check[\s-]?up)"
+_RELATIVE_WORDS = (
+    r"(?:son|daughter|wife|husband|partner|mother|mom|mum|father|dad|child|kid|boy|girl|baby|brother|sister|"
+    r"grandmother|grandfather|grandma|grandpa|grandson|granddaughter|stepson|stepdaughter|friend|fianc[eé]e?)"
+)
 _FLAGS: dict[str, str] = {
-    "thanks": r"\b(?:thanks|thank\s+you|thx|ty|cheers|much\s+appreciated)\b",
-    "bye": r"\b(?:bye|goodbye|good\s+bye|see\s+you|that'?s\s+all|nothing\s+else|that\s+is\s+all)\b",
+    "thanks": r"\b(?:thanks|thank\s*(?:you|u)|thx|ty|tysm|ta|cheers|much\s+appreciated)\b",
+    "bye": r"\b(?:bye|goodbye|good\s+bye|see\s+(?:you|ya|u)|cya|that'?s\s+(?:all|everything|it)|nothing\s+else|"
+    r"that\s+is\s+(?:all|everything)|take\s+care|have\s+a\s+(?:good|nice|great|lovely)\s+(?:day|one|evening|weekend)|"
+    r"all\s+(?:good|set|sorted)\s+(?:now|then|thanks|thank|ty|thx|cheers)|ttyl)\b",
     "help": r"\b(?:what\s+can\s+you\s+do|help|what\s+(?:kinds?|types?|sorts?)\b|which\s+(?:types?|kinds?)|"
     r"what\s+do\s+you\s+offer|what\s+are\s+(?:the|my)\s+options|who\s+are\s+you|what\s+are\s+you)\b",
     "injection": r"\b(?:ignore\s+(?:all\s+|your\s+|the\s+|previous\s+|prior\s+|any\s+|above\s+|earlier\s+)*"
@@ -188,6 +219,15 @@ _FLAGS: dict[str, str] = {
     "more": r"\b(?:more|other|others|another|different|alternative|else)\s+(?:free\s+)?"
     r"(?:times?|slots?|options?|ones?)\b|"
     r"\b(?:any|what|anything)\s+else\b|\bany\s+others?\b|\bshow\s+me\s+(?:more|others?)\b|\bwhat\s+others\b",
+    # a remark about the chat itself ("sorry autocorrect", "oops typo", "one sec", "haha ok"): no request
+    "aside": r"\b(?:auto-?correct\w*|typos?|oops+|whoops|sorry|my\s+bad|"
+    r"(?:one|1|a|just\s+a)\s+(?:sec(?:ond)?s?|moment|mo|min(?:ute)?)|hang\s+on|hold\s+on|"
+    r"give\s+me\s+a\s+(?:minute|min|sec|second|moment)|"
+    r"brb|(?:ha)+h?|he+he+|lol|lmao|hm+|um+|uh+|erm+|my\s+mistake|checking\s+my\s+(?:calendar|diary|schedule)|"
+    r"(?:let\s+me|lemme)\s+(?:check|see|think|look)|"
+    r"wrong\s+(?:chat|window|person|message)|ignore\s+that)\b",
+    # the visit is for someone named by who they are to the writer ("for his sister", "my husband too")
+    "for_other": r"\b(?:my|his|her|our|their)\s+" + _RELATIVE_WORDS + r"\b",
     "retry": r"\b(?:try\s+again|retry|again\s+please|one\s+more\s+time|try\s+it\s+again)\b",
     # not "the earliest I can do is 3" (a bound: agent/offline/times.py)
     "earliest": r"\b(?:earliest(?!\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\b)|soonest|"
@@ -203,15 +243,13 @@ _FLAGS: dict[str, str] = {
     # a wish with no day ("whenever works", "some time soon", "at some point"): asked which day
     r"whenever|some\s*time\s+soon|at\s+some\s+(?:point|stage)|no\s+rush|not\s+urgent)\b",
 }
-_NAME_HINT = re.compile(r"\b(?:name(?:'?s)?|i'?m|i\s+am|this\s+is|it'?s|call\s+me|for|patient|my|our)\b")
-_RELATIVE = (
-    r"(?:son|daughter|wife|husband|partner|mother|mom|mum|father|dad|child|kid|boy|girl|baby|brother|sister|"
-    r"grandmother|grandfather|grandma|grandpa|grandson|granddaughter|stepson|stepdaughter|friend|fianc[eé]e?)"
+_NAME_HINT = re.compile(
+    r"\b(?:name(?:'?s)?|i'?m|i\s+am|this\s+is|it'?s|s?he'?s|called|named|call\s+me|for|patient|my|our)\b"
 )
 # the patient named by who they are to the writer, or as the patient: "it's for my son Tom Baker",
 # "for Ana Diaz", "the patient is Tom Baker", "under the name Ana Diaz"
 _FOR_SOMEONE = (
-    rf"(?i)\b(?:(?:for\s+|is\s+)?(?:my|our)\s+{_RELATIVE}(?:'?s)?(?:\s*,|\s+(?:is|named|called))?"
+    rf"(?i)\b(?:(?:for\s+|is\s+)?(?:my|our)\s+{_RELATIVE_WORDS}(?:'?s)?(?:\s*,|\s+(?:is|named|called))?"
     r"|(?:the\s+)?patient(?:'?s)?(?:\s+name)?\s*(?:is|:)|under\s+the\s+name(?:\s+of)?|(?P<bare>for))"
 )
 # every "cancel" alternative starts with a word beginning with one of these letters: a lookahead
@@ -344,6 +382,9 @@ class Utterance(PatientDetails):
     other_day: bool = False  # "a different day maybe?": the day is open again
     same: bool = False  # "the same for my son": like the visit just booked
     about_details: bool = False
+    that_pick: bool = False  # "that works", "sure that": the one time offered
+    aside: bool = False  # only a remark about the chat ("oops typo", "one sec"): nothing to act on
+    for_other: bool = False  # "for his sister", "my husband too": someone named by who they are
     earliest: bool = False
     wants_booking: bool = False
 
@@ -365,6 +406,13 @@ class Utterance(PatientDetails):
     def understood(self) -> bool:
         return self.has_slot_facts or self.has_details or self._any(_SOCIAL) or self.wants_booking or self.generic_visit
 
+
+# what makes a remark about the chat ("oops typo") more than that
+_NOT_ASIDE: tuple[str, ...] = (*_SLOT_FACTS, "has_details", "manage", "code", "generic_visit", "wants_booking")
+_NOT_ASIDE += ("cancel", "help", "injection", "medical", "off_topic", "that_pick", "same", "shift", "instead")
+_NOT_ASIDE += ("same_day", "same_time")
+# a plain answer beside the remark makes it more than one ("sorry, yes please", "lol no")
+_ANSWER_WORD = re.compile(r"\b(?:no|nope|nah|not|don'?t|yes|yeah|yep|yup|sure|please|pls)\b")
 
 _SAME_DAY = re.compile(r"\b(?:(?:the\s+)?same\s+(?:day|date)|that\s+(?:same\s+)?day|on\s+the\s+day)\b")
 
@@ -490,7 +538,8 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
     """
     words = rf"({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}})"
     if m := re.search(
-        r"(?i)\b(?:my\s+name\s+is|my\s+name'?s|name\s*(?:is|:)|name'?s|call\s+me|full\s+name\s*(?:is|:)?)"
+        r"(?i)\b(?:my\s+name\s+is|my\s+name'?s|name\s*(?:is|:)|name'?s|call\s+me|full\s+name\s*(?:is|:)?|"
+        r"(?:s?he|they)(?:'?s|\s+is|'?re|\s+are)\s+(?:called|named))"
         rf"[ \t]+{words}",
         rest,
     ):
@@ -505,7 +554,7 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
         if m["bare"] is None or details_expected or len(candidate.split()) >= 2:  # "for Ana Diaz": two words
             u.name = candidate
             return
-    if m := re.search(rf"(?i)\b(?:i'?m|i\s+am|this\s+is|it'?s)[ \t]{{1,2}}{words}", rest):
+    if m := re.search(rf"(?i)\b(?:i'?m|i\s+am|this\s+is|it'?s|s?he'?s|s?he\s+is)[ \t]{{1,2}}{words}", rest):
         candidate = _clean_name(m[1], strict=not details_expected, need_capitals=not details_expected)
         if candidate:
             u.name = candidate
@@ -599,6 +648,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     for flag, compiled in _FLAG_RES.items():
         if compiled.search(norm):
             setattr(u, flag, True)
+    u.that_pick = any(cue in norm for cue in _THAT_PICK_CUES) and _THAT_PICK.search(norm) is not None
     _find_manage(u, norm)
     u.same_day = _SAME_DAY.search(norm) is not None
     u.shift = _shift(norm)
@@ -618,6 +668,12 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         rest = _cut(rest, m.span())
     if m := _NUMBERED_PICK.search(rest):
         u.ordinal = int(m[1]) - 1
+        rest = _cut(rest, m.span())
+    if u.ordinal is None and any(cue in rest for cue in _ANY_PICK_CUES) and _ANY_PICK.search(rest):
+        u.ordinal = 0  # "either is fine", "whichever", "up to you"
+    if u.ordinal is None and ("ter" in rest or "lier" in rest) and (m := _RELATIVE_PICK.search(rest)):
+        u.ordinal = _RELATIVE_ORDINALS[m[1] or m[2]]
+        u.later = u.earlier = False
         rest = _cut(rest, m.span())
     if found := find_day(rest, today):
         if found.day < today:
@@ -644,7 +700,14 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         if 1 <= number <= 24 and not u.times:
             u.bare_number = number
     if " not " in low and (m := _NAME_FIX.search(text)) and not (_clinic_token(m[1]) or _clinic_token(m[2])):
-        u.name_fix = (m[1][0].upper() + m[1][1:], m[2])
+        u.name_fix = (m[1][0].upper() + m[1][1:], m[2])  # "sorry typo, it's Siobhan not Siobahn": no aside
+    answered = _ANSWER_WORD.search(norm) is not None  # "no sorry", "hmm not sure", "lol yes": more than an aside
+    if u.aside and not (
+        answered or any(getattr(u, f) for f in _NOT_ASIDE) or u.ordinal is not None or u.bare_number or u.name_fix
+    ):
+        u.yes = u.thanks = u.no = False  # "haha ok", "sorry, one sec": neither a yes, a no nor a name
+        return u
+    u.aside = False
     if (details_expected or u.has_details or u.day or u.times or _NAME_HINT.search(low)) and _may_name(
         u, text, low, details_expected
     ):

@@ -17,7 +17,7 @@ from typing import Any
 from agent.offline import clinic, manage
 from agent.offline.nlu import Utterance
 from agent.offline.replies import TYPE_ADJ, Replies
-from agent.offline.state import BOOK, CHECK, DEFAULT_TYPE, MOVE, Event, PatientTurn, State
+from agent.offline.state import BOOK, CHECK, DEFAULT_TYPE, MOVE, Event, PatientTurn, State, names_booking
 from core.formats import day_label
 
 MAX_CHAIN = 4
@@ -114,6 +114,8 @@ def _decide(state: State, say: Replies, manage_tools: bool = True) -> Action:
             return _reply(say.after_emergency())  # "ok calling them now": no booking pushed
         if manage_tools and not (u.injection or u.off_topic_only) and (step := manage.on_patient(state, turn, say)):
             return _step(step)
+        if u.aside and not turn.rejected:  # said at a card, the card is shown again (state.py)
+            return _reply(_aside_reply(state, say))
         return _after_patient(state, turn, say)
     event = turn.events[-1]
     if event.name in manage.MANAGE_TOOLS:
@@ -157,7 +159,9 @@ def _after_patient(state: State, turn: PatientTurn, say: Replies) -> Action:
     key = _wanted_key(state)
     if key and key != state.checked:
         return _check(*key)
-    social = (u.bye or u.thanks or u.help or u.cancel or u.no) and not (u.has_details or u.has_slot_facts)
+    social = (u.bye or u.thanks or u.help or u.cancel or u.no) and not (
+        u.has_details or u.has_slot_facts or u.that_pick
+    )
     if state.chosen and state.offer and not social:
         if state.missing:
             return _reply(
@@ -166,6 +170,32 @@ def _after_patient(state: State, turn: PatientTurn, say: Replies) -> Action:
         if action := _book(state, turn):
             return action
     return _reply(_prefix(state, turn, say) + _conversation_reply(state, turn, say))
+
+
+def _aside_reply(state: State, say: Replies) -> str:
+    """ "oops typo", "one sec", "haha ok": nothing changes; what was asked last is asked again."""
+    offer = state.current_offer()
+    if state.chosen and state.offer and state.missing:
+        pending = say.ask_details(state.offer.type, state.offer.day, state.chosen, state.missing, state.name, False)
+    elif offer and not state.chosen:
+        pending = say.which_time(offer.offered, offer.day)
+    else:
+        pending = ""
+    return f"{say.no_rush()} {pending}".strip()
+
+
+def _closing(state: State, u: Utterance) -> dict[str, Any] | None:
+    """The booking made here that an "ok perfect" / "thanks bye" / "thats all thanks" closes on:
+    nothing else is in progress (no offer, no change of a booking asked for)."""
+    live = [b for b in state.bookings if b.get("status") != "cancelled"]
+    if not live or state.current_offer() or state.manage or state.chosen:
+        return None
+    if not (u.yes or u.thanks or u.bye) or u.has_details:
+        return None
+    booked = live[-1]
+    if u.has_slot_facts and not (u.bye and names_booking(booked, u)):
+        return None  # "thanks, and a follow-up friday too" asks for more
+    return booked
 
 
 def _conversation_reply(state: State, turn: PatientTurn, say: Replies) -> str:
@@ -186,6 +216,8 @@ def _conversation_reply(state: State, turn: PatientTurn, say: Replies) -> str:
         if offer:
             return f"Thanks{', ' + state.name.split()[0] if state.name else ''}. " + say.which_time(offer.offered)
         return say.thanks_for_details(state.name, state.type, state.window)
+    if (booked := _closing(state, u)) and not (u.no and not u.bye):
+        return say.closing(booked, thanks=u.thanks, bye=u.bye)
     if u.yes:
         return say.which_time(offer.offered) if offer else say.what_then()
     if u.no:

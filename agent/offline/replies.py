@@ -290,6 +290,16 @@ class Replies:
             )
         return "You're welcome! Is there anything else I can help with?"
 
+    def closing(self, booking: dict[str, object], *, thanks: bool, bye: bool) -> str:
+        """After a booking, "thanks bye" / "perfect cheers": a goodbye that names it, no question."""
+        d = date.fromisoformat(str(booking["date"]))
+        lead = "You're welcome!" if thanks else "Goodbye!" if bye else "Great!"
+        return f"{lead} See you on {day_label(d)} at {self.clock(str(booking['start_time']))}. Take care!"
+
+    @staticmethod
+    def no_rush() -> str:
+        return "No problem, take your time."
+
     @staticmethod
     def after_emergency() -> str:
         """After the safety guard's guidance ("ok calling them now"): no booking is pushed."""
@@ -315,8 +325,9 @@ class Replies:
     def anything_else() -> str:
         return "All right. Is there anything else I can help you with?"
 
-    def which_time(self, offered: Sequence[str]) -> str:
-        return f"Which time would you like: {self.times(offered, 'or')}?"
+    def which_time(self, offered: Sequence[str], d: date | None = None) -> str:
+        on = f" on {day_label(d)}" if d else ""
+        return f"Which time would you like{on}: {self.times(offered, 'or')}?"
 
     def bad_pick(self, offered: Sequence[str]) -> str:
         count = len(offered)

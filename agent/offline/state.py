@@ -19,6 +19,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from agent.confirmation import REJECTED
+from agent.offline.clinic import question_only
 from agent.offline.nlu import PatientDetails, Utterance, hour_readings, parse
 from agent.safety import is_safety_reply
 from core.formats import hhmm, minutes
@@ -28,6 +29,13 @@ DEFAULT_TYPE = "consultation"  # what a visit with no type named is (the replies
 FIND, MOVE, CANCEL = "find_booking", "reschedule_booking", "cancel_booking"
 DETAILS = ("name", "email", "phone")
 _NEW_BOOKING = re.compile(r"\bbook\b|\b(?:new|another)\s+(?:one|appointment|booking|visit)\b")  # not an old booking
+# right after a booking, a new day said as a change of it ("can it be thursday", "thursday would suit
+# better actually"), or a visit more ("and thursday too", "also one on monday")
+_CHANGE_WORDS = re.compile(
+    r"\b(?:actually|instead|rather|better|prefer\w*|suit\w*|switch\w*|change|swap|(?:can|could)\s+(?:it|we)\s+"
+    r"(?:be|do)|make\s+it)\b"
+)
+_MORE_WORDS = re.compile(r"\b(?:also|too|as\s+well|another|one\s+more|second|extra)\b|^\W*and\b")
 
 
 def page(slots: Sequence[str], before: Sequence[str], direction: str, shown: set[str], most: int = 5) -> list[str]:
@@ -177,8 +185,10 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     state.turns += 1
     turn = PatientTurn(utterance=u, index=state.turns, rejected=rejected)
     state.turn = turn
-    if u.injection or u.off_topic_only:
-        return turn  # nothing from such a message is acted on
+    if u.injection or u.off_topic_only or (u.aside and not rejected) or question_only(u):
+        return turn  # nothing from such a message is acted on ("oops typo" keeps what was there)
+    if state.bookings and u.bye and u.has_slot_facts and names_booking(state.bookings[-1], u):
+        return turn  # "cool thanks, see you thursday": the booking's own day, no new request
     chosen_before = state.chosen
     details_before = (state.name, state.email, state.phone)
 
@@ -211,8 +221,10 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         # keeps the time chosen; any other change lets it go
         same_slot = rejected and chosen_before and state.day == (state.offer.day if state.offer else None)
         state.time = (chosen_before,) if same_slot and chosen_before else ()
-    if state.offer is None and state.bookings and _another_visit(u) and not (u.day or u.code or state.manage):
+    if state.offer is None and state.bookings and _another_visit(u) and not (u.code or state.manage):
         state.checked = None  # "the same for my daughter at 10:15": the day just booked, looked at again
+    if state.bookings and u.for_other and not (u.name or u.code or u.manage or state.manage):
+        state.name = None  # "another one for his sister": her name is asked for, the contact details stay
     offer_now = state.current_offer()
     if (u.later or u.earlier or u.more) and not (u.window or u.times or changed) and offer_now:
         # "any later times?", "anything earlier?", "show me other times": the next page of that day
@@ -264,7 +276,7 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
                 state.chosen = offer.offered[u.ordinal]
             else:
                 turn.bad_pick = True
-        elif u.yes and len(offer.offered) == 1 and not changed:
+        elif (u.yes or u.that_pick) and len(offer.offered) == 1 and not changed:
             state.chosen = offer.offered[0]
     elif u.bare_number is not None and state.day:
         state.time = hour_readings(u.bare_number)
@@ -287,7 +299,11 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     _apply_manage(state, u)
 
     if rejected and state.chosen == chosen_before and (state.name, state.email, state.phone) == details_before:
-        state.chosen = None  # a plain "no" at confirmation: do not book the same thing again
+        # a plain "no" at confirmation: do not book the same thing again; an aside typed there
+        # ("one sec", "oops typo"), or the same time said again ("ok go ahead, 10 is fine"),
+        # declined the card only as the card reads text: it is asked again
+        again = u.aside or (chosen_before in u.times and not u.no)
+        state.chosen = state.chosen if again else None
     return turn
 
 
@@ -297,6 +313,18 @@ def _fix_name(name: str, right: str, wrong: str) -> str | None:
     if wrong.lower() not in (w.lower() for w in words):
         return None
     return " ".join(right if w.lower() == wrong.lower() else w for w in words)
+
+
+def names_booking(booking: dict[str, Any], u: Utterance) -> bool:
+    """Whether the day and time the message names are the booking's own ("see you thursday",
+    "see you at 9", "see you on the 31st"): a goodbye that names it asks for nothing new."""
+    try:
+        booked = date.fromisoformat(str(booking.get("date")))
+    except ValueError:
+        return False
+    if u.type or u.window or (u.times and str(booking.get("start_time")) not in u.times):
+        return False
+    return u.day is None or u.day == booked or (u.day.weekday() == booked.weekday() and u.day < booked)
 
 
 def _outside_refused(state: State, u: Utterance) -> date | None:
@@ -315,8 +343,9 @@ def _outside_refused(state: State, u: Utterance) -> date | None:
 
 def _another_visit(u: Utterance) -> bool:
     """After a booking here: another visit like it ("the same for my daughter", "another at 2",
-    "and 10:15 for Ivy Park"), not "thanks, see you at 9"."""
-    return u.same or bool(u.times and (u.wants_booking or u.name))
+    "and 10:15 for Ivy Park", "can I book my wife in too, on friday"), not "thanks, see you at 9"."""
+    asks = u.wants_booking or u.type or u.generic_visit or u.same_day or u.day
+    return u.same or bool(u.times and (u.wants_booking or u.name)) or bool(u.for_other and asks)
 
 
 def _asks_for_visit(u: Utterance) -> bool:
@@ -345,6 +374,7 @@ def _apply_manage(state: State, u: Utterance) -> None:
             or (u.same_time and u.day)  # "same time on Friday"
             or (u.same_day and (u.times or u.window))  # "later that day, say 4"
             or _new_time_for_booking(state, u)
+            or _new_day_for_booking(state, u)
         )
     ):
         state.manage = "move"  # "can I come on Friday instead?", "an hour later" after booking here
@@ -373,14 +403,26 @@ def _apply_manage(state: State, u: Utterance) -> None:
 
 
 def _new_time_for_booking(state: State, u: Utterance) -> bool:
-    """ "Actually 2:30 would suit me better" right after booking here: a new time for that booking.
-    Not a pick from a new offer, not another visit ("the same for my daughter at 10:15", "another
-    follow-up at 2"), and not "thanks, see you at 9" (its own time, or a goodbye)."""
+    """ "Actually 2:30 would suit me better" (thanks or not) right after booking here: a new time for
+    that booking. Not a pick from a new offer, not another visit ("the same for my daughter at
+    10:15", "another follow-up at 2"), and not "thanks, see you at 9" (its own time, or a goodbye)."""
     if not (u.times and state.bookings and state.offer is None) or u.day or u.type:
         return False
-    if _another_visit(u) or u.thanks or u.bye:
+    if _another_visit(u) or u.bye:  # "great thanks, 2:30 would be better actually" is a change
         return False
     return str(state.bookings[-1].get("start_time")) not in u.times
+
+
+def _new_day_for_booking(state: State, u: Utterance) -> bool:
+    """ "hmm actually thursday would be better" right after booking here: that booking on another
+    day. Not another visit ("and thursday too", "a physical on monday", "for my son"), and a bare
+    request ("anything free thursday?") only with words of a change."""
+    if not (u.day and state.bookings and state.offer is None) or u.type or _another_visit(u):
+        return False
+    text = u.text.lower()
+    if _MORE_WORDS.search(text) or _NEW_BOOKING.search(text):
+        return False
+    return _CHANGE_WORDS.search(text) is not None or not u.wants_booking
 
 
 def _drops_move(u: Utterance) -> bool:
