@@ -65,7 +65,7 @@ _MONTH = (
     r"(jan(?:uary|\.)?|feb(?:ruary|\.)?|mar(?:ch|\.)?|apr(?:il|\.)?|may|june?|july?|aug(?:ust|\.)?|"
     r"sep(?:t(?:ember|\.)?|\.)?|oct(?:ober|\.)?|nov(?:ember|\.)?|dec(?:ember|\.)?)"
 )
-_ORD = r"(\d{1,2}|first|second|third)(?:st|nd|rd|th)?"
+_ORD = r"(\d{1,2}|first(?!\s+thing)|second|third)(?:st|nd|rd|th)?"  # never "first thing" ("mon 4th jan first thing")
 _YEAR = r"(?:,?\s+(\d{4}))?"
 _AMOUNT = r"(\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple\s+of|a\s+few|couple\s+of)"
 _UNIT = r"(days?|weeks?|fortnights?)"
@@ -809,7 +809,7 @@ _AWAY = re.compile(
 # a plural weekday the patient can do: "only free on tuesdays", "available mondays and fridays"
 _FREE_ON = re.compile(
     r"\b(?:free|available|only|can\s+(?:only\s+)?(?:do|make|come)|best|better|good|easiest|ok|okay|usually)"
-    r"\s+(?:on\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)days\s*(?:,|and|&|or)\s*)*$"
+    r"(?:\s+(?:after|before|from|until|till)\s+[\w:]+(?:\s*[ap]m)?)?\s+(?:on\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)days\s*(?:,|and|&|or)\s*)*$"
 )
 _RANGE_GAP = re.compile(r"\s*(?:to|till|til|until|through|thru|-|–)\s*(?:the\s+)?")
 

@@ -176,7 +176,7 @@ def _abbreviation(word: str, before: str, after: str) -> str:
         if word in ("dr", "doc", "apt"):
             return expanded
         near_time = re.match(
-            r"\s*(?:[,.!?;/]|$|morning|afternoon|evening|the\b|\d|at\s+\d|@|[a-z]{3,9}\s+\d|(?:or|and|&|-|to)\s*(?:mon|tue|wed|thu|fri|sat|sun))",
+            r"\s*(?:[,.!?;/]|$|morning|afternoon|evening|the\b|\d|at\s+\d|@|for\s+(?:a|an|the|my|his|her)\b|[a-z]{3,9}\s+\d|(?:or|and|&|-|to)\s*(?:mon|tue|wed|thu|fri|sat|sun))",
             after,
         )
         # ... or refused: "not mon or tues", "except wed", "anything but sat"

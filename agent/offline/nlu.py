@@ -59,7 +59,7 @@ TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("specialist", rf"\b(?:{_SPECIALTIES})"),
     (
         "consultation",
-        r"\b(?:consultations?|consult|first\s+visit|new\s+patient|"
+        r"\b(?:consultations?|consult|first\s+visit|new\s+patient|regular\s+(?:doctor|dr|gp)(?:'?s)?|"
         # the GP as the one who spoke ("the GP wants me to have a physical") names no visit
         r"(?:general\s+practitioner|gps?|family\s+doctor)(?!\s+(?:wants|said|says|told|asked|referred|thinks|"
         r"recommended|suggested)\b))\b",
@@ -174,6 +174,9 @@ _FLAGS: dict[str, str] = {
     r"went\s+through|come\s+through|work(?:ed)?\s*\?|confirmed|registered|successful|succeeded|(?:go|went|gone)\s+ok|"
     r"still\s+(?:on|happening|go(?:ing)?\s+ahead|booked)|"
     r"booked\s+in|been\s+booked)"
+    # "is my 2pm on tuesday still happening", "my tuesday one still on?"
+    r"|\b(?:my|our|his|her)\s+(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)?|[a-z]+day)(?:\s+(?:one|slot|appointment|appt))?"
+    r"\b[^.?!]{0,30}?\bstill\s+(?:on|happening|go(?:ing)?\s+ahead|booked)\b"
     r"|\b(?:is|was|has|have)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + _BOOKED + r"\s+(?:been\s+)?booked\b"
     r"|\b(?:the|that)\s+" + _BOOKED + r"\s+(?:i|we)\s+(?:made|booked|have)\b"
     r"|\b(?:the\s+)?(?:confirmation\s+)?(?:code|number)\s+(?:for|of|on)\s+(?:my|our|his|her)\b"
@@ -232,7 +235,7 @@ _FLAGS: dict[str, str] = {
     # not "the earliest I can do is 3" (a bound: agent/offline/times.py)
     "earliest": r"\b(?:earliest(?!\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\b)|soonest|"
     r"quickest|pronto|quickly|(?:as\s+)?(?:soon|early|quick(?:ly)?|fast)\s+as\s+(?:possible|poss|(?:you|u|they|someone|anyone|a\s+doctor)\s+can)|asap|"
-    r"how\s+soon|sooner\s+(?:the\s+better|rather\s+than\s+later|is\s+better)|"
+    r"how\s+(?:soon|quick(?:ly)?|fast)\s+(?:can|could|would|will)\b|how\s+soon|sooner\s+(?:the\s+better|rather\s+than\s+later|is\s+better)|"
     # "urgent-ish", "fairly urgently", but never "not urgent", "nothing urgent", "non-urgent"
     r"(?<!not\s)(?<!nothing\s)(?<!non-)(?<!non\s)(?<!isn't\s)urgent(?:ly|-?ish)?|"
     r"(?:first|next)\s+(?:available|avail|free|open|openings?|slots?|spots?|gaps?|"

@@ -55,7 +55,8 @@ _BUSY = (
     r"(?:at\s+work|working|work|at\s+school|in\s+school|school|in\s+class|class|teach(?:ing)?|busy|"
     r"in\s+meetings|stuck|tied\s+up|done|home|"
     # what the day starts with: "i do the nursery drop off til 10", "school run until 9:30"
-    r"(?:(?:do|doing)\s+)?(?:the\s+)?(?:nursery\s+|school\s+|kids'?\s+)?(?:drop[\s-]?offs?|pick[\s-]?ups?|run))"
+    r"(?:(?:do|doing)\s+)?(?:the\s+)?(?:nursery\s+|school\s+|kids'?\s+)?(?:drop[\s-]?offs?|pick[\s-]?ups?|run)|"
+    r"drop(?:ping)?|nursery)"
 )
 _FREE_FROM = (
     r"\b(?:(?:i|he|she|we|they)\s+)?(?:finish(?:es)?(?:\s+(?:work|school|class|college|uni|(?:my|his|her)\s+shift))?|"
@@ -165,8 +166,9 @@ class _Reader:
         self.spans: list[tuple[int, int]] = []
         self._masked = text
 
-    def search(self, pattern: str) -> re.Match[str] | None:
-        return _compiled(pattern).search(self._masked)
+    def search(self, pattern: str | re.Pattern[str]) -> re.Match[str] | None:
+        compiled = pattern if isinstance(pattern, re.Pattern) else _compiled(pattern)
+        return compiled.search(self._masked)
 
     def take(self, m: re.Match[str]) -> None:
         self.spans.append(m.span())
@@ -201,7 +203,11 @@ class _Reader:
                 self.take(after)
             end = _range(m["a"], m["b"])
             return f"after {end[-5:]}" if end else None
-        m = self.search(rf"\b{_BUSY}\s+(?:all\s+(?:morning|afternoon|day)|(?:until|till|til|by)\s+(?P<b>{_BOUND}))")
+        # "working every day this week until 4", "drop my son at nursery till 9:30": a few words between
+        m = self.search(
+            rf"\b{_BUSY}\s+(?:all\s+(?:morning|afternoon|day)|(?:(?:[^.,;!?\n]{{0,30}}?\s)?(?:until|till|til)|by)\s+"
+            rf"(?P<b>{_BOUND}))"
+        )
         if m is None:
             return None
         if not m["b"]:
@@ -238,6 +244,12 @@ class _Reader:
             )
         ):
             if found := _range(m["a"], m["b"]):
+                self.take(m)
+                return found
+        # "thursday 2-4": two clinic hours and a dash, no unit after them (never "2-3 weeks")
+        if ("-" in masked or "–" in masked) and (m := self.search(_BARE_RANGE)):
+            hours = int(m["a"].split(":")[0]), int(m["b"].split(":")[0])
+            if max(hours) <= 12 and (found := _range(m["a"], m["b"])):
                 self.take(m)
                 return found
         if " or " in masked and (
@@ -500,6 +512,10 @@ def _window(kind: str, expr: str) -> str | None:
     return f"{kind} {bound}" if bound else None
 
 
+_BARE_RANGE = re.compile(
+    r"(?<![\d/:.-])(?P<a>\d{1,2}(?::\d{2})?)\s*[-–]\s*(?P<b>\d{1,2}(?::\d{2})?)(?![\d/:.-])"
+    r"(?!\s*(?:days?|weeks?|wks?|months?|years?|yrs?|hours?|hrs?|mins?|minutes?|people|kids|children|times|x)\b)"
+)
 _AT_CLOCK = re.compile(rf"(?:(?:\b(?:at|around|about)\s+|@\s*)(?:{_CLOCK}|{_BARE_HOUR})|\b{_CLOCK})")
 
 
