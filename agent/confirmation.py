@@ -6,6 +6,7 @@ and by the offline model.
 
 from __future__ import annotations
 
+import functools
 import re
 
 # How LangChain's human-in-the-loop step records a "no" as the declined call's result.
@@ -71,9 +72,14 @@ def _agreeing_only(norm: str) -> bool:
 _NO = re.compile(r"^(no|nope|nah|n|cancel|stop|don'?t|do not|wait|not yet|never ?mind)\b")
 
 
+_PUNCTUATION = re.compile(r"[!.,?;:]+")
+
+
+@functools.lru_cache(maxsize=1024)
 def _norm(text: str) -> str:
+    """Cached: the yes and the no reader both read every message."""
     text = text.strip().lower()
-    text = re.sub(r"[!.,?;:]+", " ", text)
+    text = _PUNCTUATION.sub(" ", text)
     return " ".join(text.split())
 
 

@@ -8,6 +8,7 @@ and a valid e-mail address mean the same thing everywhere.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from typing import Literal
@@ -70,9 +71,10 @@ def clock_label(hh_mm: str, time_format: TimeFormat = "12h") -> str:
     return f"{(hour + 11) % 12 + 1}:{minute:02d} {'AM' if hour < 12 else 'PM'}"
 
 
+@functools.lru_cache(maxsize=1024)
 def day_label(day: date | str, *, year: bool = False) -> str:
     """'Tuesday, December 1' (or '..., 2026'): dates are read back with their weekday, so a
-    misheard date shows at once."""
+    misheard date shows at once. Cached: every reply names the same few days, and strftime is slow."""
     d = date.fromisoformat(day) if isinstance(day, str) else day
     return f"{d:%A, %B} {d.day}" + (f", {d.year}" if year else "")
 

@@ -202,7 +202,17 @@ def normalize(text: str) -> str:
     text = "".join(out)
     if _SPOKEN_CLOCK_HINT.search(text):
         text = _SPOKEN_CLOCK.sub(_spoken_clock, text)  # before text2num makes "twelve fifteen" "12 15"
-    return clock_idioms(str(alpha2digit(text, "en")))
+    if _NUMBER_HINT.search(text):  # most messages spell no number: spare them text2num
+        text = str(alpha2digit(text, "en"))
+    return clock_idioms(text)
+
+
+# Every word text2num turns into digits begins with one of these (tests/agent/test_offline_nlu.py
+# checks it over the whole bundled dictionary); a word that merely begins so costs one more call.
+_NUMBER_HINT = re.compile(
+    r"\b(?:zero|one|two|thr|four|fi[fv]|six|seven|eight|nin|ten|eleven|twel|twent|thir|fort|hundred|"
+    r"thousand|million|billion|nought|oh\b|o\b|first|second)"
+)
 
 
 _UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}

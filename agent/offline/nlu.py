@@ -209,10 +209,11 @@ _FLAGS: dict[str, str] = {
     r"capital\s+of|who\s+won|"
     r"bitcoin|poem|story|essay|translate|homework|lottery|horoscope)\b",
     # "later than 3" is a bound (times.py), "later than that" asks for the next times
-    "later": r"(?<!call\s)(?<!you\s)(?<!talk\s)(?<!back\s)(?<!me\s)(?<!them\s)(?<!it\s)"  # "ill call you later"
-    r"\b(?:later(?:\s+in\s+the\s+day|\s+on)?|anything\s+later)\b"
-    r"(?!\s+than\s+(?!that|this|those|it\b)|\s+today)",
-    "earlier": r"\b(?:earlier(?:\s+in\s+the\s+day|\s+on)?|anything\s+earlier)\b(?!\s+than\s+(?!that|this|those|it\b))",
+    # (these two begin with a letter, so the regex engine jumps from one "l"/"e" to the next rather
+    # than trying every position; "anything later" is a "later" too, and never "ill call you later")
+    "later": r"l(?<=\bl)(?<!call\sl)(?<!you\sl)(?<!talk\sl)(?<!back\sl)(?<!me\sl)(?<!them\sl)(?<!it\sl)ater"
+    r"(?:\s+in\s+the\s+day|\s+on)?\b(?!\s+than\s+(?!that|this|those|it\b)|\s+today)",
+    "earlier": r"e(?<=\be)arlier(?:\s+in\s+the\s+day|\s+on)?\b(?!\s+than\s+(?!that|this|those|it\b))",
     "other_day": r"\b(?:another|a\s+different|different|other|some\s+other)\s+(?:days?|dates?)\b",
     # "the same for my daughter", "same again": another visit like the one just booked
     "same": r"\b(?:the\s+)?same\s+(?:day|date|time|thing|again|appointment|slot|for|as)\b|"
@@ -267,6 +268,13 @@ _CODE_AFTER_WORD = re.compile(
     r"\b(?:confirmation\s+(?:code|number|no\.?|#)|conf(?:irmation)?\s*(?:code|#)|booking\s+code|code)"
     r"(?:\s*(?:is|:|#|=)\s*([a-z0-9]{6,10})|\s*((?=[a-z]*\d)[a-z0-9]{6,10}))\b"
 )
+_ANY_DIGIT = re.compile(r"\d")
+_INSTEAD = re.compile(r"\binstead\b")
+_BOOKING_WORD = re.compile(r"\b(?:appointment|appt|booking|visit|reservation|it)\b")
+_RESCHEDULE = re.compile(r"\b(?:reschedul\w*|postpon\w*|rearrang\w*)\b")
+_SAME_TIME = re.compile(r"\b(?:the\s+)?same\s+time\b")
+_ISO_DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b")
+_PHONE_WORD = re.compile(r"\b(?:phone|number|cell|mobile|tel|call|reach)\b")
 _CODE_WORD = re.compile(r"\b(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{6,10}\b")
 _CANCEL_IT = re.compile(
     r"\bcancel(?:l?ing)?\b(?!\s+(?:fee|policy|charge))"
@@ -427,6 +435,8 @@ def _cut(text: str, span: tuple[int, int]) -> str:
 
 
 def _find_email(u: Utterance, text: str) -> str:
+    if "@" not in text:
+        return text  # the pattern needs one (and tries every position to find it)
     for m in _EMAIL.finditer(text):
         candidate = m[0].strip(".")
         if is_email(candidate):
@@ -439,7 +449,9 @@ def _find_email(u: Utterance, text: str) -> str:
 
 def _find_code(u: Utterance, text: str) -> str:
     """A confirmation code, blanked from the text so its digits are never read as times."""
-    m = _CODE_AFTER_WORD.search(text) or _CODE_WORD.search(text)
+    digits = _ANY_DIGIT.search(text) is not None  # a code has a digit, unless "code" or "conf..." leads it
+    named = "code" in text or "conf" in text
+    m = (_CODE_AFTER_WORD.search(text) if named else None) or (_CODE_WORD.search(text) if digits else None)
     if m is None:
         return text
     group = m.lastindex or 0
@@ -452,11 +464,11 @@ def _find_manage(u: Utterance, norm: str) -> None:
     if _KEEP.search(norm):
         u.manage = "keep"
         return
-    u.instead = re.search(r"\binstead\b", norm) is not None
-    booking = re.search(r"\b(?:appointment|appt|booking|visit|reservation|it)\b", norm) is not None
-    if _CANCEL_IT.search(norm) or (u.code and re.search(r"\bcancel", norm)):
+    u.instead = "instead" in norm and _INSTEAD.search(norm) is not None
+    booking = _BOOKING_WORD.search(norm) is not None
+    if _CANCEL_IT.search(norm) or (u.code and "cancel" in norm):
         u.manage, u.no = "cancel", False
-    elif re.search(r"\b(?:reschedul\w*|postpon\w*|rearrang\w*)\b", norm) or (
+    elif _RESCHEDULE.search(norm) or (
         (u.cancel or u.code or booking)
         and re.search(
             r"\b(?:mov(?:e|ing)(?!\s+(?:forward|ahead|on)\s+with)|chang(?:e|ing)|switch\w*|push\w*|bring|shift)\b", norm
@@ -468,7 +480,9 @@ def _find_manage(u: Utterance, norm: str) -> None:
 
 
 def _find_phone(u: Utterance, text: str, phone_expected: bool) -> str:
-    phoneish = phone_expected or re.search(r"\b(?:phone|number|cell|mobile|tel|call|reach)\b", text) is not None
+    if _ANY_DIGIT.search(text) is None:
+        return text  # no digit, no phone number
+    phoneish = phone_expected or _PHONE_WORD.search(text) is not None
     for m in _PHONE.finditer(text):
         candidate = m[0].strip()
         if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", candidate):
@@ -657,7 +671,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     u.shift = _shift(norm)
     if u.shift is not None:
         u.later = u.earlier = False  # "an hour later" is a move of the agreed time, not "later times"
-    u.same_time = re.search(r"\b(?:the\s+)?same\s+time\b", norm) is not None
+    u.same_time = "same" in norm and _SAME_TIME.search(norm) is not None
     rest = norm
     if m := _GREETING.match(rest):
         u.greeting = True
@@ -827,7 +841,9 @@ def _blank_amounts(norm: str) -> str:
 
 def _blank_dates(text: str) -> str:
     """ISO dates and times are never phone numbers; keep them out of the phone reader's sight."""
-    return re.sub(r"\b\d{4}-\d{1,2}-\d{1,2}\b", lambda m: "#" * len(m[0]), text)
+    if "-" not in text:
+        return text  # no ISO date without a dash
+    return _ISO_DATE.sub(lambda m: "#" * len(m[0]), text)
 
 
 def _name_text(original: str, raw: str) -> str:

@@ -474,3 +474,16 @@ def test_a_weekday_typo_keeps_its_first_letter() -> None:
 def test_call_you_later_asks_for_no_later_times() -> None:
     u = parse("never mind ill call you later, thanks bye", TUESDAY)
     assert not u.later and u.bye
+
+
+def test_every_word_text2num_changes_passes_the_number_hint() -> None:
+    """normalize skips text2num when the hint finds nothing: no number word may slip past it."""
+    from text_to_num import alpha2digit
+
+    from agent.offline.lexicon import _NUMBER_HINT, _english
+
+    changed = [w for w in _english() if alpha2digit(w, "en") != w or alpha2digit(f"the {w} of", "en") != f"the {w} of"]
+    assert len(changed) > 50  # the cardinals, ordinals and their plurals
+    assert [w for w in changed if not _NUMBER_HINT.search(w)] == []
+    for small in ("one two", "oh one two", "first second", "nought one"):  # the small ones convert in runs
+        assert alpha2digit(small, "en") != small and _NUMBER_HINT.search(small)
