@@ -122,6 +122,9 @@ _WARM_UP = (
     "any later times? the second one. yes thats right",
     "what are your opening hours, is there parking?",
     "2 weeks from tomorrow, the dermatologist, between 10 and 12, for my son Tom Baker",
+    "today or yesterday, 12/3 or thurs? 2pm onwards, the earliest i can do is 3, 10-12",
+    "im on lates so mornings or early afternoon, wed for a consult, 2-4pm; i work mornings so afternoons",
+    "i was seen on the 3rd. i start work at 1 so before then, or maybe the 9th",
 )
 
 
