@@ -48,7 +48,6 @@ examples with today = Monday 2026-11-23):
 
 from __future__ import annotations
 
-import calendar
 import functools
 import re
 from collections.abc import Callable, Iterator
@@ -435,9 +434,6 @@ class _Finder:
             self._week_parts()
         if digits and ("week" in t or "wk" in t or "w/c" in t):
             self._week_of_days()
-        if "month" in t:
-            for m in _IN_MONTHS.finditer(t):
-                self.add(m, _months_later(today, _amount(m["n"] or m["m"])), "offset")
         if offsets:
             in_offset = rf"\bin\s+{_ABOUT}{_AMOUNT}\s+{_UNIT}(?:'?\s+time)?\b|\bin\s+{_ABOUT}a\s+(fortnight)\b"
             for m in _finditer(in_offset, t):
@@ -920,18 +916,6 @@ _WEEK_PART_DAYS = {"middle": 2, "mid": 2, "later": 3, "late": 4, "end": 4, "back
 # "the week of the 16th", "week commencing 14th", "w/c 14/12", "wk beginning the 4th jan": that week
 _WEEK_OF = r"\b(?:(?:the\s+)?(?:week|wk)\s+(?:of|commencing|beginning|starting)|w/?c)\s+(?:on\s+)?(?:the\s+)?"
 _WEEK_OF_RE = re.compile(_WEEK_OF + "$")
-# "in a month", "in 2 months' time", "a month from today"
-_IN_MONTHS = re.compile(
-    rf"\bin\s+{_ABOUT}(?P<n>{_AMOUNT[1:-1]})\s+months?(?:'?s?\s+time)?\b"
-    rf"|\b(?P<m>{_AMOUNT[1:-1]})\s+months?\s+(?:from\s+(?:now|today)|today)\b"
-)
-
-
-def _months_later(today: date, months: int) -> date:
-    """The same day of the month `months` later (the month's last day when it has no such day)."""
-    years, month = divmod(today.month - 1 + months, 12)
-    year = today.year + years
-    return date(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def _weeks_of(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
