@@ -435,7 +435,11 @@ class _Finder:
         if digits and ("week" in t or "wk" in t or "w/c" in t):
             self._week_of_days()
         if offsets:
-            in_offset = rf"\bin\s+{_ABOUT}{_AMOUNT}\s+{_UNIT}(?:'?\s+time)?\b|\bin\s+{_ABOUT}a\s+(fortnight)\b"
+            # (not "come in a week on thursday": that is the British "a week on thursday")
+            in_offset = (
+                rf"\bin\s+{_ABOUT}{_AMOUNT}\s+{_UNIT}(?:'?\s+time)?\b(?!\s+(?:on\s+)?{_WD})"
+                rf"|\bin\s+{_ABOUT}a\s+(fortnight)\b(?!\s+(?:on\s+)?{_WD})"
+            )
             for m in _finditer(in_offset, t):
                 amount, unit = (1, "fortnight") if m[3] else (_amount(m[1]), m[2])
                 self.add(m, today + timedelta(days=_days(amount, unit)), "offset")

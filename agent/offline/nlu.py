@@ -60,6 +60,7 @@ TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "consultation",
         r"\b(?:consultations?|consult|first\s+visit|new\s+patient|regular\s+(?:doctor|dr|gp)(?:'?s)?|"
+        r"regular\s+(?:appointment|appt|visit)|"
         # the GP as the one who spoke ("the GP wants me to have a physical") names no visit
         r"(?:general\s+practitioner|gps?|family\s+doctor)(?!\s+(?:wants|said|says|told|asked|referred|thinks|"
         r"recommended|suggested)\b))\b",
@@ -170,6 +171,7 @@ _FLAGS: dict[str, str] = {
     r"follow[\s-]?up|physical|consultation|check[\s-]?up)\b|(?:my|our)\s+(?:[a-z]+\s+)?(?:slot|session)\b|"
     r"the\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our)\b)|\b(?:i\s+have|i'?ve(?:\s+got)?|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b"
     # a question about a booking already made
+    r"|\b(?:the|that)\s+" + _BOOKED + r"\s+for\s+(?:my|our|his|her)\s+[a-z]+\s+(?:go(?:ne)?|went)\s+through\b"
     r"|\b(?:my|our|his|her)\s+(?:[a-z]+\s+){0,2}?" + _BOOKED + r"s?\b[^.?!]{0,40}?\b(?:go(?:ne)?\s+through|"
     r"went\s+through|come\s+through|work(?:ed)?\s*\?|confirmed|registered|successful|succeeded|(?:go|went|gone)\s+ok|"
     r"still\s+(?:on|happening|go(?:ing)?\s+ahead|booked)|"
@@ -312,7 +314,8 @@ _NOT_NAME = set(
     thursday friday saturday sunday january february march april may june july august september october november
     december earlier later after before between around about sorry hmm um uh well go ahead confirm cancel stop wait
     help bye goodbye thx cheers hello hi hiya new patient patients cool lovely brilliant grand awesome nice sweet fab
-    excellent wonderful super alright
+    excellent wonderful super alright spelt spelled spelling mums moms dads mum mom dad wifes husbands he she
+    they him his her hers their
     """.split()
 )
 
@@ -563,6 +566,11 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
         u.name = _clean_name(m[1], strict=False)
         if u.name:
             return
+    # the name put right: "my name's spelt wrong, should be John Doyle"
+    if "name" in rest.lower() and (m := _NAME_SHOULD_BE.search(rest)):
+        u.name = _clean_name(m[1], strict=False)
+        if u.name:
+            return
     for m in re.finditer(rf"{_FOR_SOMEONE}[ \t]+{words}", rest):
         typed = m.group(m.re.groups)  # the last group: the words after it, as typed
         candidate = _clean_name(typed, strict=False, need_capitals=not details_expected)
@@ -720,7 +728,12 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         u.name_fix = (m[1][0].upper() + m[1][1:], m[2])  # "sorry typo, it's Siobhan not Siobahn": no aside
     answered = _ANSWER_WORD.search(norm) is not None  # "no sorry", "hmm not sure", "lol yes": more than an aside
     if u.aside and not (
-        answered or any(getattr(u, f) for f in _NOT_ASIDE) or u.ordinal is not None or u.bare_number or u.name_fix
+        answered
+        or any(getattr(u, f) for f in _NOT_ASIDE)
+        or u.ordinal is not None
+        or u.bare_number
+        or u.name_fix
+        or "name" in low  # "sorry, his name should be Leon Park"
     ):
         u.yes = u.thanks = u.no = False  # "haha ok", "sorry, one sec": neither a yes, a no nor a name
         return u
@@ -846,11 +859,19 @@ def _blank_dates(text: str) -> str:
     return _ISO_DATE.sub(lambda m: "#" * len(m[0]), text)
 
 
+_NAME_SHOULD_BE = re.compile(
+    r"(?i)\b(?:should\s+(?:be|read|say)|(?:it'?s|is)\s+actually|actually\s+it'?s)[ \t]+"
+    rf"({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}})"
+)
+_NAME_TEXT_WORD = re.compile(r"[^\W\d_][\w'-]*|\d(?:[\d:./-]*\d)?(?:st|nd|rd|th)?")
+
+
 def _name_text(original: str, raw: str) -> str:
     """Where a name may be: the original-case text, without e-mail, phone, clinic words or numbers."""
     text = _original_rest(original, raw)
     # a number's own full stop stays: it ends the sentence ("she is 7. Noor Haddad")
-    return re.sub(r"[^\W\d_][\w'-]*|\d(?:[\d:./-]*\d)?", lambda m: " " * len(m[0]) if _not_a_name(m[0]) else m[0], text)
+    # ("14th" is one word: a number, so its "th" is never taken for a name)
+    return _NAME_TEXT_WORD.sub(lambda m: " " * len(m[0]) if _not_a_name(m[0]) else m[0], text)
 
 
 @functools.lru_cache(maxsize=8192)  # pure, and the same words come in every message

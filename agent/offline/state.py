@@ -220,7 +220,8 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         # at the card, another type for the same slot ("should be a follow up, not a consultation")
         # keeps the time chosen; any other change lets it go
         same_slot = rejected and chosen_before and state.day == (state.offer.day if state.offer else None)
-        state.time = (chosen_before,) if same_slot and chosen_before else ()
+        # ... and "thursday same time" keeps it on the new day
+        state.time = (chosen_before,) if chosen_before and (same_slot or u.same_time) else ()
     if state.offer is None and state.bookings and _another_visit(u) and not (u.code or state.manage):
         state.checked = None  # "the same for my daughter at 10:15": the day just booked, looked at again
     if state.bookings and u.for_other and not (u.name or u.code or u.manage or state.manage):

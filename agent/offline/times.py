@@ -63,7 +63,7 @@ _FREE_FROM = (
     r"gets?\s+(?:off|out)(?:\s+of)?(?:\s+(?:work|school|class))?|(?:off|out\s+of)\s+(?:work|school|class)|"
     r"(?:my|his|her)\s+shift\s+(?:finishes|ends)|(?:school|work|class)\s+(?:finishes|ends|is\s+out)|"
     r"(?:knock|clock|sign)s?\s+off|(?:i'?m|i\s+am|he'?s|she'?s|we'?re|they'?re)\s+(?:off|done)(?:\s+work)?|"
-    r"(?:^|(?<=[,.;!?]\s)|(?<=[,.;!?]))done)\s+(?:at|by)\s+"  # "done at 2, ...", never "get it done at 2"
+    r"(?:^|(?<=[,.;!?]\s)|(?<=[,.;!?]))(?:done|off))\s+(?:at|by)\s+"  # "done at 2, ...", "off at 4 on tuesday"
 )
 
 # "... so anything after that" / "... before then": the side of the busy time asked for
@@ -401,6 +401,7 @@ _REST_OF_DAY = {"morning": "after 12:00", "evening": "before 17:00", "afternoon"
 # school"/"after work", and never a part said to suit: "tuesday works best in the morning")
 _BUSY_CUE = (
     r"(?<!after\s)(?<!before\s)\b(?:(?:i|we|he|she|they|you)\s+(?:usually\s+|normally\s+|only\s+|also\s+)?work|"
+    r"(?:^|(?<=[,.;!?]\s))work(?=\s)|"  # "work afternoons, ...": the subject left out
     r"working|workin'?|(?:at|in|have|has|got)\s+(?:the\s+)?(?:work|school|college|uni|class(?:es)?|lectures?)|"
     r"busy|teach(?:es|ing)?|school\s+run|nursery|drop[\s-]?offs?|pick[\s-]?ups?|meetings?|shifts?|commut\w*|"
     r"childcare|tied\s+up|stuck|occupied|unavailable)\b"
