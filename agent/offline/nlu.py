@@ -109,6 +109,19 @@ _ORDINALS = {
 _ORD_ALT = "|".join(_ORDINALS)
 _STRONG_PICK = re.compile(rf"\b(?:the\s+)?({_ORD_ALT})\s+(?:one|slot|time|option|choice|of\s+(?:those|them|these))\b")
 _WEAK_PICK = re.compile(rf"\b(?:the\s+)?({_ORD_ALT})\b")
+# "let me check with my wife first", "i need to ask first": an adverb ending the clause after a
+# word that cannot lead a pick, not "the first one" (a pick needs "the", or a word that leads one)
+_ADVERB_ORDINAL = re.compile(r"(?:first|last)\s*(?:[.,;!?]|$)")
+_PICK_LEAD = re.compile(
+    r"(?:^|[,.;!?]|\b(?:ok|okay|yes|yeah|yep|sure|um+|hmm+|then|take|do|book|want|like|prefer|choose|pick|with|and|or))\s*$"
+)
+
+
+def _adverb_ordinal(text: str, at: int) -> bool:
+    """ "first" / "last" at the end of a clause, after a word that leads no pick."""
+    return _ADVERB_ORDINAL.match(text, at) is not None and _PICK_LEAD.search(text, 0, at) is None
+
+
 _NUMBERED_PICK = re.compile(r"(?:\b(?:option|number|no\.?|choice)\s*|#\s*)(\d)\b")
 # of the times offered, "the later one" / "the earlier time" / "the latter": the last or the first
 # (not "any later times?", which pages: a pick names one, with "the" or as the whole message)
@@ -717,7 +730,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     if not (u.times or u.window) and (hour := _hour_in_context(rest)):
         u.times = hour_readings(hour)  # "can i do 4 instead", "make it 10 instead", "is 10 free?"
         u.later = u.earlier = u.more = False
-    if u.ordinal is None and (m := _WEAK_PICK.search(rest)):
+    if u.ordinal is None and (m := _WEAK_PICK.search(rest)) and not _adverb_ordinal(rest, m.start()):
         u.ordinal = _ORDINALS[m[1]]
         rest = _cut(rest, m.span())
     if m := _BARE_PICK.fullmatch(rest):

@@ -53,7 +53,7 @@ _BOUND = rf"(?:{_CLOCK}|{_BARE_HOUR})"
 _BUSY = (
     r"(?:(?:i'?m|i\s+am|he'?s|she'?s|they'?re|we'?re|is|are|be|has|have|i|he|she|we|they)\s+)?"
     r"(?:at\s+work|working|work|at\s+school|in\s+school|school|in\s+class|class|teach(?:ing)?|busy|"
-    r"in\s+meetings|stuck|tied\s+up|done|home|"
+    r"in\s+meetings|stuck|tied\s+up|done|home|(?:in|at)\s+the\s+office|"
     # what the day starts with: "i do the nursery drop off til 10", "school run until 9:30"
     r"(?:(?:do|doing)\s+)?(?:the\s+)?(?:nursery\s+|school\s+|kids'?\s+)?(?:drop[\s-]?offs?|pick[\s-]?ups?|run)|"
     r"drop(?:ping)?|nursery)"
@@ -267,7 +267,10 @@ class _Reader:
             return _window("after" if m["w"] == "earliest" else "before", m["b"])
         # one search, so the leftmost form wins: "not after 11" is a "before", never an "after 11"
         # a refused side turns the bound around: "nothing before 11" is after 11
-        refuse = r"(?:not|nothing|nuthin|none|never|can'?t\s+(?:do|make)(?:\s+it)?|cannot\s+(?:do|make)(?:\s+it)?)"
+        refuse = (
+            r"(?:not|nothing|nuthin|none|never|(?:can'?t|cannot|can\s+not|couldn'?t)\s+"
+            r"(?:do|make(?:\s+it)?|come(?:\s+in)?|get\s+(?:in|there)|be\s+there|manage))"
+        )
         after = (
             rf"{refuse}\s+before|no\s+earlier\s+than|not\s+earlier\s+than|after|later\s+than|from|starting\s+at|"
             r"(?<!half\s)(?<!quarter\s)(?<!\d\s)past"  # "anytime past 2", never "half past 2"

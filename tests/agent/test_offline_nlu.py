@@ -487,3 +487,18 @@ def test_every_word_text2num_changes_passes_the_number_hint() -> None:
     assert [w for w in changed if not _NUMBER_HINT.search(w)] == []
     for small in ("one two", "oh one two", "first second", "nought one"):  # the small ones convert in runs
         assert alpha2digit(small, "en") != small and _NUMBER_HINT.search(small)
+
+
+@pytest.mark.parametrize(
+    ("text", "ordinal"),
+    [
+        ("nah hold off on that, let me check with my wife first", None),  # an adverb, not a pick
+        ("i need to ask my boss first", None),
+        ("first", 0),
+        ("ok first", 0),
+        ("the first please", 0),
+        ("yes the last", -1),
+    ],
+)
+def test_first_ending_a_clause_is_no_pick(text: str, ordinal: int | None) -> None:
+    assert parse(text, TUESDAY).ordinal == ordinal
