@@ -84,6 +84,7 @@ ABBREVIATIONS = {
     "wk": "week",
     "wks": "weeks",
     "thru": "through",
+    "cnt": "can't",
     "whens": "when's",  # contractions typed without the apostrophe
     "whats": "what's",
     "wrk": "work",
@@ -91,7 +92,7 @@ ABBREVIATIONS = {
     "arvos": "afternoons",
 }
 # Abbreviations that are also English words are spelled out only where the context says so.
-_AMBIGUOUS = {"mon", "wed", "sat", "sun", "apt", "doc", "dr", "thu", "tue", "hr", "wk"}
+_AMBIGUOUS = {"mon", "wed", "sat", "sun", "apt", "doc", "dr", "thu", "tue", "hr"}
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+[a-z]*")
 
 

@@ -185,6 +185,8 @@ _FLAGS: dict[str, str] = {
     r"the\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our)\b)|\b(?:i\s+have|i'?ve(?:\s+got)?|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b"
     # a question about a booking already made
     r"|\b(?:the|that)\s+" + _BOOKED + r"\s+for\s+(?:my|our|his|her)\s+[a-z]+\s+(?:go(?:ne)?|went)\s+through\b"
+    # "booked a physical for wed, what time was it again?", "booked for christmas eve, is it still on?"
+    r"|\bbooked\b[^.?!]{0,60}?\b(?:what\s+time\s+(?:was|is)\s+it|(?:it'?s|it\s+is|is\s+it)\s+still\s+on|still\s+on)\b"
     r"|\b(?:my|our|his|her)\s+(?:[a-z]+\s+){0,2}?" + _BOOKED + r"s?\b[^.?!]{0,40}?\b(?:go(?:ne)?\s+through|"
     r"went\s+through|come\s+through|work(?:ed)?\s*\?|confirmed|registered|successful|succeeded|(?:go|went|gone)\s+ok|"
     r"still\s+(?:on|happening|go(?:ing)?\s+ahead|booked)|"

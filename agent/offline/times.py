@@ -344,6 +344,8 @@ class _Reader:
             (r"\bearly\s+afternoons?\b", "12:00-15:00"),
             (rf"\b(?:(?:at|around|over|during|in|on|for)\s+)?(?:(?:my|the|a|your|his|her)\s+)?{_LUNCH}\b", LUNCH),
             (r"\bmornings?\b", "morning"),
+            # "thurs pm" (the day already read and blanked before it): a bare pm, never "3 pm"
+            (r"(?<![\d:])(?<![\d:]\s)\bpm\b", "afternoon"),
             (r"\bafternoons?\b", "afternoon"),
             (r"\b(?:evenings?|tonight|after\s+work)\b", "evening"),
         ]
@@ -381,7 +383,7 @@ class _Reader:
 _TIMEISH = re.compile(
     r"\d|noon|midday|lunch|morning|afternoon|evening|tonight|work|school|class|teach|busy|meeting|thing|clock|half|"
     r"quarter|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|any\s*time|whenever|matter|"
-    r"preference|done|shift|finish|off|home|tied|stuck|lates|earlies|end\s+of|last\s|first\s"
+    r"preference|done|shift|finish|off|home|tied|stuck|lates|earlies|end\s+of|last\s|first\s|\bpm\b"
 )
 
 
@@ -441,7 +443,7 @@ _LOOSE_BOUND_HINT = re.compile(r"onward|on\s+wards|and\s+(?:after|later|up)|earl
 _SO = r"\b(?:so|therefore|hence|which\s+means|meaning)\b"
 _PARTS_RE = re.compile(rf"\b(?P<p>{_PART[1:-1]})\b")
 _PART_OF_DAY_HINT = re.compile(
-    r"morning|afternoon|evening|tonight|lunch|after\s+work|school|end\s+of|late\s+in|"
+    r"morning|afternoon|evening|tonight|lunch|after\s+work|school|end\s+of|late\s+in|\bpm\b|"
     r"(?:first|last)\s+(?:thing|appointment|slot|one|time|\s*(?:of|in)\s)"
 )
 _SO_HINT = re.compile(r"\bso\b|therefore|hence|which\s+means|meaning")
@@ -459,7 +461,9 @@ _BUSYISH = re.compile(
     r"nursery|drop|pick|\brun\b|commut"
 )
 _BUSY_FIRST_THING = (
-    _BUSY_CUE + r"(?:\s+is|\s+are)?[^.,;!?\n]{0,12}?\b(?:first\s+thing(?:\s+in\s+the\s+morning)?|early\s+mornings?)\b"
+    # (never across "so"/"but": "i work nights so first thing is best" asks for the early morning)
+    _BUSY_CUE + r"(?:\s+is|\s+are)?(?:(?!\b(?:so|but|then|though)\b)[^.,;!?\n]){0,12}?"
+    r"\b(?:first\s+thing(?:\s+in\s+the\s+morning)?|early\s+mornings?)\b"
 )
 _BOUNDISH = re.compile(
     r"between|from|after|before|\bby\b|until|till|later|earlier|starting|onward|past|latest|earliest|\d\s*(?:-|–|to\b)"
