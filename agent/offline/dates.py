@@ -771,9 +771,11 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
                 # "except mon, tue" is a list; "not Monday, Tuesday?" may be the answer, unless the
                 # list goes on to an "or"/"and" ("not Monday, Tuesday or Wednesday")
                 negated = listing or _list_goes_on(text, m, mentions)
+        if negated and _BEST_AFTER.match(text, m.end):
+            negated = False  # "any day works, but monday is best": "but" asks for it here
         if m.kind == "weekday_plural" and not negated:
-            if not _FREE_ON.search(before):
-                continue  # "I work Mondays" names no day
+            if not (_FREE_ON.search(before) or _BEST_AFTER.match(text, m.end)):
+                continue  # "I work Mondays" names no day ("Wednesdays suit me best" does)
             m = replace(m, kind="weekday_bare")  # "I'm only free on tuesdays and thursdays": a Tuesday
         context = _DEADLINE.search(before) is not None or (m.kind not in ("relative",) and in_past(text, m.start))
         if negated and not (prev and prev.negated):
@@ -810,6 +812,10 @@ _AWAY = re.compile(
 _FREE_ON = re.compile(
     r"\b(?:free|available|only|can\s+(?:only\s+)?(?:do|make|come)|best|better|good|easiest|ok|okay|usually)"
     r"(?:\s+(?:after|before|from|until|till)\s+[\w:]+(?:\s*[ap]m)?)?\s+(?:on\s+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)days\s*(?:,|and|&|or)\s*)*$"
+)
+# a day said to suit best: "monday is best", "wednesdays suit me best", "thursday would be ideal"
+_BEST_AFTER = re.compile(
+    r"\s*(?:'?s|is|are|would\s+be|works|work|suits?(?:\s+(?:me|us))?)?\s*(?:the\s+)?(?:best|ideal|preferred|easiest)\b"
 )
 _RANGE_GAP = re.compile(r"\s*(?:to|till|til|until|through|thru|-|–)\s*(?:the\s+)?")
 
@@ -879,10 +885,28 @@ def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | Non
     return None
 
 
+def _listed_with_week(text: str, mentions: list[_Mention]) -> list[_Mention]:
+    """ "tues or wed next week": a bare weekday listed before one said with its week is that week's too."""
+    out = list(mentions)
+    for i in range(len(out) - 2, -1, -1):
+        m, later = out[i], out[i + 1]
+        if (
+            m.kind == "weekday_bare"
+            and m.weekday is not None
+            and later.kind in ("weekday_next", "weekday_after_next")
+            and text[later.start : later.end].endswith("week")  # "wed next week", not "next wed"
+            and (_LIST_GAP.fullmatch(text, m.end, later.start) or _COMMA_GAP.fullmatch(text, m.end, later.start))
+        ):
+            monday = later.day - timedelta(days=later.day.weekday())
+            out[i] = replace(m, day=monday + timedelta(days=m.weekday), kind=later.kind)
+    return out
+
+
 def _in_named_week(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
     """A bare weekday said with a week ("next week, Wednesday", "Monday, next week if possible",
     "next weekend, Saturday", "the week after next, a Tuesday") is that week's weekday, and the
     week itself is no longer a day of its own."""
+    mentions = _listed_with_week(text, mentions)
     weeks = [m for m in mentions if (m.week or m.kind == "weekend") and not m.negated and not m.context]
     if not weeks:
         return mentions
@@ -999,6 +1023,8 @@ def find_day(text: str, today: date) -> DayMatch | None:
             chosen = earlier
         elif later is chosen and earlier.weekday is not None and _RANGE_GAP.fullmatch(text, earlier.end, later.start):
             chosen = earlier  # "free monday to wednesday": from the first
+    # "any weekday morning next week works, but Monday is best": the day said to be best
+    chosen = next((m for m in wanted if _BEST_AFTER.match(text, m.end)), chosen)
     return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans, past_spans)
 
 
