@@ -345,7 +345,7 @@ class _Finder:
     def __init__(self, text: str, today: date) -> None:
         self.text = text
         self.today = today
-        self.monday = today - timedelta(days=today.weekday())
+        self.monday = _monday(today)
         self.found: list[_Mention] = []
         self.months = False  # a month is named (set by collect)
 
@@ -877,7 +877,7 @@ def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | Non
         anchor = refused[0] if refused else next(m for m in mentions if m.negated)
         return replace(anchor, day=first, negated=False, notes=(), weekday=None, kind="soonest")
     week = weeks[0]
-    monday = week.day - timedelta(days=week.day.weekday())
+    monday = _monday(week.day)
     for offset in range(6):
         day = monday + timedelta(days=offset)
         if day >= today and day.weekday() not in excluded:
@@ -897,8 +897,7 @@ def _listed_with_week(text: str, mentions: list[_Mention]) -> list[_Mention]:
             and text[later.start : later.end].endswith("week")  # "wed next week", not "next wed"
             and (_LIST_GAP.fullmatch(text, m.end, later.start) or _COMMA_GAP.fullmatch(text, m.end, later.start))
         ):
-            monday = later.day - timedelta(days=later.day.weekday())
-            out[i] = replace(m, day=monday + timedelta(days=m.weekday), kind=later.kind)
+            out[i] = replace(m, day=_monday(later.day) + timedelta(days=m.weekday), kind=later.kind)
     return out
 
 
@@ -918,8 +917,7 @@ def _in_named_week(text: str, mentions: list[_Mention], today: date) -> list[_Me
             out.append(m)
             continue
         week = min(weeks, key=lambda w: (w.start > m.start, abs(w.start - m.start)))
-        monday = week.day - timedelta(days=week.day.weekday())
-        day = monday + timedelta(days=m.weekday)
+        day = _monday(week.day) + timedelta(days=m.weekday)
         if day < today:
             out.append(m)
             continue

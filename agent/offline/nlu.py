@@ -503,7 +503,7 @@ def _find_phone(u: Utterance, text: str, phone_expected: bool) -> str:
     phoneish = phone_expected or _PHONE_WORD.search(text) is not None
     for m in _PHONE.finditer(text):
         candidate = m[0].strip()
-        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", candidate):
+        if _ISO_DATE.fullmatch(candidate):
             continue  # an impossible ISO date ("2026-02-30") is not a phone number
         digits = sum(ch.isdigit() for ch in candidate)
         if 7 <= digits <= 15:

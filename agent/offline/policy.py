@@ -184,10 +184,15 @@ def _aside_reply(state: State, say: Replies) -> str:
     return f"{say.no_rush()} {pending}".strip()
 
 
+def _live_bookings(state: State) -> list[dict[str, Any]]:
+    """The bookings made in this chat that still stand (not cancelled since)."""
+    return [b for b in state.bookings if b.get("status") != "cancelled"]
+
+
 def _closing(state: State, u: Utterance) -> dict[str, Any] | None:
     """The booking made here that an "ok perfect" / "thanks bye" / "thats all thanks" closes on:
     nothing else is in progress (no offer, no change of a booking asked for)."""
-    live = [b for b in state.bookings if b.get("status") != "cancelled"]
+    live = _live_bookings(state)
     if not live or state.current_offer() or state.manage or state.chosen:
         return None
     if not (u.yes or u.thanks or u.bye) or u.has_details:
@@ -223,7 +228,7 @@ def _conversation_reply(state: State, turn: PatientTurn, say: Replies) -> str:
     if u.no:
         return say.declined_offer() if offer else say.goodbye() if state.bookings else say.anything_else()
     if u.thanks and not (state.day is None and (u.type or u.generic_visit)):  # "good thanks. a specialist?"
-        live = [b for b in state.bookings if b.get("status") != "cancelled"]
+        live = _live_bookings(state)
         return say.welcome(live[-1] if live else None)
     if u.bye:
         return say.goodbye()

@@ -281,20 +281,19 @@ class Replies:
             return text + f" The next day with free times is {day_label(nxt)}. Shall I check it?"
         return text + " The calendar isn't open that far ahead yet — which earlier day would you like?"
 
+    def _see_you(self, booking: dict[str, object]) -> str:
+        d = date.fromisoformat(str(booking["date"]))
+        return f"See you on {day_label(d)} at {self.clock(str(booking['start_time']))}."
+
     def welcome(self, last_booking: dict[str, object] | None) -> str:
         if last_booking:
-            d = date.fromisoformat(str(last_booking["date"]))
-            return (
-                f"You're welcome! See you on {day_label(d)} at {self.clock(str(last_booking['start_time']))}. "
-                "Anything else I can help with?"
-            )
+            return f"You're welcome! {self._see_you(last_booking)} Anything else I can help with?"
         return "You're welcome! Is there anything else I can help with?"
 
     def closing(self, booking: dict[str, object], *, thanks: bool, bye: bool) -> str:
         """After a booking, "thanks bye" / "perfect cheers": a goodbye that names it, no question."""
-        d = date.fromisoformat(str(booking["date"]))
         lead = "You're welcome!" if thanks else "Goodbye!" if bye else "Great!"
-        return f"{lead} See you on {day_label(d)} at {self.clock(str(booking['start_time']))}. Take care!"
+        return f"{lead} {self._see_you(booking)} Take care!"
 
     @staticmethod
     def no_rush() -> str:

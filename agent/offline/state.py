@@ -219,7 +219,7 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     if moved and not u.times:
         # at the card, another type for the same slot ("should be a follow up, not a consultation")
         # keeps the time chosen; any other change lets it go
-        same_slot = rejected and chosen_before and state.day == (state.offer.day if state.offer else None)
+        same_slot = rejected and state.day == (state.offer.day if state.offer else None)
         # ... and "thursday same time" keeps it on the new day
         state.time = (chosen_before,) if chosen_before and (same_slot or u.same_time) else ()
     if state.offer is None and state.bookings and _another_visit(u) and not (u.code or state.manage):
