@@ -6,7 +6,8 @@ neither the model nor any scheduling tool runs in that turn. A message typed whi
 confirmation card waits reaches the model as the declined call's result ("User rejected the
 tool call ... with reason: <the message>"): that reason is checked the same way, so an
 emergency at a card is never read as a "no" to answer (the runtime never approves one, and
-agent/holds.py gives the held slot back). The list lives in
+agent/holds.py gives the held slot back). Right after the guidance, a message that insists on a
+visit soon ("just book him the first slot today") or refuses hospital gets the guidance again. The list lives in
 data/red_flags.json (patterns per category, the emergency number and the crisis line).
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,18 +27,41 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langgraph.runtime import Runtime
 
 from agent.confirmation import REJECTED
+from core.english import english_words
 from core.settings import PROJECT_ROOT
 
 RED_FLAGS_FILE = PROJECT_ROOT / "data" / "red_flags.json"
 SAFETY_MARK = "safety"  # AIMessage.additional_kwargs key carrying the hit, for the event views
 
-_NEGATION = re.compile(r"\b(no|not|without|never|denies|deny|don't have|dont have|isn't|nothing like|free of)\b")
+_NEGATION = re.compile(
+    r"\b(no|not|without|never|denies|deny|don't have|dont have|isn't|nothing like|free of|"
+    r"haven't|havent|hasn't|hasnt|have not|has not|hadn't|had not)\b"
+)
+_GAP = r"(?:(?!(?:no|not|never|without)\b)[\w']+ ){0,5}?"  # '{gap}' in the list: a few words, none a denial
 _CLAUSE = re.compile(r"[.;!?,]|\b(but|and then|however|also)\b")
-# Words the patterns rely on, so a typo ("chset", "breath") is read as the word meant.
+# A symptom placed in the past ("had a stroke in 2019", "history of seizures") is no emergency, unless
+# its clause also says it is happening now; nor is a figure of speech ("gave me a heart attack lol").
+_PAST = re.compile(
+    r"\b(?:years?|yrs?|months?) (?:ago|back)\b|\blast (?:year|month|spring|summer|autumn|fall|winter|christmas)\b|"
+    r"\b(?:19|20)\d\d\b|\bused to\b|\bhistory of\b|\bas a (?:kid|child|baby|toddler|teen\w*)\b|\bback in\b|"
+    r"\bsurvivor\b|\bdischarged\b|\brecover\w* from\b|\bin the past\b|\bwell controlled\b|\bprevious\b|"
+    r"\bafter (?:my|his|her|their) (?:\w+ ){0,2}?(?:heart attack|stroke|seizure|overdose)"
+)
+_NOW = re.compile(
+    r"\b(?<!well )(?<!fine )(?<!great )(?<!better )(?<!ok )(?<!okay )(?<!good )(?<!stable )"  # "doing well now" is past
+    r"(?:now|today|tonight|right now|this (?:morning|afternoon|evening)|again|still|currently|just|"
+    r"minutes? ago|an? hour ago|hours? ago|keeps? (?:on )?(?:happening|having|getting)|happening)\b"
+)
+_FIGURE = re.compile(
+    r"\b(?:lol|lmao|rofl|haha\w*|hehe\w*|jk|kidding)\b|\b(?:giv\w*|gave|given) (?:me|him|her|us|them) an?\b"
+)
+_SPELLINGS = {"hart": "heart", "atack": "attack", "attak": "attack", "brethe": "breathe", "breth": "breath"}
+# Words the patterns rely on, so a typo ("chset", "strugling") is read as the word meant; a word
+# of the English dictionary is never changed ("checking" stays checking, not choking).
 _KEYWORDS = (
-    "chest pain breathe breathing bleeding blood suicide suicidal myself overdose overdosed "
+    "chest pain breath breathe breathing bleeding blood suicide suicidal myself overdose overdosed "
     "stroke drooping slurred numbness unconscious seizure choking swelling poisoned pains struggling "
-    "collapsed fainted headache"
+    "collapsed fainted headache attack seizures convulsing swallowed suffocating wheezing drooping"
 ).split()
 
 
@@ -66,7 +91,7 @@ class RedFlagList:
 def load_red_flags(path: Path = RED_FLAGS_FILE) -> RedFlagList:
     data = json.loads(path.read_text(encoding="utf-8"))
     patterns = tuple(
-        (category, re.compile(rf"\b(?:{pattern})", re.IGNORECASE))
+        (category, re.compile(r"\b(?:" + pattern.replace("{gap}", _GAP) + ")", re.IGNORECASE))
         for category, items in data["categories"].items()
         for pattern in items
     )
@@ -77,7 +102,8 @@ def _normalise(message: str) -> str:
     words = re.findall(r"[\w']+|[^\w\s]", message.lower().replace("’", "'"))
     fixed = []
     for word in words:
-        if len(word) >= 5 and word.isalpha() and word not in _KEYWORDS:
+        word = _SPELLINGS.get(word, word)
+        if len(word) >= 5 and word.isalpha() and word not in _KEYWORDS and word not in english_words():
             close = difflib.get_close_matches(word, _KEYWORDS, n=1, cutoff=0.8)
             word = close[0] if close else word
         fixed.append(word)
@@ -87,6 +113,20 @@ def _normalise(message: str) -> str:
 # "oh no", "no no no", "oh god no": alarm, not a denial
 _EXCLAMATION = re.compile(
     r"\b(?:(?:oh|ah|uh|omg|god)\s+)+no\b|\bno(?:\s+no)+\b|^\s*no\s+(?=(?:he|she|they|my|his|her|someone|somebody)\b)"
+)
+# After the guidance, insisting on a visit soon, or that the patient won't go to hospital, is still
+# the emergency ("he doesn't want to go to hospital, just book him the first slot today").
+_VISIT = re.compile(
+    r"\b(?:book\w*|appointment|appt|slot|see\s+(?:someone|a\s+doctor|the\s+doctor|a\s+gp)|come\s+in|"
+    r"(?:get|fit)\s+(?:him|her|them|me|us)\s+in)\b"
+)
+_SOON = re.compile(
+    r"\b(?:today|tonight|right\s+now|right\s+away|straight\s+away|now\s+please|asap|as\s+soon\s+as|immediately|"
+    r"first\s+(?:slot|available|appointment|one)|earliest|soonest|anyway|just\s+(?:book|get|see|fit))\b"
+)
+_NO_HOSPITAL = re.compile(
+    r"\b(?:doesn'?t|does\s+not|won'?t|will\s+not|don'?t|do\s+not|refuses?|refusing|rather\s+not|can'?t|cannot|not)"
+    r"\s+(?:\w+\s+){0,4}?(?:hospital|the\s+er|a\s*&\s*e|emergency\s+room|ambulance|911|paramedics)\b"
 )
 # a new subject after the negation starts what the negation does not reach ("no idea, my son collapsed")
 _SUBJECT = re.compile(r"\b(?:he|she|they|i|we|my|his|her|our|someone|somebody|mom|dad)\b")
@@ -104,15 +144,39 @@ def _negated(text: str, start: int, matched: str = "") -> bool:
     return not _SUBJECT.search(between)
 
 
+def _not_current(text: str, start: int, end: int) -> bool:
+    """The clause around the match places it in the past, with nothing saying it is happening
+    now, or jokes about it."""
+    before = _CLAUSE.split(text[:start])[-1]
+    after = _CLAUSE.split(text[end:])[0]
+    clause = before + text[start:end] + after
+    return bool(_FIGURE.search(clause) or (_PAST.search(clause) and not _NOW.search(clause)))
+
+
 def detect(message: str, flags: RedFlagList | None = None) -> RedFlag | None:
-    """The first red flag in the message that is not negated, or None."""
+    """The first red flag in the message that is not negated, past or a figure of speech, or None."""
     flags = flags or load_red_flags()
     text = _normalise(message)
     for category, pattern in flags.patterns:
         for match in pattern.finditer(text):
-            if not _negated(text, match.start(), match.group(0)):
+            if not _negated(text, match.start(), match.group(0)) and not _not_current(text, *match.span()):
                 return RedFlag(category, match.group(0))
     return None
+
+
+def still_urgent(message: str) -> bool:
+    """Said right after the emergency guidance: a visit asked for soon, or no hospital, keeps it one."""
+    text = message.lower().replace("’", "'")
+    return bool(_NO_HOSPITAL.search(text) or (_VISIT.search(text) and _SOON.search(text)))
+
+
+def _open_emergency(messages: Sequence[BaseMessage]) -> RedFlag | None:
+    """The emergency the assistant's last reply was guidance for, if it was."""
+    previous = next((m for m in reversed(messages[:-1]) if isinstance(m, AIMessage)), None)
+    if previous is None or not is_safety_reply(previous):
+        return None
+    hit = previous.additional_kwargs[SAFETY_MARK]
+    return RedFlag(str(hit.get("category", "other")), str(hit.get("matched", "")))
 
 
 def patient_text(message: BaseMessage) -> str | None:
@@ -146,6 +210,8 @@ class SafetyGuardMiddleware(AgentMiddleware[AgentState[Any], Any]):
         if text is None:
             return None  # mid-turn (after a tool result): the patient's message was already checked
         flag = detect(text, self.flags)
+        if flag is None and still_urgent(text):
+            flag = _open_emergency(messages)
         if flag is None:
             return None
         reply = AIMessage(

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 
 from symspellpy import SymSpell, Verbosity
 from text_to_num import alpha2digit
 
+from core.english import english_words as _english
 from core.formats import NUMBER_WORDS
 
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -94,16 +94,6 @@ ABBREVIATIONS = {
 # Abbreviations that are also English words are spelled out only where the context says so.
 _AMBIGUOUS = {"mon", "wed", "sat", "sun", "apt", "doc", "dr", "thu", "tue", "hr"}
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+[a-z]*")
-
-
-@functools.cache
-def _english() -> frozenset[str]:
-    """SymSpell's bundled English frequency dictionary: words that are spelled right."""
-    import symspellpy
-
-    path = Path(symspellpy.__file__).resolve().parent / "frequency_dictionary_en_82_765.txt"
-    with path.open(encoding="utf-8") as lines:
-        return frozenset(line.split(" ", 1)[0] for line in lines)
 
 
 @functools.cache

@@ -480,7 +480,8 @@ def test_every_word_text2num_changes_passes_the_number_hint() -> None:
     """normalize skips text2num when the hint finds nothing: no number word may slip past it."""
     from text_to_num import alpha2digit
 
-    from agent.offline.lexicon import _NUMBER_HINT, _english
+    from agent.offline.lexicon import _NUMBER_HINT
+    from core.english import english_words as _english
 
     changed = [w for w in _english() if alpha2digit(w, "en") != w or alpha2digit(f"the {w} of", "en") != f"the {w} of"]
     assert len(changed) > 50  # the cardinals, ordinals and their plurals

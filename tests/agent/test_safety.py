@@ -4,6 +4,7 @@ and on a hit the model and the tools never run in that turn."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -287,3 +288,90 @@ def test_runtime_never_approves_a_red_flag(message: str) -> None:
     from agent.runtime import AgentRuntime
 
     assert AgentRuntime._approved(message, None) is (message == "yes")
+
+
+# --- insisting right after the guidance (a fourteenth hold-out) ------------------------------
+
+INSISTING = [
+    "he doesnt want to go to hospital, just book him the first slot today pls",
+    "she refuses to go to the ER, can you fit her in today",
+    "i dont want an ambulance, just get me in asap",
+    "can i just book the earliest appointment instead",
+    "please book me in right away, I'd rather not go to A&E",
+]
+MOVING_ON = [
+    "ok calling them now",
+    "we're at the ER now, thank you",
+    "the ambulance is here",
+    "he's been discharged, can I book a follow-up next week",
+    "thanks. can we see someone on monday about it",
+]
+
+
+@pytest.mark.parametrize("message", INSISTING)
+def test_insisting_after_the_guidance_gets_it_again_without_a_model_call(message: str) -> None:
+    script = StubScript([CHECK, OFFER])
+    ran: list[str] = []
+    graph = _graph(script, ran)
+    _run(graph, "my dad's face is drooping and his speech is slurred")
+    messages = _run(graph, message)
+    assert script.consumed == [] and ran == []
+    last = messages[-1]
+    assert "911" in last.text and last.additional_kwargs[SAFETY_MARK]["category"] == "stroke"
+
+
+@pytest.mark.parametrize("message", MOVING_ON)
+def test_moving_on_after_the_guidance_reaches_the_model(message: str) -> None:
+    script = StubScript([{"text": "OK."}])
+    graph = _graph(script, [])
+    _run(graph, "my dad's face is drooping and his speech is slurred")
+    messages = _run(graph, message)
+    assert len(script.consumed) == 1 and SAFETY_MARK not in messages[-1].additional_kwargs
+
+
+def test_asking_for_a_visit_soon_with_no_emergency_before_reaches_the_model() -> None:
+    script = StubScript([CHECK, OFFER])
+    ran: list[str] = []
+    _run(_graph(script, ran), "just book me the first slot today please")
+    assert ran == ["check_availability"]
+
+
+# --- the red-flag development set (tests/agent/red_flag_messages.yaml) -------------------------
+
+
+def _messages(kind: str) -> list[tuple[str, str]]:
+    import yaml
+
+    data = yaml.safe_load((Path(__file__).parent / "red_flag_messages.yaml").read_text(encoding="utf-8"))
+    return [(category, message) for category, messages in data[kind].items() for message in messages]
+
+
+@pytest.mark.parametrize(("category", "message"), _messages("emergency"))
+def test_emergency_in_plain_words_is_caught(category: str, message: str) -> None:
+    assert detect(message) is not None, (category, message)
+
+
+@pytest.mark.parametrize(("category", "message"), _messages("ordinary"))
+def test_past_denied_or_figurative_symptom_is_not_caught(category: str, message: str) -> None:
+    assert detect(message) is None, (category, message, detect(message))
+
+
+def test_no_first_message_of_the_booking_dev_set_is_taken_for_an_emergency() -> None:
+    """800-odd booking messages written as patients write: a real word is never corrected into a
+    symptom ("just checking my appointment" once read as "choking", "long overdue" as "overdose")."""
+    import yaml
+
+    messages = [
+        case["message"]
+        for path in sorted((Path(__file__).parents[1] / "nlu").glob("first_messages_*.yaml"))
+        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
+    ]
+    assert len(messages) > 800
+    assert [(m, detect(m)) for m in messages if detect(m) is not None] == []
+
+
+@pytest.mark.parametrize("word", ["checking", "overdue", "breast", "sitting", "heard"])
+def test_a_dictionary_word_is_never_corrected(word: str) -> None:
+    from agent.safety import _normalise
+
+    assert _normalise(f"just {word} my appointment") == f"just {word} my appointment"

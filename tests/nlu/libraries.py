@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from agent.offline import lexicon, nlu
+from core.english import english_words
 from tests.nlu.grade import Case, grade_all, load_cases
 
 
@@ -102,7 +103,7 @@ def typos(cases: list[Case]) -> None:
         from rapidfuzz.distance import DamerauLevenshtein
 
         def with_rapidfuzz(word: str) -> str:
-            if len(word) < 4 or word in lexicon._english() or not word.isalpha():
+            if len(word) < 4 or word in english_words() or not word.isalpha():
                 return word
             found = process.extractOne(
                 word, lexicon.VOCABULARY, scorer=DamerauLevenshtein.distance, score_cutoff=1 if len(word) <= 6 else 2
