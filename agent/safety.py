@@ -35,7 +35,7 @@ SAFETY_MARK = "safety"  # AIMessage.additional_kwargs key carrying the hit, for 
 
 _NEGATION = re.compile(
     r"\b(no|not|without|never|denies|deny|don't have|dont have|isn't|nothing like|free of|"
-    r"haven't|havent|hasn't|hasnt|have not|has not|hadn't|had not)\b"
+    r"haven't|havent|hasn't|hasnt|have not|has not|hadn't|had not|isnt|wasnt|wasn't|aren't|arent|doesnt|doesn't)\b"
 )
 _GAP = r"(?:(?!(?:no|not|never|without)\b)[\w']+ ){0,5}?"  # '{gap}' in the list: a few words, none a denial
 _CLAUSE = re.compile(r"[.;!?,]|\b(but|and then|however|also)\b")
@@ -45,15 +45,20 @@ _PAST = re.compile(
     r"\b(?:years?|yrs?|months?) (?:ago|back)\b|\blast (?:year|month|spring|summer|autumn|fall|winter|christmas)\b|"
     r"\b(?:19|20)\d\d\b|\bused to\b|\bhistory of\b|\bas a (?:kid|child|baby|toddler|teen\w*)\b|\bback in\b|"
     r"\bsurvivor\b|\bdischarged\b|\brecover\w* from\b|\bin the past\b|\bwell controlled\b|\bprevious\b|"
-    r"\bafter (?:my|his|her|their) (?:\w+ ){0,2}?(?:heart attack|stroke|seizure|overdose)"
+    r"\bafter (?:my|his|her|their|an?) (?:\w+ ){0,2}?(?:heart attack|stroke|seizure|overdose)|"
+    r"\bwhen (?:he|she|i|they|we) (?:was|were) (?:a |little|young|small)|\bwas in (?:hospital|a&e|the er)\b|"
+    r"\bturned out\b|\ball clear\b|\bcame back (?:fine|normal|clear)"
 )
 _NOW = re.compile(
     r"\b(?<!well )(?<!fine )(?<!great )(?<!better )(?<!ok )(?<!okay )(?<!good )(?<!stable )"  # "doing well now" is past
     r"(?:now|today|tonight|right now|this (?:morning|afternoon|evening)|again|still|currently|just|"
-    r"minutes? ago|an? hour ago|hours? ago|keeps? (?:on )?(?:happening|having|getting)|happening)\b"
+    r"minutes? ago|an? hour ago|hours? ago|keeps? (?:on )?(?:happening|having|getting)|happening|"
+    r"(?:is|are|has come|came|coming) back|worse)\b"
 )
 _FIGURE = re.compile(
-    r"\b(?:lol|lmao|rofl|haha\w*|hehe\w*|jk|kidding)\b|\b(?:giv\w*|gave|given) (?:me|him|her|us|them) an?\b"
+    r"\b(?:lol|lmao|rofl|haha\w*|hehe\w*|jk|kidding)\b|\b(?:giv\w*|gave|given) (?:me|him|her|us|them) an?\b|"
+    r"\b(?:will|would|'ll|gonna|going to) have an? (?:heart attack|stroke|fit)\b(?= (?:if|when)\b)|"
+    r"\b(?:nearly|almost) had an? (?:heart attack|stroke|fit)\b"
 )
 _SPELLINGS = {"hart": "heart", "atack": "attack", "attak": "attack", "brethe": "breathe", "breth": "breath"}
 # Words the patterns rely on, so a typo ("chset", "strugling") is read as the word meant; a word
@@ -129,7 +134,7 @@ _NO_HOSPITAL = re.compile(
     r"\s+(?:\w+\s+){0,4}?(?:hospital|the\s+er|a\s*&\s*e|emergency\s+room|ambulance|911|paramedics)\b"
 )
 # a new subject after the negation starts what the negation does not reach ("no idea, my son collapsed")
-_SUBJECT = re.compile(r"\b(?:he|she|they|i|we|my|his|her|our|someone|somebody|mom|dad)\b")
+_SUBJECT = re.compile(r"\b(?:he|she|they|i|we|my|his|her|our|someone|somebody|mom|dad|just|suddenly)\b")
 
 
 def _negated(text: str, start: int, matched: str = "") -> bool:
