@@ -69,9 +69,8 @@ TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
         r"recommended|suggested)\b))\b",
     ),
 )
-_GENERIC_VISIT = (
-    r"\b(?:appointments?|see\s+(?:a|the|my|your)\s+(?:doctor|gp|physician)|see\s+someone|a\s+doctor|visit)\b"
-)
+_SEE_DOCTOR = r"see\s+(?:a|the|my|your)\s+(?:doctor|gp|physician)|see\s+someone|a\s+doctor"
+_GENERIC_VISIT = rf"\b(?:appointments?|{_SEE_DOCTOR}|visit)\b"
 _NOT_TYPE = r"\b(?:instead\s+of|rather\s+than|not)\s+(?:a|an|the|my)?\s*(?:full\s+|proper\s+|whole\s+|real\s+)?"
 _UNWANTED_TYPE = re.compile(_NOT_TYPE + "(?:" + "|".join(p for _, p in TYPE_PATTERNS) + ")")
 _TYPE_RES = tuple((key, re.compile(pattern)) for key, pattern in TYPE_PATTERNS)
@@ -94,6 +93,7 @@ _REQUESTED = re.compile(
     r"(?:quick\s+|short\s+|new\s+)?$"
 )
 _GENERIC_RE = re.compile(_GENERIC_VISIT)
+_SEE_DOCTOR_RE = re.compile(rf"\b(?:{_SEE_DOCTOR})\b")
 
 _ORDINALS = {
     "first": 0,
@@ -384,6 +384,7 @@ class Utterance(PatientDetails):
     text: str
     type: str | None = None
     generic_visit: bool = False
+    sees_doctor: bool = False  # "see a doctor / someone": a consultation, whatever an earlier question named
     day: date | None = None
     past_day: date | None = None
     day_note: str | None = None
@@ -555,6 +556,7 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
         for *_, span in found:
             text = _cut(text, span)
     u.generic_visit = _GENERIC_RE.search(text) is not None
+    u.sees_doctor = u.generic_visit and _SEE_DOCTOR_RE.search(text) is not None
     return text
 
 

@@ -206,7 +206,7 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         # (a type named only of a past visit, "they did bloods last time", keeps the one asked for)
         moved = state.type is not None and not assumed
         state.type, state.type_defaulted_turn, changed = u.type, None, True
-    elif state.type is None and state.asked_type and _asks_for_visit(u) and state.manage is None:
+    elif state.type is None and state.asked_type and not u.sees_doctor and _asks_for_visit(u) and state.manage is None:
         state.type = state.asked_type  # "do i need to fast for a physical?", then "one on friday"
     elif state.type is None and _asks_for_visit(u) and state.manage is None:
         # "I'd like an appointment, mornings are best": a consultation, as the reply says; kept
