@@ -90,6 +90,8 @@ ABBREVIATIONS = {
     "wrk": "work",
     "arvo": "afternoon",  # Australian
     "arvos": "afternoons",
+    "checkin": "check in",  # a check-in typed as one word
+    "checkins": "check ins",
 }
 # Abbreviations that are also English words are spelled out only where the context says so.
 _AMBIGUOUS = {"mon", "wed", "sat", "sun", "apt", "doc", "dr", "thu", "tue", "hr"}
@@ -139,8 +141,9 @@ _SLANG = frozenset({"lates", "earlies"})
 
 @functools.cache
 def correct(word: str) -> str:
-    """The clinic word a misspelt `word` stands for, or `word` itself."""
-    if len(word) < 4 or word in _english() or word in _SLANG or not word.isalpha():
+    """The clinic word a misspelt `word` stands for, or `word` itself (an abbreviation is spelled
+    out instead: "checkin" is a check-in, never the check-up two edits away)."""
+    if len(word) < 4 or word in _english() or word in _SLANG or word in ABBREVIATIONS or not word.isalpha():
         return word
     distance = 1 if len(word) <= 6 else 2
     found = _speller().lookup(word, Verbosity.CLOSEST, max_edit_distance=distance)

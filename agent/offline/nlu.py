@@ -46,12 +46,15 @@ _SPECIALTIES = (
 TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "physical",
-        r"\b(?:physicals?(?:\s+exam(?:ination)?)?|check[\s-]?ups?|annual(?:\s+(?:exam|check|visit|physical))?|"
-        r"yearly\s+(?:exam|check|visit|physical)|wellness\s+(?:exam|visit|check)|medical\s+exam|full\s+exam(?:ination)?)\b",
+        # "my annual", "my yearly" said as a noun are the visit; "annual leave" is no visit
+        r"\b(?:physicals?(?:\s+exam(?:ination)?)?|check[\s-]?ups?|"
+        r"(?:annual|yearly)(?:\s+(?:exam|check|visit|physical)|(?!\s+(?:leave|holidays?|vacation|trip|flu|pass|fee)\b))|"
+        r"wellness\s+(?:exam|visit|check)|medical\s+exam|full\s+exam(?:ination)?)\b",
     ),
     (
         "followup",
-        r"\b(?:follow[\s-]?ups?|followups?|check[\s-]?in|(?:go|going|talk|discuss)\s+(?:over|about|through)\s+"
+        r"\b(?:follow[\s-]?ups?|followups?|check[\s-]?ins?|(?:go|going)\s+(?:over|through)\s+(?:it|them|those|that)|"
+        r"(?:go|going|talk|discuss)\s+(?:over|about|through)\s+"
         r"(?:my\s+|the\s+|his\s+|her\s+)?(?:results?|bloodwork|blood\s+work|bloods|labs?|lab\s+work|tests?|scans?|"
         r"x-?rays?|mri)|(?:my\s+|the\s+)?(?:test|lab|blood\s+test|blood|mri|scan|x-?ray)\s+results?|results|bloodwork|"
         r"bloods|labs|review(?:ed|ing)?|re-?check)\b",
@@ -66,10 +69,9 @@ TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
         r"recommended|suggested)\b))\b",
     ),
 )
-_GENERIC_VISIT = (
-    r"\b(?:appointments?|see\s+(?:a|the|my|your)\s+(?:doctor|gp|physician)|see\s+someone|a\s+doctor|visit)\b"
-)
-_NOT_TYPE = r"\b(?:instead\s+of|rather\s+than|not)\s+(?:a|an|the|my)?\s*"
+_SEE_DOCTOR = r"see\s+(?:a|the|my|your)\s+(?:doctor|gp|physician)|see\s+someone|a\s+doctor"
+_GENERIC_VISIT = rf"\b(?:appointments?|{_SEE_DOCTOR}|visit)\b"
+_NOT_TYPE = r"\b(?:instead\s+of|rather\s+than|not)\s+(?:a|an|the|my)?\s*(?:full\s+|proper\s+|whole\s+|real\s+)?"
 _UNWANTED_TYPE = re.compile(_NOT_TYPE + "(?:" + "|".join(p for _, p in TYPE_PATTERNS) + ")")
 _TYPE_RES = tuple((key, re.compile(pattern)) for key, pattern in TYPE_PATTERNS)
 # the past visit, named as such: "at my checkup", "after my annual exam", "from my physical", "my
@@ -85,10 +87,13 @@ _ON_PAST_DAY = re.compile(r"\s*(?:(?:was\s+)?(?:on|from|in|of|back\s+in)\s+)?") 
 # ... and the visit asked for, even in a sentence about the past ("I was told to book a follow up")
 _REQUESTED = re.compile(
     r"\b(?:book(?:\s+in)?|schedule|arrange|make|get|have|need|needs|want|wants|come\s+(?:back|in)\s+for|asked\s+for|"
-    r"due)\s+(?:me\s+|him\s+|her\s+)?(?:for\s+|in\s+for\s+)?(?:a|an|another|the|my|his|her|their)?\s*"
+    # what the visit is, said now: "it's really a follow up", "more of a follow-up (for my bloods from last week)"
+    r"due|(?:it'?s|it\s+is)(?:\s+(?:really|actually|just|only))?|more\s+(?:of|like))\s+"
+    r"(?:me\s+|him\s+|her\s+)?(?:for\s+|in\s+for\s+)?(?:a|an|another|the|my|his|her|their)?\s*"
     r"(?:quick\s+|short\s+|new\s+)?$"
 )
 _GENERIC_RE = re.compile(_GENERIC_VISIT)
+_SEE_DOCTOR_RE = re.compile(rf"\b(?:{_SEE_DOCTOR})\b")
 
 _ORDINALS = {
     "first": 0,
@@ -108,7 +113,9 @@ _ORDINALS = {
 }
 _ORD_ALT = "|".join(_ORDINALS)
 _STRONG_PICK = re.compile(rf"\b(?:the\s+)?({_ORD_ALT})\s+(?:one|slot|time|option|choice|of\s+(?:those|them|these))\b")
-_WEAK_PICK = re.compile(rf"\b(?:the\s+)?({_ORD_ALT})\b")
+_PERIODS = "|".join(("week", "weekend", "month", "year", "night", "visit", *WEEKDAY_NAMES))
+# (never a time: "my bloods from last week", "last month", "the first week of january")
+_WEAK_PICK = re.compile(rf"\b(?:the\s+)?({_ORD_ALT})\b(?!\s+(?:{_PERIODS})s?\b)")
 # "let me check with my wife first", "i need to ask first": an adverb ending the clause after a
 # word that cannot lead a pick, not "the first one" (a pick needs "the", or a word that leads one)
 _ADVERB_ORDINAL = re.compile(r"(?:first|last)\s*(?:[.,;!?]|$)")
@@ -377,6 +384,7 @@ class Utterance(PatientDetails):
     text: str
     type: str | None = None
     generic_visit: bool = False
+    sees_doctor: bool = False  # "see a doctor / someone": a consultation, whatever an earlier question named
     day: date | None = None
     past_day: date | None = None
     day_note: str | None = None
@@ -489,7 +497,10 @@ def _find_manage(u: Utterance, norm: str) -> None:
     elif _RESCHEDULE.search(norm) or (
         (u.cancel or u.code or booking)
         and re.search(
-            r"\b(?:mov(?:e|ing)(?!\s+(?:forward|ahead|on)\s+with)|chang(?:e|ing)|switch\w*|push\w*|bring|shift)\b", norm
+            # (never the noun: "got a shift for 1", "my shift starts at 2")
+            r"\b(?:mov(?:e|ing)(?!\s+(?:forward|ahead|on)\s+with)|chang(?:e|ing)|switch\w*|push\w*|bring|"
+            r"(?<!\ba\s)(?<!\bmy\s)(?<!\bthe\s)(?<!\bhis\s)(?<!\bher\s)shift)\b",
+            norm,
         )
     ):
         u.manage = "move"
@@ -545,6 +556,7 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
         for *_, span in found:
             text = _cut(text, span)
     u.generic_visit = _GENERIC_RE.search(text) is not None
+    u.sees_doctor = u.generic_visit and _SEE_DOCTOR_RE.search(text) is not None
     return text
 
 

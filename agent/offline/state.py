@@ -108,6 +108,9 @@ class State(PatientDetails):
     today: date
     type: str | None = None
     type_defaulted_turn: int | None = None  # the turn in which consultation was assumed
+    # the type a clinic question named before any visit was asked for ("do i have to fast before a
+    # physical?"): the visit asked for next, when it names none ("then i'd like one on friday")
+    asked_type: str | None = None
     day: date | None = None
     window: str | None = None
     time: tuple[str, ...] = ()  # a wanted clock time, every reading
@@ -185,7 +188,11 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     state.turns += 1
     turn = PatientTurn(utterance=u, index=state.turns, rejected=rejected)
     state.turn = turn
-    if u.injection or u.off_topic_only or (u.aside and not rejected) or question_only(u):
+    if question_only(u):
+        if u.type and not u.type_in_past and state.type is None and not state.bookings:
+            state.asked_type = u.type
+        return turn  # a front-desk question: its day and time are the question's, never the visit's
+    if u.injection or u.off_topic_only or (u.aside and not rejected):
         return turn  # nothing from such a message is acted on ("oops typo" keeps what was there)
     if state.bookings and u.bye and u.has_slot_facts and names_booking(state.bookings[-1], u):
         return turn  # "cool thanks, see you thursday": the booking's own day, no new request
@@ -199,6 +206,8 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         # (a type named only of a past visit, "they did bloods last time", keeps the one asked for)
         moved = state.type is not None and not assumed
         state.type, state.type_defaulted_turn, changed = u.type, None, True
+    elif state.type is None and state.asked_type and not u.sees_doctor and _asks_for_visit(u) and state.manage is None:
+        state.type = state.asked_type  # "do i need to fast for a physical?", then "one on friday"
     elif state.type is None and _asks_for_visit(u) and state.manage is None:
         # "I'd like an appointment, mornings are best": a consultation, as the reply says; kept
         # with the window while the day is asked for

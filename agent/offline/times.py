@@ -75,11 +75,13 @@ _BUSY_FROM = (
     r"(?:do\s+)?(?:the\s+)?(?:school\s+)?(?:pick[\s-]?up|run)|(?:pick|collect)\s+(?:up\s+)?(?:the\s+|my\s+)?"
     r"(?:kids|children|son|daughter|boy|girl)(?:\s+up)?|(?:i\s+|he\s+|she\s+|we\s+|they\s+)(?:start|begin)s?|"
     r"(?:(?:i|he|she|we|they)\s+)?(?:work|working|(?:am|'m|is|'s|are)\s+(?:at|in)\s+work|on\s+(?:a\s+|the\s+)?shift)\s+from|"
-    r"(?:(?:my|his|her)\s+)?shift(?:'?s|\s+is)|(?:have|has|got)\s+(?:work|school|class|a\s+shift)|"
-    r"(?:be|am|'m)\s+(?:in|at)\s+work\s+for)\s+(?:at|by|from)?\s*"
+    r"(?:(?:my|his|her)\s+)?shift(?:'?s|\s+is)|(?:have|has|got)\s+(?:work|school|class|college|uni|a\s+shift)|"
+    # "I've got work for 11", "due in work for 10": where the patient must be by then
+    r"(?:be|am|'m|due)\s+(?:in|at)\s+work\s+for)\s+(?:at|by|from|for)?\s*"
 )
 # a start time that begins a range ("I work from 9 to 5") is the range's, not a start
 _NOT_A_RANGE = r"(?!\s*(?:-|–|to|till|til|until)\s*\d)"
+_NOT_A_SPAN = r"(?!\s*(?:hours?|hrs?|minutes?|mins?|days?|weeks?)\b)"  # "got work for 2 hours" is no start
 
 
 def say(hh_mm: str) -> str:
@@ -184,7 +186,7 @@ class _Reader:
             return "after 10:00"
         hinted = _BUSY_FROM_HINT.search(self._masked) is not None
         # "I start work at 1", "my shift's at 3": before that time
-        if hinted and (m := self.search(rf"{_BUSY_FROM}(?P<b>{_BOUND}){_NOT_A_RANGE}")):
+        if hinted and (m := self.search(rf"{_BUSY_FROM}(?P<b>{_BOUND}){_NOT_A_RANGE}{_NOT_A_SPAN}")):
             self.take(m)
             return _window("before", m["b"])
         # "I work 9 to 3, so anything after that": free after its end (before its start if said)
@@ -272,7 +274,7 @@ class _Reader:
             r"(?:do|make(?:\s+it)?|come(?:\s+in)?|get\s+(?:in|there)|be\s+there|manage))"
         )
         after = (
-            rf"{refuse}\s+before|no\s+earlier\s+than|not\s+earlier\s+than|after|later\s+than|from|starting\s+at|"
+            rf"{refuse}\s+before|{_ABSENT}\s+(?:before|until|till|til)|no\s+earlier\s+than|not\s+earlier\s+than|after|later\s+than|from|starting\s+at|"
             r"(?<!half\s)(?<!quarter\s)(?<!\d\s)past"  # "anytime past 2", never "half past 2"
         )
         before = rf"{refuse}\s+after|no\s+later\s+than|not\s+later\s+than|before|earlier\s+than|by|until|till"
@@ -388,6 +390,12 @@ _TIMEISH = re.compile(
 
 
 _PART = r"(mornings?|afternoons?|evenings?)"
+# where the patient is not, up to a time: "he's not available before 2", "she isn't free until 3",
+# "I'm not in before 11", "unavailable before 2pm" (after that time, as "not before 2" is)
+_ABSENT = (
+    r"(?:(?:(?:not|never)|(?:is|are|was|were|wo|ai)n'?t)(?:\s+be)?\s+(?:available|free|around|in|about|here|home|back|up)"
+    r"|unavailable)"
+)
 _REFUSED_PART_BEFORE = (
     r"\b(?:not|no|never|nothing|anything\s+but|except|not\s+(?:keen|great|good)\s+(?:on|with|in)|"
     r"(?:can'?t|cannot|can\s+not|couldn'?t|won'?t\s+be\s+able\s+to)\s+(?:really\s+|usually\s+|ever\s+)?"
@@ -416,7 +424,9 @@ _BUSY_PART = (
     r"available|easiest|so|but|though|then)\b)[^.,;!?\n]){0,30}?"
     rf"\b(?:in\s+the\s+|on\s+|all\s+|every\s+|most\s+)?(?P<p>{_PART[1:-1]})\b"
 )
-_BUSY_FROM_HINT = re.compile(r"start|begin|leave|to\s+(?:go|be)\b|pick|collect|\brun\b|work|shift")
+_BUSY_FROM_HINT = re.compile(
+    r"start|begin|leave|to\s+(?:go|be)\b|pick|collect|\brun\b|work|shift|school|class|college|\buni\b"
+)
 _DIGIT_RANGE = re.compile(r"\d\s*(?:[ap]\.?m\.?\s*)?(?:-|–|to|till|til|until)\s*\d")
 LUNCH = "12:00-14:00"
 _LUNCH = r"lunch(?:\s*(?:times?|breaks?|hours?))?"
@@ -457,7 +467,7 @@ _BUSY_PART_HINT = re.compile(
     r"stuck|occupied|unavailable"
 )
 _BUSYISH = re.compile(
-    r"work|school|class|teach|busy|meeting|done|home|shift|finish|off|stuck|tied|start|begin|leave|to\s+go\b|"
+    r"work|school|class|college|\buni\b|teach|busy|meeting|done|home|shift|finish|off|stuck|tied|start|begin|leave|to\s+go\b|"
     r"nursery|drop|pick|\brun\b|commut"
 )
 _BUSY_FIRST_THING = (
