@@ -47,7 +47,7 @@ _PAST = re.compile(
     r"\bsurvivor\b|\bdischarged\b|\brecover\w* from\b|\bin the past\b|\bwell controlled\b|\bprevious\b|"
     r"\bafter (?:my|his|her|their|an?) (?:\w+ ){0,2}?(?:heart attack|stroke|seizure|overdose)|"
     r"\bwhen (?:he|she|i|they|we) (?:was|were) (?:a |little|young|small)|\bwas in (?:hospital|a&e|the er)\b|"
-    r"\bturned out\b|\ball clear\b|\bcame back (?:fine|normal|clear)"
+    r"\bat (?:the )?age (?:of )?\w+\b|\baged \w+\b|\bturned out\b|\ball clear\b|\bcame back (?:fine|normal|clear)"
 )
 _NOW = re.compile(
     r"\b(?<!well )(?<!fine )(?<!great )(?<!better )(?<!ok )(?<!okay )(?<!good )(?<!stable )"  # "doing well now" is past
@@ -58,7 +58,8 @@ _NOW = re.compile(
 _FIGURE = re.compile(
     r"\b(?:lol|lmao|rofl|haha\w*|hehe\w*|jk|kidding)\b|\b(?:giv\w*|gave|given) (?:me|him|her|us|them) an?\b|"
     r"\b(?:will|would|'ll|gonna|going to) have an? (?:heart attack|stroke|fit)\b(?= (?:if|when)\b)|"
-    r"\b(?:nearly|almost) had an? (?:heart attack|stroke|fit)\b"
+    r"\b(?:nearly|almost) had an? (?:heart attack|stroke|fit)\b|"
+    r"\b(?:total|complete|real|massive|serious) overdose of\b"
 )
 _SPELLINGS = {"hart": "heart", "atack": "attack", "attak": "attack", "brethe": "breathe", "breth": "breath"}
 # Words the patterns rely on, so a typo ("chset", "strugling") is read as the word meant; a word
@@ -158,6 +159,42 @@ def _not_current(text: str, start: int, end: int) -> bool:
     return bool(_FIGURE.search(clause) or (_PAST.search(clause) and not _NOW.search(clause)))
 
 
+# Signs told by a number: a young baby's fever, a blood sugar far out of range, a meter's HI/LO.
+_YOUNG_BABY = re.compile(
+    r"\b(?:newborn|new born|(?:[1-9]|1[0-2]) ?(?:-| )?(?:weeks?|wks?)(?: -| )?old|"
+    r"(?:[1-3]|one|two|three) ?(?:-| )?months?(?: -| )?old)\b"
+)
+_TEMPERATURE = re.compile(
+    r"(?<![\d.])(3[89](?:\.\d)?|4[0-2](?:\.\d)?|10[0-6](?:\.\d)?)(?![\d.])\s*(°|degrees?|c\b|f\b)?"
+)
+_FEVER = re.compile(r"\b(?:temp\w*|fever\w*|thermometer|burning up|hot)\b")
+_SUGAR = re.compile(
+    r"\b(?:sugar|glucose|bgl?|bm)s?(?: levels?| reading)?(?: is| was| of| at| reads| reading| =|:)?"
+    r"(?: only| just| down to| up to| about| around)? (\d+(?:\.\d+)?)"
+    r"(?!\s*(?:am|pm|nd|st|rd|th|weeks?|days?|hours?|hrs?|mins?|minutes?|times?|years?|:|/|\.\d))\s*(mmol|mg)?"
+)
+_METER = re.compile(
+    r"\b(?:meter|monitor|reading|glucometer|libre|dexcom)\b[^.!?]{0,20}?\b(?:says|reads|shows|showing|reading)\s+(?:just\s+)?(?:hi|lo)\b"
+)
+
+
+def _reading(message: str) -> RedFlag | None:
+    """A number that is an emergency whatever the words around it."""
+    text = message.lower()
+    if _YOUNG_BABY.search(text) and (m := _TEMPERATURE.search(text)) and (m[2] or "." in m[1] or _FEVER.search(text)):
+        value = float(m[1])
+        if value >= 100.4 or 38 <= value < 43:
+            return RedFlag("other", m[0].strip())
+    if _METER.search(text):
+        return RedFlag("other", "sugar meter HI/LO")
+    for m in _SUGAR.finditer(text):
+        value, unit = float(m[1]), m[2]
+        low, high = (54, 400) if unit == "mg" else (3.0, 25) if unit == "mmol" else (3.0, 400)
+        if value < low or value > high or (unit is None and 25 < value < 54):
+            return RedFlag("other", m[0].strip())
+    return None
+
+
 def detect(message: str, flags: RedFlagList | None = None) -> RedFlag | None:
     """The first red flag in the message that is not negated, past or a figure of speech, or None."""
     flags = flags or load_red_flags()
@@ -166,7 +203,7 @@ def detect(message: str, flags: RedFlagList | None = None) -> RedFlag | None:
         for match in pattern.finditer(text):
             if not _negated(text, match.start(), match.group(0)) and not _not_current(text, *match.span()):
                 return RedFlag(category, match.group(0))
-    return None
+    return _reading(message)
 
 
 def still_urgent(message: str) -> bool:
