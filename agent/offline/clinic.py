@@ -52,6 +52,8 @@ _VISIT_WANTED = re.compile(
     r"\b(?:book\w*|appointments?\s+(?:on|for|at)|slots?|availability|free\s+times?|come\s+in|"
     r"(?:need|want|like|get|have)\s+(?:a|an|to\s+(?:book|see|come|get|make))\b|"
     r"(?:can|could|may)\s+(?:i|we)\s+(?:come|get|see|have|do|book|make)|"
+    # "might there be something on Thursday the 14th?", beside "since the holidays" said as context
+    r"\b(?:any|some)thing\s+(?:free\s+|available\s+|left\s+)?(?:on|for)\b|"
     # a second choice of day: "are you open christmas eve? if not then the 23rd" wants a visit
     r"\bif\s+not\b|\botherwise\b|\bfailing\s+that\b|"
     # a pick beside the question: "is the copay still $20? 2pm would be good"
