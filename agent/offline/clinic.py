@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from agent.offline.nlu import Utterance
+from agent.offline.nlu import SEEN_EARLY, Utterance
 from tools.clinic_info import NAME
 
 CLINIC = NAME  # the tool's name, as the policy and the model call it
@@ -28,7 +28,8 @@ _TOPICS = re.compile(
     r"how\s+(?:do|can)\s+i\s+get\s+there|subway|bus(?:es)?|train|wheel\s?chair|accessib\w*|elevator|lift|"
     r"ramp|service\s+(?:dog|animal)s?|insur\w*|aetna|cigna|humana|medicare|medicaid|blue\s*cross|"
     r"united\s*health\w*|in[-\s]network|copay\w*|co-pay\w*|hsa|credit\s+cards?|pay(?:ment)?\s+(?:options|methods)|"
-    r"how\s+much|cost|price|how\s+early|arriv(?:e|al)\s+(?:early|before|ahead)|what\s+(?:should|do)\s+i\s+bring|bring\s+(?:with|to|anything)|"
+    r"how\s+much|cost|price|how\s+early(?!" + SEEN_EARLY + r")|arriv(?:e|al)\s+(?:early|before|ahead)|"
+    r"what\s+(?:should|do)\s+i\s+bring|bring\s+(?:with|to|anything)|"
     r"fast(?:ing)?\s+before|(?:need|have)\s+to\s+fast|prepar\w*|policy|policies|late\s+fee|no[-\s]show|"
     r"(?:cancel\w*|late)\s+fee|fee\s+(?:if|for)|opening\s+hours|(?:your|the|clinic)\s+hours|"
     r"(?:what\s+time|when)\s+do\s+(?:you|u)\s+(?:open|close|shut)|close\s+for\s+lunch|(?:your|the\s+clinic'?s?)\s+lunch\s+(?:break|hour)|"

@@ -100,11 +100,11 @@ _DEADLINE = re.compile(r"\b(?:by|before|until|till|til|due)\s+(?:the\s+)?(?:end\
 _ANCHORED_OFFSET = re.compile(rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:(?:from|after|on)\s+)?$|\ba\s+(fortnight)\s+from\s+$")
 _DAY_AFTER = re.compile(r"(?<!any\s)\b(?:the\s+)?day\s+(after|before)\s+$")  # not "any day after the 20th"
 # a refused day: "not (on) Monday", "can't do Monday", "can't make it on Monday", "unable to do
-# Monday"; "except" / "but" / "other than" refuse weekdays and dates, never "today"/"tomorrow"
+# Monday", "can't manage Monday"; "except" / "but" / "other than" refuse weekdays and dates, never "today"/"tomorrow"
 # ("but tomorrow would be better")
 # ("if not" offers a second choice: "christmas eve? if not the 23rd")
 _REFUSE = (
-    r"\b(?:(?<!if\s)not|never|(?:can'?t|cannot|can\s+not|unable\s+to)\s+(?:do|make(?:\s+it)?))"
+    r"\b(?:(?<!if\s)not|never|(?:can'?t|cannot|can\s+not|unable\s+to)\s+(?:do|make(?:\s+it)?|manage))"
     r"\s+(?:on\s+)?(?:this\s+|the\s+)?$"
 )
 _EXCEPT = r"\b(?:except(?:\s+for)?|but|other\s+than|apart\s+from|(?:but|and|just)\s+no)\s+(?:on\s+)?(?:the\s+)?$"
@@ -808,8 +808,11 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
     return out
 
 
-# a clause about someone's plans: "my son gets back on the 27th", "we fly out on thursday"
-_PLANS_SUBJECT = re.compile(r"\s*(?:my|our|his|her|their|we|they|he|she)\b")
+# a clause about someone's plans: "my son gets back on the 27th", "we fly out on thursday", "the
+# kids go back to school on the 4th"
+_PLANS_SUBJECT = re.compile(
+    r"\s*(?:my|our|his|her|their|we|they|he|she|the\s+(?:kids|children|twins|family|school|nursery|office|baby))\b"
+)
 # ... never one saying when the visit would suit ("my wife is free thursday", "our son prefers friday")
 _SUITS = re.compile(
     r"\b(?:free|off|ok|okay|fine|good|better|best|works|suits?|prefer\w*|ideal|instead|actually|rather)\b"

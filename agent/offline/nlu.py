@@ -165,6 +165,11 @@ _RELATIVE_WORDS = (
     r"(?:son|daughter|wife|husband|partner|mother|mom|mum|father|dad|child|kid|boy|girl|baby|brother|sister|"
     r"grandmother|grandfather|grandma|grandpa|grandson|granddaughter|stepson|stepdaughter|friend|fianc[eé]e?)"
 )
+# "how early could i get a follow up" asks for the soonest day ("how early should I arrive" is a
+# clinic question: agent/offline/clinic.py)
+SEEN_EARLY = (
+    r"\s+(?:can|could|would|will)\s+(?:i|we|you|u|someone|they)\s+(?:get(?!\s+(?:there|here))|see|be\s+seen|fit)\b"
+)
 _FLAGS: dict[str, str] = {
     "thanks": r"\b(?:thanks|thank\s*(?:you|u)|thx|ty|tysm|ta|cheers|much\s+appreciated)\b",
     "bye": r"\b(?:bye|goodbye|good\s+bye|see\s+(?:you|ya|u)|cya|that'?s\s+(?:all|everything|it)|nothing\s+else|"
@@ -256,11 +261,14 @@ _FLAGS: dict[str, str] = {
     "earliest": r"\b(?:earliest(?!" + I_CAN_DO_IS + r")|soonest|"
     r"quickest|pronto|quickly|(?:as\s+)?(?:soon|early|quick(?:ly)?|fast)\s+as\s+(?:possible|poss|(?:you|u|they|someone|anyone|a\s+doctor)\s+can)|asap|"
     r"how\s+(?:soon|quick(?:ly)?|fast)\s+(?:can|could|would|will)\b|how\s+soon|sooner\s+(?:the\s+better|rather\s+than\s+later|is\s+better)|"
+    r"how\s+early" + SEEN_EARLY + "|"
     # "urgent-ish", "fairly urgently", but never "not urgent", "nothing urgent", "non-urgent"
     r"(?<!not\s)(?<!nothing\s)(?<!non-)(?<!non\s)(?<!isn't\s)urgent(?:ly|-?ish)?|"
     r"(?:first|next)\s+(?:available|avail|free|open|openings?|slots?|spots?|gaps?|"
     # "first thing you have", "the next one you've got", "first appointment going"
-    r"(?:thing|one|appointment|appt|slot|opening|spot)\s+" + OFFERED + r"))\b",
+    r"(?:thing|one|appointment|appt|slot|opening|spot)\s+" + OFFERED + r"|"
+    # "what's the first day i could come in"
+    r"(?:possible\s+)?(?:day|date)\s+(?:(?:i|we|he|she|they)\s+(?:can|could)\b|" + OFFERED + r")))\b",
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
     r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?|"
     # a wish with no day ("whenever works", "some time soon", "at some point"): asked which day
