@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from agent.offline.nlu import Utterance
+from agent.offline.nlu import SEEN_EARLY, Utterance
 from tools.clinic_info import NAME
 
 CLINIC = NAME  # the tool's name, as the policy and the model call it
@@ -28,7 +28,8 @@ _TOPICS = re.compile(
     r"how\s+(?:do|can)\s+i\s+get\s+there|subway|bus(?:es)?|train|wheel\s?chair|accessib\w*|elevator|lift|"
     r"ramp|service\s+(?:dog|animal)s?|insur\w*|aetna|cigna|humana|medicare|medicaid|blue\s*cross|"
     r"united\s*health\w*|in[-\s]network|copay\w*|co-pay\w*|hsa|credit\s+cards?|pay(?:ment)?\s+(?:options|methods)|"
-    r"how\s+much|cost|price|how\s+early|arriv(?:e|al)\s+(?:early|before|ahead)|what\s+(?:should|do)\s+i\s+bring|bring\s+(?:with|to|anything)|"
+    r"how\s+much|cost|price|how\s+early(?!" + SEEN_EARLY + r")|arriv(?:e|al)\s+(?:early|before|ahead)|"
+    r"what\s+(?:should|do)\s+i\s+bring|bring\s+(?:with|to|anything)|"
     r"fast(?:ing)?\s+before|(?:need|have)\s+to\s+fast|prepar\w*|policy|policies|late\s+fee|no[-\s]show|"
     r"(?:cancel\w*|late)\s+fee|fee\s+(?:if|for)|opening\s+hours|(?:your|the|clinic)\s+hours|"
     r"(?:what\s+time|when)\s+do\s+(?:you|u)\s+(?:open|close|shut)|close\s+for\s+lunch|(?:your|the\s+clinic'?s?)\s+lunch\s+(?:break|hour)|"
@@ -52,6 +53,8 @@ _VISIT_WANTED = re.compile(
     r"\b(?:book\w*|appointments?\s+(?:on|for|at)|slots?|availability|free\s+times?|come\s+in|"
     r"(?:need|want|like|get|have)\s+(?:a|an|to\s+(?:book|see|come|get|make))\b|"
     r"(?:can|could|may)\s+(?:i|we)\s+(?:come|get|see|have|do|book|make)|"
+    # "might there be something on Thursday the 14th?", beside "since the holidays" said as context
+    r"\b(?:any|some)thing\s+(?:free\s+|available\s+|left\s+)?(?:on|for)\b|"
     # a second choice of day: "are you open christmas eve? if not then the 23rd" wants a visit
     r"\bif\s+not\b|\botherwise\b|\bfailing\s+that\b|"
     # a pick beside the question: "is the copay still $20? 2pm would be good"

@@ -99,11 +99,13 @@ _DEADLINE = re.compile(r"\b(?:by|before|until|till|til|due)\s+(?:the\s+)?(?:end\
 # "two weeks from tomorrow", "3 days after Friday", and the British "a week on Tuesday" / "a fortnight Thursday"
 _ANCHORED_OFFSET = re.compile(rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:(?:from|after|on)\s+)?$|\ba\s+(fortnight)\s+from\s+$")
 _DAY_AFTER = re.compile(r"(?<!any\s)\b(?:the\s+)?day\s+(after|before)\s+$")  # not "any day after the 20th"
-# a refused day: "not (on) Monday", "can't do Monday", "can't make it on Monday"; "except" / "but" /
-# "other than" refuse weekdays and dates, never "today"/"tomorrow" ("but tomorrow would be better")
+# a refused day: "not (on) Monday", "can't do Monday", "can't make it on Monday", "unable to do
+# Monday", "can't manage Monday"; "except" / "but" / "other than" refuse weekdays and dates, never "today"/"tomorrow"
+# ("but tomorrow would be better")
 # ("if not" offers a second choice: "christmas eve? if not the 23rd")
 _REFUSE = (
-    r"\b(?:(?<!if\s)not|never|(?:can'?t|cannot|can\s+not)\s+(?:do|make(?:\s+it)?))\s+(?:on\s+)?(?:this\s+|the\s+)?$"
+    r"\b(?:(?<!if\s)not|never|(?:can'?t|cannot|can\s+not|unable\s+to)\s+(?:do|make(?:\s+it)?|manage))"
+    r"\s+(?:on\s+)?(?:this\s+|the\s+)?$"
 )
 _EXCEPT = r"\b(?:except(?:\s+for)?|but|other\s+than|apart\s+from|(?:but|and|just)\s+no)\s+(?:on\s+)?(?:the\s+)?$"
 _NEGATION = re.compile(rf"{_REFUSE}|{_EXCEPT}")
@@ -186,6 +188,7 @@ class DayMatch:
     spans: tuple[tuple[int, int], ...] = ()
     past_spans: tuple[tuple[int, int], ...] = ()  # the days named that are before today ("my checkup on Nov 20")
     refused: tuple[int, ...] = ()  # weekdays refused with no week named ("not monday or tuesday")
+    week_part: int | None = None  # "later in the week" with no week named: its weekday (0 = Monday)
 
 
 @dataclass(frozen=True)
@@ -484,14 +487,18 @@ class _Finder:
         for m in _WEEK_PART.finditer(t):
             part = (m["part"] or m["adj"] or m["mid"] or "").partition(" ")[0]
             nxt = bool(m["next"] or m["next2"])
+            # "next week, ideally towards the end of the week": "the week" may be a week named
+            # apart, which then makes the part's weekday its own (_in_named_week)
+            weekday = _WEEK_PART_DAYS.get(part, 0) if part and m["the"] else None
             if part == "later" and not nxt:
-                self.add(m, today + timedelta(days=1), "week_part")  # "later this week": from tomorrow
+                # "later this week": from tomorrow
+                self.add(m, today + timedelta(days=1), "week_part", weekday=weekday)
                 continue
             day = self.monday + timedelta(days=(7 if nxt else 0) + _WEEK_PART_DAYS.get(part, 0))
             if not nxt and day < today:
                 day = max(day + timedelta(days=7), today) if part else today  # gone this week: next week's
             name = m[0] if not m["part"] or m[0].startswith("the") else f"the {m[0]}"
-            self.add(m, day, "week_part", week=not part, name=name if part else None)
+            self.add(m, day, "week_part", week=not part, name=name if part else None, weekday=weekday)
         for m in _finditer(r"\bthis\s+time\s+next\s+week\b", t):
             self.add(m, today + timedelta(days=7), "offset")
         for m in _PART_ALONE.finditer(t):
@@ -777,7 +784,9 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
             if not (_FREE_ON.search(before) or _BEST_AFTER.match(text, m.end)):
                 continue  # "I work Mondays" names no day ("Wednesdays suit me best" does)
             m = replace(m, kind="weekday_bare")  # "I'm only free on tuesdays and thursdays": a Tuesday
-        context = _DEADLINE.search(before) is not None or (m.kind not in ("relative",) and in_past(text, m.start))
+        context = _DEADLINE.search(before) is not None or (
+            m.kind not in ("relative",) and (in_past(text, m.start) or _said_of_plans(text, m, out))
+        )
         if negated and not (prev and prev.negated):
             listing = _EXCEPT_RE.search(before) is not None
         out.append(m if (negated, context) == (m.negated, m.context) else replace(m, negated=negated, context=context))
@@ -797,6 +806,28 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
         else:
             chain = False
     return out
+
+
+# a clause about someone's plans: "my son gets back on the 27th", "we fly out on thursday", "the
+# kids go back to school on the 4th"
+_PLANS_SUBJECT = re.compile(
+    r"\s*(?:my|our|his|her|their|we|they|he|she|the\s+(?:kids|children|twins|family|school|nursery|office|baby))\b"
+)
+# ... never one saying when the visit would suit ("my wife is free thursday", "our son prefers friday")
+_SUITS = re.compile(
+    r"\b(?:free|off|ok|okay|fine|good|better|best|works|suits?|prefer\w*|ideal|instead|actually|rather)\b"
+)
+
+
+def _said_of_plans(text: str, m: _Mention, earlier: list[_Mention]) -> bool:
+    """A day in a clause about someone's plans, after a day asked for, is context: "can i come on
+    the 28th? my son gets back from uni on the 27th" asks for the 28th."""
+    if not any(not e.negated and not e.context for e in earlier):
+        return False
+    start, end = _clause_span(text, m.start)
+    if not _PLANS_SUBJECT.match(text, start, m.start):
+        return False
+    return _ASKING.search(text, start, end) is None and _SUITS.search(text, start, end) is None
 
 
 def _listable(m: _Mention) -> bool:
@@ -912,7 +943,7 @@ def _in_named_week(text: str, mentions: list[_Mention], today: date) -> list[_Me
     out: list[_Mention] = []
     used: set[int] = set()
     for m in mentions:
-        bare = m.kind == "weekday_bare" or (m.kind == "weekday_this" and text.startswith("on", m.start))
+        bare = m.kind in ("weekday_bare", "week_part") or (m.kind == "weekday_this" and text.startswith("on", m.start))
         if m.weekday is None or not bare or m.negated or m.context:
             out.append(m)
             continue
@@ -931,7 +962,7 @@ def _in_named_week(text: str, mentions: list[_Mention], today: date) -> list[_Me
 _WEEK_PART = re.compile(
     r"\b(?P<mid>mid)-?week\b(?:\s+(?P<next2>next)\s+week\b)?"
     r"|\b(?:(?:the\s+)?(?P<part>beginning|start|end|middle|back\s+end)\s+of|(?P<adj>early|mid|late|later))"
-    r"(?:\s+on)?(?:\s+in)?[\s-]*(?:the\s+|this\s+|(?P<next>next)\s+)?week(?!end)\b(?!\s+after)"
+    r"(?:\s+on)?(?:\s+in)?[\s-]*(?:(?P<the>the)\s+|this\s+|(?P<next>next)\s+)?week(?!end)\b(?!\s+after)"
     r"|\bthis\s+week(?!end)\b(?!'?s\b)"
 )
 # a part said apart from its week: "next week sometime, towards the end", "the week after next, near
@@ -1000,6 +1031,7 @@ def find_day(text: str, today: date) -> DayMatch | None:
         return None
     spans = tuple((m.start, m.end) for m in mentions)
     past_spans = tuple((m.start, m.end) for m in mentions if m.day < today)
+    week_named = any(m.week or m.kind == "weekend" for m in mentions)
     mentions = _in_named_week(text, _away_ranges(text, mentions), today)
     if (week := _excluding_weekdays(mentions, today)) is not None:
         soonest = tuple(sorted(_refused_weekdays(mentions))) if week.kind == "soonest" else ()
@@ -1023,7 +1055,9 @@ def find_day(text: str, today: date) -> DayMatch | None:
             chosen = earlier  # "free monday to wednesday": from the first
     # "any weekday morning next week works, but Monday is best": the day said to be best
     chosen = next((m for m in wanted if _BEST_AFTER.match(text, m.end)), chosen)
-    return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans, past_spans)
+    # "ideally later in the week" with no week named: a week looked at before may own it (state.py)
+    part = chosen.weekday if chosen.kind == "week_part" and not week_named else None
+    return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans, past_spans, week_part=part)
 
 
 def _within_weeks(wanted: list[_Mention]) -> list[_Mention]:

@@ -165,12 +165,13 @@ def _abbreviation(word: str, before: str, after: str) -> str:
     if expanded is None:
         return word
     if word in _AMBIGUOUS:
-        # "sat", "sun", "wed", "mon" are weekdays before a part of day, a date or punctuation, or
-        # after "on/next/this/by/for"; "dr"/"doc" always mean the doctor.
+        # "sat", "sun", "wed", "mon" are weekdays before a part of day, a date, punctuation or
+        # another weekday ("mon tues or weds"), or after "on/next/this/by/for"; "dr"/"doc" always
+        # mean the doctor.
         if word in ("dr", "doc", "apt"):
             return expanded
         near_time = re.match(
-            r"\s*(?:[,.!?;/]|$|morning|afternoon|evening|the\b|\d|at\s+\d|@|for\s+(?:a|an|the|my|his|her)\b|[a-z]{3,9}\s+\d|(?:or|and|&|-|to)\s*(?:mon|tue|wed|thu|fri|sat|sun))",
+            r"\s*(?:[,.!?;/]|$|morning|afternoon|evening|the\b|\d|at\s+\d|@|for\s+(?:a|an|the|my|his|her)\b|[a-z]{3,9}\s+\d|(?:(?:or|and|&|-|to)\s*)?(?:mon|tue|wed|thu|fri|sat|sun))",
             after,
         )
         # ... or refused: "not mon or tues", "except wed", "anything but sat"

@@ -23,7 +23,7 @@ from agent.offline.lexicon import (
     correct,
     normalize,
 )
-from agent.offline.times import OFFERED, blank_past_parts, find_times, parse_clock
+from agent.offline.times import I_CAN_DO_IS, OFFERED, blank_past_parts, find_times, parse_clock
 from core.formats import NUMBER_WORDS, is_email
 
 _EMAIL = re.compile(r"[^\s,;:<>()\"']*@[^\s,;:<>()\"']*")
@@ -172,6 +172,11 @@ _RELATIVE_WORDS = (
     r"(?:son|daughter|wife|husband|partner|mother|mom|mum|father|dad|child|kid|boy|girl|baby|brother|sister|"
     r"grandmother|grandfather|grandma|grandpa|grandson|granddaughter|stepson|stepdaughter|friend|fianc[eé]e?)"
 )
+# "how early could i get a follow up" asks for the soonest day ("how early should I arrive" is a
+# clinic question: agent/offline/clinic.py)
+SEEN_EARLY = (
+    r"\s+(?:can|could|would|will)\s+(?:i|we|you|u|someone|they)\s+(?:get(?!\s+(?:there|here))|see|be\s+seen|fit)\b"
+)
 _FLAGS: dict[str, str] = {
     "thanks": r"\b(?:thanks|thank\s*(?:you|u)|thx|ty|tysm|ta|cheers|much\s+appreciated)\b",
     "bye": r"\b(?:bye|goodbye|good\s+bye|see\s+(?:you|ya|u)|cya|that'?s\s+(?:all|everything|it)|nothing\s+else|"
@@ -189,7 +194,9 @@ _FLAGS: dict[str, str] = {
     "cancel": r"\b(?:cancel|reschedule|postpone|rearrange)\b|\b(?:move|change|switch|push|bring|shift)\s+(?:it\b|"
     r"(?:my|the|our|this|that)\s+(?:existing\s+|booked\s+)?(?:appointment|appt|booking|visit|reservation|"
     r"follow[\s-]?up|physical|consultation|check[\s-]?up)\b|(?:my|our)\s+(?:[a-z]+\s+)?(?:slot|session)\b|"
-    r"the\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our)\b)|\b(?:i\s+have|i'?ve(?:\s+got)?|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b"
+    r"the\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our)\b)|"
+    # "I have an appointment on ...", never the request "could I have an appointment on ..."
+    r"\b(?:(?<!can\s)(?<!could\s)(?<!may\s)(?<!might\s)i\s+have|i'?ve(?:\s+got)?|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b"
     # a question about a booking already made
     r"|\b(?:the|that)\s+" + _BOOKED + r"\s+for\s+(?:my|our|his|her)\s+[a-z]+\s+(?:go(?:ne)?|went)\s+through\b"
     # "booked a physical for wed, what time was it again?", "booked for christmas eve, is it still on?"
@@ -258,14 +265,17 @@ _FLAGS: dict[str, str] = {
     "for_other": r"\b(?:my|his|her|our|their)\s+" + _RELATIVE_WORDS + r"\b",
     "retry": r"\b(?:try\s+again|retry|again\s+please|one\s+more\s+time|try\s+it\s+again)\b",
     # not "the earliest I can do is 3" (a bound: agent/offline/times.py)
-    "earliest": r"\b(?:earliest(?!\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\b)|soonest|"
+    "earliest": r"\b(?:earliest(?!" + I_CAN_DO_IS + r")|soonest|"
     r"quickest|pronto|quickly|(?:as\s+)?(?:soon|early|quick(?:ly)?|fast)\s+as\s+(?:possible|poss|(?:you|u|they|someone|anyone|a\s+doctor)\s+can)|asap|"
     r"how\s+(?:soon|quick(?:ly)?|fast)\s+(?:can|could|would|will)\b|how\s+soon|sooner\s+(?:the\s+better|rather\s+than\s+later|is\s+better)|"
+    r"how\s+early" + SEEN_EARLY + "|"
     # "urgent-ish", "fairly urgently", but never "not urgent", "nothing urgent", "non-urgent"
     r"(?<!not\s)(?<!nothing\s)(?<!non-)(?<!non\s)(?<!isn't\s)urgent(?:ly|-?ish)?|"
     r"(?:first|next)\s+(?:available|avail|free|open|openings?|slots?|spots?|gaps?|"
     # "first thing you have", "the next one you've got", "first appointment going"
-    r"(?:thing|one|appointment|appt|slot|opening|spot)\s+" + OFFERED + r"))\b",
+    r"(?:thing|one|appointment|appt|slot|opening|spot)\s+" + OFFERED + r"|"
+    # "what's the first day i could come in"
+    r"(?:possible\s+)?(?:day|date)\s+(?:(?:i|we|he|she|they)\s+(?:can|could)\b|" + OFFERED + r")))\b",
     "wants_booking": r"\b(?:book|booking|schedule|appointment|availability|available|free|openings?|open|slots?|"
     r"come\s+in|anything|times|what\s+time|when\s+can|reserve|make\s+an?|"
     # a wish with no day ("whenever works", "some time soon", "at some point"): asked which day
@@ -389,6 +399,7 @@ class Utterance(PatientDetails):
     past_day: date | None = None
     day_note: str | None = None
     refused_days: tuple[int, ...] = ()  # "not monday or tuesday" with no week: the day is the soonest other one
+    week_part: int | None = None  # "later in the week" with no week: its weekday, in a week looked at before
     window: str | None = None
     any_time: bool = False
     times: tuple[str, ...] = ()
@@ -731,7 +742,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         if found.day < today:
             u.past_day = found.day
         else:
-            u.day, u.day_note, u.refused_days = found.day, found.note, found.refused
+            u.day, u.day_note, u.refused_days, u.week_part = found.day, found.note, found.refused, found.week_part
         for span in found.spans:
             rest = _cut(rest, span)
     rest = _find_type(u, rest, found.past_spans if found else (), norm)

@@ -367,8 +367,8 @@ def _prefix(state: State, turn: PatientTurn, say: Replies) -> str:
         parts.append("Hello!")
     if u.medical:
         parts.append(say.medical_note().strip())
-    if u.day_note and u.day:
-        parts.append(u.day_note)
+    if u.day_note and u.day and (u.week_part is None or u.day == state.day):
+        parts.append(u.day_note)  # (not of a part of the week moved into the week looked at)
     return " ".join(parts) + (" " if parts else "")
 
 

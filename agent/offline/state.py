@@ -338,8 +338,12 @@ def names_booking(booking: dict[str, Any], u: Utterance) -> bool:
 
 
 def _outside_refused(state: State, u: Utterance) -> date | None:
-    """The day asked for. "not monday or tuesday (though)" with no week named refines the week
-    being looked at ("next week" said before: its Wednesday), not the days from today."""
+    """The day asked for. "not monday or tuesday (though)" and "ideally later in the week" with no
+    week named refine the week being looked at ("next week" said before: its Wednesday, its
+    Thursday), not the days from today."""
+    if u.week_part is not None and u.day and state.day:
+        day = state.day + timedelta(days=u.week_part - state.day.weekday())
+        return day if day >= state.today else u.day
     if not (u.refused_days and u.day and state.day):
         return u.day
     monday = max(state.day - timedelta(days=state.day.weekday()), state.today)

@@ -445,10 +445,13 @@ _OR_GAP_BEFORE = _OR_GAP + "$"
 OFFERED = r"(?:(?:you|u|ya)(?:'?ve)?\s+(?:have|got|can)|going|available|free|open)"
 _NOT_OFFERED = r"(?!\s+" + OFFERED + r"\b)"
 _ONWARDS = rf"\b(?:at\s+)?{_APPROX}(?P<b>{_BOUND})\s*(?:onwards?|on\s+wards?|and\s+(?:after|later|up))\b"
-_EARLIEST_I_CAN = (
-    r"\b(?P<w>earliest|latest)\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\s+(?:do|make(?:\s+it)?|"
-    rf"come(?:\s+in)?|get\s+(?:there|in|here))\s+(?:is|would\s+be|'?d\s+be)\s+{_APPROX}(?P<b>{_BOUND})(?!\w)"
+# "the earliest I can do is 3": what follows "earliest" when it bounds the day (never "whats the
+# earliest i can get a follow up", which asks for the soonest day: agent/offline/nlu.py)
+I_CAN_DO_IS = (
+    r"\s+(?:time\s+)?(?:i|we|he|she|they)\s+(?:can|could)\s+(?:do|make(?:\s+it)?|"
+    r"come(?:\s+in)?|get\s+(?:there|in|here))\s+(?:is|would\s+be|'?d\s+be)\b"
 )
+_EARLIEST_I_CAN = rf"\b(?P<w>earliest|latest){I_CAN_DO_IS}\s+{_APPROX}(?P<b>{_BOUND})(?!\w)"
 _LOOSE_BOUND_HINT = re.compile(r"onward|on\s+wards|and\s+(?:after|later|up)|earliest|latest")
 _SO = r"\b(?:so|therefore|hence|which\s+means|meaning)\b"
 _PARTS_RE = re.compile(rf"\b(?P<p>{_PART[1:-1]})\b")
@@ -538,17 +541,22 @@ _AT_CLOCK = re.compile(rf"(?:(?:\b(?:at|around|about)\s+|@\s*)(?:{_CLOCK}|{_BARE
 
 
 # A part of the day said of something that already happened: "yesterday morning", "I missed my
-# follow-up this morning", "saw the doctor this afternoon", "the nurse rang me this afternoon".
-# The verb must be a past one in the same clause, with no request or question between it and the
-# part ("I was wondering if you had anything this afternoon" is a request).
+# follow-up this morning", "saw the doctor this afternoon", "the nurse rang me this afternoon",
+# "twisted my ankle this morning", "came out in a rash at lunch". The verb must be a past one in
+# the same clause, with no request or question between it and the part ("I was wondering if you
+# had anything this afternoon" is a request; "anything left this morning?" asks what remains).
 _PAST_PART = re.compile(
     r"\b(?:yesterday|last)\s+(?P<a>mornings?|afternoon|evening|night)\b"
-    r"|(?<!you\s)\b(?:missed|saw|had|went|came|was|were|rang|called|phoned|texted|got|did|told|took|gave|left|met|spoke|"
-    r"attended|visited|finished)\b(?!\s+(?:wondering|hoping|thinking|looking|going|planning|trying|asking)\b)"
+    r"|(?<!you\s)\b(?:missed|saw|had|went|came|was|were|rang|called|phoned|texted|got|did|told|took|gave|"
+    r"(?<!any\s)(?<!thing\s)(?<!ones\s)(?<!slots\s)(?<!spots\s)(?<!times\s)(?<!spaces\s)(?<!openings\s)"
+    r"(?<!appointments\s)(?<!appts\s)left|met|spoke|"
+    r"attended|visited|finished|woke|fell|felt|slipped|tripped|twisted|sprained|hurt|injured|banged|bumped|"
+    r"burnt|burned|broke|noticed|started|began|vomited|threw)\b"
+    r"(?!\s+(?:wondering|hoping|thinking|looking|going|planning|trying|asking)\b)"
     r"(?:(?!\b(?:can|could|would|will|need|want|like|book|free|available|prefer|any|anything|if|whether|is|are|"
-    r"so|but)\b)[^.,;!?\n]){0,40}?\b(?P<b>this\s+(?:morning|afternoon|evening))\b"
+    r"so|but)\b)[^.,;!?\n]){0,40}?\b(?P<b>this\s+(?:morning|afternoon|evening)|(?:at|this)\s+lunch(?:time)?)\b"
 )
-_PAST_PART_HINT = re.compile(r"yesterday|(?:last|this)\s+(?:morning|afternoon|evening|night)")
+_PAST_PART_HINT = re.compile(r"yesterday|(?:last|this)\s+(?:morning|afternoon|evening|night)|(?:at|this)\s+lunch")
 
 
 def blank_past_parts(text: str) -> str:
