@@ -47,7 +47,8 @@ _PAST = re.compile(
     r"\bsurvivor\b|\bdischarged\b|\brecover\w* from\b|\bin the past\b|\bwell controlled\b|\bprevious\b|"
     r"\bafter (?:my|his|her|their|an?) (?:\w+ ){0,2}?(?:heart attack|stroke|seizure|overdose)|"
     r"\bwhen (?:he|she|i|they|we) (?:was|were) (?:a |little|young|small)|\bwas in (?:hospital|a&e|the er)\b|"
-    r"\bat (?:the )?age (?:of )?\w+\b|\baged \w+\b|\bturned out\b|\ball clear\b|\bcame back (?:fine|normal|clear)"
+    r"\bhad\b[^.!?,;]{0,40}\blast (?:week|night|weekend)\b|\bsaid it was\b|\bat (?:the )?age (?:of )?\w+\b|"
+    r"\baged \w+\b|\bturned out\b|\ball clear\b|\bcame back (?:fine|normal|clear)"
 )
 _NOW = re.compile(
     r"\b(?<!well )(?<!fine )(?<!great )(?<!better )(?<!ok )(?<!okay )(?<!good )(?<!stable )"  # "doing well now" is past
@@ -59,8 +60,18 @@ _FIGURE = re.compile(
     r"\b(?:lol|lmao|rofl|haha\w*|hehe\w*|jk|kidding)\b|\b(?:giv\w*|gave|given) (?:me|him|her|us|them) an?\b|"
     r"\b(?:will|would|'ll|gonna|going to) have an? (?:heart attack|stroke|fit)\b(?= (?:if|when)\b)|"
     r"\b(?:nearly|almost) had an? (?:heart attack|stroke|fit)\b|"
-    r"\b(?:total|complete|real|massive|serious) overdose of\b"
+    r"\b(?:total|complete|real|massive|serious) overdose of\b|"
+    r"\bseizing (?:the|this|an?) (?:chance|moment|opportunity|day)\b|"
+    r"\b(?:total|complete|absolute|such a|bit of a) car crash\b"
 )
+# A condition named as a topic of admin or teaching, not as something happening ("the suicide
+# prevention group", "my seizure medication", "a first aid course, cpr and choking"): a one-word
+# match ("seizure", "suicid...") followed by such a noun, or a clause about a course.
+_TOPIC_AFTER = re.compile(
+    r"\w* (?:\w+ )?(?:prevention|training|course|courses|awareness|service|services|group|team|medication|meds|"
+    r"medicine|tablets|prescription|action plan|plan|risk|hazards?|talk|leaflet|letter|research|charity)\b"
+)
+_TOPIC_CLAUSE = re.compile(r"\b(?:first aid|cpr|course|workshop|awareness)\b")
 _SPELLINGS = {"hart": "heart", "atack": "attack", "attak": "attack", "brethe": "breathe", "breth": "breath"}
 # Words the patterns rely on, so a typo ("chset", "strugling") is read as the word meant; a word
 # of the English dictionary is never changed ("checking" stays checking, not choking).
@@ -156,6 +167,8 @@ def _not_current(text: str, start: int, end: int) -> bool:
     before = _CLAUSE.split(text[:start])[-1]
     after = _CLAUSE.split(text[end:])[0]
     clause = before + text[start:end] + after
+    if (" " not in text[start:end] and _TOPIC_AFTER.match(text, end)) or _TOPIC_CLAUSE.search(clause):
+        return True
     return bool(_FIGURE.search(clause) or (_PAST.search(clause) and not _NOW.search(clause)))
 
 
@@ -169,7 +182,7 @@ _TEMPERATURE = re.compile(
 )
 _FEVER = re.compile(r"\b(?:temp\w*|fever\w*|thermometer|burning up|hot)\b")
 _SUGAR = re.compile(
-    r"\b(?:sugar|glucose|bgl?|bm)s?(?: levels?| reading)?(?: is| was| of| at| reads| reading| =|:)?"
+    r"\b(?:sugar|glucose|bgl?|bm|meter)s?(?: levels?| reading)?(?: is| was| of| at| reads| reading| =|:)?"
     r"(?: only| just| down to| up to| about| around)? (\d+(?:\.\d+)?)"
     r"(?!\s*(?:am|pm|nd|st|rd|th|weeks?|days?|hours?|hrs?|mins?|minutes?|times?|years?|:|/|\.\d))\s*(mmol|mg)?"
 )
