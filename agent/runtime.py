@@ -29,7 +29,7 @@ from agent.history import SessionHistory
 from agent.limits import ModelBudgetMiddleware
 from agent.models import ModelChoice, make_model
 from agent.models.stub import StubExhausted, StubScript
-from agent.safety import detect
+from agent.red_flags import detect
 from agent.sessions import UNKNOWN, Busy, IdSpace, SessionTable
 from agent.sessions_db import SessionsDb, sessions_url
 from agent.stream import remember_patient_args, run_graph

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from agent.safety import load_red_flags
+from agent.red_flags import load_red_flags
 from core.appointment_types import APPOINTMENT_TYPES, type_label
 from core.formats import TimeFormat, clock_label, day_label
 

@@ -14,7 +14,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from agent.graph import build_graph
 from agent.models.stub import StubChatModel, StubScript
-from agent.safety import SAFETY_MARK, detect
+from agent.red_flags import detect
+from agent.safety import SAFETY_MARK
 from core.clock import Clock
 from tests.support.stub_turns import BOOK, CHECK, OFFER
 
@@ -124,7 +125,7 @@ def test_ordinary_booking_message_is_not_caught(message: str) -> None:
 
 
 def test_self_harm_guidance_gives_the_crisis_line() -> None:
-    from agent.safety import load_red_flags
+    from agent.red_flags import load_red_flags
 
     flags = load_red_flags()
     flag = detect("I want to kill myself")
@@ -372,6 +373,6 @@ def test_no_first_message_of_the_booking_dev_set_is_taken_for_an_emergency() -> 
 
 @pytest.mark.parametrize("word", ["checking", "overdue", "breast", "sitting", "heard"])
 def test_a_dictionary_word_is_never_corrected(word: str) -> None:
-    from agent.safety import _normalise
+    from agent.red_flags import _normalise
 
     assert _normalise(f"just {word} my appointment") == f"just {word} my appointment"

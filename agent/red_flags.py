@@ -1,0 +1,193 @@
+"""Reading a patient's message for red-flag emergencies: the patterns of data/red_flags.json, and
+what keeps a match from counting (a denial, a past event, a figure of speech, a topic of admin talk).
+
+The list is data (patterns per category, the emergency number, the crisis line); this module is
+how it is read: a forgiving spelling of the key words, the clause each match sits in, and the few
+signs that are told by a number (a young baby's fever, a blood sugar far out of range). The
+safety guard (agent/safety.py) calls `detect` on every patient message.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from core.english import english_words
+from core.settings import PROJECT_ROOT
+
+RED_FLAGS_FILE = PROJECT_ROOT / "data" / "red_flags.json"
+
+_NEGATION = re.compile(
+    r"\b(no|not|without|never|denies|deny|don't have|dont have|isn't|nothing like|free of|"
+    r"haven't|havent|hasn't|hasnt|have not|has not|hadn't|had not|isnt|wasnt|wasn't|aren't|arent|doesnt|doesn't)\b"
+)
+_GAP = r"(?:(?!(?:no|not|never|without)\b)[\w']+ ){0,5}?"  # '{gap}' in the list: a few words, none a denial
+_CLAUSE = re.compile(r"[.;!?,]|\b(but|and then|however|also)\b")
+# A symptom placed in the past ("had a stroke in 2019", "history of seizures") is no emergency, unless
+# its clause also says it is happening now; nor is a figure of speech ("gave me a heart attack lol").
+_PAST = re.compile(
+    r"\b(?:years?|yrs?|months?) (?:ago|back)\b|\blast (?:year|month|spring|summer|autumn|fall|winter|christmas)\b|"
+    r"\b(?:19|20)\d\d\b|\bused to\b|\bhistory of\b|\bas a (?:kid|child|baby|toddler|teen\w*)\b|\bback in\b|"
+    r"\bsurvivor\b|\bdischarged\b|\brecover\w* from\b|\bin the past\b|\bwell controlled\b|\bprevious\b|"
+    r"\bafter (?:my|his|her|their|an?) (?:\w+ ){0,2}?(?:heart attack|stroke|seizure|overdose)|"
+    r"\bwhen (?:he|she|i|they|we) (?:was|were) (?:a |little|young|small)|\bwas in (?:hospital|a&e|the er)\b|"
+    r"\bhad\b[^.!?,;]{0,40}\blast (?:week|night|weekend)\b|\bsaid it was\b|\bat (?:the )?age (?:of )?\w+\b|"
+    r"\baged \w+\b|\bturned out\b|\ball clear\b|\bcame back (?:fine|normal|clear)"
+)
+_NOW = re.compile(
+    r"\b(?<!well )(?<!fine )(?<!great )(?<!better )(?<!ok )(?<!okay )(?<!good )(?<!stable )"  # "doing well now" is past
+    r"(?:now|today|tonight|right now|this (?:morning|afternoon|evening)|again|still|currently|just|"
+    r"minutes? ago|an? hour ago|hours? ago|keeps? (?:on )?(?:happening|having|getting)|happening|"
+    r"(?:is|are|has come|came|coming) back|worse)\b"
+)
+_FIGURE = re.compile(
+    r"\b(?:lol|lmao|rofl|haha\w*|hehe\w*|jk|kidding)\b|\b(?:giv\w*|gave|given) (?:me|him|her|us|them) an?\b|"
+    r"\b(?:will|would|'ll|gonna|going to) have an? (?:heart attack|stroke|fit)\b(?= (?:if|when)\b)|"
+    r"\b(?:nearly|almost) had an? (?:heart attack|stroke|fit)\b|"
+    r"\b(?:total|complete|real|massive|serious) overdose of\b|"
+    r"\bseizing (?:the|this|an?) (?:chance|moment|opportunity|day)\b|"
+    r"\b(?:total|complete|absolute|such a|bit of a) car crash\b"
+)
+# A condition named as a topic of admin or teaching, not as something happening ("the suicide
+# prevention group", "my seizure medication", "a first aid course, cpr and choking"): a one-word
+# match ("seizure", "suicid...") followed by such a noun, or a clause about a course.
+_TOPIC_AFTER = re.compile(
+    r"\w* (?:\w+ )?(?:prevention|training|course|courses|awareness|service|services|group|team|medication|meds|"
+    r"medicine|tablets|prescription|action plan|plan|risk|hazards?|talk|leaflet|letter|research|charity)\b"
+)
+_TOPIC_CLAUSE = re.compile(r"\b(?:first aid|cpr|course|workshop|awareness)\b")
+_SPELLINGS = {"hart": "heart", "atack": "attack", "attak": "attack", "brethe": "breathe", "breth": "breath"}
+# Words the patterns rely on, so a typo ("chset", "strugling") is read as the word meant; a word
+# of the English dictionary is never changed ("checking" stays checking, not choking).
+_KEYWORDS = (
+    "chest pain breath breathe breathing bleeding blood suicide suicidal myself overdose overdosed "
+    "stroke drooping slurred numbness unconscious seizure choking swelling poisoned pains struggling "
+    "collapsed fainted headache attack seizures convulsing swallowed suffocating wheezing drooping"
+).split()
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    category: str
+    phrase: str
+
+
+@dataclass(frozen=True)
+class RedFlagList:
+    emergency_number: str
+    crisis_line: str
+    patterns: tuple[tuple[str, re.Pattern[str]], ...]
+
+    def guidance(self, flag: RedFlag) -> str:
+        text = (
+            "This sounds like it may be an emergency. I can't help with this by booking an appointment. "
+            f"Please call {self.emergency_number} now or go to the nearest emergency room."
+        )
+        if flag.category in {"self_harm", "overdose"}:
+            text += f" You can also reach the crisis line at {self.crisis_line}, any time."
+        return text
+
+
+@lru_cache(maxsize=4)
+def load_red_flags(path: Path = RED_FLAGS_FILE) -> RedFlagList:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    patterns = tuple(
+        (category, re.compile(r"\b(?:" + pattern.replace("{gap}", _GAP) + ")", re.IGNORECASE))
+        for category, items in data["categories"].items()
+        for pattern in items
+    )
+    return RedFlagList(str(data["emergency_number"]), str(data["crisis_line"]), patterns)
+
+
+def _normalise(message: str) -> str:
+    words = re.findall(r"[\w']+|[^\w\s]", message.lower().replace("’", "'"))
+    fixed = []
+    for word in words:
+        word = _SPELLINGS.get(word, word)
+        if len(word) >= 5 and word.isalpha() and word not in _KEYWORDS and word not in english_words():
+            close = difflib.get_close_matches(word, _KEYWORDS, n=1, cutoff=0.8)
+            word = close[0] if close else word
+        fixed.append(word)
+    return " ".join(fixed)
+
+
+# "oh no", "no no no", "oh god no": alarm, not a denial
+_EXCLAMATION = re.compile(
+    r"\b(?:(?:oh|ah|uh|omg|god)\s+)+no\b|\bno(?:\s+no)+\b|^\s*no\s+(?=(?:he|she|they|my|his|her|someone|somebody)\b)"
+)
+# a new subject after the negation starts what the negation does not reach ("no idea, my son collapsed")
+_SUBJECT = re.compile(r"\b(?:he|she|they|i|we|my|his|her|our|someone|somebody|mom|dad|just|suddenly)\b")
+
+
+def _negated(text: str, start: int, matched: str = "") -> bool:
+    """A negation earlier in the same clause that reaches the symptom ("no chest pain", "not short
+    of breath", "I don't have chest pain"); never an exclamation ("oh no he just collapsed") nor a
+    negation followed by a new subject ("no no no my son isnt breathing")."""
+    clause = _EXCLAMATION.sub(" ", _CLAUSE.split(text[:start])[-1])
+    negations = list(_NEGATION.finditer(clause))
+    if not negations:
+        return False
+    between = clause[negations[-1].end() :] + " " + matched.split(" ", 1)[0]
+    return not _SUBJECT.search(between)
+
+
+def _not_current(text: str, start: int, end: int) -> bool:
+    """The clause around the match places it in the past, with nothing saying it is happening
+    now, or jokes about it."""
+    before = _CLAUSE.split(text[:start])[-1]
+    after = _CLAUSE.split(text[end:])[0]
+    clause = before + text[start:end] + after
+    if (" " not in text[start:end] and _TOPIC_AFTER.match(text, end)) or _TOPIC_CLAUSE.search(clause):
+        return True
+    return bool(_FIGURE.search(clause) or (_PAST.search(clause) and not _NOW.search(clause)))
+
+
+# Signs told by a number: a young baby's fever, a blood sugar far out of range, a meter's HI/LO.
+_YOUNG_BABY = re.compile(
+    r"\b(?:newborn|new born|(?:[1-9]|1[0-2]) ?(?:-| )?(?:weeks?|wks?)(?: -| )?old|"
+    r"(?:[1-3]|one|two|three) ?(?:-| )?months?(?: -| )?old)\b"
+)
+_TEMPERATURE = re.compile(
+    r"(?<![\d.])(3[89](?:\.\d)?|4[0-2](?:\.\d)?|10[0-6](?:\.\d)?)(?![\d.])\s*(°|degrees?|c\b|f\b)?"
+)
+_FEVER = re.compile(r"\b(?:temp\w*|fever\w*|thermometer|burning up|hot)\b")
+_SUGAR = re.compile(
+    r"\b(?:sugar|glucose|bgl?|bm|meter)s?(?: levels?| reading)?(?: is| was| of| at| reads| reading| =|:)?"
+    r"(?: only| just| down to| up to| about| around)? (\d+(?:\.\d+)?)"
+    r"(?!\s*(?:am|pm|nd|st|rd|th|weeks?|days?|hours?|hrs?|mins?|minutes?|times?|years?|:|/|\.\d))\s*(mmol|mg)?"
+)
+_METER = re.compile(
+    r"\b(?:meter|monitor|reading|glucometer|libre|dexcom)\b[^.!?]{0,20}?\b(?:says|reads|shows|showing|reading)\s+(?:just\s+)?(?:hi|lo)\b"
+)
+
+
+def _reading(message: str) -> RedFlag | None:
+    """A number that is an emergency whatever the words around it."""
+    text = message.lower()
+    if _YOUNG_BABY.search(text) and (m := _TEMPERATURE.search(text)) and (m[2] or "." in m[1] or _FEVER.search(text)):
+        value = float(m[1])
+        if value >= 100.4 or 38 <= value < 43:
+            return RedFlag("other", m[0].strip())
+    if _METER.search(text):
+        return RedFlag("other", "sugar meter HI/LO")
+    for m in _SUGAR.finditer(text):
+        value, unit = float(m[1]), m[2]
+        low, high = (54, 400) if unit == "mg" else (3.0, 25) if unit == "mmol" else (3.0, 400)
+        if value < low or value > high or (unit is None and 25 < value < 54):
+            return RedFlag("other", m[0].strip())
+    return None
+
+
+def detect(message: str, flags: RedFlagList | None = None) -> RedFlag | None:
+    """The first red flag in the message that is not negated, past or a figure of speech, or None."""
+    flags = flags or load_red_flags()
+    text = _normalise(message)
+    for category, pattern in flags.patterns:
+        for match in pattern.finditer(text):
+            if not _negated(text, match.start(), match.group(0)) and not _not_current(text, *match.span()):
+                return RedFlag(category, match.group(0))
+    return _reading(message)
