@@ -50,7 +50,8 @@ _FIGURE = re.compile(
     r"\b(?:nearly|almost) had an? (?:heart attack|stroke|fit)\b|"
     r"\b(?:total|complete|real|massive|serious) overdose of\b|"
     r"\bseizing (?:the|this|an?) (?:chance|moment|opportunity|day)\b|"
-    r"\b(?:total|complete|absolute|such a|bit of a) car crash\b"
+    r"\b(?:total|complete|absolute|such a|bit of a) car crash\b|"
+    r"\bchoking on (?:all )?(?:this|the|my|so much) (?:paperwork|work|admin|e-?mails?|forms|stress)\b"
 )
 # A condition named as a topic of admin or teaching, not as something happening ("the suicide
 # prevention group", "my seizure medication", "a first aid course, cpr and choking"): a one-word
@@ -87,7 +88,7 @@ class RedFlagList:
             "This sounds like it may be an emergency. I can't help with this by booking an appointment. "
             f"Please call {self.emergency_number} now or go to the nearest emergency room."
         )
-        if flag.category in {"self_harm", "overdose"}:
+        if flag.category in {"self_harm", "overdose", "harm_to_others"}:
             text += f" You can also reach the crisis line at {self.crisis_line}, any time."
         return text
 

@@ -376,3 +376,12 @@ def test_a_dictionary_word_is_never_corrected(word: str) -> None:
     from agent.red_flags import _normalise
 
     assert _normalise(f"just {word} my appointment") == f"just {word} my appointment"
+
+
+def test_danger_to_others_gets_the_crisis_line_too() -> None:
+    from agent.red_flags import load_red_flags
+
+    flag = detect("the voices are telling me to hurt my neighbour")
+    assert flag is not None and flag.category == "harm_to_others"
+    guidance = load_red_flags().guidance(flag)
+    assert "911" in guidance and "988" in guidance
