@@ -26,6 +26,7 @@ _NEGATION = re.compile(
     r"haven't|havent|hasn't|hasnt|have not|has not|hadn't|had not|isnt|wasnt|wasn't|aren't|arent|doesnt|doesn't)\b"
 )
 _GAP = r"(?:(?!(?:no|not|never|without)\b)[\w']+ ){0,5}?"  # '{gap}' in the list: a few words, none a denial
+_SPAN = r"(?:(?!\b(?:no|not|never|without)\b)[^.!?]){0,60}?"  # '{span}': the rest of the sentence, no denial
 _CLAUSE = re.compile(r"[.;!?,]|\b(but|and then|however|also)\b")
 # A symptom placed in the past ("had a stroke in 2019", "history of seizures") is no emergency, unless
 # its clause also says it is happening now; nor is a figure of speech ("gave me a heart attack lol").
@@ -34,7 +35,8 @@ _PAST = re.compile(
     r"\b(?:19|20)\d\d\b|\bused to\b|\bhistory of\b|\bas a (?:kid|child|baby|toddler|teen\w*)\b|\bback in\b|"
     r"\bsurvivor\b|\bdischarged\b|\brecover\w* from\b|\bin the past\b|\bwell controlled\b|\bprevious\b|"
     r"\bafter (?:my|his|her|their|an?) (?:\w+ ){0,2}?(?:heart attack|stroke|seizure|overdose)|"
-    r"\bwhen (?:he|she|i|they|we) (?:was|were) (?:a |little|young|small)|\bwas in (?:hospital|a&e|the er)\b|"
+    r"\bwhen (?:he|she|i|they|we) (?:was|were) (?:a |little|young|small|\d+|in)|\b\d+ years (?:clean|sober)\b|"
+    r"\bwas in (?:hospital|a&e|the er)\b|"
     r"\bhad\b[^.!?,;]{0,40}\blast (?:week|night|weekend)\b|\bsaid it was\b|\bat (?:the )?age (?:of )?\w+\b|"
     r"\baged \w+\b|\bturned out\b|\ball clear\b|\bcame back (?:fine|normal|clear)"
 )
@@ -51,13 +53,13 @@ _FIGURE = re.compile(
     r"\b(?:total|complete|real|massive|serious) overdose of\b|"
     r"\bseizing (?:the|this|an?) (?:chance|moment|opportunity|day)\b|"
     r"\b(?:total|complete|absolute|such a|bit of a) car crash\b|"
-    r"\bchoking on (?:all )?(?:this|the|my|so much) (?:paperwork|work|admin|e-?mails?|forms|stress)\b"
+    r"\bchoking on (?:all )?(?:this|these|the|my|so much|so many) (?:paperwork|work|admin|e-?mails?|forms|stress)\b"
 )
 # A condition named as a topic of admin or teaching, not as something happening ("the suicide
 # prevention group", "my seizure medication", "a first aid course, cpr and choking"): a one-word
 # match ("seizure", "suicid...") followed by such a noun, or a clause about a course.
 _TOPIC_AFTER = re.compile(
-    r"\w* (?:\w+ )?(?:prevention|training|course|courses|awareness|service|services|group|team|medication|meds|"
+    r"\w*(?: -)? (?:\w+ )?(?:prevention|training|course|courses|awareness|service|services|group|team|medication|meds|"
     r"medicine|tablets|prescription|action plan|plan|risk|hazards?|talk|leaflet|letter|research|charity)\b"
 )
 _TOPIC_CLAUSE = re.compile(r"\b(?:first aid|cpr|course|workshop|awareness)\b")
@@ -97,7 +99,7 @@ class RedFlagList:
 def load_red_flags(path: Path = RED_FLAGS_FILE) -> RedFlagList:
     data = json.loads(path.read_text(encoding="utf-8"))
     patterns = tuple(
-        (category, re.compile(r"\b(?:" + pattern.replace("{gap}", _GAP) + ")", re.IGNORECASE))
+        (category, re.compile(r"\b(?:" + pattern.replace("{gap}", _GAP).replace("{span}", _SPAN) + ")", re.IGNORECASE))
         for category, items in data["categories"].items()
         for pattern in items
     )
@@ -147,7 +149,8 @@ def _not_current(text: str, start: int, end: int) -> bool:
     return bool(_FIGURE.search(clause) or (_PAST.search(clause) and not _NOW.search(clause)))
 
 
-# Signs told by a number: a young baby's fever, a blood sugar far out of range, a meter's HI/LO.
+# Signs told by a number: a young baby's fever, a blood sugar far out of range, a meter's HI/LO,
+# a heart rate above 150 or below 40.
 _YOUNG_BABY = re.compile(
     r"\b(?:newborn|new born|(?:[1-9]|1[0-2]) ?(?:-| )?(?:weeks?|wks?)(?: -| )?old|"
     r"(?:[1-3]|one|two|three) ?(?:-| )?months?(?: -| )?old)\b"
@@ -166,12 +169,22 @@ _METER = re.compile(
 )
 
 
+_HEART_RATE = re.compile(
+    r"\b(?:heart ?rate|pulse|hr)\b(?: (?:is|was|of|at|reading|reads|says|shows|on|my|his|her|watch|monitor|"
+    r"going|gone|up|to|over|around|about|nearly|almost))*:? (\d{2,3})(?![\d:/]| ?(?:st|nd|rd|th|am|pm)\b)|"
+    r"\b(\d{2,3}) ?bpm\b"
+)
+
+
 def _reading(message: str) -> RedFlag | None:
     """A number that is an emergency whatever the words around it."""
     text = message.lower()
     if _YOUNG_BABY.search(text) and (m := _TEMPERATURE.search(text)) and (m[2] or "." in m[1] or _FEVER.search(text)):
         value = float(m[1])
         if value >= 100.4 or 38 <= value < 43:
+            return RedFlag("other", m[0].strip())
+    for m in _HEART_RATE.finditer(text):
+        if not 40 <= int(m[1] or m[2]) <= 150:
             return RedFlag("other", m[0].strip())
     if _METER.search(text):
         return RedFlag("other", "sugar meter HI/LO")
