@@ -481,7 +481,7 @@ class _Finder:
                 day = _day_of_month(int(m[2]), today, backwards)
                 if day is not None:
                     self.found.append(_Mention(day, m.start(2), m.end(), "dom", explicit=True))
-        if "first" in t and _WEEKDAY_HIT.search(t):
+        if ("first" in t or "1st" in t) and _WEEKDAY_HIT.search(t):
             self._first_weekdays()
         if "on the" in t:
             for m in _finditer(r"\bon\s+the\s+(first|second|third)\b(?!\s+(?:one|slot|time|option))", t):
@@ -517,7 +517,8 @@ class _Finder:
 
     def _first_weekdays(self) -> None:
         """'the first monday of the new year', 'first friday in january', 'the first tuesday of next
-        month': that month's first such weekday (the coming one: a month gone is next year's)."""
+        month': that month's first such weekday (next year's when more than 60 days gone, as for a
+        yearless date)."""
         for m in _FIRST_WEEKDAY.finditer(self.text):
             index = _weekday_index(m[1])
             if m["month"]:
@@ -920,8 +921,8 @@ def _refused_weekdays(mentions: list[_Mention]) -> set[int]:
 
 def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | None:
     """'next week but not Monday', 'not today, any other day this week': the first day of that week
-    that is not refused. With no week
-    and no other day asked for, 'anything but Monday' / 'not today' is the soonest day left."""
+    that is not refused. With no week and no other day asked for, 'anything but Monday' / 'not
+    today' is the soonest day left."""
     refused = [m for m in mentions if m.negated and m.weekday is not None]
     excluded = _refused_weekdays(mentions)
     refused_days = {m.day for m in mentions if m.negated and m.kind == "relative"}
@@ -1023,9 +1024,9 @@ def _weeks_of(text: str, mentions: list[_Mention], today: date) -> list[_Mention
     return out
 
 
-# "the first monday of the new year", "first friday in jan", "the first tuesday of next month"
+# "the first monday of the new year", "first friday in jan", "the 1st tuesday of next month"
 _FIRST_WEEKDAY = re.compile(
-    rf"\b(?:the\s+)?first\s+{_WD}\s+(?:of|in)\s+(?:(?:the\s+)?new\s+year|next\s+year|(?P<nextmonth>next\s+month)|"
+    rf"\b(?:the\s+)?(?:first|1st)\s+{_WD}\s+(?:of|in)\s+(?:(?:the\s+)?new\s+year|next\s+year|(?P<nextmonth>next\s+month)|"
     rf"(?:the\s+)?(?P<month>{_MONTH[1:-1]})(?![a-z]))"
 )
 _AFTER_WEEKDAY = re.compile(rf"\b{_WD}[\s,.]*(?:the\s+)?$")

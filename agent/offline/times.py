@@ -174,8 +174,8 @@ class _Reader:
         compiled = pattern if isinstance(pattern, re.Pattern) else _compiled(pattern)
         return compiled.search(self._masked)
 
-    def take(self, m: re.Match[str]) -> None:
-        self.spans.append(m.span())
+    def take(self, m: re.Match[str], group: str | int = 0) -> None:
+        self.spans.append(m.span(group))
         self._masked = _mask(self.text, self.spans)
 
     def busy_bound(self) -> str | None:
@@ -240,8 +240,7 @@ class _Reader:
         if m["then"]:
             self.take(m)
             return _window(m["side"], m["b"])
-        self.spans.append(m.span("at"))  # only the clock: the bound after "so" is read by explicit()
-        self._masked = _mask(self.text, self.spans)
+        self.take(m, "at")  # only the clock: the bound after "so" is read by explicit()
         return None
 
     def explicit(self) -> str | None:
