@@ -109,6 +109,7 @@ _REFUSE = (
 )
 _EXCEPT = r"\b(?:except(?:\s+for)?|but|other\s+than|apart\s+from|(?:but|and|just)\s+no)\s+(?:on\s+)?(?:the\s+)?$"
 _NEGATION = re.compile(rf"{_REFUSE}|{_EXCEPT}")
+_EXCEPT_DAY = re.compile(r"\b(?:except(?:\s+for)?|other\s+than|apart\s+from)\s+$")  # "any day this week except today"
 _EXCEPT_RE = re.compile(_EXCEPT)
 _REFUSE_RE = re.compile(_REFUSE)
 # "anything but today", "any day except tomorrow": these do refuse today and tomorrow
@@ -232,6 +233,11 @@ def _first_of_month(day: date, months: int = 0) -> date:
     """The 1st of the month `months` after the month of `day`."""
     year, month = divmod(day.month - 1 + months, 12)
     return date(day.year + year, month + 1, 1)
+
+
+def _first_weekday(first: date, weekday: int) -> date:
+    """The first day on or after `first` that falls on `weekday` (0 = Monday)."""
+    return first + timedelta(days=(weekday - first.weekday()) % 7)
 
 
 def _month_end(day: date) -> date:
@@ -475,6 +481,8 @@ class _Finder:
                 day = _day_of_month(int(m[2]), today, backwards)
                 if day is not None:
                     self.found.append(_Mention(day, m.start(2), m.end(), "dom", explicit=True))
+        if ("first" in t or "1st" in t) and _WEEKDAY_HIT.search(t):
+            self._first_weekdays()
         if "on the" in t:
             for m in _finditer(r"\bon\s+the\s+(first|second|third)\b(?!\s+(?:one|slot|time|option))", t):
                 self.add(m, _day_of_month(_ORDINAL_WORDS[m[1]], today, False), "dom", explicit=True)
@@ -506,6 +514,21 @@ class _Finder:
             # (_in_named_week), as it does "next week, friday"
             index = _WEEK_PART_DAYS.get(m[1], 0)
             self.add(m, self.coming_weekday(index), "weekday_bare", weekday=index)
+
+    def _first_weekdays(self) -> None:
+        """'the first monday of the new year', 'first friday in january', 'the first tuesday of next
+        month': that month's first such weekday (next year's when more than 60 days gone, as for a
+        yearless date)."""
+        for m in _FIRST_WEEKDAY.finditer(self.text):
+            index = _weekday_index(m[1])
+            if m["month"]:
+                day = _first_weekday(date(self.today.year, _month_index(m["month"]), 1), index)
+                if (self.today - day).days > _ROLL_OVER_DAYS:  # as a yearless date: long gone is next year's
+                    day = _first_weekday(day.replace(year=day.year + 1, day=1), index)
+            else:
+                first = _first_of_month(self.today, 1) if m["nextmonth"] else date(self.today.year + 1, 1, 1)
+                day = _first_weekday(first, index)
+            self.add(m, day, "date", explicit=True)
 
     def _week_of_days(self) -> None:
         """The bare day of 'the week commencing 14th' / 'w/c 21st' (made a week by _weeks_of)."""
@@ -660,7 +683,11 @@ _RELATIVE_WORDS = re.compile(
 )
 _RELATIVE_HINT = re.compile(r"after|before|later|earlier|following")
 # "the week after | Christmas", "2 weeks after | my surgery on | the 9th": the base follows at once
-_BASE_AHEAD = re.compile(r"\s*(?:(?:my|his|her|their|our|the)\s+[a-z-]+\s+(?:(?:is\s+)?on\s+)?)?(?:the\s+)?$")
+# ("two weeks after my op, which was on the 15th": the anchor named after it)
+_BASE_AHEAD = re.compile(
+    r"\s*(?:(?:my|his|her|their|our|the)\s+[a-z-]+(?:\s*,?\s+(?:which|that)\s+(?:was|is|will\s+be))?\s+(?:(?:is\s+)?on\s+)?)?"
+    r"(?:the\s+)?$"
+)
 _OR_BEFORE = re.compile(r"\bor\s+$")
 
 
@@ -767,8 +794,13 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
         negated = _NEGATION.search(before) is not None or _REFUSED_AFTER.match(text, m.end) is not None
         if m.kind == "week_part" and _AWAY_FOR.search(before):
             negated = True  # "im away this week": a week the patient is not there is no day asked for
-        if m.kind == "relative" and not (_REFUSE_RE.search(before) or _ANY_BUT.search(before)):
-            negated = False  # "not this Thursday but the one after": only a refusal negates these
+        if m.kind == "relative" and not (
+            _REFUSE_RE.search(before)
+            or _ANY_BUT.search(before)
+            or _EXCEPT_DAY.search(before)
+            or _REFUSED_AFTER.match(text, m.end)
+        ):
+            negated = False  # "not this Thursday but the one after": only a refusal negates these ("today's no good")
         prev = out[-1] if out else None
         if prev and prev.negated and _listable(prev) and _listable(m):
             refused = _REFUSED_AFTER.match(text, prev.end)  # "monday's out and so is tuesday"
@@ -789,6 +821,7 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
         )
         if negated and not (prev and prev.negated):
             listing = _EXCEPT_RE.search(before) is not None
+        context = context or m.context  # a span of holidays (_holiday_spans) stays context
         out.append(m if (negated, context) == (m.negated, m.context) else replace(m, negated=negated, context=context))
     # refused after a list: "monday and tuesday are no good", "monday, tuesday and wednesday are out"
     chain = False  # the mention after this one is refused by what follows the list
@@ -887,15 +920,16 @@ def _refused_weekdays(mentions: list[_Mention]) -> set[int]:
 
 
 def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | None:
-    """'next week but not Monday': the first day of that week that is not excluded. With no week
-    and no other day asked for, 'anything but Monday' / 'not today' is the soonest day left."""
+    """'next week but not Monday', 'not today, any other day this week': the first day of that week
+    that is not refused. With no week and no other day asked for, 'anything but Monday' / 'not
+    today' is the soonest day left."""
     refused = [m for m in mentions if m.negated and m.weekday is not None]
     excluded = _refused_weekdays(mentions)
     refused_days = {m.day for m in mentions if m.negated and m.kind == "relative"}
     weeks = [m for m in mentions if not m.negated and m.week] or [
         m for m in mentions if m.kind == "weekday_next" and m.negated
     ]
-    if not excluded and not (refused_days and not weeks):
+    if not excluded and not refused_days:
         return None
     if not weeks:
         if any(not m.negated and not m.context and m.day >= today for m in mentions):
@@ -911,8 +945,8 @@ def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | Non
     monday = _monday(week.day)
     for offset in range(6):
         day = monday + timedelta(days=offset)
-        if day >= today and day.weekday() not in excluded:
-            return replace(week, day=day, negated=False, week=False, notes=())
+        if day >= today and day.weekday() not in excluded and day not in refused_days:
+            return replace(week, day=day, negated=False, week=False, notes=())  # "not today, any day this week"
     return None
 
 
@@ -990,6 +1024,11 @@ def _weeks_of(text: str, mentions: list[_Mention], today: date) -> list[_Mention
     return out
 
 
+# "the first monday of the new year", "first friday in jan", "the 1st tuesday of next month"
+_FIRST_WEEKDAY = re.compile(
+    rf"\b(?:the\s+)?(?:first|1st)\s+{_WD}\s+(?:of|in)\s+(?:(?:the\s+)?new\s+year|next\s+year|(?P<nextmonth>next\s+month)|"
+    rf"(?:the\s+)?(?P<month>{_MONTH[1:-1]})(?![a-z]))"
+)
 _AFTER_WEEKDAY = re.compile(rf"\b{_WD}[\s,.]*(?:the\s+)?$")
 # a month asked for without a day: "a physical in January, the 7th maybe"
 _IN_MONTH = re.compile(rf"\b(?:in|for|during)\s+(?:(?:early|mid|late)\s+)?{_MONTH}(?![a-z])(?!\s+(?:the\s+)?\d)")
@@ -1019,12 +1058,41 @@ def _in_named_month(text: str, mentions: list[_Mention], today: date) -> list[_M
     return out
 
 
+_BETWEEN = re.compile(r"\bbetween\s+(?:the\s+)?$")
+_SPAN_GAP = re.compile(r"\s*(?:and|&|to)\s+(?:the\s+)?")
+
+
+def _holiday_spans(text: str, mentions: list[_Mention]) -> list[_Mention]:
+    """'between christmas and new year' is a stretch of days said as context: a day named beside it
+    wins ("tuesday the 29th, i'm off between christmas and new year"), a bare weekday is the one
+    inside it ("between xmas and new year, the wednesday"), and alone it is its first day."""
+    for first, last in zip(mentions, mentions[1:], strict=False):
+        if first.kind == last.kind == "named" and _SPAN_GAP.fullmatch(text, first.end, last.start):
+            if opening := _BETWEEN.search(text, max(0, first.start - 12), first.start):
+                break
+    else:
+        return mentions
+    start = first.day + timedelta(days=1)
+    span = _Mention(start, opening.start(), last.end, "span", context=True)
+    out = []
+    for m in mentions:
+        if m is first or m is last:
+            continue
+        if m.kind == "weekday_bare" and m.weekday is not None:
+            inside = _first_weekday(start, m.weekday)
+            m = replace(m, day=inside) if inside < last.day else m
+        out.append(m)
+    return sorted([*out, span], key=lambda x: x.start)
+
+
 def find_day(text: str, today: date) -> DayMatch | None:
     """The day the (normalised) text asks for, or None; a past day only if nothing else is named."""
     finder = _Finder(text, today)
     found = finder.collect()
     if finder.months:
         found = _in_named_month(text, found, today)
+    if "between" in text:
+        found = _holiday_spans(text, found)
     mentions = _combine(text, found, today)
     mentions = _mark(text, _relative_to_previous(text, _weeks_of(text, mentions, today), today), today)
     if not mentions:

@@ -401,6 +401,7 @@ class Utterance(PatientDetails):
     refused_days: tuple[int, ...] = ()  # "not monday or tuesday" with no week: the day is the soonest other one
     week_part: int | None = None  # "later in the week" with no week: its weekday, in a week looked at before
     window: str | None = None
+    busy_window: bool = False  # the window is only a busy clause ("i have a meeting at 11"): it narrows
     any_time: bool = False
     times: tuple[str, ...] = ()
     ordinal: int | None = None
@@ -567,7 +568,12 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
         for *_, span in found:
             text = _cut(text, span)
     u.generic_visit = _GENERIC_RE.search(text) is not None
-    u.sees_doctor = u.generic_visit and _SEE_DOCTOR_RE.search(text) is not None
+    see = _SEE_DOCTOR_RE.search(text) if u.generic_visit else None
+    u.sees_doctor = see is not None
+    if see and u.type_in_past and not in_past(whole or text, see.start()):
+        # "was in for my annual in october, now i need to see someone about a rash": the past
+        # visit is context, and seeing someone is a consultation
+        u.type, u.type_in_past = "consultation", False
     return text
 
 
@@ -580,12 +586,21 @@ _NAME_FIX = re.compile(
 _CAPITAL = re.compile(r"(?!I\b|I')[^\W\d_a-z]")
 
 
+# a booking for a relative named at once, typed in lower case: "can you book my husband raj patel
+# in for a physical", "could i book my son leo garcia for a follow up" (two words, then the request)
+_BOOK_RELATIVE = re.compile(
+    rf"\b(?:book|schedule|get|bring|put)\s+(?:in\s+)?my\s+{_RELATIVE_WORDS}\s+"
+    rf"({_NAME_WORD}[ \t]+{_NAME_WORD})(?=[ \t]+(?:in|for|on|at|to|this|next|tomorrow|today)\b|\s*[,.!?])"
+)
+
+
 def _may_name(u: Utterance, text: str, low: str, details_expected: bool) -> bool:
     """Whether `_find_name` could find a name: with no details given or asked for, each of its
-    rules needs a capitalised word or the words "name" / "call me" (a cheap test on the path of
-    every message, which spares most of them the name rules)."""
+    rules needs a capitalised word, the words "name" / "call me" or a relative booked by name (a
+    cheap test on the path of every message, which spares most of them the name rules)."""
     given = details_expected or u.email or u.phone or u.bad_email or u.bad_phone
-    return bool(given or "name" in low or "call me" in low or _CAPITAL.search(text))
+    booked = "my " in low and _BOOK_RELATIVE.search(low) is not None
+    return bool(given or "name" in low or "call me" in low or booked or _CAPITAL.search(text))
 
 
 def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
@@ -617,6 +632,9 @@ def _find_name(u: Utterance, rest: str, details_expected: bool) -> None:
         if m["bare"] is None or details_expected or len(candidate.split()) >= 2:  # "for Ana Diaz": two words
             u.name = candidate
             return
+    if "my " in rest and (m := _BOOK_RELATIVE.search(rest)) and (candidate := _clean_name(m[1], strict=True)):
+        u.name = candidate  # "book my husband raj patel in for a physical": lower case, as typed
+        return
     if m := re.search(rf"(?i)\b(?:i'?m|i\s+am|this\s+is|it'?s|s?he'?s|s?he\s+is)[ \t]{{1,2}}{words}", rest):
         candidate = _clean_name(m[1], strict=not details_expected, need_capitals=not details_expected)
         if candidate:
@@ -747,7 +765,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
             rest = _cut(rest, span)
     rest = _find_type(u, rest, found.past_spans if found else (), norm)
     times = find_times(rest)
-    u.window, u.times, u.any_time = times.window, times.readings, times.any_time
+    u.window, u.times, u.any_time, u.busy_window = times.window, times.readings, times.any_time, times.busy_only
     for span in times.spans:
         rest = _cut(rest, span)
     if u.window or u.times or u.day:

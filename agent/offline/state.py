@@ -21,6 +21,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from agent.confirmation import REJECTED
 from agent.offline.clinic import question_only
 from agent.offline.nlu import PatientDetails, Utterance, hour_readings, parse
+from agent.offline.times import intersect
 from agent.safety import is_safety_reply
 from core.formats import hhmm, minutes
 
@@ -253,7 +254,9 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         # with nothing offered yet, "later in the day" is the afternoon, "earlier" the morning
         u.window = "morning" if u.earlier else "afternoon"
     if u.window and u.window != state.window:
-        state.window, state.time, changed = u.window, (), True
+        # "oh and i have a meeting at 11" after a morning was asked: the morning before 11
+        window = (intersect([state.window, u.window]) if u.busy_window and state.window else None) or u.window
+        state.window, state.time, changed = window, (), True
     elif u.any_time and state.window:
         state.window, changed = None, True
     if u.times:

@@ -75,7 +75,8 @@ _BUSY_FROM = (
     r"(?:do\s+)?(?:the\s+)?(?:school\s+)?(?:pick[\s-]?up|run)|(?:pick|collect)\s+(?:up\s+)?(?:the\s+|my\s+)?"
     r"(?:kids|children|son|daughter|boy|girl)(?:\s+up)?|(?:i\s+|he\s+|she\s+|we\s+|they\s+)(?:start|begin)s?|"
     r"(?:(?:i|he|she|we|they)\s+)?(?:work|working|(?:am|'m|is|'s|are)\s+(?:at|in)\s+work|on\s+(?:a\s+|the\s+)?shift)\s+from|"
-    r"(?:(?:my|his|her)\s+)?shift(?:'?s|\s+is)|(?:have|has|got)\s+(?:work|school|class|college|uni|a\s+shift)|"
+    r"(?:(?:my|his|her)\s+)?shift(?:'?s|\s+is)|(?:have|has|got)\s+(?:work|school|class|college|uni|a\s+shift|"
+    r"an?\s+(?:meeting|call|interview|lecture|class))|"
     # "I've got work for 11", "due in work for 10": where the patient must be by then
     r"(?:be|am|'m|due)\s+(?:in|at)\s+work\s+for)\s+(?:at|by|from|for)?\s*"
 )
@@ -97,6 +98,7 @@ class TimeMatch:
     readings: tuple[str, ...] = ()
     any_time: bool = False
     spans: list[tuple[int, int]] = field(default_factory=list)
+    busy_only: bool = False  # the window is only what keeps the patient busy: it narrows one asked before
 
 
 def _hour_value(word: str) -> int:
@@ -172,8 +174,8 @@ class _Reader:
         compiled = pattern if isinstance(pattern, re.Pattern) else _compiled(pattern)
         return compiled.search(self._masked)
 
-    def take(self, m: re.Match[str]) -> None:
-        self.spans.append(m.span())
+    def take(self, m: re.Match[str], group: str | int = 0) -> None:
+        self.spans.append(m.span(group))
         self._masked = _mask(self.text, self.spans)
 
     def busy_bound(self) -> str | None:
@@ -227,6 +229,19 @@ class _Reader:
             self.take(after)
         leaves = re.match(r".*\bat\s+work\s+by\b|.*\bbe\b", m[0]) is not None
         return _window("before" if leaves else "after", m["b"])
+
+    def busy_at(self) -> str | None:
+        """A clock of the patient's own plans, then "so" and the side asked for: "i have physio at 10
+        so anything after 12", "picking the kids up at 3 so before then". That clock is no time
+        asked for; "before/after then" bounds the day by it, another bound after it is read as such."""
+        m = self.search(_BUSY_AT)
+        if m is None or _ASKS_BEFORE.search(self._masked, max(0, m.start() - 40), m.start()):
+            return None  # "could i come at 10 so after that ..." asks for 10
+        if m["then"]:
+            self.take(m)
+            return _window(m["side"], m["b"])
+        self.take(m, "at")  # only the clock: the bound after "so" is read by explicit()
+        return None
 
     def explicit(self) -> str | None:
         masked = self._masked  # each form below only where its words are
@@ -425,7 +440,8 @@ _BUSY_PART = (
     rf"\b(?:in\s+the\s+|on\s+|all\s+|every\s+|most\s+)?(?P<p>{_PART[1:-1]})\b"
 )
 _BUSY_FROM_HINT = re.compile(
-    r"start|begin|leave|to\s+(?:go|be)\b|pick|collect|\brun\b|work|shift|school|class|college|\buni\b"
+    r"start|begin|leave|to\s+(?:go|be)\b|pick|collect|\brun\b|work|shift|school|class|college|\buni\b|"
+    r"meeting|call|interview|lecture"
 )
 _DIGIT_RANGE = re.compile(r"\d\s*(?:[ap]\.?m\.?\s*)?(?:-|–|to|till|til|until)\s*\d")
 LUNCH = "12:00-14:00"
@@ -537,6 +553,14 @@ _BARE_RANGE = re.compile(
     r"(?<![\d/:.-])(?P<a>\d{1,2}(?::\d{2})?)\s*[-–]\s*(?P<b>\d{1,2}(?::\d{2})?)(?![\d/:.-])"
     r"(?!\s*(?:days?|weeks?|wks?|months?|years?|yrs?|hours?|hrs?|mins?|minutes?|people|kids|children|times|x)\b)"
 )
+# "<plans> at 10 so anything after 12", "... at 3 so before then" (the day named between is blanked)
+_BUSY_AT = re.compile(
+    rf"(?P<at>\bat\s+{_APPROX}(?P<b>{_BOUND}))\s*,?\s*(?:so|which\s+means|meaning)\s+"
+    r"(?:(?:[a-z']+\s+){0,5}?(?P<side>before|after)\s+(?P<then>that|then)\b"  # "so it'd need to be before then"
+    r"|(?:(?:any\s*time|anything|something|sometime|only)\s+)?(?=(?:after|before|from|by|not\s+(?:before|after))\b))"
+)
+# a request in the clause before the clock: the clock is the one asked for
+_ASKS_BEFORE = re.compile(r"\b(?:can|could|would|book|come|slot|see)\b[^.,;!?]*$")
 _AT_CLOCK = re.compile(rf"(?:(?:\b(?:at|around|about)\s+|@\s*)(?:{_CLOCK}|{_BARE_HOUR})|\b{_CLOCK})")
 
 
@@ -573,6 +597,8 @@ def find_times(text: str) -> TimeMatch:
     if not _TIMEISH.search(text):
         return TimeMatch()  # nothing here could name a time: skip every rule
     reader = _Reader(text)
+    # ("i have a meeting at 11 so after that": the side said wins over a meeting's "before")
+    busy_at = reader.busy_at() if " so " in text and "at " in text else None
     busy = reader.busy_bound() if _BUSYISH.search(text) else None
     bounds: list[str | None] = []
     if _BOUNDISH.search(text):
@@ -588,7 +614,7 @@ def find_times(text: str) -> TimeMatch:
     part = reader.part_of_day()
     if part == LUNCH and any(bound and "-" in bound for bound in bounds):
         part = None  # "between 11 and 1, my lunch break": the lunch is the range's reason
-    window = intersect([*bounds, part, refused, busy_part, contrasted, shift, busy])
+    window = intersect([*bounds, part, refused, busy_part, contrasted, shift, busy, busy_at])
     any_time = (
         re.search(
             r"\b(?:any\s*time|whenever|doesn'?t\s+matter|no\s+preference|any\s+time\s+of\s+(?:the\s+)?day)\b", text
@@ -603,4 +629,5 @@ def find_times(text: str) -> TimeMatch:
             readings = found
             reader.spans.append(m.span())
             break
-    return TimeMatch(window=window, readings=readings, any_time=any_time, spans=reader.spans)
+    busy_only = window is not None and not any([*bounds, part, refused, busy_part, contrasted, shift])
+    return TimeMatch(window=window, readings=readings, any_time=any_time, spans=reader.spans, busy_only=busy_only)

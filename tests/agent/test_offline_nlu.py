@@ -133,6 +133,11 @@ def test_generic_visits_have_no_type(text: str) -> None:
         ("I'm looking for an appointment tomorrow", (None, None, None), False),
         ("I'm free in the afternoon", (None, None, None), True),
         ("this is urgent", (None, None, None), True),
+        # a relative booked by name in lower case (first_messages_thu24.yaml t24-028, t24-029)
+        ("can you book my wife mei chen in for a physical on wednesday", ("Mei Chen", None, None), False),
+        ("could i book my son leo garcia for a follow up on monday", ("Leo Garcia", None, None), False),
+        ("can i book my husband in too for friday", (None, None, None), False),
+        ("could you book my daughter next week for a checkup", (None, None, None), False),
     ],
 )
 def test_names_emails_and_phones(text: str, expected: tuple[str | None, ...], details_expected: bool) -> None:
