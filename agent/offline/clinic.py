@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from agent.offline.nlu import SEEN_EARLY, Utterance
+from agent.offline.nlu import BOOKED, SEEN_EARLY, Utterance
 from tools.clinic_info import NAME
 
 CLINIC = NAME  # the tool's name, as the policy and the model call it
@@ -40,7 +40,8 @@ _TOPICS = re.compile(
 )
 
 
-_OWN_BOOKING = re.compile(r"\b(?:my|our|his|her)\s+(?:[a-z]+\s+)?(?:appointment|appt|booking|visit|reservation)\b")
+# "my appointment", "my jan 4 physical", "my checkup on the 4th"
+_OWN_BOOKING = re.compile(rf"\b(?:my|our|his|her)\s+(?:[a-z0-9]+\s+){{0,2}}?{BOOKED}\b")
 _ASKED = re.compile(
     r"\?|^\W*(?:do|does|can|could|is|are|r|what|whats|where|when|how|will|which)\b|"
     r"\b(?:do|does|can|could|is|are|what|whats|where|when|how|will)\s+(?:you|u|i|we|the|there|it)\b",

@@ -171,7 +171,9 @@ def _abbreviation(word: str, before: str, after: str) -> str:
         if word in ("dr", "doc", "apt"):
             return expanded
         near_time = re.match(
-            r"\s*(?:[,.!?;/]|$|morning|afternoon|evening|the\b|\d|at\s+\d|@|for\s+(?:a|an|the|my|his|her)\b|[a-z]{3,9}\s+\d|(?:(?:or|and|&|-|to)\s*)?(?:mon|tue|wed|thu|fri|sat|sun))",
+            r"\s*(?:[,.!?;/]|$|morning|afternoon|evening|the\b|\d|at\s+\d|@|for\s+(?:a|an|the|my|his|her)\b|[a-z]{3,9}\s+\d|(?:(?:or|and|&|-|to)\s*)?(?:mon|tue|wed|thu|fri|sat|sun)|"
+            # a bound in words: "wed after four", "sat from ten", "mon before noon"
+            r"(?:after|before|from|around|about|until|till)\s+(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midday|lunch)\b)",
             after,
         )
         # ... or refused: "not mon or tues", "except wed", "anything but sat"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from agent.confirmation import is_affirmative, is_negative
-from agent.offline.dates import find_day, in_past
+from agent.offline.dates import find_day, in_past, past_months
 from agent.offline.lexicon import (
     ABBREVIATIONS,
     MONTH_NAMES,
@@ -167,7 +167,12 @@ _SMALL_TALK = re.compile(
     r"doing\s+well|going\s+well|having\s+a\s+good\s+(?:day|morning|afternoon))(?:\s+today)?\b"
 )
 # what a booking already made is called ("my physical", "the one I have")
-_BOOKED = r"(?:appointment|appt|booking|visit|reservation|follow[\s-]?up|physical|consultation|check[\s-]?up)"
+BOOKED = r"(?:appointment|appt|booking|visit|reservation|follow[\s-]?up|physical|consultation|check[\s-]?up)"
+# "to go through the bloods / it": going over a past visit's results, never a booking gone through
+_NOT_REVIEWED = (
+    r"(?!\s+(?:(?:the|my|his|her|those|these|all(?:\s+the)?)\s+)?(?:results?|bloods?|blood\s*work|labs?|tests?|"
+    r"x-?rays?|scans?|reports?|findings|numbers|them|it|that|this|everything)\b)"
+)
 _RELATIVE_WORDS = (
     r"(?:son|daughter|wife|husband|partner|mother|mom|mum|father|dad|child|kid|boy|girl|baby|brother|sister|"
     r"grandmother|grandfather|grandma|grandpa|grandson|granddaughter|stepson|stepdaughter|friend|fianc[eé]e?)"
@@ -198,30 +203,31 @@ _FLAGS: dict[str, str] = {
     # "I have an appointment on ...", never the request "could I have an appointment on ..."
     r"\b(?:(?<!can\s)(?<!could\s)(?<!may\s)(?<!might\s)i\s+have|i'?ve(?:\s+got)?|i\s+booked|i'?ve\s+booked|i\s+had)\s+an?\s+(?:appointment|booking)\b"
     # a question about a booking already made
-    r"|\b(?:the|that)\s+" + _BOOKED + r"\s+for\s+(?:my|our|his|her)\s+[a-z]+\s+(?:go(?:ne)?|went)\s+through\b"
+    r"|\b(?:the|that)\s+" + BOOKED + r"\s+for\s+(?:my|our|his|her)\s+[a-z]+\s+(?:go(?:ne)?|went)\s+through\b"
     # "booked a physical for wed, what time was it again?", "booked for christmas eve, is it still on?"
     r"|\bbooked\b[^.?!]{0,60}?\b(?:what\s+time\s+(?:was|is)\s+it|(?:it'?s|it\s+is|is\s+it)\s+still\s+on|still\s+on)\b"
-    r"|\b(?:my|our|his|her)\s+(?:[a-z]+\s+){0,2}?" + _BOOKED + r"s?\b[^.?!]{0,40}?\b(?:go(?:ne)?\s+through|"
-    r"went\s+through|come\s+through|work(?:ed)?\s*\?|confirmed|registered|successful|succeeded|(?:go|went|gone)\s+ok|"
+    r"|\b(?:my|our|his|her)\s+(?:[a-z0-9]+\s+){0,2}?" + BOOKED + r"s?\b[^.?!]{0,40}?\b(?:"
+    r"(?:go(?:ne)?|went|come)\s+through" + _NOT_REVIEWED + r"|"
+    r"work(?:ed)?\s*\?|confirmed|registered|successful|succeeded|(?:go|went|gone)\s+ok|"
     r"still\s+(?:on|happening|go(?:ing)?\s+ahead|booked)|"
     r"booked\s+in|been\s+booked)"
     # "is my 2pm on tuesday still happening", "my tuesday one still on?"
     r"|\b(?:my|our|his|her)\s+(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)?|[a-z]+day)(?:\s+(?:one|slot|appointment|appt))?"
     r"\b[^.?!]{0,30}?\bstill\s+(?:on|happening|go(?:ing)?\s+ahead|booked)\b"
-    r"|\b(?:is|was|has|have)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + _BOOKED + r"\s+(?:been\s+)?booked\b"
-    r"|\b(?:the|that)\s+" + _BOOKED + r"\s+(?:i|we)\s+(?:made|booked|have)\b"
+    r"|\b(?:is|was|has|have)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + BOOKED + r"\s+(?:been\s+)?booked\b"
+    r"|\b(?:the|that)\s+" + BOOKED + r"\s+(?:i|we)\s+(?:made|booked|have)\b"
     r"|\b(?:the\s+)?(?:confirmation\s+)?(?:code|number)\s+(?:for|of|on)\s+(?:my|our|his|her)\b"
     r"|\b(?:have|do)\s+(?:i|we)\s+(?:got\s+)?(?:anything|something|an?\s+(?:appointment|booking))\s+"
     r"(?:booked|on|scheduled|coming\s+up)\b"
     r"|\b(?:what\s+(?:time|day|date)|when|which\s+day)(?:\s+(?:is|was)|'?s)\s+(?:my|our|his|her)\b(?![^.?!]*\bdue\b)"
-    r"|\bwhat'?s\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + _BOOKED + r"\s+(?:time|day|date)\b"
+    r"|\bwhat'?s\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + BOOKED + r"\s+(?:time|day|date)\b"
     r"|\b(?:what\s+(?:time|day|date)|when|which\s+day)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?"
-    + _BOOKED
+    + BOOKED
     + r"\s+(?:is|was)\b"
     r"|\bwhat'?s\s+the\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our|his|her)\b"
     r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:am|are|is)\s+(?:i|we|he|she)\s+(?:booked|coming|due\s+in|scheduled)\b"
     r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:did|have)\s+(?:i|we)\s+book|\bdid\s+(?:i|we)\s+book\b"
-    r"|\bthe\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + _BOOKED + r"\b"
+    r"|\bthe\s+(?:time|day|date)\s+(?:of|for)\s+(?:my|our|his|her)\s+(?:[a-z]+\s+)?" + BOOKED + r"\b"
     r"|\bmy\s+confirmation\b|\b(?:never|didn'?t|did\s+not|haven'?t|have\s+not|not)\s+(?:got|get|gotten|received?)\s+"
     r"(?:a|an|the|my|any)\s+confirmation|\blost\s+(?:the|my)\s+(?:confirmation|e-?mail|code)\b"
     r"|\b(?:i|we)\s+(?:already\s+|just\s+)?(?:booked|made\s+(?:a|an|the|my)\s+(?:booking|appointment|reservation))\b"
@@ -229,7 +235,7 @@ _FLAGS: dict[str, str] = {
     r"|\bstatus\s+of\s+(?:my|our|his|her|the)\b|\b(?:don'?t|do\s+not|can'?t)\s+remember\s+(?:booking|making)\b"
     r"|\bgot\s+an?\s+(?:e-?mail|text|message|confirmation)\s+(?:about|for)\s+(?:an?|my)\s+(?:appointment|booking)\b"
     r"|\bcheck\s+(?:on\s+)?(?:my|our)\s+(?:[a-z]+\s+)?"
-    + _BOOKED
+    + BOOKED
     + r"\b|\bconfirm\s+(?:that\s+)?(?:it'?s|it\s+is|i'?m|i\s+am)\b",
     "medical": r"\b(?:should\s+i\s+(?:take|be\s+worried|worry|go\s+to)|"
     r"is\s+(?:it|this|that)\s+(?:serious|normal|dangerous|contagious)|"
@@ -544,7 +550,8 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
     otherwise the first type named outside a sentence about the past ("my physical was on the 3rd
     and I need to go over the results" asks for a follow-up), then one in such a sentence, and
     last the past visit named as such ("at my checkup", "my checkup on Nov 20": `past_days` are
-    the spans of the days before today; `whole`, the message before they were cut out)."""
+    the spans of the days before today and of past months ("my physical in october"); `whole`, the
+    message before they were cut out)."""
     for unwanted in _UNWANTED_TYPE.finditer(text):
         text = _cut(text, unwanted.span())  # "instead of the consultation" names the type not wanted
     found: list[tuple[int, int, str, tuple[int, int]]] = []
@@ -763,7 +770,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
             u.day, u.day_note, u.refused_days, u.week_part = found.day, found.note, found.refused, found.week_part
         for span in found.spans:
             rest = _cut(rest, span)
-    rest = _find_type(u, rest, found.past_spans if found else (), norm)
+    past_days = (found.past_spans if found else ()) + past_months(rest, today)
+    rest = _find_type(u, rest, past_days, norm)
     times = find_times(rest)
     u.window, u.times, u.any_time, u.busy_window = times.window, times.readings, times.any_time, times.busy_only
     for span in times.spans:

@@ -18,7 +18,10 @@ Windows use the tool's `time_of_day` forms: "morning", "afternoon", "evening", "
 * what keeps the patient busy is not the window they ask for: "I'm at work until 4, so Thursday
   evening" is the evening; without a window of its own, "I work until 5, anytime after that" /
   "I finish work at 3" / "he's done by 1" give "after" that time, and "I need to be at work by
-  11, so before then" gives "before 11:00". "in meetings all morning" names no window.
+  11, so before then" gives "before 11:00". "in meetings all morning" names no window; a part of
+  the day named after "so" wins over a work range ("i work 9 to 1 so afternoon" = afternoon);
+* a reason is what the patient is doing then: "only in the afternoon because my wife has the car in
+  the morning" refuses the morning, and "mornings are easier because I collect her at 3" asks no 3 PM.
 
 Every constraint counts: explicit bounds, a refused part of the day ("not mornings" = after
 12:00, "no evenings" = before 17:00), a part of the day and a busy clause are intersected, in that
@@ -54,6 +57,8 @@ _BUSY = (
     r"(?:(?:i'?m|i\s+am|he'?s|she'?s|they'?re|we'?re|is|are|be|has|have|i|he|she|we|they)\s+)?"
     r"(?:at\s+work|working|work|at\s+school|in\s+school|school|in\s+class|class|teach(?:ing)?|busy|"
     r"in\s+meetings|stuck|tied\s+up|done|home|(?:in|at)\s+the\s+office|"
+    # "my shift is 7 till 11", "on shift 7-3"
+    r"(?:(?:my|his|her)\s+)?(?:shifts?(?:\s+(?:is|are|runs?))?|shift'?s)|on\s+(?:a\s+|the\s+)?shift|"
     # what the day starts with: "i do the nursery drop off til 10", "school run until 9:30"
     r"(?:(?:do|doing)\s+)?(?:the\s+)?(?:nursery\s+|school\s+|kids'?\s+)?(?:drop[\s-]?offs?|pick[\s-]?ups?|run)|"
     r"drop(?:ping)?|nursery)"
@@ -169,6 +174,7 @@ class _Reader:
         self.text = text
         self.spans: list[tuple[int, int]] = []
         self._masked = text
+        self.part_at = -1  # where the part of the day asked for was named
 
     def search(self, pattern: str | re.Pattern[str]) -> re.Match[str] | None:
         compiled = pattern if isinstance(pattern, re.Pattern) else _compiled(pattern)
@@ -295,7 +301,7 @@ class _Reader:
         before = rf"{refuse}\s+after|no\s+later\s+than|not\s+later\s+than|before|earlier\s+than|by|until|till"
         if m := self.search(
             rf"\b(?:(?P<after>{after})|(?P<before>{before}))\s+{_APPROX}(?P<b>{_BOUND}|lunch(?:\s*time)?)(?!\w)"
-            r"(?!\s*(?:days?|weeks?|months?|years?|hours?)\b)"
+            r"(?!\s*(?:days?|weeks?|months?|years?|hours?|of)\b)"  # never "seen by one of your doctors"
         ):
             self.take(m)
             kind = "after" if m["after"] else "before"
@@ -322,18 +328,26 @@ class _Reader:
         return None
 
     def contrasted_part(self) -> str | None:
-        """ "X so Y" with two parts of the day: the one before "so" is what the patient can't do
-        ("mornings are a nightmare with work so could I come in the afternoon", "I look after the
-        grandkids in the mornings so thursday afternoon"): refused, and the one after asked for."""
-        so = self.search(_SO)
-        if so is None:
+        """Two parts of the day, one said to be what the patient can't do: before "so" ("mornings
+        are a nightmare with work so could I come in the afternoon", "I look after the grandkids in
+        the mornings so thursday afternoon"), or after "because" in the same sentence ("only in the
+        afternoon because my wife has the car in the morning"): refused, and the other asked for."""
+        if (so := self.search(_SO)) and (refused := self._contrast(0, so.start(), so.end(), len(self.text), -1)):
+            return refused
+        if reason := self.search(_BECAUSE):
+            start, end = _sentence(self._masked, reason.start())
+            return self._contrast(start, reason.start(), reason.end(), end, 0)
+        return None
+
+    def _contrast(self, start: int, cut: int, resume: int, end: int, refused_at: int) -> str | None:
+        """The rest of the day beside the part refused: of the parts in `start:cut` (asked for
+        when `refused_at` is 0) and in `resume:end`, the one at `refused_at` of its side (the last
+        before "so", the first after "because"), when the two sides name different parts."""
+        before = list(_PARTS_RE.finditer(self._masked, start, cut))
+        after = list(_PARTS_RE.finditer(self._masked, resume, end))
+        if not before or not after or {m["p"].rstrip("s") for m in before} & {m["p"].rstrip("s") for m in after}:
             return None
-        head, tail = self._masked[: so.start()], self._masked[so.end() :]
-        before = [m for m in _PARTS_RE.finditer(head)]
-        after = {m["p"].rstrip("s") for m in _PARTS_RE.finditer(tail)}
-        if not before or not after or any(m["p"].rstrip("s") in after for m in before):
-            return None
-        refused = before[-1]
+        refused = (before if refused_at else after)[refused_at]
         self.take(refused)
         return _REST_OF_DAY[refused["p"].rstrip("s")]
 
@@ -369,6 +383,7 @@ class _Reader:
         for pattern, value in parts:
             if m := self.search(pattern):
                 self.take(m)
+                self.part_at = m.start()
                 return self._or_part(m, value, parts)
         return None
 
@@ -419,7 +434,10 @@ _REFUSED_PART_BEFORE = (
 )
 _REFUSED_PART_AFTER = (
     rf"\b(?P<q>{_PART[1:-1]})\s+(?:are\s+|is\s+|'?s\s+|r\s+)?(?:(?:a\s+)?(?:bit\s+|little\s+)?(?:nightmare|pain|problem|"
-    r"no\s*go|no-go|write-?off|tight|squeeze|struggle|stretch)|(?:a\s+)?(?:bit|little)\s+(?:tricky|awkward|hectic|tough|hard|"
+    r"no\s*go|no-go|write-?off|tight|squeeze|struggle|stretch|zoo|circus|madhouse|scramble|rush)|"
+    # "mornings are chaos", "afternoons are mayhem at the shop"
+    r"(?:total\s+|complete\s+|absolute\s+)?(?:chaos|chaotic|mayhem|madness|bedlam|carnage)|crazy|mad|insane|frantic|"
+    r"(?:a\s+)?(?:bit|little)\s+(?:tricky|awkward|hectic|tough|hard|"
     r"difficult|busy|much)|packed|full\s+on|manic|busy|not\s+(?:possible|ideal|great|an\s+option)|(?:of\s+)?no\s+use|tricky|awkward|hectic|rubbish|"
     r"no\s+good|not\s+good|out|bad|impossible|difficult|a\s+no\b|"
     r"tough|hard|(?:don'?t|do\s+not|doesn'?t|does\s+not|won'?t|never)\s+work)\b(?P<p>)"
@@ -475,7 +493,12 @@ _PART_OF_DAY_HINT = re.compile(
     r"morning|afternoon|evening|tonight|lunch|after\s+work|school|end\s+of|late\s+in|\bpm\b|"
     r"(?:first|last)\s+(?:thing|appointment|slot|one|time|\s*(?:of|in)\s)"
 )
-_SO_HINT = re.compile(r"\bso\b|therefore|hence|which\s+means|meaning")
+_CONTRAST_HINT = re.compile(r"\bso\b|therefore|hence|which\s+means|meaning|cause|\bcos\b|\bcoz\b|\bcuz\b|since|\bas\s")
+# a reason given for the part of the day asked for ("... because my wife has the car in the morning")
+_BECAUSE = (
+    r"\b(?:because|cause|cos|coz|cuz|since|as(?=\s+(?:i|i'm|i've|we|he|she|they|my|our|his|her|the|it|it's)\b))\b"
+)
+_SENTENCE_END = re.compile(r"[.!?\n](?!\d)")  # never "9.30"
 _BUSY_PART_AFTER = (
     rf"\b(?P<p>{_PART[1:-1]})\s+(?:are|is|'s)\s+(?:when|taken\s+up\s+(?:by|with)|full\s+(?:of|with)|"
     r"because\s+of)\b[^.,;!?\n]{0,30}?"
@@ -497,6 +520,38 @@ _BUSY_FIRST_THING = (
 _BOUNDISH = re.compile(
     r"between|from|after|before|\bby\b|until|till|later|earlier|starting|onward|past|latest|earliest|\d\s*(?:-|–|to\b)"
 )
+
+
+def _sentence(text: str, at: int) -> tuple[int, int]:
+    """The span of the sentence around position `at`."""
+    start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, at)), default=0)
+    end = _SENTENCE_END.search(text, at)
+    return start, end.start() if end else len(text)
+
+
+_SIDE_SAID = re.compile(f"{_AFTER_THAT}|{_BEFORE_THAT}")
+
+
+def _named_after_so(text: str, busy_end: int, part_at: int) -> bool:
+    """Whether the part of the day was named after "so" following a busy clause, with no side of
+    it said ("I work 9 to 1 so afternoon please", not "... so any time after that")."""
+    return (
+        busy_end <= part_at
+        and _compiled(_SO).search(text, busy_end, part_at) is not None
+        and _SIDE_SAID.search(text) is None
+    )
+
+
+# what ends a reason before a clock time: a comma, or a request ("because I'm off, could I come at 4")
+_REASON_ENDS = re.compile(r"[,;]|\b(?:can|could|would|will|please|pls|how\s+about|what\s+about|maybe|ideally|say)\b")
+
+
+def _in_reason(text: str, at: int) -> bool:
+    """Whether position `at` is inside a reason clause of its sentence ("... because my husband
+    needs the car at 2"): what the patient is doing then, never the time asked for."""
+    start, _ = _sentence(text, at)
+    ends = [m.end() for m in _compiled(_BECAUSE).finditer(text, start, at)]
+    return bool(ends) and _REASON_ENDS.search(text, ends[-1], at) is None
 
 
 def _range(start_expr: str, end_expr: str) -> str | None:
@@ -600,6 +655,7 @@ def find_times(text: str) -> TimeMatch:
     # ("i have a meeting at 11 so after that": the side said wins over a meeting's "before")
     busy_at = reader.busy_at() if " so " in text and "at " in text else None
     busy = reader.busy_bound() if _BUSYISH.search(text) else None
+    busy_end = max((end for _, end in reader.spans), default=0)
     bounds: list[str | None] = []
     if _BOUNDISH.search(text):
         while len(bounds) < 3 and (bound := reader.explicit()):
@@ -607,13 +663,15 @@ def find_times(text: str) -> TimeMatch:
     parts = len(_PARTS_RE.findall(text))  # the part-of-day rules need one (the contrast two)
     refused = reader.refused_part() if parts else None
     busy_part = reader.busy_part() if parts and _BUSY_PART_HINT.search(text) else None
-    contrasted = reader.contrasted_part() if parts > 1 and _SO_HINT.search(text) else None
+    contrasted = reader.contrasted_part() if parts > 1 and _CONTRAST_HINT.search(text) else None
     shift = reader.shift_part() if _SHIFT_HINT.search(text) else None
     # a part of the day asked for beats one refused ("I work mornings so afternoon ideally", "the
     # afternoon is impossible, so the evening"); alone, the refusal leaves the rest of the day
     part = reader.part_of_day()
     if part == LUNCH and any(bound and "-" in bound for bound in bounds):
         part = None  # "between 11 and 1, my lunch break": the lunch is the range's reason
+    if busy and part and _named_after_so(text, busy_end, reader.part_at):
+        busy = None  # "i work 9 to 1 so afternoon pls": the part of the day named wins
     window = intersect([*bounds, part, refused, busy_part, contrasted, shift, busy, busy_at])
     any_time = (
         re.search(
@@ -623,7 +681,10 @@ def find_times(text: str) -> TimeMatch:
     )
     readings: tuple[str, ...] = ()
     masked = _mask(text, reader.spans)
+    reasons = _CONTRAST_HINT.search(text) is not None
     for m in _AT_CLOCK.finditer(masked):
+        if reasons and _in_reason(masked, m.start()):
+            continue  # "mornings are easier because I collect her from school at 3": the reason's time
         found = parse_clock(m[0])
         if found:
             readings = found
