@@ -30,7 +30,9 @@ examples with today = Monday 2026-11-23):
   12-03; "next week but not Monday" / "any day next week except Monday" -> Tuesday of next week;
   "not next week, the week after" -> 12-07; a refusal carries over a list ("not Monday or
   Tuesday") and may follow the day ("Monday's no good"); with no week and no other day named,
-  "anything but Monday" / "any day except Friday" is the soonest day that is not refused.
+  "anything but Monday" / "any day except Friday" is the soonest day that is not refused; after a
+  refusal "but <day>" asks for it ("next week is out but friday this week"), and a day asked for
+  beside a refusal wins ("can't do wed or thu next week, friday?").
 * British offsets: "a week on Tuesday", "Tuesday week" -> the coming Tuesday + 7; "a fortnight
   (on) Thursday" -> the coming Thursday + 14.
 * Parts of a week: "this week" (from today), "later this week" (tomorrow), "midweek" (Wednesday),
@@ -43,7 +45,9 @@ examples with today = Monday 2026-11-23):
 * Several days: a past one, one in a sentence about the past, or a deadline ("by/before/until
   the 5th") is context; of the rest, the last one named is the request ("tryouts are on the 5th,
   could we try Wednesday" -> Wednesday), unless offered as an alternative ("Tuesday or
-  Wednesday" -> Tuesday).
+  Wednesday" -> Tuesday; "tomorrow afternoon or monday afternoon", "tuesday, failing that
+  thursday" -> the first). "since Saturday" is the past Saturday; "it's a Sunday" after a named
+  day is a remark on it.
 """
 
 from __future__ import annotations
@@ -95,7 +99,11 @@ PAST_CLAUSE = re.compile(
     r"last\s+(?:visit|appointment|time|week|month))\b"
 )
 _CLAUSE_BREAK = re.compile(r"[.;!?]|,|\s-\s|\b(?:and|but|so|then|now)\b")
-_DEADLINE = re.compile(r"\b(?:by|before|until|till|til|due)\s+(?:the\s+)?(?:end\s+of\s+)?$")
+# "before the long weekend": a deadline
+_DEADLINE = re.compile(r"\b(?:by|before|until|till|til|due)\s+(?:the\s+)?(?:end\s+of\s+|long\s+)?$")
+_SINCE = re.compile(r"\bsince\s+(?:on\s+)?$")
+# a remark on the weekday a day falls on: "valentine's day? i know it's a sunday", "which is a thursday"
+_WEEKDAY_REMARK = re.compile(r"\b(?:it|that|which)(?:'?s|\s+is|\s+falls\s+on|\s+lands\s+on|\s+will\s+be)\s+a\s+$")
 # "two weeks from tomorrow", "3 days after Friday", and the British "a week on Tuesday" / "a fortnight Thursday"
 _ANCHORED_OFFSET = re.compile(rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:(?:from|after|on)\s+)?$|\ba\s+(fortnight)\s+from\s+$")
 _DAY_AFTER = re.compile(r"(?<!any\s)\b(?:the\s+)?day\s+(after|before)\s+$")  # not "any day after the 20th"
@@ -114,9 +122,10 @@ _EXCEPT_RE = re.compile(_EXCEPT)
 _REFUSE_RE = re.compile(_REFUSE)
 # "anything but today", "any day except tomorrow": these do refuse today and tomorrow
 _ANY_BUT = re.compile(r"\bany\s*(?:thing|day|time|other\s+day)\s+(?:but|except|other\s+than|apart\s+from)\s+$")
-# ... or refused after it is named: "Monday's no good", "Friday is out", "Mondays don't work"
+# ... or refused after it is named: "Monday's no good", "Friday is out", "Mondays don't work",
+# "next week is no use to me"
 _REFUSED_AFTER = re.compile(
-    r"\s*(?:'?s\s+|\s*is\s+|\s*are\s+)?(?:no\s+good|not\s+good|out\b|bad\b|impossible|a\s+no\b|"
+    r"\s*(?:'?s\s+|\s*is\s+|\s*are\s+)?(?:no\s+good|not\s+good|no\s+use\b|out\b|bad\b|impossible|a\s+no\b|"
     r"(?:doesn'?t|don'?t|does\s+not|do\s+not|won'?t)\s+work)"
 )
 # between a weekday and its date: "Tuesday the 29th", "wed. 16th", "December 29th (tuesday)", "the 29th - a tuesday"
@@ -125,11 +134,15 @@ _AFTER_OR_BEFORE = re.compile(r"\s+(?:after|before)\b")
 # "Tuesday or Wednesday", "wednesday 9th in the evening possible, or thurs 10th", "free the 14th and
 # 15th", "today if possible, otherwise tomorrow": the first is asked for
 _ALTERNATIVE = re.compile(
-    r"(?:[^.!?;]{0,40}?,)?\s*or\s+(?:on\s+|maybe\s+|perhaps\s+)?(?:the\s+)?"
+    # ("tomorrow afternoon or monday afternoon"; never "or rather", which corrects the first)
+    r"(?:[^.!?;]{0,40}?,|[^.!?;,]{0,25}?)?\s*or\s+(?!rather\b)(?:on\s+|maybe\s+|perhaps\s+)?(?:the\s+)?"
     # two days the patient can do ("i'm off thursday and friday", "the 14th and 15th, either is good")
     r"|\s*,?\s*(?:and|&)\s+(?:on\s+)?(?:the\s+)?"
-    # a second choice: "new year's day open? if not the next monday", "friday, otherwise monday"
-    r"|[^.!]{0,30}?\b(?:if\s+not|otherwise|failing\s+that|or\s+else)\b[\s,]*(?:then\s+)?(?:on\s+)?(?:the\s+)?"
+    # a second choice: "new year's day open? if not the next monday", "friday, otherwise monday",
+    # "failing that monday" ("that monday" may be read as one day), "if that's not possible friday"
+    r"|[^.!]{0,30}?\b(?:if\s+not|otherwise|failing(?:\s+that)?|or\s+else|"
+    r"if\s+(?:that|it|this)(?:'?s|\s+is)\s+(?:not\s+(?:possible|available|free)|full|booked|taken)|"
+    r"if\s+(?:that|it)\s+(?:doesn'?t|won'?t|can'?t)\s+work)\b[\s,]*(?:then\s+)?(?:on\s+)?(?:the\s+)?"
 )
 # a refusal carries over a list: "not Monday or Tuesday", "except Monday and Wednesday", "mon/tue",
 # "Monday's out and so is Tuesday"; a bare comma may start the answer ("not Monday, Tuesday?"), so
@@ -552,6 +565,9 @@ class _Finder:
                     day = self.next_weekday(index) + timedelta(days=7)
                 elif rule == "last":
                     day = self.today - timedelta(days=(self.today.weekday() - index) % 7 or 7)
+                elif rule == "bare" and _SINCE.search(t, max(0, m.start() - 12), m.start()):
+                    # "a rash since saturday": the last one, when it started, never a day asked for
+                    day, rule = self.today - timedelta(days=(self.today.weekday() - index) % 7 or 7), "since"
                 elif rule == "this" and m[0].startswith("this") and index == self.today.weekday():
                     day = self.today  # "this Monday" said on a Monday
                 elif rule == "week_on":
@@ -643,8 +659,9 @@ def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]
                     m.weekday is not None
                     and prev.explicit
                     and m.kind == "weekday_bare"
-                    # "w/c 21/12 thursday ideally": the Thursday of that week, not the 21st's name
-                    and not _WEEK_OF_RE.search(text, max(0, prev.start - 30), prev.start)
+                    # "w/c 21/12 thursday ideally", "the week after christmas, tues": the Thursday of
+                    # that week, not the 21st's name
+                    and not _WEEK_OF_DAY.search(text, max(0, prev.start - 30), prev.start)
                 )
             )
         ):
@@ -737,7 +754,9 @@ def _shifted(base: _Mention, m: re.Match[str], today: date) -> tuple[date, bool]
     if weekday:  # "the monday after the 10th": the first such weekday after it
         gap = (_weekday_index(weekday) - base.day.weekday()) % 7 or 7
         return base.day + timedelta(days=gap if after else gap - 7), False
-    if unit == "week":  # the week after / before a day's (or a named week's) week, from its Monday
+    if unit == "week" or (unit == "one" and base.week):
+        # the week after / before a day's (or a named week's) week, from its Monday; "next week's out,
+        # the one after" is the week after too
         return _monday(base.day) + timedelta(days=7 if after else -7), True
     step = 7 if unit == "one" and base.weekday is not None else 1
     return base.day + timedelta(days=step if after else -step), False
@@ -779,15 +798,38 @@ def _relative_to_previous(text: str, mentions: list[_Mention], today: date) -> l
         base = ahead or (earlier[-1] if earlier else None)
         if base is None or (back and _DIGIT.search(_cut_span(text, base), max(0, base.start - 20), m.start())):
             continue  # "I work until 5, anytime after that" and "any time after 3" are about the time
+        lead = _weekday_of_week(text, m, earlier) if base is not ahead else None
+        if lead is not None:
+            own.append(lead)
+            base = earlier[-2]
         day, week = _shifted(base, m, today)
+        if lead is not None and lead.weekday is not None:
+            day, week = day + timedelta(days=lead.weekday), False
         if week and day < today <= day + timedelta(days=6):
             day = today  # "the week before" the 14th, said in that week: from today
         end = ahead.end if ahead else m.end()
         out = [x for x in out if x not in own and x is not ahead]
-        # a week after a named week is a week too ("not next week, the week after, not monday")
+        # a week after a named week or a date is a week too, with its own weekdays ("not next week, the
+        # week after, not monday", "the week after christmas, tues"); not after a weekday ("my exams
+        # finish friday, the week after": that Friday is no day of the week after)
         kind, said = "week" if week else "relative", _said_relative(m, base)
-        out.append(_Mention(day, m.start(), end, kind, week=week and base.week, name=said))
+        start = lead.start if lead is not None else m.start()
+        out.append(_Mention(day, start, end, kind, week=week and (base.week or base.explicit), name=said))
     return sorted(out, key=lambda x: x.start)
+
+
+_LEAD_GAP = re.compile(r"[\s,]*")
+
+
+def _weekday_of_week(text: str, m: re.Match[str], earlier: list[_Mention]) -> _Mention | None:
+    """The bare weekday right before 'the week after' when another day is named before it ("next
+    week is out but wednesday the week after": the Wednesday of the week after next week)."""
+    if len(earlier) < 2 or m["unit"] != "week" or m["way"] != "after":
+        return None
+    lead = earlier[-1]
+    if lead.kind != "weekday_bare" or not _LEAD_GAP.fullmatch(text, lead.end, m.start()):
+        return None
+    return lead
 
 
 # away for a stretch of days: "I'm away this week", "busy all of next week" ("off" may be off work)
@@ -803,8 +845,8 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
     for m in mentions:
         before = text[max(0, m.start - 60) : m.start]  # every cue is short and ends at the mention
         negated = _NEGATION.search(before) is not None or _REFUSED_AFTER.match(text, m.end) is not None
-        if m.kind == "week_part" and _AWAY_FOR.search(before):
-            negated = True  # "im away this week": a week the patient is not there is no day asked for
+        if m.kind in ("week_part", "weekend") and _AWAY_FOR.search(before):
+            negated = True  # "im away this week", "away for the weekend": a week the patient is not there
         if m.kind == "relative" and not (
             _REFUSE_RE.search(before)
             or _ANY_BUT.search(before)
@@ -823,12 +865,17 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
                 negated = listing or _list_goes_on(text, m, mentions)
         if negated and _BEST_AFTER.match(text, m.end):
             negated = False  # "any day works, but monday is best": "but" asks for it here
+        if negated and prev and prev.negated and _contrast(text, before, m):
+            negated = False  # "next week is out but friday this week", "not next week but the week after"
         if m.kind == "weekday_plural" and not negated:
-            if not (_FREE_ON.search(before) or _BEST_AFTER.match(text, m.end)):
-                continue  # "I work Mondays" names no day ("Wednesdays suit me best" does)
-            m = replace(m, kind="weekday_bare")  # "I'm only free on tuesdays and thursdays": a Tuesday
-        context = _DEADLINE.search(before) is not None or (
-            m.kind not in ("relative",) and (in_past(text, m.start) or _said_of_plans(text, m, out))
+            if _FREE_ON.search(before) or _BEST_AFTER.match(text, m.end):
+                m = replace(m, kind="weekday_bare")  # "I'm only free on tuesdays and thursdays": a Tuesday
+            # else "I work Mondays" names no day, unless a refusal after a list takes it in
+            # ("mondays and tuesdays are no good"): dropped after that below
+        context = (
+            _DEADLINE.search(before) is not None
+            or (m.kind not in ("relative",) and (in_past(text, m.start) or _said_of_plans(text, m, out)))
+            or (m.weekday is not None and _WEEKDAY_REMARK.search(before) is not None and any(x.explicit for x in out))
         )
         if negated and not (prev and prev.negated):
             listing = _EXCEPT_RE.search(before) is not None
@@ -849,7 +896,7 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
             out[i - 1] = replace(earlier, negated=True)
         else:
             chain = False
-    return out
+    return [m for m in out if m.kind != "weekday_plural" or m.negated]
 
 
 # a clause about someone's plans: "my son gets back on the 27th", "we fly out on thursday", "the
@@ -872,6 +919,19 @@ def _said_of_plans(text: str, m: _Mention, earlier: list[_Mention]) -> bool:
     if not _PLANS_SUBJECT.match(text, start, m.start):
         return False
     return _ASKING.search(text, start, end) is None and _SUITS.search(text, start, end) is None
+
+
+_BUT = re.compile(r"\bbut\s+(?:on\s+)?(?:the\s+)?$")
+
+
+def _contrast(text: str, before: str, m: _Mention) -> bool:
+    """Whether a day after "but" is the one asked for, not an exception ("anything but monday"):
+    after a refusal it is ("can't do next week but friday this week"), unless refused itself."""
+    return (
+        _BUT.search(before) is not None
+        and _REFUSE_RE.search(before) is None
+        and _REFUSED_AFTER.match(text, m.end) is None
+    )
 
 
 def _listable(m: _Mention) -> bool:
@@ -942,9 +1002,9 @@ def _excluding_weekdays(mentions: list[_Mention], today: date) -> _Mention | Non
     ]
     if not excluded and not refused_days:
         return None
+    if any(not m.negated and not m.context and not m.week and m.day >= today for m in mentions):
+        return None  # "can't do Monday, Tuesday?", "can't do wed or thu next week, friday?": the day asked for wins
     if not weeks:
-        if any(not m.negated and not m.context and m.day >= today for m in mentions):
-            return None  # "can't do Monday, Tuesday?": the day asked for wins
         first = next(
             day
             for day in (today + timedelta(days=n) for n in range(14))
@@ -1018,6 +1078,7 @@ _WEEK_PART_DAYS = {"middle": 2, "mid": 2, "later": 3, "late": 4, "end": 4, "back
 # "the week of the 16th", "week commencing 14th", "w/c 14/12", "wk beginning the 4th jan": that week
 _WEEK_OF = r"\b(?:(?:the\s+)?(?:week|wk)\s+(?:of|commencing|beginning|starting)|w/?c)\s+(?:on\s+)?(?:the\s+)?"
 _WEEK_OF_RE = re.compile(_WEEK_OF + "$")
+_WEEK_OF_DAY = re.compile(rf"(?:{_WEEK_OF}|\bweek\s+(?:after|before)\s+)$")  # ... or the week after a day
 
 
 def _weeks_of(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
@@ -1121,7 +1182,7 @@ def find_day(text: str, today: date) -> DayMatch | None:
             m for m in mentions if not m.negated and m.day >= today
         ]
     if not wanted:
-        past = [m for m in mentions if not m.negated]
+        past = [m for m in mentions if not m.negated and m.kind != "weekday_since"]
         if not past:
             return None
         chosen = past[-1]

@@ -47,7 +47,7 @@ VOCABULARY = (
     cardiology cardiologist neurology neurologist orthopedics orthopaedics orthopedic orthopaedic allergist allergy
     urology urologist ophthalmology ophthalmologist gastroenterology gastroenterologist rheumatology
     rheumatologist podiatry podiatrist endocrinology endocrinologist pediatric paediatric christmas thanksgiving
-    valentines valentine boxing please possible schedule reschedule booking
+    valentines valentine boxing year years please possible schedule reschedule booking
     """.split(),
 )
 ABBREVIATIONS = {
@@ -77,6 +77,9 @@ ABBREVIATIONS = {
     "sat": "saturday",
     "sun": "sunday",
     "nye": "new year's eve",
+    "yrs": "years",  # "new yrs eve"
+    "yr": "year",
+    "eev": "eve",  # a common slip ("new years eev"), too short for the speller
     "xmas": "christmas",
     "hr": "hour",
     "hrs": "hours",
@@ -171,7 +174,7 @@ def _abbreviation(word: str, before: str, after: str) -> str:
         if word in ("dr", "doc", "apt"):
             return expanded
         near_time = re.match(
-            r"\s*(?:[,.!?;/]|$|morning|afternoon|evening|the\b|\d|at\s+\d|@|for\s+(?:a|an|the|my|his|her)\b|[a-z]{3,9}\s+\d|(?:(?:or|and|&|-|to)\s*)?(?:mon|tue|wed|thu|fri|sat|sun)|"
+            r"\s*(?:[,.!?;/]|$|morning|afternoon|evening|the\b|\d|at\s+\d|@|for\s+(?:a|an|the|my|his|her)\b|if\s+poss|[a-z]{3,9}\s+\d|(?:(?:or|and|&|-|to)\s*)?(?:mon|tue|wed|thu|fri|sat|sun)|"
             # a bound in words: "wed after four", "sat from ten", "mon before noon"
             r"(?:after|before|from|around|about|until|till)\s+(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midday|lunch)\b)",
             after,
