@@ -34,7 +34,7 @@ _TOPICS = re.compile(
     r"(?:cancel\w*|late)\s+fee|fee\s+(?:if|for)|opening\s+hours|(?:your|the|clinic)\s+hours|"
     r"(?:what\s+time|when)\s+do\s+(?:you|u)\s+(?:open|close|shut)|close\s+for\s+lunch|(?:your|the\s+clinic'?s?)\s+lunch\s+(?:break|hour)|"
     r"^\W*open\s+(?:on\s+)?(?:weekends?|(?:mon|tues|wednes|thurs|fri|satur|sun)days?)|(?:are|r)\s+(?:you|u)\s+open|open\s+on|closed\s+on|"
-    r"holidays?|(?:your|the\s+clinic'?s?|clinic)\s+(?:phone(?:\s+number)?|number|e-?mail|fax)|"
+    r"(?:your|the\s+clinic'?s?|clinic)\s+(?:phone(?:\s+number)?|number|e-?mail|fax)|"
     r"how\s+(?:do|can)\s+i\s+(?:contact|reach|call)\s+(?:you|u|the\s+clinic)"
     r")\b",
 )
@@ -79,6 +79,8 @@ def asks_about_clinic(u: Utterance) -> bool:
     understand")."""
     if u.injection or u.has_details or u.about_details:
         return False  # a message giving (or asking about) name/e-mail/phone is the booking going on
+    if not any(ch.isalnum() for ch in u.text):
+        return False  # a bare "?" asks what was asked again, not the front desk (an aside: nlu.py)
     if u.manage == "look" and _OWN_BOOKING.search(u.text.lower()):
         return False  # "is my appointment on tuesday still happening with the holidays?": the booking
     if _names_a_topic(u.text):
@@ -88,10 +90,18 @@ def asks_about_clinic(u: Utterance) -> bool:
     return not visit and not social and _QUESTION.search(u.text.lower()) is not None
 
 
+# the holidays as a topic only when asked about ("are you open over the holidays?", "what about the
+# holidays"), never said as background ("he's staying with us over the holidays, ...")
+_HOLIDAY_ASKED = re.compile(r"\bholidays?\b[^.!?\n]*\?|^\W*(?:what|how)\s+about\s+the\s+holidays?\b")
+
+
 @functools.lru_cache(maxsize=1024)
 def _names_a_topic(text: str) -> bool:
     """Cached: the model asks again of the same message after each tool result."""
-    return _TOPICS.search(text.lower()) is not None  # lower case, not IGNORECASE: three times faster
+    low = text.lower()  # lower case, not IGNORECASE: three times faster
+    if _TOPICS.search(low) is not None:
+        return True
+    return "holiday" in low and _HOLIDAY_ASKED.search(low) is not None
 
 
 def answer(result: dict[str, Any] | None, clock: Callable[[str], str] | None = None) -> str:

@@ -354,6 +354,7 @@ _NOT_NAME = set(
     help bye goodbye thx cheers hello hi hiya new patient patients cool lovely brilliant grand awesome nice sweet fab
     excellent wonderful super alright spelt spelled spelling mums moms dads mum mom dad wifes husbands he she
     they him his her hers their
+    oh ohh ah ahh btw ps fyi plus anyway oops
     """.split()
 )
 
@@ -403,9 +404,11 @@ class Utterance(PatientDetails):
     sees_doctor: bool = False  # "see a doctor / someone": a consultation, whatever an earlier question named
     day: date | None = None
     past_day: date | None = None
+    past_told: bool = False  # ... said in a sentence about the past ("he was a bit warm yesterday")
     day_note: str | None = None
     refused_days: tuple[int, ...] = ()  # "not monday or tuesday" with no week: the day is the soonest other one
     week_part: int | None = None  # "later in the week" with no week: its weekday, in a week looked at before
+    bare_weekday: bool = False  # the day was named by its weekday alone ("monday's fine"): maybe a day offered
     window: str | None = None
     busy_window: bool = False  # the window is only a busy clause ("i have a meeting at 11"): it narrows
     any_time: bool = False
@@ -469,6 +472,7 @@ _NOT_ASIDE += ("same_day", "same_time")
 # a plain answer beside the remark makes it more than one ("sorry, yes please", "lol no")
 _ANSWER_WORD = re.compile(r"\b(?:no|nope|nah|not|don'?t|yes|yeah|yep|yup|sure|please|pls)\b")
 
+_BARE_WEEKDAY = re.compile(r"(?:on\s+)?(?:" + "|".join(WEEKDAY_NAMES) + ")")  # not "this/next monday"
 _SAME_DAY = re.compile(r"\b(?:(?:the\s+)?same\s+(?:day|date)|that\s+(?:same\s+)?day|on\s+the\s+day)\b")
 
 
@@ -765,9 +769,10 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         rest = _cut(rest, m.span())
     if found := find_day(rest, today):
         if found.day < today:
-            u.past_day = found.day
+            u.past_day, u.past_told = found.day, in_past(rest, found.span[0])
         else:
             u.day, u.day_note, u.refused_days, u.week_part = found.day, found.note, found.refused, found.week_part
+            u.bare_weekday = len(found.spans) == 1 and _BARE_WEEKDAY.fullmatch(rest, *found.spans[0]) is not None
         for span in found.spans:
             rest = _cut(rest, span)
     past_days = (found.past_spans if found else ()) + past_months(rest, today)
@@ -776,8 +781,10 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     u.window, u.times, u.any_time, u.busy_window = times.window, times.readings, times.any_time, times.busy_only
     for span in times.spans:
         rest = _cut(rest, span)
-    if u.window or u.times or u.day:
-        u.later = u.earlier = u.more = False
+    if u.times and _busy_clock(norm, times.spans[-1]) and (hour := _hour_in_context(rest)):
+        u.times = hour_readings(hour)  # "could we do 3 instead, I have a meeting at 2": 3, the 2 is the reason
+    if u.times or u.day:
+        u.later = u.earlier = u.more = False  # (with a window, "anything else that morning?" still pages)
     if not (u.times or u.window) and (hour := _hour_in_context(rest)):
         u.times = hour_readings(hour)  # "can i do 4 instead", "make it 10 instead", "is 10 free?"
         u.later = u.earlier = u.more = False
@@ -790,6 +797,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
             u.bare_number = number
     if " not " in low and (m := _NAME_FIX.search(text)) and not (_clinic_token(m[1]) or _clinic_token(m[2])):
         u.name_fix = (m[1][0].upper() + m[1][1:], m[2])  # "sorry typo, it's Siobhan not Siobahn": no aside
+    if "?" in low and not any(ch.isalnum() for ch in low):
+        u.aside = True  # a bare "?" / "??": what was asked is asked again
     answered = _ANSWER_WORD.search(norm) is not None  # "no sorry", "hmm not sure", "lol yes": more than an aside
     if u.aside and not (
         answered
@@ -996,6 +1005,21 @@ def _shift(norm: str) -> int | None:
         count = int(n) if n.isdigit() else _COUNTS[n]
         amount = count * 60 if m["unit"].startswith("h") else count
     return amount if m["way"] in ("back", "later") else -amount
+
+
+# what keeps the patient busy at a clock time ("I forgot I have a meeting at 2", "ive got the dentist
+# at 1", "the school play is at 10"): the reason for another time, never the time asked for
+_BUSY_AT = re.compile(
+    r"\b(?:have|has|got|'ve|there'?s)\s+(?:(?:a|an|the|my|his|her|our|another)\s+)?"
+    r"(?!(?:it|one|that|this|something|anything)\b)(?:[a-z]+\s+){1,2}$"
+    r"|\b(?!it\b|that\b|this\b|what\b|which\b)[a-z]+\s+(?:is|'s)\s+$"
+)
+
+
+def _busy_clock(norm: str, span: tuple[int, int]) -> bool:
+    """Whether the clock time at `span` ("at 2") is when something else keeps the patient busy."""
+    start = span[0]
+    return _BUSY_AT.search(norm, max(0, start - 40), start) is not None
 
 
 def _hour_in_context(rest: str) -> int | None:

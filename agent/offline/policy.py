@@ -144,7 +144,7 @@ def _after_patient(state: State, turn: PatientTurn, say: Replies) -> Action:
         return _reply(say.injection())
     if u.off_topic_only:
         return _reply(say.out_of_scope(medical=u.medical))
-    if u.past_day and not u.day:
+    if u.past_day and not u.day and not _past_remark(state, u):
         return _reply(say.past_day(u.past_day))
     if u.bad_email:
         return _reply(say.bad_detail("email", u.bad_email))
@@ -172,6 +172,13 @@ def _after_patient(state: State, turn: PatientTurn, say: Replies) -> Action:
     return _reply(_prefix(state, turn, say) + _conversation_reply(state, turn, say))
 
 
+def _past_remark(state: State, u: Utterance) -> bool:
+    """A past day said in a sentence about the past once a visit is asked for or booked ("she was a
+    bit warm yesterday, should i bring her anyway?"): context, never a day asked for. Alone in a
+    first message ("i was seen on the 3rd") it is still refused as a day."""
+    return bool(u.past_day and u.past_told and not u.day and (state.bookings or state.day))
+
+
 def _aside_reply(state: State, say: Replies) -> str:
     """ "oops typo", "one sec", "haha ok": nothing changes; what was asked last is asked again."""
     offer = state.current_offer()
@@ -181,7 +188,9 @@ def _aside_reply(state: State, say: Replies) -> str:
         pending = say.which_time(offer.offered, offer.day)
     else:
         pending = ""
-    return f"{say.no_rush()} {pending}".strip()
+    puzzled = state.turn is not None and not any(ch.isalnum() for ch in state.turn.utterance.text)
+    lead = "" if puzzled and pending else say.no_rush()  # a bare "?" gets the question again, plainly
+    return f"{lead} {pending}".strip()
 
 
 def _live_bookings(state: State) -> list[dict[str, Any]]:
@@ -244,6 +253,10 @@ def _conversation_reply(state: State, turn: PatientTurn, say: Replies) -> str:
         return say.ask_day(None if assumed else state.type, state.window, state.time[0] if state.time else None)
     if offer and u.understood:
         return say.which_time(offer.offered)
+    live = _live_bookings(state)
+    heard = replace(u, past_day=None) if _past_remark(state, u) else u
+    if live and not (heard.understood or offer or state.manage or state.chosen):
+        return say.noted(live[-1])  # a remark after booking ("he was off his food yesterday")
     return say.not_understood(state.type, state.day, state.window)
 
 

@@ -181,13 +181,18 @@ class Replies:
     def no_more_times(self, direction: str, type_key: str, d: date, offered: Sequence[str]) -> str:
         """Asked for later/earlier/other times and there are none that day."""
         which = {"later": "later", "earlier": "earlier"}.get(direction, "other")
-        listed = f" Still free: {self.times(offered)}." if offered else ""
+        edge = {"later": ("latest", max), "earlier": ("earliest", min)}.get(direction)
+        if edge and offered:  # the end of the day asked about, not the whole offer again
+            listed = f" The {edge[0]} free time is {self.clock(edge[1](offered))}."
+        else:
+            listed = f" Still free: {self.times(offered)}." if offered else ""
         return (
             f"There are no {which} free {TYPE_ADJ[type_key]} times on {day_label(d)}.{listed} "
             "Would another day suit you?"
         )
 
     def time_taken_nearby(self, wanted: str, type_key: str, d: date, offered: Sequence[str]) -> str:
+        offered = [t for t in offered if t != wanted] or offered  # a time said not free is not offered with it
         return (
             f"{self.clock(wanted)} isn't free for {a_type(type_key)} on {day_label(d)}. The closest free times are "
             f"{self.times(offered)}. Would one of those work?"
@@ -289,6 +294,11 @@ class Replies:
         if last_booking:
             return f"You're welcome! {self._see_you(last_booking)} Anything else I can help with?"
         return "You're welcome! Is there anything else I can help with?"
+
+    def noted(self, booking: dict[str, object]) -> str:
+        """After a booking, a remark with nothing to act on ("she was a bit warm yesterday, just so
+        you know"): it is heard, and the booking stands."""
+        return f"Thanks for letting us know. {self._see_you(booking)} Is there anything else I can help with?"
 
     def closing(self, booking: dict[str, object], *, thanks: bool, bye: bool) -> str:
         """After a booking, "thanks bye" / "perfect cheers": a goodbye that names it, no question."""

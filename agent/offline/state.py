@@ -39,17 +39,21 @@ _CHANGE_WORDS = re.compile(
 _MORE_WORDS = re.compile(r"\b(?:also|too|as\s+well|another|one\s+more|second|extra)\b|^\W*and\b")
 
 
-def page(slots: Sequence[str], before: Sequence[str], direction: str, shown: set[str], most: int = 5) -> list[str]:
-    """The next times to read out after `before` was offered: 'later' the ones after it (after
-    the middle of a spread-out offer when none is after it all), 'earlier' the ones before it
-    (nearest first), 'more' the ones not read out yet."""
+def page(
+    slots: Sequence[str], before: Sequence[str], direction: str, shown: set[str], most: int = 5, spread: bool = False
+) -> list[str]:
+    """The next times to read out after `before` was offered, never one shown already: 'later'
+    the ones after it, 'earlier' the ones before it (nearest first), 'more' the ones not read out
+    yet. Only of an offer `spread` over the whole day, whose ends are the day's, 'later' and
+    'earlier' are the ones after or before its middle; an offer from a part of the day ("tomorrow
+    morning", ending at 10:45) is never answered with a time before its last one."""
     fresh = [s for s in slots if s not in shown]
     if direction in ("later", "earlier") and before:
         middle = sorted(before)[len(before) // 2]
         if direction == "later":
-            found = [s for s in fresh if s > max(before)] or [s for s in fresh if s > middle]
+            found = [s for s in fresh if s > max(before)] or [s for s in fresh if spread and s > middle]
             return found[:most]
-        found = [s for s in fresh if s < min(before)] or [s for s in fresh if s < middle]
+        found = [s for s in fresh if s < min(before)] or [s for s in fresh if spread and s < middle]
         return found[-most:]
     return choose_offer(fresh, most=most)
 
@@ -213,7 +217,7 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         # "I'd like an appointment, mornings are best": a consultation, as the reply says; kept
         # with the window while the day is asked for
         state.type, state.type_defaulted_turn = DEFAULT_TYPE, state.turns
-    wanted_day = _outside_refused(state, u)
+    wanted_day = _offered_weekday(state, u) or _outside_refused(state, u)
     if wanted_day and wanted_day != state.day:
         moved = moved or state.day is not None
         state.day, changed = wanted_day, True
@@ -237,16 +241,19 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     if state.bookings and u.for_other and not (u.name or u.code or u.manage or state.manage):
         state.name = None  # "another one for his sister": her name is asked for, the contact details stay
     offer_now = state.current_offer()
-    if (u.later or u.earlier or u.more) and not (u.window or u.times or changed) and offer_now:
+    # "anything else that morning?" pages within the window offered; another window is a new search
+    same_window = u.window is None or (offer_now is not None and u.window == (offer_now.window or state.window))
+    if (u.later or u.earlier or u.more) and same_window and not (u.times or changed) and offer_now:
         # "any later times?", "anything earlier?", "show me other times": the next page of that day
         turn.paging = "later" if u.later else "earlier" if u.earlier else "more"
         # after a pick, "anything later than that?" pages from the time picked
         picked = state.chosen if turn.paging != "more" and state.chosen in offer_now.offered else None
         turn.page_from = [picked] if picked else list(offer_now.offered)
-        if offer_now.window or state.window:
+        if (offer_now.window or state.window) and not u.window:
             state.window, changed = None, True  # look at the whole day
         else:
-            offered = page(offer_now.slots, turn.page_from, turn.paging, _shown(state, offer_now))
+            spread = offer_now.window is None and not u.window
+            offered = page(offer_now.slots, turn.page_from, turn.paging, _shown(state, offer_now), spread=spread)
             offer_now.offered, turn.no_more = offered or offer_now.offered, not offered
             state.show(offer_now)
         state.chosen = None
@@ -296,7 +303,8 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
 
     if u.name_fix and state.name and (fixed := _fix_name(state.name, *u.name_fix)):
         state.name = fixed
-    elif u.name:
+    elif u.name and not (state.name and " " in state.name and " " not in u.name):
+        # (a full name given is kept: one word more is no correction of it, "it's Siobhan not Siobahn" is)
         one_word = state.name and " " not in state.name and " " not in u.name and u.name != state.name
         state.name = f"{state.name} {u.name}" if one_word else u.name  # "Jane", then "Roe"
     if u.email:
@@ -356,6 +364,18 @@ def _outside_refused(state: State, u: Utterance) -> date | None:
         (monday + timedelta(days=n) for n in range(7) if (monday + timedelta(days=n)).weekday() not in u.refused_days),
         u.day,
     )
+
+
+def _offered_weekday(state: State, u: Utterance) -> date | None:
+    """The day just offered when the patient names only its weekday: "monday's fine" after "closed on
+    Christmas Day ... the next day with free times is Monday, December 28" is that Monday, not the
+    coming one."""
+    if not (u.bare_weekday and u.day):
+        return None
+    offered = state.offer.day if state.offer else state.suggested
+    if offered is None or offered <= u.day or offered.weekday() != u.day.weekday():
+        return None
+    return offered
 
 
 def _another_visit(u: Utterance) -> bool:

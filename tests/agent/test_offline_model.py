@@ -859,6 +859,17 @@ def test_examples_never_name_a_day_already_gone(today: str) -> None:
             assert named in coming, f"{named!r} is not in the coming week: {text}"
 
 
+def test_a_time_said_not_free_is_never_among_the_closest_free_ones() -> None:
+    from datetime import date
+
+    from agent.offline.replies import Replies
+
+    out = Replies("Clinic", date(2026, 12, 9)).time_taken_nearby(
+        "14:00", "consultation", date(2026, 12, 11), ["13:30", "14:00", "14:30"]
+    )
+    assert out.startswith("2:00 PM isn't free") and "1:30 PM and 2:30 PM" in out and out.count("2:00 PM") == 1
+
+
 def test_a_time_said_for_one_day_is_not_booked_on_another() -> None:
     history: list[Turn] = [
         "consultation tomorrow at 10",
