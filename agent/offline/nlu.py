@@ -89,6 +89,7 @@ _REQUESTED = re.compile(
     r"(?:quick\s+|short\s+|new\s+)?$"
 )
 _GENERIC_RE = re.compile(_GENERIC_VISIT)
+_GENERIC_CUES = ("appointment", "see", "doctor", "visit")  # prefilter (see _FLAG_CUES)
 
 _ORDINALS = {
     "first": 0,
@@ -277,6 +278,19 @@ _FOR_SOMEONE = (
 # that rejects the other positions at once (the pattern is long, and read on every message)
 _FLAGS["cancel"] = r"(?=[bcdhilmnoprstw])(?:" + _FLAGS["cancel"] + ")"
 _FLAG_RES = {flag: re.compile(pattern) for flag, pattern in _FLAGS.items()}
+# Prefilters: words one of which every match of a pattern contains, so a cheap `in` test spares
+# most messages the search (tests/agent/test_offline_prefilters.py proves each from its pattern).
+# The flags below rarely match; the others match often or are already fast, and always run.
+_FLAG_CUES: dict[str, tuple[str, ...]] = {
+    "thanks": ("than", "thx", "ty", "ta", "cheers", "appreciated"),
+    "help": ("help", "what", "which", "who"),
+    "other_day": ("other", "different"),
+    "same": ("same",),
+    "more": ("more", "other", "different", "alternative", "else"),
+    "retry": ("again", "retry", "more"),
+    "earliest": ("earliest", "soon", "quick", "pronto", "early", "fast", "asap", "urgent", "first", "next"),
+}
+_FLAG_CHECKS = tuple((flag, compiled, _FLAG_CUES.get(flag, ())) for flag, compiled in _FLAG_RES.items())
 
 # A confirmation code as typed (the service's are 8 letters and digits; a patient's may be shorter):
 # a word of 6 to 10 letters and digits with at least one of each, or any such word right after
@@ -301,6 +315,9 @@ _CANCEL_IT = re.compile(
 _CANT_MAKE = re.compile(
     r"\b(?:can'?t|cant|cannot|can\s+not|won'?t|wont|will\s+not|(?:won'?t\s+be|not|un)\s*able\s+to)\s+make\s+(?:it|my|the)\b"
 )
+_MOVE_WORDS = re.compile(
+    r"\b(?:mov(?:e|ing)(?!\s+(?:forward|ahead|on)\s+with)|chang(?:e|ing)|switch\w*|push\w*|bring|shift)\b"
+)
 # "I can't make it this week. Monday for a consult?": "it" is a time, and a visit is asked for
 _NEW_REQUEST = re.compile(
     r"\bcan'?t\s+make\s+it\b(?=.*\b(?:physical|check[\s-]?up|follow[\s-]?up|consult(?:ation)?|specialist|"
@@ -311,9 +328,11 @@ _KEEP = re.compile(
     r"(?:keep\s+(?:it|my|the|that|this)|leave\s+it|don'?t\s+(?:cancel|move|change)|do\s+not\s+(?:cancel|move|change))\b"
     r"|\bnever\s*mind\b(?!.*\b(?:cancel|move)\b)"
 )
+_KEEP_CUES = ("keep", "leave", "don", "not", "never")  # prefilter (see _FLAG_CUES)
 _REASON = re.compile(
     r"\b(?:because(?:\s+of)?|the\s+reason\s+is|reason\s*(?:is|:)|it'?s\s+(?:about|for)|regarding)\s+([^.;!?\n]{3,200})"
 )
+_REASON_CUES = ("because", "reason", "about", "for", "regarding")  # prefilter (see _FLAG_CUES)
 
 # words that are never part of a name given as a bare line
 _NOT_NAME = set(
@@ -479,21 +498,16 @@ def _find_code(u: Utterance, text: str) -> str:
 
 def _find_manage(u: Utterance, norm: str) -> None:
     """Cancel, move or keep an existing booking. A bare "cancel" (at a confirmation) stays a no."""
-    if _KEEP.search(norm):
+    if any(cue in norm for cue in _KEEP_CUES) and _KEEP.search(norm):
         u.manage = "keep"
         return
     u.instead = "instead" in norm and _INSTEAD.search(norm) is not None
-    booking = _BOOKING_WORD.search(norm) is not None
-    if _CANCEL_IT.search(norm) or (u.code and "cancel" in norm):
+    # (every _CANCEL_IT match has "cancel", every _CANT_MAKE match "make": prefilters)
+    if "cancel" in norm and (_CANCEL_IT.search(norm) or u.code):
         u.manage, u.no = "cancel", False
-    elif _RESCHEDULE.search(norm) or (
-        (u.cancel or u.code or booking)
-        and re.search(
-            r"\b(?:mov(?:e|ing)(?!\s+(?:forward|ahead|on)\s+with)|chang(?:e|ing)|switch\w*|push\w*|bring|shift)\b", norm
-        )
-    ):
+    elif _RESCHEDULE.search(norm) or ((u.cancel or u.code or _BOOKING_WORD.search(norm)) and _MOVE_WORDS.search(norm)):
         u.manage = "move"
-    elif u.cancel or (_CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):
+    elif u.cancel or ("make" in norm and _CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):
         u.manage = "look"  # an existing booking, but what to do with it is not said yet
 
 
@@ -544,7 +558,7 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
         u.type_in_past = rank > 0  # "they did bloods last time": named only of a past visit
         for *_, span in found:
             text = _cut(text, span)
-    u.generic_visit = _GENERIC_RE.search(text) is not None
+    u.generic_visit = any(cue in text for cue in _GENERIC_CUES) and _GENERIC_RE.search(text) is not None
     return text
 
 
@@ -678,20 +692,20 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     u = Utterance(text=text)
     low = " ".join(text.lower().replace("’", "'").split())
     u.yes, u.no = is_affirmative(low), is_negative(low)
-    if m := _REASON.search(text):
+    if any(cue in text for cue in _REASON_CUES) and (m := _REASON.search(text)):
         u.reason = m[1].strip()
     # details are read from the patient's own text; everything else from the normalised one
     raw = _find_code(u, _find_email(u, low))
     raw = _find_phone(u, _blank_dates(raw), phone_expected)
     details = bool(u.phone or u.email or u.bad_phone)
     norm = blank_past_parts(_blank_amounts(normalize(_blank_name_words(text, _blank_details(low, raw), details))))
-    for flag, compiled in _FLAG_RES.items():
-        if compiled.search(norm):
+    for flag, compiled, cues in _FLAG_CHECKS:
+        if (not cues or any(cue in norm for cue in cues)) and compiled.search(norm):
             setattr(u, flag, True)
     u.that_pick = any(cue in norm for cue in _THAT_PICK_CUES) and _THAT_PICK.search(norm) is not None
     _find_manage(u, norm)
     u.same_day = _SAME_DAY.search(norm) is not None
-    u.shift = _shift(norm)
+    u.shift = _shift(norm) if any(cue in norm for cue in _SHIFT_CUES) else None
     if u.shift is not None:
         u.later = u.earlier = False  # "an hour later" is a move of the agreed time, not "later times"
     u.same_time = "same" in norm and _SAME_TIME.search(norm) is not None
@@ -703,10 +717,14 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         for m in _SMALL_TALK.finditer(rest):
             u.greeting = True  # "how are you today" asks after the front desk, not for today
             rest = _cut(rest, m.span())
-    if m := _STRONG_PICK.search(rest):
+    # prefilters read on `norm` also hold for `rest`, which is `norm` with spans blanked: a cue
+    # without a space, or a digit, seen in `rest` is in `norm` at the same place
+    ordinal_word = any(word in norm for word in _ORDINALS)
+    digit = _ANY_DIGIT.search(norm) is not None
+    if ordinal_word and (m := _STRONG_PICK.search(rest)):
         u.ordinal = _ORDINALS[m[1]]
         rest = _cut(rest, m.span())
-    if m := _NUMBERED_PICK.search(rest):
+    if digit and (m := _NUMBERED_PICK.search(rest)):
         u.ordinal = int(m[1]) - 1
         rest = _cut(rest, m.span())
     if u.ordinal is None and any(cue in rest for cue in _ANY_PICK_CUES) and _ANY_PICK.search(rest):
@@ -729,21 +747,20 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         rest = _cut(rest, span)
     if u.window or u.times or u.day:
         u.later = u.earlier = u.more = False
-    if not (u.times or u.window) and (hour := _hour_in_context(rest)):
+    if not (u.times or u.window) and digit and (hour := _hour_in_context(rest)):
         u.times = hour_readings(hour)  # "can i do 4 instead", "make it 10 instead", "is 10 free?"
         u.later = u.earlier = u.more = False
-    if u.ordinal is None and (m := _WEAK_PICK.search(rest)) and not _adverb_ordinal(rest, m.start()):
+    if u.ordinal is None and ordinal_word and (m := _WEAK_PICK.search(rest)) and not _adverb_ordinal(rest, m.start()):
         u.ordinal = _ORDINALS[m[1]]
         rest = _cut(rest, m.span())
-    if m := _BARE_PICK.fullmatch(rest):
+    if digit and (m := _BARE_PICK.fullmatch(rest)):
         number = int(m[1])
         if 1 <= number <= 24 and not u.times:
             u.bare_number = number
     if " not " in low and (m := _NAME_FIX.search(text)) and not (_clinic_token(m[1]) or _clinic_token(m[2])):
         u.name_fix = (m[1][0].upper() + m[1][1:], m[2])  # "sorry typo, it's Siobhan not Siobahn": no aside
-    answered = _ANSWER_WORD.search(norm) is not None  # "no sorry", "hmm not sure", "lol yes": more than an aside
     if u.aside and not (
-        answered
+        _ANSWER_WORD.search(norm)  # "no sorry", "hmm not sure", "lol yes": more than an aside
         or any(getattr(u, f) for f in _NOT_ASIDE)
         or u.ordinal is not None
         or u.bare_number
@@ -931,6 +948,7 @@ _SHIFTS = (
     ),
     re.compile(rf"\b{_AMOUNT}\s+(?P<way>later|earlier)\b"),
 )
+_SHIFT_CUES = ("back", "forward", "later", "earlier")  # prefilter of both _SHIFTS (see _FLAG_CUES)
 _COUNTS = {**NUMBER_WORDS, "a": 1, "an": 1}  # the words _AMOUNT allows
 
 
@@ -960,3 +978,22 @@ def _hour_in_context(rest: str) -> int | None:
 def hour_readings(number: int) -> tuple[str, ...]:
     """A bare number as a clock hour ("9" -> 09:00 then 21:00)."""
     return parse_clock(str(number))
+
+
+DIGIT_CUE = "<digit>"  # a prefilter cue met by any digit (checked with a digit search, not `in`)
+# every prefilter with its pattern, for tests/agent/test_offline_prefilters.py
+PREFILTERS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
+    **{f"flag {flag}": (_FLAG_RES[flag], cues) for flag, cues in _FLAG_CUES.items()},
+    "reason": (_REASON, _REASON_CUES),
+    "keep": (_KEEP, _KEEP_CUES),
+    "cancel it": (_CANCEL_IT, ("cancel",)),
+    "can't make": (_CANT_MAKE, ("make",)),
+    "shift back": (_SHIFTS[0], _SHIFT_CUES),
+    "shift later": (_SHIFTS[1], _SHIFT_CUES),
+    "strong pick": (_STRONG_PICK, tuple(_ORDINALS)),
+    "weak pick": (_WEAK_PICK, tuple(_ORDINALS)),
+    "numbered pick": (_NUMBERED_PICK, (DIGIT_CUE,)),
+    "bare pick": (_BARE_PICK, (DIGIT_CUE,)),
+    "hour in context": (_HOUR_IN_CONTEXT, (DIGIT_CUE,)),
+    "generic visit": (_GENERIC_RE, _GENERIC_CUES),
+}
