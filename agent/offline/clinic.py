@@ -65,8 +65,7 @@ def question_only(u: Utterance) -> bool:
     physical"), never the visit being booked."""
     if u.manage or u.code or u.cancel or not asks_about_clinic(u):
         return False
-    low = u.text.lower()  # the patterns are lower case: faster than IGNORECASE
-    return _ASKED.search(low) is not None and _VISIT_WANTED.search(low) is None
+    return _asked_without_visit(u.text)
 
 
 def asks_about_clinic(u: Utterance) -> bool:
@@ -81,13 +80,25 @@ def asks_about_clinic(u: Utterance) -> bool:
         return True
     visit = u.has_slot_facts or u.generic_visit or u.wants_booking or u.medical
     social = u.yes or u.no or u.greeting or u.thanks or u.bye or u.help or u.cancel or u.retry or u.off_topic
-    return not visit and not social and _QUESTION.search(u.text.lower()) is not None
+    return not visit and not social and _is_question(u.text)
+
+
+# The text-only parts of the tests above, cached: the model asks them of the same message twice
+# per call (the state, then the policy) and again after each tool result.
+@functools.lru_cache(maxsize=1024)
+def _names_a_topic(text: str) -> bool:
+    return _TOPICS.search(text.lower()) is not None  # lower case, not IGNORECASE: three times faster
 
 
 @functools.lru_cache(maxsize=1024)
-def _names_a_topic(text: str) -> bool:
-    """Cached: the model asks again of the same message after each tool result."""
-    return _TOPICS.search(text.lower()) is not None  # lower case, not IGNORECASE: three times faster
+def _is_question(text: str) -> bool:
+    return _QUESTION.search(text.lower()) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def _asked_without_visit(text: str) -> bool:
+    low = text.lower()
+    return _ASKED.search(low) is not None and _VISIT_WANTED.search(low) is None
 
 
 def answer(result: dict[str, Any] | None, clock: Callable[[str], str] | None = None) -> str:

@@ -154,6 +154,11 @@ _GUARDS = {
     "named": r"christmas|xmas|boxing|year|thanksgiving|valentine|july|independence|halloween",
 }
 _DAYISH, _DIGIT, _MONTH_HIT, _WEEKDAY_HIT, _NAMED_HIT = (re.compile(p) for p in _GUARDS.values())
+WEEKDAY_CUE = "day"  # _WEEKDAY_HIT's prefilter: each of its matches ends in it (test_offline_prefilters.py)
+
+
+def _names_weekday(text: str) -> bool:
+    return WEEKDAY_CUE in text and _WEEKDAY_HIT.search(text) is not None
 
 
 def _thanksgiving(year: int) -> date:
@@ -464,7 +469,7 @@ class _Finder:
             for m in _BARE_ORDINAL.finditer(t):
                 if 1 <= int(m[1]) <= 31:
                     self.add(m, _day_of_month(int(m[1]), today, in_past(t, m.start())), "dom", explicit=True)
-        if digits and _WEEKDAY_HIT.search(t):
+        if digits and _names_weekday(t):
             # a bare ordinal right after a weekday ("wed 30th", "Tuesday 29th"): a day of the month,
             # merged with its weekday by _combine (with a month after it, the month rules read it)
             for m in _finditer(rf"\b{_WD}\s*[,.]?\s+(\d{{1,2}})(?:st|nd|rd|th)\b{_MONTH_AHEAD}", t):
@@ -509,7 +514,7 @@ class _Finder:
 
     def _weekdays(self) -> None:
         t = self.text
-        if not _WEEKDAY_HIT.search(t):
+        if not _names_weekday(t):
             return
         for pattern, rule, words in _WEEKDAY_RULES:
             if words and not any(w in t for w in words):

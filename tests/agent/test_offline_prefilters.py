@@ -9,13 +9,13 @@ match: a new alternative without a cue fails here instead of changing what is re
 from __future__ import annotations
 
 import re
-from re import _constants as sre  # type: ignore[attr-defined]
-from re import _parser  # type: ignore[attr-defined]
+from re import _constants as sre
+from re import _parser
 from typing import Any
 
 import pytest
 
-from agent.offline import nlu
+from agent.offline import dates, nlu
 
 DIGIT = nlu.DIGIT_CUE  # the cue "some digit": checked with a digit search, not `in`
 
@@ -66,9 +66,12 @@ def covered(pattern: re.Pattern[str], cues: tuple[str, ...]) -> bool:
     return not pattern.flags & re.IGNORECASE and _covered(_parser.parse(pattern.pattern, pattern.flags), cues)
 
 
-@pytest.mark.parametrize("name", sorted(nlu.PREFILTERS))
+PREFILTERS = {**nlu.PREFILTERS, "weekday named": (dates._WEEKDAY_HIT, (dates.WEEKDAY_CUE,))}
+
+
+@pytest.mark.parametrize("name", sorted(PREFILTERS))
 def test_every_match_contains_a_cue(name: str) -> None:
-    pattern, cues = nlu.PREFILTERS[name]
+    pattern, cues = PREFILTERS[name]
     assert covered(pattern, cues), f"{name}: a match need not contain any of {cues}"
 
 
