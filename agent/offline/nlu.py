@@ -18,6 +18,8 @@ from agent.offline.dates import find_day, in_past
 from agent.offline.lexicon import (
     ABBREVIATIONS,
     MONTH_NAMES,
+    SPOKEN_CLOCK_CUES,
+    SPOKEN_CLOCK_HINT,
     VOCABULARY_SET,
     WEEKDAY_NAMES,
     correct,
@@ -26,6 +28,7 @@ from agent.offline.lexicon import (
 from agent.offline.times import OFFERED, blank_past_parts, find_times, parse_clock
 from core.formats import NUMBER_WORDS, is_email
 
+DIGIT_CUE = "<digit>"  # a prefilter cue met by any digit (checked with a digit search, not `in`)
 _EMAIL = re.compile(r"[^\s,;:<>()\"']*@[^\s,;:<>()\"']*")
 _PHONE = re.compile(r"(?<![\w:/@.])\+?\(?\d[\d\s().-]{2,24}\d\)?(?![\w:/@])")
 _NAME_WORD = r"[^\W\d_][^\W\d_'\-]*(?:['\-][^\W\d_]+)*"
@@ -71,7 +74,14 @@ _GENERIC_VISIT = (
 )
 _NOT_TYPE = r"\b(?:instead\s+of|rather\s+than|not)\s+(?:a|an|the|my)?\s*"
 _UNWANTED_TYPE = re.compile(_NOT_TYPE + "(?:" + "|".join(p for _, p in TYPE_PATTERNS) + ")")
-_TYPE_RES = tuple((key, re.compile(pattern)) for key, pattern in TYPE_PATTERNS)
+_UNWANTED_CUES = ("instead", "rather", "not")  # prefilter (see _FLAG_CUES)
+# prefilters of the types named by few words (the specialties are too many to list: always read)
+_TYPE_CUES: dict[str, tuple[str, ...]] = {
+    "physical": ("physical", "check", "annual", "yearly", "wellness", "medical", "full"),
+    "followup": ("follow", "check", "over", "about", "through", "result", "blood", "labs", "review"),
+    "consultation": ("consult", "first", "new", "regular", "general", "gp", "family"),
+}
+_TYPE_RES = tuple((key, re.compile(pattern), _TYPE_CUES.get(key, ())) for key, pattern in TYPE_PATTERNS)
 # the past visit, named as such: "at my checkup", "after my annual exam", "from my physical", "my
 # last physical", "my October physical" (context, like a type in a sentence about the past) ...
 _PAST_VISIT = re.compile(
@@ -318,6 +328,13 @@ _CANT_MAKE = re.compile(
 _MOVE_WORDS = re.compile(
     r"\b(?:mov(?:e|ing)(?!\s+(?:forward|ahead|on)\s+with)|chang(?:e|ing)|switch\w*|push\w*|bring|shift)\b"
 )
+_MOVE_CUES = ("mov", "chang", "switch", "push", "bring", "shift")  # prefilter (see _FLAG_CUES)
+
+
+def _says_move(norm: str) -> bool:
+    return any(cue in norm for cue in _MOVE_CUES) and _MOVE_WORDS.search(norm) is not None
+
+
 # "I can't make it this week. Monday for a consult?": "it" is a time, and a visit is asked for
 _NEW_REQUEST = re.compile(
     r"\bcan'?t\s+make\s+it\b(?=.*\b(?:physical|check[\s-]?up|follow[\s-]?up|consult(?:ation)?|specialist|"
@@ -463,6 +480,7 @@ _NOT_ASIDE += ("same_day", "same_time")
 _ANSWER_WORD = re.compile(r"\b(?:no|nope|nah|not|don'?t|yes|yeah|yep|yup|sure|please|pls)\b")
 
 _SAME_DAY = re.compile(r"\b(?:(?:the\s+)?same\s+(?:day|date)|that\s+(?:same\s+)?day|on\s+the\s+day)\b")
+_SAME_DAY_CUES = ("same", "that", "day")  # prefilter (see _FLAG_CUES)
 
 
 def _cut(text: str, span: tuple[int, int]) -> str:
@@ -505,7 +523,7 @@ def _find_manage(u: Utterance, norm: str) -> None:
     # (every _CANCEL_IT match has "cancel", every _CANT_MAKE match "make": prefilters)
     if "cancel" in norm and (_CANCEL_IT.search(norm) or u.code):
         u.manage, u.no = "cancel", False
-    elif _RESCHEDULE.search(norm) or ((u.cancel or u.code or _BOOKING_WORD.search(norm)) and _MOVE_WORDS.search(norm)):
+    elif _RESCHEDULE.search(norm) or (_says_move(norm) and (u.cancel or u.code or _BOOKING_WORD.search(norm))):
         u.manage = "move"
     elif u.cancel or ("make" in norm and _CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):
         u.manage = "look"  # an existing booking, but what to do with it is not said yet
@@ -536,10 +554,13 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
     and I need to go over the results" asks for a follow-up), then one in such a sentence, and
     last the past visit named as such ("at my checkup", "my checkup on Nov 20": `past_days` are
     the spans of the days before today; `whole`, the message before they were cut out)."""
-    for unwanted in _UNWANTED_TYPE.finditer(text):
-        text = _cut(text, unwanted.span())  # "instead of the consultation" names the type not wanted
+    if any(cue in text for cue in _UNWANTED_CUES):
+        for unwanted in _UNWANTED_TYPE.finditer(text):
+            text = _cut(text, unwanted.span())  # "instead of the consultation" names the type not wanted
     found: list[tuple[int, int, str, tuple[int, int]]] = []
-    for key, compiled in _TYPE_RES:
+    for key, compiled, cues in _TYPE_RES:
+        if cues and not any(cue in text for cue in cues):
+            continue
         for m in compiled.finditer(text):
             before = text[max(0, m.start() - 40) : m.start()]
             dated = any(_ON_PAST_DAY.fullmatch(text, m.end(), start) for start, _ in past_days if start >= m.end())
@@ -704,7 +725,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
             setattr(u, flag, True)
     u.that_pick = any(cue in norm for cue in _THAT_PICK_CUES) and _THAT_PICK.search(norm) is not None
     _find_manage(u, norm)
-    u.same_day = _SAME_DAY.search(norm) is not None
+    u.same_day = any(cue in norm for cue in _SAME_DAY_CUES) and _SAME_DAY.search(norm) is not None
     u.shift = _shift(norm) if any(cue in norm for cue in _SHIFT_CUES) else None
     if u.shift is not None:
         u.later = u.earlier = False  # "an hour later" is a move of the agreed time, not "later times"
@@ -873,11 +894,13 @@ _AMOUNT_HINT = re.compile(
     r"[$£€]|\d\s*(?:years?|yrs?|months?|weeks?|y/?o|dollars?|bucks|quid|pounds?|euros?|usd|cents?)\b|"
     r"(?:is|are|am|'s|'m|'re|aged?|turn\w*|hes|shes|im)\s+\d"
 )
+_AMOUNT_CUES = ("$", "£", "€", DIGIT_CUE)  # prefilter of the hint itself (see _FLAG_CUES)
 
 
 def _blank_amounts(norm: str) -> str:
     """`norm` without ages and sums of money (see _AMOUNTS): they are never an hour or a day."""
-    if not _AMOUNT_HINT.search(norm):
+    currency = "$" in norm or "£" in norm or "€" in norm  # _AMOUNT_CUES
+    if not ((currency or _ANY_DIGIT.search(norm)) and _AMOUNT_HINT.search(norm)):
         return norm  # most messages have neither
     for m in list(_AMOUNTS.finditer(norm)):
         norm = _cut(norm, m.span(next(g for g in "abcde" if m[g])))
@@ -980,7 +1003,6 @@ def hour_readings(number: int) -> tuple[str, ...]:
     return parse_clock(str(number))
 
 
-DIGIT_CUE = "<digit>"  # a prefilter cue met by any digit (checked with a digit search, not `in`)
 # every prefilter with its pattern, for tests/agent/test_offline_prefilters.py
 PREFILTERS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
     **{f"flag {flag}": (_FLAG_RES[flag], cues) for flag, cues in _FLAG_CUES.items()},
@@ -996,4 +1018,10 @@ PREFILTERS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
     "bare pick": (_BARE_PICK, (DIGIT_CUE,)),
     "hour in context": (_HOUR_IN_CONTEXT, (DIGIT_CUE,)),
     "generic visit": (_GENERIC_RE, _GENERIC_CUES),
+    "unwanted type": (_UNWANTED_TYPE, _UNWANTED_CUES),
+    **{f"type {key}": (compiled, cues) for key, compiled, cues in _TYPE_RES if cues},
+    "same day": (_SAME_DAY, _SAME_DAY_CUES),
+    "move words": (_MOVE_WORDS, _MOVE_CUES),
+    "amount hint": (_AMOUNT_HINT, _AMOUNT_CUES),
+    "spoken clock hint": (SPOKEN_CLOCK_HINT, SPOKEN_CLOCK_CUES),
 }
