@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from agent.offline import dates, nlu
+from agent.offline import clinic, dates, nlu
 
 DIGIT = nlu.DIGIT_CUE  # the cue "some digit": checked with a digit search, not `in`
 
@@ -66,7 +66,11 @@ def covered(pattern: re.Pattern[str], cues: tuple[str, ...]) -> bool:
     return not pattern.flags & re.IGNORECASE and _covered(_parser.parse(pattern.pattern, pattern.flags), cues)
 
 
-PREFILTERS = {**nlu.PREFILTERS, "weekday named": (dates._WEEKDAY_HIT, (dates.WEEKDAY_CUE,))}
+PREFILTERS = {
+    **nlu.PREFILTERS,
+    "weekday named": (dates._WEEKDAY_HIT, (dates.WEEKDAY_CUE,)),
+    "clinic topic": (clinic._TOPICS, clinic.TOPIC_CUES),
+}
 
 
 @pytest.mark.parametrize("name", sorted(PREFILTERS))
