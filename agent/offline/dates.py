@@ -776,10 +776,10 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
                 # "except mon, tue" is a list; "not Monday, Tuesday?" may be the answer, unless the
                 # list goes on to an "or"/"and" ("not Monday, Tuesday or Wednesday")
                 negated = listing or _list_goes_on(text, m, mentions)
-        if negated and _BEST_AFTER.match(text, m.end):
+        if negated and _best_after(text, m.end):
             negated = False  # "any day works, but monday is best": "but" asks for it here
         if m.kind == "weekday_plural" and not negated:
-            if not (_FREE_ON.search(before) or _BEST_AFTER.match(text, m.end)):
+            if not (_FREE_ON.search(before) or _best_after(text, m.end)):
                 continue  # "I work Mondays" names no day ("Wednesdays suit me best" does)
             m = replace(m, kind="weekday_bare")  # "I'm only free on tuesdays and thursdays": a Tuesday
         context = _DEADLINE.search(before) is not None or (m.kind not in ("relative",) and in_past(text, m.start))
@@ -822,6 +822,14 @@ _FREE_ON = re.compile(
 _BEST_AFTER = re.compile(
     r"\s*(?:'?s|is|are|would\s+be|works|work|suits?(?:\s+(?:me|us))?)?\s*(?:the\s+)?(?:best|ideal|preferred|easiest)\b"
 )
+BEST_CUES = ("best", "ideal", "preferred", "easiest")  # its prefilter (tests/agent/test_offline_prefilters.py)
+
+
+def _best_after(text: str, at: int) -> bool:
+    """Whether the day that ends at `at` is said to suit best."""
+    return any(cue in text for cue in BEST_CUES) and _BEST_AFTER.match(text, at) is not None
+
+
 _RANGE_GAP = re.compile(r"\s*(?:to|till|til|until|through|thru|-|–)\s*(?:the\s+)?")
 
 
@@ -1027,7 +1035,7 @@ def find_day(text: str, today: date) -> DayMatch | None:
         elif later is chosen and earlier.weekday is not None and _RANGE_GAP.fullmatch(text, earlier.end, later.start):
             chosen = earlier  # "free monday to wednesday": from the first
     # "any weekday morning next week works, but Monday is best": the day said to be best
-    chosen = next((m for m in wanted if _BEST_AFTER.match(text, m.end)), chosen)
+    chosen = next((m for m in wanted if _best_after(text, m.end)), chosen)
     return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans, past_spans)
 
 

@@ -69,6 +69,7 @@ def covered(pattern: re.Pattern[str], cues: tuple[str, ...]) -> bool:
 PREFILTERS = {
     **nlu.PREFILTERS,
     "weekday named": (dates._WEEKDAY_HIT, (dates.WEEKDAY_CUE,)),
+    "best after a day": (dates._BEST_AFTER, dates.BEST_CUES),
     "clinic topic": (clinic._TOPICS, clinic.TOPIC_CUES),
 }
 
