@@ -1,9 +1,10 @@
 """The offline reader's substring prefilters skip a pattern only when it cannot match.
 
-Each prefilter in `agent.offline.nlu` is a tuple of cues checked with `in` before its pattern
-runs. This proves, from the pattern's own parse tree, that every match contains one of the cues
-(every alternative, every repeat that must run at least once), so a prefilter can never hide a
-match: a new alternative without a cue fails here instead of changing what is read.
+Each prefilter (`nlu.PREFILTERS`, and the weekday, best-day and clinic-topic ones below) is a
+tuple of cues checked with `in` before its pattern runs. This proves, from the pattern's own parse
+tree, that every match contains one of the cues (every alternative, every repeat that must run at
+least once), so a prefilter can never hide a match: a new alternative without a cue fails here
+instead of changing what is read.
 """
 
 from __future__ import annotations
