@@ -38,7 +38,15 @@ _TOPICS = re.compile(
     r"how\s+(?:do|can)\s+i\s+(?:contact|reach|call)\s+(?:you|u|the\s+clinic)"
     r")\b",
 )
-
+# its prefilter: one of these is in every match (tests/agent/test_offline_prefilters.py), and in
+# about one message in six, so most messages skip the long search
+TOPIC_CUES = (
+    "accessib", "address", "aetna", "arriv", "before", "bring", "bus", "call", "cancel", "cigna", "clinic", "close",
+    "co-pay", "contact", "copay", "cost", "credit", "cross", "direction", "early", "elevator", "fast", "fee", "garage",
+    "holiday", "hours", "hsa", "humana", "insur", "late", "lift", "located", "location", "lunch", "medicaid",
+    "medicare", "methods", "much", "network", "open", "options", "park", "place", "policies", "policy", "prepar",
+    "price", "ramp", "reach", "service", "show", "shut", "subway", "there", "train", "united", "wheel", "where", "your",
+)  # fmt: skip
 
 # "my appointment", "my jan 4 physical", "my checkup on the 4th"
 _OWN_BOOKING = re.compile(rf"\b(?:my|our|his|her)\s+(?:[a-z0-9]+\s+){{0,2}}?{BOOKED}\b")
@@ -69,8 +77,7 @@ def question_only(u: Utterance) -> bool:
     physical"), never the visit being booked."""
     if u.manage or u.code or u.cancel or not asks_about_clinic(u):
         return False
-    low = u.text.lower()  # the patterns are lower case: faster than IGNORECASE
-    return _ASKED.search(low) is not None and _VISIT_WANTED.search(low) is None
+    return _asked_without_visit(u.text)
 
 
 def asks_about_clinic(u: Utterance) -> bool:
@@ -87,7 +94,7 @@ def asks_about_clinic(u: Utterance) -> bool:
         return True
     visit = u.has_slot_facts or u.generic_visit or u.wants_booking or u.medical
     social = u.yes or u.no or u.greeting or u.thanks or u.bye or u.help or u.cancel or u.retry or u.off_topic
-    return not visit and not social and _QUESTION.search(u.text.lower()) is not None
+    return not visit and not social and _is_question(u.text)
 
 
 # the holidays as a topic only when asked about ("are you open over the holidays?", "what about the
@@ -95,13 +102,25 @@ def asks_about_clinic(u: Utterance) -> bool:
 _HOLIDAY_ASKED = re.compile(r"\bholidays?\b[^.!?\n]*\?|^\W*(?:what|how)\s+about\s+the\s+holidays?\b")
 
 
+# The text-only parts of the tests above, cached: the model asks them of the same message twice
+# per call (the state, then the policy) and again after each tool result.
 @functools.lru_cache(maxsize=1024)
 def _names_a_topic(text: str) -> bool:
-    """Cached: the model asks again of the same message after each tool result."""
     low = text.lower()  # lower case, not IGNORECASE: three times faster
-    if _TOPICS.search(low) is not None:
+    if any(cue in low for cue in TOPIC_CUES) and _TOPICS.search(low) is not None:
         return True
     return "holiday" in low and _HOLIDAY_ASKED.search(low) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_question(text: str) -> bool:
+    return _QUESTION.search(text.lower()) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def _asked_without_visit(text: str) -> bool:
+    low = text.lower()
+    return _ASKED.search(low) is not None and _VISIT_WANTED.search(low) is None
 
 
 def answer(result: dict[str, Any] | None, clock: Callable[[str], str] | None = None) -> str:

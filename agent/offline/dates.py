@@ -170,6 +170,11 @@ _GUARDS = {
     "named": r"christmas|xmas|boxing|year|thanksgiving|valentine|july|independence|halloween",
 }
 _DAYISH, _DIGIT, _MONTH_HIT, _WEEKDAY_HIT, _NAMED_HIT = (re.compile(p) for p in _GUARDS.values())
+WEEKDAY_CUE = "day"  # _WEEKDAY_HIT's prefilter: each of its matches ends in it (test_offline_prefilters.py)
+
+
+def _names_weekday(text: str) -> bool:
+    return WEEKDAY_CUE in text and _WEEKDAY_HIT.search(text) is not None
 
 
 def _thanksgiving(year: int) -> date:
@@ -486,7 +491,7 @@ class _Finder:
             for m in _BARE_ORDINAL.finditer(t):
                 if 1 <= int(m[1]) <= 31:
                     self.add(m, _day_of_month(int(m[1]), today, in_past(t, m.start())), "dom", explicit=True)
-        if digits and _WEEKDAY_HIT.search(t):
+        if digits and _names_weekday(t):
             # a bare ordinal right after a weekday ("wed 30th", "Tuesday 29th"): a day of the month,
             # merged with its weekday by _combine (with a month after it, the month rules read it)
             for m in _finditer(rf"\b{_WD}\s*[,.]?\s+(\d{{1,2}})(?:st|nd|rd|th)\b{_MONTH_AHEAD}", t):
@@ -552,7 +557,7 @@ class _Finder:
 
     def _weekdays(self) -> None:
         t = self.text
-        if not _WEEKDAY_HIT.search(t):
+        if not _names_weekday(t):
             return
         for pattern, rule, words in _WEEKDAY_RULES:
             if words and not any(w in t for w in words):
@@ -863,12 +868,12 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
                 # "except mon, tue" is a list; "not Monday, Tuesday?" may be the answer, unless the
                 # list goes on to an "or"/"and" ("not Monday, Tuesday or Wednesday")
                 negated = listing or _list_goes_on(text, m, mentions)
-        if negated and _BEST_AFTER.match(text, m.end):
+        if negated and _best_after(text, m.end):
             negated = False  # "any day works, but monday is best": "but" asks for it here
         if negated and prev and prev.negated and _contrast(text, before, m):
             negated = False  # "next week is out but friday this week", "not next week but the week after"
         if m.kind == "weekday_plural" and not negated:
-            if _FREE_ON.search(before) or _BEST_AFTER.match(text, m.end):
+            if _FREE_ON.search(before) or _best_after(text, m.end):
                 m = replace(m, kind="weekday_bare")  # "I'm only free on tuesdays and thursdays": a Tuesday
             # else "I work Mondays" names no day, unless a refusal after a list takes it in
             # ("mondays and tuesdays are no good"): dropped after that below
@@ -952,6 +957,14 @@ _FREE_ON = re.compile(
 _BEST_AFTER = re.compile(
     r"\s*(?:'?s|is|are|would\s+be|works|work|suits?(?:\s+(?:me|us))?)?\s*(?:the\s+)?(?:best|ideal|preferred|easiest)\b"
 )
+BEST_CUES = ("best", "ideal", "preferred", "easiest")  # its prefilter (tests/agent/test_offline_prefilters.py)
+
+
+def _best_after(text: str, at: int) -> bool:
+    """Whether the day that ends at `at` is said to suit best."""
+    return any(cue in text for cue in BEST_CUES) and _BEST_AFTER.match(text, at) is not None
+
+
 _RANGE_GAP = re.compile(r"\s*(?:to|till|til|until|through|thru|-|–)\s*(?:the\s+)?")
 
 
@@ -1194,7 +1207,7 @@ def find_day(text: str, today: date) -> DayMatch | None:
         elif later is chosen and earlier.weekday is not None and _RANGE_GAP.fullmatch(text, earlier.end, later.start):
             chosen = earlier  # "free monday to wednesday": from the first
     # "any weekday morning next week works, but Monday is best": the day said to be best
-    chosen = next((m for m in wanted if _BEST_AFTER.match(text, m.end)), chosen)
+    chosen = next((m for m in wanted if _best_after(text, m.end)), chosen)
     # "ideally later in the week" with no week named: a week looked at before may own it (state.py)
     part = chosen.weekday if chosen.kind == "week_part" and not week_named else None
     return DayMatch(chosen.day, (chosen.start, chosen.end), _note(chosen), spans, past_spans, week_part=part)

@@ -200,7 +200,7 @@ def normalize(text: str) -> str:
             last = m.end()
     out.append(low[last:])
     text = "".join(out)
-    if _SPOKEN_CLOCK_HINT.search(text):
+    if any(cue in text for cue in SPOKEN_CLOCK_CUES) and SPOKEN_CLOCK_HINT.search(text):
         text = _SPOKEN_CLOCK.sub(_spoken_clock, text)  # before text2num makes "twelve fifteen" "12 15"
     if _NUMBER_HINT.search(text):  # most messages spell no number: spare them text2num
         text = str(alpha2digit(text, "en"))
@@ -229,7 +229,9 @@ _TEENS = {
     "eighteen": 18,
     "nineteen": 19,
 }
-_SPOKEN_CLOCK_HINT = re.compile(r"\b(?:oh|ten|eleven|twelve|\w+teen|twenty|thirty|forty|fifty)\b")
+SPOKEN_CLOCK_HINT = re.compile(r"\b(?:oh|ten|eleven|twelve|\w+teen|twenty|thirty|forty|fifty)\b")
+# its prefilter: one of these is in each match (tests/agent/test_offline_prefilters.py)
+SPOKEN_CLOCK_CUES = ("oh", "ten", "eleven", "twelve", "teen", "twenty", "thirty", "forty", "fifty")
 # a clock time said as words: "twelve fifteen", "ten thirty", "two forty-five", "nine oh five"
 _SPOKEN_CLOCK = re.compile(
     r"\b("

@@ -18,6 +18,8 @@ from agent.offline.dates import find_day, in_past, past_months
 from agent.offline.lexicon import (
     ABBREVIATIONS,
     MONTH_NAMES,
+    SPOKEN_CLOCK_CUES,
+    SPOKEN_CLOCK_HINT,
     VOCABULARY_SET,
     WEEKDAY_NAMES,
     correct,
@@ -26,6 +28,7 @@ from agent.offline.lexicon import (
 from agent.offline.times import I_CAN_DO_IS, OFFERED, blank_past_parts, find_times, parse_clock
 from core.formats import NUMBER_WORDS, is_email
 
+DIGIT_CUE = "<digit>"  # a prefilter cue met by any digit (checked with a digit search, not `in`)
 _EMAIL = re.compile(r"[^\s,;:<>()\"']*@[^\s,;:<>()\"']*")
 _PHONE = re.compile(r"(?<![\w:/@.])\+?\(?\d[\d\s().-]{2,24}\d\)?(?![\w:/@])")
 _NAME_WORD = r"[^\W\d_][^\W\d_'\-]*(?:['\-][^\W\d_]+)*"
@@ -73,7 +76,14 @@ _SEE_DOCTOR = r"see\s+(?:a|the|my|your)\s+(?:doctor|gp|physician)|see\s+someone|
 _GENERIC_VISIT = rf"\b(?:appointments?|{_SEE_DOCTOR}|visit)\b"
 _NOT_TYPE = r"\b(?:instead\s+of|rather\s+than|not)\s+(?:a|an|the|my)?\s*(?:full\s+|proper\s+|whole\s+|real\s+)?"
 _UNWANTED_TYPE = re.compile(_NOT_TYPE + "(?:" + "|".join(p for _, p in TYPE_PATTERNS) + ")")
-_TYPE_RES = tuple((key, re.compile(pattern)) for key, pattern in TYPE_PATTERNS)
+_UNWANTED_CUES = ("instead", "rather", "not")  # prefilter (see _FLAG_CUES)
+# prefilters of the types named by few words (the specialties are too many to list: always read)
+_TYPE_CUES: dict[str, tuple[str, ...]] = {
+    "physical": ("physical", "check", "annual", "yearly", "wellness", "medical", "full"),
+    "followup": ("follow", "check", "over", "about", "through", "result", "blood", "labs", "review"),
+    "consultation": ("consult", "first", "new", "regular", "general", "gp", "family"),
+}
+_TYPE_RES = tuple((key, re.compile(pattern), _TYPE_CUES.get(key, ())) for key, pattern in TYPE_PATTERNS)
 # the past visit, named as such: "at my checkup", "after my annual exam", "from my physical", "my
 # last physical", "my October physical" (context, like a type in a sentence about the past) ...
 _PAST_VISIT = re.compile(
@@ -94,6 +104,7 @@ _REQUESTED = re.compile(
 )
 _GENERIC_RE = re.compile(_GENERIC_VISIT)
 _SEE_DOCTOR_RE = re.compile(rf"\b(?:{_SEE_DOCTOR})\b")
+_GENERIC_CUES = ("appointment", "see", "doctor", "visit")  # prefilter (see _FLAG_CUES)
 
 _ORDINALS = {
     "first": 0,
@@ -300,6 +311,19 @@ _FOR_SOMEONE = (
 # that rejects the other positions at once (the pattern is long, and read on every message)
 _FLAGS["cancel"] = r"(?=[bcdhilmnoprstw])(?:" + _FLAGS["cancel"] + ")"
 _FLAG_RES = {flag: re.compile(pattern) for flag, pattern in _FLAGS.items()}
+# Prefilters: words one of which every match of a pattern contains, so a cheap `in` test spares
+# most messages the search (tests/agent/test_offline_prefilters.py proves each from its pattern).
+# The flags below rarely match; the others match often or are already fast, and always run.
+_FLAG_CUES: dict[str, tuple[str, ...]] = {
+    "thanks": ("than", "thx", "ty", "ta", "cheers", "appreciated"),
+    "help": ("help", "what", "which", "who"),
+    "other_day": ("other", "different"),
+    "same": ("same",),
+    "more": ("more", "other", "different", "alternative", "else"),
+    "retry": ("again", "retry", "more"),
+    "earliest": ("earliest", "soon", "quick", "pronto", "early", "fast", "asap", "urgent", "first", "next"),
+}
+_FLAG_CHECKS = tuple((flag, compiled, _FLAG_CUES.get(flag, ())) for flag, compiled in _FLAG_RES.items())
 
 # A confirmation code as typed (the service's are 8 letters and digits; a patient's may be shorter):
 # a word of 6 to 10 letters and digits with at least one of each, or any such word right after
@@ -324,6 +348,18 @@ _CANCEL_IT = re.compile(
 _CANT_MAKE = re.compile(
     r"\b(?:can'?t|cant|cannot|can\s+not|won'?t|wont|will\s+not|(?:won'?t\s+be|not|un)\s*able\s+to)\s+make\s+(?:it|my|the)\b"
 )
+_MOVE_WORDS = re.compile(
+    # (never the noun: "got a shift for 1", "my shift starts at 2")
+    r"\b(?:mov(?:e|ing)(?!\s+(?:forward|ahead|on)\s+with)|chang(?:e|ing)|switch\w*|push\w*|bring|"
+    r"(?<!\ba\s)(?<!\bmy\s)(?<!\bthe\s)(?<!\bhis\s)(?<!\bher\s)shift)\b"
+)
+_MOVE_CUES = ("mov", "chang", "switch", "push", "bring", "shift")  # prefilter (see _FLAG_CUES)
+
+
+def _says_move(norm: str) -> bool:
+    return any(cue in norm for cue in _MOVE_CUES) and _MOVE_WORDS.search(norm) is not None
+
+
 # "I can't make it this week. Monday for a consult?": "it" is a time, and a visit is asked for
 _NEW_REQUEST = re.compile(
     r"\bcan'?t\s+make\s+it\b(?=.*\b(?:physical|check[\s-]?up|follow[\s-]?up|consult(?:ation)?|specialist|"
@@ -334,9 +370,11 @@ _KEEP = re.compile(
     r"(?:keep\s+(?:it|my|the|that|this)|leave\s+it|don'?t\s+(?:cancel|move|change)|do\s+not\s+(?:cancel|move|change))\b"
     r"|\bnever\s*mind\b(?!.*\b(?:cancel|move)\b)"
 )
+_KEEP_CUES = ("keep", "leave", "don", "not", "never")  # prefilter (see _FLAG_CUES)
 _REASON = re.compile(
     r"\b(?:because(?:\s+of)?|the\s+reason\s+is|reason\s*(?:is|:)|it'?s\s+(?:about|for)|regarding)\s+([^.;!?\n]{3,200})"
 )
+_REASON_CUES = ("because", "reason", "about", "for", "regarding")  # prefilter (see _FLAG_CUES)
 
 # words that are never part of a name given as a bare line
 _NOT_NAME = set(
@@ -474,6 +512,7 @@ _ANSWER_WORD = re.compile(r"\b(?:no|nope|nah|not|don'?t|yes|yeah|yep|yup|sure|pl
 
 _BARE_WEEKDAY = re.compile(r"(?:on\s+)?(?:" + "|".join(WEEKDAY_NAMES) + ")")  # not "this/next monday"
 _SAME_DAY = re.compile(r"\b(?:(?:the\s+)?same\s+(?:day|date)|that\s+(?:same\s+)?day|on\s+the\s+day)\b")
+_SAME_DAY_CUES = ("same", "that", "day")  # prefilter (see _FLAG_CUES)
 
 
 def _cut(text: str, span: tuple[int, int]) -> str:
@@ -509,24 +548,16 @@ def _find_code(u: Utterance, text: str) -> str:
 
 def _find_manage(u: Utterance, norm: str) -> None:
     """Cancel, move or keep an existing booking. A bare "cancel" (at a confirmation) stays a no."""
-    if _KEEP.search(norm):
+    if any(cue in norm for cue in _KEEP_CUES) and _KEEP.search(norm):
         u.manage = "keep"
         return
     u.instead = "instead" in norm and _INSTEAD.search(norm) is not None
-    booking = _BOOKING_WORD.search(norm) is not None
-    if _CANCEL_IT.search(norm) or (u.code and "cancel" in norm):
+    # (every _CANCEL_IT match has "cancel", every _CANT_MAKE match "make": prefilters)
+    if "cancel" in norm and (_CANCEL_IT.search(norm) or u.code):
         u.manage, u.no = "cancel", False
-    elif _RESCHEDULE.search(norm) or (
-        (u.cancel or u.code or booking)
-        and re.search(
-            # (never the noun: "got a shift for 1", "my shift starts at 2")
-            r"\b(?:mov(?:e|ing)(?!\s+(?:forward|ahead|on)\s+with)|chang(?:e|ing)|switch\w*|push\w*|bring|"
-            r"(?<!\ba\s)(?<!\bmy\s)(?<!\bthe\s)(?<!\bhis\s)(?<!\bher\s)shift)\b",
-            norm,
-        )
-    ):
+    elif _RESCHEDULE.search(norm) or (_says_move(norm) and (u.cancel or u.code or _BOOKING_WORD.search(norm))):
         u.manage = "move"
-    elif u.cancel or (_CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):
+    elif u.cancel or ("make" in norm and _CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):
         u.manage = "look"  # an existing booking, but what to do with it is not said yet
 
 
@@ -556,10 +587,13 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
     last the past visit named as such ("at my checkup", "my checkup on Nov 20": `past_days` are
     the spans of the days before today and of past months ("my physical in october"); `whole`, the
     message before they were cut out)."""
-    for unwanted in _UNWANTED_TYPE.finditer(text):
-        text = _cut(text, unwanted.span())  # "instead of the consultation" names the type not wanted
+    if any(cue in text for cue in _UNWANTED_CUES):
+        for unwanted in _UNWANTED_TYPE.finditer(text):
+            text = _cut(text, unwanted.span())  # "instead of the consultation" names the type not wanted
     found: list[tuple[int, int, str, tuple[int, int]]] = []
-    for key, compiled in _TYPE_RES:
+    for key, compiled, cues in _TYPE_RES:
+        if cues and not any(cue in text for cue in cues):
+            continue
         for m in compiled.finditer(text):
             before = text[max(0, m.start() - 40) : m.start()]
             dated = any(_ON_PAST_DAY.fullmatch(text, m.end(), start) for start, _ in past_days if start >= m.end())
@@ -578,7 +612,7 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
         u.type_in_past = rank > 0  # "they did bloods last time": named only of a past visit
         for *_, span in found:
             text = _cut(text, span)
-    u.generic_visit = _GENERIC_RE.search(text) is not None
+    u.generic_visit = any(cue in text for cue in _GENERIC_CUES) and _GENERIC_RE.search(text) is not None
     see = _SEE_DOCTOR_RE.search(text) if u.generic_visit else None
     u.sees_doctor = see is not None
     if see and u.type_in_past and not in_past(whole or text, see.start()):
@@ -730,20 +764,20 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     u = Utterance(text=text)
     low = " ".join(text.lower().replace("’", "'").split())
     u.yes, u.no = is_affirmative(low), is_negative(low)
-    if m := _REASON.search(text):
+    if any(cue in text for cue in _REASON_CUES) and (m := _REASON.search(text)):
         u.reason = m[1].strip()
     # details are read from the patient's own text; everything else from the normalised one
     raw = _find_code(u, _find_email(u, low))
     raw = _find_phone(u, _blank_dates(raw), phone_expected)
     details = bool(u.phone or u.email or u.bad_phone)
     norm = blank_past_parts(_blank_amounts(normalize(_blank_name_words(text, _blank_details(low, raw), details))))
-    for flag, compiled in _FLAG_RES.items():
-        if compiled.search(norm):
+    for flag, compiled, cues in _FLAG_CHECKS:
+        if (not cues or any(cue in norm for cue in cues)) and compiled.search(norm):
             setattr(u, flag, True)
     u.that_pick = any(cue in norm for cue in _THAT_PICK_CUES) and _THAT_PICK.search(norm) is not None
     _find_manage(u, norm)
-    u.same_day = _SAME_DAY.search(norm) is not None
-    u.shift = _shift(norm)
+    u.same_day = any(cue in norm for cue in _SAME_DAY_CUES) and _SAME_DAY.search(norm) is not None
+    u.shift = _shift(norm) if any(cue in norm for cue in _SHIFT_CUES) else None
     if u.shift is not None:
         u.later = u.earlier = False  # "an hour later" is a move of the agreed time, not "later times"
     u.same_time = "same" in norm and _SAME_TIME.search(norm) is not None
@@ -755,10 +789,14 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         for m in _SMALL_TALK.finditer(rest):
             u.greeting = True  # "how are you today" asks after the front desk, not for today
             rest = _cut(rest, m.span())
-    if m := _STRONG_PICK.search(rest):
+    # prefilters read on `norm` also hold for `rest`, which is `norm` with spans blanked: a cue
+    # without a space, or a digit, seen in `rest` is in `norm` at the same place
+    ordinal_word = any(word in norm for word in _ORDINALS)
+    digit = _ANY_DIGIT.search(norm) is not None
+    if ordinal_word and (m := _STRONG_PICK.search(rest)):
         u.ordinal = _ORDINALS[m[1]]
         rest = _cut(rest, m.span())
-    if m := _NUMBERED_PICK.search(rest):
+    if digit and (m := _NUMBERED_PICK.search(rest)):
         u.ordinal = int(m[1]) - 1
         rest = _cut(rest, m.span())
     if u.ordinal is None and any(cue in rest for cue in _ANY_PICK_CUES) and _ANY_PICK.search(rest):
@@ -785,13 +823,13 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         u.times = hour_readings(hour)  # "could we do 3 instead, I have a meeting at 2": 3, the 2 is the reason
     if u.times or u.day:
         u.later = u.earlier = u.more = False  # (with a window, "anything else that morning?" still pages)
-    if not (u.times or u.window) and (hour := _hour_in_context(rest)):
+    if not (u.times or u.window) and digit and (hour := _hour_in_context(rest)):
         u.times = hour_readings(hour)  # "can i do 4 instead", "make it 10 instead", "is 10 free?"
         u.later = u.earlier = u.more = False
-    if u.ordinal is None and (m := _WEAK_PICK.search(rest)) and not _adverb_ordinal(rest, m.start()):
+    if u.ordinal is None and ordinal_word and (m := _WEAK_PICK.search(rest)) and not _adverb_ordinal(rest, m.start()):
         u.ordinal = _ORDINALS[m[1]]
         rest = _cut(rest, m.span())
-    if m := _BARE_PICK.fullmatch(rest):
+    if digit and (m := _BARE_PICK.fullmatch(rest)):
         number = int(m[1])
         if 1 <= number <= 24 and not u.times:
             u.bare_number = number
@@ -799,9 +837,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         u.name_fix = (m[1][0].upper() + m[1][1:], m[2])  # "sorry typo, it's Siobhan not Siobahn": no aside
     if "?" in low and not any(ch.isalnum() for ch in low):
         u.aside = True  # a bare "?" / "??": what was asked is asked again
-    answered = _ANSWER_WORD.search(norm) is not None  # "no sorry", "hmm not sure", "lol yes": more than an aside
     if u.aside and not (
-        answered
+        _ANSWER_WORD.search(norm)  # "no sorry", "hmm not sure", "lol yes": more than an aside
         or any(getattr(u, f) for f in _NOT_ASIDE)
         or u.ordinal is not None
         or u.bare_number
@@ -914,11 +951,13 @@ _AMOUNT_HINT = re.compile(
     r"[$£€]|\d\s*(?:years?|yrs?|months?|weeks?|y/?o|dollars?|bucks|quid|pounds?|euros?|usd|cents?)\b|"
     r"(?:is|are|am|'s|'m|'re|aged?|turn\w*|hes|shes|im)\s+\d"
 )
+_AMOUNT_CUES = ("$", "£", "€", DIGIT_CUE)  # prefilter of the hint itself (see _FLAG_CUES)
 
 
 def _blank_amounts(norm: str) -> str:
     """`norm` without ages and sums of money (see _AMOUNTS): they are never an hour or a day."""
-    if not _AMOUNT_HINT.search(norm):
+    currency = "$" in norm or "£" in norm or "€" in norm  # _AMOUNT_CUES
+    if not ((currency or _ANY_DIGIT.search(norm)) and _AMOUNT_HINT.search(norm)):
         return norm  # most messages have neither
     for m in list(_AMOUNTS.finditer(norm)):
         norm = _cut(norm, m.span(next(g for g in "abcde" if m[g])))
@@ -989,6 +1028,7 @@ _SHIFTS = (
     ),
     re.compile(rf"\b{_AMOUNT}\s+(?P<way>later|earlier)\b"),
 )
+_SHIFT_CUES = ("back", "forward", "later", "earlier")  # prefilter of both _SHIFTS (see _FLAG_CUES)
 _COUNTS = {**NUMBER_WORDS, "a": 1, "an": 1}  # the words _AMOUNT allows
 
 
@@ -1033,3 +1073,27 @@ def _hour_in_context(rest: str) -> int | None:
 def hour_readings(number: int) -> tuple[str, ...]:
     """A bare number as a clock hour ("9" -> 09:00 then 21:00)."""
     return parse_clock(str(number))
+
+
+# every prefilter with its pattern, for tests/agent/test_offline_prefilters.py
+PREFILTERS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
+    **{f"flag {flag}": (_FLAG_RES[flag], cues) for flag, cues in _FLAG_CUES.items()},
+    "reason": (_REASON, _REASON_CUES),
+    "keep": (_KEEP, _KEEP_CUES),
+    "cancel it": (_CANCEL_IT, ("cancel",)),
+    "can't make": (_CANT_MAKE, ("make",)),
+    "shift back": (_SHIFTS[0], _SHIFT_CUES),
+    "shift later": (_SHIFTS[1], _SHIFT_CUES),
+    "strong pick": (_STRONG_PICK, tuple(_ORDINALS)),
+    "weak pick": (_WEAK_PICK, tuple(_ORDINALS)),
+    "numbered pick": (_NUMBERED_PICK, (DIGIT_CUE,)),
+    "bare pick": (_BARE_PICK, (DIGIT_CUE,)),
+    "hour in context": (_HOUR_IN_CONTEXT, (DIGIT_CUE,)),
+    "generic visit": (_GENERIC_RE, _GENERIC_CUES),
+    "unwanted type": (_UNWANTED_TYPE, _UNWANTED_CUES),
+    **{f"type {key}": (compiled, cues) for key, compiled, cues in _TYPE_RES if cues},
+    "same day": (_SAME_DAY, _SAME_DAY_CUES),
+    "move words": (_MOVE_WORDS, _MOVE_CUES),
+    "amount hint": (_AMOUNT_HINT, _AMOUNT_CUES),
+    "spoken clock hint": (SPOKEN_CLOCK_HINT, SPOKEN_CLOCK_CUES),
+}

@@ -398,7 +398,7 @@ def _apply_manage(state: State, u: Utterance) -> None:
         state.code, state.not_found = u.code, False
         if state.found and state.found.get("confirmation_code") != u.code:
             state.found = None  # another booking
-    if u.manage == "keep" or (_NEW_BOOKING.search(u.text.lower()) and not (u.manage or u.code) and state.found is None):
+    if u.manage == "keep" or (not (u.manage or u.code) and state.found is None and _NEW_BOOKING.search(u.text.lower())):
         state.manage = None  # kept; or, nothing found yet, a new booking is asked for instead
     elif u.manage in ("move", "cancel") or (u.manage == "look" and state.manage is None):
         state.manage = u.manage
