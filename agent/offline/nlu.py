@@ -819,8 +819,12 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     u.window, u.times, u.any_time, u.busy_window = times.window, times.readings, times.any_time, times.busy_only
     for span in times.spans:
         rest = _cut(rest, span)
-    if u.times and _busy_clock(norm, times.spans[-1]) and (hour := _hour_in_context(rest)):
-        u.times = hour_readings(hour)  # "could we do 3 instead, I have a meeting at 2": 3, the 2 is the reason
+    busy_clock = u.busy_window or (u.times and _busy_clock(norm, times.spans[-1]))
+    if busy_clock and (hour := _hour_in_context(rest)):
+        # "could we do 3 instead, I have a meeting at 2": 3, and the meeting is the reason, no bound
+        u.times = hour_readings(hour)
+        if u.busy_window:
+            u.window, u.busy_window = None, False
     if u.times or u.day:
         u.later = u.earlier = u.more = False  # (with a window, "anything else that morning?" still pages)
     if not (u.times or u.window) and digit and (hour := _hour_in_context(rest)):

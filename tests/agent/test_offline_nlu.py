@@ -508,3 +508,20 @@ def test_every_word_text2num_changes_passes_the_number_hint() -> None:
 )
 def test_first_ending_a_clause_is_no_pick(text: str, ordinal: int | None) -> None:
     assert parse(text, TUESDAY).ordinal == ordinal
+
+
+@pytest.mark.parametrize(
+    ("text", "times"),
+    [
+        ("could we make it 4 instead, i have a meeting at 3", ("16:00", "04:00")),
+        ("can you do 11? got a call at 2", ("11:00", "23:00")),
+    ],
+)
+def test_an_hour_asked_beside_a_meeting_is_the_time_and_the_meeting_bounds_nothing(
+    text: str, times: tuple[str, ...]
+) -> None:
+    """Two rules meet here: a meeting's clock bounds the day ("I have a meeting at 3" = before 3)
+    and an hour asked for beside a busy clock wins; with an hour asked, the meeting is only the
+    reason (a conversation hold-out: 'could we do 3 instead, I forgot I have a meeting at 2')."""
+    u = parse(text, date(2026, 12, 10))
+    assert u.times == times and u.window is None
