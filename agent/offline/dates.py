@@ -462,9 +462,11 @@ class _Finder:
         if digits and ("week" in t or "wk" in t or "w/c" in t):
             self._week_of_days()
         if offsets:
-            # (not "come in a week on thursday": that is the British "a week on thursday")
+            # (not "come in a week on thursday": that is the British "a week on thursday", nor "come in
+            # two weeks from tomorrow": counted from tomorrow)
             in_offset = (
                 rf"\bin\s+{_ABOUT}{_AMOUNT}\s+{_UNIT}(?:'?\s+time)?\b(?!\s+(?:on\s+)?{_WD})"
+                r"(?!\s+from\s+(?!now\b|today\b))"
                 rf"|\bin\s+{_ABOUT}a\s+(fortnight)\b(?!\s+(?:on\s+)?{_WD})"
             )
             for m in _finditer(in_offset, t):
@@ -667,6 +669,8 @@ def _combine(text: str, mentions: list[_Mention], today: date) -> list[_Mention]
                     # "w/c 21/12 thursday ideally", "the week after christmas, tues": the Thursday of
                     # that week, not the 21st's name
                     and not _WEEK_OF_DAY.search(text, max(0, prev.start - 30), prev.start)
+                    # "before christmas, monday would be good": a deadline, then the day asked for
+                    and not _DEADLINE.search(text, max(0, prev.start - 30), prev.start)
                 )
             )
         ):
@@ -868,7 +872,7 @@ def _mark(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
                 # "except mon, tue" is a list; "not Monday, Tuesday?" may be the answer, unless the
                 # list goes on to an "or"/"and" ("not Monday, Tuesday or Wednesday")
                 negated = listing or _list_goes_on(text, m, mentions)
-        if negated and _best_after(text, m.end):
+        if negated and (_best_after(text, m.end) or _suits_after_but(text, before, m.end)):
             negated = False  # "any day works, but monday is best": "but" asks for it here
         if negated and prev and prev.negated and _contrast(text, before, m):
             negated = False  # "next week is out but friday this week", "not next week but the week after"
@@ -963,6 +967,21 @@ BEST_CUES = ("best", "ideal", "preferred", "easiest")  # its prefilter (tests/ag
 def _best_after(text: str, at: int) -> bool:
     """Whether the day that ends at `at` is said to suit best."""
     return any(cue in text for cue in BEST_CUES) and _BEST_AFTER.match(text, at) is not None
+
+
+# "busy in the mornings but tuesday afternoon would work": the day after "but" suits, never refused
+_SUITS_AFTER = re.compile(
+    r"\s*(?:(?:morning|afternoon|evening)s?\s+)?(?:(?:would|will|could|should|might)\s+(?:work|suit|do\b|be\s+"
+    r"(?:good|fine|great|ok|okay|perfect|better))|works|suits|is\s+(?:good|fine|better|ok|okay))"
+)
+
+
+def _suits_after_but(text: str, before: str, at: int) -> bool:
+    """Whether the day after "but" that ends at `at` is said to suit ("but monday would work"), not
+    excepted ("any day but monday would work")."""
+    return (
+        _BUT.search(before) is not None and _ANY_BUT.search(before) is None and _SUITS_AFTER.match(text, at) is not None
+    )
 
 
 _RANGE_GAP = re.compile(r"\s*(?:to|till|til|until|through|thru|-|–)\s*(?:the\s+)?")

@@ -175,8 +175,8 @@ def _abbreviation(word: str, before: str, after: str) -> str:
             return expanded
         near_time = re.match(
             r"\s*(?:[,.!?;/]|$|morning|afternoon|evening|the\b|\d|at\s+\d|@|for\s+(?:a|an|the|my|his|her)\b|if\s+poss|[a-z]{3,9}\s+\d|(?:(?:or|and|&|-|to)\s*)?(?:mon|tue|wed|thu|fri|sat|sun)|"
-            # a bound in words: "wed after four", "sat from ten", "mon before noon"
-            r"(?:after|before|from|around|about|until|till)\s+(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midday|lunch)\b)",
+            # a clock or bound in words: "wed at two thirty", "wed after four", "sat from ten"
+            r"(?:at|after|before|from|around|about|until|till)\s+(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midday|lunch)\b)",
             after,
         )
         # ... or refused: "not mon or tues", "except wed", "anything but sat"
@@ -274,6 +274,10 @@ _PAST_TO = re.compile(
 )
 _HALF_HOUR = re.compile(r"\bhalf\s+" + _HOUR_WORD + r"\b(?![:.]?\d|\s*(?:hours?|days?)\b)")
 _ISH = re.compile(r"\b(\d{1,2}(?::\d{2})?(?:\s*[ap]m)?|" + "|".join(NUMBER_WORDS) + r")\s*-?\s*ish\b")
+# a clock typed as four digits, "1030" / "0930" / "1415", within opening hours: never a year, a
+# phone or a code (no digit, letter, "/", ":", "-", "#", "$" or "@" beside it)
+_FOUR_DIGIT_CLOCK = re.compile(r"(?<![\w/:.#$£@-])(?<!\d\s)(0[6-9]|1[0-9])([0-5][0-9])(?![\w/:@-]|\.\d|\s\d)")
+_FOUR_DIGITS = re.compile(r"\d{4}")  # its prefilter
 _LED_BY_BOUND = re.compile(r"\b(?:after|before|from|by|until|till|til|than|between|and|to|at|around|about)\s+$")
 
 
@@ -295,8 +299,11 @@ def _past_to(m: re.Match[str]) -> str:
 
 def clock_idioms(text: str) -> str:
     """Spoken clock times as digits: "twenty past ten" -> 10:20, "quarter to 4" stays for the
-    time parser, "half two" (British, half past two) -> 2:30, "ten-ish" -> around 10, "after 3ish" -> after 3."""
+    time parser, "half two" (British, half past two) -> 2:30, "1030" -> 10:30, "ten-ish" -> around 10,
+    "after 3ish" -> after 3."""
     # each idiom only where its words are: every message comes here, few have one
+    if _FOUR_DIGITS.search(text):
+        text = _FOUR_DIGIT_CLOCK.sub(r"\1:\2", text)
     if " past " in text or " after " in text or " to " in text or " til" in text:
         text = _PAST_TO.sub(_past_to, text)
     if "half " in text:

@@ -354,10 +354,17 @@ _MOVE_WORDS = re.compile(
     r"(?<!\ba\s)(?<!\bmy\s)(?<!\bthe\s)(?<!\bhis\s)(?<!\bher\s)shift)\b"
 )
 _MOVE_CUES = ("mov", "chang", "switch", "push", "bring", "shift")  # prefilter (see _FLAG_CUES)
+# "push back my follow up", "bring forward my checkup": a booking of theirs, whatever it is called
+_MOVE_MINE = re.compile(r"\b(?:push|mov|bring)(?:e|es|ed|ing)?\s+(?:back|forward)\s+(?:my|our|his|her)\s")
 
 
 def _says_move(norm: str) -> bool:
     return any(cue in norm for cue in _MOVE_CUES) and _MOVE_WORDS.search(norm) is not None
+
+
+def _moves_mine(norm: str) -> bool:
+    """Whether a booking of the patient's own is pushed back or brought forward."""
+    return ("back" in norm or "forward" in norm) and _MOVE_MINE.search(norm) is not None
 
 
 # "I can't make it this week. Monday for a consult?": "it" is a time, and a visit is asked for
@@ -555,7 +562,9 @@ def _find_manage(u: Utterance, norm: str) -> None:
     # (every _CANCEL_IT match has "cancel", every _CANT_MAKE match "make": prefilters)
     if "cancel" in norm and (_CANCEL_IT.search(norm) or u.code):
         u.manage, u.no = "cancel", False
-    elif _RESCHEDULE.search(norm) or (_says_move(norm) and (u.cancel or u.code or _BOOKING_WORD.search(norm))):
+    elif _RESCHEDULE.search(norm) or (
+        _says_move(norm) and (u.cancel or u.code or _BOOKING_WORD.search(norm) or _moves_mine(norm))
+    ):
         u.manage = "move"
     elif u.cancel or ("make" in norm and _CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):
         u.manage = "look"  # an existing booking, but what to do with it is not said yet
@@ -1086,6 +1095,7 @@ PREFILTERS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
     "keep": (_KEEP, _KEEP_CUES),
     "cancel it": (_CANCEL_IT, ("cancel",)),
     "can't make": (_CANT_MAKE, ("make",)),
+    "move mine": (_MOVE_MINE, ("back", "forward")),
     "shift back": (_SHIFTS[0], _SHIFT_CUES),
     "shift later": (_SHIFTS[1], _SHIFT_CUES),
     "strong pick": (_STRONG_PICK, tuple(_ORDINALS)),

@@ -61,7 +61,9 @@ _BUSY = (
     r"(?:(?:my|his|her)\s+)?(?:shifts?(?:\s+(?:is|are|runs?))?|shift'?s)|on\s+(?:a\s+|the\s+)?shift|"
     # what the day starts with: "i do the nursery drop off til 10", "school run until 9:30"
     r"(?:(?:do|doing)\s+)?(?:the\s+)?(?:nursery\s+|school\s+|kids'?\s+)?(?:drop[\s-]?offs?|pick[\s-]?ups?|run)|"
-    r"drop(?:ping)?|nursery)"
+    r"drop(?:ping)?|nursery|"
+    # "i sleep till 2 after nights": asleep until then
+    r"sleep(?:ing)?|asleep|in\s+bed)"
 )
 _FREE_FROM = (
     r"\b(?:(?:i|he|she|we|they)\s+)?(?:finish(?:es)?(?:\s+(?:work|school|class|college|uni|(?:my|his|her)\s+shift))?|"
@@ -216,7 +218,7 @@ class _Reader:
         # "working every day this week until 4", "drop my son at nursery till 9:30": a few words between
         m = self.search(
             rf"\b{_BUSY}\s+(?:all\s+(?:morning|afternoon|day)|(?:(?:[^.,;!?\n]{{0,30}}?\s)?(?:until|till|til)|by)\s+"
-            rf"(?P<b>{_BOUND}))"
+            rf"{_APPROX}(?P<b>{_BOUND}))"
         )
         if m is None:
             return None
@@ -295,18 +297,24 @@ class _Reader:
             r"(?:do|make(?:\s+it)?|come(?:\s+in)?|get\s+(?:in|there)|be\s+there|manage))"
         )
         after = (
-            rf"{refuse}\s+before|{_ABSENT}\s+(?:before|until|till|til)|no\s+earlier\s+than|not\s+earlier\s+than|after|later\s+than|from|starting\s+at|"
+            rf"{refuse}\s+(?:before|earlier\s+than)|{_ABSENT}\s+(?:before|until|till|til)|no\s+earlier\s+than|not\s+earlier\s+than|after|later\s+than|from|starting\s+at|"
             r"(?<!half\s)(?<!quarter\s)(?<!\d\s)past"  # "anytime past 2", never "half past 2"
         )
-        before = rf"{refuse}\s+after|no\s+later\s+than|not\s+later\s+than|before|earlier\s+than|by|until|till"
+        before = (
+            rf"{refuse}\s+(?:after|later\s+than)|no\s+later\s+than|not\s+later\s+than|before|earlier\s+than|"
+            r"by|until|till"
+        )
         if m := self.search(
             rf"\b(?:(?P<after>{after})|(?P<before>{before}))\s+{_APPROX}(?P<b>{_BOUND}|lunch(?:\s*time)?)(?!\w)"
             r"(?!\s*(?:days?|weeks?|months?|years?|hours?|of)\b)"  # never "seen by one of your doctors"
+            r"(?P<said>\s+in\s+the\s+(?P<part>morning|afternoon|evening))?"  # "after four in the afternoon": 4 PM
         ):
             self.take(m)
             kind = "after" if m["after"] else "before"
             if m["b"].startswith("lunch"):
                 return "after 13:00" if kind == "after" else "before 12:00"
+            if m["part"] and not re.search(r"[ap]\.?\s?m", m["b"]):
+                return _window(kind, f"{m['b']} {'am' if m['part'] == 'morning' else 'pm'}")
             return _window(kind, m["b"])
         return None
 
@@ -440,6 +448,8 @@ _REFUSED_PART_AFTER = (
     r"(?:a\s+)?(?:bit|little)\s+(?:tricky|awkward|hectic|tough|hard|"
     r"difficult|busy|much)|packed|full\s+on|manic|busy|not\s+(?:possible|ideal|great|an\s+option)|(?:of\s+)?no\s+use|tricky|awkward|hectic|rubbish|"
     r"no\s+good|not\s+good|out|bad|impossible|difficult|a\s+no\b|"
+    # "my evenings are all taken up", "mornings are booked up"
+    r"(?:all\s+|completely\s+|pretty\s+)?(?:taken(?:\s+up)?|booked(?:\s+up)?|spoken\s+for|full)|"
     r"tough|hard|(?:don'?t|do\s+not|doesn'?t|does\s+not|won'?t|never)\s+work)\b(?P<p>)"
 )
 _REST_OF_DAY = {"morning": "after 12:00", "evening": "before 17:00", "afternoon": "morning"}
@@ -510,7 +520,7 @@ _BUSY_PART_HINT = re.compile(
 )
 _BUSYISH = re.compile(
     r"work|school|class|college|\buni\b|teach|busy|meeting|done|home|shift|finish|off|stuck|tied|start|begin|leave|to\s+go\b|"
-    r"nursery|drop|pick|\brun\b|commut"
+    r"nursery|drop|pick|\brun\b|commut|sleep|asleep|\bbed\b"
 )
 _BUSY_FIRST_THING = (
     # (never across "so"/"but": "i work nights so first thing is best" asks for the early morning)
@@ -610,7 +620,9 @@ _BARE_RANGE = re.compile(
 )
 # "<plans> at 10 so anything after 12", "... at 3 so before then" (the day named between is blanked)
 _BUSY_AT = re.compile(
-    rf"(?P<at>\bat\s+{_APPROX}(?P<b>{_BOUND}))\s*,?\s*(?:so|which\s+means|meaning)\s+"
+    # ("the gym at 7 every morning so after 9": the habit's part of the day is no window either)
+    rf"(?P<at>\bat\s+{_APPROX}(?P<b>{_BOUND})(?:\s+(?:every|each)\s+(?:morning|afternoon|evening|night|day))?)"
+    r"\s*,?\s*(?:so|which\s+means|meaning)\s+"
     r"(?:(?:[a-z']+\s+){0,5}?(?P<side>before|after)\s+(?P<then>that|then)\b"  # "so it'd need to be before then"
     r"|(?:(?:any\s*time|anything|something|sometime|only)\s+)?(?=(?:after|before|from|by|not\s+(?:before|after))\b))"
 )
@@ -636,6 +648,13 @@ _PAST_PART = re.compile(
     r"so|but)\b)[^.,;!?\n]){0,40}?\b(?P<b>this\s+(?:morning|afternoon|evening)|(?:at|this)\s+lunch(?:time)?)\b"
 )
 _PAST_PART_HINT = re.compile(r"yesterday|(?:last|this)\s+(?:morning|afternoon|evening|night)|(?:at|this)\s+lunch")
+
+
+# a clock of a visit gone by: "missed my 10am", "slept through my 9:30"
+_PAST_CLOCK = re.compile(
+    r"\b(?:miss(?:ed)?|had|skipped|slept\s+through|was\s+late\s+for|couldn'?t\s+make)\s+(?:my|the|our|his|her)\s+$"
+)
+PAST_CLOCK_CUES = ("miss", "had", "skipped", "slept", "late", "make")  # its prefilter
 
 
 def blank_past_parts(text: str) -> str:
@@ -685,6 +704,10 @@ def find_times(text: str) -> TimeMatch:
     for m in _AT_CLOCK.finditer(masked):
         if reasons and _in_reason(masked, m.start()):
             continue  # "mornings are easier because I collect her from school at 3": the reason's time
+        if any(cue in masked for cue in PAST_CLOCK_CUES) and _PAST_CLOCK.search(
+            masked, max(0, m.start() - 40), m.start()
+        ):
+            continue  # "i missed my 10am today": a past visit's time, never the one asked for
         found = parse_clock(m[0])
         if found:
             readings = found

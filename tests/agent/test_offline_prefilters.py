@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from agent.offline import clinic, dates, nlu
+from agent.offline import clinic, dates, nlu, times
 
 DIGIT = nlu.DIGIT_CUE  # the cue "some digit": checked with a digit search, not `in`
 
@@ -72,6 +72,7 @@ PREFILTERS = {
     "weekday named": (dates._WEEKDAY_HIT, (dates.WEEKDAY_CUE,)),
     "best after a day": (dates._BEST_AFTER, dates.BEST_CUES),
     "clinic topic": (clinic._TOPICS, clinic.TOPIC_CUES),
+    "past visit's clock": (times._PAST_CLOCK, times.PAST_CLOCK_CUES),
 }
 
 
