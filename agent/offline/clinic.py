@@ -21,9 +21,11 @@ CLINIC = NAME  # the tool's name, as the policy and the model call it
 
 MAX_ANSWER = 320  # characters of the section read out; the rest is one question away
 
+# the car said without "park" ("somewhere i can leave the car", "where do i put my car")
+_CAR = r"(?:leave|put|stick)\s+(?:the|my|our|a)\s+car|(?:space|room)\s+for\s+(?:the|my|our|a)\s+car"
 _TOPICS = re.compile(
     r"\b("
-    r"parking|parked|park\s+(?:my|the|a|our)\b|where\s+(?:can|do|should)\s+(?:i|we)\s+park|"
+    r"parking|parked|park\s+(?:my|the|a|our)\b|where\s+(?:can|do|should)\s+(?:i|we)\s+park|" + _CAR + r"|"
     r"(?:anywhere|somewhere|place|where)\s+to\s+park|garage|address|located|location|directions?|where\s+(?:are|r)\s+(?:you|u)|"
     r"how\s+(?:do|can)\s+i\s+get\s+there|subway|bus(?:es)?|train|wheel\s?chair|accessib\w*|elevator|lift|"
     r"ramp|service\s+(?:dog|animal)s?|insur\w*|aetna|cigna|humana|medicare|medicaid|blue\s*cross|"
@@ -41,8 +43,9 @@ _TOPICS = re.compile(
 # its prefilter: one of these is in every match (tests/agent/test_offline_prefilters.py), and in
 # about one message in six, so most messages skip the long search
 TOPIC_CUES = (
-    "accessib", "address", "aetna", "arriv", "before", "bring", "bus", "call", "cancel", "cigna", "clinic", "close",
-    "co-pay", "contact", "copay", "cost", "credit", "cross", "direction", "early", "elevator", "fast", "fee", "garage",
+    "accessib", "address", "aetna", "arriv", "before", "bring", "bus", "call", "cancel", "car", "cigna", "clinic",
+    "close", "co-pay", "contact", "copay", "cost", "credit", "cross", "direction", "early", "elevator", "fast", "fee",
+    "garage",
     "holiday", "hours", "hsa", "humana", "insur", "late", "lift", "located", "location", "lunch", "medicaid",
     "medicare", "methods", "much", "network", "open", "options", "park", "place", "policies", "policy", "prepar",
     "price", "ramp", "reach", "service", "show", "shut", "subway", "there", "train", "united", "wheel", "where", "your",
@@ -69,6 +72,20 @@ _VISIT_WANTED = re.compile(
     # a pick beside the question: "is the copay still $20? 2pm would be good"
     r"\bwould\s+(?:be\s+)?(?:good|great|fine|best|better|ideal|perfect|work)\b|\b(?:works|suits)\s+(?:for\s+)?me\b)",
 )
+
+
+# a topic said without the clinic file's word for it: the question sent is the topic's own, as the
+# patient's other words would find a section sharing a stray word ("leave" a message: Contact)
+_UNNAMED_TOPICS = ((("car",), re.compile(rf"\b(?:{_CAR})\b"), "Where can I park?"),)
+
+
+def question_for(u: Utterance) -> str:
+    """The `question` sent to `clinic_info`: the patient's words, or the topic they paraphrase."""
+    low = u.text.lower()
+    for cues, pattern, question in _UNNAMED_TOPICS:
+        if any(cue in low for cue in cues) and pattern.search(low):
+            return question
+    return u.text[:500]
 
 
 def question_only(u: Utterance) -> bool:

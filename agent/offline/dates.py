@@ -96,7 +96,9 @@ _AMOUNTS = {**NUMBER_WORDS, "a": 1, "an": 1, "a couple of": 2, "couple of": 2, "
 # A sentence about the past: its days and types are context, not the request.
 PAST_CLAUSE = re.compile(
     r"\b(?:was(?!\s+(?:thinking|wondering|hoping))|were|had|did|came|saw|seen|went|got|retired|ago|since|"
-    r"last\s+(?:visit|appointment|time|week|month))\b"
+    r"last\s+(?:visit|appointment|time|week|month)|"
+    # a mishap told: "twisted my ankle at football on sunday" (its weekday is when it happened)
+    r"twisted|sprained|strained|hurt|injured|pulled|rolled|banged|bumped|jarred|fell|slipped|tripped|broke)\b"
 )
 _CLAUSE_BREAK = re.compile(r"[.;!?]|,|\s-\s|\b(?:and|but|so|then|now)\b")
 # "before the long weekend": a deadline

@@ -73,7 +73,12 @@ TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
 )
 _SEE_DOCTOR = r"see\s+(?:a|the|my|your)\s+(?:doctor|gp|physician)|see\s+someone|a\s+doctor"
-_GENERIC_VISIT = rf"\b(?:appointments?|{_SEE_DOCTOR}|visit)\b"
+# a wish to be seen ("can i get seen today?", "could someone look at my knee"): a visit, whatever it is about
+_BE_SEEN = (
+    r"(?:get|be|being|getting)\s+seen|see\s+me|"
+    r"(?:someone|somebody|a\s+doctor|you)\s+(?:to\s+)?(?:have\s+a\s+)?look\s+at"
+)
+_GENERIC_VISIT = rf"\b(?:appointments?|{_SEE_DOCTOR}|{_BE_SEEN}|visit)\b"
 _NOT_TYPE = r"\b(?:instead\s+of|rather\s+than|not)\s+(?:a|an|the|my)?\s*(?:full\s+|proper\s+|whole\s+|real\s+)?"
 _UNWANTED_TYPE = re.compile(_NOT_TYPE + "(?:" + "|".join(p for _, p in TYPE_PATTERNS) + ")")
 _UNWANTED_CUES = ("instead", "rather", "not")  # prefilter (see _FLAG_CUES)
@@ -104,7 +109,7 @@ _REQUESTED = re.compile(
 )
 _GENERIC_RE = re.compile(_GENERIC_VISIT)
 _SEE_DOCTOR_RE = re.compile(rf"\b(?:{_SEE_DOCTOR})\b")
-_GENERIC_CUES = ("appointment", "see", "doctor", "visit")  # prefilter (see _FLAG_CUES)
+_GENERIC_CUES = ("appointment", "see", "doctor", "visit", "look")  # prefilter (see _FLAG_CUES)
 
 _ORDINALS = {
     "first": 0,
@@ -123,10 +128,15 @@ _ORDINALS = {
     "latest": -1,
 }
 _ORD_ALT = "|".join(_ORDINALS)
-_STRONG_PICK = re.compile(rf"\b(?:the\s+)?({_ORD_ALT})\s+(?:one|slot|time|option|choice|of\s+(?:those|them|these))\b")
+# "first time here", "my first time with you": a first visit, never a pick of the first time offered
+_ORD_GROUP = (
+    r"(?!(?:(?<=\bmy\s)|(?<=\bour\s)|(?<=\bhis\s)|(?<=\bher\s)|(?<=\btheir\s))first\s+time\b)"
+    rf"({_ORD_ALT})(?!\s+time\s+(?:here|at|with|coming|visiting|seeing|patient|in|to|for|ever|using)\b)"
+)
+_STRONG_PICK = re.compile(rf"\b(?:the\s+)?{_ORD_GROUP}\s+(?:one|slot|time|option|choice|of\s+(?:those|them|these))\b")
 _PERIODS = "|".join(("week", "weekend", "month", "year", "night", "visit", *WEEKDAY_NAMES))
 # (never a time: "my bloods from last week", "last month", "the first week of january")
-_WEAK_PICK = re.compile(rf"\b(?:the\s+)?({_ORD_ALT})\b(?!\s+(?:{_PERIODS})s?\b)")
+_WEAK_PICK = re.compile(rf"\b(?:the\s+)?{_ORD_GROUP}\b(?!\s+(?:{_PERIODS})s?\b)")
 # "let me check with my wife first", "i need to ask first": an adverb ending the clause after a
 # word that cannot lead a pick, not "the first one" (a pick needs "the", or a word that leads one)
 _ADVERB_ORDINAL = re.compile(r"(?:first|last)\s*(?:[.,;!?]|$)")
@@ -277,7 +287,9 @@ _FLAGS: dict[str, str] = {
     r"give\s+me\s+a\s+(?:minute|min|sec|second|moment)|"
     r"brb|(?:ha)+h?|he+he+|lol|lmao|hm+|um+|uh+|erm+|my\s+mistake|checking\s+my\s+(?:calendar|diary|schedule)|"
     r"(?:let\s+me|lemme)\s+(?:check|see|think|look)|"
-    r"wrong\s+(?:chat|window|person|message)|ignore\s+that)\b",
+    r"wrong\s+(?:chat|window|person|message)|ignore\s+that|"
+    # "wait" ending the message with nothing asked: a pause, like "hold on" ("no wait" stays a no)
+    r"wait(?=[\s.!]*$))\b",
     # the visit is for someone named by who they are to the writer ("for his sister", "my husband too")
     "for_other": r"\b(?:my|his|her|our|their)\s+" + _RELATIVE_WORDS + r"\b",
     "retry": r"\b(?:try\s+again|retry|again\s+please|one\s+more\s+time|try\s+it\s+again)\b",
@@ -858,7 +870,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         or u.name_fix
         or "name" in low  # "sorry, his name should be Leon Park"
     ):
-        u.yes = u.thanks = u.no = False  # "haha ok", "sorry, one sec": neither a yes, a no nor a name
+        u.yes = u.thanks = False  # "haha ok", "sorry, one sec": neither a yes, a no nor a name
+        u.no = u.no and "wait" in norm  # ... but a "wait" typed at a card still declines it (state.py)
         return u
     u.aside = False
     if (details_expected or u.has_details or u.day or u.times or _NAME_HINT.search(low)) and _may_name(

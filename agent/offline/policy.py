@@ -96,7 +96,7 @@ def decide(state: State, say: Replies, *, clinic_tool: bool = True, manage_tools
     if action.tool:
         return action
     if not asked:
-        return Action(tool=clinic.CLINIC, args={"question": turn.utterance.text[:500]})
+        return Action(tool=clinic.CLINIC, args={"question": clinic.question_for(turn.utterance)})
     found = clinic.answer(asked[-1].result, say.clock)
     u = turn.utterance
     if u.day or u.window or u.times or u.earliest or u.has_details:

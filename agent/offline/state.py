@@ -323,7 +323,7 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         # a plain "no" at confirmation: do not book the same thing again; an aside typed there
         # ("one sec", "oops typo"), or the same time said again ("ok go ahead, 10 is fine"),
         # declined the card only as the card reads text: it is asked again
-        again = u.aside or (chosen_before in u.times and not u.no)
+        again = not u.no and (u.aside or chosen_before in u.times)
         state.chosen = state.chosen if again else None
     return turn
 
