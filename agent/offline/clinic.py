@@ -34,6 +34,9 @@ _TOPICS = re.compile(
     r"what\s+(?:should|do)\s+i\s+bring|bring\s+(?:with|to|anything)|"
     r"fast(?:ing)?\s+before|(?:need|have)\s+to\s+fast|prepar\w*|policy|policies|late\s+fee|no[-\s]show|"
     r"(?:cancel\w*|late)\s+fee|fee\s+(?:if|for)|opening\s+hours|(?:your|the|clinic)\s+hours|"
+    # "what if i need to cancel last minute?", "what happens if we're late?"
+    r"what\s+(?:happens\s+)?if\s+(?:i|we|he|she|they|my\s+\w+)\s+(?:\w+\s+){0,3}?(?:cancel\w*|miss\w*|(?:am|'m|im|are|'re|is|'s)\s+late)|"
+    r"\bif\s+(?:i|we|he|she|they|my\s+\w+)\s+(?:\w+\s+){0,3}?cancel\w*(?=[^.!?]*\?)|"
     r"(?:what\s+time|when)\s+do\s+(?:you|u)\s+(?:open|close|shut)|close\s+for\s+lunch|(?:your|the\s+clinic'?s?)\s+lunch\s+(?:break|hour)|"
     r"^\W*open\s+(?:on\s+)?(?:weekends?|(?:mon|tues|wednes|thurs|fri|satur|sun)days?)|(?:are|r)\s+(?:you|u)\s+open|open\s+on|closed\s+on|"
     r"(?:your|the\s+clinic'?s?|clinic)\s+(?:phone(?:\s+number)?|number|e-?mail|fax)|"
@@ -45,10 +48,10 @@ _TOPICS = re.compile(
 TOPIC_CUES = (
     "accessib", "address", "aetna", "arriv", "before", "bring", "bus", "call", "cancel", "car", "cigna", "clinic",
     "close", "co-pay", "contact", "copay", "cost", "credit", "cross", "direction", "early", "elevator", "fast", "fee",
-    "garage",
-    "holiday", "hours", "hsa", "humana", "insur", "late", "lift", "located", "location", "lunch", "medicaid",
-    "medicare", "methods", "much", "network", "open", "options", "park", "place", "policies", "policy", "prepar",
-    "price", "ramp", "reach", "service", "show", "shut", "subway", "there", "train", "united", "wheel", "where", "your",
+    "garage", "holiday", "hours", "hsa", "humana", "insur", "late", "lift", "located", "location", "lunch",
+    "medicaid", "medicare", "methods", "miss", "much", "network", "open", "options", "park", "place", "policies",
+    "policy", "prepar", "price", "ramp", "reach", "service", "show", "shut", "subway", "there", "train", "united",
+    "wheel", "where", "your",
 )  # fmt: skip
 
 # "my appointment", "my jan 4 physical", "my checkup on the 4th"

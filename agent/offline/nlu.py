@@ -357,6 +357,9 @@ _CANCEL_IT = re.compile(
     r"(?=.*\b(?:appointment|appt|booking|visit|reservation|it|that|this|mine|follow[\s-]?up|physical|consultation)\b)"
     r"|\b(?:want|need|like|have|going)\s+to\s+cancel\b|\bcancel\s+(?:my|the|our)\b"
 )
+# "what if i need to cancel last minute?", "if we have to cancel, is that ok?": the policy asked
+# about (agent/offline/clinic.py answers it), never a request to cancel
+CANCEL_IF = re.compile(r"\bif\s+(?:i|we|he|she|they|my\s+\w+)\s+(?:\w+\s+){0,3}?cancel\w*")
 _CANT_MAKE = re.compile(
     r"\b(?:can'?t|cant|cannot|can\s+not|won'?t|wont|will\s+not|(?:won'?t\s+be|not|un)\s*able\s+to)\s+make\s+(?:it|my|the)\b"
 )
@@ -572,7 +575,7 @@ def _find_manage(u: Utterance, norm: str) -> None:
         return
     u.instead = "instead" in norm and _INSTEAD.search(norm) is not None
     # (every _CANCEL_IT match has "cancel", every _CANT_MAKE match "make": prefilters)
-    if "cancel" in norm and (_CANCEL_IT.search(norm) or u.code):
+    if "cancel" in norm and (_CANCEL_IT.search(norm) or u.code) and not CANCEL_IF.search(norm):
         u.manage, u.no = "cancel", False
     elif _RESCHEDULE.search(norm) or (
         _says_move(norm) and (u.cancel or u.code or _BOOKING_WORD.search(norm) or _moves_mine(norm))
