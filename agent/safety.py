@@ -88,8 +88,8 @@ class SafetyGuardMiddleware(AgentMiddleware[AgentState[Any], Any]):
         if text is None:
             return None  # mid-turn (after a tool result): the patient's message was already checked
         flag = detect(text, self.flags)
-        if flag is None and still_urgent(text):
-            flag = _open_emergency(messages)
+        if flag is None and (open_flag := _open_emergency(messages)) is not None and still_urgent(text):
+            flag = open_flag  # insisting right after the guidance (cheap test first: rarely any)
         if flag is None:
             return None
         reply = AIMessage(

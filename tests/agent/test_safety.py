@@ -385,3 +385,21 @@ def test_danger_to_others_gets_the_crisis_line_too() -> None:
     assert flag is not None and flag.category == "harm_to_others"
     guidance = load_red_flags().guidance(flag)
     assert "911" in guidance and "988" in guidance
+
+
+def test_patterns_are_lower_case_as_the_message_they_read() -> None:
+    """They are compiled without IGNORECASE (the message is lower-cased first): an upper-case letter
+    in a pattern, other than an escape such as \\W or \\S, would never match."""
+    import json
+    import re
+
+    from agent.red_flags import RED_FLAGS_FILE
+
+    data = json.loads(RED_FLAGS_FILE.read_text(encoding="utf-8"))
+    upper = [p for items in data["categories"].values() for p in items if re.search(r"(?<!\\)[A-Z]", p)]
+    assert upper == []
+
+
+@pytest.mark.parametrize("message", ["I have CHEST PAIN", "My Dad Is Not Breathing", "SUICIDAL"])
+def test_capitals_in_the_message_still_match(message: str) -> None:
+    assert detect(message) is not None
