@@ -345,6 +345,14 @@ _CODE_AFTER_WORD = re.compile(
     r"(?:\s*(?:is|:|#|=)\s*([a-z0-9]{6,10})|\s*((?=[a-z]*\d)[a-z0-9]{6,10}))\b"
 )
 _ANY_DIGIT = re.compile(r"\d")
+
+
+def _cued(text: str, cues: tuple[str, ...]) -> bool:
+    """Whether one of a prefilter's `cues` (see _FLAG_CUES) is in `text`: the tuple the prefilter
+    test proves is the one the code reads."""
+    return any(_ANY_DIGIT.search(text) is not None if cue == DIGIT_CUE else cue in text for cue in cues)
+
+
 _INSTEAD = re.compile(r"\binstead\b")
 _BOOKING_WORD = re.compile(r"\b(?:appointment|appt|booking|visit|reservation|it)\b")
 _RESCHEDULE = re.compile(r"\b(?:reschedul\w*|postpon\w*|rearrang\w*)\b")
@@ -363,6 +371,7 @@ CANCEL_IF = re.compile(r"\bif\s+(?:i|we|he|she|they|my\s+\w+)\s+(?:\w+\s+){0,3}?
 _CANT_MAKE = re.compile(
     r"\b(?:can'?t|cant|cannot|can\s+not|won'?t|wont|will\s+not|(?:won'?t\s+be|not|un)\s*able\s+to)\s+make\s+(?:it|my|the)\b"
 )
+_CANCEL_CUES, _CANT_MAKE_CUES = ("cancel",), ("make",)  # prefilters of _CANCEL_IT and _CANT_MAKE
 _MOVE_WORDS = re.compile(
     # (never the noun: "got a shift for 1", "my shift starts at 2")
     r"\b(?:mov(?:e|ing)(?!\s+(?:forward|ahead|on)\s+with)|chang(?:e|ing)|switch\w*|push\w*|bring|"
@@ -371,6 +380,7 @@ _MOVE_WORDS = re.compile(
 _MOVE_CUES = ("mov", "chang", "switch", "push", "bring", "shift")  # prefilter (see _FLAG_CUES)
 # "push back my follow up", "bring forward my checkup": a booking of theirs, whatever it is called
 _MOVE_MINE = re.compile(r"\b(?:push|mov|bring)(?:e|es|ed|ing)?\s+(?:back|forward)\s+(?:my|our|his|her)\s")
+_MOVE_MINE_CUES = ("back", "forward")  # prefilter (see _FLAG_CUES)
 
 
 def _says_move(norm: str) -> bool:
@@ -379,7 +389,7 @@ def _says_move(norm: str) -> bool:
 
 def _moves_mine(norm: str) -> bool:
     """Whether a booking of the patient's own is pushed back or brought forward."""
-    return ("back" in norm or "forward" in norm) and _MOVE_MINE.search(norm) is not None
+    return _cued(norm, _MOVE_MINE_CUES) and _MOVE_MINE.search(norm) is not None
 
 
 # "I can't make it this week. Monday for a consult?": "it" is a time, and a visit is asked for
@@ -574,14 +584,13 @@ def _find_manage(u: Utterance, norm: str) -> None:
         u.manage = "keep"
         return
     u.instead = "instead" in norm and _INSTEAD.search(norm) is not None
-    # (every _CANCEL_IT match has "cancel", every _CANT_MAKE match "make": prefilters)
-    if "cancel" in norm and (_CANCEL_IT.search(norm) or u.code) and not CANCEL_IF.search(norm):
+    if _cued(norm, _CANCEL_CUES) and (_CANCEL_IT.search(norm) or u.code) and not CANCEL_IF.search(norm):
         u.manage, u.no = "cancel", False
     elif _RESCHEDULE.search(norm) or (
         _says_move(norm) and (u.cancel or u.code or _BOOKING_WORD.search(norm) or _moves_mine(norm))
     ):
         u.manage = "move"
-    elif u.cancel or ("make" in norm and _CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):
+    elif u.cancel or (_cued(norm, _CANT_MAKE_CUES) and _CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):
         u.manage = "look"  # an existing booking, but what to do with it is not said yet
 
 
@@ -985,8 +994,7 @@ _AMOUNT_CUES = ("$", "£", "€", DIGIT_CUE)  # prefilter of the hint itself (se
 
 def _blank_amounts(norm: str) -> str:
     """`norm` without ages and sums of money (see _AMOUNTS): they are never an hour or a day."""
-    currency = "$" in norm or "£" in norm or "€" in norm  # _AMOUNT_CUES
-    if not ((currency or _ANY_DIGIT.search(norm)) and _AMOUNT_HINT.search(norm)):
+    if not (_cued(norm, _AMOUNT_CUES) and _AMOUNT_HINT.search(norm)):
         return norm  # most messages have neither
     for m in list(_AMOUNTS.finditer(norm)):
         norm = _cut(norm, m.span(next(g for g in "abcde" if m[g])))
@@ -1109,9 +1117,9 @@ PREFILTERS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
     **{f"flag {flag}": (_FLAG_RES[flag], cues) for flag, cues in _FLAG_CUES.items()},
     "reason": (_REASON, _REASON_CUES),
     "keep": (_KEEP, _KEEP_CUES),
-    "cancel it": (_CANCEL_IT, ("cancel",)),
-    "can't make": (_CANT_MAKE, ("make",)),
-    "move mine": (_MOVE_MINE, ("back", "forward")),
+    "cancel it": (_CANCEL_IT, _CANCEL_CUES),
+    "can't make": (_CANT_MAKE, _CANT_MAKE_CUES),
+    "move mine": (_MOVE_MINE, _MOVE_MINE_CUES),
     "shift back": (_SHIFTS[0], _SHIFT_CUES),
     "shift later": (_SHIFTS[1], _SHIFT_CUES),
     "strong pick": (_STRONG_PICK, tuple(_ORDINALS)),
