@@ -623,17 +623,6 @@ def _names_past(text: str) -> bool:
     return PAST_CLAUSE.search(text) is not None
 
 
-_IN_MONTH = re.compile(r"\bin\s+(" + "|".join(MONTH_NAMES) + r")\b")
-
-
-def past_months(text: str, today: date) -> tuple[tuple[int, int], ...]:
-    """The spans of months of the last half year said with "in" ("my physical in october", "my
-    checkup back in november", said in December): when a past visit was, never a day asked for."""
-    if " in " not in text:
-        return ()  # most messages: no month said with "in"
-    return tuple(m.span(1) for m in _IN_MONTH.finditer(text) if 1 <= (today.month - _month_index(m[1])) % 12 <= 6)
-
-
 def in_past(text: str, position: int) -> bool:
     """Whether `position` is in a sentence about the past: its clause names the past, and no request
     comes between the last past word before it and it ("i had my physical on nov 20 the doctor wants
@@ -1138,6 +1127,15 @@ _FIRST_WEEKDAY = re.compile(
 _AFTER_WEEKDAY = re.compile(rf"\b{_WD}[\s,.]*(?:the\s+)?$")
 # a month asked for without a day: "a physical in January, the 7th maybe"
 _IN_MONTH = re.compile(rf"\b(?:in|for|during)\s+(?:(?:early|mid|late)\s+)?{_MONTH}(?![a-z])(?!\s+(?:the\s+)?\d)")
+
+
+def past_months(text: str, today: date) -> tuple[tuple[int, int], ...]:
+    """The spans of months of the last half year said with "in" ("my physical in october", "my
+    checkup back in november", said in December): when a past visit was, never a day asked for.
+    The same `_IN_MONTH` as a month named for a day ahead (`_in_named_month`)."""
+    if " in " not in text:
+        return ()  # most messages: no month said with "in"
+    return tuple(m.span(1) for m in _IN_MONTH.finditer(text) if 1 <= (today.month - _month_index(m[1])) % 12 <= 6)
 
 
 def _in_named_month(text: str, mentions: list[_Mention], today: date) -> list[_Mention]:
