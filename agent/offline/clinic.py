@@ -48,7 +48,7 @@ _TOPICS = re.compile(
 TOPIC_CUES = (
     "accessib", "address", "aetna", "arriv", "before", "bring", "bus", "call", "cancel", "car", "cigna", "clinic",
     "close", "co-pay", "contact", "copay", "cost", "credit", "cross", "direction", "early", "elevator", "fast", "fee",
-    "garage", "holiday", "hours", "hsa", "humana", "insur", "late", "lift", "located", "location", "lunch",
+    "garage", "hours", "hsa", "humana", "insur", "late", "lift", "located", "location", "lunch",
     "medicaid", "medicare", "methods", "miss", "much", "network", "open", "options", "park", "place", "policies",
     "policy", "prepar", "price", "ramp", "reach", "service", "show", "shut", "subway", "there", "train", "united",
     "wheel", "where", "your",
