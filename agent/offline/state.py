@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -258,8 +258,9 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
             state.show(offer_now)
         state.chosen = None
     elif (u.later or u.earlier) and not u.window:
-        # with nothing offered yet, "later in the day" is the afternoon, "earlier" the morning
-        u.window = "morning" if u.earlier else "afternoon"
+        # with nothing offered yet, "later in the day" is the afternoon, "earlier" the morning (a
+        # copy: the parse is cached and shared by every conversation that says the same words)
+        u = turn.utterance = replace(u, window="morning" if u.earlier else "afternoon")
     if u.window and u.window != state.window:
         # "oh and i have a meeting at 11" after a morning was asked: the morning before 11
         window = (intersect([state.window, u.window]) if u.busy_window and state.window else None) or u.window
@@ -636,7 +637,7 @@ def _absorb_tool_message(state: State, message: ToolMessage, *, emergency: bool 
         u = parse(reason or "no", state.today, details_expected=state.details_expected)
         tool = rejected.group("tool")
         if tool == BOOK and not u.code and u.manage == "cancel":
-            u.manage = None  # "cancel" said to "shall I book this?" is a no, not an old booking
+            u = replace(u, manage=None)  # "cancel" said to "shall I book this?" is a no, not an old booking
         turn = apply_utterance(state, u, rejected=True)
         turn.rejected_tool = tool
         if tool in (MOVE, CANCEL) and not (u.has_slot_facts and tool == MOVE):
