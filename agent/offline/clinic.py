@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from agent.offline.cues import cued, cues
 from agent.offline.nlu import BOOKED, SEEN_EARLY, Utterance
 from tools.clinic_info import NAME
 
@@ -45,7 +46,7 @@ _TOPICS = re.compile(
 )
 # its prefilter: one of these is in every match (tests/agent/test_offline_prefilters.py), and in
 # about one message in six, so most messages skip the long search
-TOPIC_CUES = (
+TOPIC_CUES = cues(
     "accessib", "address", "aetna", "arriv", "before", "bring", "bus", "call", "cancel", "car", "cigna", "clinic",
     "close", "co-pay", "contact", "copay", "cost", "credit", "cross", "direction", "early", "elevator", "fast", "fee",
     "garage", "hours", "hsa", "humana", "insur", "late", "lift", "located", "location", "lunch",
@@ -79,14 +80,14 @@ _VISIT_WANTED = re.compile(
 
 # a topic said without the clinic file's word for it: the question sent is the topic's own, as the
 # patient's other words would find a section sharing a stray word ("leave" a message: Contact)
-_UNNAMED_TOPICS = ((("car",), re.compile(rf"\b(?:{_CAR})\b"), "Where can I park?"),)
+_UNNAMED_TOPICS = ((cues("car"), re.compile(rf"\b(?:{_CAR})\b"), "Where can I park?"),)
 
 
 def question_for(u: Utterance) -> str:
     """The `question` sent to `clinic_info`: the patient's words, or the topic they paraphrase."""
     low = u.text.lower()
-    for cues, pattern, question in _UNNAMED_TOPICS:
-        if any(cue in low for cue in cues) and pattern.search(low):
+    for topic_cues, pattern, question in _UNNAMED_TOPICS:
+        if cued(low, topic_cues) and pattern.search(low):
             return question
     return u.text[:500]
 
@@ -127,7 +128,7 @@ _HOLIDAY_ASKED = re.compile(r"\bholidays?\b[^.!?\n]*\?|^\W*(?:what|how)\s+about\
 @functools.lru_cache(maxsize=1024)
 def _names_a_topic(text: str) -> bool:
     low = text.lower()  # lower case, not IGNORECASE: three times faster
-    if any(cue in low for cue in TOPIC_CUES) and _TOPICS.search(low) is not None:
+    if cued(low, TOPIC_CUES) and _TOPICS.search(low) is not None:
         return True
     return "holiday" in low and _HOLIDAY_ASKED.search(low) is not None
 

@@ -58,6 +58,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from agent.offline.cues import DIGIT, Cues, cued, cues
 from agent.offline.lexicon import MONTH_NAMES, WEEKDAY_NAMES
 from core.formats import NUMBER_WORDS, day_label
 
@@ -163,15 +164,17 @@ _COMMA_GAP = re.compile(r"\s*,\s*(?:on\s+)?(?:the\s+)?|\s+")  # "monday tuesday 
 
 # Guards: each rule runs only where its words are (the model reads every message, and fast);
 # a text with none of _DAYISH names no day at all.
-_GUARDS = {
-    "day": r"\d|day|week|month|this|tonight|tomorrow|fortnight|weekend|mon|tue|wed|thu|fri|sat|sun|"
-    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|christmas|xmas|eve|year|thanksgiving|valentine|halloween|first|second|third",
-    "digit": r"\d",
-    "month": r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
-    "weekday": r"(?:mon|tues|wednes|thurs|fri|satur|sun)day",
-    "named": r"christmas|xmas|boxing|year|thanksgiving|valentine|july|independence|halloween",
-}
-_DAYISH, _DIGIT, _MONTH_HIT, _WEEKDAY_HIT, _NAMED_HIT = (re.compile(p) for p in _GUARDS.values())
+_DAYISH = cues(
+    DIGIT, "day", "week", "month", "this", "tonight", "tomorrow", "fortnight", "weekend", "mon", "tue", "wed", "thu",
+    "fri", "sat", "sun", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    "christmas", "xmas", "eve", "year", "thanksgiving", "valentine", "halloween", "first", "second", "third",
+)  # fmt: skip
+_DIGITS = cues(DIGIT)
+_DIGIT = re.compile(r"\d")
+_MONTH_HIT = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
+MONTH_CUES = cues("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")  # its prefilter
+_WEEKDAY_HIT = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day")
+_NAMED = cues("christmas", "xmas", "boxing", "year", "thanksgiving", "valentine", "july", "independence", "halloween")
 WEEKDAY_CUE = "day"  # _WEEKDAY_HIT's prefilter: each of its matches ends in it (test_offline_prefilters.py)
 
 
@@ -351,8 +354,8 @@ def _finditer(pattern: str, text: str) -> Iterator[re.Match[str]]:
 
 
 # (pattern, rule, words of which one must be in the text for the pattern to match)
-_WEEKDAY_RULES: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = tuple(
-    (re.compile(pattern), rule, words)
+_WEEKDAY_RULES: tuple[tuple[re.Pattern[str], str, Cues | None], ...] = tuple(
+    (re.compile(pattern), rule, cues(*words) if words else None)
     for pattern, rule, words in (
         (rf"\bnext\s+week'?s?\s+{_WD}\b", "next", ("next",)),
         (rf"\b{_WD}\s+(?:of\s+)?next\s+week\b", "next", ("next",)),
@@ -393,11 +396,11 @@ class _Finder:
 
     def collect(self) -> list[_Mention]:
         t, today = self.text, self.today
-        if not _DAYISH.search(t):
+        if not cued(t, _DAYISH):
             return []  # most replies to a question name no day at all: skip the two dozen rules
         # each rule runs only where its words are: the model reads every message, and fast
-        digits = _DIGIT.search(t) is not None
-        months = self.months = _MONTH_HIT.search(t) is not None
+        digits = cued(t, _DIGITS)
+        months = self.months = cued(t, MONTH_CUES) and _MONTH_HIT.search(t) is not None
         offsets = "day" in t or "week" in t or "fortnight" in t
         if digits and "-" in t:
             for m in _finditer(r"\b(\d{4})-(\d{2})-(\d{2})\b", t):
@@ -424,7 +427,7 @@ class _Finder:
                     day = _yearless(month, dom, today)
                     alt = _yearless(dom, month, today) if dom <= 12 and dom != month else None
                 self.add(m, day, "date", explicit=True, alt=alt)
-        if _NAMED_HIT.search(t):
+        if cued(t, _NAMED):
             for pattern, name, rule in NAMED_DAYS:
                 for m in _finditer(rf"\b(?:on\s+)?{pattern}\b", t):
                     self.add(m, _named(rule, today), "named", explicit=True, name=name)
@@ -564,7 +567,7 @@ class _Finder:
         if not _names_weekday(t):
             return
         for pattern, rule, words in _WEEKDAY_RULES:
-            if words and not any(w in t for w in words):
+            if words is not None and not cued(t, words):
                 continue  # the rule's own words are not in the text
             for m in pattern.finditer(t):
                 index = _weekday_index(m[1])
@@ -709,7 +712,7 @@ _RELATIVE_WORDS = re.compile(
     r"(?:(?P<that>that|then|this)\b|(?P<onward>))"
     r"|\bbefore\s+(?P<then>that|then)\b"  # "need a check up before then": the soonest day
 )
-_RELATIVE_HINT = re.compile(r"after|before|later|earlier|following")
+_RELATIVE_HINT = cues("after", "before", "later", "earlier", "following")
 # "the week after | Christmas", "2 weeks after | my surgery on | the 9th": the base follows at once
 # ("two weeks after my op, which was on the 15th": the anchor named after it)
 _BASE_AHEAD = re.compile(
@@ -782,7 +785,7 @@ def _relative_to_previous(text: str, mentions: list[_Mention], today: date) -> l
     this Thursday but the one after', 'not next week, the week after', 'back on the 3rd, the week
     after', 'surgery on the 9th, a follow up 2 weeks after', 'the Monday after Christmas'. The
     other day is context (the later mention is the one asked for)."""
-    if not _RELATIVE_HINT.search(text):
+    if not cued(text, _RELATIVE_HINT):
         return mentions  # most messages: no day said relative to another
     out = list(mentions)
     for m in _RELATIVE_WORDS.finditer(text):
@@ -952,12 +955,12 @@ _FREE_ON = re.compile(
 _BEST_AFTER = re.compile(
     r"\s*(?:'?s|is|are|would\s+be|works|work|suits?(?:\s+(?:me|us))?)?\s*(?:the\s+)?(?:best|ideal|preferred|easiest)\b"
 )
-BEST_CUES = ("best", "ideal", "preferred", "easiest")  # its prefilter (tests/agent/test_offline_prefilters.py)
+BEST_CUES = cues("best", "ideal", "preferred", "easiest")  # its prefilter (tests/agent/test_offline_prefilters.py)
 
 
 def _best_after(text: str, at: int) -> bool:
     """Whether the day that ends at `at` is said to suit best."""
-    return any(cue in text for cue in BEST_CUES) and _BEST_AFTER.match(text, at) is not None
+    return cued(text, BEST_CUES) and _BEST_AFTER.match(text, at) is not None
 
 
 # "busy in the mornings but tuesday afternoon would work": the day after "but" suits, never refused

@@ -25,6 +25,7 @@ import re
 from symspellpy import SymSpell, Verbosity
 from text_to_num import alpha2digit
 
+from agent.offline.cues import cued, cues
 from core.english import english_words as _english
 from core.formats import NUMBER_WORDS
 
@@ -200,7 +201,7 @@ def normalize(text: str) -> str:
             last = m.end()
     out.append(low[last:])
     text = "".join(out)
-    if any(cue in text for cue in SPOKEN_CLOCK_CUES) and SPOKEN_CLOCK_HINT.search(text):
+    if cued(text, SPOKEN_CLOCK_CUES) and SPOKEN_CLOCK_HINT.search(text):
         text = _SPOKEN_CLOCK.sub(_spoken_clock, text)  # before text2num makes "twelve fifteen" "12 15"
     if _NUMBER_HINT.search(text):  # most messages spell no number: spare them text2num
         text = str(alpha2digit(text, "en"))
@@ -231,7 +232,7 @@ _TEENS = {
 }
 SPOKEN_CLOCK_HINT = re.compile(r"\b(?:oh|ten|eleven|twelve|\w+teen|twenty|thirty|forty|fifty)\b")
 # its prefilter: one of these is in each match (tests/agent/test_offline_prefilters.py)
-SPOKEN_CLOCK_CUES = ("oh", "ten", "eleven", "twelve", "teen", "twenty", "thirty", "forty", "fifty")
+SPOKEN_CLOCK_CUES = cues("oh", "ten", "eleven", "twelve", "teen", "twenty", "thirty", "forty", "fifty")
 # a clock time said as words: "twelve fifteen", "ten thirty", "two forty-five", "nine oh five"
 _SPOKEN_CLOCK = re.compile(
     r"\b("

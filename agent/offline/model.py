@@ -12,7 +12,7 @@ import functools
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from langchain_core.language_models import LanguageModelInput
@@ -21,14 +21,15 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PrivateAttr
 
 from agent.models.base import StreamingChatModel
 from agent.offline.clinic import CLINIC
 from agent.offline.manage import MANAGE_TOOLS
+from agent.offline.memo import Memo
 from agent.offline.policy import Action, decide
 from agent.offline.replies import Replies
-from agent.offline.state import derive_state, text_of
+from agent.offline.state import State, text_of
 from core.clock import Clock
 from core.formats import TimeFormat
 
@@ -50,6 +51,8 @@ class OfflineChatModel(StreamingChatModel):
     clinic_name: str = "the clinic"
     time_format: TimeFormat = "12h"
     tool_names: tuple[str, ...] = ()
+    # shared by the copies `bind_tools` makes: the agent's bound model and this one fold alike
+    _memo: Memo = PrivateAttr(default_factory=Memo)
 
     @property
     def _llm_type(self) -> str:
@@ -77,7 +80,7 @@ class OfflineChatModel(StreamingChatModel):
     def _act(self, messages: list[BaseMessage]) -> tuple[str, dict[str, Any] | None, UsageMetadata]:
         """(reply text, tool call or None, usage) for this history."""
         today = self.clock.today()
-        state = derive_state(messages, today)
+        state = self._state(messages, today)
         say = Replies(self.clinic_name, today, self.time_format)
         bound = set(self.tool_names)
         action: Action = decide(
@@ -98,10 +101,15 @@ class OfflineChatModel(StreamingChatModel):
                     "id": f"call_{uuid.uuid4().hex}",
                     "type": "tool_call",
                 }
+        self._memo.keep(messages, state)
         prompt = sum(_words(text_of(m)) for m in messages)
         produced = _words(text) + (_words(json.dumps(call["args"])) + 1 if call else 0)
         usage = UsageMetadata(input_tokens=prompt, output_tokens=produced, total_tokens=prompt + produced)
         return text, call, usage
+
+    def _state(self, messages: list[BaseMessage], today: date) -> State:
+        """The conversation so far (folded afresh, or from the last call's state: memo.py)."""
+        return self._memo.state(messages, today)
 
     def _reply(self, messages: list[BaseMessage]) -> AIMessage:
         text, call, usage = self._act(messages)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from agent.confirmation import is_affirmative, is_negative
+from agent.offline.cues import DIGIT, Cues, cued, cues, required
 from agent.offline.dates import find_day, in_past, past_months
 from agent.offline.lexicon import (
     ABBREVIATIONS,
@@ -28,7 +29,7 @@ from agent.offline.lexicon import (
 from agent.offline.times import I_CAN_DO_IS, OFFERED, blank_past_parts, find_times, parse_clock
 from core.formats import NUMBER_WORDS, is_email
 
-DIGIT_CUE = "<digit>"  # a prefilter cue met by any digit (checked with a digit search, not `in`)
+DIGIT_CUE = DIGIT  # a prefilter cue met by any digit
 _EMAIL = re.compile(r"[^\s,;:<>()\"']*@[^\s,;:<>()\"']*")
 _PHONE = re.compile(r"(?<![\w:/@.])\+?\(?\d[\d\s().-]{2,24}\d\)?(?![\w:/@])")
 _NAME_WORD = r"[^\W\d_][^\W\d_'\-]*(?:['\-][^\W\d_]+)*"
@@ -81,14 +82,18 @@ _BE_SEEN = (
 _GENERIC_VISIT = rf"\b(?:appointments?|{_SEE_DOCTOR}|{_BE_SEEN}|visit)\b"
 _NOT_TYPE = r"\b(?:instead\s+of|rather\s+than|not)\s+(?:a|an|the|my)?\s*(?:full\s+|proper\s+|whole\s+|real\s+)?"
 _UNWANTED_TYPE = re.compile(_NOT_TYPE + "(?:" + "|".join(p for _, p in TYPE_PATTERNS) + ")")
-_UNWANTED_CUES = ("instead", "rather", "not")  # prefilter (see _FLAG_CUES)
+_UNWANTED_CUES = cues("instead", "rather", "not")  # prefilter (see _FLAG_CUES)
 # prefilters of the types named by few words (the specialties are too many to list: always read)
 _TYPE_CUES: dict[str, tuple[str, ...]] = {
     "physical": ("physical", "check", "annual", "yearly", "wellness", "medical", "full"),
     "followup": ("follow", "check", "over", "about", "through", "result", "blood", "labs", "review"),
     "consultation": ("consult", "first", "new", "regular", "general", "gp", "family"),
 }
-_TYPE_RES = tuple((key, re.compile(pattern), _TYPE_CUES.get(key, ())) for key, pattern in TYPE_PATTERNS)
+# (a type without cues of its own runs where the cues its pattern requires are, or always)
+_TYPE_RES = tuple(
+    (key, compiled, cues(*_TYPE_CUES[key]) if key in _TYPE_CUES else required(compiled))
+    for key, compiled in ((key, re.compile(pattern)) for key, pattern in TYPE_PATTERNS)
+)
 # the past visit, named as such: "at my checkup", "after my annual exam", "from my physical", "my
 # last physical", "my October physical" (context, like a type in a sentence about the past) ...
 _PAST_VISIT = re.compile(
@@ -109,7 +114,7 @@ _REQUESTED = re.compile(
 )
 _GENERIC_RE = re.compile(_GENERIC_VISIT)
 _SEE_DOCTOR_RE = re.compile(rf"\b(?:{_SEE_DOCTOR})\b")
-_GENERIC_CUES = ("appointment", "see", "doctor", "visit", "look")  # prefilter (see _FLAG_CUES)
+_GENERIC_CUES = cues("appointment", "see", "doctor", "visit", "look")  # prefilter (see _FLAG_CUES)
 
 _ORDINALS = {
     "first": 0,
@@ -127,6 +132,7 @@ _ORDINALS = {
     "earliest": 0,
     "latest": -1,
 }
+_ORDINAL_CUES = cues(*_ORDINALS)
 _ORD_ALT = "|".join(_ORDINALS)
 # "first time here", "my first time with you": a first visit, never a pick of the first time offered
 _ORD_GROUP = (
@@ -168,14 +174,14 @@ _THAT_PICK = re.compile(
     r"\b(?:i'?ll\s+)?take\s+(?:it|that)\b|\bgo\s+(?:with|for)\s+(?:it|that)\b|\bworks\s+for\s+me\b|"
     r"\blet'?s\s+do\s+(?:it|that)\b"
 )
-_THAT_PICK_CUES = ("that", "take", "works", "go ", "do it")
+_THAT_PICK_CUES = cues("that", "take", "works", "go ", "do it")
 # any of the times offered, the patient does not mind which: the first ("either is fine", "whichever")
 _ANY_PICK = re.compile(
     r"\beither\s+(?:one\s+|of\s+(?:them|those)\s+)?(?:is|works|'s|would)\b|\bwhichever\b|"
     r"\bany\s+(?:of\s+(?:them|those|these)|one)\s+(?:is|works|would)\b|\b(?:you|u)\s+(?:choose|pick|decide)\b|"
     r"\bup\s+to\s+(?:you|u)\b"
 )
-_ANY_PICK_CUES = ("either", "which", "any", "you", "u ")
+_ANY_PICK_CUES = cues("either", "which", "any", "you", "u ")
 
 _GREETING = re.compile(
     r"^\W*(?:(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day))\b(?:\s+there)?"
@@ -326,16 +332,22 @@ _FLAG_RES = {flag: re.compile(pattern) for flag, pattern in _FLAGS.items()}
 # Prefilters: words one of which every match of a pattern contains, so a cheap `in` test spares
 # most messages the search (tests/agent/test_offline_prefilters.py proves each from its pattern).
 # The flags below rarely match; the others match often or are already fast, and always run.
-_FLAG_CUES: dict[str, tuple[str, ...]] = {
-    "thanks": ("than", "thx", "ty", "ta", "cheers", "appreciated"),
-    "help": ("help", "what", "which", "who"),
-    "other_day": ("other", "different"),
-    "same": ("same",),
-    "more": ("more", "other", "different", "alternative", "else"),
-    "retry": ("again", "retry", "more"),
-    "earliest": ("earliest", "soon", "quick", "pronto", "early", "fast", "asap", "urgent", "first", "next"),
+_FLAG_CUES: dict[str, Cues] = {
+    "thanks": cues("than", "thx", "ty", "ta", "cheers", "appreciated"),
+    "help": cues("help", "what", "which", "who"),
+    "other_day": cues("other", "different"),
+    "same": cues(
+        "same",
+    ),
+    "more": cues("more", "other", "different", "alternative", "else"),
+    "retry": cues("again", "retry", "more"),
+    "earliest": cues("earliest", "soon", "quick", "pronto", "early", "fast", "asap", "urgent", "first", "next"),
 }
-_FLAG_CHECKS = tuple((flag, compiled, _FLAG_CUES.get(flag, ())) for flag, compiled in _FLAG_RES.items())
+# The flags without cues of their own run where the cues their pattern requires are (the
+# derivation finds none for some: those always run).
+_FLAG_CHECKS = tuple(
+    (flag, compiled, _FLAG_CUES.get(flag) or required(compiled)) for flag, compiled in _FLAG_RES.items()
+)
 
 # A confirmation code as typed (the service's are 8 letters and digits; a patient's may be shorter):
 # a word of 6 to 10 letters and digits with at least one of each, or any such word right after
@@ -347,15 +359,10 @@ _CODE_AFTER_WORD = re.compile(
 _ANY_DIGIT = re.compile(r"\d")
 
 
-def _cued(text: str, cues: tuple[str, ...]) -> bool:
-    """Whether one of a prefilter's `cues` (see _FLAG_CUES) is in `text`: the tuple the prefilter
-    test proves is the one the code reads."""
-    return any(_ANY_DIGIT.search(text) is not None if cue == DIGIT_CUE else cue in text for cue in cues)
-
-
 _INSTEAD = re.compile(r"\binstead\b")
 _BOOKING_WORD = re.compile(r"\b(?:appointment|appt|booking|visit|reservation|it)\b")
 _RESCHEDULE = re.compile(r"\b(?:reschedul\w*|postpon\w*|rearrang\w*)\b")
+_RESCHEDULE_CUES = cues("reschedul", "postpon", "rearrang")  # its prefilter
 _SAME_TIME = re.compile(r"\b(?:the\s+)?same\s+time\b")
 _ISO_DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b")
 _PHONE_WORD = re.compile(r"\b(?:phone|number|cell|mobile|tel|call|reach)\b")
@@ -371,25 +378,25 @@ CANCEL_IF = re.compile(r"\bif\s+(?:i|we|he|she|they|my\s+\w+)\s+(?:\w+\s+){0,3}?
 _CANT_MAKE = re.compile(
     r"\b(?:can'?t|cant|cannot|can\s+not|won'?t|wont|will\s+not|(?:won'?t\s+be|not|un)\s*able\s+to)\s+make\s+(?:it|my|the)\b"
 )
-_CANCEL_CUES, _CANT_MAKE_CUES = ("cancel",), ("make",)  # prefilters of _CANCEL_IT and _CANT_MAKE
+_CANCEL_CUES, _CANT_MAKE_CUES = cues("cancel"), cues("make")  # prefilters of _CANCEL_IT and _CANT_MAKE
 _MOVE_WORDS = re.compile(
     # (never the noun: "got a shift for 1", "my shift starts at 2")
     r"\b(?:mov(?:e|ing)(?!\s+(?:forward|ahead|on)\s+with)|chang(?:e|ing)|switch\w*|push\w*|bring|"
     r"(?<!\ba\s)(?<!\bmy\s)(?<!\bthe\s)(?<!\bhis\s)(?<!\bher\s)shift)\b"
 )
-_MOVE_CUES = ("mov", "chang", "switch", "push", "bring", "shift")  # prefilter (see _FLAG_CUES)
+_MOVE_CUES = cues("mov", "chang", "switch", "push", "bring", "shift")  # prefilter (see _FLAG_CUES)
 # "push back my follow up", "bring forward my checkup": a booking of theirs, whatever it is called
 _MOVE_MINE = re.compile(r"\b(?:push|mov|bring)(?:e|es|ed|ing)?\s+(?:back|forward)\s+(?:my|our|his|her)\s")
-_MOVE_MINE_CUES = ("back", "forward")  # prefilter (see _FLAG_CUES)
+_MOVE_MINE_CUES = cues("back", "forward")  # prefilter (see _FLAG_CUES)
 
 
 def _says_move(norm: str) -> bool:
-    return any(cue in norm for cue in _MOVE_CUES) and _MOVE_WORDS.search(norm) is not None
+    return cued(norm, _MOVE_CUES) and _MOVE_WORDS.search(norm) is not None
 
 
 def _moves_mine(norm: str) -> bool:
     """Whether a booking of the patient's own is pushed back or brought forward."""
-    return _cued(norm, _MOVE_MINE_CUES) and _MOVE_MINE.search(norm) is not None
+    return cued(norm, _MOVE_MINE_CUES) and _MOVE_MINE.search(norm) is not None
 
 
 # "I can't make it this week. Monday for a consult?": "it" is a time, and a visit is asked for
@@ -402,11 +409,11 @@ _KEEP = re.compile(
     r"(?:keep\s+(?:it|my|the|that|this)|leave\s+it|don'?t\s+(?:cancel|move|change)|do\s+not\s+(?:cancel|move|change))\b"
     r"|\bnever\s*mind\b(?!.*\b(?:cancel|move)\b)"
 )
-_KEEP_CUES = ("keep", "leave", "don", "not", "never")  # prefilter (see _FLAG_CUES)
+_KEEP_CUES = cues("keep", "leave", "don", "not", "never")  # prefilter (see _FLAG_CUES)
 _REASON = re.compile(
     r"\b(?:because(?:\s+of)?|the\s+reason\s+is|reason\s*(?:is|:)|it'?s\s+(?:about|for)|regarding)\s+([^.;!?\n]{3,200})"
 )
-_REASON_CUES = ("because", "reason", "about", "for", "regarding")  # prefilter (see _FLAG_CUES)
+_REASON_CUES = cues("because", "reason", "about", "for", "regarding")  # prefilter (see _FLAG_CUES)
 
 # words that are never part of a name given as a bare line
 _NOT_NAME = set(
@@ -544,7 +551,7 @@ _ANSWER_WORD = re.compile(r"\b(?:no|nope|nah|not|don'?t|yes|yeah|yep|yup|sure|pl
 
 _BARE_WEEKDAY = re.compile(r"(?:on\s+)?(?:" + "|".join(WEEKDAY_NAMES) + ")")  # not "this/next monday"
 _SAME_DAY = re.compile(r"\b(?:(?:the\s+)?same\s+(?:day|date)|that\s+(?:same\s+)?day|on\s+the\s+day)\b")
-_SAME_DAY_CUES = ("same", "that", "day")  # prefilter (see _FLAG_CUES)
+_SAME_DAY_CUES = cues("same", "that", "day")  # prefilter (see _FLAG_CUES)
 
 
 def _cut(text: str, span: tuple[int, int]) -> str:
@@ -580,17 +587,19 @@ def _find_code(u: Utterance, text: str) -> str:
 
 def _find_manage(u: Utterance, norm: str) -> None:
     """Cancel, move or keep an existing booking. A bare "cancel" (at a confirmation) stays a no."""
-    if any(cue in norm for cue in _KEEP_CUES) and _KEEP.search(norm):
+    if cued(norm, _KEEP_CUES) and _KEEP.search(norm):
         u.manage = "keep"
         return
     u.instead = "instead" in norm and _INSTEAD.search(norm) is not None
-    if _cued(norm, _CANCEL_CUES) and (_CANCEL_IT.search(norm) or u.code) and not CANCEL_IF.search(norm):
+    if cued(norm, _CANCEL_CUES) and (_CANCEL_IT.search(norm) or u.code) and not CANCEL_IF.search(norm):
         u.manage, u.no = "cancel", False
-    elif _RESCHEDULE.search(norm) or (
-        _says_move(norm) and (u.cancel or u.code or _BOOKING_WORD.search(norm) or _moves_mine(norm))
+    elif (
+        cued(norm, _RESCHEDULE_CUES)
+        and _RESCHEDULE.search(norm)
+        or (_says_move(norm) and (u.cancel or u.code or _BOOKING_WORD.search(norm) or _moves_mine(norm)))
     ):
         u.manage = "move"
-    elif u.cancel or (_cued(norm, _CANT_MAKE_CUES) and _CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):
+    elif u.cancel or (cued(norm, _CANT_MAKE_CUES) and _CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):
         u.manage = "look"  # an existing booking, but what to do with it is not said yet
 
 
@@ -620,12 +629,12 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
     last the past visit named as such ("at my checkup", "my checkup on Nov 20": `past_days` are
     the spans of the days before today and of past months ("my physical in october"); `whole`, the
     message before they were cut out)."""
-    if any(cue in text for cue in _UNWANTED_CUES):
+    if cued(text, _UNWANTED_CUES):
         for unwanted in _UNWANTED_TYPE.finditer(text):
             text = _cut(text, unwanted.span())  # "instead of the consultation" names the type not wanted
     found: list[tuple[int, int, str, tuple[int, int]]] = []
-    for key, compiled, cues in _TYPE_RES:
-        if cues and not any(cue in text for cue in cues):
+    for key, compiled, type_cues in _TYPE_RES:
+        if type_cues is not None and not cued(text, type_cues):
             continue
         for m in compiled.finditer(text):
             before = text[max(0, m.start() - 40) : m.start()]
@@ -645,7 +654,7 @@ def _find_type(u: Utterance, text: str, past_days: tuple[tuple[int, int], ...] =
         u.type_in_past = rank > 0  # "they did bloods last time": named only of a past visit
         for *_, span in found:
             text = _cut(text, span)
-    u.generic_visit = any(cue in text for cue in _GENERIC_CUES) and _GENERIC_RE.search(text) is not None
+    u.generic_visit = cued(text, _GENERIC_CUES) and _GENERIC_RE.search(text) is not None
     see = _SEE_DOCTOR_RE.search(text) if u.generic_visit else None
     u.sees_doctor = see is not None
     if see and u.type_in_past and not in_past(whole or text, see.start()):
@@ -797,20 +806,20 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     u = Utterance(text=text)
     low = " ".join(text.lower().replace("’", "'").split())
     u.yes, u.no = is_affirmative(low), is_negative(low)
-    if any(cue in text for cue in _REASON_CUES) and (m := _REASON.search(text)):
+    if cued(text, _REASON_CUES) and (m := _REASON.search(text)):
         u.reason = m[1].strip()
     # details are read from the patient's own text; everything else from the normalised one
     raw = _find_code(u, _find_email(u, low))
     raw = _find_phone(u, _blank_dates(raw), phone_expected)
     details = bool(u.phone or u.email or u.bad_phone)
     norm = blank_past_parts(_blank_amounts(normalize(_blank_name_words(text, _blank_details(low, raw), details))))
-    for flag, compiled, cues in _FLAG_CHECKS:
-        if (not cues or any(cue in norm for cue in cues)) and compiled.search(norm):
+    for flag, compiled, flag_cues in _FLAG_CHECKS:
+        if (flag_cues is None or cued(norm, flag_cues)) and compiled.search(norm):
             setattr(u, flag, True)
-    u.that_pick = any(cue in norm for cue in _THAT_PICK_CUES) and _THAT_PICK.search(norm) is not None
+    u.that_pick = cued(norm, _THAT_PICK_CUES) and _THAT_PICK.search(norm) is not None
     _find_manage(u, norm)
-    u.same_day = any(cue in norm for cue in _SAME_DAY_CUES) and _SAME_DAY.search(norm) is not None
-    u.shift = _shift(norm) if any(cue in norm for cue in _SHIFT_CUES) else None
+    u.same_day = cued(norm, _SAME_DAY_CUES) and _SAME_DAY.search(norm) is not None
+    u.shift = _shift(norm) if cued(norm, _SHIFT_CUES) else None
     if u.shift is not None:
         u.later = u.earlier = False  # "an hour later" is a move of the agreed time, not "later times"
     u.same_time = "same" in norm and _SAME_TIME.search(norm) is not None
@@ -824,7 +833,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
             rest = _cut(rest, m.span())
     # prefilters read on `norm` also hold for `rest`, which is `norm` with spans blanked: a cue
     # without a space, or a digit, seen in `rest` is in `norm` at the same place
-    ordinal_word = any(word in norm for word in _ORDINALS)
+    ordinal_word = cued(norm, _ORDINAL_CUES)
     digit = _ANY_DIGIT.search(norm) is not None
     if ordinal_word and (m := _STRONG_PICK.search(rest)):
         u.ordinal = _ORDINALS[m[1]]
@@ -832,7 +841,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     if digit and (m := _NUMBERED_PICK.search(rest)):
         u.ordinal = int(m[1]) - 1
         rest = _cut(rest, m.span())
-    if u.ordinal is None and any(cue in rest for cue in _ANY_PICK_CUES) and _ANY_PICK.search(rest):
+    if u.ordinal is None and cued(rest, _ANY_PICK_CUES) and _ANY_PICK.search(rest):
         u.ordinal = 0  # "either is fine", "whichever", "up to you"
     if u.ordinal is None and ("ter" in rest or "lier" in rest) and (m := _RELATIVE_PICK.search(rest)):
         u.ordinal = _RELATIVE_ORDINALS[m[1] or m[2]]
@@ -989,12 +998,12 @@ _AMOUNT_HINT = re.compile(
     r"[$£€]|\d\s*(?:years?|yrs?|months?|weeks?|y/?o|dollars?|bucks|quid|pounds?|euros?|usd|cents?)\b|"
     r"(?:is|are|am|'s|'m|'re|aged?|turn\w*|hes|shes|im)\s+\d"
 )
-_AMOUNT_CUES = ("$", "£", "€", DIGIT_CUE)  # prefilter of the hint itself (see _FLAG_CUES)
+_AMOUNT_CUES = cues("$", "£", "€", DIGIT_CUE)  # prefilter of the hint itself (see _FLAG_CUES)
 
 
 def _blank_amounts(norm: str) -> str:
     """`norm` without ages and sums of money (see _AMOUNTS): they are never an hour or a day."""
-    if not (_cued(norm, _AMOUNT_CUES) and _AMOUNT_HINT.search(norm)):
+    if not (cued(norm, _AMOUNT_CUES) and _AMOUNT_HINT.search(norm)):
         return norm  # most messages have neither
     for m in list(_AMOUNTS.finditer(norm)):
         norm = _cut(norm, m.span(next(g for g in "abcde" if m[g])))
@@ -1065,7 +1074,7 @@ _SHIFTS = (
     ),
     re.compile(rf"\b{_AMOUNT}\s+(?P<way>later|earlier)\b"),
 )
-_SHIFT_CUES = ("back", "forward", "later", "earlier")  # prefilter of both _SHIFTS (see _FLAG_CUES)
+_SHIFT_CUES = cues("back", "forward", "later", "earlier")  # prefilter of both _SHIFTS (see _FLAG_CUES)
 _COUNTS = {**NUMBER_WORDS, "a": 1, "an": 1}  # the words _AMOUNT allows
 
 
@@ -1113,9 +1122,10 @@ def hour_readings(number: int) -> tuple[str, ...]:
 
 
 # every prefilter with its pattern, for tests/agent/test_offline_prefilters.py
-PREFILTERS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
-    **{f"flag {flag}": (_FLAG_RES[flag], cues) for flag, cues in _FLAG_CUES.items()},
+PREFILTERS: dict[str, tuple[re.Pattern[str], Cues | tuple[str, ...]]] = {
+    **{f"flag {flag}": (compiled, flag_cues) for flag, compiled, flag_cues in _FLAG_CHECKS if flag_cues},
     "reason": (_REASON, _REASON_CUES),
+    "reschedule": (_RESCHEDULE, _RESCHEDULE_CUES),
     "keep": (_KEEP, _KEEP_CUES),
     "cancel it": (_CANCEL_IT, _CANCEL_CUES),
     "can't make": (_CANT_MAKE, _CANT_MAKE_CUES),
@@ -1129,7 +1139,7 @@ PREFILTERS: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {
     "hour in context": (_HOUR_IN_CONTEXT, (DIGIT_CUE,)),
     "generic visit": (_GENERIC_RE, _GENERIC_CUES),
     "unwanted type": (_UNWANTED_TYPE, _UNWANTED_CUES),
-    **{f"type {key}": (compiled, cues) for key, compiled, cues in _TYPE_RES if cues},
+    **{f"type {key}": (compiled, type_cues) for key, compiled, type_cues in _TYPE_RES if type_cues},
     "same day": (_SAME_DAY, _SAME_DAY_CUES),
     "move words": (_MOVE_WORDS, _MOVE_CUES),
     "amount hint": (_AMOUNT_HINT, _AMOUNT_CUES),

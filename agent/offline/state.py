@@ -583,9 +583,16 @@ def _shown(state: State, offer: Offer) -> set[str]:
 def derive_state(messages: Sequence[BaseMessage], today: date) -> State:
     """Replay the history into a State."""
     state = State(today=today)
+    fold(state, messages)
+    return state
+
+
+def fold(state: State, messages: Sequence[BaseMessage]) -> None:
+    """Fold these messages, in order, into `state` (the history's next ones)."""
     # what the safety guard answered is an emergency, not a request: nothing in it is acted on
     # (at a card it is a no: the guard's turn gave the held slot back)
     answered = {id(messages[i - 1]) for i in range(1, len(messages)) if is_safety_reply(messages[i])}
+    today = state.today
     for message in messages:
         if id(message) in answered and isinstance(message, HumanMessage):
             apply_utterance(state, parse("", today))
@@ -607,7 +614,6 @@ def derive_state(messages: Sequence[BaseMessage], today: date) -> State:
                     _record_check_call(state, args)
         elif isinstance(message, ToolMessage):
             _absorb_tool_message(state, message, emergency=id(message) in answered)
-    return state
 
 
 def _record_check_call(state: State, args: dict[str, Any]) -> None:

@@ -36,6 +36,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+from agent.offline.cues import Gated, cued, cues
 from core.formats import NUMBER_WORDS, PARTS_OF_DAY, hhmm, minutes, time_window
 
 _WORD_HOURS = {**NUMBER_WORDS, "noon": 12, "midday": 12}
@@ -420,10 +421,12 @@ class _Reader:
 
 
 # Every rule needs one of these words (a guard, so false hits only cost time).
-_TIMEISH = re.compile(
-    r"\d|noon|midday|lunch|morning|afternoon|evening|tonight|work|school|class|teach|busy|meeting|thing|clock|half|"
-    r"quarter|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|any\s*time|whenever|matter|"
-    r"preference|done|shift|finish|off|home|tied|stuck|lates|earlies|end\s+of|last\s|first\s|\bpm\b"
+_TIMEISH = Gated(
+    re.compile(
+        r"\d|noon|midday|lunch|morning|afternoon|evening|tonight|work|school|class|teach|busy|meeting|thing|clock|half|"
+        r"quarter|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|any\s*time|whenever|matter|"
+        r"preference|done|shift|finish|off|home|tied|stuck|lates|earlies|end\s+of|last\s|first\s|\bpm\b"
+    )
 )
 
 
@@ -499,11 +502,15 @@ _EARLIEST_I_CAN = rf"\b(?P<w>earliest|latest){I_CAN_DO_IS}\s+{_APPROX}(?P<b>{_BO
 _LOOSE_BOUND_HINT = re.compile(r"onward|on\s+wards|and\s+(?:after|later|up)|earliest|latest")
 _SO = r"\b(?:so|therefore|hence|which\s+means|meaning)\b"
 _PARTS_RE = re.compile(rf"\b(?P<p>{_PART[1:-1]})\b")
-_PART_OF_DAY_HINT = re.compile(
-    r"morning|afternoon|evening|tonight|lunch|after\s+work|school|end\s+of|late\s+in|\bpm\b|"
-    r"(?:first|last)\s+(?:thing|appointment|slot|one|time|\s*(?:of|in)\s)"
+_PART_OF_DAY_HINT = Gated(
+    re.compile(
+        r"morning|afternoon|evening|tonight|lunch|after\s+work|school|end\s+of|late\s+in|\bpm\b|"
+        r"(?:first|last)\s+(?:thing|appointment|slot|one|time|\s*(?:of|in)\s)"
+    )
 )
-_CONTRAST_HINT = re.compile(r"\bso\b|therefore|hence|which\s+means|meaning|cause|\bcos\b|\bcoz\b|\bcuz\b|since|\bas\s")
+_CONTRAST_HINT = Gated(
+    re.compile(r"\bso\b|therefore|hence|which\s+means|meaning|cause|\bcos\b|\bcoz\b|\bcuz\b|since|\bas\s")
+)
 # a reason given for the part of the day asked for ("... because my wife has the car in the morning")
 _BECAUSE = (
     r"\b(?:because|cause|cos|coz|cuz|since|as(?=\s+(?:i|i'm|i've|we|he|she|they|my|our|his|her|the|it|it's)\b))\b"
@@ -518,17 +525,21 @@ _BUSY_PART_HINT = re.compile(
     r"work|busy|teach|class|lecture|school|nursery|drop|pick|meeting|shift|job|college|uni|commut|childcare|tied|"
     r"stuck|occupied|unavailable"
 )
-_BUSYISH = re.compile(
-    r"work|school|class|college|\buni\b|teach|busy|meeting|done|home|shift|finish|off|stuck|tied|start|begin|leave|to\s+go\b|"
-    r"nursery|drop|pick|\brun\b|commut|sleep|asleep|\bbed\b"
+_BUSYISH = Gated(
+    re.compile(
+        r"work|school|class|college|\buni\b|teach|busy|meeting|done|home|shift|finish|off|stuck|tied|start|begin|leave|to\s+go\b|"
+        r"nursery|drop|pick|\brun\b|commut|sleep|asleep|\bbed\b"
+    )
 )
 _BUSY_FIRST_THING = (
     # (never across "so"/"but": "i work nights so first thing is best" asks for the early morning)
     _BUSY_CUE + r"(?:\s+is|\s+are)?(?:(?!\b(?:so|but|then|though)\b)[^.,;!?\n]){0,12}?"
     r"\b(?:first\s+thing(?:\s+in\s+the\s+morning)?|early\s+mornings?)\b"
 )
-_BOUNDISH = re.compile(
-    r"between|from|after|before|\bby\b|until|till|later|earlier|starting|onward|past|latest|earliest|\d\s*(?:-|–|to\b)"
+_BOUNDISH = Gated(
+    re.compile(
+        r"between|from|after|before|\bby\b|until|till|later|earlier|starting|onward|past|latest|earliest|\d\s*(?:-|–|to\b)"
+    )
 )
 
 
@@ -628,7 +639,7 @@ _BUSY_AT = re.compile(
 )
 # a request in the clause before the clock: the clock is the one asked for
 _ASKS_BEFORE = re.compile(r"\b(?:can|could|would|book|come|slot|see)\b[^.,;!?]*$")
-_AT_CLOCK = re.compile(rf"(?:(?:\b(?:at|around|about)\s+|@\s*)(?:{_CLOCK}|{_BARE_HOUR})|\b{_CLOCK})")
+_AT_CLOCK = Gated(re.compile(rf"(?:(?:\b(?:at|around|about)\s+|@\s*)(?:{_CLOCK}|{_BARE_HOUR})|\b{_CLOCK})"))
 
 
 # A part of the day said of something that already happened: "yesterday morning", "I missed my
@@ -647,14 +658,16 @@ _PAST_PART = re.compile(
     r"(?:(?!\b(?:can|could|would|will|need|want|like|book|free|available|prefer|any|anything|if|whether|is|are|"
     r"so|but)\b)[^.,;!?\n]){0,40}?\b(?P<b>this\s+(?:morning|afternoon|evening)|(?:at|this)\s+lunch(?:time)?)\b"
 )
-_PAST_PART_HINT = re.compile(r"yesterday|(?:last|this)\s+(?:morning|afternoon|evening|night)|(?:at|this)\s+lunch")
+_PAST_PART_HINT = Gated(
+    re.compile(r"yesterday|(?:last|this)\s+(?:morning|afternoon|evening|night)|(?:at|this)\s+lunch")
+)
 
 
 # a clock of a visit gone by: "missed my 10am", "slept through my 9:30"
 _PAST_CLOCK = re.compile(
     r"\b(?:miss(?:ed)?|had|skipped|slept\s+through|was\s+late\s+for|couldn'?t\s+make)\s+(?:my|the|our|his|her)\s+$"
 )
-PAST_CLOCK_CUES = ("miss", "had", "skipped", "slept", "late", "make")  # its prefilter
+PAST_CLOCK_CUES = cues("miss", "had", "skipped", "slept", "late", "make")  # its prefilter
 
 
 def blank_past_parts(text: str) -> str:
@@ -704,9 +717,7 @@ def find_times(text: str) -> TimeMatch:
     for m in _AT_CLOCK.finditer(masked):
         if reasons and _in_reason(masked, m.start()):
             continue  # "mornings are easier because I collect her from school at 3": the reason's time
-        if any(cue in masked for cue in PAST_CLOCK_CUES) and _PAST_CLOCK.search(
-            masked, max(0, m.start() - 40), m.start()
-        ):
+        if cued(masked, PAST_CLOCK_CUES) and _PAST_CLOCK.search(masked, max(0, m.start() - 40), m.start()):
             continue  # "i missed my 10am today": a past visit's time, never the one asked for
         found = parse_clock(m[0])
         if found:

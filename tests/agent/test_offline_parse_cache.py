@@ -41,7 +41,9 @@ def test_cancel_said_at_a_booking_card_leaves_the_shared_reading_alone() -> None
     history = [
         HumanMessage("a follow-up tomorrow at 10"),
         AIMessage("", tool_calls=[call]),
-        ToolMessage("User rejected the tool call for `book_slot` with reason: cancel it", tool_call_id="call_1", status="error"),
+        ToolMessage(
+            "User rejected the tool call for `book_slot` with reason: cancel it", tool_call_id="call_1", status="error"
+        ),
     ]
     state = derive_state(history, TODAY)
     assert state.turn is not None and state.turn.utterance.manage is None  # a no to the card, not an old booking
