@@ -368,8 +368,10 @@ _WEEKDAY_RULES: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = tuple
 )
 
 
-# "this week ... but next": next week, its word "week" left unsaid
-_BUT_NEXT = re.compile(r"(?<=\bbut\s)next\b(?=\s*(?:[,.!?;]|$|one\b|instead\b|please\b|pls\b))")
+# "this week ... but next", "this week is out, maybe next": next week, its word "week" left unsaid
+_BUT_NEXT = re.compile(
+    r"(?:\b(?:but|maybe|perhaps|possibly|so|try)\s+|,\s*)(next)\b(?=\s*(?:[,.!?;]|$|one\b|instead\b|please\b|pls\b|then\b))"
+)
 
 
 class _Finder:
@@ -463,10 +465,11 @@ class _Finder:
         if "week" in t:
             for m in _finditer(r"\bnext\s+week\b", t):
                 self.add(m, self.monday + timedelta(days=7), "week", week=True, notes=("Next week starts",))
-        if "but next" in t and "this week" in t:
+        if "this week" in t and "next" in t:
             # "not this week but next, wednesday if poss": the week left unsaid after "next"
             for m in _BUT_NEXT.finditer(t):
-                self.add(m, self.monday + timedelta(days=7), "week", week=True, notes=("Next week starts",))
+                day = self.monday + timedelta(days=7)
+                self.found.append(_Mention(day, m.start(1), m.end(1), "week", week=True, notes=("Next week starts",)))
         if "week" in t:
             self._week_parts()
         if digits and ("week" in t or "wk" in t or "w/c" in t):
