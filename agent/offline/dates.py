@@ -371,6 +371,12 @@ _WEEKDAY_RULES: tuple[tuple[re.Pattern[str], str, Cues | None], ...] = tuple(
 )
 
 
+# "this week ... but next", "this week is out, maybe next": next week, its word "week" left unsaid
+_BUT_NEXT = re.compile(
+    r"(?:\b(?:but|maybe|perhaps|possibly|so|try)\s+|,\s*)(next)\b(?=\s*(?:[,.!?;]|$|one\b|instead\b|please\b|pls\b|then\b))"
+)
+
+
 class _Finder:
     """Collects the mentions of days in one text."""
 
@@ -462,6 +468,11 @@ class _Finder:
         if "week" in t:
             for m in _finditer(r"\bnext\s+week\b", t):
                 self.add(m, self.monday + timedelta(days=7), "week", week=True, notes=("Next week starts",))
+        if "this week" in t and "next" in t:
+            # "not this week but next, wednesday if poss": the week left unsaid after "next"
+            for m in _BUT_NEXT.finditer(t):
+                day = self.monday + timedelta(days=7)
+                self.found.append(_Mention(day, m.start(1), m.end(1), "week", week=True, notes=("Next week starts",)))
         if "week" in t:
             self._week_parts()
         if digits and ("week" in t or "wk" in t or "w/c" in t):
@@ -520,9 +531,10 @@ class _Finder:
         for m in _WEEK_PART.finditer(t):
             part = (m["part"] or m["adj"] or m["mid"] or "").partition(" ")[0]
             nxt = bool(m["next"] or m["next2"])
-            # "next week, ideally towards the end of the week": "the week" may be a week named
-            # apart, which then makes the part's weekday its own (_in_named_week)
-            weekday = _WEEK_PART_DAYS.get(part, 0) if part and m["the"] else None
+            # "next week, ideally towards the end of the week", "the week after next, midweek": "the
+            # week" (or no week said) may be a week named apart, which then makes the part's weekday
+            # its own (_in_named_week)
+            weekday = _WEEK_PART_DAYS.get(part, 0) if part and not (nxt or m["this"]) else None
             if part == "later" and not nxt:
                 # "later this week": from tomorrow
                 self.add(m, today + timedelta(days=1), "week_part", weekday=weekday)
@@ -1069,7 +1081,10 @@ def _in_named_week(text: str, mentions: list[_Mention], today: date) -> list[_Me
     week itself is no longer a day of its own."""
     mentions = _listed_with_week(text, mentions)
     weeks = [m for m in mentions if (m.week or m.kind == "weekend") and not m.negated and not m.context]
-    if not weeks:
+    weeks += [m for m in mentions if m.context and m.week and _away_until(text, m)]
+    # a day that names its week ("can't do wed next week, friday?") lends it to weekdays said after it
+    days = [m for m in mentions if _says_week(text, m)]
+    if not weeks and not days:
         return mentions
     out: list[_Mention] = []
     used: set[int] = set()
@@ -1078,14 +1093,49 @@ def _in_named_week(text: str, mentions: list[_Mention], today: date) -> list[_Me
         if m.weekday is None or not bare or m.negated or m.context:
             out.append(m)
             continue
-        week = min(weeks, key=lambda w: (w.start > m.start, abs(w.start - m.start)))
+        week = _week_for(text, m, weeks + [d for d in days if d.start < m.start])
+        if week is None:
+            out.append(m)
+            continue
         day = _monday(week.day) + timedelta(days=m.weekday)
         if day < today:
             out.append(m)
             continue
-        used.add(id(week))
+        if week.week or week.kind == "weekend":
+            used.add(id(week))
         out.append(replace(m, day=day))
     return [m for m in out if id(m) not in used]
+
+
+_WEEK_GAP = re.compile(r"[\s,]*(?:of\s+)?")
+
+
+def _week_for(text: str, m: _Mention, weeks: list[_Mention]) -> _Mention | None:
+    """The week a bare weekday belongs to: one said right after it ("friday this week"), else the
+    nearest before it, else the nearest after it."""
+    return min(
+        weeks,
+        key=lambda w: (not _WEEK_GAP.fullmatch(text, m.end, w.start), w.start > m.start, abs(w.start - m.start)),
+        default=None,
+    )
+
+
+# away until a week ("i'm away until the week after next, could i come in on the wednesday"): the
+# week is the first the patient is back in, a deadline to the day but the week of a weekday said
+_AWAY_UNTIL = re.compile(
+    r"\b(?:away|on\s+holiday|on\s+vacation|out\s+of\s+town|travel+ing|busy|unavailable|not\s+(?:around|here|free))"
+    r"\s+(?:until|till|til)\s+$"
+)
+
+
+def _away_until(text: str, m: _Mention) -> bool:
+    return "til" in text and _AWAY_UNTIL.search(text, max(0, m.start - 40), m.start) is not None
+
+
+def _says_week(text: str, m: _Mention) -> bool:
+    """ "wednesday next week", "next week's monday", "thursday of next week", also refused: a day
+    that names its week (never "next wednesday")."""
+    return m.kind in ("weekday_next", "weekday_after_next") and "week" in text[m.start : m.end]
 
 
 # a part of a week: "(towards) the end of (the|this|next) week", "early/mid/late/later (in the) next
@@ -1093,12 +1143,12 @@ def _in_named_week(text: str, mentions: list[_Mention], today: date) -> list[_Me
 _WEEK_PART = re.compile(
     r"\b(?P<mid>mid)-?week\b(?:\s+(?P<next2>next)\s+week\b)?"
     r"|\b(?:(?:the\s+)?(?P<part>beginning|start|end|middle|back\s+end)\s+of|(?P<adj>early|mid|late|later))"
-    r"(?:\s+on)?(?:\s+in)?[\s-]*(?:(?P<the>the)\s+|this\s+|(?P<next>next)\s+)?week(?!end)\b(?!\s+after)"
+    r"(?:\s+on)?(?:\s+in)?[\s-]*(?:(?P<the>the)\s+|(?P<this>this)\s+|(?P<next>next)\s+)?week(?!end)\b(?!\s+after)"
     r"|\bthis\s+week(?!end)\b(?!'?s\b)"
 )
 # a part said apart from its week: "next week sometime, towards the end", "the week after next, near
-# the start"
-_PART_ALONE = re.compile(r"\b(?:towards?|at|near|around)\s+the\s+(end|start|beginning|middle)\b(?!\s+of\b)")
+# the start", "next week, towards the end of it"
+_PART_ALONE = re.compile(r"\b(?:towards?|at|near|around)\s+the\s+(end|start|beginning|middle)\b(?!\s+of\b(?!\s+it\b))")
 # the weekday each part names (0 = Monday); "later next week" is its Thursday
 _WEEK_PART_DAYS = {"middle": 2, "mid": 2, "later": 3, "late": 4, "end": 4, "back": 4}
 # "the week of the 16th", "week commencing 14th", "w/c 14/12", "wk beginning the 4th jan": that week
@@ -1223,7 +1273,10 @@ def find_day(text: str, today: date) -> DayMatch | None:
         chosen = past[-1]
         return DayMatch(chosen.day, (chosen.start, chosen.end), None, spans, past_spans)
     chosen = wanted[-1]
-    for earlier, later in zip(wanted, wanted[1:], strict=False):
+    # "thurs or fri next week, and thurs i finish at 3 so after 4 that day": a day said again is the
+    # one the patient talks of, never the "and" of a list before it
+    repeated = len(wanted) > 2 and any(m.day == chosen.day for m in wanted[:-1])
+    for earlier, later in zip(wanted, wanted[1:] if not repeated else (), strict=False):
         if later is chosen and _ALTERNATIVE.fullmatch(_between(text, earlier, later)):
             chosen = earlier
         elif later is chosen and earlier.weekday is not None and _RANGE_GAP.fullmatch(text, earlier.end, later.start):

@@ -180,8 +180,17 @@ def _abbreviation(word: str, before: str, after: str) -> str:
             r"(?:at|after|before|from|around|about|until|till)\s+(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midday|lunch)\b)",
             after,
         )
-        # ... or refused: "not mon or tues", "except wed", "anything but sat"
-        led = re.search(r"(?:\b(?:on|next|this|by|for|coming|until|from|or|and|not|except|but|than|nor)|/)\s*$", before)
+        # ... or refused: "not mon or tues", "except wed", "anything but sat"; or said of a week
+        # named just before ("next week, wed perhaps", "the week after next - sat?")
+        led = (
+            re.search(r"(?:\b(?:on|next|this|by|for|coming|until|from|or|and|not|except|but|than|nor)|/)\s*$", before)
+            is not None
+        )
+        led = led or (
+            re.search(r"\b(?:week|wk)'?s?\s*[,-]\s*$", before) is not None
+            # (never "next week, wed prefer the week after": "we'd" typed without its apostrophe)
+            and not (word == "wed" and re.match(r"\s+(?:like|love|prefer|rather|be|need|want|have)\b", after))
+        )
         return expanded if near_time or led else word
     return expanded
 
