@@ -890,7 +890,7 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         u, text, low, details_expected
     ):
         _find_name(u, _name_text(text, raw), details_expected)
-    if digit and u.name and details and u.bare_number is None and not u.times:
+    if digit and u.name and u.bare_number is None and not u.times:
         u.bare_number = _pick_before_details(rest, u.name)  # "11 please. Rosa Diaz rosa@..., 555 ..."
     return u
 
