@@ -24,12 +24,20 @@ MAX_ANSWER = 320  # characters of the section read out; the rest is one question
 
 # the car said without "park" ("somewhere i can leave the car", "where do i put my car")
 _CAR = r"(?:leave|put|stick)\s+(?:the|my|our|a)\s+car|(?:space|room)\s+for\s+(?:the|my|our|a)\s+car"
+# insurers the clinic's file does not name ("do you take bupa?", "is anthem ok", "and bcbs?"): still
+# the insurance topic, asked as its own question (the file has none of these words to find it by)
+_OTHER_INSURERS = (
+    r"bupa|anthem|kaiser|tricare|bcbs|blue\s*shield|ambetter|molina|wellcare|highmark|geha|carefirst|"
+    r"premera|regence|optum|oscar\s+(?:health|plan|insurance)|"
+    r"(?:take|accept|with|is|about|and|have)\s+united(?!\s*health)"  # "r u in network with united"
+)
 _TOPICS = re.compile(
     r"\b("
     r"parking|parked|park\s+(?:my|the|a|our)\b|where\s+(?:can|do|should)\s+(?:i|we)\s+park|" + _CAR + r"|"
     r"(?:anywhere|somewhere|place|where)\s+to\s+park|garage|address|located|location|directions?|where\s+(?:are|r)\s+(?:you|u)|"
     r"how\s+(?:do|can)\s+i\s+get\s+there|subway|bus(?:es)?|train|wheel\s?chair|accessib\w*|elevator|lift|"
-    r"ramp|service\s+(?:dog|animal)s?|insur\w*|aetna|cigna|humana|medicare|medicaid|blue\s*cross|"
+    r"ramp|service\s+(?:dog|animal)s?|insur\w*|" + _OTHER_INSURERS + r"|"
+    r"aetna|cigna|humana|medicare|medicaid|blue\s*cross|"
     r"united\s*health\w*|in[-\s]network|copay\w*|co-pay\w*|hsa|credit\s+cards?|pay(?:ment)?\s+(?:options|methods)|"
     r"how\s+much|cost|price|how\s+early(?!" + SEEN_EARLY + r")|arriv(?:e|al)\s+(?:early|before|ahead)|"
     r"what\s+(?:should|do)\s+i\s+bring|bring\s+(?:with|to|anything)|"
@@ -44,6 +52,10 @@ _TOPICS = re.compile(
     r"how\s+(?:do|can)\s+i\s+(?:contact|reach|call)\s+(?:you|u|the\s+clinic)"
     r")\b",
 )
+INSURER_CUES = cues(
+    "ambetter", "anthem", "bcbs", "bupa", "carefirst", "geha", "highmark", "kaiser", "molina", "optum", "oscar",
+    "premera", "regence", "shield", "tricare", "united", "wellcare",
+)  # fmt: skip
 # its prefilter: one of these is in every match (tests/agent/test_offline_prefilters.py), and in
 # about one message in six, so most messages skip the long search
 TOPIC_CUES = cues(
@@ -51,8 +63,9 @@ TOPIC_CUES = cues(
     "close", "co-pay", "contact", "copay", "cost", "credit", "cross", "direction", "early", "elevator", "fast", "fee",
     "garage", "hours", "hsa", "humana", "insur", "late", "lift", "located", "location", "lunch",
     "medicaid", "medicare", "methods", "miss", "much", "network", "open", "options", "park", "place", "policies",
-    "policy", "prepar", "price", "ramp", "reach", "service", "show", "shut", "subway", "there", "train", "united",
+    "policy", "prepar", "price", "ramp", "reach", "service", "show", "shut", "subway", "there", "train",
     "wheel", "where", "your",
+    *INSURER_CUES,
 )  # fmt: skip
 
 # "my appointment", "my jan 4 physical", "my checkup on the 4th"
@@ -80,7 +93,10 @@ _VISIT_WANTED = re.compile(
 
 # a topic said without the clinic file's word for it: the question sent is the topic's own, as the
 # patient's other words would find a section sharing a stray word ("leave" a message: Contact)
-_UNNAMED_TOPICS = ((cues("car"), re.compile(rf"\b(?:{_CAR})\b"), "Where can I park?"),)
+_UNNAMED_TOPICS = (
+    (cues("car"), re.compile(rf"\b(?:{_CAR})\b"), "Where can I park?"),
+    (INSURER_CUES, re.compile(rf"\b(?:{_OTHER_INSURERS})\b"), "Which insurance do you accept?"),
+)
 
 
 def question_for(u: Utterance) -> str:
@@ -105,8 +121,10 @@ def asks_about_clinic(u: Utterance) -> bool:
     """Whether the message asks one of the front desk's questions: a clinic topic, or any other
     question that is not about a visit (so "not in our information" is said, not "I didn't
     understand")."""
-    if u.injection or u.has_details or u.about_details:
-        return False  # a message giving (or asking about) name/e-mail/phone is the booking going on
+    if u.injection or u.has_details:
+        return False  # a message giving name/e-mail/phone is the booking going on
+    if u.about_details and not _topic_asked(u.text):
+        return False  # ... and so is one about them, unless it asks a topic ("before i give my details, ...?")
     if not any(ch.isalnum() for ch in u.text):
         return False  # a bare "?" asks what was asked again, not the front desk (an aside: nlu.py)
     if u.manage == "look" and _OWN_BOOKING.search(u.text.lower()):
@@ -131,6 +149,11 @@ def _names_a_topic(text: str) -> bool:
     if cued(low, TOPIC_CUES) and _TOPICS.search(low) is not None:
         return True
     return "holiday" in low and _HOLIDAY_ASKED.search(low) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def _topic_asked(text: str) -> bool:
+    return _names_a_topic(text) and _ASKED.search(text.lower()) is not None
 
 
 @functools.lru_cache(maxsize=1024)

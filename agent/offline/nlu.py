@@ -899,6 +899,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         u, text, low, details_expected
     ):
         _find_name(u, _name_text(text, raw), details_expected)
+    if digit and u.name and u.bare_number is None and not u.times:
+        u.bare_number = _pick_before_details(rest, u.name)  # "11 please. Rosa Diaz rosa@..., 555 ..."
     return u
 
 
@@ -925,6 +927,28 @@ _BARE_PICK = re.compile(
     r"(?:the\s+)?(\d{1,2})"
     r"(?:\s+(?:one|please|pls|it\s+is|then|works|is\s+(?:fine|good|great|perfect)|sounds\s+good|for\s+me|thanks|thx))*\W*"
 )
+
+
+# what stands between a bare pick and the name given after it ("lets go with 2, its Priya Nair"),
+# and after the name beside the blanked e-mail and phone ("..., my email is ..., phone ...")
+_BEFORE_NAME = re.compile(r"\W*(?:it'?s|i'?m|i\s+am|this\s+is|(?:my\s+)?name(?:'?s|\s+is)|for)?\W*$")
+_AFTER_NAME = re.compile(
+    r"(?:\W|\b(?:and|my|is|e-?mail|phone|number|cell|mobile|thanks|thx|please|pls)\b)*",
+)
+
+
+def _pick_before_details(rest: str, name: str) -> int | None:
+    """A bare hour picked before the name, e-mail and phone in one message ("11 please. Rosa Diaz
+    rosa@example.com 555 777 1212"): the hour, or None. The e-mail and phone are blanked in
+    `rest`, so their digits are never a pick; a number after the name is none either."""
+    at = rest.find(name.lower())
+    if at < 0 or not _AFTER_NAME.fullmatch(rest, at + len(name)):
+        return None
+    lead = rest[:at]
+    if (cut := _BEFORE_NAME.search(lead)) is not None:
+        lead = lead[: cut.start()]
+    m = _BARE_PICK.fullmatch(lead)
+    return int(m[1]) if m and 1 <= int(m[1]) <= 24 else None
 
 
 def _blank_details(low: str, raw: str) -> str:

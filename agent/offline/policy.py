@@ -245,9 +245,13 @@ def _conversation_reply(state: State, turn: PatientTurn, say: Replies) -> str:
         return say.capabilities()
     if u.cancel:
         return say.cancel_info()
-    if u.greeting:
-        return say.greeting()
-    if state.day is None and (u.type or u.generic_visit or u.wants_booking or u.window or u.times or u.earliest):
+    # no day yet, and something of the visit said ("another day?" after an offer counts): the day is asked
+    asks_day = state.day is None and bool(
+        u.type or u.generic_visit or u.wants_booking or u.window or u.times or u.earliest or u.other_day
+    )
+    if u.greeting and not (asks_day and u.has_slot_facts):
+        return say.greeting()  # "hi, a physical, mornings are best": one "Hello!" (the prefix), the day asked
+    if asks_day:
         assumed = state.type_defaulted_turn is not None and state.checked is None
         # what is kept so far: the type (unless only assumed, which the reply says), window, time
         return say.ask_day(None if assumed else state.type, state.window, state.time[0] if state.time else None)

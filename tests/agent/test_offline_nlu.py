@@ -191,6 +191,23 @@ def test_a_bare_hour_in_picking_words(text: str, number: int) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("11 pls - Tomas Reyes, tomas.reyes@example.com, 555 818 4040", 11),
+        ("lets go with 2, its Priya Nair, priya.nair@example.com, 555-232-1010", 2),
+        ("the 3 one thx - Bo Li, bo@li.com", 3),
+        ("11 please, its Rosa Diaz", 11),  # the name alone is details too
+        ("Dev Nair dev.nair@example.com 555 232 3232", None),  # a phone's digits are no pick
+        ("Ann Lee ann@example.com 555 222 1111, 2 please", None),  # only before the name
+    ],
+)
+def test_a_bare_hour_picked_before_the_details(text: str, number: int | None) -> None:
+    u = parse(text, MONDAY)
+    assert u.name
+    assert u.bare_number == number
+
+
+@pytest.mark.parametrize(
     ("text", "later", "window"),
     [
         ("anything later than that?", True, None),  # after a pick: the next times

@@ -76,6 +76,7 @@ PREFILTERS = {
     "weekday named": (dates._WEEKDAY_HIT, (dates.WEEKDAY_CUE,)),
     "best after a day": (dates._BEST_AFTER, dates.BEST_CUES),
     "clinic topic": (clinic._TOPICS, clinic.TOPIC_CUES),
+    **{f"clinic topic unnamed {i}": (pattern, cues) for i, (cues, pattern, _) in enumerate(clinic._UNNAMED_TOPICS)},
     "past visit's clock": (times._PAST_CLOCK, times.PAST_CLOCK_CUES),
     "month named": (dates._MONTH_HIT, dates.MONTH_CUES),
     **{f"weekday rule {i}": (p, words) for i, (p, _rule, words) in enumerate(dates._WEEKDAY_RULES) if words},
