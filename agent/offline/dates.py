@@ -202,7 +202,7 @@ NAMED_DAYS: tuple[tuple[str, str, DayRule], ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DayMatch:
     """The chosen day, every span that named a day (all consumed), and a read-back note."""
 
@@ -215,7 +215,7 @@ class DayMatch:
     week_part: int | None = None  # "later in the week" with no week named: its weekday (0 = Monday)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Mention:
     day: date
     start: int

@@ -98,7 +98,7 @@ def say(hh_mm: str) -> str:
     return hh_mm[1:] if hh_mm.startswith("0") else hh_mm
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TimeMatch:
     """What an utterance says about time: a window, a clock time (all readings), or 'any time'."""
 
