@@ -38,7 +38,9 @@ _PAST = re.compile(
     r"\bwhen (?:he|she|i|they|we) (?:was|were) (?:a |little|young|small|\d+|in)|\b\d+ years (?:clean|sober)\b|"
     r"\bwas in (?:hospital|a&e|the er)\b|"
     r"\bhad\b[^.!?,;]{0,40}\blast (?:week|night|weekend)\b|\bsaid it was\b|\bat (?:the )?age (?:of )?\w+\b|"
-    r"\baged \w+\b|\bturned out\b|\ball clear\b|\bcame back (?:fine|normal|clear)"
+    r"\baged \w+\b|\bturned out\b|\ball clear\b|\bcame back (?:fine|normal|clear)|"
+    # "the scan showed an old stroke"
+    r"\b(?<!year )(?<!years )(?<!yr )old (?:(?:small|tiny|little|silent|minor|mini|healed) )?strokes?\b"
 )
 _NOW = re.compile(
     r"\b(?<!well )(?<!fine )(?<!great )(?<!better )(?<!ok )(?<!okay )(?<!good )(?<!stable )"  # "doing well now" is past
@@ -62,7 +64,11 @@ _TOPIC_AFTER = re.compile(
     r"\w*(?: -)? (?:\w+ )?(?:prevention|training|course|courses|awareness|service|services|group|team|medication|meds|"
     r"medicine|tablets|prescription|action plan|plan|risk|hazards?|talk|leaflet|letter|research|charity)\b"
 )
-_TOPIC_CLAUSE = re.compile(r"\b(?:first aid|cpr|course|workshop|awareness)\b")
+_TOPIC_CLAUSE = re.compile(
+    r"\b(?:first aid|cpr|course|workshop|awareness)\b|\b(?:form|questionnaire|survey) (?:asks|asked|asking)\b"
+)
+# the symptom asked as a question and denied at once: "suicidal thoughts? no, never"
+_DENIED_AFTER = re.compile(r"[\w' ]{0,40}?\? (?:no|nope|never|not|nah)\b(?! (?:idea|sure|clue|certain|no)\b)")
 _SPELLINGS = {"hart": "heart", "atack": "attack", "attak": "attack", "brethe": "breathe", "breth": "breath"}
 # Words the patterns rely on, so a typo ("chset", "strugling") is read as the word meant; a word
 # of the English dictionary is never changed ("checking" stays checking, not choking).
@@ -149,10 +155,12 @@ def _negated(before: str, matched: str) -> bool:
 
 def _not_current(text: str, before: str, start: int, end: int) -> bool:
     """The clause around the match places it in the past, with nothing saying it is happening
-    now, or jokes about it, or names it as a topic."""
+    now, or jokes about it, or names it as a topic, or asks it and denies it ("suicidal? no")."""
     after = _CLAUSE.split(text[end:])[0]
     clause = before + text[start:end] + after
     if (" " not in text[start:end] and _TOPIC_AFTER.match(text, end)) or _TOPIC_CLAUSE.search(clause):
+        return True
+    if _DENIED_AFTER.match(text, end):
         return True
     return bool(_FIGURE.search(clause) or (_PAST.search(clause) and not _NOW.search(clause)))
 
