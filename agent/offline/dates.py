@@ -23,7 +23,9 @@ examples with today = Monday 2026-11-23):
   about the past ("I was seen on the 3rd") the last such date.
 * Named days: Christmas Eve / Day, Boxing Day (the day after Christmas), New Year's Eve / Day,
   Thanksgiving (the fourth Thursday of November) and the day after, Valentine's Day, the 4th of
-  July, Halloween.
+  July, Halloween; the US holidays and named days: Memorial Day (and its weekend), Labor Day, MLK
+  Day, Presidents' Day, Mother's / Father's Day, Good Friday, Easter (computed) and Easter Monday,
+  Juneteenth, Columbus Day, Veterans Day.
 * A weekday next to a date ("Thursday the 17th of December", "fri dec 11", "Tuesday 12/8") is
   that date. "that Friday" is the day just named if it is a Friday.
 * Negation: "not tomorrow, the day after" -> 11-25; "not this Thursday but the one after" ->
@@ -168,13 +170,18 @@ _DAYISH = cues(
     DIGIT, "day", "week", "month", "this", "tonight", "tomorrow", "fortnight", "weekend", "mon", "tue", "wed", "thu",
     "fri", "sat", "sun", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     "christmas", "xmas", "eve", "year", "thanksgiving", "valentine", "halloween", "first", "second", "third",
+    "easter",
 )  # fmt: skip
 _DIGITS = cues(DIGIT)
 _DIGIT = re.compile(r"\d")
 _MONTH_HIT = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
 MONTH_CUES = cues("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")  # its prefilter
 _WEEKDAY_HIT = re.compile(r"(?:mon|tues|wednes|thurs|fri|satur|sun)day")
-_NAMED = cues("christmas", "xmas", "boxing", "year", "thanksgiving", "valentine", "july", "independence", "halloween")
+_NAMED = cues(
+    "christmas", "xmas", "boxing", "year", "thanksgiving", "valentine", "july", "independence", "halloween",
+    "memorial", "labor", "labour", "mlk", "luther", "president", "mother", "mom", "mum", "father", "dad", "good fri",
+    "easter", "juneteenth", "columbus", "indigenous", "veteran",
+)  # fmt: skip
 WEEKDAY_CUE = "day"  # _WEEKDAY_HIT's prefilter: each of its matches ends in it (test_offline_prefilters.py)
 
 
@@ -182,9 +189,37 @@ def _names_weekday(text: str) -> bool:
     return WEEKDAY_CUE in text and _WEEKDAY_HIT.search(text) is not None
 
 
-def _thanksgiving(year: int) -> date:
-    first = date(year, 11, 1)
-    return first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+def _nth_weekday(month: int, weekday: int, nth: int) -> Callable[[int], date]:
+    """The rule for the nth `weekday` (0 = Monday) of `month`; nth -1 is the last."""
+
+    def rule(year: int) -> date:
+        if nth < 0:
+            last = _first_of_month(date(year, month, 1), 1) - timedelta(days=1)
+            return last - timedelta(days=(last.weekday() - weekday) % 7)
+        first = date(year, month, 1)
+        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
+
+    return rule
+
+
+_thanksgiving = _nth_weekday(11, 3, 4)  # the fourth Thursday of November
+
+
+def _easter(year: int) -> date:
+    """Easter Sunday (the Gregorian computus, Meeus/Jones/Butcher)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    el = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * el) // 451
+    month, day = divmod(h + el - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def _from_easter(days: int) -> Callable[[int], date]:
+    return lambda year: _easter(year) + timedelta(days=days)
 
 
 DayRule = tuple[int, int] | Callable[[int], date]  # month and day, or the day in a given year
@@ -199,10 +234,24 @@ NAMED_DAYS: tuple[tuple[str, str, DayRule], ...] = (
     (r"valentine'?s?(?:\s+day)?", "Valentine's Day", (2, 14)),
     (r"(?:the\s+)?(?:4th|fourth)\s+of\s+july|july\s+4(?:th)?|independence\s+day", "the 4th of July", (7, 4)),
     (r"halloween", "Halloween", (10, 31)),
+    # the US holidays (the clinic closes on Memorial Day and Labor Day) and other named days; a
+    # Monday holiday's long weekend is the holiday ("the friday before memorial day weekend")
+    (r"memorial\s+day(?:\s+weekend)?", "Memorial Day", _nth_weekday(5, 0, -1)),
+    (r"labou?r\s+day(?:\s+weekend)?", "Labor Day", _nth_weekday(9, 0, 1)),
+    (r"(?:mlk|martin\s+luther\s+king(?:\s+jr\.?)?)(?:'?s)?\s+day", "Martin Luther King Jr. Day", _nth_weekday(1, 0, 3)),
+    (r"presidents?'?\s+day", "Presidents' Day", _nth_weekday(2, 0, 3)),
+    (r"(?:mother|mom|mum)'?s\s+day(?!\s+(?:off|out)\b)", "Mother's Day", _nth_weekday(5, 6, 2)),
+    (r"(?:father|dad)'?s\s+day(?!\s+(?:off|out)\b)", "Father's Day", _nth_weekday(6, 6, 3)),
+    (r"good\s+friday", "Good Friday", _from_easter(-2)),
+    (r"easter\s+monday", "Easter Monday", _from_easter(1)),
+    (r"easter(?:\s+sunday|\s+day)?(?!\s+(?:monday|break|holidays?|vacation|weekend))", "Easter Sunday", _easter),
+    (r"juneteenth", "Juneteenth", (6, 19)),
+    (r"columbus\s+day|indigenous\s+peoples?'?\s+day", "Columbus Day", _nth_weekday(10, 0, 2)),
+    (r"veterans?'?\s+day", "Veterans Day", (11, 11)),
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DayMatch:
     """The chosen day, every span that named a day (all consumed), and a read-back note."""
 
@@ -215,7 +264,7 @@ class DayMatch:
     week_part: int | None = None  # "later in the week" with no week named: its weekday (0 = Monday)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Mention:
     day: date
     start: int

@@ -25,7 +25,7 @@ import re
 from symspellpy import SymSpell, Verbosity
 from text_to_num import alpha2digit
 
-from agent.offline.cues import cued, cues
+from agent.offline.cues import Gated, cued, cues
 from core.english import english_words as _english
 from core.formats import NUMBER_WORDS
 
@@ -96,9 +96,12 @@ ABBREVIATIONS = {
     "arvos": "afternoons",
     "checkin": "check in",  # a check-in typed as one word
     "checkins": "check ins",
+    "juneteenth": "june 19th",  # (text2num would make it a bare "19th")
+    "ar": "at",  # a slip beside a clock only: "tomorrow ar 4"
 }
 # Abbreviations that are also English words are spelled out only where the context says so.
-_AMBIGUOUS = {"mon", "wed", "sat", "sun", "apt", "doc", "dr", "thu", "tue", "hr"}
+_AMBIGUOUS = {"mon", "wed", "sat", "sun", "apt", "doc", "dr", "thu", "tue", "hr", "ar"}
+_AR_CLOCK = re.compile(r"\s+(?:\d|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon)\b)")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+[a-z]*")
 
 
@@ -158,10 +161,29 @@ def correct(word: str) -> str:
         key = sound_key(word)
         found = _sound_speller().lookup(key, Verbosity.TOP, max_edit_distance=1 if len(key) <= 6 else 2)
         if not found:
-            return word
+            return _shuffled_day(word)
         term = _sounds()[found[0].term]
     # "physically", "followed", "mornings": a longer word built on a clinic word is its own word
     return word if word.startswith(term) else term
+
+
+@functools.cache
+def _shuffled_days() -> dict[str, str]:
+    """Weekdays and months by their sorted letters, whole and with any one letter left out."""
+    keys: dict[str, str] = {}
+    for name in (*WEEKDAY_NAMES, *MONTH_NAMES):
+        if len(name) >= 6:
+            keys.setdefault("".join(sorted(name)), name)
+            for i in range(len(name)):
+                keys.setdefault("".join(sorted(name[:i] + name[i + 1 :])), name)
+    return keys
+
+
+def _shuffled_day(word: str) -> str:
+    """A weekday or month typed with its letters out of order and maybe one left out, which the
+    edit distance counts as three ("wedsnday": wednesday); the first two letters must be right."""
+    name = _shuffled_days().get("".join(sorted(word))) if len(word) >= 6 else None
+    return name if name is not None and name[:2] == word[:2] else word
 
 
 def _abbreviation(word: str, before: str, after: str) -> str:
@@ -174,6 +196,8 @@ def _abbreviation(word: str, before: str, after: str) -> str:
         # mean the doctor.
         if word in ("dr", "doc", "apt"):
             return expanded
+        if word == "ar":
+            return expanded if _AR_CLOCK.match(after) else word
         near_time = re.match(
             r"\s*(?:[,.!?;/]|$|morning|afternoon|evening|the\b|\d|at\s+\d|@|for\s+(?:a|an|the|my|his|her)\b|if\s+poss|[a-z]{3,9}\s+\d|(?:(?:or|and|&|-|to)\s*)?(?:mon|tue|wed|thu|fri|sat|sun)|"
             # a clock or bound in words: "wed at two thirty", "wed after four", "sat from ten"
@@ -212,6 +236,8 @@ def normalize(text: str) -> str:
     text = "".join(out)
     if cued(text, SPOKEN_CLOCK_CUES) and SPOKEN_CLOCK_HINT.search(text):
         text = _SPOKEN_CLOCK.sub(_spoken_clock, text)  # before text2num makes "twelve fifteen" "12 15"
+    if (" to " in text or " til" in text) and _WORD_TO.search(text):  # before text2num makes it "10 to 4"
+        text = _WORD_TO.pattern.sub(_word_to, text)
     if _NUMBER_HINT.search(text):  # most messages spell no number: spare them text2num
         text = str(alpha2digit(text, "en"))
     return clock_idioms(text)
@@ -282,6 +308,22 @@ _PAST_TO = re.compile(
     + _HOUR_WORD
     + r"\b(?![:.]?\d|\s*(?:min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|months?|years?|people)\b)"
 )
+# minutes in words to an hour in words, "ten to four" (15:50), "five to twelve": never a range
+# led by a bound or a busy word ("from ten to four", "i work ten to four")
+_WORD_TO = Gated(
+    re.compile(
+        r"(?<!from\s)(?<!between\s)(?<!work\s)(?<!works\s)(?<!working\s)(?<!open\s)(?<!shift\s)(?<!busy\s)"
+        r"\b(five|ten)\s+(?:minutes\s+)?(to|till?)\s+(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b"
+        r"(?!\s*(?:min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|months?|years?|people)\b)"
+    )
+)
+
+
+def _word_to(m: re.Match[str]) -> str:
+    minutes, hour = _MINUTES[m[1]], NUMBER_WORDS[m[3]]
+    return f"{(hour - 2) % 12 + 1}:{60 - minutes:02d}"
+
+
 _HALF_HOUR = re.compile(r"\bhalf\s+" + _HOUR_WORD + r"\b(?![:.]?\d|\s*(?:hours?|days?)\b)")
 _ISH = re.compile(r"\b(\d{1,2}(?::\d{2})?(?:\s*[ap]m)?|" + "|".join(NUMBER_WORDS) + r")\s*-?\s*ish\b")
 # a clock typed as four digits, "1030" / "0930" / "1415", within opening hours: never a year, a

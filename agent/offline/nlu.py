@@ -440,7 +440,7 @@ _NOT_NAME = set(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class PatientDetails:
     """The patient's details as given so far (by one message, or by the whole conversation)."""
 
@@ -475,7 +475,7 @@ _ASKS_FOR_VISIT = ("type", "generic_visit", "wants_booking", "has_details", "tim
 _SOCIAL = ("yes", "no", "greeting", "thanks", "bye", "help", "injection", "cancel", "medical", "off_topic", "retry")
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class Utterance(PatientDetails):
     """What one patient message says; everything optional."""
 

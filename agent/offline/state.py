@@ -69,7 +69,7 @@ def choose_offer(slots: Sequence[str], near: str | None = None, most: int = 5) -
     return [slots[i] for i in picks]
 
 
-@dataclass
+@dataclass(slots=True)
 class Offer:
     """The last successful availability check and the times read out from it."""
 
@@ -80,7 +80,7 @@ class Offer:
     offered: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """One tool result in the current turn, with the call that produced it."""
 
@@ -91,7 +91,7 @@ class Event:
     error: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class PatientTurn:
     """The latest patient message (or rejection reason) and the tool results since."""
 
@@ -106,7 +106,7 @@ class PatientTurn:
     events: list[Event] = field(default_factory=list)
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class State(PatientDetails):
     """Everything the policy needs; built fresh by `derive_state` on every model call."""
 

@@ -98,7 +98,7 @@ def say(hh_mm: str) -> str:
     return hh_mm[1:] if hh_mm.startswith("0") else hh_mm
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TimeMatch:
     """What an utterance says about time: a window, a clock time (all readings), or 'any time'."""
 
@@ -633,6 +633,7 @@ _BARE_RANGE = re.compile(
 _BUSY_AT = re.compile(
     # ("the gym at 7 every morning so after 9": the habit's part of the day is no window either)
     rf"(?P<at>\bat\s+{_APPROX}(?P<b>{_BOUND})(?:\s+(?:every|each)\s+(?:morning|afternoon|evening|night|day))?)"
+    r"(?:\s+on)?(?:\s+the)?"  # what is left of a day named between: "at 10 on the [monday], so ..."
     r"\s*,?\s*(?:so|which\s+means|meaning)\s+"
     r"(?:(?:[a-z']+\s+){0,5}?(?P<side>before|after)\s+(?P<then>that|then)\b"  # "so it'd need to be before then"
     r"|(?:(?:any\s*time|anything|something|sometime|only)\s+)?(?=(?:after|before|from|by|not\s+(?:before|after))\b))"

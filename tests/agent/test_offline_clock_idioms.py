@@ -55,3 +55,21 @@ def test_a_spoken_time_reaches_the_request() -> None:
 )
 def test_a_negated_bound_turns_around(text: str, window: str) -> None:
     assert parse(text, date(2026, 11, 23)).window == window
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("at ten to four", "at 3:50"),  # read before text2num makes it the range "10 to 4"
+        ("ten to nine tomorrow", "8:50 tomorrow"),
+        ("five to twelve", "11:55"),
+        ("from ten to four", "from 10 to 4"),  # a range in words stays one
+        ("i work ten to four", "i work 10 to 4"),
+        ("tomorrow ar 4", "tomorrow at 4"),  # "ar" typed for "at" before a clock
+        ("ar you open", "ar you open"),
+    ],
+)
+def test_word_minutes_to_an_hour_and_ar_for_at(text: str, expected: str) -> None:
+    from agent.offline.lexicon import normalize
+
+    assert normalize(text) == expected

@@ -542,3 +542,27 @@ def test_an_hour_asked_beside_a_meeting_is_the_time_and_the_meeting_bounds_nothi
     reason (a conversation hold-out: 'could we do 3 instead, I forgot I have a meeting at 2')."""
     u = parse(text, date(2026, 12, 10))
     assert u.times == times and u.window is None
+
+
+@pytest.mark.parametrize(
+    ("name", "year", "expected"),
+    [
+        ("Memorial Day", 2027, "2027-05-31"),  # the last Monday of May
+        ("Memorial Day", 2026, "2026-05-25"),
+        ("Labor Day", 2027, "2027-09-06"),
+        ("Martin Luther King Jr. Day", 2028, "2028-01-17"),
+        ("Presidents' Day", 2028, "2028-02-21"),
+        ("Mother's Day", 2028, "2028-05-14"),
+        ("Father's Day", 2027, "2027-06-20"),
+        ("Easter Sunday", 2027, "2027-03-28"),
+        ("Easter Sunday", 2028, "2028-04-16"),
+        ("Good Friday", 2028, "2028-04-14"),
+        ("Columbus Day", 2027, "2027-10-11"),
+        ("Thanksgiving", 2026, "2026-11-26"),
+    ],
+)
+def test_named_days_by_their_rule(name: str, year: int, expected: str) -> None:
+    from agent.offline.dates import NAMED_DAYS
+
+    rule = next(rule for _pattern, said, rule in NAMED_DAYS if said == name)
+    assert callable(rule) and rule(year).isoformat() == expected
