@@ -371,6 +371,8 @@ _CANCEL_IT = re.compile(
     r"\bcancel(?:l?ing)?\b(?!\s+(?:fee|policy|charge))"
     r"(?=.*\b(?:appointment|appt|booking|visit|reservation|it|that|this|mine|follow[\s-]?up|physical|consultation)\b)"
     r"|\b(?:want|need|like|have|going)\s+to\s+cancel\b|\bcancel\s+(?:my|the|our)\b"
+    # a decision said without "it": "i'd better cancel", "i'll just cancel", "gonna cancel then"
+    r"|\b(?:better|rather|i'?ll|i\s+will|gonna|just)\s+(?:just\s+)?cancel\b(?!\s+(?:fee|policy|charge))"
 )
 # "what if i need to cancel last minute?", "if we have to cancel, is that ok?": the policy asked
 # about (agent/offline/clinic.py answers it), never a request to cancel
@@ -405,7 +407,9 @@ _NEW_REQUEST = re.compile(
     r"appointment\s+for|book)\b)(?!.*\b(?:my|the|our)\s+(?:appointment|booking|visit)\b)"
 )
 _KEEP = re.compile(
-    r"^(?:(?:no|nah|ok(?:ay)?|actually|on\s+second\s+thought|never\s*mind|wait)[\s,]*)*(?:i'?ll\s+|let'?s\s+|please\s+)?"
+    # (after the words that lead a change of mind: "no sorry, keep it", "hmm, leave it as it is")
+    r"^(?:(?:no|nah|ok(?:ay)?|actually|on\s+second\s+thought|never\s*mind|wait|sorry|oh|hmm+|um+)[\s,.]*)*"
+    r"(?:i'?ll\s+|let'?s\s+|please\s+|just\s+)?"
     r"(?:keep\s+(?:it|my|the|that|this)|leave\s+it|don'?t\s+(?:cancel|move|change)|do\s+not\s+(?:cancel|move|change))\b"
     r"|\bnever\s*mind\b(?!.*\b(?:cancel|move)\b)"
 )
@@ -431,7 +435,7 @@ _NOT_NAME = set(
     help bye goodbye thx cheers hello hi hiya new patient patients cool lovely brilliant grand awesome nice sweet fab
     excellent wonderful super alright spelt spelled spelling mums moms dads mum mom dad wifes husbands he she
     they him his her hers their
-    oh ohh ah ahh btw ps fyi plus anyway oops
+    oh ohh ah ahh btw ps fyi plus anyway oops too
     """.split()
 )
 
@@ -486,6 +490,9 @@ class Utterance(PatientDetails):
     refused_days: tuple[int, ...] = ()  # "not monday or tuesday" with no week: the day is the soonest other one
     week_part: int | None = None  # "later in the week" with no week: its weekday, in a week looked at before
     bare_weekday: bool = False  # the day was named by its weekday alone ("monday's fine"): maybe a day offered
+    # the day was named by a bare ordinal alone ("2nd", "ok the 1st then"): with times on offer, a pick
+    # of the one at this index (state.py), never the day of the month
+    dom_pick: int | None = None
     window: str | None = None
     busy_window: bool = False  # the window is only a busy clause ("i have a meeting at 11"): it narrows
     any_time: bool = False
@@ -550,6 +557,9 @@ _NOT_ASIDE += ("same_day", "same_time")
 _ANSWER_WORD = re.compile(r"\b(?:no|nope|nah|not|don'?t|yes|yeah|yep|yup|sure|please|pls)\b")
 
 _BARE_WEEKDAY = re.compile(r"(?:on\s+)?(?:" + "|".join(WEEKDAY_NAMES) + ")")  # not "this/next monday"
+_BARE_DOM = re.compile(r"(?:the\s+)?([1-5])(?:st|nd|rd|th)")  # not "on the 2nd", "tuesday the 2nd", "2nd of may"
+# ... and not a day asked about: "how about the 3rd instead?", "is the 4th free" ("2nd is fine" is a pick)
+_DOM_ASKED = re.compile(r"\?|\b(?:about|free|available|instead|open|any|anything|is\s+the|do\s+you|are\s+you)\b")
 _SAME_DAY = re.compile(r"\b(?:(?:the\s+)?same\s+(?:day|date)|that\s+(?:same\s+)?day|on\s+the\s+day)\b")
 _SAME_DAY_CUES = cues("same", "that", "day")  # prefilter (see _FLAG_CUES)
 
@@ -560,17 +570,39 @@ def _cut(text: str, span: tuple[int, int]) -> str:
     return text[:start] + " " * (end - start) + text[end:]
 
 
+# the domain put right after the address: "sam@gmial.com - sorry gmail.com", "x@hotmial.com i mean hotmail.com"
+_DOMAIN_FIX = re.compile(
+    r"[\s,.;:!()-]*(?:(?:oops|sorry|sry|typo|correction|i\s+mean|i\s+meant|meant|should\s+be|it'?s|its|make\s+that)"
+    r"[\s,.;:!-]*)+@?([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})\b(?![@.-]?[a-z0-9])"
+)
+# between two addresses, words that put the first right ("a@exmaple.com oops i mean a@example.com")
+_EMAIL_FIX = re.compile(r"\b(?:oops|sorry|sry|typo|correction|mean|meant|should\s+be|actually|wrong|not)\b")
+
+
 def _find_email(u: Utterance, text: str) -> str:
+    """The e-mail address; a second one that puts the first right (after "oops i mean", or with the
+    same name before the @) wins, and so does a domain put right after it ("- sorry gmail.com")."""
     if "@" not in text:
         return text  # the pattern needs one (and tries every position to find it)
+    end = None
     for m in _EMAIL.finditer(text):
         candidate = m[0].strip(".")
-        if is_email(candidate):
-            u.email = candidate
-        elif len(candidate) > 1:
-            u.bad_email = candidate
-        return _cut(text, m.span())
+        if len(candidate) <= 1:
+            continue
+        if end is not None:
+            between = text[end : m.start()]
+            if not (_EMAIL_FIX.search(between) or _local(candidate) == _local(u.email or u.bad_email or "")):
+                break  # another person's address ("mine is ..., my husband's is ..."): the first stays
+        if (fix := _DOMAIN_FIX.match(text, m.end())) and "@" in candidate:
+            candidate = f"{_local(candidate)}@{fix[1]}"
+            text = _cut(text, fix.span())
+        u.email, u.bad_email = (candidate, None) if is_email(candidate) else (None, candidate)
+        text, end = _cut(text, m.span()), (fix.end() if fix else m.end())
     return text
+
+
+def _local(address: str) -> str:
+    return address.partition("@")[0]
 
 
 def _find_code(u: Utterance, text: str) -> str:
@@ -853,6 +885,12 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         else:
             u.day, u.day_note, u.refused_days, u.week_part = found.day, found.note, found.refused, found.week_part
             u.bare_weekday = len(found.spans) == 1 and _BARE_WEEKDAY.fullmatch(rest, *found.spans[0]) is not None
+            if (
+                len(found.spans) == 1
+                and (m := _BARE_DOM.fullmatch(rest, *found.spans[0]))
+                and not _DOM_ASKED.search(low)
+            ):
+                u.dom_pick = int(m[1]) - 1
         for span in found.spans:
             rest = _cut(rest, span)
     past_days = (found.past_spans if found else ()) + past_months(rest, today)

@@ -201,6 +201,10 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         return turn  # nothing from such a message is acted on ("oops typo" keeps what was there)
     if state.bookings and u.bye and u.has_slot_facts and names_booking(state.bookings[-1], u):
         return turn  # "cool thanks, see you thursday": the booking's own day, no new request
+    if u.dom_pick is not None and not u.times and (offer := state.current_offer()) and u.dom_pick < len(offer.offered):
+        # "2nd" while four times are offered: the second of them, not the 2nd of the month (a copy:
+        # the parse is cached and shared)
+        u = turn.utterance = replace(u, day=None, bare_weekday=False, ordinal=u.dom_pick, dom_pick=None)
     chosen_before = state.chosen
     details_before = (state.name, state.email, state.phone)
 
@@ -323,8 +327,9 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
     if rejected and state.chosen == chosen_before and (state.name, state.email, state.phone) == details_before:
         # a plain "no" at confirmation: do not book the same thing again; an aside typed there
         # ("one sec", "oops typo"), or the same time said again ("ok go ahead, 10 is fine"),
-        # declined the card only as the card reads text: it is asked again
-        again = not u.no and (u.aside or chosen_before in u.times)
+        # declined the card only as the card reads text: it is asked again; so are the details the
+        # card already has, sent again ("sorry x@gmial.com should be x@gmail.com" once more)
+        again = not u.no and (u.aside or chosen_before in u.times or (u.has_details and not u.has_slot_facts))
         state.chosen = state.chosen if again else None
     return turn
 
@@ -406,6 +411,7 @@ def _apply_manage(state: State, u: Utterance) -> None:
     elif (
         state.manage is None
         and (state.bookings or state.found)
+        and not (u.for_other and _another_visit(u))  # "and one for my son too, same day at 10:45": a new booking
         and (
             (u.instead and (u.day or u.times))
             or u.shift is not None
