@@ -85,6 +85,78 @@ class Gated:
         return self.pattern.finditer(text, pos, endpos) if self._may_match(text) else iter(())
 
 
+class AnyOf:
+    """Whether a long alternation matches, asked of each alternative apart, each gated by its own
+    cues: a message then runs the few alternatives whose words it has, not the whole program
+    (one flag's pattern is 30 KB; inside a turn its reading is mostly cache misses). Only for
+    patterns read as yes or no: which alternative matched, and where, is not kept."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, pattern: str) -> None:
+        self.parts = tuple(Gated(re.compile(part)) for part in alternatives(pattern))
+
+    def search(self, text: str) -> bool:
+        return any(part.search(text) is not None for part in self.parts)
+
+
+def alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of `pattern`, each a pattern of its own that matches where the
+    whole matches through it: "\\b(?:a|b)\\b" gives "\\b(?:a)\\b" and "\\b(?:b)\\b" (zero-width
+    ends only; anything else around a group keeps the pattern whole)."""
+    parts = _split(pattern)
+    if len(parts) > 1:
+        return [p for part in parts for p in alternatives(part)]
+    m = re.fullmatch(r"((?:\\b|\(\?<?[=!][^()]*\))*)\(\?:(.*)\)((?:\\b|\(\?<?[=!][^()]*\))*)", pattern, re.S)
+    if m and _balanced(m[2]) and len(inner := _split(m[2])) > 1:
+        return [p for part in inner for p in alternatives(f"{m[1]}(?:{part}){m[3]}")]
+    return [pattern]
+
+
+def _split(pattern: str) -> list[str]:
+    """`pattern` cut at each `|` outside groups and character classes."""
+    parts, current, depth, in_class, escaped = [], "", 0, False, False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        current += ch
+    return [*parts, current]
+
+
+def _balanced(pattern: str) -> bool:
+    depth, in_class, escaped = 0, False, False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
 # --- cues from a pattern's parse tree ------------------------------------------------------------
 
 

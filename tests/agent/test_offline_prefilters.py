@@ -136,3 +136,24 @@ def test_a_pattern_without_cues_is_never_gated() -> None:
     assert cues.required(re.compile(r"option\s*(\d)")) == {"option"}  # the longer cue is the more selective
     always = cues.Gated(re.compile(r"\b\w+\b"))
     assert always.search("anything") is not None
+
+
+SPLIT = {flag: check for flag, check, _cues in nlu._FLAG_CHECKS if isinstance(check, cues.AnyOf)}
+
+
+@pytest.mark.parametrize("flag", sorted(SPLIT))
+def test_a_split_flag_reads_what_its_whole_pattern_reads(flag: str) -> None:
+    whole = re.compile(nlu._FLAGS[flag])
+    for part in SPLIT[flag].parts:
+        if part.cues is not None:
+            assert covered(part.pattern, part.cues), f"{flag}: {part.pattern.pattern}"
+    texts = _messages() + [lexicon.normalize(t) for t in ("cancel it", "oops typo", "i have an appointment on friday")]
+    assert [SPLIT[flag].search(t) for t in texts] == [whole.search(t) is not None for t in texts]
+    assert any(whole.search(t) for t in texts)  # the comparison sees matches, not only misses
+
+
+def test_alternatives_split_only_where_the_whole_is_their_union() -> None:
+    assert cues.alternatives(r"\b(?:a|b(?:c|d))\b") == [r"\b(?:a)\b", r"\b(?:b(?:c|d))\b"]
+    assert cues.alternatives(r"x|(?=y)(?:y1|y2)") == ["x", "(?=y)(?:y1)", "(?=y)(?:y2)"]
+    assert cues.alternatives(r"(?:a|b)c") == [r"(?:a|b)c"]  # a literal after the group: kept whole
+    assert cues.alternatives(r"[|(]|a") == ["[|(]", "a"]  # a class's | and ( are literals
