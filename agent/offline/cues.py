@@ -113,10 +113,12 @@ def alternatives(pattern: str) -> list[str]:
     return [pattern]
 
 
-def _split(pattern: str) -> list[str]:
-    """`pattern` cut at each `|` outside groups and character classes."""
-    parts, current, depth, in_class, escaped = [], "", 0, False, False
+def _scan(pattern: str) -> Iterator[tuple[str, int, bool]]:
+    """Each character of `pattern` with the group depth after it, and whether it is syntax (not
+    escaped, not inside a character class)."""
+    depth, in_class, escaped = 0, False, False
     for ch in pattern:
+        syntax = not escaped and not in_class
         if escaped:
             escaped = False
         elif ch == "\\":
@@ -129,32 +131,24 @@ def _split(pattern: str) -> list[str]:
             depth += 1
         elif ch == ")":
             depth -= 1
-        elif ch == "|" and depth == 0:
+        yield ch, depth, syntax
+
+
+def _split(pattern: str) -> list[str]:
+    """`pattern` cut at each `|` outside groups and character classes."""
+    parts, current = [], ""
+    for ch, depth, syntax in _scan(pattern):
+        if ch == "|" and syntax and depth == 0:
             parts.append(current)
             current = ""
-            continue
-        current += ch
+        else:
+            current += ch
     return [*parts, current]
 
 
 def _balanced(pattern: str) -> bool:
-    depth, in_class, escaped = 0, False, False
-    for ch in pattern:
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0
+    depths = [depth for _ch, depth, _syntax in _scan(pattern)]
+    return min(depths, default=0) >= 0 and (depths[-1] if depths else 0) == 0
 
 
 # --- cues from a pattern's parse tree ------------------------------------------------------------
