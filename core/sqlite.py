@@ -4,7 +4,9 @@ deleted content zeroed (`secure_delete`) so that erasing really erases."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -41,7 +43,7 @@ async def connect(
     try:
         await conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         if path is not None:
-            await conn.execute("PRAGMA journal_mode = WAL")
+            await _wal(conn, timeout)
             await conn.execute(f"PRAGMA synchronous = {synchronous}")
             # Deleted rows are overwritten with zeros, not left in free space: what a patient
             # asks to be forgotten is gone from the file once `erase_traces` checkpoints the WAL.
@@ -50,6 +52,21 @@ async def connect(
         await conn.close()
         raise
     return conn
+
+
+async def _wal(conn: aiosqlite.Connection, timeout: float) -> None:
+    """Switch the file to WAL. On a new file several connections opening at once (instances
+    starting together) race to switch it, and SQLite answers the losers "database is locked" at
+    once, without waiting out the busy timeout: they try again until the timeout has passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(0.01)
 
 
 async def erase_traces(conn: aiosqlite.Connection) -> bool:
