@@ -76,7 +76,7 @@ class Gated:
         self.cues = required(pattern)
 
     def _may_match(self, text: str) -> bool:
-        return self.cues is None or not self.cues.isdisjoint(found(text))
+        return self.cues is None or cued(text, self.cues)
 
     def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
         return self.pattern.search(text, pos, endpos) if self._may_match(text) else None

@@ -12,7 +12,7 @@ import functools
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from langchain_core.language_models import LanguageModelInput
@@ -29,7 +29,7 @@ from agent.offline.manage import MANAGE_TOOLS
 from agent.offline.memo import Memo
 from agent.offline.policy import Action, decide
 from agent.offline.replies import Replies
-from agent.offline.state import State, text_of
+from agent.offline.state import text_of
 from core.clock import Clock
 from core.formats import TimeFormat
 
@@ -80,7 +80,7 @@ class OfflineChatModel(StreamingChatModel):
     def _act(self, messages: list[BaseMessage]) -> tuple[str, dict[str, Any] | None, UsageMetadata]:
         """(reply text, tool call or None, usage) for this history."""
         today = self.clock.today()
-        state = self._state(messages, today)
+        state = self._memo.state(messages, today)  # folded afresh, or from the last call's state
         say = Replies(self.clinic_name, today, self.time_format)
         bound = set(self.tool_names)
         action: Action = decide(
@@ -106,10 +106,6 @@ class OfflineChatModel(StreamingChatModel):
         produced = _words(text) + (_words(json.dumps(call["args"])) + 1 if call else 0)
         usage = UsageMetadata(input_tokens=prompt, output_tokens=produced, total_tokens=prompt + produced)
         return text, call, usage
-
-    def _state(self, messages: list[BaseMessage], today: date) -> State:
-        """The conversation so far (folded afresh, or from the last call's state: memo.py)."""
-        return self._memo.state(messages, today)
 
     def _reply(self, messages: list[BaseMessage]) -> AIMessage:
         text, call, usage = self._act(messages)

@@ -325,9 +325,6 @@ _FOR_SOMEONE = (
     rf"(?i)\b(?:(?:for\s+|is\s+)?(?:my|our)\s+{_RELATIVE_WORDS}(?:'?s)?(?:\s*,|\s+(?:is|named|called))?"
     r"|(?:the\s+)?patient(?:'?s)?(?:\s+name)?\s*(?:is|:)|under\s+the\s+name(?:\s+of)?|(?P<bare>for))"
 )
-# every "cancel" alternative starts with a word beginning with one of these letters: a lookahead
-# that rejects the other positions at once (the pattern is long, and read on every message)
-_FLAGS["cancel"] = r"(?=[bcdhilmnoprstw])(?:" + _FLAGS["cancel"] + ")"
 _FLAG_RES = {flag: re.compile(pattern) for flag, pattern in _FLAGS.items()}
 # Prefilters: words one of which every match of a pattern contains, so a cheap `in` test spares
 # most messages the search (tests/agent/test_offline_prefilters.py proves each from its pattern).
@@ -336,9 +333,7 @@ _FLAG_CUES: dict[str, Cues] = {
     "thanks": cues("than", "thx", "ty", "ta", "cheers", "appreciated"),
     "help": cues("help", "what", "which", "who"),
     "other_day": cues("other", "different"),
-    "same": cues(
-        "same",
-    ),
+    "same": cues("same"),
     "more": cues("more", "other", "different", "alternative", "else"),
     "retry": cues("again", "retry", "more"),
     "earliest": cues("earliest", "soon", "quick", "pronto", "early", "fast", "asap", "urgent", "first", "next"),
