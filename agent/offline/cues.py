@@ -75,29 +75,46 @@ class Gated:
         self.pattern = pattern
         self.cues = required(pattern)
 
-    def _may_match(self, text: str) -> bool:
-        return self.cues is None or cued(text, self.cues)
-
     def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        return self.pattern.search(text, pos, endpos) if self._may_match(text) else None
+        wanted = self.cues
+        if wanted is not None and wanted.isdisjoint(found(text)):
+            return None
+        return self.pattern.search(text, pos, endpos)
 
     def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
-        return self.pattern.finditer(text, pos, endpos) if self._may_match(text) else iter(())
+        wanted = self.cues
+        if wanted is not None and wanted.isdisjoint(found(text)):
+            return iter(())
+        return self.pattern.finditer(text, pos, endpos)
 
 
 class AnyOf:
     """Whether a long alternation matches, asked of each alternative apart, each gated by its own
     cues: a message then runs the few alternatives whose words it has, not the whole program
     (one flag's pattern is 30 KB; inside a turn its reading is mostly cache misses). Only for
-    patterns read as yes or no: which alternative matched, and where, is not kept."""
+    patterns read as yes or no: which alternative matched, and where, is not kept.
 
-    __slots__ = ("parts",)
+    The alternatives are indexed by cue, so a message looks up the cues it has instead of asking
+    every alternative in turn; those without cues always run."""
+
+    __slots__ = ("parts", "_always", "_by_cue")
 
     def __init__(self, pattern: str) -> None:
         self.parts = tuple(Gated(re.compile(part)) for part in alternatives(pattern))
+        self._always = tuple(part.pattern for part in self.parts if part.cues is None)
+        by_cue: dict[str, list[int]] = {}
+        for index, part in enumerate(self.parts):
+            for cue in part.cues or ():
+                by_cue.setdefault(cue, []).append(index)
+        self._by_cue = {cue: tuple(indexes) for cue, indexes in by_cue.items()}
 
     def search(self, text: str) -> bool:
-        return any(part.search(text) is not None for part in self.parts)
+        if any(pattern.search(text) is not None for pattern in self._always):
+            return True
+        by_cue = self._by_cue
+        wanted = {index for cue in found(text) if cue in by_cue for index in by_cue[cue]}
+        parts = self.parts
+        return any(parts[index].pattern.search(text) is not None for index in sorted(wanted))
 
 
 def alternatives(pattern: str) -> list[str]:
