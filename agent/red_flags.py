@@ -80,7 +80,8 @@ _TOPIC_AFTER = re.compile(
     r"bill|bills|invoice|charges?|claim|fees?)\b"
 )
 _TOPIC_CLAUSE = re.compile(
-    r"\b(?:first aid|cpr|course|workshop|awareness)\b|\b(?:form|questionnaire|survey) (?:asks|asked|asking)\b"
+    r"\b(?:first aid|cpr|course|workshop|awareness)\b|\b(?:form|questionnaire|survey) (?:asks|asked|asking)\b|"
+    r"\b(?:bill|invoice|receipt) for\b"
 )
 # a burning in the chest told with what brings on heartburn ("after spicy food", "when i lie down"),
 # with no sign of the heart beside it
