@@ -23,7 +23,10 @@ RED_FLAGS_FILE = PROJECT_ROOT / "data" / "red_flags.json"
 
 _NEGATION = re.compile(
     r"\b(no|not|without|never|denies|deny|don't have|dont have|isn't|nothing like|free of|"
-    r"haven't|havent|hasn't|hasnt|have not|has not|hadn't|had not|isnt|wasnt|wasn't|aren't|arent|doesnt|doesn't)\b"
+    r"haven't|havent|hasn't|hasnt|have not|has not|hadn't|had not|isnt|wasnt|wasn't|aren't|arent|doesnt|doesn't|"
+    # "i don't want to hurt myself": the denial of a wish or plan reaches the act ("don't want to keep
+    # hurting myself" still tells of it)
+    r"(?:don't|dont|do not)(?= (?:want|wanna|plan|intend|mean|wish)\b(?! to (?:keep|continue|stop)\b)))\b"
 )
 _GAP = r"(?:(?!(?:no|not|never|without)\b)[\w']+ ){0,5}?"  # '{gap}' in the list: a few words, none a denial
 _SPAN = r"(?:(?!\b(?:no|not|never|without)\b)[^.!?]){0,60}?"  # '{span}': the rest of the sentence, no denial
@@ -40,7 +43,18 @@ _PAST = re.compile(
     r"\bhad\b[^.!?,;]{0,40}\blast (?:week|night|weekend)\b|\bsaid it was\b|\bat (?:the )?age (?:of )?\w+\b|"
     r"\baged \w+\b|\bturned out\b|\ball clear\b|\bcame back (?:fine|normal|clear)|"
     # "the scan showed an old stroke"
-    r"\b(?<!year )(?<!years )(?<!yr )old (?:(?:small|tiny|little|silent|minor|mini|healed) )?strokes?\b"
+    r"\b(?<!year )(?<!years )(?<!yr )old (?:(?:small|tiny|little|silent|minor|mini|healed) )?strokes?\b|"
+    r"\bages ago\b|\ba long time ago\b|\blong ago\b|"
+    # a relative's event told as a reason for a check: "died of a stroke", "family history", "had a
+    # heart attack at 45 / young / in his 50s", "grandpa had seizures", "... so i want a heart check"
+    r"\bdied (?:of|from)\b|\bfamily history\b|\bruns in (?:the|my|our) family\b|"
+    r"\b(?:had|died of|died from|suffered|survived) (?:a |an |his |her |their )?(?:heart attack|stroke|seizure|fit)s? "
+    r"(?:young|(?:at|in (?:his|her|their)) (?:\d\d(?! ?(?:am|pm|:|\.\d))\b|young|\d0'?s|thirties|forties|fifties|"
+    r"sixties|seventies|an early age))|"
+    r"\b(?<!'s )(?<!has )(?<!have )had (?:seizures|fits|strokes)\b|"
+    r"\b(?:grand\w*|gran|nan|nana|mum|mom|mother|dad|father|brother|sister|uncle|aunt\w*|cousin|parents?)\b"
+    r"[^.!?]{0,40}?\b(?:had|died|passed)\b[^.!?]{0,40}?\bso (?:i|we|i'm|im|i'd)\b(?: [\w']+){0,4}? (?:check\w*|test\w*|"
+    r"screen\w*|risk|worried about (?:my|me|our)|bp|blood pressure|cholesterol|health check|check ?-? ?up)"
 )
 _NOW = re.compile(
     r"\b(?<!well )(?<!fine )(?<!great )(?<!better )(?<!ok )(?<!okay )(?<!good )(?<!stable )"  # "doing well now" is past
@@ -62,11 +76,20 @@ _FIGURE = re.compile(
 # match ("seizure", "suicid...") followed by such a noun, or a clause about a course.
 _TOPIC_AFTER = re.compile(
     r"\w*(?: -)? (?:\w+ )?(?:prevention|training|course|courses|awareness|service|services|group|team|medication|meds|"
-    r"medicine|tablets|prescription|action plan|plan|risk|hazards?|talk|leaflet|letter|research|charity)\b"
+    r"medicine|tablets|prescription|action plan|plan|risk|hazards?|talk|leaflet|letter|research|charity|"
+    r"bill|bills|invoice|charges?|claim|fees?)\b"
 )
 _TOPIC_CLAUSE = re.compile(
-    r"\b(?:first aid|cpr|course|workshop|awareness)\b|\b(?:form|questionnaire|survey) (?:asks|asked|asking)\b"
+    r"\b(?:first aid|cpr|course|workshop|awareness)\b|\b(?:form|questionnaire|survey) (?:asks|asked|asking)\b|"
+    r"\b(?:bill|invoice|receipt) for\b"
 )
+# a burning in the chest told with what brings on heartburn ("after spicy food", "when i lie down"),
+# with no sign of the heart beside it
+_INDIGESTION = re.compile(
+    r"\b(?:heartburn|reflux|indigestion|acid\w*|after (?:\w+ ){0,3}?(?:meals?|eating|food|spicy|curry|coffee|eat|ate|"
+    r"dinner|lunch|breakfast|tea|pizza)|when i (?:lie|lay) (?:down|flat))\b"
+)
+_HEART_SIGN = re.compile(r"\b(?:arm|jaw|neck|sweat\w*|clammy|breath\w*|faint\w*|dizzy|crushing|spreading|grey|gray)\b")
 # the symptom asked as a question and denied at once: "suicidal thoughts? no, never"
 _DENIED_AFTER = re.compile(r"[\w' ]{0,40}?\? (?:no|nope|never|not|nah)\b(?! (?:idea|sure|clue|certain|no)\b)")
 _SPELLINGS = {"hart": "heart", "atack": "attack", "attak": "attack", "brethe": "breathe", "breth": "breath"}
@@ -146,7 +169,10 @@ def _negated(before: str, matched: str) -> bool:
     exclamation ("oh no he just collapsed") nor a negation followed by a new subject ("no no no my
     son isnt breathing")."""
     clause = _EXCLAMATION.sub(" ", before)
-    negations = list(_NEGATION.finditer(clause))
+    # read with the match, which a denial's lookahead may need ("don't| want to hurt myself"), but a
+    # denial inside the match itself ("isn't breathing") is the symptom, not its denial
+    reach = clause + matched
+    negations = [m for m in _NEGATION.finditer(reach) if m.end() <= len(clause)]
     if not negations:
         return False
     between = clause[negations[-1].end() :] + " " + matched.split(" ", 1)[0]
@@ -161,6 +187,8 @@ def _not_current(text: str, before: str, start: int, end: int) -> bool:
     if (" " not in text[start:end] and _TOPIC_AFTER.match(text, end)) or _TOPIC_CLAUSE.search(clause):
         return True
     if _DENIED_AFTER.match(text, end):
+        return True
+    if "burn" in text[start:end] and _INDIGESTION.search(text) and not _HEART_SIGN.search(text):
         return True
     return bool(_FIGURE.search(clause) or (_PAST.search(clause) and not _NOW.search(clause)))
 
@@ -186,8 +214,10 @@ _METER = re.compile(
 
 
 _HEART_RATE = re.compile(
-    r"\b(?:heart ?rate|pulse|hr)\b(?: (?:is|was|of|at|reading|reads|says|shows|on|my|his|her|watch|monitor|"
-    r"going|gone|up|to|over|around|about|nearly|almost))*:? (\d{2,3})(?![\d:/]| ?(?:st|nd|rd|th|am|pm)\b)|"
+    r"\b(?:heart ?rate|pulse|hr|heart(?: is|'s| was)? (?:racing|going|beating|pounding|thumping|running))\b"
+    r"(?: (?:is|was|of|at|reading|reads|says|shows|on|my|his|her|watch|monitor|"
+    r"going|gone|up|to|over|around|about|nearly|almost))*:? (\d{2,3})"
+    r"(?![\d:/]| ?(?:st|nd|rd|th|am|pm|weeks?|wks?|years?|yrs?|mins?|minutes|hours?|hrs?|days?|times|secs?|seconds)\b)|"
     r"\b(\d{2,3}) ?bpm\b"
 )
 
