@@ -539,7 +539,7 @@ class _Finder:
                 self.add(m, today + timedelta(days=_days(amount, unit)), "offset")
         if offsets:
             for m in _finditer(
-                rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:from\s+(?:now|today)|today)\b|\ba\s+(fortnight)\s+today\b", t
+                rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:from\s+(?:now|today)|today)\b|\b(?:a\s+)?(fortnight)\s+today\b", t
             ):
                 amount, unit = (1, "fortnight") if m[3] else (_amount(m[1]), m[2])
                 self.add(m, today + timedelta(days=_days(amount, unit)), "offset")

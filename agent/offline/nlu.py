@@ -31,6 +31,7 @@ from core.formats import NUMBER_WORDS, is_email
 
 DIGIT_CUE = DIGIT  # a prefilter cue met by any digit
 _EMAIL = re.compile(r"[^\s,;:<>()\"']*@[^\s,;:<>()\"']*")
+_AT_CLOCK = re.compile(r"@\d{1,4}(?::\d{2})?(?:[ap]\.?m\.?)?[?!,]*")  # "fri @3pm", "@930": an "at", no address
 _PHONE = re.compile(r"(?<![\w:/@.])\+?\(?\d[\d\s().-]{2,24}\d\)?(?![\w:/@])")
 _NAME_WORD = r"[^\W\d_][^\W\d_'\-]*(?:['\-][^\W\d_]+)*"
 
@@ -595,8 +596,8 @@ def _find_email(u: Utterance, text: str) -> str:
     end = None
     for m in _EMAIL.finditer(text):
         candidate = m[0].strip(".")
-        if len(candidate) <= 1:
-            continue
+        if len(candidate) <= 1 or _AT_CLOCK.fullmatch(candidate):
+            continue  # a bare "@", or "fri @3pm" / "@930": a time, no address
         if end is not None:
             between = text[end : m.start()]
             if not (_EMAIL_FIX.search(between) or _local(candidate) == _local(u.email or u.bad_email or "")):
