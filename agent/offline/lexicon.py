@@ -105,8 +105,8 @@ ABBREVIATIONS = {
 _AMBIGUOUS = {"mon", "wed", "sat", "sun", "apt", "doc", "dr", "thu", "tue", "hr", "ar"}
 _AR_CLOCK = re.compile(r"\s+(?:\d|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon)\b)")
 # a bare "am" after a day is the morning ("nxt mon am pls", "tomorrow am"); never "i am", "9 am"
-_DAY_AM = re.compile(r"\b((?:mon|tues|wednes|thurs|fri|satur|sun)day|tomorrow|today)\s+am\b(?!\s*\d|\s+i\b)")
-_DAY_AM_CUES = cues(" am")  # its prefilter
+_DAY_AM = re.compile(r"\b((?:mon|tues|wednes|thurs|fri|satur|sun)day|tomorrow|today) am\b(?!\s*\d|\s+i\b)")
+DAY_AM_CUES = cues(" am")  # its prefilter (the text's spaces are single ones by then)
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+[a-z]*")
 
 
@@ -206,13 +206,17 @@ def _abbreviation(word: str, before: str, after: str) -> str:
         near_time = re.match(
             r"\s*(?:[,.!?;/]|$|morning|afternoon|evening|the\b|\d|at\s+\d|@|[ap]m\b|for\s+(?:a|an|the|my|his|her)\b|if\s+poss|[a-z]{3,9}\s+\d|(?:(?:or|and|&|-|to)\s*)?(?:mon|tue|wed|thu|fri|sat|sun)|"
             # a clock or bound in words: "wed at two thirty", "wed after four", "sat from ten"
-            r"(?:at|after|before|from|around|about|until|till)\s+(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midday|lunch)\b)",
+            r"(?:at|after|before|from|around|about|until|till)\s+(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midday|lunch)\b|"
+            # a day it is counted from: "wed before independence day", "mon after the 4th of july"
+            r"(?:after|before)\s+(?:the\s+)?(?:\d|[a-z]+\s+(?:day|eve)\b|(?:christmas|xmas|thanksgiving|easter|july|labou?r|memorial)\b))",
             after,
         )
         # ... or refused: "not mon or tues", "except wed", "anything but sat"; or said of a week
         # named just before ("next week, wed perhaps", "the week after next - sat?")
         led = (
-            re.search(r"(?:\b(?:on|next|nxt|this|by|for|coming|until|from|or|and|not|except|but|than|nor)|/)\s*$", before)
+            re.search(
+                r"(?:\b(?:on|next|nxt|this|by|for|coming|until|from|or|and|not|except|but|than|nor)|/)\s*$", before
+            )
             is not None
         )
         led = led or (
@@ -243,7 +247,7 @@ def normalize(text: str) -> str:
         text = _SPOKEN_CLOCK.sub(_spoken_clock, text)  # before text2num makes "twelve fifteen" "12 15"
     if (" to " in text or " til" in text) and _WORD_TO.search(text):  # before text2num makes it "10 to 4"
         text = _WORD_TO.pattern.sub(_word_to, text)
-    if cued(text, _DAY_AM_CUES) and _DAY_AM.search(text):
+    if cued(text, DAY_AM_CUES) and _DAY_AM.search(text):
         text = _DAY_AM.sub(r"\1 morning", text)  # "nxt mon am" (as "tues pm" is the afternoon)
     if _NUMBER_HINT.search(text):  # most messages spell no number: spare them text2num
         text = str(alpha2digit(text, "en"))

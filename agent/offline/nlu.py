@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from agent.confirmation import is_affirmative, is_negative
-from agent.offline.cues import DIGIT, AnyOf, Cues, cued, cues, required
+from agent.offline.cues import DIGIT, AnyOf, Cues, Gated, cued, cues, required
 from agent.offline.dates import find_day, in_past, past_months
 from agent.offline.lexicon import (
     ABBREVIATIONS,
@@ -31,7 +31,8 @@ from core.formats import NUMBER_WORDS, is_email
 
 DIGIT_CUE = DIGIT  # a prefilter cue met by any digit
 _EMAIL = re.compile(r"[^\s,;:<>()\"']*@[^\s,;:<>()\"']*")
-_AT_CLOCK = re.compile(r"@\d{1,4}(?::\d{2})?(?:[ap]\.?m\.?)?[?!,]*")  # "fri @3pm", "@930": an "at", no address
+# "fri @3pm", "@930": an "at" before a clock, no e-mail address
+_AT_TIME_NO_ADDRESS = re.compile(r"@\d{1,4}(?::\d{2})?(?:[ap]\.?m\.?)?[?!,]*")
 _PHONE = re.compile(r"(?<![\w:/@.])\+?\(?\d[\d\s().-]{2,24}\d\)?(?![\w:/@])")
 _NAME_WORD = r"[^\W\d_][^\W\d_'\-]*(?:['\-][^\W\d_]+)*"
 
@@ -260,6 +261,9 @@ _FLAGS: dict[str, str] = {
     r"(?:a|an|the|my|any)\s+confirmation|\blost\s+(?:the|my)\s+(?:confirmation|e-?mail|code)\b"
     r"|\b(?:i|we)\s+(?:already\s+|just\s+)?(?:booked|made\s+(?:a|an|the|my)\s+(?:booking|appointment|reservation))\b"
     r"|\bthe\s+one\s+(?:i|we)\s+(?:have|had|'?ve\s+got|booked|made)\b"
+    # what the booking's e-mail or text says: "it says tues in my email", "the confirmation said 3pm"
+    r"|\b(?:e-?mail|text|confirmation|reminder|message)\s+(?:says|said|shows|showed)\b"
+    r"|\bit\s+(?:says|said)\b[^.?!]{0,40}?\b(?:e-?mail|text|confirmation|reminder|message)\b"
     r"|\bstatus\s+of\s+(?:my|our|his|her|the)\b|\b(?:don'?t|do\s+not|can'?t)\s+remember\s+(?:booking|making)\b"
     r"|\bgot\s+an?\s+(?:e-?mail|text|message|confirmation)\s+(?:about|for)\s+(?:an?|my)\s+(?:appointment|booking)\b"
     r"|\bcheck\s+(?:on\s+)?(?:my|our)\s+(?:[a-z]+\s+)?"
@@ -403,6 +407,31 @@ _MOVE_MINE_CUES = cues("back", "forward")  # prefilter (see _FLAG_CUES)
 
 def _says_move(norm: str) -> bool:
     return cued(norm, _MOVE_CUES) and _MOVE_WORDS.search(norm) is not None
+
+
+# a booking the patient has, then the same day at another time: "my daughter has an appointment on the
+# 22nd, can we make it later in the day", "got an appointment friday morning, any chance of making it
+# the afternoon instead" (a move of it, never a new visit asked for)
+_HAS_BOOKING = Gated(
+    re.compile(
+        rf"\b(?:have|has|had|got|'ve)\s+(?:an?|my|the|his|her|our)\s+(?:[a-z]+\s+)?{BOOKED}\b"
+        r"|\b(?:is|are|am|'m|'s|im)\s+booked\s+(?:in\s+)?(?:on|for)\b"
+    )
+)
+_OTHER_TIME_SAME_DAY = Gated(
+    re.compile(
+        r"\b(?:make|making|have|having|get|getting|be|move|moving|push|pushing|change|changing)\s+it\s+"
+        r"(?:a\s+(?:bit|little)\s+|any\s+|slightly\s+|much\s+)?(?:later|earlier)\b"
+        r"|\b(?:later|earlier)\s+(?:in\s+the\s+day|that\s+day|on\s+the\s+day)\b"
+        r"|\b(?:make|making|move|moving|change|changing|switch|switching)\s+it\s+(?:to\s+)?(?:the|in\s+the)\s+"
+        r"(?:morning|afternoon|evening)\b"
+    )
+)
+
+
+def _later_in_own_day(norm: str) -> bool:
+    """Whether a booking of the patient's is asked to be at another time of its day."""
+    return _OTHER_TIME_SAME_DAY.search(norm) is not None and _HAS_BOOKING.search(norm) is not None
 
 
 def _moves_mine(norm: str) -> bool:
@@ -596,7 +625,7 @@ def _find_email(u: Utterance, text: str) -> str:
     end = None
     for m in _EMAIL.finditer(text):
         candidate = m[0].strip(".")
-        if len(candidate) <= 1 or _AT_CLOCK.fullmatch(candidate):
+        if len(candidate) <= 1 or _AT_TIME_NO_ADDRESS.fullmatch(candidate):
             continue  # a bare "@", or "fri @3pm" / "@930": a time, no address
         if end is not None:
             between = text[end : m.start()]
@@ -638,6 +667,7 @@ def _find_manage(u: Utterance, norm: str) -> None:
         cued(norm, _RESCHEDULE_CUES)
         and _RESCHEDULE.search(norm)
         or (_says_move(norm) and (u.cancel or u.code or _BOOKING_WORD.search(norm) or _moves_mine(norm)))
+        or _later_in_own_day(norm)
     ):
         u.manage = "move"
     elif u.cancel or (cued(norm, _CANT_MAKE_CUES) and _CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):
@@ -914,6 +944,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         u.times = hour_readings(hour)
         if u.busy_window:
             u.window, u.busy_window = None, False
+    elif u.times and u.window and _has_plans_at(norm, times.spans[-1]):
+        u.times = ()  # "between 1 and 3, i have a hair appointment at 4": the window is asked, not the 4
     if u.times or u.day:
         u.later = u.earlier = u.more = False  # (with a window, "anything else that morning?" still pages)
     if not (u.times or u.window) and digit and (hour := _hour_in_context(rest)):
@@ -1171,6 +1203,20 @@ _BUSY_AT = re.compile(
     r"(?!(?:it|one|that|this|something|anything)\b)(?:[a-z]+\s+){1,2}$"
     r"|\b(?!it\b|that\b|this\b|what\b|which\b)[a-z]+\s+(?:is|'s)\s+$"
 )
+
+
+# the patient's own plans at a clock, beside a window asked for ("ive got yoga at 11:30"); never a
+# visit asked for ("could i have one at 3")
+_PLANS_AT = re.compile(
+    r"(?<!can\si\s)(?<!could\si\s)(?<!may\si\s)(?<!can\swe\s)(?<!could\swe\s)\b(?:have|has|got|'ve|ive)\s+"
+    r"(?:(?:a|an|the|my|his|her|our|another)\s+)?(?!(?:it|one|that|this|something|anything|time|slot|space)\b)"
+    r"(?:[a-z']+\s+){1,2}$"
+)
+
+
+def _has_plans_at(norm: str, span: tuple[int, int]) -> bool:
+    start = span[0]
+    return _PLANS_AT.search(norm, max(0, start - 40), start) is not None
 
 
 def _busy_clock(norm: str, span: tuple[int, int]) -> bool:

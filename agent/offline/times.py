@@ -83,8 +83,8 @@ _BUSY_FROM = (
     r"(?:do\s+)?(?:the\s+)?(?:school\s+)?(?:pick[\s-]?up|run)|(?:pick|collect)\s+(?:up\s+)?(?:the\s+|my\s+)?"
     r"(?:kids|children|son|daughter|boy|girl)(?:\s+up)?|(?:i\s+|he\s+|she\s+|we\s+|they\s+)(?:start|begin)s?|"
     r"(?:(?:i|he|she|we|they)\s+)?(?:work|working|(?:am|'m|is|'s|are)\s+(?:at|in)\s+work|on\s+(?:a\s+|the\s+)?shift)\s+from|"
-    r"(?:(?:my|his|her)\s+)?shift(?:'?s|\s+is)|(?:have|has|got)\s+(?:work|school|class|college|uni|a\s+shift|"
-    r"an?\s+(?:meeting|call|interview|lecture|class))|"
+    r"(?:(?:my|his|her)\s+)?shift(?:'?s|\s+is)|(?:have|has|got|'ve|ive)\s+(?:work|school|class|college|uni|a\s+shift|"
+    r"(?:an?|the|my)\s+(?:meeting|call|interview|lecture|class|dentist|physio|zoom|exam|flight|train))|"
     # "I've got work for 11", "due in work for 10": where the patient must be by then
     r"(?:be|am|'m|due)\s+(?:in|at)\s+work\s+for)\s+(?:at|by|from|for)?\s*"
 )
@@ -192,6 +192,9 @@ class _Reader:
         if m := self.search(rf"{_FREE_FROM}(?P<b>{_BOUND})"):
             self.take(m)
             return _window("after", m["b"])
+        if ("before" in self._masked or "after" in self._masked) and (m := self.search(_SIDE_OF_EVENT)):
+            self.take(m)  # "before my shift at 9", "after the school run at 9:30": that side of it
+            return _window(m["side"], m["b"] or m["c"] or m["d"])
         if m := self.search(_BUSY_FIRST_THING):  # "school run first thing": the early morning is taken
             self.take(m)
             return "after 10:00"
@@ -272,6 +275,11 @@ class _Reader:
             if found := _range(m["a"], m["b"]):
                 self.take(m)
                 return found
+        # "anytime 10 to 12", "ideally 1 till 3": two bare hours after a word that says any time between
+        if ("to" in masked or "til" in masked) and (m := self.search(_ANY_TIME_RANGE)):
+            if found := _range(m["a"], m["b"]):
+                self.take(m)
+                return found
         # "thursday 2-4": two clinic hours and a dash, no unit after them (never "2-3 weeks")
         if ("-" in masked or "–" in masked) and (m := self.search(_BARE_RANGE)):
             hours = int(m["a"].split(":")[0]), int(m["b"].split(":")[0])
@@ -291,6 +299,11 @@ class _Reader:
         if loose and (m := self.search(_EARLIEST_I_CAN)):
             self.take(m)
             return _window("after" if m["w"] == "earliest" else "before", m["b"])
+        # the patient's own event said after the side: "before my shift at 9", "before my 9 o'clock
+        # shift", "after the school run at 9:30" (the event's clock bounds the day, no time asked)
+        if ("before" in masked or "after" in masked) and (m := self.search(_SIDE_OF_EVENT)):
+            self.take(m)
+            return _window(m["side"], m["b"] or m["c"] or m["d"])
         # one search, so the leftmost form wins: "not after 11" is a "before", never an "after 11"
         # a refused side turns the bound around: "nothing before 11" is after 11
         refuse = (
@@ -472,7 +485,7 @@ _BUSY_PART = (
 )
 _BUSY_FROM_HINT = re.compile(
     r"start|begin|leave|to\s+(?:go|be)\b|pick|collect|\brun\b|work|shift|school|class|college|\buni\b|"
-    r"meeting|call|interview|lecture"
+    r"meeting|call|interview|lecture|dentist|physio|zoom|exam|flight|train"
 )
 _DIGIT_RANGE = re.compile(r"\d\s*(?:[ap]\.?m\.?\s*)?(?:-|–|to|till|til|until)\s*\d")
 LUNCH = "12:00-14:00"
@@ -528,7 +541,8 @@ _BUSY_PART_HINT = re.compile(
 _BUSYISH = Gated(
     re.compile(
         r"work|school|class|college|\buni\b|teach|busy|meeting|done|home|shift|finish|off|stuck|tied|start|begin|leave|to\s+go\b|"
-        r"nursery|drop|pick|\brun\b|commut|sleep|asleep|\bbed\b"
+        r"nursery|drop|pick|\brun\b|commut|sleep|asleep|\bbed\b|dentist|physio|zoom|exam|flight|train|\bcall\b|"
+        r"interview|lecture"
     )
 )
 _BUSY_FIRST_THING = (
@@ -540,6 +554,17 @@ _BOUNDISH = Gated(
     re.compile(
         r"between|from|after|before|\bby\b|until|till|later|earlier|starting|onward|past|latest|earliest|\d\s*(?:-|–|to\b)"
     )
+)
+
+
+_ANY_TIME_RANGE = re.compile(
+    r"\b(?:any\s*time|anything|something|sometime|ideally|preferably)\s+(?P<a>\d{1,2}(?:[:.]\d{2})?)\s*(?:to|till?|until)\s*"
+    r"(?P<b>\d{1,2}(?:[:.]\d{2})?)(?![\d/:.])(?!\s*(?:days?|weeks?|months?|years?|hours?|hrs?|mins?|minutes?|people)\b)"
+)
+_SIDE_OF_EVENT = re.compile(
+    rf"\b(?P<side>before|after)\s+(?:(?:my|the|his|her|our|their)\s+(?:(?:[a-z']+\s+){{1,3}}?(?:at|@)\s*{_APPROX}(?P<b>{_BOUND})"
+    rf"|(?P<c>{_BOUND})\s+(?!(?:am|pm|a\.m|p\.m|or|and|to|till|until|on|in|at|is|if)\b)[a-z]{{3,}})"
+    rf"|(?:i|he|she|we|they)\s+(?:start|begin|head|go|leave|clock)\w*\s+(?:[a-z']+\s+){{0,2}}?(?:at|@)\s*{_APPROX}(?P<d>{_BOUND}))"
 )
 
 
