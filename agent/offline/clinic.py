@@ -112,7 +112,7 @@ def question_for(u: Utterance) -> str:
 # if so": a visit asked for on the condition the clinic is open (never "if so, what are your hours?")
 _IF_OPEN = Gated(
     re.compile(
-        r"\bif\s+(?:so|yes|open|(?:you|u|they|it)\s+(?:are|is|do)|you'?re|youre|ur|it'?s|its)\b(?:\s+open\b)?"
+        r"\b(?:if|assuming|provided|providing)\s+(?:so|yes|open|(?:you|u|they|it)\s+(?:are|is|do)|you'?re|youre|ur|it'?s|its)\b(?:\s+open\b)?"
         r"(?![,\s]*(?:what|whats|when|how|do|does|is|are|r|will|which|where|till|until|from)\b)"
     )
 )

@@ -344,7 +344,7 @@ _FOUR_DIGIT_CLOCK = re.compile(r"(?<![\w/:.#$£@-])(?<!\d\s)(0[6-9]|1[0-9])([0-5
 _AT_THREE_DIGIT_CLOCK = re.compile(
     r"(?:(?<=@)|(?<=@\s)|(?<=\bat\s)|(?<=\baround\s)|(?<=\babout\s))([1-9])([0-5][0-9])(?![\w/:@-]|\.\d|\s\d)"
 )
-_THREE_DIGITS = re.compile(r"\d{3}")  # their prefilter
+_FOUR_DIGITS, _THREE_DIGITS = re.compile(r"\d{4}"), re.compile(r"\d{3}")  # their prefilters
 _LED_BY_BOUND = re.compile(r"\b(?:after|before|from|by|until|till|til|than|between|and|to|at|around|about)\s+$")
 
 
@@ -370,7 +370,8 @@ def clock_idioms(text: str) -> str:
     "after 3ish" -> after 3."""
     # each idiom only where its words are: every message comes here, few have one
     if _THREE_DIGITS.search(text):
-        text = _FOUR_DIGIT_CLOCK.sub(r"\1:\2", text)
+        if _FOUR_DIGITS.search(text):
+            text = _FOUR_DIGIT_CLOCK.sub(r"\1:\2", text)
         text = _AT_THREE_DIGIT_CLOCK.sub(r"\1:\2", text)
     if " past " in text or " after " in text or " to " in text or " til" in text:
         text = _PAST_TO.sub(_past_to, text)

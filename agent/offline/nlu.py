@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from agent.confirmation import is_affirmative, is_negative
-from agent.offline.cues import DIGIT, AnyOf, Cues, Gated, cued, cues, required
+from agent.offline.cues import DIGIT, AnyOf, Cues, cued, cues, required
 from agent.offline.dates import find_day, in_past, past_months
 from agent.offline.lexicon import (
     ABBREVIATIONS,
@@ -412,25 +412,32 @@ def _says_move(norm: str) -> bool:
 # a booking the patient has, then the same day at another time: "my daughter has an appointment on the
 # 22nd, can we make it later in the day", "got an appointment friday morning, any chance of making it
 # the afternoon instead" (a move of it, never a new visit asked for)
-_HAS_BOOKING = Gated(
-    re.compile(
-        rf"\b(?:have|has|had|got|'ve)\s+(?:an?|my|the|his|her|our)\s+(?:[a-z]+\s+)?{BOOKED}\b"
-        r"|\b(?:is|are|am|'m|'s|im)\s+booked\s+(?:in\s+)?(?:on|for)\b"
-    )
+_HAS_BOOKING = re.compile(
+    # (never asked for: "can i have an appointment on the 30th", "do you have a slot")
+    r"(?<!can\si\s)(?<!could\si\s)(?<!may\si\s)(?<!can\swe\s)(?<!could\swe\s)(?<!you\s)(?<!\bu\s)(?<!to\s)"
+    rf"\b(?:have|has|had|got|'ve)\s+(?:an?|my|the|his|her|our)\s+(?:[a-z]+\s+)?{BOOKED}\b"
+    r"|\b(?:is|are|am|'m|'s|im)\s+booked\s+(?:in\s+)?(?:on|for)\b"
+    rf"|(?<!book\s)(?<!get\s)\b(?:my|our|his|her)\s+(?:[a-z]+\s+)?{BOOKED}\s+(?:is\s+|'s\s+)?(?:on|for|at)\b"
 )
-_OTHER_TIME_SAME_DAY = Gated(
-    re.compile(
-        r"\b(?:make|making|have|having|get|getting|be|move|moving|push|pushing|change|changing)\s+it\s+"
-        r"(?:a\s+(?:bit|little)\s+|any\s+|slightly\s+|much\s+)?(?:later|earlier)\b"
-        r"|\b(?:later|earlier)\s+(?:in\s+the\s+day|that\s+day|on\s+the\s+day)\b"
-        r"|\b(?:make|making|move|moving|change|changing|switch|switching)\s+it\s+(?:to\s+)?(?:the|in\s+the)\s+"
-        r"(?:morning|afternoon|evening)\b"
-    )
+_OTHER_TIME_SAME_DAY = re.compile(
+    r"\b(?:make|making|have|having|get|getting|be|move|moving|push|pushing|change|changing)\s+it\s+"
+    r"(?:a\s+(?:bit|little)\s+|any\s+|slightly\s+|much\s+)?(?:later|earlier)\b"
+    r"|\b(?:later|earlier)\s+(?:in\s+the\s+day|that\s+day|on\s+the\s+day)\b|\ba\s+(?:bit|little)\s+(?:later|earlier)\b"
+    r"|\b(?:the|in\s+the)\s+(?:morning|afternoon|evening)\s+instead\b"
+    r"|\b(?:make|making|move|moving|change|changing|switch|switching)\s+it\s+(?:to\s+)?(?:the|in\s+the)\s+"
+    r"(?:morning|afternoon|evening)\b"
 )
+# their prefilters (a booking word; another time of the day)
+_HAS_BOOKING_CUES = cues(
+    "appointment", "appt", "booking", "visit", "reservation", "follow", "physical", "consultation", "check", "booked"
+)
+_OTHER_TIME_CUES = cues("later", "earlier", "morning", "afternoon", "evening")
 
 
 def _later_in_own_day(norm: str) -> bool:
     """Whether a booking of the patient's is asked to be at another time of its day."""
+    if not (cued(norm, _OTHER_TIME_CUES) and cued(norm, _HAS_BOOKING_CUES)):
+        return False  # both cue sets first: most messages have neither
     return _OTHER_TIME_SAME_DAY.search(norm) is not None and _HAS_BOOKING.search(norm) is not None
 
 
@@ -1263,6 +1270,8 @@ PREFILTERS: dict[str, tuple[re.Pattern[str], Cues | tuple[str, ...]]] = {
     **{f"type {key}": (compiled, type_cues) for key, compiled, type_cues in _TYPE_RES if type_cues},
     "same day": (_SAME_DAY, _SAME_DAY_CUES),
     "move words": (_MOVE_WORDS, _MOVE_CUES),
+    "has a booking": (_HAS_BOOKING, _HAS_BOOKING_CUES),
+    "another time of its day": (_OTHER_TIME_SAME_DAY, _OTHER_TIME_CUES),
     "amount hint": (_AMOUNT_HINT, _AMOUNT_CUES),
     "spoken clock hint": (SPOKEN_CLOCK_HINT, SPOKEN_CLOCK_CUES),
 }
