@@ -187,12 +187,17 @@ class _Reader:
         self.spans.append(m.span(group))
         self._masked = _mask(self.text, self.spans)
 
+    def _side_of_event_cued(self) -> bool:
+        """Whether `_SIDE_OF_EVENT` may match: a side, and a clock (a digit, or a clock word)."""
+        masked = self._masked
+        return ("before" in masked or "after" in masked) and _CLOCKISH.search(masked) is not None
+
     def busy_bound(self) -> str | None:
         """What keeps the patient busy: 'after' (or 'before') the time it names, or None."""
         if m := self.search(rf"{_FREE_FROM}(?P<b>{_BOUND})"):
             self.take(m)
             return _window("after", m["b"])
-        if ("before" in self._masked or "after" in self._masked) and (m := self.search(_SIDE_OF_EVENT)):
+        if self._side_of_event_cued() and (m := self.search(_SIDE_OF_EVENT)):
             self.take(m)  # "before my shift at 9", "after the school run at 9:30": that side of it
             return _window(m["side"], m["b"] or m["c"] or m["d"] or m["e"])
         if m := self.search(_BUSY_FIRST_THING):  # "school run first thing": the early morning is taken
@@ -303,7 +308,7 @@ class _Reader:
             return _window("after" if m["w"] == "earliest" else "before", m["b"])
         # the patient's own event said after the side: "before my shift at 9", "before my 9 o'clock
         # shift", "after the school run at 9:30" (the event's clock bounds the day, no time asked)
-        if ("before" in masked or "after" in masked) and (m := self.search(_SIDE_OF_EVENT)):
+        if self._side_of_event_cued() and (m := self.search(_SIDE_OF_EVENT)):
             self.take(m)
             return _window(m["side"], m["b"] or m["c"] or m["d"] or m["e"])
         # one search, so the leftmost form wins: "not after 11" is a "before", never an "after 11"
@@ -566,6 +571,7 @@ _BARE_TO_RANGE = re.compile(
     r"(?<![\d/:.-])(?P<a>\d{1,2}(?::\d{2})?)\s+(?:to|till?|until)\s+(?P<b>\d{1,2}(?::\d{2})?)(?![\d/:.-])"
     r"(?!\s*(?:days?|weeks?|wks?|months?|years?|yrs?|hours?|hrs?|mins?|minutes?|people|kids|children|times|x)\b)"
 )
+_CLOCKISH = re.compile(r"\d|\b(?:one|two|noon|midday|half|quarter)\b")  # in every `_SIDE_OF_EVENT` (with a side)
 _SIDE_OF_EVENT = re.compile(
     rf"\b(?P<side>before|after)\s+(?:(?:my|the|his|her|our|their)\s+(?:(?:[a-z']+\s+){{1,3}}?(?:at|@)\s*{_APPROX}(?P<b>{_BOUND})"
     rf"|(?P<c>{_BOUND})\s+(?!(?:am|pm|a\.m|p\.m|or|and|to|till|until|on|in|at|is|if)\b)[a-z]{{3,}})"
