@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from agent.offline.cues import cued, cues
+from agent.offline.cues import Gated, cued, cues
 from agent.offline.nlu import BOOKED, SEEN_EARLY, Utterance
 from tools.clinic_info import NAME
 
@@ -108,12 +108,24 @@ def question_for(u: Utterance) -> str:
     return u.text[:500]
 
 
+# "are you open on labor day? if so a follow up in the afternoon", "columbus day, are u open? checkup
+# if so": a visit asked for on the condition the clinic is open (never "if so, what are your hours?")
+_IF_OPEN = Gated(
+    re.compile(
+        r"\b(?:if|assuming|provided|providing)\s+(?:so|yes|open|(?:you|u|they|it)\s+(?:are|is|do)|you'?re|youre|ur|it'?s|its)\b(?:\s+open\b)?"
+        r"(?![,\s]*(?:what|whats|when|how|do|does|is|are|r|will|which|where|till|until|from)\b)"
+    )
+)
+
+
 def question_only(u: Utterance) -> bool:
     """A front-desk question and nothing else: its day, time and type are the question's ("what
     time do you open on saturday", "are you open on the 24th", "do i need to fast for my
     physical"), never the visit being booked."""
     if u.manage or u.code or u.cancel or not asks_about_clinic(u):
         return False
+    if (u.type or u.window or u.times or u.generic_visit) and _IF_OPEN.search(u.text.lower()):
+        return False  # the visit is asked for if the clinic is open: the day is the visit's
     return _asked_without_visit(u.text)
 
 

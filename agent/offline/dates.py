@@ -539,7 +539,7 @@ class _Finder:
                 self.add(m, today + timedelta(days=_days(amount, unit)), "offset")
         if offsets:
             for m in _finditer(
-                rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:from\s+(?:now|today)|today)\b|\ba\s+(fortnight)\s+today\b", t
+                rf"\b{_AMOUNT}\s+{_UNIT}\s+(?:from\s+(?:now|today)|today)\b|\b(?:a\s+)?(fortnight)\s+today\b", t
             ):
                 amount, unit = (1, "fortnight") if m[3] else (_amount(m[1]), m[2])
                 self.add(m, today + timedelta(days=_days(amount, unit)), "offset")
@@ -765,7 +765,8 @@ _ANY_BEFORE = re.compile(r"\b(?:any|every|some)\s+$")
 # Christmas", "the monday after the 10th") that day is the base, else the day named before
 _RELATIVE_WORDS = re.compile(
     rf"\b(?:the\s+)?(?P<unit>day|one|week|(?P<wd>{_WD[1:-1]}))\s+"
-    r"(?P<way>after|before|following)\b(?!\s*(?:\d|(?:next|tomorrow|noon|lunch|work|school)\b))"
+    # (never a clock, "the day after 4": but "the monday after 4th of july" is a day)
+    r"(?P<way>after|before|following)\b(?!\s*(?:\d(?!\d?(?:st|nd|rd|th)\b)|(?:next|tomorrow|noon|lunch|work|school)\b))"
     rf"|\bthe\s+following\s+(?P<funit>day|week|(?P<fwd>{_WD[1:-1]}))\b"
     rf"|\b(?P<n>{_AMOUNT[1:-1]})\s+(?P<units>days?|weeks?|fortnights?)\s+(?P<way2>after|later|before|earlier)\b"
     r"(?:\s+(?:that|this|it|then))?"
@@ -849,6 +850,9 @@ def _relative_to_previous(text: str, mentions: list[_Mention], today: date) -> l
     if not cued(text, _RELATIVE_HINT):
         return mentions  # most messages: no day said relative to another
     out = list(mentions)
+    # "sometime before the 9th" (today) by its start: the day it was said of, for "..., the monday
+    # before?" said after it (the Monday before the 9th)
+    bounds: dict[int, _Mention] = {}
     for m in _RELATIVE_WORDS.finditer(text):
         inside = [x for x in out if x.start <= m.start() < x.end and not (m["wd"] and x.end <= m.end())]
         back = m["that"] or m["then"]  # "after that", "before then": the day named before
@@ -860,6 +864,8 @@ def _relative_to_previous(text: str, mentions: list[_Mention], today: date) -> l
         ahead = None if back else _mention_ahead(text, out, m.end())
         earlier = [] if m["onward"] is not None else [x for x in out if x.end <= m.start()]
         base = ahead or (earlier[-1] if earlier else None)
+        if base is not None and base is not ahead and not m["way3"] and base.start in bounds:
+            base = bounds[base.start]
         if base is None or (back and _DIGIT.search(_cut_span(text, base), max(0, base.start - 20), m.start())):
             continue  # "I work until 5, anytime after that" and "any time after 3" are about the time
         lead = _weekday_of_week(text, m, earlier) if base is not ahead else None
@@ -879,6 +885,8 @@ def _relative_to_previous(text: str, mentions: list[_Mention], today: date) -> l
         kind, said = "week" if week else "relative", _said_relative(m, base)
         start = lead.start if lead is not None else m.start()
         out.append(_Mention(day, start, end, kind, week=week and (base.week or base.explicit), name=said))
+        if m["way3"] and ahead is not None:
+            bounds[start] = ahead
     return sorted(out, key=lambda x: x.start)
 
 

@@ -98,10 +98,15 @@ ABBREVIATIONS = {
     "checkins": "check ins",
     "juneteenth": "june 19th",  # (text2num would make it a bare "19th")
     "ar": "at",  # a slip beside a clock only: "tomorrow ar 4"
+    "sinse": "since",  # "a fever sinse yesterday": the past, never the day asked for
+    "snce": "since",
 }
 # Abbreviations that are also English words are spelled out only where the context says so.
 _AMBIGUOUS = {"mon", "wed", "sat", "sun", "apt", "doc", "dr", "thu", "tue", "hr", "ar"}
 _AR_CLOCK = re.compile(r"\s+(?:\d|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon)\b)")
+# a bare "am" after a day is the morning ("nxt mon am pls", "tomorrow am"); never "i am", "9 am"
+_DAY_AM = re.compile(r"\b((?:mon|tues|wednes|thurs|fri|satur|sun)day|tomorrow|today) am\b(?!\s*\d|\s+i\b)")
+DAY_AM_CUES = cues(" am")  # its prefilter (the text's spaces are single ones by then)
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+[a-z]*")
 
 
@@ -199,15 +204,19 @@ def _abbreviation(word: str, before: str, after: str) -> str:
         if word == "ar":
             return expanded if _AR_CLOCK.match(after) else word
         near_time = re.match(
-            r"\s*(?:[,.!?;/]|$|morning|afternoon|evening|the\b|\d|at\s+\d|@|for\s+(?:a|an|the|my|his|her)\b|if\s+poss|[a-z]{3,9}\s+\d|(?:(?:or|and|&|-|to)\s*)?(?:mon|tue|wed|thu|fri|sat|sun)|"
+            r"\s*(?:[,.!?;/]|$|morning|afternoon|evening|the\b|\d|at\s+\d|@|[ap]m\b|for\s+(?:a|an|the|my|his|her)\b|if\s+poss|[a-z]{3,9}\s+\d|(?:(?:or|and|&|-|to)\s*)?(?:mon|tue|wed|thu|fri|sat|sun)|"
             # a clock or bound in words: "wed at two thirty", "wed after four", "sat from ten"
-            r"(?:at|after|before|from|around|about|until|till)\s+(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midday|lunch)\b)",
+            r"(?:at|after|before|from|around|about|until|till)\s+(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midday|lunch)\b|"
+            # a day it is counted from: "wed before independence day", "mon after the 4th of july"
+            r"(?:after|before)\s+(?:the\s+)?(?:\d|[a-z]+\s+(?:day|eve)\b|(?:christmas|xmas|thanksgiving|easter|july|labou?r|memorial)\b))",
             after,
         )
         # ... or refused: "not mon or tues", "except wed", "anything but sat"; or said of a week
         # named just before ("next week, wed perhaps", "the week after next - sat?")
         led = (
-            re.search(r"(?:\b(?:on|next|this|by|for|coming|until|from|or|and|not|except|but|than|nor)|/)\s*$", before)
+            re.search(
+                r"(?:\b(?:on|next|nxt|this|by|for|coming|until|from|or|and|not|except|but|than|nor)|/)\s*$", before
+            )
             is not None
         )
         led = led or (
@@ -238,6 +247,8 @@ def normalize(text: str) -> str:
         text = _SPOKEN_CLOCK.sub(_spoken_clock, text)  # before text2num makes "twelve fifteen" "12 15"
     if (" to " in text or " til" in text) and _WORD_TO.search(text):  # before text2num makes it "10 to 4"
         text = _WORD_TO.pattern.sub(_word_to, text)
+    if cued(text, DAY_AM_CUES) and _DAY_AM.search(text):
+        text = _DAY_AM.sub(r"\1 morning", text)  # "nxt mon am" (as "tues pm" is the afternoon)
     if _NUMBER_HINT.search(text):  # most messages spell no number: spare them text2num
         text = str(alpha2digit(text, "en"))
     return clock_idioms(text)
@@ -329,7 +340,11 @@ _ISH = re.compile(r"\b(\d{1,2}(?::\d{2})?(?:\s*[ap]m)?|" + "|".join(NUMBER_WORDS
 # a clock typed as four digits, "1030" / "0930" / "1415", within opening hours: never a year, a
 # phone or a code (no digit, letter, "/", ":", "-", "#", "$" or "@" beside it)
 _FOUR_DIGIT_CLOCK = re.compile(r"(?<![\w/:.#$£@-])(?<!\d\s)(0[6-9]|1[0-9])([0-5][0-9])(?![\w/:@-]|\.\d|\s\d)")
-_FOUR_DIGITS = re.compile(r"\d{4}")  # its prefilter
+# ... and as three after "@" or "at" ("nxt tues @ 930", "at 845"): 9:30, 8:45
+_AT_THREE_DIGIT_CLOCK = re.compile(
+    r"(?:(?<=@)|(?<=@\s)|(?<=\bat\s)|(?<=\baround\s)|(?<=\babout\s))([1-9])([0-5][0-9])(?![\w/:@-]|\.\d|\s\d)"
+)
+_FOUR_DIGITS, _THREE_DIGITS = re.compile(r"\d{4}"), re.compile(r"\d{3}")  # their prefilters
 _LED_BY_BOUND = re.compile(r"\b(?:after|before|from|by|until|till|til|than|between|and|to|at|around|about)\s+$")
 
 
@@ -354,8 +369,10 @@ def clock_idioms(text: str) -> str:
     time parser, "half two" (British, half past two) -> 2:30, "1030" -> 10:30, "ten-ish" -> around 10,
     "after 3ish" -> after 3."""
     # each idiom only where its words are: every message comes here, few have one
-    if _FOUR_DIGITS.search(text):
-        text = _FOUR_DIGIT_CLOCK.sub(r"\1:\2", text)
+    if _THREE_DIGITS.search(text):
+        if _FOUR_DIGITS.search(text):
+            text = _FOUR_DIGIT_CLOCK.sub(r"\1:\2", text)
+        text = _AT_THREE_DIGIT_CLOCK.sub(r"\1:\2", text)
     if " past " in text or " after " in text or " to " in text or " til" in text:
         text = _PAST_TO.sub(_past_to, text)
     if "half " in text:

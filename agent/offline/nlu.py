@@ -31,6 +31,8 @@ from core.formats import NUMBER_WORDS, is_email
 
 DIGIT_CUE = DIGIT  # a prefilter cue met by any digit
 _EMAIL = re.compile(r"[^\s,;:<>()\"']*@[^\s,;:<>()\"']*")
+# "fri @3pm", "@930": an "at" before a clock, no e-mail address
+_AT_TIME_NO_ADDRESS = re.compile(r"@\d{1,4}(?::\d{2})?(?:[ap]\.?m\.?)?[?!,]*")
 _PHONE = re.compile(r"(?<![\w:/@.])\+?\(?\d[\d\s().-]{2,24}\d\)?(?![\w:/@])")
 _NAME_WORD = r"[^\W\d_][^\W\d_'\-]*(?:['\-][^\W\d_]+)*"
 
@@ -259,6 +261,9 @@ _FLAGS: dict[str, str] = {
     r"(?:a|an|the|my|any)\s+confirmation|\blost\s+(?:the|my)\s+(?:confirmation|e-?mail|code)\b"
     r"|\b(?:i|we)\s+(?:already\s+|just\s+)?(?:booked|made\s+(?:a|an|the|my)\s+(?:booking|appointment|reservation))\b"
     r"|\bthe\s+one\s+(?:i|we)\s+(?:have|had|'?ve\s+got|booked|made)\b"
+    # what the booking's e-mail or text says: "it says tues in my email", "the confirmation said 3pm"
+    r"|\b(?:e-?mail|text|confirmation|reminder|message)\s+(?:says|said|shows|showed)\b"
+    r"|\bit\s+(?:says|said)\b[^.?!]{0,40}?\b(?:e-?mail|text|confirmation|reminder|message)\b"
     r"|\bstatus\s+of\s+(?:my|our|his|her|the)\b|\b(?:don'?t|do\s+not|can'?t)\s+remember\s+(?:booking|making)\b"
     r"|\bgot\s+an?\s+(?:e-?mail|text|message|confirmation)\s+(?:about|for)\s+(?:an?|my)\s+(?:appointment|booking)\b"
     r"|\bcheck\s+(?:on\s+)?(?:my|our)\s+(?:[a-z]+\s+)?"
@@ -402,6 +407,38 @@ _MOVE_MINE_CUES = cues("back", "forward")  # prefilter (see _FLAG_CUES)
 
 def _says_move(norm: str) -> bool:
     return cued(norm, _MOVE_CUES) and _MOVE_WORDS.search(norm) is not None
+
+
+# a booking the patient has, then the same day at another time: "my daughter has an appointment on the
+# 22nd, can we make it later in the day", "got an appointment friday morning, any chance of making it
+# the afternoon instead" (a move of it, never a new visit asked for)
+_HAS_BOOKING = re.compile(
+    # (never asked for: "can i have an appointment on the 30th", "do you have a slot")
+    r"(?<!can\si\s)(?<!could\si\s)(?<!may\si\s)(?<!can\swe\s)(?<!could\swe\s)(?<!you\s)(?<!\bu\s)(?<!to\s)"
+    rf"\b(?:have|has|had|got|'ve)\s+(?:an?|my|the|his|her|our)\s+(?:[a-z]+\s+)?{BOOKED}\b"
+    r"|\b(?:is|are|am|'m|'s|im)\s+booked\s+(?:in\s+)?(?:on|for)\b"
+    rf"|(?<!book\s)(?<!get\s)\b(?:my|our|his|her)\s+(?:[a-z]+\s+)?{BOOKED}\s+(?:is\s+|'s\s+)?(?:on|for|at)\b"
+)
+_OTHER_TIME_SAME_DAY = re.compile(
+    r"\b(?:make|making|have|having|get|getting|be|move|moving|push|pushing|change|changing)\s+it\s+"
+    r"(?:a\s+(?:bit|little)\s+|any\s+|slightly\s+|much\s+)?(?:later|earlier)\b"
+    r"|\b(?:later|earlier)\s+(?:in\s+the\s+day|that\s+day|on\s+the\s+day)\b|\ba\s+(?:bit|little)\s+(?:later|earlier)\b"
+    r"|\b(?:the|in\s+the)\s+(?:morning|afternoon|evening)\s+instead\b"
+    r"|\b(?:make|making|move|moving|change|changing|switch|switching)\s+it\s+(?:to\s+)?(?:the|in\s+the)\s+"
+    r"(?:morning|afternoon|evening)\b"
+)
+# their prefilters (a booking word; another time of the day)
+_HAS_BOOKING_CUES = cues(
+    "appointment", "appt", "booking", "visit", "reservation", "follow", "physical", "consultation", "check", "booked"
+)
+_OTHER_TIME_CUES = cues("later", "earlier", "morning", "afternoon", "evening")
+
+
+def _later_in_own_day(norm: str) -> bool:
+    """Whether a booking of the patient's is asked to be at another time of its day."""
+    if not (cued(norm, _OTHER_TIME_CUES) and cued(norm, _HAS_BOOKING_CUES)):
+        return False  # both cue sets first: most messages have neither
+    return _OTHER_TIME_SAME_DAY.search(norm) is not None and _HAS_BOOKING.search(norm) is not None
 
 
 def _moves_mine(norm: str) -> bool:
@@ -595,8 +632,8 @@ def _find_email(u: Utterance, text: str) -> str:
     end = None
     for m in _EMAIL.finditer(text):
         candidate = m[0].strip(".")
-        if len(candidate) <= 1:
-            continue
+        if len(candidate) <= 1 or _AT_TIME_NO_ADDRESS.fullmatch(candidate):
+            continue  # a bare "@", or "fri @3pm" / "@930": a time, no address
         if end is not None:
             between = text[end : m.start()]
             if not (_EMAIL_FIX.search(between) or _local(candidate) == _local(u.email or u.bad_email or "")):
@@ -637,6 +674,7 @@ def _find_manage(u: Utterance, norm: str) -> None:
         cued(norm, _RESCHEDULE_CUES)
         and _RESCHEDULE.search(norm)
         or (_says_move(norm) and (u.cancel or u.code or _BOOKING_WORD.search(norm) or _moves_mine(norm)))
+        or _later_in_own_day(norm)
     ):
         u.manage = "move"
     elif u.cancel or (cued(norm, _CANT_MAKE_CUES) and _CANT_MAKE.search(norm) and not _NEW_REQUEST.search(norm)):
@@ -913,6 +951,8 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
         u.times = hour_readings(hour)
         if u.busy_window:
             u.window, u.busy_window = None, False
+    elif u.times and u.window and _has_plans_at(norm, times.spans[-1]):
+        u.times = ()  # "between 1 and 3, i have a hair appointment at 4": the window is asked, not the 4
     if u.times or u.day:
         u.later = u.earlier = u.more = False  # (with a window, "anything else that morning?" still pages)
     if not (u.times or u.window) and digit and (hour := _hour_in_context(rest)):
@@ -1172,6 +1212,20 @@ _BUSY_AT = re.compile(
 )
 
 
+# the patient's own plans at a clock, beside a window asked for ("ive got yoga at 11:30"); never a
+# visit asked for ("could i have one at 3")
+_PLANS_AT = re.compile(
+    r"(?<!can\si\s)(?<!could\si\s)(?<!may\si\s)(?<!can\swe\s)(?<!could\swe\s)\b(?:have|has|got|'ve|ive)\s+"
+    r"(?:(?:a|an|the|my|his|her|our|another)\s+)?(?!(?:it|one|that|this|something|anything|time|slot|space)\b)"
+    r"(?:[a-z']+\s+){1,2}$"
+)
+
+
+def _has_plans_at(norm: str, span: tuple[int, int]) -> bool:
+    start = span[0]
+    return _PLANS_AT.search(norm, max(0, start - 40), start) is not None
+
+
 def _busy_clock(norm: str, span: tuple[int, int]) -> bool:
     """Whether the clock time at `span` ("at 2") is when something else keeps the patient busy."""
     start = span[0]
@@ -1216,6 +1270,8 @@ PREFILTERS: dict[str, tuple[re.Pattern[str], Cues | tuple[str, ...]]] = {
     **{f"type {key}": (compiled, type_cues) for key, compiled, type_cues in _TYPE_RES if type_cues},
     "same day": (_SAME_DAY, _SAME_DAY_CUES),
     "move words": (_MOVE_WORDS, _MOVE_CUES),
+    "has a booking": (_HAS_BOOKING, _HAS_BOOKING_CUES),
+    "another time of its day": (_OTHER_TIME_SAME_DAY, _OTHER_TIME_CUES),
     "amount hint": (_AMOUNT_HINT, _AMOUNT_CUES),
     "spoken clock hint": (SPOKEN_CLOCK_HINT, SPOKEN_CLOCK_CUES),
 }

@@ -79,12 +79,12 @@ _AFTER_THAT = r"\b(?:(?:any\s*time|anything|sometime)\s+)?(?:after\s+(?:that|the
 _BEFORE_THAT = r"\b(?:before\s+(?:that|then))\b"
 _BUSY_FROM = (
     r"\b(?:(?:i|he|she|we|they)\s+)?(?:(?:start|begin)s?(?:\s+(?:work|school|class|college|uni|(?:my|his|her)\s+shift))|"
-    r"(?:have|need|got)\s+to\s+(?:leave|go|be\s+(?:off|gone))|(?:my|his|her)\s+shift\s+(?:starts|begins)|"
+    r"(?:have|need|got)\s+to\s+(?:leave|go|be\s+(?:off|gone))(?:\s+(?:for|to)\s+(?:work|school|class))?|(?:my|his|her)\s+shift\s+(?:starts|begins)|"
     r"(?:do\s+)?(?:the\s+)?(?:school\s+)?(?:pick[\s-]?up|run)|(?:pick|collect)\s+(?:up\s+)?(?:the\s+|my\s+)?"
     r"(?:kids|children|son|daughter|boy|girl)(?:\s+up)?|(?:i\s+|he\s+|she\s+|we\s+|they\s+)(?:start|begin)s?|"
     r"(?:(?:i|he|she|we|they)\s+)?(?:work|working|(?:am|'m|is|'s|are)\s+(?:at|in)\s+work|on\s+(?:a\s+|the\s+)?shift)\s+from|"
-    r"(?:(?:my|his|her)\s+)?shift(?:'?s|\s+is)|(?:have|has|got)\s+(?:work|school|class|college|uni|a\s+shift|"
-    r"an?\s+(?:meeting|call|interview|lecture|class))|"
+    r"(?:(?:my|his|her)\s+)?shift(?:'?s|\s+is)|(?:have|has|got|'ve|ive)\s+(?:work|school|class|college|uni|a\s+shift|"
+    r"(?:an?|the|my)\s+(?:meeting|call|interview|lecture|class|dentist|physio|zoom))|"
     # "I've got work for 11", "due in work for 10": where the patient must be by then
     r"(?:be|am|'m|due)\s+(?:in|at)\s+work\s+for)\s+(?:at|by|from|for)?\s*"
 )
@@ -187,11 +187,19 @@ class _Reader:
         self.spans.append(m.span(group))
         self._masked = _mask(self.text, self.spans)
 
+    def _side_of_event_cued(self) -> bool:
+        """Whether `_SIDE_OF_EVENT` may match: a side, and a clock (a digit, or a clock word)."""
+        masked = self._masked
+        return ("before" in masked or "after" in masked) and _CLOCKISH.search(masked) is not None
+
     def busy_bound(self) -> str | None:
         """What keeps the patient busy: 'after' (or 'before') the time it names, or None."""
         if m := self.search(rf"{_FREE_FROM}(?P<b>{_BOUND})"):
             self.take(m)
             return _window("after", m["b"])
+        if self._side_of_event_cued() and (m := self.search(_SIDE_OF_EVENT)):
+            self.take(m)  # "before my shift at 9", "after the school run at 9:30": that side of it
+            return _window(m["side"], m["b"] or m["c"] or m["d"] or m["e"])
         if m := self.search(_BUSY_FIRST_THING):  # "school run first thing": the early morning is taken
             self.take(m)
             return "after 10:00"
@@ -272,6 +280,13 @@ class _Reader:
             if found := _range(m["a"], m["b"]):
                 self.take(m)
                 return found
+        # "anytime 10 to 12", "tuesday 1 till 3 ideally": two bare clinic hours joined by "to" (as "10 to 4"
+        # stays a range: "ten to four" in words was read as 15:50 before), no unit after them
+        if ("to" in masked or "til" in masked) and _DIGIT_RANGE.search(masked) and (m := self.search(_BARE_TO_RANGE)):
+            hours = int(m["a"].split(":")[0]), int(m["b"].split(":")[0])
+            if max(hours) <= 12 and (found := _range(m["a"], m["b"])):
+                self.take(m)
+                return found
         # "thursday 2-4": two clinic hours and a dash, no unit after them (never "2-3 weeks")
         if ("-" in masked or "–" in masked) and (m := self.search(_BARE_RANGE)):
             hours = int(m["a"].split(":")[0]), int(m["b"].split(":")[0])
@@ -291,6 +306,11 @@ class _Reader:
         if loose and (m := self.search(_EARLIEST_I_CAN)):
             self.take(m)
             return _window("after" if m["w"] == "earliest" else "before", m["b"])
+        # the patient's own event said after the side: "before my shift at 9", "before my 9 o'clock
+        # shift", "after the school run at 9:30" (the event's clock bounds the day, no time asked)
+        if self._side_of_event_cued() and (m := self.search(_SIDE_OF_EVENT)):
+            self.take(m)
+            return _window(m["side"], m["b"] or m["c"] or m["d"] or m["e"])
         # one search, so the leftmost form wins: "not after 11" is a "before", never an "after 11"
         # a refused side turns the bound around: "nothing before 11" is after 11
         refuse = (
@@ -472,7 +492,7 @@ _BUSY_PART = (
 )
 _BUSY_FROM_HINT = re.compile(
     r"start|begin|leave|to\s+(?:go|be)\b|pick|collect|\brun\b|work|shift|school|class|college|\buni\b|"
-    r"meeting|call|interview|lecture"
+    r"meeting|call|interview|lecture|dentist|physio|zoom"
 )
 _DIGIT_RANGE = re.compile(r"\d\s*(?:[ap]\.?m\.?\s*)?(?:-|–|to|till|til|until)\s*\d")
 LUNCH = "12:00-14:00"
@@ -528,7 +548,7 @@ _BUSY_PART_HINT = re.compile(
 _BUSYISH = Gated(
     re.compile(
         r"work|school|class|college|\buni\b|teach|busy|meeting|done|home|shift|finish|off|stuck|tied|start|begin|leave|to\s+go\b|"
-        r"nursery|drop|pick|\brun\b|commut|sleep|asleep|\bbed\b"
+        r"nursery|drop|pick|\brun\b|commut|sleep|asleep|\bbed\b|dentist|physio|zoom|\bcall\b|interview|lecture"
     )
 )
 _BUSY_FIRST_THING = (
@@ -540,6 +560,23 @@ _BOUNDISH = Gated(
     re.compile(
         r"between|from|after|before|\bby\b|until|till|later|earlier|starting|onward|past|latest|earliest|\d\s*(?:-|–|to\b)"
     )
+)
+
+
+_BARE_TO_RANGE = re.compile(
+    # said to suit: a word for any time before it, or one of liking after it (never "9 to 3 are my work hours")
+    r"(?:\b(?:any\s*time|anything|something|sometime|anywhere|ideally|preferably)\s+(?=\d)|(?=\d+(?::\d{2})?\s+"
+    r"(?:to|till?|until)\s+\d+(?::\d{2})?\s*,?\s*(?:ideally|preferably|please|pls|would|works?|suits?|if\s+poss\w*|"
+    r"is\s+(?:best|good|ideal|great|fine|perfect))\b))"
+    r"(?<![\d/:.-])(?P<a>\d{1,2}(?::\d{2})?)\s+(?:to|till?|until)\s+(?P<b>\d{1,2}(?::\d{2})?)(?![\d/:.-])"
+    r"(?!\s*(?:days?|weeks?|wks?|months?|years?|yrs?|hours?|hrs?|mins?|minutes?|people|kids|children|times|x)\b)"
+)
+_CLOCKISH = re.compile(r"\d|\b(?:one|two|noon|midday|half|quarter)\b")  # in every `_SIDE_OF_EVENT` (with a side)
+_SIDE_OF_EVENT = re.compile(
+    rf"\b(?P<side>before|after)\s+(?:(?:my|the|his|her|our|their)\s+(?:(?:[a-z']+\s+){{1,3}}?(?:at|@)\s*{_APPROX}(?P<b>{_BOUND})"
+    rf"|(?P<c>{_BOUND})\s+(?!(?:am|pm|a\.m|p\.m|or|and|to|till|until|on|in|at|is|if)\b)[a-z]{{3,}})"
+    rf"|(?:i|he|she|we|they)\s+(?:start|begin|head|go|leave|clock)\w*\s+(?:[a-z']+\s+){{0,2}}?(?:at|@)\s*{_APPROX}(?P<d>{_BOUND})"
+    rf"|(?:work|school|class|college|uni|lectures?)\s+(?:(?:starts|begins)\s+)?(?:at|@)\s*{_APPROX}(?P<e>{_BOUND}))"
 )
 
 

@@ -78,6 +78,7 @@ PREFILTERS = {
     "clinic topic": (clinic._TOPICS, clinic.TOPIC_CUES),
     **{f"clinic topic unnamed {i}": (pattern, cues) for i, (cues, pattern, _) in enumerate(clinic._UNNAMED_TOPICS)},
     "past visit's clock": (times._PAST_CLOCK, times.PAST_CLOCK_CUES),
+    "a bare am after a day": (lexicon._DAY_AM, lexicon.DAY_AM_CUES),
     "month named": (dates._MONTH_HIT, dates.MONTH_CUES),
     **{f"weekday rule {i}": (p, words) for i, (p, _rule, words) in enumerate(dates._WEEKDAY_RULES) if words},
     **{f"unnamed topic {q}": (p, c) for c, p, q in clinic._UNNAMED_TOPICS},
