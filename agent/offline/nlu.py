@@ -945,13 +945,13 @@ def _parse(text: str, today: date, details_expected: bool, phone_expected: bool)
     u.window, u.times, u.any_time, u.busy_window = times.window, times.readings, times.any_time, times.busy_only
     for span in times.spans:
         rest = _cut(rest, span)
-    busy_clock = u.busy_window or (u.times and _busy_clock(norm, times.spans[-1]))
+    busy_clock = u.busy_window or (u.times and _said_before_clock(_BUSY_AT, norm, times.spans[-1]))
     if busy_clock and (hour := _hour_in_context(rest)):
         # "could we do 3 instead, I have a meeting at 2": 3, and the meeting is the reason, no bound
         u.times = hour_readings(hour)
         if u.busy_window:
             u.window, u.busy_window = None, False
-    elif u.times and u.window and _has_plans_at(norm, times.spans[-1]):
+    elif u.times and u.window and _said_before_clock(_PLANS_AT, norm, times.spans[-1]):
         u.times = ()  # "between 1 and 3, i have a hair appointment at 4": the window is asked, not the 4
     if u.times or u.day:
         u.later = u.earlier = u.more = False  # (with a window, "anything else that morning?" still pages)
@@ -1221,15 +1221,11 @@ _PLANS_AT = re.compile(
 )
 
 
-def _has_plans_at(norm: str, span: tuple[int, int]) -> bool:
+def _said_before_clock(pattern: re.Pattern[str], norm: str, span: tuple[int, int]) -> bool:
+    """Whether `pattern` (one of the two above) ends right before the clock time at `span` ("at 2"):
+    what keeps the patient busy then, or their own plans then."""
     start = span[0]
-    return _PLANS_AT.search(norm, max(0, start - 40), start) is not None
-
-
-def _busy_clock(norm: str, span: tuple[int, int]) -> bool:
-    """Whether the clock time at `span` ("at 2") is when something else keeps the patient busy."""
-    start = span[0]
-    return _BUSY_AT.search(norm, max(0, start - 40), start) is not None
+    return pattern.search(norm, max(0, start - 40), start) is not None
 
 
 def _hour_in_context(rest: str) -> int | None:

@@ -187,19 +187,24 @@ class _Reader:
         self.spans.append(m.span(group))
         self._masked = _mask(self.text, self.spans)
 
-    def _side_of_event_cued(self) -> bool:
-        """Whether `_SIDE_OF_EVENT` may match: a side, and a clock (a digit, or a clock word)."""
+    def side_of_event(self) -> re.Match[str] | None:
+        """The patient's own event said after a side ("before my shift at 9", "before my 9 o'clock
+        shift", "after the school run at 9:30"), taken; or None. Read only where a side and a clock
+        (a digit, or a clock word) are left. Its window: `_side_window`."""
         masked = self._masked
-        return ("before" in masked or "after" in masked) and _CLOCKISH.search(masked) is not None
+        if not ("before" in masked or "after" in masked) or _CLOCKISH.search(masked) is None:
+            return None
+        if m := self.search(_SIDE_OF_EVENT):
+            self.take(m)
+        return m
 
     def busy_bound(self) -> str | None:
         """What keeps the patient busy: 'after' (or 'before') the time it names, or None."""
         if m := self.search(rf"{_FREE_FROM}(?P<b>{_BOUND})"):
             self.take(m)
             return _window("after", m["b"])
-        if self._side_of_event_cued() and (m := self.search(_SIDE_OF_EVENT)):
-            self.take(m)  # "before my shift at 9", "after the school run at 9:30": that side of it
-            return _window(m["side"], m["b"] or m["c"] or m["d"] or m["e"])
+        if m := self.side_of_event():
+            return _side_window(m)
         if m := self.search(_BUSY_FIRST_THING):  # "school run first thing": the early morning is taken
             self.take(m)
             return "after 10:00"
@@ -306,11 +311,9 @@ class _Reader:
         if loose and (m := self.search(_EARLIEST_I_CAN)):
             self.take(m)
             return _window("after" if m["w"] == "earliest" else "before", m["b"])
-        # the patient's own event said after the side: "before my shift at 9", "before my 9 o'clock
-        # shift", "after the school run at 9:30" (the event's clock bounds the day, no time asked)
-        if self._side_of_event_cued() and (m := self.search(_SIDE_OF_EVENT)):
-            self.take(m)
-            return _window(m["side"], m["b"] or m["c"] or m["d"] or m["e"])
+        # the patient's own event after the side: its clock bounds the day, no time is asked
+        if m := self.side_of_event():
+            return _side_window(m)
         # one search, so the leftmost form wins: "not after 11" is a "before", never an "after 11"
         # a refused side turns the bound around: "nothing before 11" is after 11
         refuse = (
@@ -655,6 +658,11 @@ def _as_window(start: str, end: str) -> str:
     if start == "00:00":
         return f"before {end}"
     return f"after {start}" if end == "24:00" else f"{start}-{end}"
+
+
+def _side_window(m: re.Match[str]) -> str | None:
+    """That side of the event's clock, for a match of `_SIDE_OF_EVENT`."""
+    return _window(m["side"], m["b"] or m["c"] or m["d"] or m["e"])
 
 
 def _window(kind: str, expr: str) -> str | None:
