@@ -98,7 +98,11 @@ _UNNAMED_TOPICS = (
     (INSURER_CUES, re.compile(rf"\b(?:{_OTHER_INSURERS})\b"), "Which insurance do you accept?"),
     # ... or said with a word another section has more of: "what should i bring to a physical?" is
     # what to bring, never the physical's preparation
-    (cues("bring"), re.compile(r"\bwhat\s+(?:\w+\s+){0,4}?bring\b|\bbring\s+(?:anything|something)\b"), "What should I bring?"),
+    (
+        cues("bring"),
+        re.compile(r"\bwhat\s+(?:\w+\s+){0,4}?bring\b|\bbring\s+(?:anything|something)\b"),
+        "What should I bring?",
+    ),
     # "is it the building with the pharmacy?", "which building are you in": where the clinic is
     (
         cues("building"),
