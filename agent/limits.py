@@ -17,6 +17,7 @@ from typing import Any
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
+from agent.confirmation import REJECTED
 from core.ratelimit import DAY, Limit, Limiter, RateLimited
 
 MODEL_LIMIT_REPLY = (
@@ -36,10 +37,21 @@ TOOL_LIMIT_RESULT = (
 
 
 def _since_last_patient_message(messages: Sequence[BaseMessage]) -> Sequence[BaseMessage]:
+    """The messages after the patient's last words: a message, or a reply typed at a confirmation
+    card (the card's tool result says "User rejected ... with reason: ..."), so questions asked at
+    the card one after another each get a turn's calls."""
     for index in range(len(messages) - 1, -1, -1):
-        if isinstance(messages[index], HumanMessage):
+        message = messages[index]
+        if isinstance(message, HumanMessage) or (
+            isinstance(message, ToolMessage) and message.status == "error" and _typed_at_card(message)
+        ):
             return messages[index + 1 :]
     return messages
+
+
+def _typed_at_card(message: ToolMessage) -> bool:
+    content = message.content
+    return isinstance(content, str) and REJECTED.match(content.strip()) is not None
 
 
 class TurnLimitsMiddleware(AgentMiddleware[Any, Any]):

@@ -40,7 +40,7 @@ _TOPICS = re.compile(
     r"aetna|cigna|humana|medicare|medicaid|blue\s*cross|"
     r"united\s*health\w*|in[-\s]network|copay\w*|co-pay\w*|hsa|credit\s+cards?|pay(?:ment)?\s+(?:options|methods)|"
     r"how\s+much|cost|price|how\s+early(?!" + SEEN_EARLY + r")|arriv(?:e|al)\s+(?:early|before|ahead)|"
-    r"what\s+(?:should|do)\s+i\s+bring|bring\s+(?:with|to|anything)|"
+    r"what\s+(?:should|do)\s+i\s+(?:need\s+to\s+)?bring|bring\s+(?:with|to|anything)|"
     r"fast(?:ing)?\s+before|(?:need|have)\s+to\s+fast|prepar\w*|policy|policies|late\s+fee|no[-\s]show|"
     r"(?:cancel\w*|late)\s+fee|fee\s+(?:if|for)|opening\s+hours|(?:your|the|clinic)\s+hours|"
     # "what if i need to cancel last minute?", "what happens if we're late?"
@@ -96,6 +96,29 @@ _VISIT_WANTED = re.compile(
 _UNNAMED_TOPICS = (
     (cues("car"), re.compile(rf"\b(?:{_CAR})\b"), "Where can I park?"),
     (INSURER_CUES, re.compile(rf"\b(?:{_OTHER_INSURERS})\b"), "Which insurance do you accept?"),
+    # ... or said with a word another section has more of: "what should i bring to a physical?" is
+    # what to bring, never the physical's preparation
+    (
+        cues("bring"),
+        re.compile(r"\bwhat\s+(?:\w+\s+){0,4}?bring\b|\bbring\s+(?:anything|something)\b"),
+        "What should I bring?",
+    ),
+    # "is it the building with the pharmacy?", "which building are you in": where the clinic is
+    (
+        cues("building"),
+        re.compile(
+            r"\b(?:(?:is|was)\s+(?:it|that|this|u|you)\s+(?:in\s+)?(?:the|a)|which|what)\s+building\b|"
+            r"\bbuilding\s+(?:with|next\s+to|by|near|across|opposite|beside|above|over)\b"
+        ),
+        "Where are you located?",
+    ),
+    # "how long will it take?": the file has no visit lengths, so the phone is given, not a section
+    # sharing a stray word ("the medications you take")
+    (
+        cues("long"),
+        re.compile(r"\bhow\s+long\s+(?:does|will|would|is|do|should|are)\b(?![^.!?]*\b(?:get|walk|drive|from)\b)"),
+        "How long is the visit?",
+    ),
 )
 
 
@@ -127,6 +150,11 @@ def question_only(u: Utterance) -> bool:
     if (u.type or u.window or u.times or u.generic_visit) and _IF_OPEN.search(u.text.lower()):
         return False  # the visit is asked for if the clinic is open: the day is the visit's
     return _asked_without_visit(u.text)
+
+
+def asks_topic(u: Utterance) -> bool:
+    """Whether the message asks about one of the clinic file's topics ("do you take cigna?")."""
+    return not (u.injection or u.has_details) and _topic_asked(u.text)
 
 
 def asks_about_clinic(u: Utterance) -> bool:

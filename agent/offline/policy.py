@@ -93,11 +93,15 @@ def decide(state: State, say: Replies, *, clinic_tool: bool = True, manage_tools
         action = _decide(state, say, manage_tools)
     finally:
         state.turn = turn
-    if action.tool:
+    if asked and any(e.name in (BOOK, MOVE) for e in turn.events[turn.events.index(asked[-1]) :]):
+        return action  # asked at the card, answered there: the booking's reply, not the answer again
+    if action.tool and action.tool not in (BOOK, MOVE):
         return action
-    if not asked:
+    if not asked:  # (a question typed at the card is answered before the card is shown again)
         return Action(tool=clinic.CLINIC, args={"question": clinic.question_for(turn.utterance)})
     found = clinic.answer(asked[-1].result, say.clock)
+    if action.tool:
+        return replace(action, text=found)  # the answer, and the same card again
     u = turn.utterance
     if u.day or u.window or u.times or u.earliest or u.has_details:
         return _reply(f"{found} {action.text or ''}".strip())

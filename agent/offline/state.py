@@ -19,7 +19,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from agent.confirmation import REJECTED
-from agent.offline.clinic import question_only
+from agent.offline.clinic import asks_topic, question_only
 from agent.offline.nlu import PatientDetails, Utterance, hour_readings, parse
 from agent.offline.times import intersect
 from agent.safety import is_safety_reply
@@ -103,6 +103,7 @@ class PatientTurn:
     paging: str | None = None  # "later" / "earlier" / "more": the patient asked for other times
     page_from: list[str] = field(default_factory=list)  # the times offered before they asked
     no_more: bool = False  # ... and there were none (the earlier offer stands)
+    past_shown: bool = False  # "later" with a bound ("i work till half 4"): that bound's times not shown yet
     events: list[Event] = field(default_factory=list)
 
 
@@ -261,6 +262,11 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
             offer_now.offered, turn.no_more = offered or offer_now.offered, not offered
             state.show(offer_now)
         state.chosen = None
+    elif u.later and offer_now and u.window and u.window.startswith("after ") and not (u.times or changed):
+        # "any later ones? i dont finish work til half 4": the rest of the day after the bound, past
+        # the times shown (never the bound inside the part of the day offered: a half hour)
+        turn.paging, turn.page_from, turn.past_shown = "later", list(offer_now.offered), True
+        state.window, state.time, state.chosen, changed = u.window, (), None, True
     elif (u.later or u.earlier) and not u.window:
         # with nothing offered yet, "later in the day" is the afternoon, "earlier" the morning (a
         # copy: the parse is cached and shared by every conversation that says the same words)
@@ -332,6 +338,15 @@ def apply_utterance(state: State, u: Utterance, *, rejected: bool = False) -> Pa
         again = not u.no and (u.aside or chosen_before in u.times or (u.has_details and not u.has_slot_facts))
         state.chosen = state.chosen if again else None
     return turn
+
+
+def _question_at_card(u: Utterance, reason: str) -> bool:
+    """A front-desk question typed at a card that reads as a no only by its words: a leading
+    "wait" ("wait, do you take cigna?") or cancelling as its topic ("if i need to cancel is there
+    a fee?"). A plain "no, ..." still declines."""
+    if not (u.cancel and not u.no) and not (u.no and reason.lower().startswith("wait")):
+        return False
+    return asks_topic(u)
 
 
 def _fix_name(name: str, right: str, wrong: str) -> str | None:
@@ -536,7 +551,12 @@ def _absorb_check(state: State, args: dict[str, Any], result: dict[str, Any] | N
         return
     near = state.time[0] if state.time else None
     turn = state.turn
-    if turn is not None and turn.paging:
+    if turn is not None and turn.past_shown:
+        shown = state.shown.get((day, type_key), set())
+        offered = [s for s in slots if s not in shown][:5]
+        turn.no_more = not offered
+        offered = offered or [s for s in turn.page_from if s in slots] or choose_offer(slots)
+    elif turn is not None and turn.paging:
         offered = page(slots, turn.page_from, turn.paging, state.shown.get((day, type_key), set()))
         turn.no_more = not offered
         offered = offered or [s for s in turn.page_from if s in slots] or choose_offer(slots)
@@ -650,6 +670,9 @@ def _absorb_tool_message(state: State, message: ToolMessage, *, emergency: bool 
         tool = rejected.group("tool")
         if tool == BOOK and not u.code and u.manage == "cancel":
             u = replace(u, manage=None)  # "cancel" said to "shall I book this?" is a no, not an old booking
+        if tool in (BOOK, MOVE) and not u.code and _question_at_card(u, reason):
+            # "wait, do you take cigna?": a question before the yes ("if i cancel ..." no old booking)
+            u = replace(u, no=False, cancel=False, manage=None)
         turn = apply_utterance(state, u, rejected=True)
         turn.rejected_tool = tool
         if tool in (MOVE, CANCEL) and not (u.has_slot_facts and tool == MOVE):

@@ -59,6 +59,15 @@ def run(message: str) -> tuple[list[str], str]:
         ("do i need to fast before my physical", "Preparation for your appointment"),
         ("what are your opening hours", "Opening hours and holidays"),
         ("whats the clinic phone number", "Contact"),
+        # a question saying "bring" is what to bring, whatever else it names (nlu-card25)
+        ("what should i bring to a physical?", "What to bring"),
+        ("what do i need to bring for my checkup", "What to bring"),
+        ("do i need to bring anything for the blood work", "What to bring"),
+        ("how should i prepare for a physical", "Preparation for your appointment"),
+        # which building: where the clinic is, not the parking garage "under the building"
+        ("is it the building with the pharmacy?", "Address and directions"),
+        ("which building are you in", "Address and directions"),
+        ("how long does it take to get there by subway", "Address and directions"),
     ],
 )
 def test_a_front_desk_question_is_answered_from_its_section(message: str, source: str) -> None:
@@ -73,8 +82,15 @@ def test_a_question_mixed_with_a_booking_request_gets_both() -> None:
     assert "Aetna" in reply and "(Source: Insurance accepted)" in reply and "9:00 AM" in reply
 
 
-def test_a_question_the_file_does_not_cover_points_to_the_phone_without_guessing() -> None:
-    calls, reply = run("do you do laser tattoo removal?")
+@pytest.mark.parametrize(
+    "message",
+    [
+        "do you do laser tattoo removal?",
+        "how long will it take?",  # no visit lengths in the file: never "the medications you take"
+    ],
+)
+def test_a_question_the_file_does_not_cover_points_to_the_phone_without_guessing(message: str) -> None:
+    calls, reply = run(message)
     assert calls == ["clinic_info"]
     assert "don't have that in our clinic's information" in reply and "(555) 014-2200" in reply
 
