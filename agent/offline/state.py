@@ -551,13 +551,12 @@ def _absorb_check(state: State, args: dict[str, Any], result: dict[str, Any] | N
         return
     near = state.time[0] if state.time else None
     turn = state.turn
-    if turn is not None and turn.past_shown:
+    if turn is not None and turn.paging:
         shown = state.shown.get((day, type_key), set())
-        offered = [s for s in slots if s not in shown][:5]
-        turn.no_more = not offered
-        offered = offered or [s for s in turn.page_from if s in slots] or choose_offer(slots)
-    elif turn is not None and turn.paging:
-        offered = page(slots, turn.page_from, turn.paging, state.shown.get((day, type_key), set()))
+        if turn.past_shown:  # after a bound: the times not shown yet, earliest first
+            offered = [s for s in slots if s not in shown][:5]
+        else:
+            offered = page(slots, turn.page_from, turn.paging, shown)
         turn.no_more = not offered
         offered = offered or [s for s in turn.page_from if s in slots] or choose_offer(slots)
     else:
